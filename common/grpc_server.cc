@@ -1,0 +1,22 @@
+#include "common/grpc_server.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace gatehouse {
+
+absl::StatusOr<RunningGrpcServer> StartGrpcServer(const HostPort& address,
+                                                  const std::vector<grpc::Service*>& services) {
+  RunningGrpcServer running;
+  grpc::ServerBuilder builder;
+  // One port owner at a time: a second process on the same port must fail, not share it.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.AddListeningPort(address.ToString(), grpc::InsecureServerCredentials(), &running.port);
+  for (grpc::Service* service : services) builder.RegisterService(service);
+  running.server = builder.BuildAndStart();
+  if (running.server == nullptr || running.port == 0) {
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", address.ToString()));
+  }
+  return running;
+}
+
+}  // namespace gatehouse

@@ -1,0 +1,57 @@
+#include "common/log.h"
+
+#include <unistd.h>
+
+#include <cstring>
+#include <string>
+
+#include "absl/strings/ascii.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+
+namespace gatehouse {
+namespace {
+
+std::atomic<int> g_level{static_cast<int>(LogLevel::kInfo)};
+
+}  // namespace
+
+absl::StatusOr<LogLevel> ParseLogLevel(absl::string_view text) {
+  std::string lower = absl::AsciiStrToLower(text);
+  if (lower == "debug") return LogLevel::kDebug;
+  if (lower == "info") return LogLevel::kInfo;
+  if (lower == "warning" || lower == "warn") return LogLevel::kWarning;
+  if (lower == "error") return LogLevel::kError;
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown log level \"", text, "\" (want debug, info, warning or error)"));
+}
+
+absl::string_view LogLevelName(LogLevel level) {
+  switch (level) {
+    case LogLevel::kDebug: return "debug";
+    case LogLevel::kInfo: return "info";
+    case LogLevel::kWarning: return "warning";
+    case LogLevel::kError: return "error";
+  }
+  return "unknown";
+}
+
+void SetLogLevel(LogLevel level) { g_level.store(static_cast<int>(level)); }
+LogLevel GetLogLevel() { return static_cast<LogLevel>(g_level.load()); }
+bool LogEnabled(LogLevel level) {
+  return static_cast<int>(level) >= g_level.load(std::memory_order_relaxed);
+}
+
+void LogLine(LogLevel level, const char* file, int line, absl::string_view message) {
+  const char* base = std::strrchr(file, '/');
+  base = base ? base + 1 : file;
+  std::string out = absl::StrCat(
+      absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone()), " ",
+      absl::AsciiStrToUpper(LogLevelName(level)).substr(0, 4), " ", base, ":", line, "] ",
+      message, "\n");
+  // One write(2) per line keeps lines from different threads whole.
+  ssize_t ignored = write(STDERR_FILENO, out.data(), out.size());
+  (void)ignored;
+}
+
+}  // namespace gatehouse

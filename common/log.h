@@ -1,0 +1,40 @@
+// Process-wide logging: one line per event on stderr, with level, time and source position.
+//
+// The level can be changed at run time (the admin API's log-level call); lines below it cost one
+// relaxed atomic load.
+#pragma once
+
+#include <atomic>
+#include "absl/strings/string_view.h"
+
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+
+namespace gatehouse {
+
+enum class LogLevel { kDebug = 0, kInfo = 1, kWarning = 2, kError = 3 };
+
+// Parses "debug", "info", "warning" (or "warn") and "error".
+absl::StatusOr<LogLevel> ParseLogLevel(absl::string_view text);
+absl::string_view LogLevelName(LogLevel level);
+
+void SetLogLevel(LogLevel level);
+LogLevel GetLogLevel();
+bool LogEnabled(LogLevel level);
+
+// Writes one line; thread-safe.
+void LogLine(LogLevel level, const char* file, int line, absl::string_view message);
+
+}  // namespace gatehouse
+
+#define GH_LOG(level, ...)                                                                 \
+  do {                                                                                     \
+    if (::gatehouse::LogEnabled(::gatehouse::LogLevel::level)) {                           \
+      ::gatehouse::LogLine(::gatehouse::LogLevel::level, __FILE__, __LINE__,               \
+                           ::absl::StrCat(__VA_ARGS__));                                   \
+    }                                                                                      \
+  } while (0)
+#define LOG_DEBUG(...) GH_LOG(kDebug, __VA_ARGS__)
+#define LOG_INFO(...) GH_LOG(kInfo, __VA_ARGS__)
+#define LOG_WARNING(...) GH_LOG(kWarning, __VA_ARGS__)
+#define LOG_ERROR(...) GH_LOG(kError, __VA_ARGS__)

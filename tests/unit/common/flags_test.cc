@@ -1,0 +1,58 @@
+#include "common/flags.h"
+
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+
+namespace gatehouse {
+namespace {
+
+absl::Status ParseArgs(FlagSet& flags, std::vector<std::string> args) {
+  args.insert(args.begin(), "prog");
+  std::vector<char*> argv;
+  for (std::string& arg : args) argv.push_back(arg.data());
+  return flags.Parse(static_cast<int>(argv.size()), argv.data());
+}
+
+TEST(FlagSetTest, ParsesEqualsAndSpaceForms) {
+  std::string name;
+  int workers = 1;
+  bool verbose = false;
+  FlagSet flags("prog", "prog [flags]");
+  flags.AddString("name", &name, "a name");
+  flags.AddInt("workers", &workers, 1, 64, "workers");
+  flags.AddBool("verbose", &verbose, "more output");
+  ASSERT_TRUE(ParseArgs(flags, {"--name=a", "--workers", "4", "--verbose", "sub"}).ok());
+  EXPECT_EQ(name, "a");
+  EXPECT_EQ(workers, 4);
+  EXPECT_TRUE(verbose);
+  EXPECT_EQ(flags.positionals(), std::vector<std::string>{"sub"});
+}
+
+TEST(FlagSetTest, ErrorsAreOneClearLine) {
+  int workers = 1;
+  FlagSet flags("prog", "prog [flags]");
+  flags.AddInt("workers", &workers, 1, 64, "workers");
+
+  absl::Status unknown = ParseArgs(flags, {"--wrokers=2"});
+  EXPECT_EQ(unknown.message(), "unknown flag --wrokers (see --help)");
+
+  absl::Status range = ParseArgs(flags, {"--workers=0"});
+  EXPECT_EQ(range.message(), "bad value \"0\" for --workers: want a whole number from 1 to 64");
+
+  absl::Status missing = ParseArgs(flags, {"--workers"});
+  EXPECT_EQ(missing.message(), "flag --workers needs a value (--workers=N)");
+  EXPECT_EQ(workers, 1);
+}
+
+TEST(FlagSetTest, UsageListsEveryFlag) {
+  std::string name;
+  FlagSet flags("prog", "prog [flags]");
+  flags.AddString("name", &name, "the name");
+  EXPECT_NE(flags.Usage().find("--name=STRING"), std::string::npos);
+  EXPECT_NE(flags.Usage().find("the name"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace gatehouse
