@@ -1,0 +1,127 @@
+#include "dataplane/config/dataplane_config.h"
+
+#include <arpa/inet.h>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/resource_types.h"
+
+namespace gatehouse::dataplane::config {
+namespace {
+
+bool IsIpLiteral(const std::string& ip) {
+  unsigned char buf[sizeof(in6_addr)];
+  return inet_pton(AF_INET, ip.c_str(), buf) == 1 || inet_pton(AF_INET6, ip.c_str(), buf) == 1;
+}
+
+// Unpacks every resource of `set` into T, reporting the ones that are not a T.
+template <typename T>
+std::vector<T> Unpack(const ResourceSet& set, absl::string_view kind,
+                      std::vector<std::string>& errors) {
+  std::vector<T> out;
+  for (size_t i = 0; i < set.resources.size(); ++i) {
+    T message;
+    if (!set.resources[i].UnpackTo(&message)) {
+      errors.push_back(absl::StrCat(kind, "[", i, "]: not a ", T::descriptor()->full_name(), " (",
+                                    set.resources[i].type_url(), ")"));
+      continue;
+    }
+    out.push_back(std::move(message));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string EndpointAddress::Key() const {
+  if (ip.find(':') != std::string::npos) return absl::StrCat("[", ip, "]:", port);
+  return absl::StrCat(ip, ":", port);
+}
+
+absl::StatusOr<std::shared_ptr<const DataplaneConfig>> DataplaneConfig::Build(
+    std::map<std::string, ResourceSet> sets) {
+  std::shared_ptr<DataplaneConfig> config(new DataplaneConfig());
+  std::vector<std::string> errors;
+
+  for (const v1::Cluster& cluster :
+       Unpack<v1::Cluster>(sets[std::string(kClusterType)], "clusters", errors)) {
+    if (cluster.name().empty()) {
+      errors.push_back("cluster without a name");
+      continue;
+    }
+    ClusterConfig entry;
+    entry.name = cluster.name();
+    if (cluster.connect_timeout_ms() > 0) entry.connect_timeout_ms = cluster.connect_timeout_ms();
+    if (!config->clusters_.emplace(cluster.name(), std::move(entry)).second) {
+      errors.push_back(absl::StrCat("cluster \"", cluster.name(), "\" appears twice"));
+    }
+  }
+
+  absl::flat_hash_set<std::string> assigned;
+  for (const v1::ClusterLoadAssignment& assignment :
+       Unpack<v1::ClusterLoadAssignment>(sets[std::string(kEndpointsType)], "endpoints", errors)) {
+    const std::string& name = assignment.cluster_name();
+    if (!assigned.insert(name).second) {
+      errors.push_back(absl::StrCat("endpoints for cluster \"", name, "\" appear twice"));
+      continue;
+    }
+    auto it = config->clusters_.find(name);
+    if (it == config->clusters_.end()) continue;  // endpoints of a cluster not (yet) known
+    std::vector<EndpointAddress> ready;
+    std::vector<EndpointAddress> terminating;
+    for (int i = 0; i < assignment.endpoints_size(); ++i) {
+      const v1::Endpoint& endpoint = assignment.endpoints(i);
+      if (!IsIpLiteral(endpoint.address()) || endpoint.port() == 0 || endpoint.port() > 65535) {
+        errors.push_back(absl::StrCat("endpoints for cluster \"", name, "\"[", i, "]: bad address ",
+                                      endpoint.address(), ":", endpoint.port()));
+        continue;
+      }
+      EndpointAddress address{endpoint.address(), static_cast<uint16_t>(endpoint.port())};
+      if (endpoint.ready()) {
+        ready.push_back(std::move(address));
+      } else if (endpoint.serving() && endpoint.terminating()) {
+        terminating.push_back(std::move(address));
+      }
+    }
+    it->second.endpoints = ready.empty() ? std::move(terminating) : std::move(ready);
+    for (const EndpointAddress& address : it->second.endpoints) {
+      config->endpoint_keys_.insert(address.Key());
+    }
+  }
+
+  std::string route_config_name = "http";
+  for (const v1::Listener& listener :
+       Unpack<v1::Listener>(sets[std::string(kListenerType)], "listeners", errors)) {
+    if (listener.name() == "http") route_config_name = listener.route_config_name();
+  }
+  v1::RouteConfiguration http_routes;
+  for (const v1::RouteConfiguration& routes :
+       Unpack<v1::RouteConfiguration>(sets[std::string(kRouteType)], "routes", errors)) {
+    if (routes.name() == route_config_name) http_routes = routes;
+  }
+  absl::StatusOr<std::shared_ptr<const router::RouteTable>> table =
+      router::RouteTable::Build(http_routes);
+  if (table.ok()) {
+    config->http_routes_ = *std::move(table);
+  } else {
+    errors.push_back(absl::StrCat("route configuration \"", route_config_name,
+                                  "\": ", table.status().message()));
+  }
+
+  if (!errors.empty()) return absl::InvalidArgumentError(absl::StrJoin(errors, "; "));
+  config->sets_ = std::move(sets);
+  return std::shared_ptr<const DataplaneConfig>(std::move(config));
+}
+
+const ClusterConfig* DataplaneConfig::FindCluster(absl::string_view name) const {
+  auto it = clusters_.find(name);
+  return it == clusters_.end() ? nullptr : &it->second;
+}
+
+std::string DataplaneConfig::VersionOf(absl::string_view type_url) const {
+  auto it = sets_.find(std::string(type_url));
+  return it == sets_.end() ? "" : it->second.version;
+}
+
+}  // namespace gatehouse::dataplane::config

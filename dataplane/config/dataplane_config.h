@@ -1,0 +1,67 @@
+// The data plane's whole configuration at one moment: immutable once built.
+//
+// The config client builds a DataplaneConfig from the four resource sets it holds, off the
+// request path, and posts a shared_ptr to every worker; a request keeps the one it started with.
+// Building validates everything, so a bad version is refused whole and never half-applied.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/statusor.h"
+#include "dataplane/router/route_table.h"
+#include "gatehouse/v1/config.pb.h"
+#include "google/protobuf/any.pb.h"
+
+namespace gatehouse::dataplane::config {
+
+struct EndpointAddress {
+  std::string ip;
+  uint16_t port = 0;
+  std::string Key() const;  // "ip:port", "[ip]:port" for IPv6
+};
+
+struct ClusterConfig {
+  std::string name;
+  uint32_t connect_timeout_ms = 5000;
+  // The endpoints traffic goes to: the ready ones, or, when none is ready, the serving ones
+  // that are terminating.
+  std::vector<EndpointAddress> endpoints;
+};
+
+// One resource type's set as received: its version and resources.
+struct ResourceSet {
+  std::string version;
+  std::vector<google::protobuf::Any> resources;
+};
+
+class DataplaneConfig {
+ public:
+  // Validates the sets (keyed by type URL; missing types count as empty) and builds the config.
+  // The error names every problem found.
+  static absl::StatusOr<std::shared_ptr<const DataplaneConfig>> Build(
+      std::map<std::string, ResourceSet> sets);
+
+  // The route table of the "http" listener; never null.
+  const router::RouteTable& http_routes() const { return *http_routes_; }
+  // The cluster named `name`, or nullptr.
+  const ClusterConfig* FindCluster(absl::string_view name) const;
+  // Whether any cluster sends traffic to the endpoint with this EndpointAddress::Key().
+  bool HasEndpoint(absl::string_view key) const { return endpoint_keys_.contains(key); }
+  const std::map<std::string, ResourceSet>& sets() const { return sets_; }
+  std::string VersionOf(absl::string_view type_url) const;
+
+ private:
+  DataplaneConfig() = default;
+
+  std::map<std::string, ResourceSet> sets_;
+  std::shared_ptr<const router::RouteTable> http_routes_;
+  absl::flat_hash_map<std::string, ClusterConfig> clusters_;
+  absl::flat_hash_set<std::string> endpoint_keys_;
+};
+
+}  // namespace gatehouse::dataplane::config

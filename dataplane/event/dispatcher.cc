@@ -1,0 +1,89 @@
+#include "dataplane/event/dispatcher.h"
+
+#include <uv.h>
+
+#include <cstdlib>
+
+#include "common/log.h"
+
+namespace gatehouse::dataplane::event {
+
+struct Dispatcher::Loop {
+  uv_loop_t loop;
+  uv_async_t wakeup;
+  uv_idle_t deferred;  // active only while objects wait to be deleted
+};
+
+Dispatcher::Dispatcher() : loop_(std::make_unique<Loop>()) {
+  if (uv_loop_init(&loop_->loop) != 0) {
+    LOG_ERROR("uv_loop_init failed");
+    std::abort();
+  }
+  loop_->loop.data = this;
+  uv_async_init(&loop_->loop, &loop_->wakeup, [](uv_async_t* handle) {
+    static_cast<Dispatcher*>(handle->loop->data)->DrainPosted();
+  });
+  uv_idle_init(&loop_->loop, &loop_->deferred);
+}
+
+Dispatcher::~Dispatcher() {
+  // Run() has returned, so every handle is closed; only the loop itself remains.
+  if (uv_loop_close(&loop_->loop) != 0) LOG_ERROR("event loop closed with live handles");
+}
+
+void Dispatcher::Post(std::function<void()> fn) {
+  {
+    absl::MutexLock lock(&mutex_);
+    posted_.push_back(std::move(fn));
+  }
+  uv_async_send(&loop_->wakeup);
+}
+
+void Dispatcher::DrainPosted() {
+  std::vector<std::function<void()>> batch;
+  {
+    absl::MutexLock lock(&mutex_);
+    batch.swap(posted_);
+  }
+  for (auto& fn : batch) fn();
+}
+
+void Dispatcher::Run() {
+  loop_thread_ = std::this_thread::get_id();
+  uv_run(&loop_->loop, UV_RUN_DEFAULT);
+  loop_thread_ = std::thread::id();
+}
+
+void Dispatcher::Exit(std::function<void()> before_exit) {
+  Post([this, before_exit = std::move(before_exit)] {
+    if (exiting_) return;
+    exiting_ = true;
+    if (before_exit) before_exit();
+    DrainDeferred();
+    uv_close(reinterpret_cast<uv_handle_t*>(&loop_->wakeup), nullptr);
+    uv_close(reinterpret_cast<uv_handle_t*>(&loop_->deferred), nullptr);
+  });
+}
+
+void Dispatcher::DeferDelete(std::unique_ptr<DeferredDeletable> object) {
+  deferred_.push_back(std::move(object));
+  if (deferred_.size() == 1 && !exiting_) {
+    uv_idle_start(&loop_->deferred, [](uv_idle_t* handle) {
+      static_cast<Dispatcher*>(handle->loop->data)->DrainDeferred();
+    });
+  }
+}
+
+void Dispatcher::DrainDeferred() {
+  // Destructors may defer more objects; keep going until none are left.
+  while (!deferred_.empty()) {
+    std::vector<std::unique_ptr<DeferredDeletable>> batch;
+    batch.swap(deferred_);
+    batch.clear();
+  }
+  if (!exiting_) uv_idle_stop(&loop_->deferred);
+}
+
+uint64_t Dispatcher::NowMs() const { return uv_now(&loop_->loop); }
+
+}  // namespace gatehouse::dataplane::event

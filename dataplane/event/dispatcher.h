@@ -1,0 +1,65 @@
+// One event loop per worker thread, and the one door into it from other threads.
+//
+// Dispatcher owns a libuv loop. Other threads hand it work with Post(); code on the loop's own
+// thread creates timers and TCP handles through it (timer.h, tcp.h) and retires objects that
+// are still on the call stack with DeferDelete(). Nothing outside dataplane/event sees libuv.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+
+namespace gatehouse::dataplane::event {
+
+// An object whose destruction must wait until the loop has unwound the current callback.
+class DeferredDeletable {
+ public:
+  virtual ~DeferredDeletable() = default;
+};
+
+class Dispatcher {
+ public:
+  Dispatcher();
+  ~Dispatcher();
+  Dispatcher(const Dispatcher&) = delete;
+  Dispatcher& operator=(const Dispatcher&) = delete;
+
+  // Runs `fn` on the loop's thread. Thread-safe; callbacks posted before Exit() all run.
+  void Post(std::function<void()> fn);
+
+  // Runs the loop on the calling thread until Exit() is posted and every handle has closed.
+  void Run();
+  // Asks the loop to stop once its handles are closed; thread-safe. `before_exit` runs on the
+  // loop thread first, to close what it owns.
+  void Exit(std::function<void()> before_exit = nullptr);
+
+  // Destroys `object` on a later turn of the loop. Loop thread only.
+  void DeferDelete(std::unique_ptr<DeferredDeletable> object);
+
+  // True when called on the thread running this loop.
+  bool IsLoopThread() const { return std::this_thread::get_id() == loop_thread_; }
+
+  // Milliseconds of the loop's cached clock.
+  uint64_t NowMs() const;
+
+  // The underlying loop, for the handle wrappers in this folder only.
+  void* raw_loop() { return loop_.get(); }
+
+ private:
+  struct Loop;
+  void DrainPosted();
+  void DrainDeferred();
+
+  std::unique_ptr<Loop> loop_;
+  std::thread::id loop_thread_;
+  absl::Mutex mutex_;
+  std::vector<std::function<void()>> posted_ ABSL_GUARDED_BY(mutex_);
+  std::vector<std::unique_ptr<DeferredDeletable>> deferred_;
+  bool exiting_ = false;
+};
+
+}  // namespace gatehouse::dataplane::event

@@ -1,0 +1,240 @@
+#include "dataplane/event/tcp.h"
+
+#include <uv.h>
+
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
+
+namespace gatehouse::dataplane::event {
+namespace {
+
+constexpr size_t kReadSize = 64 * 1024;
+
+}  // namespace
+
+struct TcpConnection::Handle {
+  uv_tcp_t tcp;
+  uv_connect_t connect_req;
+  uv_shutdown_t shutdown_req;
+  TcpConnection::Callbacks* callbacks = nullptr;  // null once the owner let go
+  Buffer input;
+  size_t pending_write = 0;
+  bool above_high = false;
+  bool connected = false;
+  bool closing = false;
+  bool close_after_writes = false;
+
+  void Close() {
+    if (closing) return;
+    closing = true;
+    callbacks = nullptr;
+    uv_close(reinterpret_cast<uv_handle_t*>(&tcp),
+             [](uv_handle_t* h) { delete static_cast<Handle*>(h->data); });
+  }
+
+  // Called once the write queue is empty, when the owner asked to close after writing.
+  void ShutdownAndClose() {
+    shutdown_req.data = this;
+    if (uv_shutdown(&shutdown_req, reinterpret_cast<uv_stream_t*>(&tcp),
+                    [](uv_shutdown_t* req, int) { static_cast<Handle*>(req->data)->Close(); }) !=
+        0) {
+      Close();
+    }
+  }
+
+  void Fail(absl::string_view error) {
+    uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp));
+    if (close_after_writes) {
+      Close();
+      return;
+    }
+    if (callbacks != nullptr) callbacks->OnRemoteClose(error);
+  }
+};
+
+namespace {
+
+struct WriteRequest {
+  uv_write_t req;
+  std::string data;
+};
+
+std::string PeerIp(uv_tcp_t* tcp) {
+  sockaddr_storage addr{};
+  int len = sizeof(addr);
+  if (uv_tcp_getpeername(tcp, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return "";
+  char ip[INET6_ADDRSTRLEN] = {0};
+  uv_ip_name(reinterpret_cast<sockaddr*>(&addr), ip, sizeof(ip));
+  return ip;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<TcpConnection>> TcpConnection::Connect(Dispatcher& dispatcher,
+                                                                      const std::string& ip,
+                                                                      uint16_t port,
+                                                                      Callbacks* callbacks) {
+  sockaddr_storage addr{};
+  if (uv_ip4_addr(ip.c_str(), port, reinterpret_cast<sockaddr_in*>(&addr)) != 0 &&
+      uv_ip6_addr(ip.c_str(), port, reinterpret_cast<sockaddr_in6*>(&addr)) != 0) {
+    return absl::InvalidArgumentError(absl::StrCat("not an IP address: ", ip));
+  }
+  auto* handle = new Handle();
+  uv_tcp_init(static_cast<uv_loop_t*>(dispatcher.raw_loop()), &handle->tcp);
+  handle->tcp.data = handle;
+  handle->callbacks = callbacks;
+  handle->connect_req.data = handle;
+  std::unique_ptr<TcpConnection> connection(new TcpConnection(handle));
+  connection->peer_ip_ = ip;
+  int rc = uv_tcp_connect(
+      &handle->connect_req, &handle->tcp, reinterpret_cast<sockaddr*>(&addr),
+      [](uv_connect_t* req, int status) {
+        auto* h = static_cast<Handle*>(req->data);
+        if (h->closing) return;
+        if (status == 0) {
+          h->connected = true;
+          uv_tcp_nodelay(&h->tcp, 1);
+        }
+        if (h->callbacks != nullptr) {
+          h->callbacks->OnConnect(status == 0 ? absl::OkStatus()
+                                              : absl::UnavailableError(uv_strerror(status)));
+        }
+      });
+  if (rc != 0) return absl::UnavailableError(uv_strerror(rc));
+  return connection;
+}
+
+TcpConnection::~TcpConnection() {
+  if (handle_ != nullptr) handle_->Close();
+}
+
+void TcpConnection::Close() {
+  if (handle_ == nullptr) return;
+  handle_->Close();
+  handle_ = nullptr;
+}
+
+void TcpConnection::SetCallbacks(Callbacks* callbacks) { handle_->callbacks = callbacks; }
+
+bool TcpConnection::connected() const { return handle_->connected && !handle_->closing; }
+
+Buffer& TcpConnection::input() { return handle_->input; }
+
+size_t TcpConnection::pending_write_bytes() const { return handle_->pending_write; }
+
+void TcpConnection::StartReading() {
+  uv_read_start(
+      reinterpret_cast<uv_stream_t*>(&handle_->tcp),
+      [](uv_handle_t* h, size_t, uv_buf_t* buf) {
+        auto* handle = static_cast<Handle*>(h->data);
+        buf->base = handle->input.Reserve(kReadSize);
+        buf->len = kReadSize;
+      },
+      [](uv_stream_t* stream, ssize_t nread, const uv_buf_t*) {
+        auto* handle = static_cast<Handle*>(stream->data);
+        if (nread > 0) {
+          handle->input.Commit(static_cast<size_t>(nread));
+          if (handle->callbacks != nullptr) handle->callbacks->OnData(handle->input);
+        } else if (nread == UV_EOF) {
+          handle->Fail("");
+        } else if (nread < 0) {
+          handle->Fail(uv_strerror(static_cast<int>(nread)));
+        }
+      });
+}
+
+void TcpConnection::StopReading() { uv_read_stop(reinterpret_cast<uv_stream_t*>(&handle_->tcp)); }
+
+void TcpConnection::Write(std::string data) {
+  Handle* handle = handle_;
+  if (handle->closing || data.empty()) return;
+  size_t offset = 0;
+  if (handle->pending_write == 0) {
+    uv_buf_t buf = uv_buf_init(data.data(), static_cast<unsigned int>(data.size()));
+    int written = uv_try_write(reinterpret_cast<uv_stream_t*>(&handle->tcp), &buf, 1);
+    if (written == static_cast<int>(data.size())) return;
+    if (written > 0) offset = static_cast<size_t>(written);
+  }
+  auto* request = new WriteRequest();
+  request->data = offset == 0 ? std::move(data) : data.substr(offset);
+  request->req.data = handle;
+  handle->pending_write += request->data.size();
+  uv_buf_t buf = uv_buf_init(request->data.data(), static_cast<unsigned int>(request->data.size()));
+  int rc = uv_write(&request->req, reinterpret_cast<uv_stream_t*>(&handle->tcp), &buf, 1,
+                    [](uv_write_t* req, int status) {
+                      std::unique_ptr<WriteRequest> done(reinterpret_cast<WriteRequest*>(req));
+                      auto* h = static_cast<Handle*>(req->data);
+                      h->pending_write -= done->data.size();
+                      if (h->closing) return;
+                      if (status != 0) {
+                        h->Fail(uv_strerror(status));
+                        return;
+                      }
+                      if (h->close_after_writes) {
+                        if (h->pending_write == 0) h->ShutdownAndClose();
+                        return;
+                      }
+                      if (h->above_high && h->pending_write <= kLowWatermark) {
+                        h->above_high = false;
+                        if (h->callbacks != nullptr) h->callbacks->OnWritable();
+                      }
+                    });
+  if (rc != 0) {
+    handle->pending_write -= request->data.size();
+    delete request;
+    LOG_DEBUG("write failed: ", uv_strerror(rc));
+    return;
+  }
+  if (handle->pending_write >= kHighWatermark) handle->above_high = true;
+}
+
+void TcpConnection::CloseAfterWrites() {
+  Handle* handle = handle_;
+  handle_ = nullptr;
+  handle->callbacks = nullptr;
+  handle->close_after_writes = true;
+  if (handle->closing) return;
+  if (handle->pending_write == 0) handle->ShutdownAndClose();
+}
+
+struct TcpListener::Handle {
+  uv_tcp_t tcp;
+  Dispatcher* dispatcher;
+  AcceptFn on_accept;
+};
+
+absl::StatusOr<std::unique_ptr<TcpListener>> TcpListener::Create(Dispatcher& dispatcher, int fd,
+                                                                 AcceptFn on_accept) {
+  auto* handle = new Handle{{}, &dispatcher, std::move(on_accept)};
+  uv_tcp_init(static_cast<uv_loop_t*>(dispatcher.raw_loop()), &handle->tcp);
+  handle->tcp.data = handle;
+  std::unique_ptr<TcpListener> listener(new TcpListener(handle));
+  if (int rc = uv_tcp_open(&handle->tcp, fd); rc != 0) {
+    return absl::InternalError(absl::StrCat("uv_tcp_open: ", uv_strerror(rc)));
+  }
+  int rc = uv_listen(reinterpret_cast<uv_stream_t*>(&handle->tcp), 1024,
+                     [](uv_stream_t* server, int status) {
+                       if (status != 0) return;
+                       auto* h = static_cast<Handle*>(server->data);
+                       auto* conn = new TcpConnection::Handle();
+                       uv_tcp_init(static_cast<uv_loop_t*>(h->dispatcher->raw_loop()), &conn->tcp);
+                       conn->tcp.data = conn;
+                       std::unique_ptr<TcpConnection> connection(new TcpConnection(conn));
+                       if (uv_accept(server, reinterpret_cast<uv_stream_t*>(&conn->tcp)) != 0) {
+                         return;  // the destructor closes the handle
+                       }
+                       conn->connected = true;
+                       uv_tcp_nodelay(&conn->tcp, 1);
+                       connection->peer_ip_ = PeerIp(&conn->tcp);
+                       h->on_accept(std::move(connection));
+                     });
+  if (rc != 0) return absl::InternalError(absl::StrCat("uv_listen: ", uv_strerror(rc)));
+  return listener;
+}
+
+TcpListener::~TcpListener() {
+  uv_close(reinterpret_cast<uv_handle_t*>(&handle_->tcp),
+           [](uv_handle_t* h) { delete static_cast<Handle*>(h->data); });
+}
+
+}  // namespace gatehouse::dataplane::event

@@ -1,0 +1,97 @@
+// TCP listeners and connections on a Dispatcher's loop.
+//
+// A TcpConnection reads into its input Buffer and hands it to its Callbacks; writes are queued
+// and reported against high/low watermarks so the other side of a proxy can pause and resume.
+// Destroying a TcpConnection closes it at once; the libuv handle is freed in its close callback
+// and no callback reaches the owner afterwards.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "dataplane/event/buffer.h"
+#include "dataplane/event/dispatcher.h"
+
+namespace gatehouse::dataplane::event {
+
+class TcpConnection {
+ public:
+  class Callbacks {
+   public:
+    virtual ~Callbacks() = default;
+    // Bytes were appended to `input`; consume what was used, leave the rest for later.
+    virtual void OnData(Buffer& input) = 0;
+    // The connection ended: the peer closed it (`error` empty) or reading or writing failed.
+    // The connection must not be used afterwards except to be destroyed.
+    virtual void OnRemoteClose(absl::string_view error) = 0;
+    // The write queue fell to the low watermark after passing the high one.
+    virtual void OnWritable() {}
+    // An outgoing connection was established (OK) or could not be.
+    virtual void OnConnect(const absl::Status& status) {}
+  };
+
+  static constexpr size_t kHighWatermark = 1 << 20;
+  static constexpr size_t kLowWatermark = 256 << 10;
+
+  // Starts connecting to `ip`:`port`; the outcome arrives in Callbacks::OnConnect.
+  static absl::StatusOr<std::unique_ptr<TcpConnection>> Connect(Dispatcher& dispatcher,
+                                                                const std::string& ip,
+                                                                uint16_t port,
+                                                                Callbacks* callbacks);
+  ~TcpConnection();
+  TcpConnection(const TcpConnection&) = delete;
+  TcpConnection& operator=(const TcpConnection&) = delete;
+
+  void SetCallbacks(Callbacks* callbacks);
+  void StartReading();
+  void StopReading();
+  // Queues `data`; it is sent in order, then the queue shrinks.
+  void Write(std::string data);
+  size_t pending_write_bytes() const;
+  // Bytes read but not yet consumed, for an owner resuming after it paused.
+  Buffer& input();
+  bool AboveHighWatermark() const { return pending_write_bytes() >= kHighWatermark; }
+  // Sends what is queued, then closes; no callback runs afterwards and no other method may be
+  // called.
+  void CloseAfterWrites();
+  // Closes now, dropping what is queued; no callback runs afterwards and no other method may be
+  // called.
+  void Close();
+
+  // The peer's address as text (IP only), e.g. "127.0.0.1".
+  const std::string& peer_ip() const { return peer_ip_; }
+  bool connected() const;
+
+  struct Handle;  // libuv state, defined in tcp.cc
+
+ private:
+  explicit TcpConnection(Handle* handle) : handle_(handle) {}
+  friend class TcpListener;
+
+  Handle* handle_;  // freed in its close callback
+  std::string peer_ip_;
+};
+
+class TcpListener {
+ public:
+  using AcceptFn = std::function<void(std::unique_ptr<TcpConnection>)>;
+
+  // Takes over the bound, listening socket `fd` and accepts on `dispatcher`'s loop.
+  static absl::StatusOr<std::unique_ptr<TcpListener>> Create(Dispatcher& dispatcher, int fd,
+                                                             AcceptFn on_accept);
+  ~TcpListener();
+  TcpListener(const TcpListener&) = delete;
+  TcpListener& operator=(const TcpListener&) = delete;
+
+ private:
+  struct Handle;
+  explicit TcpListener(Handle* handle) : handle_(handle) {}
+  Handle* handle_;
+};
+
+}  // namespace gatehouse::dataplane::event

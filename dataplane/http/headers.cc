@@ -1,0 +1,130 @@
+#include "dataplane/http/headers.h"
+
+#include <algorithm>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_split.h"
+
+namespace gatehouse::dataplane::http {
+
+void HeaderMap::Add(absl::string_view name, absl::string_view value) {
+  entries_.emplace_back(std::string(name), std::string(value));
+}
+
+void HeaderMap::Set(absl::string_view name, absl::string_view value) {
+  Remove(name);
+  Add(name, value);
+}
+
+size_t HeaderMap::Remove(absl::string_view name) {
+  auto end = std::remove_if(entries_.begin(), entries_.end(), [name](const Entry& entry) {
+    return absl::EqualsIgnoreCase(entry.first, name);
+  });
+  size_t removed = static_cast<size_t>(entries_.end() - end);
+  entries_.erase(end, entries_.end());
+  return removed;
+}
+
+const std::string* HeaderMap::Get(absl::string_view name) const {
+  for (const Entry& entry : entries_) {
+    if (absl::EqualsIgnoreCase(entry.first, name)) return &entry.second;
+  }
+  return nullptr;
+}
+
+absl::string_view RequestHead::Path() const {
+  absl::string_view path = target;
+  if (size_t q = path.find('?'); q != absl::string_view::npos) path = path.substr(0, q);
+  return path;
+}
+
+bool RemoveHopByHopHeaders(HeaderMap& headers) {
+  bool close = false;
+  std::vector<std::string> listed;
+  for (const HeaderMap::Entry& entry : headers.entries()) {
+    if (!absl::EqualsIgnoreCase(entry.first, "connection")) continue;
+    for (absl::string_view option : absl::StrSplit(entry.second, ',')) {
+      option = absl::StripAsciiWhitespace(option);
+      if (absl::EqualsIgnoreCase(option, "close")) close = true;
+      if (!option.empty()) listed.emplace_back(option);
+    }
+  }
+  for (const std::string& name : listed) headers.Remove(name);
+  for (absl::string_view name : {"connection", "keep-alive", "proxy-connection", "te", "trailer",
+                                 "transfer-encoding", "upgrade"}) {
+    headers.Remove(name);
+  }
+  return close;
+}
+
+absl::string_view ReasonPhrase(int status) {
+  switch (status) {
+    case 100:
+      return "Continue";
+    case 101:
+      return "Switching Protocols";
+    case 200:
+      return "OK";
+    case 201:
+      return "Created";
+    case 202:
+      return "Accepted";
+    case 204:
+      return "No Content";
+    case 206:
+      return "Partial Content";
+    case 301:
+      return "Moved Permanently";
+    case 302:
+      return "Found";
+    case 304:
+      return "Not Modified";
+    case 307:
+      return "Temporary Redirect";
+    case 308:
+      return "Permanent Redirect";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 411:
+      return "Length Required";
+    case 413:
+      return "Content Too Large";
+    case 414:
+      return "URI Too Long";
+    case 417:
+      return "Expectation Failed";
+    case 426:
+      return "Upgrade Required";
+    case 429:
+      return "Too Many Requests";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
+    case 502:
+      return "Bad Gateway";
+    case 503:
+      return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
+    case 505:
+      return "HTTP Version Not Supported";
+    default:
+      return "Unknown";
+  }
+}
+
+}  // namespace gatehouse::dataplane::http

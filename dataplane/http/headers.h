@@ -1,0 +1,77 @@
+// Request and response heads as the proxy sees them, whatever the HTTP version.
+//
+// Header names keep the case they arrived in and their order; lookups ignore case. Framing
+// (Content-Length, Transfer-Encoding) is kept apart from the header list: each codec writes the
+// framing its own protocol needs.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+
+namespace gatehouse::dataplane::http {
+
+class HeaderMap {
+ public:
+  using Entry = std::pair<std::string, std::string>;
+
+  void Add(absl::string_view name, absl::string_view value);
+  // Replaces every header `name` by one with `value`.
+  void Set(absl::string_view name, absl::string_view value);
+  // Removes every header `name`; returns how many were removed.
+  size_t Remove(absl::string_view name);
+  // The first value of `name`, or nullptr.
+  const std::string* Get(absl::string_view name) const;
+  bool Has(absl::string_view name) const { return Get(name) != nullptr; }
+
+  const std::vector<Entry>& entries() const { return entries_; }
+  std::vector<Entry>& mutable_entries() { return entries_; }
+  size_t size() const { return entries_.size(); }
+
+ private:
+  std::vector<Entry> entries_;
+};
+
+// How a message's body is delimited.
+enum class BodyFraming {
+  kNone,           // no body at all
+  kContentLength,  // exactly content_length bytes
+  kChunked,        // chunked transfer coding
+  kUntilClose,     // response body ending when the connection closes
+};
+
+struct RequestHead {
+  std::string method;
+  std::string target;     // the request-target as sent: origin-form with query, or absolute-form
+  std::string authority;  // the Host header's value
+  int version_major = 1;
+  int version_minor = 1;
+  HeaderMap headers;  // without framing headers
+  BodyFraming framing = BodyFraming::kNone;
+  uint64_t content_length = 0;
+
+  // The path part of the target, without the query.
+  absl::string_view Path() const;
+};
+
+struct ResponseHead {
+  int status = 200;
+  std::string reason;
+  HeaderMap headers;  // without framing headers
+  BodyFraming framing = BodyFraming::kNone;
+  uint64_t content_length = 0;
+};
+
+// Removes the hop-by-hop headers of RFC 9110 section 7.6.1 (Connection, Keep-Alive,
+// Proxy-Connection, TE, Trailer, Transfer-Encoding, Upgrade) and those the Connection header
+// lists. Returns whether the Connection header carried the "close" option.
+bool RemoveHopByHopHeaders(HeaderMap& headers);
+
+// The standard reason phrase of `status`, or "Unknown".
+absl::string_view ReasonPhrase(int status);
+
+}  // namespace gatehouse::dataplane::http

@@ -1,0 +1,146 @@
+#include "dataplane/http/http1_client_codec.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace gatehouse::dataplane::http {
+
+Http1ClientCodec::Http1ClientCodec(Callbacks* callbacks)
+    : callbacks_(callbacks), parser_(Http1Parser::Kind::kResponse, this) {}
+
+void Http1ClientCodec::EncodeHeaders(const RequestHead& head, bool end_stream) {
+  request_started_ = true;
+  request_complete_ = false;
+  reusable_ = false;
+  response_end_sent_ = false;
+  head_request_ = head.method == "HEAD";
+  std::string out = absl::StrCat(head.method, " ", head.target, " HTTP/1.1\r\n");
+  for (const HeaderMap::Entry& entry : head.headers.entries()) {
+    absl::StrAppend(&out, entry.first, ": ", entry.second, "\r\n");
+  }
+  chunked_request_ = false;
+  switch (head.framing) {
+    case BodyFraming::kContentLength:
+      absl::StrAppend(&out, "Content-Length: ", head.content_length, "\r\n");
+      break;
+    case BodyFraming::kChunked:
+    case BodyFraming::kUntilClose:
+      out += "Transfer-Encoding: chunked\r\n";
+      chunked_request_ = true;
+      break;
+    case BodyFraming::kNone:
+      break;
+  }
+  out += "\r\n";
+  callbacks_->Write(std::move(out));
+  if (end_stream) request_complete_ = true;
+}
+
+void Http1ClientCodec::EncodeData(absl::string_view data, bool end_stream) {
+  if (!data.empty()) {
+    if (chunked_request_) {
+      std::string out = absl::StrCat(absl::Hex(data.size()), "\r\n");
+      out.append(data.data(), data.size());
+      out += "\r\n";
+      callbacks_->Write(std::move(out));
+    } else {
+      callbacks_->Write(std::string(data));
+    }
+  }
+  if (end_stream) {
+    if (chunked_request_) callbacks_->Write("0\r\n\r\n");
+    request_complete_ = true;
+  }
+}
+
+size_t Http1ClientCodec::Dispatch(absl::string_view input) {
+  size_t consumed = 0;
+  while (!broken_ && consumed < input.size()) {
+    if (!response_in_progress_ && decoder_ == nullptr) {
+      // Bytes on an idle connection: the upstream broke the exchange.
+      Reset("upstream sent bytes outside a response");
+      return input.size();
+    }
+    Http1Parser::Result result = parser_.Execute(input.substr(consumed));
+    consumed += result.consumed;
+    if (result.code == Http1Parser::Result::kError ||
+        result.code == Http1Parser::Result::kUpgrade) {
+      Reset(absl::StrCat("malformed upstream response: ", result.error));
+      return input.size();
+    }
+    if (result.code == Http1Parser::Result::kPaused) parser_.Resume();
+  }
+  return consumed;
+}
+
+bool Http1ClientCodec::OnHead() {
+  int status = parser_.status();
+  informational_ = status >= 100 && status < 200;
+  if (informational_) return false;  // 1xx interim responses are not forwarded
+  response_in_progress_ = true;
+  keep_alive_ = parser_.ShouldKeepAlive();
+
+  ResponseHead head;
+  head.status = status;
+  head.reason = parser_.reason();
+  head.headers = std::move(parser_.headers());
+  head.headers.Remove("content-length");
+  RemoveHopByHopHeaders(head.headers);
+  bool end_stream = false;
+  if (parser_.chunked()) {
+    head.framing = BodyFraming::kChunked;
+  } else if (parser_.has_content_length()) {
+    head.framing = BodyFraming::kContentLength;
+    head.content_length = parser_.content_length();
+    end_stream = head.content_length == 0;
+  } else if (status == 204 || status == 304) {
+    head.framing = BodyFraming::kNone;
+    end_stream = true;
+  } else if (!head_request_) {
+    head.framing = BodyFraming::kUntilClose;
+    keep_alive_ = false;
+  }
+  if (head_request_) end_stream = true;
+  response_end_sent_ = end_stream;
+  if (decoder_ != nullptr) decoder_->DecodeResponseHeaders(std::move(head), end_stream);
+  return head_request_;
+}
+
+void Http1ClientCodec::OnBody(absl::string_view data) {
+  if (decoder_ != nullptr) decoder_->DecodeResponseData(data, false);
+}
+
+void Http1ClientCodec::OnMessageComplete() {
+  if (informational_) return;
+  response_in_progress_ = false;
+  reusable_ = keep_alive_ && request_complete_;
+  ResponseDecoder* decoder = decoder_;
+  decoder_ = nullptr;
+  if (decoder != nullptr && !response_end_sent_) {
+    response_end_sent_ = true;
+    decoder->DecodeResponseData(absl::string_view(), true);
+  }
+}
+
+void Http1ClientCodec::OnWritable() {
+  if (decoder_ != nullptr) decoder_->OnUpstreamWritable();
+}
+
+void Http1ClientCodec::OnRemoteClose(absl::string_view error) {
+  if (response_in_progress_ && error.empty()) {
+    // A body delimited by the close ends here; any other framing is truncated.
+    Http1Parser::Result result = parser_.Finish();
+    if (result.code != Http1Parser::Result::kError && !response_in_progress_) return;
+  }
+  Reset(error.empty() ? "upstream closed the connection" : error);
+}
+
+void Http1ClientCodec::Reset(absl::string_view reason) {
+  broken_ = true;
+  reusable_ = false;
+  response_in_progress_ = false;
+  ResponseDecoder* decoder = decoder_;
+  decoder_ = nullptr;
+  if (decoder != nullptr) decoder->OnUpstreamReset(reason);
+}
+
+}  // namespace gatehouse::dataplane::http

@@ -1,0 +1,165 @@
+#include "dataplane/http/http1_parser.h"
+
+#include "absl/strings/str_cat.h"
+#include "llhttp.h"
+
+namespace gatehouse::dataplane::http {
+
+struct Http1Parser::State {
+  llhttp_t parser;
+  llhttp_settings_t settings;
+
+  static Http1Parser* Self(llhttp_t* p) { return static_cast<Http1Parser*>(p->data); }
+
+  static int Count(Http1Parser* self, size_t length) {
+    self->head_bytes_ += length;
+    if (self->head_bytes_ > kMaxHeadBytes) {
+      self->head_too_large_ = true;
+      return HPE_USER;
+    }
+    return 0;
+  }
+  static void FlushHeader(Http1Parser* self) {
+    if (!self->field_.empty()) self->headers_.Add(self->field_, self->value_);
+    self->field_.clear();
+    self->value_.clear();
+    self->in_value_ = false;
+  }
+  static int OnMessageBegin(llhttp_t* p) {
+    Http1Parser* self = Self(p);
+    self->method_.clear();
+    self->target_.clear();
+    self->reason_.clear();
+    self->field_.clear();
+    self->value_.clear();
+    self->in_value_ = false;
+    self->head_bytes_ = 0;
+    self->content_length_ = 0;
+    self->headers_ = HeaderMap();
+    return 0;
+  }
+  static int OnUrl(llhttp_t* p, const char* at, size_t length) {
+    Self(p)->target_.append(at, length);
+    return Count(Self(p), length);
+  }
+  static int OnStatus(llhttp_t* p, const char* at, size_t length) {
+    Self(p)->reason_.append(at, length);
+    return Count(Self(p), length);
+  }
+  static int OnHeaderField(llhttp_t* p, const char* at, size_t length) {
+    Http1Parser* self = Self(p);
+    if (self->in_value_) FlushHeader(self);
+    self->field_.append(at, length);
+    return Count(self, length);
+  }
+  static int OnHeaderValue(llhttp_t* p, const char* at, size_t length) {
+    Http1Parser* self = Self(p);
+    if (!self->in_value_ && self->field_.find_first_of(" \t") != std::string::npos) {
+      // llhttp lets "Name : value" through; RFC 9112 section 5.1 says reject it.
+      self->bad_header_name_ = true;
+      return HPE_USER;
+    }
+    self->in_value_ = true;
+    self->value_.append(at, length);
+    return Count(self, length);
+  }
+  static int OnHeadersComplete(llhttp_t* p) {
+    Http1Parser* self = Self(p);
+    FlushHeader(self);
+    if (p->type == HTTP_REQUEST) {
+      self->method_ = llhttp_method_name(static_cast<llhttp_method_t>(p->method));
+    }
+    self->content_length_ = (p->flags & F_CONTENT_LENGTH) ? p->content_length : 0;
+    return self->listener_->OnHead() ? 1 : 0;
+  }
+  static int OnBody(llhttp_t* p, const char* at, size_t length) {
+    Self(p)->listener_->OnBody(absl::string_view(at, length));
+    return 0;
+  }
+  static int OnMessageComplete(llhttp_t* p) {
+    Self(p)->listener_->OnMessageComplete();
+    return HPE_PAUSED;
+  }
+};
+
+Http1Parser::Http1Parser(Kind kind, Listener* listener)
+    : state_(std::make_unique<State>()), listener_(listener) {
+  llhttp_settings_t& s = state_->settings;
+  llhttp_settings_init(&s);
+  s.on_message_begin = State::OnMessageBegin;
+  s.on_url = State::OnUrl;
+  s.on_status = State::OnStatus;
+  s.on_header_field = State::OnHeaderField;
+  s.on_header_value = State::OnHeaderValue;
+  s.on_headers_complete = State::OnHeadersComplete;
+  s.on_body = State::OnBody;
+  s.on_message_complete = State::OnMessageComplete;
+  llhttp_init(&state_->parser, kind == Kind::kRequest ? HTTP_REQUEST : HTTP_RESPONSE, &s);
+  state_->parser.data = this;
+}
+
+Http1Parser::~Http1Parser() = default;
+
+namespace {
+
+Http1Parser::Result ToResult(llhttp_t* parser, llhttp_errno_t err, absl::string_view data,
+                             bool head_too_large, bool bad_header_name) {
+  Http1Parser::Result result;
+  switch (err) {
+    case HPE_OK:
+      result.code = Http1Parser::Result::kOk;
+      result.consumed = data.size();
+      return result;
+    case HPE_PAUSED:
+    case HPE_PAUSED_UPGRADE: {
+      const char* pos = llhttp_get_error_pos(parser);
+      result.consumed = pos != nullptr ? static_cast<size_t>(pos - data.data()) : data.size();
+      result.code =
+          err == HPE_PAUSED ? Http1Parser::Result::kPaused : Http1Parser::Result::kUpgrade;
+      return result;
+    }
+    default:
+      result.code = Http1Parser::Result::kError;
+      result.consumed = data.size();
+      if (head_too_large) {
+        result.status_hint = 431;
+        result.error = "header section too large";
+      } else if (bad_header_name) {
+        result.error = "whitespace in a header name";
+      } else {
+        result.error = absl::StrCat(llhttp_errno_name(err), ": ", llhttp_get_error_reason(parser));
+      }
+      return result;
+  }
+}
+
+}  // namespace
+
+Http1Parser::Result Http1Parser::Execute(absl::string_view data) {
+  llhttp_errno_t err = llhttp_execute(&state_->parser, data.data(), data.size());
+  return ToResult(&state_->parser, err, data, head_too_large_, bad_header_name_);
+}
+
+Http1Parser::Result Http1Parser::Finish() {
+  llhttp_errno_t err = llhttp_finish(&state_->parser);
+  return ToResult(&state_->parser, err, absl::string_view(), head_too_large_, bad_header_name_);
+}
+
+void Http1Parser::Resume() {
+  if (llhttp_get_errno(&state_->parser) == HPE_PAUSED_UPGRADE) {
+    llhttp_resume_after_upgrade(&state_->parser);
+  } else {
+    llhttp_resume(&state_->parser);
+  }
+}
+
+int Http1Parser::status() const { return state_->parser.status_code; }
+int Http1Parser::version_major() const { return state_->parser.http_major; }
+int Http1Parser::version_minor() const { return state_->parser.http_minor; }
+bool Http1Parser::chunked() const { return (state_->parser.flags & F_CHUNKED) != 0; }
+bool Http1Parser::has_content_length() const {
+  return (state_->parser.flags & F_CONTENT_LENGTH) != 0;
+}
+bool Http1Parser::ShouldKeepAlive() const { return llhttp_should_keep_alive(&state_->parser); }
+
+}  // namespace gatehouse::dataplane::http

@@ -1,0 +1,85 @@
+// llhttp behind a small interface shared by the HTTP/1 server and client codecs.
+//
+// It collects a message head (request line or status line, headers with their original case)
+// and reports body bytes and the end of each message. Nothing outside this file and its .cc
+// sees llhttp.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "dataplane/http/headers.h"
+
+namespace gatehouse::dataplane::http {
+
+class Http1Parser {
+ public:
+  enum class Kind { kRequest, kResponse };
+
+  class Listener {
+   public:
+    virtual ~Listener() = default;
+    // The head is complete. Returning true tells the parser the message has no body (a
+    // response to HEAD).
+    virtual bool OnHead() = 0;
+    virtual void OnBody(absl::string_view data) = 0;
+    // The message is complete; the parser pauses until Resume().
+    virtual void OnMessageComplete() = 0;
+  };
+
+  struct Result {
+    enum Code { kOk, kPaused, kUpgrade, kError };
+    Code code = kOk;
+    size_t consumed = 0;
+    int status_hint = 400;  // for kError: the status to answer with
+    std::string error;
+  };
+
+  // Heads larger than this are refused (431 for requests).
+  static constexpr size_t kMaxHeadBytes = 64 * 1024;
+
+  Http1Parser(Kind kind, Listener* listener);
+  ~Http1Parser();
+
+  // Parses as much of `data` as it can; stops after a complete message (kPaused).
+  Result Execute(absl::string_view data);
+  // The connection closed: completes a body delimited by the close, or reports truncation.
+  Result Finish();
+  void Resume();
+
+  // The head of the message being parsed; valid from OnHead() on.
+  const std::string& method() const { return method_; }
+  const std::string& target() const { return target_; }
+  int status() const;
+  const std::string& reason() const { return reason_; }
+  int version_major() const;
+  int version_minor() const;
+  HeaderMap& headers() { return headers_; }
+  bool chunked() const;
+  bool has_content_length() const;
+  uint64_t content_length() const { return content_length_; }
+  // Whether the connection may carry another message after this one.
+  bool ShouldKeepAlive() const;
+
+ private:
+  struct State;
+  friend struct State;
+
+  std::unique_ptr<State> state_;
+  Listener* listener_;
+  std::string method_;
+  std::string target_;
+  std::string reason_;
+  std::string field_;
+  std::string value_;
+  bool in_value_ = false;
+  size_t head_bytes_ = 0;
+  bool head_too_large_ = false;
+  bool bad_header_name_ = false;
+  uint64_t content_length_ = 0;
+  HeaderMap headers_;
+};
+
+}  // namespace gatehouse::dataplane::http

@@ -1,0 +1,81 @@
+// The HTTP/1.1 server side of a downstream connection.
+//
+// Parses requests one at a time (pipelined requests wait in the input until the response to the
+// one before is complete), hands each to a RequestDecoder from Callbacks::NewStream, and encodes
+// the proxy's response with the framing and connection handling HTTP/1.x needs. Requests that
+// break the protocol get a 4xx and the connection is closed; they never reach a decoder.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "dataplane/http/http1_parser.h"
+#include "dataplane/http/stream.h"
+
+namespace gatehouse::dataplane::http {
+
+class Http1ServerCodec : public ResponseEncoder, private Http1Parser::Listener {
+ public:
+  // What the codec needs from the connection that owns it.
+  class Callbacks {
+   public:
+    virtual ~Callbacks() = default;
+    virtual RequestDecoder& NewStream(ResponseEncoder& encoder) = 0;
+    virtual void Write(std::string data) = 0;
+    virtual bool WriteBlocked() const = 0;
+    virtual void PauseReading(bool paused) = 0;
+    // The connection is finished once its queued bytes are written.
+    virtual void CloseAfterWrites(absl::string_view reason) = 0;
+    // The previous response is complete and the next request may be parsed.
+    virtual void OnReadyForNextRequest() = 0;
+    virtual const std::string& peer_ip() const = 0;
+  };
+
+  explicit Http1ServerCodec(Callbacks* callbacks);
+
+  // Parses what it can of `input`; returns the number of bytes consumed. Bytes of a pipelined
+  // request stay unconsumed until the current response completes.
+  size_t Dispatch(absl::string_view input);
+  // The downstream's write queue drained.
+  void OnWritable();
+  // The downstream closed or failed.
+  void OnRemoteClose(absl::string_view error);
+  // True between requests: nothing parsed and no response pending.
+  bool idle() const { return !in_request_; }
+
+  // ResponseEncoder
+  void EncodeHeaders(const ResponseHead& head, bool end_stream) override;
+  void EncodeData(absl::string_view data, bool end_stream) override;
+  bool WriteBlocked() const override { return callbacks_->WriteBlocked(); }
+  void PauseRequestBody(bool paused) override { callbacks_->PauseReading(paused); }
+  const std::string& peer_ip() const override { return callbacks_->peer_ip(); }
+
+ private:
+  // Http1Parser::Listener
+  bool OnHead() override;
+  void OnBody(absl::string_view data) override;
+  void OnMessageComplete() override;
+
+  void OnResponseComplete();
+  void SendError(int status, absl::string_view detail);
+
+  Callbacks* callbacks_;
+  Http1Parser parser_;
+  RequestDecoder* decoder_ = nullptr;  // null when no stream is listening
+  bool in_request_ = false;            // a request began and its response is not complete
+  bool request_complete_ = false;
+  bool request_end_sent_ = false;
+  bool response_started_ = false;
+  bool response_complete_ = false;
+  bool waiting_for_response_ = false;  // parser paused after a complete request
+  bool keep_alive_ = true;
+  bool close_after_response_ = false;
+  bool head_request_ = false;
+  bool body_allowed_ = true;
+  bool chunked_response_ = false;
+  int request_version_minor_ = 1;
+  bool dead_ = false;
+};
+
+}  // namespace gatehouse::dataplane::http

@@ -1,0 +1,65 @@
+// The protocol-neutral seam between codecs and the proxy.
+//
+// A server codec (HTTP/1 here, HTTP/2 later) turns downstream bytes into RequestDecoder events
+// and implements ResponseEncoder for the proxy's answer; a client codec turns the proxy's
+// RequestEncoder calls into upstream bytes and upstream bytes into ResponseDecoder events. The
+// router and proxy never learn which HTTP version they serve.
+#pragma once
+
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "dataplane/http/headers.h"
+
+namespace gatehouse::dataplane::http {
+
+// Receives one downstream request; implemented by the proxy.
+class RequestDecoder {
+ public:
+  virtual ~RequestDecoder() = default;
+  virtual void DecodeHeaders(RequestHead head, bool end_stream) = 0;
+  virtual void DecodeData(absl::string_view data, bool end_stream) = 0;
+  // The downstream can take more response bytes again after WriteBlocked() was true.
+  virtual void OnDownstreamWritable() = 0;
+  // The downstream went away or broke the protocol; no more calls follow.
+  virtual void OnDownstreamReset(absl::string_view reason) = 0;
+};
+
+// Sends the response to one downstream request; implemented by server codecs.
+class ResponseEncoder {
+ public:
+  virtual ~ResponseEncoder() = default;
+  virtual void EncodeHeaders(const ResponseHead& head, bool end_stream) = 0;
+  virtual void EncodeData(absl::string_view data, bool end_stream) = 0;
+  // True while the downstream's write queue is over its high watermark.
+  virtual bool WriteBlocked() const = 0;
+  // Stops (true) or resumes (false) reading the request body, for backpressure.
+  virtual void PauseRequestBody(bool paused) = 0;
+  // The client's address as text.
+  virtual const std::string& peer_ip() const = 0;
+};
+
+// Receives one upstream response; implemented by the proxy.
+class ResponseDecoder {
+ public:
+  virtual ~ResponseDecoder() = default;
+  virtual void DecodeResponseHeaders(ResponseHead head, bool end_stream) = 0;
+  virtual void DecodeResponseData(absl::string_view data, bool end_stream) = 0;
+  // The upstream can take more request bytes again after WriteBlocked() was true.
+  virtual void OnUpstreamWritable() = 0;
+  // The upstream connection failed or broke the protocol before the response ended.
+  virtual void OnUpstreamReset(absl::string_view reason) = 0;
+};
+
+// Sends one request upstream; implemented by client codecs.
+class RequestEncoder {
+ public:
+  virtual ~RequestEncoder() = default;
+  virtual void EncodeHeaders(const RequestHead& head, bool end_stream) = 0;
+  virtual void EncodeData(absl::string_view data, bool end_stream) = 0;
+  virtual bool WriteBlocked() const = 0;
+  // Stops (true) or resumes (false) reading the response body, for backpressure.
+  virtual void PauseResponseBody(bool paused) = 0;
+};
+
+}  // namespace gatehouse::dataplane::http

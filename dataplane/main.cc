@@ -1,0 +1,155 @@
+// gatehouse-dataplane: proxies HTTP traffic to pod endpoints with the config a control plane
+// streams to it.
+//
+// The main thread parses flags, binds one SO_REUSEPORT listener per worker, starts the workers,
+// the health endpoint, the admin API and the config client, then waits for SIGINT or SIGTERM.
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/flags.h"
+#include "common/grpc_server.h"
+#include "common/health_server.h"
+#include "common/log.h"
+#include "common/net_address.h"
+#include "common/process.h"
+#include "dataplane/admin/admin_service.h"
+#include "dataplane/config/config_client.h"
+#include "dataplane/proxy/worker.h"
+
+namespace gatehouse::dataplane {
+namespace {
+
+struct Options {
+  std::vector<HostPort> xds_servers;
+  std::string node_id;
+  int workers = 0;
+  HostPort http_listen{"0.0.0.0", 8080};
+  HostPort https_listen{"0.0.0.0", 8443};
+  HostPort admin_listen{"127.0.0.1", 19001};
+  HostPort health_listen{"0.0.0.0", 19101};
+};
+
+FlagSet::Parser HostPortFlag(HostPort* target) {
+  return [target](absl::string_view value) -> absl::Status {
+    absl::StatusOr<HostPort> parsed = ParseHostPort(value);
+    if (!parsed.ok()) return parsed.status();
+    *target = *std::move(parsed);
+    return absl::OkStatus();
+  };
+}
+
+[[noreturn]] void Fail(absl::string_view message) {
+  std::fprintf(stderr, "gatehouse-dataplane: %s\n", std::string(message).c_str());
+  std::exit(1);
+}
+
+std::string DefaultNodeId() {
+  char host[256] = {0};
+  gethostname(host, sizeof(host) - 1);
+  return absl::StrCat(host, "-", getpid());
+}
+
+int Main(int argc, char** argv) {
+  BlockShutdownSignals();
+  Options options;
+  std::string log_level = "info";
+  FlagSet flags("gatehouse-dataplane",
+                "gatehouse-dataplane --xds-server=HOST:PORT[,HOST:PORT] [flags]");
+  flags.AddCustom(
+      "xds-server", "HOST:PORT[,HOST:PORT]",
+      [&options](absl::string_view value) -> absl::Status {
+        absl::StatusOr<std::vector<HostPort>> parsed = ParseHostPortList(value);
+        if (!parsed.ok()) return parsed.status();
+        options.xds_servers = *std::move(parsed);
+        return absl::OkStatus();
+      },
+      "control planes to stream config from, tried in turn (required)");
+  flags.AddString("node-id", &options.node_id, "this replica's name (default: HOSTNAME-PID)");
+  flags.AddInt("workers", &options.workers, 1, 256,
+               "worker threads, each with its own listener (default: one per core)");
+  flags.AddCustom("http-listen", "HOST:PORT", HostPortFlag(&options.http_listen),
+                  "plain HTTP listener (default 0.0.0.0:8080)");
+  flags.AddCustom("https-listen", "HOST:PORT", HostPortFlag(&options.https_listen),
+                  "HTTPS listener (default 0.0.0.0:8443; TLS comes in a later version)");
+  flags.AddCustom("admin-listen", "HOST:PORT", HostPortFlag(&options.admin_listen),
+                  "gRPC admin API (default 127.0.0.1:19001)");
+  flags.AddCustom("health-listen", "HOST:PORT", HostPortFlag(&options.health_listen),
+                  "/healthz, /readyz and /metrics (default 0.0.0.0:19101)");
+  flags.AddCustom(
+      "log-level", "LEVEL",
+      [&log_level](absl::string_view value) -> absl::Status {
+        absl::StatusOr<LogLevel> level = ParseLogLevel(value);
+        if (!level.ok()) return level.status();
+        SetLogLevel(*level);
+        return absl::OkStatus();
+      },
+      "debug, info, warning or error (default info)");
+  flags.ParseOrExit(argc, argv);
+  if (!flags.positionals().empty()) {
+    std::fprintf(stderr, "gatehouse-dataplane: unexpected argument \"%s\" (see --help)\n",
+                 flags.positionals()[0].c_str());
+    return 2;
+  }
+  if (options.xds_servers.empty()) {
+    std::fprintf(stderr, "gatehouse-dataplane: --xds-server is required (see --help)\n");
+    return 2;
+  }
+  if (options.node_id.empty()) options.node_id = DefaultNodeId();
+  if (options.workers == 0) {
+    options.workers = std::max(1, static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN)));
+  }
+
+  // One listening socket per worker on the same port; the kernel spreads connections.
+  std::vector<std::unique_ptr<proxy::Worker>> workers;
+  HostPort bind_address = options.http_listen;
+  for (int i = 0; i < options.workers; ++i) {
+    absl::StatusOr<int> fd = ListenTcp(bind_address, /*reuse_port=*/true);
+    if (!fd.ok()) Fail(fd.status().message());
+    if (i == 0) bind_address.port = BoundPort(*fd);
+    absl::StatusOr<std::unique_ptr<proxy::Worker>> worker = proxy::Worker::Create(i, *fd);
+    if (!worker.ok()) Fail(worker.status().message());
+    workers.push_back(*std::move(worker));
+  }
+
+  config::ConfigClient client(options.xds_servers, options.node_id,
+                              [&workers](std::shared_ptr<const config::DataplaneConfig> config) {
+                                for (auto& worker : workers) worker->ApplyConfig(config);
+                              });
+  auto ready = [&client] { return client.GetSnapshot().config != nullptr; };
+  MetricsRegistry::Global().AddCallbackGauge("gatehouse_dataplane_ready",
+                                             "1 once a first config is applied.",
+                                             [ready] { return ready() ? 1.0 : 0.0; });
+  absl::StatusOr<std::unique_ptr<HealthServer>> health =
+      HealthServer::Create(options.health_listen, ready, &MetricsRegistry::Global());
+  if (!health.ok()) Fail(health.status().message());
+
+  admin::DataplaneAdminService admin_service(options.node_id,
+                                             [&client] { return client.GetSnapshot(); });
+  absl::StatusOr<RunningGrpcServer> admin = StartGrpcServer(options.admin_listen, {&admin_service});
+  if (!admin.ok()) Fail(admin.status().message());
+
+  for (auto& worker : workers) worker->Start();
+  client.Start();
+  LOG_INFO("gatehouse-dataplane ", kBuildVersion, " node ", options.node_id, ": http on ",
+           bind_address.ToString(), " (", options.workers, " workers), admin on ",
+           HostPort{options.admin_listen.host, static_cast<uint16_t>(admin->port)}.ToString(),
+           ", health on ", HostPort{options.health_listen.host, (*health)->port()}.ToString());
+
+  int signal = WaitForShutdownSignal();
+  LOG_INFO("signal ", signal, ": shutting down");
+  client.Stop();
+  admin->server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+  for (auto& worker : workers) worker->Stop();
+  return 0;
+}
+
+}  // namespace
+}  // namespace gatehouse::dataplane
+
+int main(int argc, char** argv) { return gatehouse::dataplane::Main(argc, argv); }

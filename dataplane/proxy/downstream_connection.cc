@@ -1,0 +1,95 @@
+#include "dataplane/proxy/downstream_connection.h"
+
+#include "common/log.h"
+
+namespace gatehouse::dataplane::proxy {
+namespace {
+
+// Input waiting behind an unfinished response beyond this pauses reading.
+constexpr size_t kMaxBufferedInput = 64 * 1024;
+
+}  // namespace
+
+DownstreamConnection::DownstreamConnection(WorkerContext& context, Owner& owner,
+                                           std::unique_ptr<event::TcpConnection> tcp)
+    : context_(context),
+      owner_(owner),
+      tcp_(std::move(tcp)),
+      codec_(this),
+      resume_timer_(context.dispatcher, [this] { ProcessInput(); }) {}
+
+DownstreamConnection::~DownstreamConnection() {
+  if (stream_ != nullptr) stream_->OnDownstreamReset("connection destroyed");
+}
+
+void DownstreamConnection::Start() {
+  tcp_->SetCallbacks(this);
+  tcp_->StartReading();
+}
+
+void DownstreamConnection::OnData(event::Buffer& input) { ProcessInput(); }
+
+void DownstreamConnection::ProcessInput() {
+  if (closed_) return;
+  event::Buffer& input = tcp_->input();
+  size_t consumed = codec_.Dispatch(input.view());
+  if (closed_) return;
+  input.Consume(consumed);
+  if (input.size() > kMaxBufferedInput && !reading_paused_) tcp_->StopReading();
+}
+
+void DownstreamConnection::OnRemoteClose(absl::string_view error) {
+  if (closed_) return;
+  codec_.OnRemoteClose(error);
+  Close(error.empty() ? "peer closed" : error);
+}
+
+http::RequestDecoder& DownstreamConnection::NewStream(http::ResponseEncoder& encoder) {
+  if (stream_ != nullptr) context_.dispatcher.DeferDelete(std::move(stream_));
+  stream_ = std::make_unique<ProxyStream>(context_, static_cast<ProxyStream::Owner&>(*this),
+                                          encoder, owner_.current_config(), "http");
+  return *stream_;
+}
+
+void DownstreamConnection::PauseReading(bool paused) {
+  if (closed_ || paused == reading_paused_) return;
+  reading_paused_ = paused;
+  if (paused) {
+    tcp_->StopReading();
+  } else {
+    tcp_->StartReading();
+  }
+}
+
+void DownstreamConnection::OnReadyForNextRequest() {
+  if (closed_) return;
+  if (!reading_paused_) tcp_->StartReading();
+  if (!tcp_->input().empty()) resume_timer_.Start(0);
+}
+
+void DownstreamConnection::OnStreamDone(ProxyStream& stream) {
+  if (stream_.get() == &stream) context_.dispatcher.DeferDelete(std::move(stream_));
+}
+
+void DownstreamConnection::CloseAfterWrites(absl::string_view reason) {
+  if (closed_) return;
+  closed_ = true;
+  LOG_DEBUG("closing downstream connection after writes: ", reason);
+  tcp_->CloseAfterWrites();
+  owner_.OnConnectionClosed(*this);
+}
+
+void DownstreamConnection::Close(absl::string_view reason) {
+  if (closed_) return;
+  closed_ = true;
+  LOG_DEBUG("closing downstream connection: ", reason);
+  if (stream_ != nullptr) {
+    std::unique_ptr<ProxyStream> stream = std::move(stream_);
+    stream->OnDownstreamReset(reason);
+    context_.dispatcher.DeferDelete(std::move(stream));
+  }
+  tcp_->Close();
+  owner_.OnConnectionClosed(*this);
+}
+
+}  // namespace gatehouse::dataplane::proxy

@@ -1,0 +1,69 @@
+// One client connection: bytes in, the HTTP/1 server codec, one ProxyStream per request.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "dataplane/event/tcp.h"
+#include "dataplane/event/timer.h"
+#include "dataplane/http/http1_server_codec.h"
+#include "dataplane/proxy/proxy_stream.h"
+
+namespace gatehouse::dataplane::proxy {
+
+class DownstreamConnection : public event::DeferredDeletable,
+                             private event::TcpConnection::Callbacks,
+                             private http::Http1ServerCodec::Callbacks,
+                             private ProxyStream::Owner {
+ public:
+  class Owner {
+   public:
+    virtual ~Owner() = default;
+    // The connection is finished; the owner retires it.
+    virtual void OnConnectionClosed(DownstreamConnection& connection) = 0;
+    // The config new requests start with.
+    virtual std::shared_ptr<const config::DataplaneConfig> current_config() const = 0;
+  };
+
+  DownstreamConnection(WorkerContext& context, Owner& owner,
+                       std::unique_ptr<event::TcpConnection> tcp);
+  ~DownstreamConnection() override;
+
+  void Start();
+  // Closes at once, abandoning any request in flight.
+  void Close(absl::string_view reason);
+
+ private:
+  // event::TcpConnection::Callbacks
+  void OnData(event::Buffer& input) override;
+  void OnRemoteClose(absl::string_view error) override;
+  void OnWritable() override { codec_.OnWritable(); }
+
+  // http::Http1ServerCodec::Callbacks
+  http::RequestDecoder& NewStream(http::ResponseEncoder& encoder) override;
+  void Write(std::string data) override {
+    if (!closed_) tcp_->Write(std::move(data));
+  }
+  bool WriteBlocked() const override { return !closed_ && tcp_->AboveHighWatermark(); }
+  void PauseReading(bool paused) override;
+  void CloseAfterWrites(absl::string_view reason) override;
+  void OnReadyForNextRequest() override;
+  const std::string& peer_ip() const override { return tcp_->peer_ip(); }
+
+  // ProxyStream::Owner
+  void OnStreamDone(ProxyStream& stream) override;
+  void AbortDownstream(absl::string_view reason) override { Close(reason); }
+
+  void ProcessInput();
+
+  WorkerContext& context_;
+  Owner& owner_;
+  std::unique_ptr<event::TcpConnection> tcp_;
+  http::Http1ServerCodec codec_;
+  std::unique_ptr<ProxyStream> stream_;
+  event::Timer resume_timer_;  // parses pipelined requests on a fresh stack
+  bool reading_paused_ = false;
+  bool closed_ = false;
+};
+
+}  // namespace gatehouse::dataplane::proxy

@@ -1,0 +1,218 @@
+#include "dataplane/proxy/proxy_stream.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
+
+namespace gatehouse::dataplane::proxy {
+namespace {
+
+constexpr size_t kMaxPendingBody = 1 << 20;
+
+Counter* RequestCounter(const char* outcome) {
+  return MetricsRegistry::Global().GetCounter("gatehouse_dataplane_local_replies_total",
+                                              "Requests the data plane answered itself, by status.",
+                                              {{"code", outcome}});
+}
+
+}  // namespace
+
+ProxyStats::ProxyStats()
+    : requests(MetricsRegistry::Global().GetCounter("gatehouse_dataplane_requests_total",
+                                                    "Requests received from clients.")),
+      local_404(RequestCounter("404")),
+      local_502(RequestCounter("502")),
+      local_503(RequestCounter("503")),
+      upstream_connects(MetricsRegistry::Global().GetCounter(
+          "gatehouse_dataplane_upstream_connections_total", "Upstream connections opened.")),
+      upstream_reuses(MetricsRegistry::Global().GetCounter(
+          "gatehouse_dataplane_upstream_reuses_total",
+          "Requests sent on a pooled keep-alive upstream connection.")),
+      upstream_failures(MetricsRegistry::Global().GetCounter(
+          "gatehouse_dataplane_upstream_failures_total",
+          "Upstream connections that failed to connect or broke mid-exchange.")) {}
+
+ProxyStream::ProxyStream(WorkerContext& context, Owner& owner, http::ResponseEncoder& encoder,
+                         std::shared_ptr<const config::DataplaneConfig> config, std::string scheme)
+    : context_(context),
+      owner_(owner),
+      encoder_(encoder),
+      config_(std::move(config)),
+      scheme_(std::move(scheme)) {}
+
+ProxyStream::~ProxyStream() {
+  if (upstream_ != nullptr) DropUpstream();
+}
+
+void ProxyStream::DecodeHeaders(http::RequestHead head, bool end_stream) {
+  context_.stats.requests->Increment();
+  request_end_ = end_stream;
+  if (config_ == nullptr) {
+    LocalReply(503, "no configuration received yet");
+    return;
+  }
+  router::MatchResult match = config_->http_routes().Match(head.authority, head.Path());
+  if (match.cluster == nullptr) {
+    context_.stats.local_404->Increment();
+    LocalReply(404, "no route matches this host and path");
+    return;
+  }
+  const config::ClusterConfig* cluster = config_->FindCluster(*match.cluster);
+  const config::EndpointAddress* endpoint =
+      cluster != nullptr ? context_.pools.PickEndpoint(*cluster) : nullptr;
+  if (endpoint == nullptr) {
+    context_.stats.local_503->Increment();
+    LocalReply(503, "no ready endpoint for this route");
+    return;
+  }
+
+  upstream_head_ = std::move(head);
+  http::HeaderMap& headers = upstream_head_.headers;
+  const std::string& client = encoder_.peer_ip();
+  if (const std::string* forwarded = headers.Get("x-forwarded-for")) {
+    headers.Set("X-Forwarded-For", absl::StrCat(*forwarded, ", ", client));
+  } else {
+    headers.Add("X-Forwarded-For", client);
+  }
+  headers.Set("X-Forwarded-Proto", scheme_);
+
+  bool reused = false;
+  absl::StatusOr<std::unique_ptr<upstream::UpstreamConnection>> connection =
+      context_.pools.Acquire(*endpoint, &reused);
+  if (!connection.ok()) {
+    context_.stats.local_502->Increment();
+    LocalReply(502, "upstream address is not usable");
+    return;
+  }
+  upstream_ = *std::move(connection);
+  upstream_->SetListener(this);
+  if (reused) {
+    context_.stats.upstream_reuses->Increment();
+    StartUpstream();
+  } else {
+    context_.stats.upstream_connects->Increment();
+  }
+}
+
+void ProxyStream::OnConnect(upstream::UpstreamConnection& connection, const absl::Status& status) {
+  if (!status.ok()) {
+    context_.stats.upstream_failures->Increment();
+    LOG_DEBUG("upstream ", connection.endpoint_key(), " connect failed: ", status.message());
+    DropUpstream();
+    context_.stats.local_502->Increment();
+    LocalReply(502, "upstream connect failed");
+    return;
+  }
+  StartUpstream();
+}
+
+void ProxyStream::StartUpstream() {
+  upstream_ready_ = true;
+  upstream_->codec().SetDecoder(this);
+  bool end_now = request_end_ && pending_body_.empty();
+  upstream_->codec().EncodeHeaders(upstream_head_, end_now);
+  if (!end_now && (!pending_body_.empty() || request_end_)) {
+    std::string body = std::move(pending_body_);
+    pending_body_.clear();
+    upstream_->codec().EncodeData(body, request_end_);
+  }
+  if (!request_end_) encoder_.PauseRequestBody(upstream_->codec().WriteBlocked());
+}
+
+void ProxyStream::DecodeData(absl::string_view data, bool end_stream) {
+  if (done_) return;
+  request_end_ = end_stream;
+  if (!upstream_ready_) {
+    pending_body_.append(data.data(), data.size());
+    if (pending_body_.size() >= kMaxPendingBody) encoder_.PauseRequestBody(true);
+    return;
+  }
+  upstream_->codec().EncodeData(data, end_stream);
+  if (!end_stream && upstream_ != nullptr && upstream_->codec().WriteBlocked()) {
+    encoder_.PauseRequestBody(true);
+  }
+}
+
+void ProxyStream::OnUpstreamWritable() {
+  if (!request_end_) encoder_.PauseRequestBody(false);
+}
+
+void ProxyStream::DecodeResponseHeaders(http::ResponseHead head, bool end_stream) {
+  response_started_ = true;
+  if (!head.headers.Has("server")) head.headers.Add("Server", "gatehouse");
+  encoder_.EncodeHeaders(head, end_stream);
+  if (end_stream) Finish();
+}
+
+void ProxyStream::DecodeResponseData(absl::string_view data, bool end_stream) {
+  encoder_.EncodeData(data, end_stream);
+  if (end_stream) {
+    Finish();
+  } else if (encoder_.WriteBlocked()) {
+    upstream_->codec().PauseResponseBody(true);
+  }
+}
+
+void ProxyStream::OnDownstreamWritable() {
+  if (upstream_ != nullptr && response_started_) upstream_->codec().PauseResponseBody(false);
+}
+
+void ProxyStream::OnUpstreamReset(absl::string_view reason) {
+  if (done_) return;
+  context_.stats.upstream_failures->Increment();
+  LOG_DEBUG("upstream reset: ", reason);
+  DropUpstream();
+  if (!response_started_) {
+    context_.stats.local_502->Increment();
+    LocalReply(502, "upstream failed before answering");
+    return;
+  }
+  done_ = true;
+  owner_.AbortDownstream(reason);
+  owner_.OnStreamDone(*this);
+}
+
+void ProxyStream::OnDownstreamReset(absl::string_view reason) {
+  if (done_) return;
+  done_ = true;
+  DropUpstream();
+  owner_.OnStreamDone(*this);
+}
+
+void ProxyStream::LocalReply(int status, absl::string_view message) {
+  http::ResponseHead head;
+  head.status = status;
+  head.headers.Add("Server", "gatehouse");
+  head.headers.Add("Content-Type", "text/plain; charset=utf-8");
+  std::string body = absl::StrCat(status, " ", http::ReasonPhrase(status), ": ", message, "\n");
+  head.framing = http::BodyFraming::kContentLength;
+  head.content_length = body.size();
+  response_started_ = true;
+  encoder_.EncodeHeaders(head, false);
+  encoder_.EncodeData(body, true);
+  Finish();
+}
+
+void ProxyStream::Finish() {
+  if (done_) return;
+  done_ = true;
+  if (upstream_ != nullptr) {
+    upstream_->SetListener(nullptr);
+    upstream_->codec().SetDecoder(nullptr);
+    if (upstream_ready_ && request_end_) {
+      context_.pools.Release(std::move(upstream_));
+    } else {
+      DropUpstream();
+    }
+  }
+  owner_.OnStreamDone(*this);
+}
+
+void ProxyStream::DropUpstream() {
+  if (upstream_ == nullptr) return;
+  upstream_->SetListener(nullptr);
+  upstream_->codec().SetDecoder(nullptr);
+  context_.dispatcher.DeferDelete(std::move(upstream_));
+  upstream_ready_ = false;
+}
+
+}  // namespace gatehouse::dataplane::proxy

@@ -1,0 +1,92 @@
+// One request's trip through the proxy: route it, pick an endpoint, borrow an upstream
+// connection, and stream the request up and the response down with backpressure both ways.
+//
+// The stream answers locally when it cannot forward: 404 when no route matches, 503 when the
+// cluster has no endpoint, 502 when the upstream fails before answering.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "common/metrics.h"
+#include "dataplane/config/dataplane_config.h"
+#include "dataplane/event/dispatcher.h"
+#include "dataplane/http/stream.h"
+#include "dataplane/upstream/conn_pool.h"
+
+namespace gatehouse::dataplane::proxy {
+
+// Counters every stream of a worker updates.
+struct ProxyStats {
+  ProxyStats();
+  Counter* requests;
+  Counter* local_404;
+  Counter* local_502;
+  Counter* local_503;
+  Counter* upstream_connects;
+  Counter* upstream_reuses;
+  Counter* upstream_failures;
+};
+
+// What a stream needs from the worker it runs on.
+struct WorkerContext {
+  event::Dispatcher& dispatcher;
+  upstream::ConnPools& pools;
+  ProxyStats& stats;
+};
+
+class ProxyStream : public event::DeferredDeletable,
+                    public http::RequestDecoder,
+                    public http::ResponseDecoder,
+                    private upstream::UpstreamConnection::Listener {
+ public:
+  class Owner {
+   public:
+    virtual ~Owner() = default;
+    // The stream finished (response complete or abandoned); the owner retires it.
+    virtual void OnStreamDone(ProxyStream& stream) = 0;
+    // The response broke after it started; the downstream connection must be closed.
+    virtual void AbortDownstream(absl::string_view reason) = 0;
+  };
+
+  ProxyStream(WorkerContext& context, Owner& owner, http::ResponseEncoder& encoder,
+              std::shared_ptr<const config::DataplaneConfig> config, std::string scheme);
+  ~ProxyStream() override;
+
+  // http::RequestDecoder
+  void DecodeHeaders(http::RequestHead head, bool end_stream) override;
+  void DecodeData(absl::string_view data, bool end_stream) override;
+  void OnDownstreamWritable() override;
+  void OnDownstreamReset(absl::string_view reason) override;
+
+  // http::ResponseDecoder
+  void DecodeResponseHeaders(http::ResponseHead head, bool end_stream) override;
+  void DecodeResponseData(absl::string_view data, bool end_stream) override;
+  void OnUpstreamWritable() override;
+  void OnUpstreamReset(absl::string_view reason) override;
+
+ private:
+  // upstream::UpstreamConnection::Listener
+  void OnConnect(upstream::UpstreamConnection& connection, const absl::Status& status) override;
+  void OnClose(upstream::UpstreamConnection& connection) override {}
+
+  void StartUpstream();
+  void LocalReply(int status, absl::string_view message);
+  void Finish();
+  void DropUpstream();
+
+  WorkerContext& context_;
+  Owner& owner_;
+  http::ResponseEncoder& encoder_;
+  std::shared_ptr<const config::DataplaneConfig> config_;  // the version this request started with
+  std::string scheme_;
+  http::RequestHead upstream_head_;
+  std::unique_ptr<upstream::UpstreamConnection> upstream_;
+  bool upstream_ready_ = false;  // headers sent upstream; body bytes go straight through
+  std::string pending_body_;     // request body received while connecting
+  bool request_end_ = false;     // the downstream request is complete
+  bool response_started_ = false;
+  bool done_ = false;
+};
+
+}  // namespace gatehouse::dataplane::proxy

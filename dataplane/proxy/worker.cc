@@ -1,0 +1,76 @@
+#include "dataplane/proxy/worker.h"
+
+#include <unistd.h>
+
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
+
+namespace gatehouse::dataplane::proxy {
+
+absl::StatusOr<std::unique_ptr<Worker>> Worker::Create(int index, int listen_fd) {
+  std::unique_ptr<Worker> worker(new Worker(index));
+  absl::StatusOr<std::unique_ptr<event::TcpListener>> listener =
+      event::TcpListener::Create(worker->dispatcher_, listen_fd,
+                                 [raw = worker.get()](std::unique_ptr<event::TcpConnection> tcp) {
+                                   raw->OnAccept(std::move(tcp));
+                                 });
+  if (!listener.ok()) {
+    close(listen_fd);
+    return listener.status();
+  }
+  worker->listener_ = *std::move(listener);
+  return worker;
+}
+
+Worker::Worker(int index)
+    : index_(index),
+      pools_(dispatcher_),
+      context_{dispatcher_, pools_, stats_},
+      active_connections_(MetricsRegistry::Global().GetGauge(
+          "gatehouse_dataplane_downstream_connections", "Open client connections, per worker.",
+          {{"worker", absl::StrCat(index)}})) {}
+
+Worker::~Worker() { Stop(); }
+
+void Worker::Start() {
+  thread_ = std::thread([this] { dispatcher_.Run(); });
+}
+
+void Worker::ApplyConfig(std::shared_ptr<const config::DataplaneConfig> config) {
+  dispatcher_.Post([this, config = std::move(config)]() mutable {
+    config_ = std::move(config);
+    pools_.OnConfigUpdate(*config_);
+  });
+}
+
+void Worker::Stop() {
+  if (!thread_.joinable()) return;
+  dispatcher_.Exit([this] {
+    listener_.reset();
+    // Closing a connection removes it from the map; take them out first.
+    std::vector<DownstreamConnection*> open;
+    for (auto& [raw, connection] : connections_) open.push_back(raw);
+    for (DownstreamConnection* connection : open) connection->Close("shutting down");
+    pools_.Clear();
+  });
+  thread_.join();
+}
+
+void Worker::OnAccept(std::unique_ptr<event::TcpConnection> tcp) {
+  auto connection = std::make_unique<DownstreamConnection>(
+      context_, static_cast<DownstreamConnection::Owner&>(*this), std::move(tcp));
+  DownstreamConnection* raw = connection.get();
+  connections_.emplace(raw, std::move(connection));
+  active_connections_->Add(1);
+  raw->Start();
+}
+
+void Worker::OnConnectionClosed(DownstreamConnection& connection) {
+  auto it = connections_.find(&connection);
+  if (it == connections_.end()) return;
+  active_connections_->Add(-1);
+  dispatcher_.DeferDelete(std::move(it->second));
+  connections_.erase(it);
+}
+
+}  // namespace gatehouse::dataplane::proxy

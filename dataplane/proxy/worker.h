@@ -1,0 +1,54 @@
+// A worker: one thread, one event loop, one SO_REUSEPORT listener, and everything its
+// connections use. Workers share nothing mutable; the main thread reaches them only by posting
+// to their Dispatcher (a new config, or the order to stop).
+#pragma once
+
+#include <memory>
+#include <thread>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "dataplane/config/dataplane_config.h"
+#include "dataplane/event/dispatcher.h"
+#include "dataplane/event/tcp.h"
+#include "dataplane/proxy/downstream_connection.h"
+#include "dataplane/proxy/proxy_stream.h"
+#include "dataplane/upstream/conn_pool.h"
+
+namespace gatehouse::dataplane::proxy {
+
+class Worker : private DownstreamConnection::Owner {
+ public:
+  // `listen_fd` is this worker's own bound, listening socket; the worker takes it over.
+  static absl::StatusOr<std::unique_ptr<Worker>> Create(int index, int listen_fd);
+  ~Worker() override;
+
+  // Starts the worker's thread.
+  void Start();
+  // Makes `config` the one new requests start with; thread-safe.
+  void ApplyConfig(std::shared_ptr<const config::DataplaneConfig> config);
+  // Closes the listener and every connection, then joins the thread.
+  void Stop();
+
+ private:
+  explicit Worker(int index);
+
+  // DownstreamConnection::Owner
+  void OnConnectionClosed(DownstreamConnection& connection) override;
+  std::shared_ptr<const config::DataplaneConfig> current_config() const override { return config_; }
+
+  void OnAccept(std::unique_ptr<event::TcpConnection> tcp);
+
+  int index_;
+  event::Dispatcher dispatcher_;
+  upstream::ConnPools pools_;
+  ProxyStats stats_;
+  WorkerContext context_;
+  Gauge* active_connections_;
+  std::unique_ptr<event::TcpListener> listener_;
+  std::shared_ptr<const config::DataplaneConfig> config_;
+  absl::flat_hash_map<DownstreamConnection*, std::unique_ptr<DownstreamConnection>> connections_;
+  std::thread thread_;
+};
+
+}  // namespace gatehouse::dataplane::proxy

@@ -1,0 +1,141 @@
+#include "dataplane/router/route_table.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace gatehouse::dataplane::router {
+
+bool RouteEntry::Matches(absl::string_view request_path) const {
+  switch (type) {
+    case v1::RouteMatch::EXACT:
+      return request_path == path;
+    case v1::RouteMatch::PREFIX:
+      // Element-wise: "/foo" matches "/foo", "/foo/" and "/foo/bar", never "/foobar".
+      if (path == "/") return true;
+      return absl::StartsWith(request_path, path) &&
+             (request_path.size() == path.size() || request_path[path.size()] == '/');
+    case v1::RouteMatch::STRING_PREFIX:
+      return absl::StartsWith(request_path, path);
+    default:
+      return false;
+  }
+}
+
+std::string RouteTable::NormalizeHost(absl::string_view host) {
+  if (!host.empty() && host.front() == '[') {
+    size_t close = host.find(']');
+    if (close != absl::string_view::npos) host = host.substr(0, close + 1);
+  } else if (size_t colon = host.rfind(':'); colon != absl::string_view::npos) {
+    host = host.substr(0, colon);
+  }
+  if (!host.empty() && host.back() == '.') host.remove_suffix(1);
+  return absl::AsciiStrToLower(host);
+}
+
+absl::StatusOr<std::shared_ptr<const RouteTable>> RouteTable::Build(
+    const v1::RouteConfiguration& config) {
+  std::shared_ptr<RouteTable> table(new RouteTable());
+  std::vector<std::string> errors;
+  for (int v = 0; v < config.virtual_hosts_size(); ++v) {
+    const v1::VirtualHost& vhost = config.virtual_hosts(v);
+    std::string where = absl::StrCat("virtual_hosts[", v, "] (", vhost.name(), ")");
+    size_t index = table->virtual_hosts_.size();
+    VirtualHostEntry entry;
+    entry.name = vhost.name();
+    entry.default_cluster = vhost.default_cluster();
+    if (vhost.domains().empty()) errors.push_back(absl::StrCat(where, ": no domains"));
+    for (const std::string& domain : vhost.domains()) {
+      std::string lower = absl::AsciiStrToLower(domain);
+      bool inserted = true;
+      if (lower == "*") {
+        if (table->catch_all_ >= 0) inserted = false;
+        table->catch_all_ = static_cast<int>(index);
+      } else if (absl::StartsWith(lower, "*.")) {
+        std::string suffix = lower.substr(2);
+        if (suffix.empty() || absl::StrContains(suffix, '*')) {
+          errors.push_back(absl::StrCat(where, ": bad wildcard domain \"", domain, "\""));
+          continue;
+        }
+        inserted = table->wildcard_.emplace(suffix, index).second;
+      } else if (lower.empty() || absl::StrContains(lower, '*')) {
+        errors.push_back(absl::StrCat(where, ": bad domain \"", domain, "\""));
+        continue;
+      } else {
+        inserted = table->exact_.emplace(lower, index).second;
+      }
+      if (!inserted) {
+        errors.push_back(absl::StrCat(where, ": domain \"", domain, "\" appears twice"));
+      }
+    }
+    for (int r = 0; r < vhost.routes_size(); ++r) {
+      const v1::Route& route = vhost.routes(r);
+      std::string route_where = absl::StrCat(where, ".routes[", r, "]");
+      RouteEntry route_entry;
+      route_entry.type = route.match().path_type();
+      route_entry.path = route.match().path();
+      route_entry.cluster = route.cluster();
+      route_entry.source = route.source();
+      switch (route_entry.type) {
+        case v1::RouteMatch::EXACT:
+        case v1::RouteMatch::PREFIX:
+        case v1::RouteMatch::STRING_PREFIX:
+          break;
+        default:
+          errors.push_back(absl::StrCat(route_where, ": unsupported path type ",
+                                        v1::RouteMatch::PathType_Name(route_entry.type)));
+          continue;
+      }
+      if (!absl::StartsWith(route_entry.path, "/")) {
+        errors.push_back(
+            absl::StrCat(route_where, ": path \"", route_entry.path, "\" must start with /"));
+      }
+      if (route_entry.cluster.empty()) errors.push_back(absl::StrCat(route_where, ": no cluster"));
+      entry.routes.push_back(std::move(route_entry));
+    }
+    table->virtual_hosts_.push_back(std::move(entry));
+  }
+  if (!errors.empty()) return absl::InvalidArgumentError(absl::StrJoin(errors, "; "));
+  return std::shared_ptr<const RouteTable>(std::move(table));
+}
+
+const VirtualHostEntry* RouteTable::FindVirtualHost(absl::string_view host) const {
+  if (auto it = exact_.find(host); it != exact_.end()) return &virtual_hosts_[it->second];
+  // "*.example.com" covers exactly one label: "a.example.com", not "a.b.example.com".
+  if (size_t dot = host.find('.'); dot != absl::string_view::npos && dot > 0) {
+    if (auto it = wildcard_.find(host.substr(dot + 1)); it != wildcard_.end()) {
+      return &virtual_hosts_[it->second];
+    }
+  }
+  return catch_all_ >= 0 ? &virtual_hosts_[catch_all_] : nullptr;
+}
+
+MatchResult RouteTable::Match(absl::string_view host, absl::string_view path) const {
+  MatchResult result;
+  std::string normalized = NormalizeHost(host);
+  result.virtual_host = FindVirtualHost(normalized);
+  if (result.virtual_host == nullptr) return result;
+  for (const RouteEntry& route : result.virtual_host->routes) {
+    if (route.Matches(path)) {
+      result.route = &route;
+      result.cluster = &route.cluster;
+      return result;
+    }
+  }
+  if (!result.virtual_host->default_cluster.empty()) {
+    result.cluster = &result.virtual_host->default_cluster;
+  }
+  return result;
+}
+
+std::vector<std::string> RouteTable::ReferencedClusters() const {
+  std::vector<std::string> out;
+  for (const VirtualHostEntry& vhost : virtual_hosts_) {
+    for (const RouteEntry& route : vhost.routes) out.push_back(route.cluster);
+    if (!vhost.default_cluster.empty()) out.push_back(vhost.default_cluster);
+  }
+  return out;
+}
+
+}  // namespace gatehouse::dataplane::router

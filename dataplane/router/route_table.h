@@ -1,0 +1,68 @@
+// The immutable routing table a worker matches requests against.
+//
+// Built once per route configuration, off the request path, then shared read-only by every
+// worker. Match() picks the virtual host first (exact host, else the one-label wildcard, else
+// "*"), then the first route of that host whose path match holds, else the host's default
+// cluster. Requests never fall through to another host's routes.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "gatehouse/v1/config.pb.h"
+
+namespace gatehouse::dataplane::router {
+
+struct RouteEntry {
+  v1::RouteMatch::PathType type = v1::RouteMatch::PREFIX;
+  std::string path;
+  std::string cluster;
+  std::string source;
+
+  // Whether `path` (without query) satisfies this route.
+  bool Matches(absl::string_view request_path) const;
+};
+
+struct VirtualHostEntry {
+  std::string name;
+  std::vector<RouteEntry> routes;
+  std::string default_cluster;
+};
+
+struct MatchResult {
+  const VirtualHostEntry* virtual_host = nullptr;
+  const RouteEntry* route = nullptr;     // null when the host's default cluster was taken
+  const std::string* cluster = nullptr;  // null: nothing matched (404)
+};
+
+class RouteTable {
+ public:
+  // Validates `config` and builds the table; the error lists every problem found, each with
+  // its field path.
+  static absl::StatusOr<std::shared_ptr<const RouteTable>> Build(
+      const v1::RouteConfiguration& config);
+
+  // Matches a request's Host header value (port and case ignored) and path (query excluded).
+  MatchResult Match(absl::string_view host, absl::string_view path) const;
+
+  // Lower-cases `host` and strips its port and a trailing dot.
+  static std::string NormalizeHost(absl::string_view host);
+
+  // Every cluster name a route or default refers to.
+  std::vector<std::string> ReferencedClusters() const;
+
+ private:
+  RouteTable() = default;
+  const VirtualHostEntry* FindVirtualHost(absl::string_view host) const;
+
+  std::vector<VirtualHostEntry> virtual_hosts_;
+  absl::flat_hash_map<std::string, size_t> exact_;
+  absl::flat_hash_map<std::string, size_t> wildcard_;  // "*.example.com" stored as "example.com"
+  int catch_all_ = -1;
+};
+
+}  // namespace gatehouse::dataplane::router

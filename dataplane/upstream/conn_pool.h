@@ -1,0 +1,56 @@
+// Per-worker upstream state: idle keep-alive connections per endpoint and the round-robin
+// position of each cluster.
+//
+// It outlives config versions, so connections and balance carry over when the control plane
+// pushes a change; endpoints that left every cluster lose their idle connections.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "dataplane/config/dataplane_config.h"
+#include "dataplane/event/dispatcher.h"
+#include "dataplane/upstream/upstream_connection.h"
+
+namespace gatehouse::dataplane::upstream {
+
+class ConnPools : private UpstreamConnection::Listener {
+ public:
+  // Idle connections kept per endpoint; more are closed when released.
+  static constexpr size_t kMaxIdlePerEndpoint = 128;
+
+  explicit ConnPools(event::Dispatcher& dispatcher) : dispatcher_(dispatcher) {}
+  ~ConnPools() override;
+
+  // The next endpoint of `cluster` in round-robin order, or nullptr when it has none.
+  const config::EndpointAddress* PickEndpoint(const config::ClusterConfig& cluster);
+
+  // An idle connection to `endpoint` if one is left, else a new one still connecting
+  // (`*reused` says which).
+  absl::StatusOr<std::unique_ptr<UpstreamConnection>> Acquire(
+      const config::EndpointAddress& endpoint, bool* reused);
+
+  // Takes back a connection after an exchange; keeps it when reusable, else closes it.
+  void Release(std::unique_ptr<UpstreamConnection> connection);
+
+  // Closes idle connections to endpoints that are in no cluster of `config`.
+  void OnConfigUpdate(const config::DataplaneConfig& config);
+
+  // Closes every idle connection.
+  void Clear();
+
+  size_t idle_connections() const;
+
+ private:
+  void OnConnect(UpstreamConnection& connection, const absl::Status& status) override {}
+  void OnClose(UpstreamConnection& connection) override;
+
+  event::Dispatcher& dispatcher_;
+  absl::flat_hash_map<std::string, std::vector<std::unique_ptr<UpstreamConnection>>> idle_;
+  absl::flat_hash_map<std::string, size_t> round_robin_;
+};
+
+}  // namespace gatehouse::dataplane::upstream

@@ -1,0 +1,127 @@
+#include "dataplane/http/http1_client_codec.h"
+
+#include "gtest/gtest.h"
+
+namespace gatehouse::dataplane::http {
+namespace {
+
+struct RecordingDecoder : ResponseDecoder {
+  ResponseHead head;
+  bool got_head = false;
+  std::string body;
+  bool ended = false;
+  std::string reset;
+  void DecodeResponseHeaders(ResponseHead h, bool end_stream) override {
+    head = std::move(h);
+    got_head = true;
+    ended = end_stream;
+  }
+  void DecodeResponseData(absl::string_view data, bool end_stream) override {
+    body.append(data.data(), data.size());
+    if (end_stream) ended = true;
+  }
+  void OnUpstreamWritable() override {}
+  void OnUpstreamReset(absl::string_view reason) override { reset = std::string(reason); }
+};
+
+struct FakeConnection : Http1ClientCodec::Callbacks {
+  std::string written;
+  void Write(std::string data) override { written += data; }
+  bool WriteBlocked() const override { return false; }
+  void PauseReading(bool) override {}
+};
+
+RequestHead Get(const char* method = "GET") {
+  RequestHead head;
+  head.method = method;
+  head.target = "/x?y=1";
+  head.headers.Add("Host", "example.com");
+  return head;
+}
+
+TEST(Http1ClientCodecTest, EncodesChunkedRequest) {
+  FakeConnection connection;
+  Http1ClientCodec codec(&connection);
+  RequestHead head = Get("POST");
+  head.framing = BodyFraming::kChunked;
+  codec.EncodeHeaders(head, false);
+  codec.EncodeData("abc", false);
+  codec.EncodeData("", true);
+  EXPECT_EQ(connection.written,
+            "POST /x?y=1 HTTP/1.1\r\nHost: example.com\r\nTransfer-Encoding: chunked\r\n\r\n"
+            "3\r\nabc\r\n0\r\n\r\n");
+}
+
+TEST(Http1ClientCodecTest, ContentLengthResponseLeavesConnectionReusable) {
+  FakeConnection connection;
+  Http1ClientCodec codec(&connection);
+  RecordingDecoder decoder;
+  codec.SetDecoder(&decoder);
+  codec.EncodeHeaders(Get(), true);
+  std::string response =
+      "HTTP/1.1 201 Created\r\nServer: up\r\nContent-Length: 5\r\nKeep-Alive: timeout=5\r\n\r\n"
+      "hello";
+  EXPECT_EQ(codec.Dispatch(response), response.size());
+  EXPECT_EQ(decoder.head.status, 201);
+  EXPECT_EQ(decoder.head.reason, "Created");
+  EXPECT_EQ(decoder.head.framing, BodyFraming::kContentLength);
+  EXPECT_EQ(decoder.head.content_length, 5u);
+  EXPECT_FALSE(decoder.head.headers.Has("keep-alive"));
+  EXPECT_EQ(decoder.body, "hello");
+  EXPECT_TRUE(decoder.ended);
+  EXPECT_TRUE(codec.reusable());
+}
+
+TEST(Http1ClientCodecTest, InterimResponsesAreSkipped) {
+  FakeConnection connection;
+  Http1ClientCodec codec(&connection);
+  RecordingDecoder decoder;
+  codec.SetDecoder(&decoder);
+  codec.EncodeHeaders(Get(), true);
+  codec.Dispatch("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+  EXPECT_EQ(decoder.head.status, 200);
+  EXPECT_TRUE(decoder.ended);
+}
+
+TEST(Http1ClientCodecTest, CloseDelimitedBodyEndsAtClose) {
+  FakeConnection connection;
+  Http1ClientCodec codec(&connection);
+  RecordingDecoder decoder;
+  codec.SetDecoder(&decoder);
+  codec.EncodeHeaders(Get(), true);
+  codec.Dispatch("HTTP/1.1 200 OK\r\n\r\nstream");
+  EXPECT_EQ(decoder.head.framing, BodyFraming::kUntilClose);
+  EXPECT_FALSE(decoder.ended);
+  codec.OnRemoteClose("");
+  EXPECT_TRUE(decoder.ended);
+  EXPECT_EQ(decoder.body, "stream");
+  EXPECT_TRUE(decoder.reset.empty());
+  EXPECT_FALSE(codec.reusable());
+}
+
+TEST(Http1ClientCodecTest, TruncatedBodyResetsTheStream) {
+  FakeConnection connection;
+  Http1ClientCodec codec(&connection);
+  RecordingDecoder decoder;
+  codec.SetDecoder(&decoder);
+  codec.EncodeHeaders(Get(), true);
+  codec.Dispatch("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc");
+  codec.OnRemoteClose("");
+  EXPECT_FALSE(decoder.ended);
+  EXPECT_FALSE(decoder.reset.empty());
+}
+
+TEST(Http1ClientCodecTest, HeadResponseHasNoBody) {
+  FakeConnection connection;
+  Http1ClientCodec codec(&connection);
+  RecordingDecoder decoder;
+  codec.SetDecoder(&decoder);
+  codec.EncodeHeaders(Get("HEAD"), true);
+  codec.Dispatch("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n");
+  EXPECT_TRUE(decoder.ended);
+  EXPECT_EQ(decoder.head.content_length, 100u);
+  EXPECT_TRUE(codec.reusable());
+}
+
+}  // namespace
+}  // namespace gatehouse::dataplane::http

@@ -1,0 +1,179 @@
+#include "dataplane/http/http1_server_codec.h"
+
+#include <memory>
+#include <vector>
+
+#include "gtest/gtest.h"
+
+namespace gatehouse::dataplane::http {
+namespace {
+
+struct RecordingDecoder : RequestDecoder {
+  RequestHead head;
+  bool headers_end = false;
+  std::string body;
+  bool ended = false;
+  std::string reset;
+  void DecodeHeaders(RequestHead h, bool end_stream) override {
+    head = std::move(h);
+    headers_end = end_stream;
+    ended = end_stream;
+  }
+  void DecodeData(absl::string_view data, bool end_stream) override {
+    body.append(data.data(), data.size());
+    if (end_stream) ended = true;
+  }
+  void OnDownstreamWritable() override {}
+  void OnDownstreamReset(absl::string_view reason) override { reset = std::string(reason); }
+};
+
+struct FakeConnection : Http1ServerCodec::Callbacks {
+  std::vector<std::unique_ptr<RecordingDecoder>> streams;
+  std::string written;
+  bool closed = false;
+  int ready_calls = 0;
+  std::string ip = "192.0.2.1";
+  ResponseEncoder* encoder = nullptr;
+
+  RequestDecoder& NewStream(ResponseEncoder& e) override {
+    encoder = &e;
+    streams.push_back(std::make_unique<RecordingDecoder>());
+    return *streams.back();
+  }
+  void Write(std::string data) override { written += data; }
+  bool WriteBlocked() const override { return false; }
+  void PauseReading(bool) override {}
+  void CloseAfterWrites(absl::string_view) override { closed = true; }
+  void OnReadyForNextRequest() override { ++ready_calls; }
+  const std::string& peer_ip() const override { return ip; }
+};
+
+void Respond(ResponseEncoder& encoder, absl::string_view body) {
+  ResponseHead head;
+  head.status = 200;
+  head.headers.Add("X-Test", "1");
+  head.framing = BodyFraming::kContentLength;
+  head.content_length = body.size();
+  encoder.EncodeHeaders(head, false);
+  encoder.EncodeData(body, true);
+}
+
+TEST(Http1ServerCodecTest, ParsesRequestHeadAndStripsHopByHop) {
+  FakeConnection connection;
+  Http1ServerCodec codec(&connection);
+  std::string request =
+      "GET /a/b?x=1 HTTP/1.1\r\nHost: Example.com:8080\r\nX-Custom: v\r\n"
+      "Connection: keep-alive, X-Drop\r\nX-Drop: gone\r\nKeep-Alive: 5\r\n\r\n";
+  EXPECT_EQ(codec.Dispatch(request), request.size());
+  ASSERT_EQ(connection.streams.size(), 1u);
+  const RequestHead& head = connection.streams[0]->head;
+  EXPECT_EQ(head.method, "GET");
+  EXPECT_EQ(head.target, "/a/b?x=1");
+  EXPECT_EQ(head.Path(), "/a/b");
+  EXPECT_EQ(head.authority, "Example.com:8080");
+  EXPECT_TRUE(connection.streams[0]->headers_end);
+  ASSERT_NE(head.headers.Get("x-custom"), nullptr);
+  EXPECT_FALSE(head.headers.Has("x-drop"));
+  EXPECT_FALSE(head.headers.Has("connection"));
+  EXPECT_FALSE(head.headers.Has("keep-alive"));
+
+  Respond(*connection.encoder, "hi");
+  EXPECT_EQ(connection.written, "HTTP/1.1 200 OK\r\nX-Test: 1\r\nContent-Length: 2\r\n\r\nhi");
+  EXPECT_FALSE(connection.closed);
+}
+
+TEST(Http1ServerCodecTest, PipelinedRequestsWaitForTheResponseBefore) {
+  FakeConnection connection;
+  Http1ServerCodec codec(&connection);
+  std::string two = "GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\n";
+  size_t consumed = codec.Dispatch(two);
+  ASSERT_EQ(connection.streams.size(), 1u);
+  EXPECT_LT(consumed, two.size());
+  Respond(*connection.encoder, "one");
+  EXPECT_EQ(connection.ready_calls, 1);
+  EXPECT_EQ(codec.Dispatch(absl::string_view(two).substr(consumed)), two.size() - consumed);
+  ASSERT_EQ(connection.streams.size(), 2u);
+  EXPECT_EQ(connection.streams[1]->head.target, "/2");
+}
+
+TEST(Http1ServerCodecTest, ChunkedRequestBodyArrivesWhole) {
+  FakeConnection connection;
+  Http1ServerCodec codec(&connection);
+  std::string request =
+      "POST /up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n";
+  // Byte by byte, to cover every split point.
+  for (char c : request) codec.Dispatch(absl::string_view(&c, 1));
+  ASSERT_EQ(connection.streams.size(), 1u);
+  EXPECT_EQ(connection.streams[0]->head.framing, BodyFraming::kChunked);
+  EXPECT_FALSE(connection.streams[0]->head.headers.Has("transfer-encoding"));
+  EXPECT_EQ(connection.streams[0]->body, "hello world");
+  EXPECT_TRUE(connection.streams[0]->ended);
+}
+
+TEST(Http1ServerCodecTest, MalformedRequestsGetA400AndNeverAStream) {
+  const char* bad[] = {
+      "GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost : a\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: a\r\nContent-Length: abc\r\n\r\n",
+      "NOT A REQUEST\r\n\r\n",
+  };
+  for (const char* request : bad) {
+    FakeConnection connection;
+    Http1ServerCodec codec(&connection);
+    codec.Dispatch(request);
+    EXPECT_TRUE(connection.streams.empty()) << request;
+    EXPECT_EQ(connection.written.rfind("HTTP/1.1 400 Bad Request\r\n", 0), 0u) << request;
+    EXPECT_TRUE(connection.closed) << request;
+  }
+}
+
+TEST(Http1ServerCodecTest, HugeHeadersGet431) {
+  FakeConnection connection;
+  Http1ServerCodec codec(&connection);
+  std::string request =
+      "GET / HTTP/1.1\r\nHost: a\r\nX-Big: " + std::string(Http1Parser::kMaxHeadBytes, 'x') +
+      "\r\n\r\n";
+  codec.Dispatch(request);
+  EXPECT_TRUE(connection.streams.empty());
+  EXPECT_EQ(connection.written.rfind("HTTP/1.1 431 ", 0), 0u);
+}
+
+TEST(Http1ServerCodecTest, Http10GetsCloseAndChunkedResponsesForHttp11) {
+  {
+    FakeConnection connection;
+    Http1ServerCodec codec(&connection);
+    codec.Dispatch("GET / HTTP/1.0\r\n\r\n");
+    ResponseHead head;
+    head.framing = BodyFraming::kChunked;
+    connection.encoder->EncodeHeaders(head, false);
+    connection.encoder->EncodeData("abc", true);
+    EXPECT_EQ(connection.written, "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nabc");
+    EXPECT_TRUE(connection.closed);
+  }
+  {
+    FakeConnection connection;
+    Http1ServerCodec codec(&connection);
+    codec.Dispatch("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+    ResponseHead head;
+    head.framing = BodyFraming::kUntilClose;
+    connection.encoder->EncodeHeaders(head, false);
+    connection.encoder->EncodeData("abc", false);
+    connection.encoder->EncodeData("", true);
+    EXPECT_EQ(connection.written,
+              "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
+    EXPECT_FALSE(connection.closed);
+  }
+}
+
+TEST(Http1ServerCodecTest, ConnectionCloseRequestClosesAfterResponse) {
+  FakeConnection connection;
+  Http1ServerCodec codec(&connection);
+  codec.Dispatch("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+  Respond(*connection.encoder, "x");
+  EXPECT_NE(connection.written.find("Connection: close\r\n"), std::string::npos);
+  EXPECT_TRUE(connection.closed);
+}
+
+}  // namespace
+}  // namespace gatehouse::dataplane::http

@@ -1,0 +1,108 @@
+#include "dataplane/router/route_table.h"
+
+#include "gtest/gtest.h"
+
+namespace gatehouse::dataplane::router {
+namespace {
+
+v1::Route MakeRoute(v1::RouteMatch::PathType type, const std::string& path,
+                    const std::string& cluster) {
+  v1::Route route;
+  route.mutable_match()->set_path_type(type);
+  route.mutable_match()->set_path(path);
+  route.set_cluster(cluster);
+  return route;
+}
+
+v1::RouteConfiguration Config() {
+  v1::RouteConfiguration config;
+  config.set_name("http");
+  v1::VirtualHost* app = config.add_virtual_hosts();
+  app->set_name("app.example.com");
+  app->add_domains("app.example.com");
+  *app->add_routes() = MakeRoute(v1::RouteMatch::EXACT, "/foo", "exact-foo");
+  *app->add_routes() = MakeRoute(v1::RouteMatch::PREFIX, "/foo", "prefix-foo");
+  *app->add_routes() = MakeRoute(v1::RouteMatch::STRING_PREFIX, "/str", "string-prefix");
+  *app->add_routes() = MakeRoute(v1::RouteMatch::PREFIX, "/", "root");
+  v1::VirtualHost* wildcard = config.add_virtual_hosts();
+  wildcard->set_name("*.example.com");
+  wildcard->add_domains("*.example.com");
+  *wildcard->add_routes() = MakeRoute(v1::RouteMatch::PREFIX, "/", "wildcard");
+  v1::VirtualHost* any = config.add_virtual_hosts();
+  any->set_name("*");
+  any->add_domains("*");
+  *any->add_routes() = MakeRoute(v1::RouteMatch::PREFIX, "/only", "any-only");
+  any->set_default_cluster("fallback");
+  return config;
+}
+
+TEST(RouteTableTest, MatchTable) {
+  absl::StatusOr<std::shared_ptr<const RouteTable>> table = RouteTable::Build(Config());
+  ASSERT_TRUE(table.ok()) << table.status();
+  struct Row {
+    const char* host;
+    const char* path;
+    const char* cluster;  // nullptr: 404
+  };
+  const Row rows[] = {
+      {"app.example.com", "/foo", "exact-foo"},
+      {"APP.Example.COM:8080", "/foo", "exact-foo"},
+      {"app.example.com.", "/foo", "exact-foo"},
+      {"app.example.com", "/foo/", "prefix-foo"},
+      {"app.example.com", "/foo/bar", "prefix-foo"},
+      {"app.example.com", "/foobar", "root"},
+      {"app.example.com", "/strange", "string-prefix"},
+      {"app.example.com", "/", "root"},
+      {"b.example.com", "/anything", "wildcard"},
+      {"a.b.example.com", "/only", "any-only"},  // wildcard covers one label only
+      {"example.com", "/only/x", "any-only"},
+      {"example.com", "/other", "fallback"},
+      {"", "/other", "fallback"},
+      {"[::1]:8080", "/only", "any-only"},
+  };
+  for (const Row& row : rows) {
+    MatchResult result = (*table)->Match(row.host, row.path);
+    if (row.cluster == nullptr) {
+      EXPECT_EQ(result.cluster, nullptr) << row.host << row.path;
+    } else {
+      ASSERT_NE(result.cluster, nullptr) << row.host << row.path;
+      EXPECT_EQ(*result.cluster, row.cluster) << row.host << " " << row.path;
+    }
+  }
+}
+
+TEST(RouteTableTest, NoCatchAllMeans404) {
+  v1::RouteConfiguration config;
+  v1::VirtualHost* app = config.add_virtual_hosts();
+  app->add_domains("app.example.com");
+  *app->add_routes() = MakeRoute(v1::RouteMatch::EXACT, "/x", "x");
+  absl::StatusOr<std::shared_ptr<const RouteTable>> table = RouteTable::Build(config);
+  ASSERT_TRUE(table.ok());
+  EXPECT_EQ((*table)->Match("other.example.com", "/x").cluster, nullptr);
+  EXPECT_EQ((*table)->Match("app.example.com", "/y").cluster, nullptr);
+  EXPECT_NE((*table)->Match("app.example.com", "/x").cluster, nullptr);
+}
+
+TEST(RouteTableTest, ReportsEveryError) {
+  v1::RouteConfiguration config;
+  v1::VirtualHost* a = config.add_virtual_hosts();
+  a->set_name("a");
+  a->add_domains("dup.example.com");
+  *a->add_routes() = MakeRoute(v1::RouteMatch::PATH_TYPE_UNSPECIFIED, "/", "c");
+  v1::VirtualHost* b = config.add_virtual_hosts();
+  b->set_name("b");
+  b->add_domains("dup.example.com");
+  *b->add_routes() = MakeRoute(v1::RouteMatch::PREFIX, "nope", "");
+  absl::StatusOr<std::shared_ptr<const RouteTable>> table = RouteTable::Build(config);
+  ASSERT_FALSE(table.ok());
+  std::string message(table.status().message());
+  EXPECT_NE(message.find("virtual_hosts[0] (a).routes[0]: unsupported path type"),
+            std::string::npos)
+      << message;
+  EXPECT_NE(message.find("domain \"dup.example.com\" appears twice"), std::string::npos);
+  EXPECT_NE(message.find("path \"nope\" must start with /"), std::string::npos);
+  EXPECT_NE(message.find("routes[0]: no cluster"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace gatehouse::dataplane::router
