@@ -1,0 +1,161 @@
+#include "controlplane/cluster_state.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "common/log.h"
+#include "common/resource_types.h"
+#include "controlplane/translate/translate.h"
+
+namespace gatehouse::controlplane {
+
+using gatehouse::v1::IngressReport;
+
+ClusterState::ClusterState(Options options, xds::SnapshotCache* cache)
+    : options_(std::move(options)),
+      cache_(cache),
+      translations_(MetricsRegistry::Global().GetCounter(
+          "gatehouse_controlplane_translations_total",
+          "Translations of the Kubernetes objects into a config snapshot")) {}
+
+ClusterState::~ClusterState() { Stop(); }
+
+void ClusterState::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
+
+void ClusterState::Stop() {
+  {
+    absl::MutexLock lock(&mutex_);
+    stop_ = true;
+    cond_.Signal();
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+void ClusterState::OnUpsert(const source::KubeObject& object) { Enqueue(object); }
+void ClusterState::OnDelete(const source::ObjectKey& key) { Enqueue(key); }
+void ClusterState::OnSynced() { Enqueue(Synced{}); }
+
+void ClusterState::Enqueue(Change change) {
+  absl::MutexLock lock(&mutex_);
+  queue_.push_back(std::move(change));
+  cond_.Signal();
+}
+
+std::vector<IngressReport> ClusterState::Reports() const {
+  absl::MutexLock lock(&mutex_);
+  return reports_;
+}
+
+uint64_t ClusterState::rebuilds() const {
+  absl::MutexLock lock(&mutex_);
+  return rebuilds_;
+}
+
+void ClusterState::Run() {
+  source::ObjectStore store;
+  bool synced = false;
+  bool dirty = true;  // the first snapshot is published even for an empty world
+  absl::Time first_pending = absl::InfiniteFuture();
+  absl::Time last_change = absl::InfiniteFuture();
+  auto deadline = [&] {
+    if (!synced || !dirty) return absl::InfiniteFuture();
+    return std::min(last_change + options_.holdoff, first_pending + options_.max_delay);
+  };
+  while (true) {
+    std::vector<Change> changes;
+    {
+      absl::MutexLock lock(&mutex_);
+      absl::Time wait_until = deadline();
+      while (queue_.empty() && !stop_ && absl::Now() < wait_until) {
+        cond_.WaitWithDeadline(&mutex_, wait_until);
+      }
+      if (stop_) return;
+      changes.swap(queue_);
+    }
+    absl::Time now = absl::Now();
+    for (Change& change : changes) {
+      bool changed = false;
+      if (auto* object = std::get_if<source::KubeObject>(&change)) {
+        changed = store.Upsert(*object);
+      } else if (auto* key = std::get_if<source::ObjectKey>(&change)) {
+        changed = store.Delete(*key);
+      } else if (!synced) {
+        synced = true;
+        LOG_INFO("source synced: ", store.size(), " objects");
+        changed = dirty;
+      }
+      if (!changed) continue;
+      if (first_pending == absl::InfiniteFuture()) first_pending = now;
+      dirty = true;
+      last_change = now;
+    }
+    if (synced && dirty && now >= deadline()) {
+      Rebuild(store);
+      dirty = false;
+      first_pending = last_change = absl::InfiniteFuture();
+    }
+  }
+}
+
+void ClusterState::Rebuild(const source::ObjectStore& store) {
+  translate::TranslateResult result = translate::Translate(store, options_.translate);
+  translations_->Increment();
+  const translate::ConfigResources& resources = result.resources;
+  xds::Snapshot snapshot;
+  snapshot.sets.push_back(xds::MakeResourceSetOf(kClusterType, resources.clusters));
+  snapshot.sets.push_back(xds::MakeResourceSetOf(kEndpointsType, resources.load_assignments));
+  snapshot.sets.push_back(xds::MakeResourceSetOf(kListenerType, resources.listeners));
+  snapshot.sets.push_back(xds::MakeResourceSetOf(kRouteType, resources.route_configs));
+  std::vector<std::string> changed = cache_->Publish(snapshot);
+  for (const std::string& type : changed) {
+    const xds::ResourceSet* set = snapshot.Find(type);
+    if (set == nullptr) continue;
+    LOG_INFO("new ", xds::ShortTypeName(type), " version ", set->version, " (",
+             set->resources.size(), " resources)");
+    MetricsRegistry::Global()
+        .GetCounter("gatehouse_controlplane_snapshot_updates_total",
+                    "New versions published, by resource type",
+                    {{"type", std::string(xds::ShortTypeName(type))}})
+        ->Increment();
+  }
+  for (const std::string& warning : result.warnings) {
+    if (std::find(logged_warnings_.begin(), logged_warnings_.end(), warning) ==
+        logged_warnings_.end()) {
+      LOG_WARNING(warning);
+    }
+  }
+  logged_warnings_ = result.warnings;
+  LogReportChanges(result.reports);
+  absl::MutexLock lock(&mutex_);
+  reports_ = std::move(result.reports);
+  ++rebuilds_;
+}
+
+void ClusterState::LogReportChanges(const std::vector<IngressReport>& reports) {
+  std::map<std::string, std::string> next;
+  for (const IngressReport& report : reports) {
+    std::string name = absl::StrCat(report.namespace_(), "/", report.name());
+    std::string text = IngressReport::State_Name(report.state());
+    if (!report.reasons().empty())
+      absl::StrAppend(&text, ": ", absl::StrJoin(report.reasons(), "; "));
+    auto old = logged_reports_.find(name);
+    if (old == logged_reports_.end() || old->second != text) {
+      if (report.state() == IngressReport::ACCEPTED || report.state() == IngressReport::IGNORED) {
+        LOG_INFO("ingress ", name, ": ", text);
+      } else {
+        LOG_WARNING("ingress ", name, ": ", text);
+      }
+    }
+    next.emplace(std::move(name), std::move(text));
+  }
+  for (const auto& [name, text] : logged_reports_) {
+    if (next.count(name) == 0) LOG_INFO("ingress ", name, ": removed");
+  }
+  logged_reports_ = std::move(next);
+}
+
+}  // namespace gatehouse::controlplane

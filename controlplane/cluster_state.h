@@ -1,0 +1,84 @@
+// The control plane's object cache and rebuild loop (DESIGN.md's ClusterState seam).
+//
+// Sources call the ObjectSink methods from their own threads; those only enqueue. One owner
+// thread applies the queued changes to the object store it alone touches, and rebuilds: never
+// before the source has synced, and debounced, so a burst of changes costs one translation (a
+// rebuild waits for `holdoff` of quiet after the last change, but never more than `max_delay`
+// after the first pending one). Each rebuild runs the pure translation and publishes the result
+// to the snapshot cache, which pushes only the resource types whose content changed.
+//
+// It lives at the top of controlplane/ because it joins source/, translate/ and xds/.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <thread>
+#include <variant>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/metrics.h"
+#include "controlplane/source/object_source.h"
+#include "controlplane/translate/options.h"
+#include "controlplane/xds/snapshot_cache.h"
+#include "gatehouse/v1/admin.pb.h"
+
+namespace gatehouse::controlplane {
+
+class ClusterState final : public source::ObjectSink {
+ public:
+  struct Options {
+    translate::TranslateOptions translate;
+    absl::Duration holdoff = absl::Milliseconds(50);
+    absl::Duration max_delay = absl::Milliseconds(500);
+  };
+
+  // `cache` must outlive this object.
+  ClusterState(Options options, xds::SnapshotCache* cache);
+  ~ClusterState() override;
+
+  // Starts the owner thread.
+  void Start();
+  // Stops the owner thread; queued changes not yet applied are dropped. Idempotent.
+  void Stop();
+
+  void OnUpsert(const source::KubeObject& object) override;
+  void OnDelete(const source::ObjectKey& key) override;
+  void OnSynced() override;
+
+  // The Ingress reports of the last rebuild, sorted by namespace/name; thread-safe.
+  std::vector<gatehouse::v1::IngressReport> Reports() const;
+  // How many translations ran; thread-safe.
+  uint64_t rebuilds() const;
+
+ private:
+  struct Synced {};
+  using Change = std::variant<source::KubeObject, source::ObjectKey, Synced>;
+
+  void Enqueue(Change change);
+  void Run();
+  // Translates the store and publishes; owner thread only.
+  void Rebuild(const source::ObjectStore& store);
+  void LogReportChanges(const std::vector<gatehouse::v1::IngressReport>& reports);
+
+  const Options options_;
+  xds::SnapshotCache* const cache_;
+  Counter* const translations_;
+  std::thread thread_;
+
+  // Owner thread only.
+  std::map<std::string, std::string> logged_reports_;  // "ns/name" → what was logged
+  std::vector<std::string> logged_warnings_;
+
+  mutable absl::Mutex mutex_;
+  absl::CondVar cond_;
+  std::vector<Change> queue_ ABSL_GUARDED_BY(mutex_);
+  bool stop_ ABSL_GUARDED_BY(mutex_) = false;
+  std::vector<gatehouse::v1::IngressReport> reports_ ABSL_GUARDED_BY(mutex_);
+  uint64_t rebuilds_ ABSL_GUARDED_BY(mutex_) = 0;
+};
+
+}  // namespace gatehouse::controlplane

@@ -1,0 +1,125 @@
+#include "controlplane/controlplane_flags.h"
+
+#include <arpa/inet.h>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
+
+namespace gatehouse::controlplane {
+namespace {
+
+bool IsDnsLabel(absl::string_view text) {
+  if (text.empty() || text.size() > 63) return false;
+  for (char c : text) {
+    if (!absl::ascii_islower(c) && !absl::ascii_isdigit(c) && c != '-') return false;
+  }
+  return text.front() != '-' && text.back() != '-';
+}
+
+FlagSet::Parser HostPortParser(HostPort* target) {
+  return [target](absl::string_view value) -> absl::Status {
+    absl::StatusOr<HostPort> parsed = ParseHostPort(value);
+    if (!parsed.ok()) return parsed.status();
+    *target = *parsed;
+    return absl::OkStatus();
+  };
+}
+
+FlagSet::Parser NonEmptyParser(std::string* target) {
+  return [target](absl::string_view value) -> absl::Status {
+    if (value.empty()) return absl::InvalidArgumentError("must not be empty");
+    *target = std::string(value);
+    return absl::OkStatus();
+  };
+}
+
+}  // namespace
+
+absl::StatusOr<SourceSpec> ParseSourceSpec(absl::string_view text) {
+  if (text == "kubernetes") return SourceSpec{SourceSpec::Kind::kKubernetes, ""};
+  if (absl::StartsWith(text, "file:")) {
+    absl::string_view dir = text.substr(5);
+    if (dir.empty()) return absl::InvalidArgumentError("file: needs a folder (file:DIR)");
+    return SourceSpec{SourceSpec::Kind::kFile, std::string(dir)};
+  }
+  return absl::InvalidArgumentError("want kubernetes or file:DIR");
+}
+
+void RegisterControlPlaneFlags(FlagSet& flags, ControlPlaneFlags* out) {
+  flags.AddCustom(
+      "source", "kubernetes|file:DIR",
+      [out](absl::string_view value) -> absl::Status {
+        absl::StatusOr<SourceSpec> spec = ParseSourceSpec(value);
+        if (!spec.ok()) return spec.status();
+        out->source = *spec;
+        out->source_text = std::string(value);
+        return absl::OkStatus();
+      },
+      "where Kubernetes objects come from (required)");
+  flags.AddCustom("ingress-class", "NAME", NonEmptyParser(&out->ingress_class),
+                  "the class name this controller answers to (default gatehouse)");
+  flags.AddCustom("controller-name", "NAME", NonEmptyParser(&out->controller_name),
+                  "the IngressClass spec.controller that is ours "
+                  "(default gatehouse.dev/ingress-controller)");
+  flags.AddCustom(
+      "watch-namespace", "NS",
+      [out](absl::string_view value) -> absl::Status {
+        if (!IsDnsLabel(value)) return absl::InvalidArgumentError("not a namespace name");
+        out->watch_namespace = std::string(value);
+        return absl::OkStatus();
+      },
+      "only objects of this namespace (default: all)");
+  flags.AddCustom("xds-listen", "HOST:PORT", HostPortParser(&out->xds_listen),
+                  "config stream for data planes (default 0.0.0.0:18000)");
+  flags.AddCustom("admin-listen", "HOST:PORT", HostPortParser(&out->admin_listen),
+                  "admin gRPC API (default 127.0.0.1:19000)");
+  flags.AddCustom("health-listen", "HOST:PORT", HostPortParser(&out->health_listen),
+                  "/healthz, /readyz and /metrics (default 0.0.0.0:19100)");
+  flags.AddCustom(
+      "publish-service", "NS/NAME",
+      [out](absl::string_view value) -> absl::Status {
+        size_t slash = value.find('/');
+        if (slash == absl::string_view::npos || !IsDnsLabel(value.substr(0, slash)) ||
+            !IsDnsLabel(value.substr(slash + 1))) {
+          return absl::InvalidArgumentError("want NAMESPACE/NAME");
+        }
+        out->publish_service = std::string(value);
+        return absl::OkStatus();
+      },
+      "the data plane's Service whose address goes into Ingress status");
+  flags.AddCustom(
+      "publish-address", "IP",
+      [out](absl::string_view value) -> absl::Status {
+        std::string text(value);
+        unsigned char buf[16];
+        if (inet_pton(AF_INET, text.c_str(), buf) != 1 &&
+            inet_pton(AF_INET6, text.c_str(), buf) != 1) {
+          return absl::InvalidArgumentError("not an IPv4 or IPv6 address");
+        }
+        out->publish_address = text;
+        return absl::OkStatus();
+      },
+      "the address that goes into Ingress status");
+  flags.AddCustom(
+      "default-backend", "NS/SERVICE:PORT",
+      [out](absl::string_view value) -> absl::Status {
+        absl::StatusOr<translate::BackendRef> ref = translate::ParseBackendRef(value);
+        if (!ref.ok()) return ref.status();
+        out->default_backend = *ref;
+        return absl::OkStatus();
+      },
+      "served when no rule matches (default: 404)");
+  flags.AddCustom(
+      "log-level", "LEVEL",
+      [out](absl::string_view value) -> absl::Status {
+        absl::StatusOr<LogLevel> level = ParseLogLevel(value);
+        if (!level.ok()) return level.status();
+        out->log_level = std::string(value);
+        return absl::OkStatus();
+      },
+      "debug, info, warning or error (default info)");
+}
+
+}  // namespace gatehouse::controlplane

@@ -1,0 +1,45 @@
+// The control plane's command line (DESIGN.md, "Command lines"): the flags, their defaults and
+// the checks of their values. A value that fails a check ends the process at start with one line.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "common/flags.h"
+#include "common/net_address.h"
+#include "controlplane/translate/options.h"
+
+namespace gatehouse::controlplane {
+
+inline constexpr absl::string_view kProgram = "gatehouse-controlplane";
+
+// Where objects come from: --source=kubernetes or --source=file:DIR.
+struct SourceSpec {
+  enum class Kind { kKubernetes, kFile };
+  Kind kind = Kind::kFile;
+  std::string dir;  // for kFile
+};
+
+struct ControlPlaneFlags {
+  std::optional<SourceSpec> source;
+  std::string source_text;  // as given, for status
+  std::string ingress_class = std::string(translate::kDefaultIngressClass);
+  std::string controller_name = std::string(translate::kDefaultController);
+  std::string watch_namespace;
+  HostPort xds_listen{"0.0.0.0", 18000};
+  HostPort admin_listen{"127.0.0.1", 19000};
+  HostPort health_listen{"0.0.0.0", 19100};
+  std::string publish_service;  // NS/NAME
+  std::string publish_address;  // an IP literal
+  std::optional<translate::BackendRef> default_backend;
+  std::string log_level = "info";
+};
+
+// Parses "kubernetes" or "file:DIR".
+absl::StatusOr<SourceSpec> ParseSourceSpec(absl::string_view text);
+
+// Declares every control-plane flag on `flags`, storing values into `out`.
+void RegisterControlPlaneFlags(FlagSet& flags, ControlPlaneFlags* out);
+
+}  // namespace gatehouse::controlplane

@@ -1,0 +1,126 @@
+// gatehouse-controlplane: watches Kubernetes objects (or a folder of manifests), translates them
+// into config snapshots and streams them to every connected data plane.
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/flags.h"
+#include "common/grpc_server.h"
+#include "common/health_server.h"
+#include "common/log.h"
+#include "common/metrics.h"
+#include "common/process.h"
+#include "controlplane/admin/admin_service.h"
+#include "controlplane/cluster_state.h"
+#include "controlplane/controlplane_flags.h"
+#include "controlplane/source/file_source.h"
+#include "controlplane/xds/discovery_server.h"
+#include "controlplane/xds/snapshot_cache.h"
+
+namespace gatehouse::controlplane {
+namespace {
+
+[[noreturn]] void Die(int code, absl::string_view message) {
+  std::fprintf(stderr, "%s: %s\n", std::string(kProgram).c_str(), std::string(message).c_str());
+  std::exit(code);
+}
+
+// Binds `address` once and lets go, so a taken port ends the process with one clear line
+// instead of gRPC's multi-line bind error.
+void CheckCanListen(absl::string_view flag, const HostPort& address) {
+  absl::StatusOr<int> fd = ListenTcp(address, /*reuse_port=*/false, 1);
+  if (!fd.ok()) Die(1, absl::StrCat("--", flag, ": ", fd.status().message()));
+  close(*fd);
+}
+
+int Main(int argc, char** argv) {
+  BlockShutdownSignals();
+  absl::Time started = absl::Now();
+
+  ControlPlaneFlags flags;
+  FlagSet flag_set(std::string(kProgram),
+                   "gatehouse-controlplane --source=kubernetes|file:DIR [flags]");
+  RegisterControlPlaneFlags(flag_set, &flags);
+  flag_set.ParseOrExit(argc, argv);
+  if (!flag_set.positionals().empty()) {
+    Die(2, absl::StrCat("unexpected argument \"", flag_set.positionals().front(), "\""));
+  }
+  if (!flags.source.has_value()) Die(2, "--source is required (--source=file:DIR)");
+  if (flags.source->kind == SourceSpec::Kind::kKubernetes) {
+    Die(2, "--source=kubernetes is not supported by this build yet (use --source=file:DIR)");
+  }
+  if (!flags.publish_service.empty() && !flags.publish_address.empty()) {
+    Die(2, "--publish-service and --publish-address exclude each other");
+  }
+  SetLogLevel(*ParseLogLevel(flags.log_level));
+
+  absl::StatusOr<std::unique_ptr<source::FileSource>> file_source = source::FileSource::Create(
+      source::FileSource::Options{flags.source->dir, flags.watch_namespace});
+  if (!file_source.ok()) {
+    Die(2, absl::StrCat("--source=", flags.source_text, ": ", file_source.status().message()));
+  }
+  std::unique_ptr<source::ObjectSource> object_source = *std::move(file_source);
+
+  xds::SnapshotCache cache;
+  ClusterState::Options state_options;
+  state_options.translate.controller = flags.controller_name;
+  state_options.translate.ingress_class = flags.ingress_class;
+  state_options.translate.default_backend = flags.default_backend;
+  ClusterState state(state_options, &cache);
+
+  xds::DiscoveryServer discovery(&cache);
+  admin::AdminService admin_service(
+      admin::AdminService::Providers{&cache, [&state] { return state.Reports(); },
+                                     [&object_source] { return object_source->Errors(); }},
+      flags.source_text, started);
+
+  // Listen before doing any work, so a taken port ends the process at once.
+  CheckCanListen("xds-listen", flags.xds_listen);
+  CheckCanListen("admin-listen", flags.admin_listen);
+  absl::StatusOr<RunningGrpcServer> xds_server = StartGrpcServer(flags.xds_listen, {&discovery});
+  if (!xds_server.ok()) {
+    Die(1, absl::StrCat("--xds-listen: ", xds_server.status().message(), " (port in use?)"));
+  }
+  absl::StatusOr<RunningGrpcServer> admin_server =
+      StartGrpcServer(flags.admin_listen, {&admin_service});
+  if (!admin_server.ok()) {
+    Die(1, absl::StrCat("--admin-listen: ", admin_server.status().message(), " (port in use?)"));
+  }
+  absl::StatusOr<std::unique_ptr<HealthServer>> health = HealthServer::Create(
+      flags.health_listen, [&cache] { return cache.Current() != nullptr; },
+      &MetricsRegistry::Global());
+  if (!health.ok()) Die(1, absl::StrCat("--health-listen: ", health.status().message()));
+  HostPort xds_bound{flags.xds_listen.host, static_cast<uint16_t>(xds_server->port)};
+  HostPort admin_bound{flags.admin_listen.host, static_cast<uint16_t>(admin_server->port)};
+  HostPort health_bound{flags.health_listen.host, (*health)->port()};
+  LOG_INFO("gatehouse-controlplane ", kBuildVersion, " watching ", flags.source_text);
+  LOG_INFO("xds listening on ", xds_bound.ToString());
+  LOG_INFO("admin listening on ", admin_bound.ToString());
+  LOG_INFO("health listening on ", health_bound.ToString());
+
+  state.Start();
+  if (absl::Status status = object_source->Start(&state); !status.ok()) {
+    Die(1, absl::StrCat("cannot start the source: ", status.message()));
+  }
+
+  int signal = WaitForShutdownSignal();
+  LOG_INFO("signal ", signal, ": shutting down");
+  object_source->Stop();
+  state.Stop();
+  discovery.Shutdown();
+  xds_server->server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  admin_server->server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+  health->reset();
+  LOG_INFO("stopped");
+  return 0;
+}
+
+}  // namespace
+}  // namespace gatehouse::controlplane
+
+int main(int argc, char** argv) { return gatehouse::controlplane::Main(argc, argv); }

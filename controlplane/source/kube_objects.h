@@ -1,0 +1,87 @@
+// The typed Kubernetes objects the control plane reads, and the keyed store that holds them.
+//
+// A source delivers `KubeObject`s (one of the kube.proto messages) and deletes by `ObjectKey`;
+// `ObjectStore` is the in-memory world those deliveries build up, kept in typed, sorted maps so
+// the translation can iterate it deterministically and look objects up by namespace and name.
+#pragma once
+
+#include <map>
+#include <string>
+#include <variant>
+
+#include "absl/strings/string_view.h"
+#include "gatehouse/v1/kube.pb.h"
+
+namespace gatehouse::controlplane::source {
+
+namespace kube = ::gatehouse::v1::kube;
+
+// The kinds the control plane watches; the order matches the alternatives of KubeObject.
+enum class Kind { kIngress = 0, kIngressClass, kService, kEndpointSlice, kSecret };
+
+// The Kubernetes name of a kind: "Ingress", "EndpointSlice", ...
+absl::string_view KindName(Kind kind);
+
+// True for kinds that live in a namespace (all but IngressClass).
+bool IsNamespaced(Kind kind);
+
+// namespace/name; `ns` is empty for cluster-scoped objects.
+struct NamespacedName {
+  std::string ns;
+  std::string name;
+
+  // "ns/name", or "name" when cluster-scoped.
+  std::string ToString() const;
+  bool operator<(const NamespacedName& o) const { return ns != o.ns ? ns < o.ns : name < o.name; }
+  bool operator==(const NamespacedName& o) const { return ns == o.ns && name == o.name; }
+};
+
+struct ObjectKey {
+  Kind kind = Kind::kIngress;
+  NamespacedName name;
+
+  // "Ingress default/web", the form errors and logs use.
+  std::string ToString() const;
+  bool operator<(const ObjectKey& o) const {
+    return kind != o.kind ? kind < o.kind : name < o.name;
+  }
+  bool operator==(const ObjectKey& o) const { return kind == o.kind && name == o.name; }
+};
+
+using KubeObject = std::variant<kube::Ingress, kube::IngressClass, kube::Service,
+                                kube::EndpointSlice, kube::Secret>;
+
+// The key of an object, from its kind and metadata.
+ObjectKey KeyOf(const KubeObject& object);
+
+// True when both objects have identical content.
+bool SameContent(const KubeObject& a, const KubeObject& b);
+
+// Every object of the world, by kind, sorted by namespace/name.
+class ObjectStore {
+ public:
+  // Inserts or replaces; returns false when an identical object was already stored.
+  bool Upsert(const KubeObject& object);
+  // Removes; returns false when there was no such object.
+  bool Delete(const ObjectKey& key);
+  size_t size() const;
+
+  const std::map<NamespacedName, kube::Ingress>& ingresses() const { return ingresses_; }
+  const std::map<NamespacedName, kube::IngressClass>& ingress_classes() const {
+    return ingress_classes_;
+  }
+  const std::map<NamespacedName, kube::Service>& services() const { return services_; }
+  const std::map<NamespacedName, kube::EndpointSlice>& endpoint_slices() const {
+    return endpoint_slices_;
+  }
+  const std::map<NamespacedName, kube::Secret>& secrets() const { return secrets_; }
+
+ private:
+  std::map<NamespacedName, kube::Ingress> ingresses_;
+  std::map<NamespacedName, kube::IngressClass> ingress_classes_;
+  std::map<NamespacedName, kube::Service> services_;
+  std::map<NamespacedName, kube::EndpointSlice> endpoint_slices_;
+  std::map<NamespacedName, kube::Secret> secrets_;
+};
+
+}  // namespace gatehouse::controlplane::source

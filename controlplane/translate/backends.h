@@ -1,0 +1,44 @@
+// Ingress backends to clusters: which Service port a backend means and the cluster serving it.
+//
+// A cluster is named "namespace/service:port" with the Service port's number (a port given by
+// name is resolved through the Service). A missing Service or port still yields a cluster, with
+// no endpoints, so its routes answer 503 as ingress-nginx does; `resource` backends and
+// ExternalName Services cannot be served at all and yield no cluster.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+
+#include "controlplane/source/kube_objects.h"
+#include "controlplane/translate/options.h"
+
+namespace gatehouse::controlplane::translate {
+
+// The Service port a cluster sends to; `port` is absent when the Service or its port is missing.
+struct ClusterTarget {
+  std::string ns;
+  std::string service;
+  std::optional<source::kube::ServicePort> port;
+};
+
+using ClusterTargets = std::map<std::string, ClusterTarget>;  // by cluster name
+
+struct ResolvedBackend {
+  std::string cluster;  // empty when the backend cannot be served at all
+  std::string problem;  // why it is not fully usable; empty when it is
+};
+
+// "namespace/service:port".
+std::string ClusterName(absl::string_view ns, absl::string_view service, absl::string_view port);
+
+// Resolves a Service port reference, adding the cluster it needs to `clusters`.
+ResolvedBackend ResolveBackendRef(const BackendRef& ref, const source::ObjectStore& world,
+                                  ClusterTargets* clusters);
+
+// Resolves the backend of an Ingress in namespace `ns`, adding the cluster it needs to `clusters`.
+ResolvedBackend ResolveIngressBackend(const std::string& ns,
+                                      const source::kube::IngressBackend& backend,
+                                      const source::ObjectStore& world, ClusterTargets* clusters);
+
+}  // namespace gatehouse::controlplane::translate

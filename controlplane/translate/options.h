@@ -1,0 +1,44 @@
+// What the translation needs to know about this controller: its class and controller names and
+// its default backend. Plain values, set from flags, so the translation stays a pure function.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace gatehouse::controlplane::translate {
+
+inline constexpr absl::string_view kDefaultController = "gatehouse.dev/ingress-controller";
+inline constexpr absl::string_view kDefaultIngressClass = "gatehouse";
+
+// A Service port reference: "NS/SERVICE:PORT", PORT a number or a port name.
+struct BackendRef {
+  std::string ns;
+  std::string service;
+  int32_t port_number = 0;  // set when the port is given by number
+  std::string port_name;    // set when the port is given by name
+
+  std::string ToString() const;
+  bool operator==(const BackendRef& o) const {
+    return ns == o.ns && service == o.service && port_number == o.port_number &&
+           port_name == o.port_name;
+  }
+};
+
+// Parses "NS/SERVICE:PORT" (the --default-backend format).
+absl::StatusOr<BackendRef> ParseBackendRef(absl::string_view text);
+
+struct TranslateOptions {
+  // An IngressClass is ours when its spec.controller equals this.
+  std::string controller = std::string(kDefaultController);
+  // The class name an Ingress may use when no IngressClass object exists, and the legacy
+  // kubernetes.io/ingress.class annotation value that selects us.
+  std::string ingress_class = std::string(kDefaultIngressClass);
+  // Served when no rule and no Ingress defaultBackend matches; none means 404.
+  std::optional<BackendRef> default_backend;
+};
+
+}  // namespace gatehouse::controlplane::translate

@@ -1,0 +1,140 @@
+#include "controlplane/translate/routes.h"
+
+#include <algorithm>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+
+namespace gatehouse::controlplane::translate {
+namespace {
+
+using gatehouse::v1::RouteMatch;
+
+bool IsHostLabel(absl::string_view label) {
+  if (label.empty() || label.size() > 63) return false;
+  for (char c : label) {
+    if (!absl::ascii_isalnum(c) && c != '-') return false;
+  }
+  return label.front() != '-' && label.back() != '-';
+}
+
+int TypeRank(RouteMatch::PathType type) {
+  switch (type) {
+    case RouteMatch::EXACT:
+      return 0;
+    case RouteMatch::PREFIX:
+      return 1;
+    case RouteMatch::STRING_PREFIX:
+      return 2;
+    default:
+      return 3;
+  }
+}
+
+// Exact domains, then wildcard domains, then "*".
+std::tuple<int, const std::string&> DomainOrder(const std::string& domain) {
+  int rank = domain == kAnyHost ? 2 : absl::StartsWith(domain, "*.") ? 1 : 0;
+  return {rank, domain};
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> DomainForHost(absl::string_view host) {
+  if (host.empty()) return std::string(kAnyHost);
+  std::string domain = absl::AsciiStrToLower(host);
+  absl::string_view rest = domain;
+  if (absl::StartsWith(rest, "*.")) rest.remove_prefix(2);
+  if (rest.size() > 253) return absl::InvalidArgumentError("host is longer than 253 characters");
+  size_t start = 0;
+  while (true) {
+    size_t dot = rest.find('.', start);
+    absl::string_view label =
+        rest.substr(start, dot == absl::string_view::npos ? dot : dot - start);
+    if (!IsHostLabel(label)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "host \"", host,
+          "\" is not a DNS name (a wildcard may only be a leading \"*.\"; no port, no IP)"));
+    }
+    if (dot == absl::string_view::npos) break;
+    start = dot + 1;
+  }
+  return domain;
+}
+
+absl::StatusOr<RouteMatch> MatchForPath(const source::kube::HTTPIngressPath& path) {
+  RouteMatch match;
+  std::string value = path.path().empty() ? "/" : path.path();
+  const std::string& type = path.path_type();
+  if (type == "Exact") {
+    match.set_path_type(RouteMatch::EXACT);
+  } else if (type == "Prefix") {
+    match.set_path_type(RouteMatch::PREFIX);
+    while (value.size() > 1 && value.back() == '/') value.pop_back();
+  } else if (type == "ImplementationSpecific") {
+    match.set_path_type(RouteMatch::STRING_PREFIX);
+  } else if (type.empty()) {
+    return absl::InvalidArgumentError(
+        "pathType is missing (want Exact, Prefix or ImplementationSpecific)");
+  } else {
+    return absl::InvalidArgumentError(
+        absl::StrCat("pathType \"", type, "\" is not Exact, Prefix or ImplementationSpecific"));
+  }
+  if (value.front() != '/') {
+    return absl::InvalidArgumentError(absl::StrCat("path \"", value, "\" does not start with /"));
+  }
+  match.set_path(value);
+  return match;
+}
+
+bool RouteBefore(const gatehouse::v1::Route& a, const gatehouse::v1::Route& b) {
+  const RouteMatch& ma = a.match();
+  const RouteMatch& mb = b.match();
+  if (ma.path().size() != mb.path().size()) return ma.path().size() > mb.path().size();
+  if (ma.path_type() != mb.path_type()) return TypeRank(ma.path_type()) < TypeRank(mb.path_type());
+  if (ma.path() != mb.path()) return ma.path() < mb.path();
+  return a.source() < b.source();
+}
+
+void VirtualHostTable::AddHost(const std::string& domain) { hosts_[domain]; }
+
+std::optional<VirtualHostTable::Claim> VirtualHostTable::AddRoute(const std::string& domain,
+                                                                  gatehouse::v1::Route route,
+                                                                  const std::string& where) {
+  Host& host = hosts_[domain];
+  MatchKey key{route.match().path_type(), route.match().path()};
+  auto [it, inserted] = host.claims.try_emplace(key, Claim{route.source(), where});
+  if (!inserted) return it->second;
+  host.routes.push_back(std::move(route));
+  return std::nullopt;
+}
+
+bool VirtualHostTable::SetDefaultIfUnset(const std::string& domain, const std::string& cluster) {
+  Host& host = hosts_[domain];
+  if (!host.default_cluster.empty()) return false;
+  host.default_cluster = cluster;
+  return true;
+}
+
+gatehouse::v1::RouteConfiguration VirtualHostTable::Build(const std::string& name) const {
+  std::vector<const std::string*> domains;
+  for (const auto& [domain, host] : hosts_) domains.push_back(&domain);
+  std::sort(domains.begin(), domains.end(), [](const std::string* a, const std::string* b) {
+    return DomainOrder(*a) < DomainOrder(*b);
+  });
+  gatehouse::v1::RouteConfiguration config;
+  config.set_name(name);
+  for (const std::string* domain : domains) {
+    const Host& host = hosts_.at(*domain);
+    gatehouse::v1::VirtualHost& vhost = *config.add_virtual_hosts();
+    vhost.set_name(*domain);
+    vhost.add_domains(*domain);
+    std::vector<gatehouse::v1::Route> routes = host.routes;
+    std::sort(routes.begin(), routes.end(), RouteBefore);
+    for (auto& route : routes) *vhost.add_routes() = std::move(route);
+    vhost.set_default_cluster(host.default_cluster);
+  }
+  return config;
+}
+
+}  // namespace gatehouse::controlplane::translate

@@ -1,0 +1,63 @@
+// Ingress rules to virtual hosts and routes (DESIGN.md, "Ingress semantics": Host, Paths,
+// Precedence).
+//
+// One virtual host per lower-cased host, shared by every Ingress naming it; rules without host
+// go to the "*" host. Inside a host, routes are ordered longest path first, and at equal length
+// Exact before Prefix before ImplementationSpecific. A host, path type and path is claimed by the
+// first Ingress to add it; callers add Ingresses oldest first, so the oldest wins a conflict.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "controlplane/source/kube_objects.h"
+#include "gatehouse/v1/config.pb.h"
+
+namespace gatehouse::controlplane::translate {
+
+inline constexpr absl::string_view kAnyHost = "*";
+
+// The vhost domain of a rule host: lower-cased, "*.example.com" kept, "" becomes "*".
+absl::StatusOr<std::string> DomainForHost(absl::string_view host);
+
+// The route match of an Ingress path (an empty path means "/").
+absl::StatusOr<gatehouse::v1::RouteMatch> MatchForPath(const source::kube::HTTPIngressPath& path);
+
+// True when `a` must be tried before `b` inside one virtual host.
+bool RouteBefore(const gatehouse::v1::Route& a, const gatehouse::v1::Route& b);
+
+class VirtualHostTable {
+ public:
+  // Who holds a host/type/path: the Ingress ("ns/name") and the rule path inside it.
+  struct Claim {
+    std::string source;
+    std::string where;
+  };
+
+  // Makes sure `domain` has a virtual host, even without routes.
+  void AddHost(const std::string& domain);
+  // Adds `route` to `domain`, unless its match is already claimed: then returns the claim.
+  std::optional<Claim> AddRoute(const std::string& domain, gatehouse::v1::Route route,
+                                const std::string& where);
+  // Sets the default cluster of `domain` unless one is set already; returns whether it did.
+  bool SetDefaultIfUnset(const std::string& domain, const std::string& cluster);
+  bool HasHost(const std::string& domain) const { return hosts_.count(domain) > 0; }
+
+  // The route configuration: hosts sorted exact, then wildcard, then "*"; routes in match order.
+  gatehouse::v1::RouteConfiguration Build(const std::string& name) const;
+
+ private:
+  using MatchKey = std::tuple<int, std::string>;  // path type, path
+  struct Host {
+    std::vector<gatehouse::v1::Route> routes;
+    std::map<MatchKey, Claim> claims;
+    std::string default_cluster;
+  };
+  std::map<std::string, Host> hosts_;
+};
+
+}  // namespace gatehouse::controlplane::translate

@@ -1,0 +1,210 @@
+#include "controlplane/translate/translate.h"
+
+#include <algorithm>
+#include <map>
+#include <tuple>
+
+#include "absl/strings/str_cat.h"
+#include "controlplane/translate/backends.h"
+#include "controlplane/translate/class_selection.h"
+#include "controlplane/translate/endpoints.h"
+#include "controlplane/translate/routes.h"
+
+namespace gatehouse::controlplane::translate {
+namespace {
+
+using gatehouse::v1::IngressReport;
+using source::kube::Ingress;
+
+// What one Ingress contributed, to become its report.
+struct IngressOutcome {
+  std::vector<std::string> reasons;
+  bool contributed = false;  // at least one route or default backend is served
+};
+
+// Oldest first: creationTimestamp (RFC 3339, so string order is time order; unset counts as
+// newest), then namespace/name.
+bool OlderThan(const Ingress* a, const Ingress* b) {
+  const std::string& ta = a->metadata().creation_timestamp();
+  const std::string& tb = b->metadata().creation_timestamp();
+  if (ta != tb) {
+    if (ta.empty() || tb.empty()) return tb.empty();
+    return ta < tb;
+  }
+  return std::tie(a->metadata().namespace_(), a->metadata().name()) <
+         std::tie(b->metadata().namespace_(), b->metadata().name());
+}
+
+std::string SourceName(const Ingress& ingress) {
+  return absl::StrCat(ingress.metadata().namespace_(), "/", ingress.metadata().name());
+}
+
+std::string PathWhere(int rule, int path) {
+  return absl::StrCat("rules[", rule, "].http.paths[", path, "]");
+}
+
+class Translator {
+ public:
+  Translator(const source::ObjectStore& world, const TranslateOptions& options)
+      : world_(world), options_(options) {}
+
+  TranslateResult Run() {
+    std::vector<const Ingress*> ours;
+    for (const auto& [name, ingress] : world_.ingresses()) {
+      ClassDecision decision = SelectClass(ingress, world_.ingress_classes(), options_);
+      if (decision.ours) {
+        ours.push_back(&ingress);
+      } else {
+        ignored_[name] = decision.reason;
+      }
+    }
+    std::sort(ours.begin(), ours.end(), OlderThan);
+    for (const Ingress* ingress : ours) AddRules(*ingress);
+    for (const Ingress* ingress : ours) AddDefaultBackend(*ingress);
+    AddControllerDefault();
+
+    TranslateResult result;
+    for (const auto& [name, ingress] : world_.ingresses()) {
+      result.reports.push_back(Report(name, ingress));
+    }
+    result.warnings = std::move(warnings_);
+    BuildResources(&result.resources);
+    return result;
+  }
+
+ private:
+  void AddRules(const Ingress& ingress) {
+    IngressOutcome& outcome = outcomes_[&ingress];
+    const std::string& ns = ingress.metadata().namespace_();
+    std::string source = SourceName(ingress);
+    for (int r = 0; r < ingress.spec().rules_size(); ++r) {
+      const source::kube::IngressRule& rule = ingress.spec().rules(r);
+      absl::StatusOr<std::string> domain = DomainForHost(rule.host());
+      if (!domain.ok()) {
+        outcome.reasons.push_back(absl::StrCat("rules[", r, "]: ", domain.status().message()));
+        continue;
+      }
+      hosts_of_[&ingress].push_back(*domain);
+      table_.AddHost(*domain);
+      for (int p = 0; p < rule.http().paths_size(); ++p) {
+        const source::kube::HTTPIngressPath& path = rule.http().paths(p);
+        std::string where = PathWhere(r, p);
+        absl::StatusOr<gatehouse::v1::RouteMatch> match = MatchForPath(path);
+        if (!match.ok()) {
+          outcome.reasons.push_back(absl::StrCat(where, ": ", match.status().message()));
+          continue;
+        }
+        ResolvedBackend backend = ResolveIngressBackend(ns, path.backend(), world_, &clusters_);
+        if (!backend.problem.empty()) {
+          outcome.reasons.push_back(absl::StrCat(where, ": ", backend.problem));
+        }
+        if (backend.cluster.empty()) continue;
+        gatehouse::v1::Route route;
+        route.set_source(source);
+        *route.mutable_match() = *match;
+        route.set_cluster(backend.cluster);
+        std::optional<VirtualHostTable::Claim> claim =
+            table_.AddRoute(*domain, std::move(route), where);
+        if (claim.has_value()) {
+          outcome.reasons.push_back(absl::StrCat(
+              where, ": ", path.path_type(), " ", match->path(), " on host ", *domain,
+              " is already served by ",
+              claim->source == source ? claim->where : absl::StrCat(claim->source, " (older)")));
+          continue;
+        }
+        outcome.contributed = true;
+      }
+    }
+  }
+
+  // An Ingress's defaultBackend serves the hosts of its rules that have no default yet, and the
+  // "*" host when it is the oldest Ingress with one.
+  void AddDefaultBackend(const Ingress& ingress) {
+    if (!ingress.spec().has_default_backend()) return;
+    IngressOutcome& outcome = outcomes_[&ingress];
+    ResolvedBackend backend = ResolveIngressBackend(
+        ingress.metadata().namespace_(), ingress.spec().default_backend(), world_, &clusters_);
+    if (!backend.problem.empty()) {
+      outcome.reasons.push_back(absl::StrCat("defaultBackend: ", backend.problem));
+    }
+    if (backend.cluster.empty()) return;
+    bool used = table_.SetDefaultIfUnset(std::string(kAnyHost), backend.cluster);
+    for (const std::string& domain : hosts_of_[&ingress]) {
+      used = table_.SetDefaultIfUnset(domain, backend.cluster) || used;
+    }
+    if (used) {
+      outcome.contributed = true;
+    } else {
+      outcome.reasons.push_back(
+          "defaultBackend: not used, older Ingresses already set the default of all its hosts");
+    }
+  }
+
+  void AddControllerDefault() {
+    if (!options_.default_backend.has_value()) return;
+    ResolvedBackend backend = ResolveBackendRef(*options_.default_backend, world_, &clusters_);
+    if (!backend.problem.empty()) {
+      warnings_.push_back(absl::StrCat("--default-backend: ", backend.problem));
+    }
+    if (backend.cluster.empty()) return;
+    table_.SetDefaultIfUnset(std::string(kAnyHost), backend.cluster);
+    for (const auto& [ingress, domains] : hosts_of_) {
+      for (const std::string& domain : domains) table_.SetDefaultIfUnset(domain, backend.cluster);
+    }
+  }
+
+  IngressReport Report(const source::NamespacedName& name, const Ingress& ingress) const {
+    IngressReport report;
+    report.set_namespace_(name.ns);
+    report.set_name(name.name);
+    if (auto it = ignored_.find(name); it != ignored_.end()) {
+      report.set_state(IngressReport::IGNORED);
+      report.add_reasons(it->second);
+      return report;
+    }
+    auto it = outcomes_.find(&ingress);
+    IngressOutcome outcome = it == outcomes_.end() ? IngressOutcome{} : it->second;
+    if (ingress.spec().rules().empty() && !ingress.spec().has_default_backend()) {
+      outcome.reasons.push_back("no rules and no defaultBackend");
+    }
+    for (const std::string& reason : outcome.reasons) report.add_reasons(reason);
+    if (outcome.reasons.empty()) {
+      report.set_state(IngressReport::ACCEPTED);
+    } else {
+      report.set_state(outcome.contributed ? IngressReport::PARTLY_ACCEPTED
+                                           : IngressReport::REJECTED);
+    }
+    return report;
+  }
+
+  void BuildResources(ConfigResources* out) const {
+    for (const auto& [name, target] : clusters_) {
+      gatehouse::v1::Cluster& cluster = out->clusters.emplace_back();
+      cluster.set_name(name);
+      cluster.set_lb_policy(gatehouse::v1::Cluster::ROUND_ROBIN);
+      cluster.set_connect_timeout_ms(kConnectTimeoutMs);
+      out->load_assignments.push_back(BuildLoadAssignment(name, target, world_));
+    }
+    gatehouse::v1::Listener& listener = out->listeners.emplace_back();
+    listener.set_name(std::string(kHttpListener));
+    listener.set_route_config_name(std::string(kHttpRouteConfig));
+    out->route_configs.push_back(table_.Build(std::string(kHttpRouteConfig)));
+  }
+
+  const source::ObjectStore& world_;
+  const TranslateOptions& options_;
+  std::map<source::NamespacedName, std::string> ignored_;  // Ingress → why not ours
+  std::map<const Ingress*, IngressOutcome> outcomes_;
+  std::map<const Ingress*, std::vector<std::string>> hosts_of_;  // domains of its valid rules
+  VirtualHostTable table_;
+  ClusterTargets clusters_;
+  std::vector<std::string> warnings_;
+};
+
+}  // namespace
+
+TranslateResult Translate(const source::ObjectStore& world, const TranslateOptions& options) {
+  return Translator(world, options).Run();
+}
+
+}  // namespace gatehouse::controlplane::translate

@@ -1,0 +1,41 @@
+// The translation: Kubernetes objects in, data-plane config and per-Ingress reports out.
+//
+// A pure function (no I/O, no clock, no globals): the same objects and options always give the
+// same, sorted output, so it can be tested with tables ("these objects in, this config out") and
+// two replicas compute identical snapshots. The rules are DESIGN.md's "Ingress semantics".
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "controlplane/source/kube_objects.h"
+#include "controlplane/translate/options.h"
+#include "gatehouse/v1/admin.pb.h"
+#include "gatehouse/v1/config.pb.h"
+
+namespace gatehouse::controlplane::translate {
+
+inline constexpr absl::string_view kHttpListener = "http";
+inline constexpr absl::string_view kHttpRouteConfig = "http";
+inline constexpr uint32_t kConnectTimeoutMs = 5000;
+
+// One data-plane configuration, each list sorted by name.
+struct ConfigResources {
+  std::vector<gatehouse::v1::Cluster> clusters;
+  std::vector<gatehouse::v1::ClusterLoadAssignment> load_assignments;  // one per cluster
+  std::vector<gatehouse::v1::Listener> listeners;
+  std::vector<gatehouse::v1::RouteConfiguration> route_configs;
+};
+
+struct TranslateResult {
+  ConfigResources resources;
+  // One per Ingress in the world (ours or not), sorted by namespace/name.
+  std::vector<gatehouse::v1::IngressReport> reports;
+  // Problems of the controller's own settings (e.g. its default backend's Service is missing).
+  std::vector<std::string> warnings;
+};
+
+// Translates every Ingress of `world` that belongs to this controller.
+TranslateResult Translate(const source::ObjectStore& world, const TranslateOptions& options);
+
+}  // namespace gatehouse::controlplane::translate

@@ -1,0 +1,267 @@
+#include "controlplane/xds/discovery_server.h"
+
+#include <deque>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/log.h"
+#include "common/resource_types.h"
+
+namespace gatehouse::controlplane::xds {
+
+using gatehouse::v1::DiscoveryRequest;
+using gatehouse::v1::DiscoveryResponse;
+using ReaderWriter = grpc::ServerReaderWriter<DiscoveryResponse, DiscoveryRequest>;
+
+namespace {
+
+bool IsKnownType(absl::string_view type_url) {
+  for (absl::string_view type : kResourceTypesInOrder) {
+    if (type == type_url) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+// One data plane's stream: the handler thread runs Run(), a reader thread queues requests.
+class DiscoveryServer::Stream {
+ public:
+  Stream(DiscoveryServer* server, uint64_t id, grpc::ServerContext* context, ReaderWriter* rw)
+      : server_(server), id_(id), context_(context), rw_(rw) {}
+
+  // Serves the stream until the data plane leaves, a write fails or the server shuts down.
+  grpc::Status Run() {
+    std::thread reader([this] { ReadLoop(); });
+    grpc::Status status = Serve();
+    bool reader_done;
+    {
+      absl::MutexLock lock(&mutex_);
+      reader_done = reader_done_;
+    }
+    // A reader blocked in Read only returns once the call is cancelled.
+    if (!reader_done) context_->TryCancel();
+    reader.join();
+    return status;
+  }
+
+  // Something changed (a new snapshot): re-check what to send.
+  void Wake() {
+    absl::MutexLock lock(&mutex_);
+    wake_ = true;
+    cond_.Signal();
+  }
+
+  // End the stream.
+  void Stop() {
+    absl::MutexLock lock(&mutex_);
+    stop_ = true;
+    cond_.Signal();
+  }
+
+ private:
+  struct TypeState {
+    bool subscribed = false;
+    std::string known_version;  // what the data plane has, or was last sent
+    std::string last_nonce;
+  };
+
+  void ReadLoop() {
+    DiscoveryRequest request;
+    while (rw_->Read(&request)) {
+      absl::MutexLock lock(&mutex_);
+      requests_.push_back(std::move(request));
+      request.Clear();
+      cond_.Signal();
+    }
+    absl::MutexLock lock(&mutex_);
+    reader_done_ = true;
+    cond_.Signal();
+  }
+
+  grpc::Status Serve() {
+    while (true) {
+      std::deque<DiscoveryRequest> requests;
+      bool reader_done = false;
+      {
+        absl::MutexLock lock(&mutex_);
+        while (requests_.empty() && !reader_done_ && !wake_ && !stop_) cond_.Wait(&mutex_);
+        if (stop_)
+          return grpc::Status(grpc::StatusCode::UNAVAILABLE, "control plane shutting down");
+        requests.swap(requests_);
+        reader_done = reader_done_;
+        wake_ = false;
+      }
+      for (const DiscoveryRequest& request : requests) Handle(request);
+      if (reader_done) return grpc::Status::OK;
+      if (!SendChanged()) {
+        return grpc::Status(grpc::StatusCode::UNAVAILABLE, "cannot write to the data plane");
+      }
+    }
+  }
+
+  void Handle(const DiscoveryRequest& request) {
+    if (request.has_node() && node_id_.empty()) {
+      node_id_ = request.node().id();
+      server_->UpdateStatus(id_, [&request](StreamStatus& status) {
+        status.node_id = request.node().id();
+        status.node_build_version = request.node().build_version();
+      });
+      LOG_INFO("data plane \"", node_id_, "\" connected from ", context_->peer());
+    }
+    const std::string& type = request.type_url();
+    if (!IsKnownType(type)) {
+      LOG_WARNING("data plane \"", node_id_, "\" asked for unknown type \"", type, "\"; ignored");
+      return;
+    }
+    TypeState& state = types_[type];
+    if (request.response_nonce().empty() || !state.subscribed) {
+      // A subscription: the data plane says which version it already runs.
+      state.subscribed = true;
+      state.known_version = request.version_info();
+      return;
+    }
+    if (request.response_nonce() != state.last_nonce) {
+      LOG_DEBUG("data plane \"", node_id_, "\": stale nonce ", request.response_nonce(), " for ",
+                ShortTypeName(type), " (last sent ", state.last_nonce, "); ignored");
+      return;
+    }
+    if (request.has_error_detail()) {
+      std::string rejected = state.known_version;
+      LOG_WARNING("data plane \"", node_id_, "\" rejected ", ShortTypeName(type), " version ",
+                  rejected, " (keeps ",
+                  request.version_info().empty() ? "none" : request.version_info(),
+                  "): ", request.error_detail().message());
+      server_->nacks_counter_->Increment();
+      server_->UpdateStatus(id_, [&](StreamStatus& status) {
+        status.last_nacks[type] =
+            StreamStatus::Nack{rejected, request.version_info(), request.error_detail().message()};
+      });
+      return;
+    }
+    LOG_DEBUG("data plane \"", node_id_, "\" runs ", ShortTypeName(type), " version ",
+              request.version_info());
+    server_->UpdateStatus(
+        id_, [&](StreamStatus& status) { status.acked_versions[type] = request.version_info(); });
+  }
+
+  // Sends, in type order, every subscribed type whose version the data plane lacks.
+  bool SendChanged() {
+    std::shared_ptr<const Snapshot> snapshot = server_->cache_->Current();
+    if (snapshot == nullptr) return true;
+    for (absl::string_view type : kResourceTypesInOrder) {
+      auto state = types_.find(std::string(type));
+      if (state == types_.end() || !state->second.subscribed) continue;
+      const ResourceSet* set = snapshot->Find(type);
+      if (set == nullptr || set->version == state->second.known_version) continue;
+      DiscoveryResponse response;
+      response.set_type_url(set->type_url);
+      response.set_version_info(set->version);
+      response.set_nonce(absl::StrCat(++nonce_counter_));
+      for (const google::protobuf::Any& resource : set->resources) {
+        *response.add_resources() = resource;
+      }
+      if (!rw_->Write(response)) return false;
+      state->second.known_version = set->version;
+      state->second.last_nonce = response.nonce();
+      LOG_DEBUG("sent ", ShortTypeName(type), " version ", set->version, " (",
+                set->resources.size(), " resources) to data plane \"", node_id_, "\"");
+      server_->UpdateStatus(
+          id_, [&](StreamStatus& status) { status.sent_versions[set->type_url] = set->version; });
+    }
+    return true;
+  }
+
+  DiscoveryServer* const server_;
+  const uint64_t id_;
+  grpc::ServerContext* const context_;
+  ReaderWriter* const rw_;
+
+  // Handler thread only.
+  std::map<std::string, TypeState> types_;
+  uint64_t nonce_counter_ = 0;
+  std::string node_id_;
+
+  absl::Mutex mutex_;
+  absl::CondVar cond_;
+  std::deque<DiscoveryRequest> requests_ ABSL_GUARDED_BY(mutex_);
+  bool reader_done_ ABSL_GUARDED_BY(mutex_) = false;
+  bool wake_ ABSL_GUARDED_BY(mutex_) = false;
+  bool stop_ ABSL_GUARDED_BY(mutex_) = false;
+};
+
+DiscoveryServer::DiscoveryServer(SnapshotCache* cache)
+    : cache_(cache),
+      watcher_id_(cache->AddWatcher([this] { WakeAll(); })),
+      connected_gauge_(MetricsRegistry::Global().GetGauge(
+          "gatehouse_controlplane_connected_dataplanes", "Data planes with an open config stream")),
+      nacks_counter_(MetricsRegistry::Global().GetCounter(
+          "gatehouse_controlplane_nacks_total", "Config responses data planes rejected")) {}
+
+DiscoveryServer::~DiscoveryServer() {
+  cache_->RemoveWatcher(watcher_id_);
+  Shutdown();
+}
+
+void DiscoveryServer::Shutdown() {
+  absl::MutexLock lock(&mutex_);
+  shutting_down_ = true;
+  for (auto& [id, stream] : streams_) stream->Stop();
+}
+
+void DiscoveryServer::WakeAll() {
+  absl::MutexLock lock(&mutex_);
+  for (auto& [id, stream] : streams_) stream->Wake();
+}
+
+std::vector<StreamStatus> DiscoveryServer::Streams() const {
+  absl::MutexLock lock(&mutex_);
+  std::vector<StreamStatus> out;
+  for (const auto& [id, status] : statuses_) out.push_back(status);
+  return out;
+}
+
+template <typename Fn>
+void DiscoveryServer::UpdateStatus(uint64_t id, Fn update) {
+  absl::MutexLock lock(&mutex_);
+  auto it = statuses_.find(id);
+  if (it != statuses_.end()) update(it->second);
+}
+
+grpc::Status DiscoveryServer::StreamConfig(grpc::ServerContext* context, ReaderWriter* rw) {
+  uint64_t id;
+  {
+    absl::MutexLock lock(&mutex_);
+    id = next_stream_id_++;
+  }
+  Stream stream(this, id, context, rw);
+  {
+    absl::MutexLock lock(&mutex_);
+    if (shutting_down_) {
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE, "control plane shutting down");
+    }
+    streams_[id] = &stream;
+    StreamStatus& status = statuses_[id];
+    status.stream_id = id;
+    status.peer = context->peer();
+    status.connected_since = absl::Now();
+  }
+  connected_gauge_->Add(1);
+  grpc::Status result = stream.Run();
+  connected_gauge_->Add(-1);
+  std::string node;
+  std::string peer;
+  {
+    absl::MutexLock lock(&mutex_);
+    node = statuses_[id].node_id;
+    peer = statuses_[id].peer;
+    streams_.erase(id);
+    statuses_.erase(id);
+  }
+  LOG_INFO("data plane \"", node, "\" (", peer,
+           ") disconnected: ", result.ok() ? "stream closed" : result.error_message());
+  return result;
+}
+
+}  // namespace gatehouse::controlplane::xds

@@ -1,0 +1,117 @@
+#include "controlplane/xds/snapshot_cache.h"
+
+#include <openssl/evp.h>
+
+#include "absl/strings/escaping.h"
+#include "common/resource_types.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+
+namespace gatehouse::controlplane::xds {
+namespace {
+
+// The first 8 bytes of SHA-256 as 16 hex digits: short in logs, and collisions are not a concern.
+constexpr size_t kVersionBytes = 8;
+
+void AddLengthPrefixed(EVP_MD_CTX* ctx, absl::string_view data) {
+  uint64_t size = data.size();
+  unsigned char prefix[8];
+  for (int i = 0; i < 8; ++i) prefix[i] = static_cast<unsigned char>(size >> (8 * i));
+  EVP_DigestUpdate(ctx, prefix, sizeof(prefix));
+  EVP_DigestUpdate(ctx, data.data(), data.size());
+}
+
+}  // namespace
+
+absl::string_view ShortTypeName(absl::string_view type_url) {
+  if (type_url == kClusterType) return "clusters";
+  if (type_url == kEndpointsType) return "endpoints";
+  if (type_url == kListenerType) return "listeners";
+  if (type_url == kRouteType) return "routes";
+  return type_url;
+}
+
+google::protobuf::Any PackDeterministic(const google::protobuf::Message& message) {
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    message.SerializeToCodedStream(&coded);
+  }
+  google::protobuf::Any any;
+  any.set_type_url("type.googleapis.com/" + message.GetDescriptor()->full_name());
+  any.set_value(std::move(bytes));
+  return any;
+}
+
+ResourceSet MakeResourceSet(absl::string_view type_url,
+                            std::vector<google::protobuf::Any> resources) {
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
+  AddLengthPrefixed(ctx, type_url);
+  for (const google::protobuf::Any& resource : resources) {
+    AddLengthPrefixed(ctx, resource.type_url());
+    AddLengthPrefixed(ctx, resource.value());
+  }
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int digest_size = 0;
+  EVP_DigestFinal_ex(ctx, digest, &digest_size);
+  EVP_MD_CTX_free(ctx);
+  std::string version = absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(digest), kVersionBytes));
+  return ResourceSet{std::string(type_url), std::move(version), std::move(resources)};
+}
+
+const ResourceSet* Snapshot::Find(absl::string_view type_url) const {
+  for (const ResourceSet& set : sets) {
+    if (set.type_url == type_url) return &set;
+  }
+  return nullptr;
+}
+
+std::vector<std::string> SnapshotCache::Publish(Snapshot snapshot) {
+  std::vector<std::string> changed;
+  {
+    absl::MutexLock lock(&mutex_);
+    for (const ResourceSet& set : snapshot.sets) {
+      const ResourceSet* old = current_ == nullptr ? nullptr : current_->Find(set.type_url);
+      if (old == nullptr || old->version != set.version) changed.push_back(set.type_url);
+    }
+    if (current_ != nullptr) {
+      for (const ResourceSet& old : current_->sets) {
+        if (snapshot.Find(old.type_url) == nullptr) changed.push_back(old.type_url);
+      }
+    }
+    if (changed.empty() && current_ != nullptr) return changed;
+    current_ = std::make_shared<const Snapshot>(std::move(snapshot));
+    ++generation_;
+  }
+  absl::MutexLock lock(&watchers_mutex_);
+  for (auto& [id, watcher] : watchers_) watcher();
+  return changed;
+}
+
+std::shared_ptr<const Snapshot> SnapshotCache::Current() const {
+  absl::MutexLock lock(&mutex_);
+  return current_;
+}
+
+uint64_t SnapshotCache::generation() const {
+  absl::MutexLock lock(&mutex_);
+  return generation_;
+}
+
+int SnapshotCache::AddWatcher(Watcher watcher) {
+  absl::MutexLock lock(&watchers_mutex_);
+  int id = next_watcher_id_++;
+  watchers_.emplace(id, std::move(watcher));
+  return id;
+}
+
+void SnapshotCache::RemoveWatcher(int id) {
+  absl::MutexLock lock(&watchers_mutex_);
+  watchers_.erase(id);
+}
+
+}  // namespace gatehouse::controlplane::xds

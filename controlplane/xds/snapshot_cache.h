@@ -1,0 +1,87 @@
+// The latest configuration snapshot every data-plane stream serves from.
+//
+// A snapshot is one ResourceSet per resource type (common/resource_types.h), each with its own
+// version: a hash of the deterministic serialization of that type's resources. Versions are
+// opaque and only compared, so a rebuild that changes nothing publishes nothing, and two replicas
+// given the same objects announce the same versions.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "google/protobuf/any.pb.h"
+#include "google/protobuf/message.h"
+
+namespace gatehouse::controlplane::xds {
+
+// "clusters", "endpoints", "listeners" or "routes" for a type URL, for logs and metrics.
+absl::string_view ShortTypeName(absl::string_view type_url);
+
+struct ResourceSet {
+  std::string type_url;
+  std::string version;
+  std::vector<google::protobuf::Any> resources;
+};
+
+// Packs `message` into an Any with a deterministic serialization.
+google::protobuf::Any PackDeterministic(const google::protobuf::Message& message);
+
+// A set of `type_url` holding `resources`, its version computed from their content.
+ResourceSet MakeResourceSet(absl::string_view type_url,
+                            std::vector<google::protobuf::Any> resources);
+
+// Packs each message of `messages` (a vector of one message type) into a versioned set.
+template <typename Messages>
+ResourceSet MakeResourceSetOf(absl::string_view type_url, const Messages& messages) {
+  std::vector<google::protobuf::Any> resources;
+  resources.reserve(messages.size());
+  for (const auto& message : messages) resources.push_back(PackDeterministic(message));
+  return MakeResourceSet(type_url, std::move(resources));
+}
+
+struct Snapshot {
+  std::vector<ResourceSet> sets;  // in kResourceTypesInOrder order
+
+  // The set of `type_url`, or null.
+  const ResourceSet* Find(absl::string_view type_url) const;
+};
+
+class SnapshotCache {
+ public:
+  using Watcher = std::function<void()>;
+
+  // Makes `snapshot` current and returns the type URLs whose version changed (every type for the
+  // first snapshot). When nothing changed the current snapshot stays and watchers are not called.
+  std::vector<std::string> Publish(Snapshot snapshot);
+
+  // The current snapshot, or null before the first Publish.
+  std::shared_ptr<const Snapshot> Current() const;
+
+  // Counts publishes that changed something; 0 before the first.
+  uint64_t generation() const;
+
+  // Calls `watcher` after every publish that changed something, on the publishing thread; it must
+  // not call Publish. Returns an id for RemoveWatcher.
+  int AddWatcher(Watcher watcher);
+  // After it returns, the watcher is not running and is never called again.
+  void RemoveWatcher(int id);
+
+ private:
+  mutable absl::Mutex mutex_;
+  std::shared_ptr<const Snapshot> current_ ABSL_GUARDED_BY(mutex_);
+  uint64_t generation_ ABSL_GUARDED_BY(mutex_) = 0;
+
+  // Held while watchers run, so RemoveWatcher can wait for a running one.
+  absl::Mutex watchers_mutex_ ABSL_ACQUIRED_AFTER(mutex_);
+  std::map<int, Watcher> watchers_ ABSL_GUARDED_BY(watchers_mutex_);
+  int next_watcher_id_ ABSL_GUARDED_BY(watchers_mutex_) = 0;
+};
+
+}  // namespace gatehouse::controlplane::xds

@@ -1,0 +1,77 @@
+#include "controlplane/controlplane_flags.h"
+
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace gatehouse::controlplane {
+namespace {
+
+using ::testing::HasSubstr;
+
+absl::Status Parse(ControlPlaneFlags* out, std::vector<std::string> args) {
+  FlagSet flags(std::string(kProgram), "test");
+  RegisterControlPlaneFlags(flags, out);
+  args.insert(args.begin(), "gatehouse-controlplane");
+  std::vector<char*> argv;
+  for (std::string& arg : args) argv.push_back(arg.data());
+  return flags.Parse(static_cast<int>(argv.size()), argv.data());
+}
+
+TEST(ControlPlaneFlagsTest, DefaultsAndValues) {
+  ControlPlaneFlags flags;
+  ASSERT_TRUE(Parse(&flags, {"--source=file:/etc/gh", "--xds-listen=127.0.0.1:0",
+                             "--default-backend=ops/fallback:http", "--watch-namespace=shop",
+                             "--publish-address=::1", "--log-level=debug"})
+                  .ok());
+  ASSERT_TRUE(flags.source.has_value());
+  EXPECT_EQ(flags.source->kind, SourceSpec::Kind::kFile);
+  EXPECT_EQ(flags.source->dir, "/etc/gh");
+  EXPECT_EQ(flags.source_text, "file:/etc/gh");
+  EXPECT_EQ(flags.xds_listen, (HostPort{"127.0.0.1", 0}));
+  EXPECT_EQ(flags.admin_listen, (HostPort{"127.0.0.1", 19000}));
+  EXPECT_EQ(flags.health_listen, (HostPort{"0.0.0.0", 19100}));
+  EXPECT_EQ(flags.ingress_class, "gatehouse");
+  EXPECT_EQ(flags.controller_name, "gatehouse.dev/ingress-controller");
+  ASSERT_TRUE(flags.default_backend.has_value());
+  EXPECT_EQ(flags.default_backend->port_name, "http");
+  EXPECT_EQ(flags.watch_namespace, "shop");
+  EXPECT_EQ(flags.publish_address, "::1");
+}
+
+TEST(ControlPlaneFlagsTest, BadValuesAreOneClearLine) {
+  struct Case {
+    std::string arg;
+    std::string message;
+  };
+  const Case cases[] = {
+      {"--source=etcd", "want kubernetes or file:DIR"},
+      {"--source=file:", "file: needs a folder"},
+      {"--xds-listen=nohost", "want HOST:PORT"},
+      {"--default-backend=fallback", "want NAMESPACE/SERVICE:PORT"},
+      {"--publish-address=1.2.3", "not an IPv4 or IPv6 address"},
+      {"--publish-service=web", "want NAMESPACE/NAME"},
+      {"--watch-namespace=Shop", "not a namespace name"},
+      {"--log-level=loud", "unknown log level"},
+      {"--ingress-class=", "must not be empty"},
+      {"--nope=1", "unknown flag --nope"},
+  };
+  for (const Case& c : cases) {
+    ControlPlaneFlags flags;
+    absl::Status status = Parse(&flags, {c.arg});
+    ASSERT_FALSE(status.ok()) << c.arg;
+    EXPECT_THAT(std::string(status.message()), HasSubstr(c.message)) << c.arg;
+    EXPECT_EQ(std::string(status.message()).find('\n'), std::string::npos);
+  }
+}
+
+TEST(ControlPlaneFlagsTest, KubernetesSourceParses) {
+  absl::StatusOr<SourceSpec> spec = ParseSourceSpec("kubernetes");
+  ASSERT_TRUE(spec.ok());
+  EXPECT_EQ(spec->kind, SourceSpec::Kind::kKubernetes);
+}
+
+}  // namespace
+}  // namespace gatehouse::controlplane

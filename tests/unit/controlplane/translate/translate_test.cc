@@ -1,0 +1,522 @@
+// "These objects in, this config out": the translation as tables of manifests and expected
+// config, rendered as short text so a failure shows exactly what differs.
+#include "controlplane/translate/translate.h"
+
+#include <algorithm>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "controlplane/source/manifest_parser.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "gtest/gtest.h"
+
+namespace gatehouse::controlplane::translate {
+namespace {
+
+using gatehouse::v1::IngressReport;
+
+constexpr absl::string_view kOurClass = R"(
+apiVersion: networking.k8s.io/v1
+kind: IngressClass
+metadata: {name: gatehouse}
+spec: {controller: gatehouse.dev/ingress-controller}
+---
+)";
+
+constexpr absl::string_view kWebService = R"(
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec: {ports: [{name: http, port: 80, targetPort: 8080}, {name: admin, port: 9000}]}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: web-a, labels: {kubernetes.io/service-name: web}}
+addressType: IPv4
+ports: [{name: http, port: 8080}, {name: admin, port: 9001}]
+endpoints: [{addresses: [10.0.0.1]}]
+---
+)";
+
+source::ObjectStore World(absl::string_view yaml) {
+  source::ParsedManifests parsed = source::ParseManifests(yaml, "test.yaml", {});
+  for (const auto& error : parsed.errors)
+    ADD_FAILURE() << "bad test manifest: " << error.DebugString();
+  source::ObjectStore world;
+  for (const auto& object : parsed.objects) world.Upsert(object);
+  return world;
+}
+
+const char* TypeName(gatehouse::v1::RouteMatch::PathType type) {
+  switch (type) {
+    case gatehouse::v1::RouteMatch::EXACT:
+      return "Exact";
+    case gatehouse::v1::RouteMatch::PREFIX:
+      return "Prefix";
+    case gatehouse::v1::RouteMatch::STRING_PREFIX:
+      return "StringPrefix";
+    default:
+      return "?";
+  }
+}
+
+// "host [default=cluster]" then "  Type path -> cluster (source)" per route.
+std::string RenderRoutes(const TranslateResult& result) {
+  std::vector<std::string> lines;
+  EXPECT_EQ(result.resources.route_configs.size(), 1u);
+  for (const auto& vhost : result.resources.route_configs[0].virtual_hosts()) {
+    std::string line = vhost.name();
+    if (!vhost.default_cluster().empty())
+      absl::StrAppend(&line, " default=", vhost.default_cluster());
+    lines.push_back(line);
+    for (const auto& route : vhost.routes()) {
+      lines.push_back(absl::StrCat("  ", TypeName(route.match().path_type()), " ",
+                                   route.match().path(), " -> ", route.cluster(), " (",
+                                   route.source(), ")"));
+    }
+  }
+  return absl::StrJoin(lines, "\n");
+}
+
+// "cluster: addr:port [flags]" per endpoint, "cluster: -" when it has none.
+std::string RenderEndpoints(const TranslateResult& result) {
+  std::vector<std::string> lines;
+  EXPECT_EQ(result.resources.clusters.size(), result.resources.load_assignments.size());
+  for (size_t i = 0; i < result.resources.load_assignments.size(); ++i) {
+    const auto& cla = result.resources.load_assignments[i];
+    EXPECT_EQ(cla.cluster_name(), result.resources.clusters[i].name());
+    EXPECT_EQ(result.resources.clusters[i].connect_timeout_ms(), 5000u);
+    if (cla.endpoints().empty()) lines.push_back(absl::StrCat(cla.cluster_name(), ": -"));
+    for (const auto& e : cla.endpoints()) {
+      std::string flags =
+          absl::StrCat(e.ready() ? "R" : "", e.serving() ? "S" : "", e.terminating() ? "T" : "");
+      lines.push_back(
+          absl::StrCat(cla.cluster_name(), ": ", e.address(), ":", e.port(), " ", flags));
+    }
+  }
+  return absl::StrJoin(lines, "\n");
+}
+
+// "ns/name STATE" then "  reason" per reason.
+std::string RenderReports(const TranslateResult& result) {
+  std::vector<std::string> lines;
+  for (const IngressReport& report : result.reports) {
+    lines.push_back(absl::StrCat(report.namespace_(), "/", report.name(), " ",
+                                 IngressReport::State_Name(report.state())));
+    for (const std::string& reason : report.reasons()) lines.push_back("  " + reason);
+  }
+  return absl::StrJoin(lines, "\n");
+}
+
+std::string Ingress(absl::string_view name, absl::string_view extra_meta, absl::string_view spec) {
+  return absl::StrCat("apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: ", name,
+                      extra_meta.empty() ? "" : ", ", extra_meta, "}\nspec:\n", spec, "\n---\n");
+}
+
+struct Case {
+  const char* name;
+  std::string yaml;
+  std::string routes;
+  std::string reports;
+  TranslateOptions options = {};
+};
+
+void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
+
+class TranslateTableTest : public ::testing::TestWithParam<Case> {};
+
+TEST_P(TranslateTableTest, ObjectsInConfigOut) {
+  const Case& c = GetParam();
+  TranslateResult result = Translate(World(c.yaml), c.options);
+  EXPECT_EQ(RenderRoutes(result), c.routes);
+  EXPECT_EQ(RenderReports(result), c.reports);
+  EXPECT_EQ(result.resources.listeners.size(), 1u);
+  EXPECT_EQ(result.resources.listeners[0].route_config_name(), "http");
+}
+
+const std::string kBackendWeb = "{service: {name: web, port: {number: 80}}}";
+
+std::vector<Case> Cases() {
+  std::vector<Case> cases;
+  cases.push_back(Case{
+      "ClassSelection",
+      absl::StrCat(
+          kOurClass, kWebService, R"(
+apiVersion: networking.k8s.io/v1
+kind: IngressClass
+metadata: {name: nginx}
+spec: {controller: k8s.io/ingress-nginx}
+---
+)",
+          Ingress("by-class", "",
+                  "  ingressClassName: gatehouse\n  rules: [{host: a.com, http: {paths: [{path: /, "
+                  "pathType: Prefix, backend: " +
+                      kBackendWeb + "}]}}]"),
+          Ingress("other-class", "",
+                  "  ingressClassName: nginx\n  rules: [{host: b.com, http: {paths: [{path: /, "
+                  "pathType: Prefix, backend: " +
+                      kBackendWeb + "}]}}]"),
+          Ingress("unknown-class", "",
+                  "  ingressClassName: foo\n  rules: [{host: c.com, http: {paths: [{path: /, "
+                  "pathType: Prefix, backend: " +
+                      kBackendWeb + "}]}}]"),
+          Ingress("no-class", "",
+                  "  rules: [{host: d.com, http: {paths: [{path: /, pathType: Prefix, backend: " +
+                      kBackendWeb + "}]}}]"),
+          Ingress("legacy", "annotations: {kubernetes.io/ingress.class: gatehouse}",
+                  "  rules: [{host: e.com, http: {paths: [{path: /, pathType: Prefix, backend: " +
+                      kBackendWeb + "}]}}]"),
+          Ingress("legacy-other", "annotations: {kubernetes.io/ingress.class: nginx}",
+                  "  rules: [{host: f.com, http: {paths: [{path: /, pathType: Prefix, backend: " +
+                      kBackendWeb + "}]}}]")),
+      "a.com\n  Prefix / -> default/web:80 (default/by-class)\n"
+      "e.com\n  Prefix / -> default/web:80 (default/legacy)",
+      "default/by-class ACCEPTED\n"
+      "default/legacy ACCEPTED\n"
+      "default/legacy-other IGNORED\n"
+      "  annotation kubernetes.io/ingress.class is \"nginx\", not \"gatehouse\"\n"
+      "default/no-class IGNORED\n"
+      "  no ingressClassName, and no IngressClass of controller "
+      "\"gatehouse.dev/ingress-controller\" is the default class\n"
+      "default/other-class IGNORED\n"
+      "  ingressClassName \"nginx\" belongs to controller \"k8s.io/ingress-nginx\", not "
+      "\"gatehouse.dev/ingress-controller\"\n"
+      "default/unknown-class IGNORED\n"
+      "  ingressClassName \"foo\" names no IngressClass and is not \"gatehouse\""});
+  cases.push_back(Case{
+      "ClassNameWithoutIngressClassObjectAndDefaultClass",
+      absl::StrCat(
+          kWebService,
+          Ingress("named", "",
+                  "  ingressClassName: gatehouse\n  rules: [{host: a.com, http: {paths: [{path: /, "
+                  "pathType: Prefix, backend: " +
+                      kBackendWeb + "}]}}]"),
+          Ingress("classless", "",
+                  "  rules: [{host: b.com, http: {paths: [{path: /, pathType: Prefix, backend: " +
+                      kBackendWeb + "}]}}]")),
+      "a.com\n  Prefix / -> default/web:80 (default/named)",
+      "default/classless IGNORED\n"
+      "  no ingressClassName, and no IngressClass of controller "
+      "\"gatehouse.dev/ingress-controller\" is the default class\n"
+      "default/named ACCEPTED"});
+  cases.push_back(
+      Case{"DefaultClassTakesClasslessIngresses",
+           absl::StrCat(R"(
+apiVersion: networking.k8s.io/v1
+kind: IngressClass
+metadata: {name: gh, annotations: {ingressclass.kubernetes.io/is-default-class: "true"}}
+spec: {controller: gatehouse.dev/ingress-controller}
+---
+)",
+                        kWebService,
+                        Ingress("classless", "",
+                                "  rules: [{http: {paths: [{path: /, pathType: Prefix, backend: " +
+                                    kBackendWeb + "}]}}]")),
+           "*\n  Prefix / -> default/web:80 (default/classless)", "default/classless ACCEPTED"});
+  // Paths: type mapping, trailing slash, empty path, and match order.
+  const std::string paths_in_order[] = {
+      "{path: /api/, pathType: Prefix, backend: " + kBackendWeb + "}",
+      "{path: /api, pathType: Exact, backend: " + kBackendWeb + "}",
+      "{path: /api, pathType: ImplementationSpecific, backend: " + kBackendWeb + "}",
+      "{pathType: Prefix, backend: " + kBackendWeb + "}",
+      "{path: /api/v1/users, pathType: Prefix, backend: " + kBackendWeb + "}",
+      "{path: /b, pathType: Exact, backend: " + kBackendWeb + "}",
+  };
+  const std::string expected_paths =
+      "example.com\n"
+      "  Prefix /api/v1/users -> default/web:80 (default/paths)\n"
+      "  Exact /api -> default/web:80 (default/paths)\n"
+      "  Prefix /api -> default/web:80 (default/paths)\n"
+      "  StringPrefix /api -> default/web:80 (default/paths)\n"
+      "  Exact /b -> default/web:80 (default/paths)\n"
+      "  Prefix / -> default/web:80 (default/paths)";
+  // The same paths in three orders give the same routes.
+  const int orders[][6] = {{0, 1, 2, 3, 4, 5}, {5, 4, 3, 2, 1, 0}, {3, 0, 5, 1, 4, 2}};
+  for (const auto& order : orders) {
+    std::vector<std::string> paths;
+    for (int i : order) paths.push_back(paths_in_order[i]);
+    cases.push_back(Case{
+        "PathTypesAndPrecedence",
+        absl::StrCat(
+            kOurClass, kWebService,
+            Ingress("paths", "",
+                    "  ingressClassName: gatehouse\n  rules: [{host: EXAMPLE.com, http: {paths: [" +
+                        absl::StrJoin(paths, ", ") + "]}}]")),
+        expected_paths, "default/paths ACCEPTED"});
+  }
+  cases.push_back(Case{
+      "PortByNameAndNumberAndMissing",
+      absl::StrCat(kOurClass, kWebService, Ingress("ports", "", R"(  ingressClassName: gatehouse
+  rules:
+  - host: a.com
+    http:
+      paths:
+      - {path: /by-name, pathType: Exact, backend: {service: {name: web, port: {name: admin}}}}
+      - {path: /by-number, pathType: Exact, backend: {service: {name: web, port: {number: 80}}}}
+      - {path: /no-port, pathType: Exact, backend: {service: {name: web, port: {name: grpc}}}}
+      - {path: /no-number, pathType: Exact, backend: {service: {name: web, port: {number: 81}}}}
+      - {path: /no-service, pathType: Exact, backend: {service: {name: api, port: {number: 80}}}}
+      - {path: /resource, pathType: Exact, backend: {resource: {kind: Bucket, name: b}}})")),
+      "a.com\n"
+      "  Exact /no-service -> default/api:80 (default/ports)\n"
+      "  Exact /by-number -> default/web:80 (default/ports)\n"
+      "  Exact /no-number -> default/web:81 (default/ports)\n"
+      "  Exact /by-name -> default/web:9000 (default/ports)\n"
+      "  Exact /no-port -> default/web:grpc (default/ports)",
+      "default/ports PARTLY_ACCEPTED\n"
+      "  rules[0].http.paths[2]: service default/web has no port named \"grpc\" (no endpoints)\n"
+      "  rules[0].http.paths[3]: service default/web has no port 81 (no endpoints)\n"
+      "  rules[0].http.paths[4]: service default/api does not exist (no endpoints)\n"
+      "  rules[0].http.paths[5]: resource backends (Bucket b) are not supported"});
+  cases.push_back(Case{
+      "ConflictGoesToTheOldest",
+      absl::StrCat(
+          kOurClass, kWebService, R"(
+apiVersion: v1
+kind: Service
+metadata: {name: api, namespace: team}
+spec: {ports: [{port: 80}]}
+---
+)",
+          Ingress("young", "creationTimestamp: \"2024-05-01T00:00:00Z\"",
+                  "  ingressClassName: gatehouse\n  rules: [{host: a.com, http: {paths: [{path: /, "
+                  "pathType: Prefix, backend: " +
+                      kBackendWeb + "}, {path: /y, pathType: Prefix, backend: " + kBackendWeb +
+                      "}]}}]"),
+          Ingress("old", "namespace: team, creationTimestamp: \"2023-01-01T00:00:00Z\"",
+                  "  ingressClassName: gatehouse\n  rules: [{host: A.com, http: {paths: [{path: /, "
+                  "pathType: Prefix, backend: {service: {name: api, port: {number: 80}}}}]}}]"),
+          Ingress("loser", "creationTimestamp: \"2024-06-01T00:00:00Z\"",
+                  "  ingressClassName: gatehouse\n  rules: [{host: a.com, http: {paths: [{path: "
+                  "/y/, pathType: Prefix, backend: " +
+                      kBackendWeb + "}]}}]")),
+      "a.com\n"
+      "  Prefix /y -> default/web:80 (default/young)\n"
+      "  Prefix / -> team/api:80 (team/old)",
+      "default/loser REJECTED\n"
+      "  rules[0].http.paths[0]: Prefix /y on host a.com is already served by default/young "
+      "(older)\n"
+      "default/young PARTLY_ACCEPTED\n"
+      "  rules[0].http.paths[0]: Prefix / on host a.com is already served by team/old (older)\n"
+      "team/old ACCEPTED"});
+  TranslateOptions with_default;
+  with_default.default_backend = BackendRef{"default", "web", 0, "http"};
+  cases.push_back(Case{
+      "DefaultBackends",
+      absl::StrCat(
+          kOurClass, kWebService, R"(
+apiVersion: v1
+kind: Service
+metadata: {name: fallback}
+spec: {ports: [{port: 8080}]}
+---
+)",
+          Ingress("first", "creationTimestamp: \"2023-01-01T00:00:00Z\"",
+                  "  ingressClassName: gatehouse\n  defaultBackend: {service: {name: fallback, "
+                  "port: {number: 8080}}}\n  rules: [{host: a.com, http: {paths: [{path: /a, "
+                  "pathType: Prefix, backend: " +
+                      kBackendWeb + "}]}}]"),
+          Ingress(
+              "second", "creationTimestamp: \"2024-01-01T00:00:00Z\"",
+              "  ingressClassName: gatehouse\n  defaultBackend: {service: {name: web, port: "
+              "{number: 80}}}\n  rules: [{host: a.com}, {host: b.com}, {host: \"*.wild.com\"}]"),
+          Ingress("third", "creationTimestamp: \"2025-01-01T00:00:00Z\"",
+                  "  ingressClassName: gatehouse\n  defaultBackend: {service: {name: web, port: "
+                  "{number: 80}}}\n  rules: [{host: a.com}]"),
+          Ingress("hostless", "creationTimestamp: \"2025-01-01T00:00:00Z\"",
+                  "  ingressClassName: gatehouse\n  rules: [{host: c.com}, {http: {paths: [{path: "
+                  "/x, pathType: Exact, backend: " +
+                      kBackendWeb + "}]}}]")),
+      "a.com default=default/fallback:8080\n"
+      "  Prefix /a -> default/web:80 (default/first)\n"
+      "b.com default=default/web:80\n"
+      "c.com default=default/web:80\n"
+      "*.wild.com default=default/web:80\n"
+      "* default=default/fallback:8080\n"
+      "  Exact /x -> default/web:80 (default/hostless)",
+      "default/first ACCEPTED\n"
+      "default/hostless ACCEPTED\n"
+      "default/second ACCEPTED\n"
+      "default/third REJECTED\n"
+      "  defaultBackend: not used, older Ingresses already set the default of all its hosts",
+      with_default});
+  cases.push_back(Case{"ControllerDefaultAloneMakesTheAnyHost", std::string(kWebService),
+                       "* default=default/web:80", "", with_default});
+  cases.push_back(Case{"NothingOursMeansNoHosts", std::string(kWebService), "", ""});
+  cases.push_back(Case{"UnservableBackendsAndBadInput",
+                       absl::StrCat(kOurClass, R"(
+apiVersion: v1
+kind: Service
+metadata: {name: ext}
+spec: {type: ExternalName, externalName: example.org}
+---
+)",
+                                    Ingress("bad", "", R"(  ingressClassName: gatehouse
+  rules:
+  - host: "a.com:80"
+    http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: ext, port: {number: 80}}}}]}
+  - host: b.com
+    http:
+      paths:
+      - {path: /, pathType: Prefix, backend: {service: {name: ext, port: {number: 80}}}}
+      - {path: x, pathType: Exact, backend: {service: {name: ext, port: {number: 80}}}}
+      - {path: /, pathType: Regex, backend: {service: {name: ext, port: {number: 80}}}})"),
+                                    Ingress("empty", "", "  ingressClassName: gatehouse")),
+                       "b.com",
+                       "default/bad REJECTED\n"
+                       "  rules[0]: host \"a.com:80\" is not a DNS name (a wildcard may only be a "
+                       "leading \"*.\"; no port, no IP)\n"
+                       "  rules[1].http.paths[0]: service default/ext is of type ExternalName, "
+                       "which is not supported\n"
+                       "  rules[1].http.paths[1]: path \"x\" does not start with /\n"
+                       "  rules[1].http.paths[2]: pathType \"Regex\" is not Exact, Prefix or "
+                       "ImplementationSpecific\n"
+                       "default/empty REJECTED\n"
+                       "  no rules and no defaultBackend"});
+  return cases;
+}
+
+INSTANTIATE_TEST_SUITE_P(Tables, TranslateTableTest, ::testing::ValuesIn(Cases()),
+                         [](const auto& info) {
+                           return absl::StrCat(info.param.name, "_", info.index);
+                         });
+
+TEST(TranslateEndpointsTest, SlicesMergedDeduplicatedAndPortsPicked) {
+  TranslateResult result =
+      Translate(World(absl::StrCat(kOurClass, R"(
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec: {ports: [{name: http, port: 80, targetPort: 8080}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: plain}
+spec: {ports: [{port: 80, targetPort: 3000}]}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: web-a, labels: {kubernetes.io/service-name: web}}
+addressType: IPv4
+ports: [{name: metrics, port: 9090}, {name: http, port: 8080}]
+endpoints:
+- addresses: [10.0.0.2]
+- addresses: [10.0.0.1]
+  conditions: {ready: false, serving: true, terminating: true}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: web-b, labels: {kubernetes.io/service-name: web}}
+addressType: IPv4
+ports: [{name: http, port: 8080}]
+endpoints:
+- addresses: [10.0.0.2, 10.0.0.3]
+  conditions: {ready: false, serving: false}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: web-v6, labels: {kubernetes.io/service-name: web}}
+addressType: IPv6
+ports: [{name: http, port: 8080}]
+endpoints: [{addresses: ["fd00::1"]}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: web-fqdn, labels: {kubernetes.io/service-name: web}}
+addressType: FQDN
+ports: [{name: http, port: 8080}]
+endpoints: [{addresses: [pod.example.org]}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: other-ns, namespace: other, labels: {kubernetes.io/service-name: web}}
+addressType: IPv4
+ports: [{name: http, port: 8080}]
+endpoints: [{addresses: [10.9.9.9]}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: plain-a, labels: {kubernetes.io/service-name: plain}}
+addressType: IPv4
+ports: [{port: 3001}]
+endpoints: [{addresses: [10.1.0.1]}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: plain-b, labels: {kubernetes.io/service-name: plain}}
+addressType: IPv4
+endpoints: [{addresses: [10.1.0.2]}]
+---
+)",
+                                   Ingress("i", "", R"(  ingressClassName: gatehouse
+  rules:
+  - http:
+      paths:
+      - {path: /, pathType: Prefix, backend: {service: {name: web, port: {name: http}}}}
+      - {path: /p, pathType: Prefix, backend: {service: {name: plain, port: {number: 80}}}}
+      - {path: /m, pathType: Prefix, backend: {service: {name: missing, port: {number: 80}}}})"))),
+                {});
+  EXPECT_EQ(RenderEndpoints(result),
+            "default/missing:80: -\n"
+            "default/plain:80: 10.1.0.1:3001 RS\n"
+            "default/plain:80: 10.1.0.2:3000 RS\n"
+            "default/web:80: 10.0.0.1:8080 ST\n"
+            "default/web:80: 10.0.0.2:8080 RS\n"
+            "default/web:80: 10.0.0.3:8080 \n"
+            "default/web:80: fd00::1:8080 RS");
+}
+
+TEST(TranslateTest, DeterministicWhateverTheInsertionOrder) {
+  std::string yaml = absl::StrCat(kOurClass, kWebService,
+                                  Ingress("a", "",
+                                          "  ingressClassName: gatehouse\n  rules: [{host: x.com, "
+                                          "http: {paths: [{path: /a, pathType: Prefix, backend: " +
+                                              kBackendWeb + "}]}}]"),
+                                  Ingress("b", "",
+                                          "  ingressClassName: gatehouse\n  rules: [{host: x.com, "
+                                          "http: {paths: [{path: /a, pathType: Prefix, backend: " +
+                                              kBackendWeb + "}]}}]"));
+  source::ParsedManifests parsed = source::ParseManifests(yaml, "t.yaml", {});
+  source::ObjectStore forward;
+  source::ObjectStore backward;
+  for (const auto& object : parsed.objects) forward.Upsert(object);
+  for (auto it = parsed.objects.rbegin(); it != parsed.objects.rend(); ++it) backward.Upsert(*it);
+  TranslateResult a = Translate(forward, {});
+  TranslateResult b = Translate(backward, {});
+  EXPECT_EQ(RenderRoutes(a), RenderRoutes(b));
+  EXPECT_EQ(RenderReports(a), RenderReports(b));
+  // Same age: namespace/name decides, so "a" wins.
+  EXPECT_EQ(RenderRoutes(a), "x.com\n  Prefix /a -> default/web:80 (default/a)");
+  ASSERT_EQ(a.resources.route_configs.size(), 1u);
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(a.resources.route_configs[0],
+                                                                 b.resources.route_configs[0]));
+}
+
+TEST(TranslateTest, ControllerDefaultBackendProblemIsAWarning) {
+  TranslateOptions options;
+  options.default_backend = BackendRef{"ops", "fallback", 8080, ""};
+  TranslateResult result = Translate(World(""), options);
+  ASSERT_EQ(result.warnings.size(), 1u);
+  EXPECT_EQ(result.warnings[0],
+            "--default-backend: service ops/fallback does not exist (no endpoints)");
+  EXPECT_EQ(RenderRoutes(result), "* default=ops/fallback:8080");
+  EXPECT_EQ(RenderEndpoints(result), "ops/fallback:8080: -");
+}
+
+TEST(ParseBackendRefTest, Formats) {
+  auto by_number = ParseBackendRef("ops/fallback:8080");
+  ASSERT_TRUE(by_number.ok());
+  EXPECT_EQ(*by_number, (BackendRef{"ops", "fallback", 8080, ""}));
+  auto by_name = ParseBackendRef("ops/fallback:http");
+  ASSERT_TRUE(by_name.ok());
+  EXPECT_EQ(*by_name, (BackendRef{"ops", "fallback", 0, "http"}));
+  for (const char* bad : {"fallback:80", "ops/fallback", "ops/:80", "ops/fallback:0",
+                          "ops/fallback:70000", "Ops/fallback:80", "ops/fallback:Http"}) {
+    EXPECT_FALSE(ParseBackendRef(bad).ok()) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace gatehouse::controlplane::translate
