@@ -119,6 +119,7 @@ std::string ConfigClient::StreamFrom(const HostPort& server, bool* received_any)
       LOG_INFO("config stream to ", server.ToString(), " established");
       absl::MutexLock lock(&mutex_);
       snapshot_.server = server.ToString();
+      snapshot_.last_error.clear();
     }
     *received_any = true;
     std::map<std::string, ResourceSet> candidate;

@@ -1,0 +1,179 @@
+"""Kubernetes manifests for the integration tests, written as YAML into a folder the control plane
+watches (--source=file:DIR).
+
+The builders return plain dicts shaped like the Kubernetes objects; to_yaml() renders them as
+block YAML, so the control plane reads what a user would write. All objects live in namespace
+"default" and every Service exposes port 80 named "http".
+"""
+
+import json
+import os
+import re
+
+# Strings YAML reads back unchanged without quotes; anything else (numbers, booleans, "*" aliases,
+# leading digits) is double-quoted.
+_PLAIN = re.compile(r"[A-Za-z/_][A-Za-z0-9/._-]*")
+_KEYWORDS = {"true", "false", "yes", "no", "on", "off", "null", "y", "n"}
+
+
+def _scalar(value):
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if value is None:
+        return "null"
+    if isinstance(value, (int, float)):
+        return str(value)
+    text = str(value)
+    if _PLAIN.fullmatch(text) and text.lower() not in _KEYWORDS:
+        return text
+    # A double-quoted YAML scalar accepts JSON string syntax.
+    return json.dumps(text)
+
+
+def _emit(value, indent, lines):
+    pad = "  " * indent
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(item, (dict, list)) and item:
+                lines.append("%s%s:" % (pad, key))
+                _emit(item, indent + 1, lines)
+            else:
+                lines.append("%s%s: %s" % (pad, key, _inline(item)))
+    elif isinstance(value, list):
+        for item in value:
+            if isinstance(item, (dict, list)) and item:
+                nested = []
+                _emit(item, indent + 1, nested)
+                # The first line of the nested block carries the "- " marker.
+                nested[0] = pad + "- " + nested[0][len(pad) + 2:]
+                lines.extend(nested)
+            else:
+                lines.append("%s- %s" % (pad, _inline(item)))
+    else:
+        lines.append(pad + _scalar(value))
+
+
+def _inline(value):
+    if isinstance(value, dict):
+        return "{}"
+    if isinstance(value, list):
+        return "[]"
+    return _scalar(value)
+
+
+def to_yaml(*documents):
+    """Renders the documents as one multi-document YAML file."""
+    rendered = []
+    for document in documents:
+        lines = []
+        _emit(document, 0, lines)
+        rendered.append("\n".join(lines) + "\n")
+    return "---\n".join(rendered)
+
+
+def ingress_class(name="gatehouse", default=True):
+    metadata = {"name": name}
+    if default:
+        metadata["annotations"] = {"ingressclass.kubernetes.io/is-default-class": "true"}
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "IngressClass",
+        "metadata": metadata,
+        "spec": {"controller": "gatehouse.dev/ingress-controller"},
+    }
+
+
+def service(name, target_port):
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": name, "namespace": "default"},
+        "spec": {
+            "selector": {"app": name},
+            "ports": [{"name": "http", "port": 80, "targetPort": target_port,
+                       "protocol": "TCP"}],
+        },
+    }
+
+
+def endpoint_slice(service_name, addresses, port, ready=True, name=None):
+    """One EndpointSlice of `service_name`: every address at `port`, all with the same readiness."""
+    return {
+        "apiVersion": "discovery.k8s.io/v1",
+        "kind": "EndpointSlice",
+        "metadata": {
+            "name": name or service_name + "-slice",
+            "namespace": "default",
+            "labels": {"kubernetes.io/service-name": service_name},
+        },
+        "addressType": "IPv4",
+        "ports": [{"name": "http", "port": port, "protocol": "TCP"}],
+        "endpoints": [{"addresses": [address], "conditions": {"ready": ready}}
+                      for address in addresses],
+    }
+
+
+def backed_service(name, host, port, ready=True):
+    """A Service and its EndpointSlice with one endpoint at host:port."""
+    return [service(name, port), endpoint_slice(name, [host], port, ready=ready)]
+
+
+def backend(service_name, port=80):
+    return {"service": {"name": service_name, "port": {"number": port}}}
+
+
+def path(path_value, path_type, service_name):
+    return {"path": path_value, "pathType": path_type, "backend": backend(service_name)}
+
+
+def rule(host, *paths):
+    """A rule for `host` (None: any host) with the given path() entries."""
+    value = {"http": {"paths": list(paths)}}
+    if host is not None:
+        value = {"host": host, **value}
+    return value
+
+
+def ingress(name, rules=(), default_backend=None, class_name="gatehouse"):
+    spec = {}
+    if class_name is not None:
+        spec["ingressClassName"] = class_name
+    if default_backend is not None:
+        spec["defaultBackend"] = backend(default_backend)
+    if rules:
+        spec["rules"] = list(rules)
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "Ingress",
+        "metadata": {"name": name, "namespace": "default"},
+        "spec": spec,
+    }
+
+
+class ManifestDir:
+    """A folder of manifest files. Writes are atomic (a rename into the folder), so the control
+    plane never reads a half-written file."""
+
+    def __init__(self, path):
+        self.path = path
+        os.makedirs(path, exist_ok=True)
+
+    def write(self, filename, *documents):
+        self.write_text(filename, to_yaml(*documents))
+
+    def write_text(self, filename, text):
+        # The temporary file sits next to the folder, not in it, so it is never watched.
+        staging = os.path.join(os.path.dirname(self.path), ".staging-" + filename)
+        with open(staging, "w") as f:
+            f.write(text)
+        os.replace(staging, os.path.join(self.path, filename))
+
+    def write_world(self, files):
+        """Writes {filename: [documents]}."""
+        for filename, documents in files.items():
+            self.write(filename, *documents)
+
+    def remove(self, filename):
+        os.remove(os.path.join(self.path, filename))

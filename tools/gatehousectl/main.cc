@@ -1,0 +1,99 @@
+// gatehousectl: inspects a running control plane or data plane through its admin API.
+//
+//   gatehousectl [--server=HOST:PORT] [--timeout=SECONDS] status | config-dump
+//
+// Exit codes: 0 success, 1 the server could not be reached or answered with an error, 2 usage.
+#include <cstdio>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "common/flags.h"
+#include "common/net_address.h"
+#include "tools/gatehousectl/admin_client.h"
+#include "tools/gatehousectl/status_text.h"
+
+namespace gatehouse::gatehousectl {
+namespace {
+
+constexpr char kProgram[] = "gatehousectl";
+constexpr char kDefaultServer[] = "127.0.0.1:19000";
+
+// Commands DESIGN.md names that later issues add; rejected with a clear line until then.
+constexpr const char* kLaterCommands[] = {"endpoints", "route-test", "proxy-status", "log-level",
+                                          "drain"};
+
+int UsageError(const std::string& message) {
+  std::fprintf(stderr, "%s: %s\n", kProgram, message.c_str());
+  return 2;
+}
+
+int Failure(const absl::Status& status) {
+  std::fprintf(stderr, "%s: %s\n", kProgram, std::string(status.message()).c_str());
+  return 1;
+}
+
+int RunStatus(AdminClient& client) {
+  absl::StatusOr<gatehouse::v1::GetStatusResponse> status = client.GetStatus();
+  if (!status.ok()) return Failure(status.status());
+  std::fputs(FormatStatus(*status).c_str(), stdout);
+  return 0;
+}
+
+int RunConfigDump(AdminClient& client) {
+  absl::StatusOr<gatehouse::v1::GetConfigDumpResponse> dump = client.GetConfigDump();
+  if (!dump.ok()) return Failure(dump.status());
+  absl::StatusOr<std::string> json = FormatConfigDump(*dump);
+  if (!json.ok()) return Failure(json.status());
+  std::fputs(json->c_str(), stdout);
+  std::fputs("\n", stdout);
+  return 0;
+}
+
+int Main(int argc, char** argv) {
+  HostPort server = *ParseHostPort(kDefaultServer);
+  int timeout_seconds = 5;
+
+  FlagSet flags(kProgram,
+                "gatehousectl [--server=HOST:PORT] [--timeout=SECONDS] status | config-dump\n\n"
+                "  status       what the process runs: versions, Ingress reports, errors\n"
+                "  config-dump  the configuration it holds, as JSON\n\n"
+                "The control plane's admin API listens on 127.0.0.1:19000 by default, the data\n"
+                "plane's on 127.0.0.1:19001.");
+  flags.AddCustom(
+      "server", "HOST:PORT",
+      [&server](absl::string_view value) -> absl::Status {
+        absl::StatusOr<HostPort> parsed = ParseHostPort(value, /*allow_zero_port=*/false);
+        if (!parsed.ok()) return parsed.status();
+        server = *parsed;
+        return absl::OkStatus();
+      },
+      absl::StrCat("admin address of a control plane or data plane (default ", kDefaultServer,
+                   ")"));
+  flags.AddInt("timeout", &timeout_seconds, 1, 3600, "seconds to wait for an answer (default 5)");
+  flags.ParseOrExit(argc, argv);
+
+  const std::vector<std::string>& args = flags.positionals();
+  if (args.empty()) return UsageError("missing command: status or config-dump (see --help)");
+  const std::string& command = args[0];
+  for (const char* later : kLaterCommands) {
+    if (command == later)
+      return UsageError(absl::StrCat("command \"", command, "\" is not supported yet"));
+  }
+  if (command != "status" && command != "config-dump") {
+    return UsageError(
+        absl::StrCat("unknown command \"", command, "\": want status or config-dump (see --help)"));
+  }
+  if (args.size() > 1) {
+    return UsageError(
+        absl::StrCat("command ", command, " takes no arguments, got \"", args[1], "\""));
+  }
+
+  AdminClient client(server, absl::Seconds(timeout_seconds));
+  return command == "status" ? RunStatus(client) : RunConfigDump(client);
+}
+
+}  // namespace
+}  // namespace gatehouse::gatehousectl
+
+int main(int argc, char** argv) { return gatehouse::gatehousectl::Main(argc, argv); }

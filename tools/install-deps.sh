@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages Gatehouse needs to build (and, with --test, to run its tests).
+# Idempotent: packages already installed are left alone, and apt runs only when one is missing.
+#
+#   bash tools/install-deps.sh          # build dependencies
+#   bash tools/install-deps.sh --test   # plus the clients and peers the tests drive
+set -euo pipefail
+
+BUILD_PACKAGES=(
+  build-essential cmake ninja-build pkg-config
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
+  libuv1-dev node-llhttp libnghttp2-dev libssl-dev libcurl4-openssl-dev libyaml-cpp-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  python3 curl ca-certificates
+)
+# curl and python3 drive the integration tests; these come with later test layers
+# (h2load, wrk, the nginx and HAProxy peers of the benchmarks, openssl s_client).
+TEST_PACKAGES=(nghttp2-client wrk nginx-light haproxy openssl)
+
+with_test=0
+for arg in "$@"; do
+  case "$arg" in
+    --test) with_test=1 ;;
+    -h|--help)
+      echo "usage: $0 [--test]"
+      exit 0
+      ;;
+    *)
+      echo "install-deps.sh: unknown argument \"$arg\" (usage: $0 [--test])" >&2
+      exit 2
+      ;;
+  esac
+done
+
+packages=("${BUILD_PACKAGES[@]}")
+if [[ $with_test -eq 1 ]]; then
+  packages+=("${TEST_PACKAGES[@]}")
+fi
+
+missing=()
+for package in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${db:Status-Status}' "$package" 2>/dev/null || true)
+  if [[ "$status" != "installed" ]]; then
+    missing+=("$package")
+  fi
+done
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+  echo "install-deps.sh: all ${#packages[@]} packages already installed"
+  exit 0
+fi
+
+if [[ $(id -u) -ne 0 ]]; then
+  echo "install-deps.sh: missing packages (${missing[*]}); run as root to install them" >&2
+  exit 1
+fi
+
+echo "install-deps.sh: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update
+apt-get install -y --no-install-recommends "${missing[@]}"
