@@ -1,11 +1,21 @@
 #include "common/grpc_server.h"
 
+#include <unistd.h>
+
 #include "absl/strings/str_cat.h"
+#include "common/health_server.h"
 
 namespace gatehouse {
 
 absl::StatusOr<RunningGrpcServer> StartGrpcServer(const HostPort& address,
                                                   const std::vector<grpc::Service*>& services) {
+  // Bind once and let go first, so a taken port is one clear error rather than gRPC's
+  // multi-line bind log.
+  if (address.port != 0) {
+    absl::StatusOr<int> probe = ListenTcp(address, /*reuse_port=*/false, 1);
+    if (!probe.ok()) return probe.status();
+    close(*probe);
+  }
   RunningGrpcServer running;
   grpc::ServerBuilder builder;
   // One port owner at a time: a second process on the same port must fail, not share it.

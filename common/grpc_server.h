@@ -16,7 +16,7 @@ struct RunningGrpcServer {
 };
 
 // Builds and starts an insecure server on `address` serving `services` (not owned; they must
-// outlive the server).
+// outlive the server). A port already taken is reported as "cannot listen on ADDRESS: ...".
 absl::StatusOr<RunningGrpcServer> StartGrpcServer(const HostPort& address,
                                                   const std::vector<grpc::Service*>& services);
 

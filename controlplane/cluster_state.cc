@@ -110,6 +110,13 @@ void ClusterState::Rebuild(const source::ObjectStore& store) {
   snapshot.sets.push_back(xds::MakeResourceSetOf(kEndpointsType, resources.load_assignments));
   snapshot.sets.push_back(xds::MakeResourceSetOf(kListenerType, resources.listeners));
   snapshot.sets.push_back(xds::MakeResourceSetOf(kRouteType, resources.route_configs));
+  // Reports first: whoever sees the new snapshot also sees the reports that explain it.
+  LogReportChanges(result.reports);
+  {
+    absl::MutexLock lock(&mutex_);
+    reports_ = std::move(result.reports);
+    ++rebuilds_;
+  }
   std::vector<std::string> changed = cache_->Publish(snapshot);
   for (const std::string& type : changed) {
     const xds::ResourceSet* set = snapshot.Find(type);
@@ -129,10 +136,6 @@ void ClusterState::Rebuild(const source::ObjectStore& store) {
     }
   }
   logged_warnings_ = result.warnings;
-  LogReportChanges(result.reports);
-  absl::MutexLock lock(&mutex_);
-  reports_ = std::move(result.reports);
-  ++rebuilds_;
 }
 
 void ClusterState::LogReportChanges(const std::vector<IngressReport>& reports) {

@@ -6,17 +6,12 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
+#include "controlplane/translate/options.h"
 
 namespace gatehouse::controlplane {
 namespace {
 
-bool IsDnsLabel(absl::string_view text) {
-  if (text.empty() || text.size() > 63) return false;
-  for (char c : text) {
-    if (!absl::ascii_islower(c) && !absl::ascii_isdigit(c) && c != '-') return false;
-  }
-  return text.front() != '-' && text.back() != '-';
-}
+using translate::IsDnsLabel;
 
 FlagSet::Parser HostPortParser(HostPort* target) {
   return [target](absl::string_view value) -> absl::Status {

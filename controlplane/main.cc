@@ -30,14 +30,6 @@ namespace {
   std::exit(code);
 }
 
-// Binds `address` once and lets go, so a taken port ends the process with one clear line
-// instead of gRPC's multi-line bind error.
-void CheckCanListen(absl::string_view flag, const HostPort& address) {
-  absl::StatusOr<int> fd = ListenTcp(address, /*reuse_port=*/false, 1);
-  if (!fd.ok()) Die(1, absl::StrCat("--", flag, ": ", fd.status().message()));
-  close(*fd);
-}
-
 int Main(int argc, char** argv) {
   BlockShutdownSignals();
   absl::Time started = absl::Now();
@@ -80,16 +72,14 @@ int Main(int argc, char** argv) {
       flags.source_text, started);
 
   // Listen before doing any work, so a taken port ends the process at once.
-  CheckCanListen("xds-listen", flags.xds_listen);
-  CheckCanListen("admin-listen", flags.admin_listen);
   absl::StatusOr<RunningGrpcServer> xds_server = StartGrpcServer(flags.xds_listen, {&discovery});
   if (!xds_server.ok()) {
-    Die(1, absl::StrCat("--xds-listen: ", xds_server.status().message(), " (port in use?)"));
+    Die(1, absl::StrCat("--xds-listen: ", xds_server.status().message()));
   }
   absl::StatusOr<RunningGrpcServer> admin_server =
       StartGrpcServer(flags.admin_listen, {&admin_service});
   if (!admin_server.ok()) {
-    Die(1, absl::StrCat("--admin-listen: ", admin_server.status().message(), " (port in use?)"));
+    Die(1, absl::StrCat("--admin-listen: ", admin_server.status().message()));
   }
   absl::StatusOr<std::unique_ptr<HealthServer>> health = HealthServer::Create(
       flags.health_listen, [&cache] { return cache.Current() != nullptr; },

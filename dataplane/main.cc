@@ -110,7 +110,7 @@ int Main(int argc, char** argv) {
   HostPort bind_address = options.http_listen;
   for (int i = 0; i < options.workers; ++i) {
     absl::StatusOr<int> fd = ListenTcp(bind_address, /*reuse_port=*/true);
-    if (!fd.ok()) Fail(fd.status().message());
+    if (!fd.ok()) Fail(absl::StrCat("--http-listen: ", fd.status().message()));
     if (i == 0) bind_address.port = BoundPort(*fd);
     absl::StatusOr<std::unique_ptr<proxy::Worker>> worker = proxy::Worker::Create(i, *fd);
     if (!worker.ok()) Fail(worker.status().message());
@@ -127,12 +127,12 @@ int Main(int argc, char** argv) {
                                              [ready] { return ready() ? 1.0 : 0.0; });
   absl::StatusOr<std::unique_ptr<HealthServer>> health =
       HealthServer::Create(options.health_listen, ready, &MetricsRegistry::Global());
-  if (!health.ok()) Fail(health.status().message());
+  if (!health.ok()) Fail(absl::StrCat("--health-listen: ", health.status().message()));
 
   admin::DataplaneAdminService admin_service(options.node_id,
                                              [&client] { return client.GetSnapshot(); });
   absl::StatusOr<RunningGrpcServer> admin = StartGrpcServer(options.admin_listen, {&admin_service});
-  if (!admin.ok()) Fail(admin.status().message());
+  if (!admin.ok()) Fail(absl::StrCat("--admin-listen: ", admin.status().message()));
 
   for (auto& worker : workers) worker->Start();
   client.Start();

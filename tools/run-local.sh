@@ -122,25 +122,6 @@ Inspect either process:
 
 Edit deploy/examples/*.yaml and the data planes follow within a second. Logs: $LOGS
 Press Ctrl-C to stop.
-
-Gatehouse is running: control plane on deploy/examples, data planes on 127.0.0.1:8080 and :8081.
-Each answer is JSON from the example upstream ("server") the request was routed to.
-
-  curl -H 'Host: app.example.test' http://127.0.0.1:8080/                # app   (Prefix /)
-  curl -H 'Host: app.example.test' http://127.0.0.1:8081/status          # api   (Exact /status)
-  curl -H 'Host: api.example.test' http://127.0.0.1:8080/v1/users        # api   (Prefix /v1)
-  curl -H 'Host: anything.test' http://127.0.0.1:8080/shared/page        # app   (rule without host)
-  curl -H 'Host: anything.test' http://127.0.0.1:8081/elsewhere          # fallback (defaultBackend)
-
-Inspect either process:
-
-  $BIN/gatehousectl status                                  # control plane (127.0.0.1:19000)
-  $BIN/gatehousectl --server=127.0.0.1:19001 status         # data plane 1 (:19002 for 2)
-  $BIN/gatehousectl config-dump
-  curl http://127.0.0.1:19101/metrics
-
-Edit deploy/examples/*.yaml and the data planes follow within a second. Logs: $LOGS
-Press Ctrl-C to stop.
 MESSAGE
 
 # Runs until Ctrl-C; a process that dies meanwhile ends the demo with its log.

@@ -5,9 +5,7 @@
 #include "absl/strings/str_cat.h"
 
 namespace gatehouse::controlplane::translate {
-namespace {
 
-// A DNS-1123 label: lower-case alphanumerics and '-', starting and ending alphanumeric.
 bool IsDnsLabel(absl::string_view text) {
   if (text.empty() || text.size() > 63) return false;
   for (char c : text) {
@@ -15,8 +13,6 @@ bool IsDnsLabel(absl::string_view text) {
   }
   return text.front() != '-' && text.back() != '-';
 }
-
-}  // namespace
 
 std::string BackendRef::ToString() const {
   return absl::StrCat(ns, "/", service, ":",

@@ -31,6 +31,10 @@ struct BackendRef {
 // Parses "NS/SERVICE:PORT" (the --default-backend format).
 absl::StatusOr<BackendRef> ParseBackendRef(absl::string_view text);
 
+// Whether `text` is a DNS-1123 label (namespace, Service and port names): lower-case
+// alphanumerics and '-', starting and ending alphanumeric, at most 63 characters.
+bool IsDnsLabel(absl::string_view text);
+
 struct TranslateOptions {
   // An IngressClass is ours when its spec.controller equals this.
   std::string controller = std::string(kDefaultController);

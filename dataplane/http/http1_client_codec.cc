@@ -38,10 +38,7 @@ void Http1ClientCodec::EncodeHeaders(const RequestHead& head, bool end_stream) {
 void Http1ClientCodec::EncodeData(absl::string_view data, bool end_stream) {
   if (!data.empty()) {
     if (chunked_request_) {
-      std::string out = absl::StrCat(absl::Hex(data.size()), "\r\n");
-      out.append(data.data(), data.size());
-      out += "\r\n";
-      callbacks_->Write(std::move(out));
+      callbacks_->Write(EncodeChunk(data));
     } else {
       callbacks_->Write(std::string(data));
     }

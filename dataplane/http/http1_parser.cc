@@ -162,4 +162,11 @@ bool Http1Parser::has_content_length() const {
 }
 bool Http1Parser::ShouldKeepAlive() const { return llhttp_should_keep_alive(&state_->parser); }
 
+std::string EncodeChunk(absl::string_view data) {
+  std::string out = absl::StrCat(absl::Hex(data.size()), "\r\n");
+  out.append(data.data(), data.size());
+  out += "\r\n";
+  return out;
+}
+
 }  // namespace gatehouse::dataplane::http

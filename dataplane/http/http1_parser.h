@@ -82,4 +82,7 @@ class Http1Parser {
   HeaderMap headers_;
 };
 
+// One chunk of the chunked transfer coding: hex size, CRLF, data, CRLF. Both codecs write it.
+std::string EncodeChunk(absl::string_view data);
+
 }  // namespace gatehouse::dataplane::http

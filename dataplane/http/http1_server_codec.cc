@@ -142,10 +142,7 @@ void Http1ServerCodec::EncodeHeaders(const ResponseHead& head, bool end_stream) 
 void Http1ServerCodec::EncodeData(absl::string_view data, bool end_stream) {
   if (body_allowed_ && !data.empty()) {
     if (chunked_response_) {
-      std::string out = absl::StrCat(absl::Hex(data.size()), "\r\n");
-      out.append(data.data(), data.size());
-      out += "\r\n";
-      callbacks_->Write(std::move(out));
+      callbacks_->Write(EncodeChunk(data));
     } else {
       callbacks_->Write(std::string(data));
     }

@@ -4,6 +4,7 @@ against either process, and a clean stop on SIGTERM.
 
 import json
 import re
+import socket
 import subprocess
 import unittest
 
@@ -88,6 +89,35 @@ class ProcessesTest(harness.GatehouseTestCase):
         for argv in cases:
             with self.subTest(argv=" ".join(argv[1:])):
                 self.assert_one_line_error(argv)
+
+    def test_taken_ports_exit_with_one_line_naming_the_flag(self):
+        folder = self.manifest_dir({"class.yaml": [ingress_class()]}).path
+        with socket.socket() as taken:
+            taken.bind(("127.0.0.1", 0))
+            taken.listen(1)
+            address = "127.0.0.1:%d" % taken.getsockname()[1]
+            free = "127.0.0.1:%d"
+            cases = [
+                ("--xds-listen", [harness.controlplane_binary(), "--source=file:" + folder,
+                                  "--xds-listen=" + address,
+                                  "--admin-listen=" + free % harness.free_port(),
+                                  "--health-listen=" + free % harness.free_port()]),
+                ("--admin-listen", [harness.controlplane_binary(), "--source=file:" + folder,
+                                    "--xds-listen=" + free % harness.free_port(),
+                                    "--admin-listen=" + address,
+                                    "--health-listen=" + free % harness.free_port()]),
+                ("--http-listen", [harness.dataplane_binary(), "--xds-server=127.0.0.1:1",
+                                   "--http-listen=" + address]),
+                ("--admin-listen", [harness.dataplane_binary(), "--xds-server=127.0.0.1:1",
+                                    "--http-listen=" + free % harness.free_port(),
+                                    "--admin-listen=" + address,
+                                    "--health-listen=" + free % harness.free_port()]),
+            ]
+            for flag, argv in cases:
+                with self.subTest(argv=" ".join(argv)):
+                    line = self.assert_one_line_error(argv)
+                    self.assertIn(flag, line)
+                    self.assertIn("cannot listen on " + address, line)
 
     def test_gatehousectl_status_and_config_dump_on_both_processes(self):
         controlplane, (dataplane,) = self.start_world()
