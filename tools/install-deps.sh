@@ -9,7 +9,7 @@ set -euo pipefail
 BUILD_PACKAGES=(
   build-essential cmake ninja-build pkg-config
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
-  libuv1-dev node-llhttp libnghttp2-dev libssl-dev libcurl4-openssl-dev libyaml-cpp-dev
+  libuv1-dev node-llhttp libnghttp2-dev libssl-dev libcurl4-openssl-dev libyaml-cpp-dev libre2-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 curl ca-certificates
 )

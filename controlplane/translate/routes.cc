@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "re2/re2.h"
 
 namespace gatehouse::controlplane::translate {
 namespace {
@@ -62,7 +63,16 @@ absl::StatusOr<std::string> DomainForHost(absl::string_view host) {
   return domain;
 }
 
-absl::StatusOr<RouteMatch> MatchForPath(const source::kube::HTTPIngressPath& path) {
+bool UsesRegex(const source::kube::Ingress& ingress) {
+  const auto& annotations = ingress.metadata().annotations();
+  for (absl::string_view key : {kUseRegexAnnotation, kNginxUseRegexAnnotation}) {
+    auto it = annotations.find(std::string(key));
+    if (it != annotations.end() && absl::AsciiStrToLower(it->second) == "true") return true;
+  }
+  return false;
+}
+
+absl::StatusOr<RouteMatch> MatchForPath(const source::kube::HTTPIngressPath& path, bool use_regex) {
   RouteMatch match;
   std::string value = path.path().empty() ? "/" : path.path();
   const std::string& type = path.path_type();
@@ -71,6 +81,15 @@ absl::StatusOr<RouteMatch> MatchForPath(const source::kube::HTTPIngressPath& pat
   } else if (type == "Prefix") {
     match.set_path_type(RouteMatch::PREFIX);
     while (value.size() > 1 && value.back() == '/') value.pop_back();
+  } else if (type == "ImplementationSpecific" && use_regex) {
+    match.set_path_type(RouteMatch::REGEX);
+    RE2::Options options;
+    options.set_log_errors(false);
+    RE2 regex(value, options);
+    if (!regex.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("path regex \"", value, "\" does not compile: ", regex.error()));
+    }
   } else if (type == "ImplementationSpecific") {
     match.set_path_type(RouteMatch::STRING_PREFIX);
   } else if (type.empty()) {

@@ -24,8 +24,20 @@ inline constexpr absl::string_view kAnyHost = "*";
 // The vhost domain of a rule host: lower-cased, "*.example.com" kept, "" becomes "*".
 absl::StatusOr<std::string> DomainForHost(absl::string_view host);
 
-// The route match of an Ingress path (an empty path means "/").
-absl::StatusOr<gatehouse::v1::RouteMatch> MatchForPath(const source::kube::HTTPIngressPath& path);
+// Annotations asking for regular-expression ImplementationSpecific paths, ours and the one
+// ingress-nginx users already have.
+inline constexpr absl::string_view kUseRegexAnnotation = "gatehouse.dev/use-regex";
+inline constexpr absl::string_view kNginxUseRegexAnnotation =
+    "nginx.ingress.kubernetes.io/use-regex";
+
+// Whether `ingress` asks for its ImplementationSpecific paths to be regular expressions.
+bool UsesRegex(const source::kube::Ingress& ingress);
+
+// The route match of an Ingress path (an empty path means "/"). With `use_regex`, an
+// ImplementationSpecific path is a regular expression (RE2 syntax, matched case-insensitively
+// from the start of the path, as ingress-nginx does); a pattern RE2 cannot compile is an error.
+absl::StatusOr<gatehouse::v1::RouteMatch> MatchForPath(const source::kube::HTTPIngressPath& path,
+                                                       bool use_regex);
 
 // True when `a` must be tried before `b` inside one virtual host.
 bool RouteBefore(const gatehouse::v1::Route& a, const gatehouse::v1::Route& b);

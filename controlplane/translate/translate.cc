@@ -77,6 +77,7 @@ class Translator {
     IngressOutcome& outcome = outcomes_[&ingress];
     const std::string& ns = ingress.metadata().namespace_();
     std::string source = SourceName(ingress);
+    bool use_regex = UsesRegex(ingress);  // this Ingress's paths only, never its neighbours'
     for (int r = 0; r < ingress.spec().rules_size(); ++r) {
       const source::kube::IngressRule& rule = ingress.spec().rules(r);
       absl::StatusOr<std::string> domain = DomainForHost(rule.host());
@@ -89,7 +90,7 @@ class Translator {
       for (int p = 0; p < rule.http().paths_size(); ++p) {
         const source::kube::HTTPIngressPath& path = rule.http().paths(p);
         std::string where = PathWhere(r, p);
-        absl::StatusOr<gatehouse::v1::RouteMatch> match = MatchForPath(path);
+        absl::StatusOr<gatehouse::v1::RouteMatch> match = MatchForPath(path, use_regex);
         if (!match.ok()) {
           outcome.reasons.push_back(absl::StrCat(where, ": ", match.status().message()));
           continue;

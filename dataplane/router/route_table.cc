@@ -18,12 +18,19 @@ bool RouteEntry::Matches(absl::string_view request_path) const {
              (request_path.size() == path.size() || request_path[path.size()] == '/');
     case v1::RouteMatch::STRING_PREFIX:
       return absl::StartsWith(request_path, path);
+    case v1::RouteMatch::REGEX:
+      // Anchored at the start only, as ingress-nginx's "location ~* ^PATTERN" is.
+      return regex->Match(re2::StringPiece(request_path.data(), request_path.size()), 0,
+                          request_path.size(), re2::RE2::ANCHOR_START, nullptr, 0);
     default:
       return false;
   }
 }
 
-std::string RouteTable::NormalizeHost(absl::string_view host) {
+namespace {
+
+// The host part of a Host header value: without port and trailing dot, not yet lower-cased.
+absl::string_view HostWithoutPort(absl::string_view host) {
   if (!host.empty() && host.front() == '[') {
     size_t close = host.find(']');
     if (close != absl::string_view::npos) host = host.substr(0, close + 1);
@@ -31,7 +38,13 @@ std::string RouteTable::NormalizeHost(absl::string_view host) {
     host = host.substr(0, colon);
   }
   if (!host.empty() && host.back() == '.') host.remove_suffix(1);
-  return absl::AsciiStrToLower(host);
+  return host;
+}
+
+}  // namespace
+
+std::string RouteTable::NormalizeHost(absl::string_view host) {
+  return absl::AsciiStrToLower(HostWithoutPort(host));
 }
 
 absl::StatusOr<std::shared_ptr<const RouteTable>> RouteTable::Build(
@@ -82,6 +95,19 @@ absl::StatusOr<std::shared_ptr<const RouteTable>> RouteTable::Build(
         case v1::RouteMatch::PREFIX:
         case v1::RouteMatch::STRING_PREFIX:
           break;
+        case v1::RouteMatch::REGEX: {
+          re2::RE2::Options options;
+          options.set_case_sensitive(false);
+          options.set_log_errors(false);
+          auto regex = std::make_shared<const re2::RE2>(route_entry.path, options);
+          if (!regex->ok()) {
+            errors.push_back(absl::StrCat(route_where, ": regex \"", route_entry.path,
+                                          "\" does not compile: ", regex->error()));
+            continue;
+          }
+          route_entry.regex = std::move(regex);
+          break;
+        }
         default:
           errors.push_back(absl::StrCat(route_where, ": unsupported path type ",
                                         v1::RouteMatch::PathType_Name(route_entry.type)));
@@ -113,7 +139,18 @@ const VirtualHostEntry* RouteTable::FindVirtualHost(absl::string_view host) cons
 
 MatchResult RouteTable::Match(absl::string_view host, absl::string_view path) const {
   MatchResult result;
-  std::string normalized = NormalizeHost(host);
+  // Lower-case into a stack buffer: no allocation on the request path for any sane host.
+  absl::string_view bare = HostWithoutPort(host);
+  char buffer[256];
+  std::string heap;
+  absl::string_view normalized;
+  if (bare.size() <= sizeof(buffer)) {
+    for (size_t i = 0; i < bare.size(); ++i) buffer[i] = absl::ascii_tolower(bare[i]);
+    normalized = absl::string_view(buffer, bare.size());
+  } else {
+    heap = absl::AsciiStrToLower(bare);
+    normalized = heap;
+  }
   result.virtual_host = FindVirtualHost(normalized);
   if (result.virtual_host == nullptr) return result;
   for (const RouteEntry& route : result.virtual_host->routes) {

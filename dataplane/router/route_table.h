@@ -14,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "gatehouse/v1/config.pb.h"
+#include "re2/re2.h"
 
 namespace gatehouse::dataplane::router {
 
@@ -22,6 +23,7 @@ struct RouteEntry {
   std::string path;
   std::string cluster;
   std::string source;
+  std::shared_ptr<const re2::RE2> regex;  // REGEX routes: `path` compiled, case-insensitive
 
   // Whether `path` (without query) satisfies this route.
   bool Matches(absl::string_view request_path) const;

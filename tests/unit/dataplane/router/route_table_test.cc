@@ -23,6 +23,7 @@ v1::RouteConfiguration Config() {
   *app->add_routes() = MakeRoute(v1::RouteMatch::EXACT, "/foo", "exact-foo");
   *app->add_routes() = MakeRoute(v1::RouteMatch::PREFIX, "/foo", "prefix-foo");
   *app->add_routes() = MakeRoute(v1::RouteMatch::STRING_PREFIX, "/str", "string-prefix");
+  *app->add_routes() = MakeRoute(v1::RouteMatch::REGEX, "/re/[0-9]+$", "regex");
   *app->add_routes() = MakeRoute(v1::RouteMatch::PREFIX, "/", "root");
   v1::VirtualHost* wildcard = config.add_virtual_hosts();
   wildcard->set_name("*.example.com");
@@ -53,6 +54,10 @@ TEST(RouteTableTest, MatchTable) {
       {"app.example.com", "/foobar", "root"},
       {"app.example.com", "/strange", "string-prefix"},
       {"app.example.com", "/", "root"},
+      {"app.example.com", "/re/42", "regex"},
+      {"app.example.com", "/RE/42", "regex"},
+      {"app.example.com", "/re/42x", "root"},
+      {"app.example.com", "/x/re/42", "root"},
       {"b.example.com", "/anything", "wildcard"},
       {"a.b.example.com", "/only", "any-only"},  // wildcard covers one label only
       {"example.com", "/only/x", "any-only"},
@@ -93,6 +98,7 @@ TEST(RouteTableTest, ReportsEveryError) {
   b->set_name("b");
   b->add_domains("dup.example.com");
   *b->add_routes() = MakeRoute(v1::RouteMatch::PREFIX, "nope", "");
+  *b->add_routes() = MakeRoute(v1::RouteMatch::REGEX, "/(", "c");
   absl::StatusOr<std::shared_ptr<const RouteTable>> table = RouteTable::Build(config);
   ASSERT_FALSE(table.ok());
   std::string message(table.status().message());
@@ -102,6 +108,7 @@ TEST(RouteTableTest, ReportsEveryError) {
   EXPECT_NE(message.find("domain \"dup.example.com\" appears twice"), std::string::npos);
   EXPECT_NE(message.find("path \"nope\" must start with /"), std::string::npos);
   EXPECT_NE(message.find("routes[0]: no cluster"), std::string::npos);
+  EXPECT_NE(message.find("routes[1]: regex \"/(\" does not compile"), std::string::npos) << message;
 }
 
 }  // namespace
