@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <string>
 
@@ -57,8 +58,9 @@ uint16_t BoundPort(int fd) {
   return ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
 }
 
-absl::StatusOr<std::unique_ptr<HealthServer>> HealthServer::Create(
-    const HostPort& address, ReadyFn ready, const MetricsRegistry* metrics) {
+absl::StatusOr<std::unique_ptr<HealthServer>> HealthServer::Create(const HostPort& address,
+                                                                   ReadyFn ready,
+                                                                   const MetricsRegistry* metrics) {
   absl::StatusOr<int> fd = ListenTcp(address, /*reuse_port=*/false, 64);
   if (!fd.ok()) return fd.status();
   return std::unique_ptr<HealthServer>(
@@ -145,7 +147,13 @@ void HealthServer::Serve(int fd) {
 
   char buf[4096];
   size_t total = 0;
+  // One deadline for the whole request, so a client trickling bytes cannot hold the thread.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
   while (!state.complete) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    pollfd readable{fd, POLLIN, 0};
+    if (left.count() <= 0 || poll(&readable, 1, static_cast<int>(left.count())) <= 0) return;
     ssize_t n = read(fd, buf, sizeof(buf));
     if (n <= 0) return;
     total += static_cast<size_t>(n);

@@ -121,7 +121,10 @@ int Main(int argc, char** argv) {
                               [&workers](std::shared_ptr<const config::DataplaneConfig> config) {
                                 for (auto& worker : workers) worker->ApplyConfig(config);
                               });
-  auto ready = [&client] { return client.GetSnapshot().config != nullptr; };
+  auto ready = [&client] {
+    std::shared_ptr<const config::DataplaneConfig> config = client.GetSnapshot().config;
+    return config != nullptr && config->complete();
+  };
   MetricsRegistry::Global().AddCallbackGauge("gatehouse_dataplane_ready",
                                              "1 once a first config is applied.",
                                              [ready] { return ready() ? 1.0 : 0.0; });

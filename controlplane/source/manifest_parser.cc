@@ -1,5 +1,7 @@
 #include "controlplane/source/manifest_parser.h"
 
+#include <arpa/inet.h>
+
 #include <optional>
 
 #include "absl/strings/match.h"
@@ -78,6 +80,28 @@ absl::StatusOr<KubeObject> Decode(Kind kind, const Struct& object, const std::st
   return absl::InternalError("unknown kind");
 }
 
+// Checks what the JSON parser cannot: EndpointSlice addresses must be IPs of the slice's family.
+absl::Status Validate(const KubeObject& object) {
+  const auto* slice = std::get_if<kube::EndpointSlice>(&object);
+  if (slice == nullptr) return absl::OkStatus();
+  int family = slice->address_type() == "IPv4"   ? AF_INET
+               : slice->address_type() == "IPv6" ? AF_INET6
+                                                 : 0;
+  if (family == 0) return absl::OkStatus();  // FQDN slices are not used, nothing to check
+  unsigned char buffer[sizeof(in6_addr)];
+  for (int e = 0; e < slice->endpoints_size(); ++e) {
+    for (int a = 0; a < slice->endpoints(e).addresses_size(); ++a) {
+      const std::string& address = slice->endpoints(e).addresses(a);
+      if (inet_pton(family, address.c_str(), buffer) != 1) {
+        return absl::InvalidArgumentError(absl::StrCat("endpoints[", e, "].addresses[", a, "]: \"",
+                                                       address, "\" is not an ",
+                                                       slice->address_type(), " address"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
 class Parser {
  public:
   Parser(absl::string_view file_name, const ManifestOptions& options, ParsedManifests* out)
@@ -135,6 +159,10 @@ class Parser {
     absl::StatusOr<KubeObject> decoded = Decode(info->id, object, ns);
     if (!decoded.ok()) {
       Error(label, std::string(decoded.status().message()));
+      return;
+    }
+    if (absl::Status valid = Validate(*decoded); !valid.ok()) {
+      Error(label, std::string(valid.message()));
       return;
     }
     out_->objects.push_back(*std::move(decoded));

@@ -1,5 +1,7 @@
 #include "controlplane/translate/endpoints.h"
 
+#include <arpa/inet.h>
+
 #include <map>
 #include <optional>
 #include <utility>
@@ -69,6 +71,13 @@ gatehouse::v1::ClusterLoadAssignment BuildLoadAssignment(const std::string& clus
       converted.set_serving(conditions.has_serving() ? conditions.serving() : true);
       converted.set_terminating(conditions.has_terminating() ? conditions.terminating() : false);
       for (const std::string& address : endpoint.addresses()) {
+        // Sources validate addresses; one that is not an IP still never reaches a data plane,
+        // where it would make the whole endpoints version be refused.
+        unsigned char ip[sizeof(in6_addr)];
+        if (inet_pton(slice.address_type() == "IPv6" ? AF_INET6 : AF_INET, address.c_str(), ip) !=
+            1) {
+          continue;
+        }
         converted.set_address(address);
         auto [existing, inserted] = endpoints.try_emplace({address, *port}, converted);
         if (!inserted && Usability(converted) > Usability(existing->second)) {

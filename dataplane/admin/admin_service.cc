@@ -16,7 +16,7 @@ grpc::Status DataplaneAdminService::GetStatus(grpc::ServerContext*, const v1::Ge
   response->set_node_id(node_id_);
   response->set_build_version(std::string(kBuildVersion));
   response->set_uptime_seconds(absl::ToInt64Seconds(absl::Now() - started_));
-  response->set_ready(snapshot.config != nullptr);
+  response->set_ready(snapshot.config != nullptr && snapshot.config->complete());
   response->set_config_source(snapshot.server.empty() ? "not connected" : snapshot.server);
   response->set_last_error(snapshot.last_error);
   for (absl::string_view type : kResourceTypesInOrder) {

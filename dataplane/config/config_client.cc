@@ -74,8 +74,15 @@ void ConfigClient::Run() {
 }
 
 std::string ConfigClient::StreamFrom(const HostPort& server, bool* received_any) {
+  // Keepalive pings notice a control plane that vanished without closing the connection, so
+  // the client moves on to another one instead of waiting on a dead stream forever.
+  grpc::ChannelArguments arguments;
+  arguments.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 10000);
+  arguments.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 5000);
+  arguments.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  arguments.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
   std::shared_ptr<grpc::Channel> channel =
-      grpc::CreateChannel(server.ToString(), grpc::InsecureChannelCredentials());
+      grpc::CreateCustomChannel(server.ToString(), grpc::InsecureChannelCredentials(), arguments);
   std::unique_ptr<v1::ConfigDiscoveryService::Stub> stub =
       v1::ConfigDiscoveryService::NewStub(channel);
   grpc::ClientContext context;

@@ -119,6 +119,13 @@ const ClusterConfig* DataplaneConfig::FindCluster(absl::string_view name) const 
   return it == clusters_.end() ? nullptr : &it->second;
 }
 
+bool DataplaneConfig::complete() const {
+  for (absl::string_view type : kResourceTypesInOrder) {
+    if (sets_.count(std::string(type)) == 0) return false;
+  }
+  return true;
+}
+
 std::string DataplaneConfig::VersionOf(absl::string_view type_url) const {
   auto it = sets_.find(std::string(type_url));
   return it == sets_.end() ? "" : it->second.version;

@@ -54,6 +54,8 @@ class DataplaneConfig {
   bool HasEndpoint(absl::string_view key) const { return endpoint_keys_.contains(key); }
   const std::map<std::string, ResourceSet>& sets() const { return sets_; }
   std::string VersionOf(absl::string_view type_url) const;
+  // Whether every resource type has arrived at least once: only then is the data plane ready.
+  bool complete() const;
 
  private:
   DataplaneConfig() = default;

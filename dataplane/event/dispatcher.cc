@@ -60,6 +60,10 @@ void Dispatcher::Exit(std::function<void()> before_exit) {
     exiting_ = true;
     if (before_exit) before_exit();
     DrainDeferred();
+    // Closing removes each entry; take them out first.
+    std::map<void*, std::function<void()>> lingering;
+    lingering.swap(lingering_);
+    for (auto& [key, force_close] : lingering) force_close();
     uv_close(reinterpret_cast<uv_handle_t*>(&loop_->wakeup), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(&loop_->deferred), nullptr);
   });
@@ -83,6 +87,12 @@ void Dispatcher::DrainDeferred() {
   }
   if (!exiting_) uv_idle_stop(&loop_->deferred);
 }
+
+void Dispatcher::AddLingering(void* key, std::function<void()> force_close) {
+  lingering_[key] = std::move(force_close);
+}
+
+void Dispatcher::RemoveLingering(void* key) { lingering_.erase(key); }
 
 uint64_t Dispatcher::NowMs() const { return uv_now(&loop_->loop); }
 

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -40,6 +41,12 @@ class Dispatcher {
   // Destroys `object` on a later turn of the loop. Loop thread only.
   void DeferDelete(std::unique_ptr<DeferredDeletable> object);
 
+  // Handles nobody owns any more but that still finish some work (a connection writing its
+  // last bytes) register here; Exit() closes whatever is left so the loop can end. Loop thread
+  // only.
+  void AddLingering(void* key, std::function<void()> force_close);
+  void RemoveLingering(void* key);
+
   // True when called on the thread running this loop.
   bool IsLoopThread() const { return std::this_thread::get_id() == loop_thread_; }
 
@@ -59,6 +66,7 @@ class Dispatcher {
   absl::Mutex mutex_;
   std::vector<std::function<void()>> posted_ ABSL_GUARDED_BY(mutex_);
   std::vector<std::unique_ptr<DeferredDeletable>> deferred_;
+  std::map<void*, std::function<void()>> lingering_;
   bool exiting_ = false;
 };
 

@@ -16,6 +16,7 @@ struct TcpConnection::Handle {
   uv_tcp_t tcp;
   uv_connect_t connect_req;
   uv_shutdown_t shutdown_req;
+  Dispatcher* dispatcher = nullptr;
   TcpConnection::Callbacks* callbacks = nullptr;  // null once the owner let go
   Buffer input;
   size_t pending_write = 0;
@@ -28,6 +29,7 @@ struct TcpConnection::Handle {
     if (closing) return;
     closing = true;
     callbacks = nullptr;
+    if (close_after_writes) dispatcher->RemoveLingering(this);
     uv_close(reinterpret_cast<uv_handle_t*>(&tcp),
              [](uv_handle_t* h) { delete static_cast<Handle*>(h->data); });
   }
@@ -82,6 +84,7 @@ absl::StatusOr<std::unique_ptr<TcpConnection>> TcpConnection::Connect(Dispatcher
   auto* handle = new Handle();
   uv_tcp_init(static_cast<uv_loop_t*>(dispatcher.raw_loop()), &handle->tcp);
   handle->tcp.data = handle;
+  handle->dispatcher = &dispatcher;
   handle->callbacks = callbacks;
   handle->connect_req.data = handle;
   std::unique_ptr<TcpConnection> connection(new TcpConnection(handle));
@@ -192,8 +195,10 @@ void TcpConnection::CloseAfterWrites() {
   Handle* handle = handle_;
   handle_ = nullptr;
   handle->callbacks = nullptr;
-  handle->close_after_writes = true;
   if (handle->closing) return;
+  handle->close_after_writes = true;
+  handle->dispatcher->AddLingering(handle, [handle] { handle->Close(); });
+  uv_read_stop(reinterpret_cast<uv_stream_t*>(&handle->tcp));
   if (handle->pending_write == 0) handle->ShutdownAndClose();
 }
 
@@ -219,6 +224,7 @@ absl::StatusOr<std::unique_ptr<TcpListener>> TcpListener::Create(Dispatcher& dis
                        auto* conn = new TcpConnection::Handle();
                        uv_tcp_init(static_cast<uv_loop_t*>(h->dispatcher->raw_loop()), &conn->tcp);
                        conn->tcp.data = conn;
+                       conn->dispatcher = h->dispatcher;
                        std::unique_ptr<TcpConnection> connection(new TcpConnection(conn));
                        if (uv_accept(server, reinterpret_cast<uv_stream_t*>(&conn->tcp)) != 0) {
                          return;  // the destructor closes the handle

@@ -82,24 +82,26 @@ bool Http1ClientCodec::OnHead() {
   head.headers = std::move(parser_.headers());
   head.headers.Remove("content-length");
   RemoveHopByHopHeaders(head.headers);
-  bool end_stream = false;
-  if (parser_.chunked()) {
+  // 204 and 304 never have a body, whatever their headers say; nor does a response to HEAD.
+  bool no_body = head_request_ || status == 204 || status == 304;
+  bool end_stream = no_body;
+  if (status == 204 || status == 304) {
+    head.framing = BodyFraming::kNone;
+  } else if (parser_.chunked()) {
     head.framing = BodyFraming::kChunked;
   } else if (parser_.has_content_length()) {
     head.framing = BodyFraming::kContentLength;
     head.content_length = parser_.content_length();
-    end_stream = head.content_length == 0;
-  } else if (status == 204 || status == 304) {
-    head.framing = BodyFraming::kNone;
-    end_stream = true;
+    end_stream = end_stream || head.content_length == 0;
   } else if (!head_request_) {
     head.framing = BodyFraming::kUntilClose;
     keep_alive_ = false;
   }
-  if (head_request_) end_stream = true;
   response_end_sent_ = end_stream;
+  // The decoder may hand the connection back at once: say now whether it can be reused.
+  if (end_stream) reusable_ = keep_alive_ && request_complete_;
   if (decoder_ != nullptr) decoder_->DecodeResponseHeaders(std::move(head), end_stream);
-  return head_request_;
+  return no_body;
 }
 
 void Http1ClientCodec::OnBody(absl::string_view data) {

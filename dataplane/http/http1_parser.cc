@@ -160,6 +160,7 @@ bool Http1Parser::chunked() const { return (state_->parser.flags & F_CHUNKED) !=
 bool Http1Parser::has_content_length() const {
   return (state_->parser.flags & F_CONTENT_LENGTH) != 0;
 }
+bool Http1Parser::upgrade() const { return state_->parser.upgrade != 0; }
 bool Http1Parser::ShouldKeepAlive() const { return llhttp_should_keep_alive(&state_->parser); }
 
 std::string EncodeChunk(absl::string_view data) {

@@ -60,6 +60,8 @@ class Http1Parser {
   bool chunked() const;
   bool has_content_length() const;
   uint64_t content_length() const { return content_length_; }
+  // Whether the request asked to switch protocols (Upgrade) or is a CONNECT.
+  bool upgrade() const;
   // Whether the connection may carry another message after this one.
   bool ShouldKeepAlive() const;
 

@@ -1,5 +1,6 @@
 #include "dataplane/http/http1_server_codec.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
@@ -34,10 +35,7 @@ size_t Http1ServerCodec::Dispatch(absl::string_view input) {
         if (result.code == Http1Parser::Result::kUpgrade) close_after_response_ = true;
         if (response_complete_) {
           in_request_ = false;
-          if (close_after_response_) {
-            dead_ = true;
-            break;
-          }
+          if (dead_) break;  // the completed response already closed the connection
           parser_.Resume();
         } else {
           waiting_for_response_ = true;
@@ -56,6 +54,23 @@ size_t Http1ServerCodec::Dispatch(absl::string_view input) {
   return consumed;
 }
 
+void Http1ServerCodec::SplitAbsoluteForm(RequestHead& head) {
+  // RFC 9112 section 3.2.2: an absolute-form target's authority replaces the Host header.
+  absl::string_view target = head.target;
+  size_t scheme_end = target.find("://");
+  if (scheme_end == absl::string_view::npos || target.front() == '/') return;
+  absl::string_view scheme = target.substr(0, scheme_end);
+  if (!absl::EqualsIgnoreCase(scheme, "http") && !absl::EqualsIgnoreCase(scheme, "https")) return;
+  absl::string_view rest = target.substr(scheme_end + 3);
+  size_t path_start = rest.find_first_of("/?");
+  absl::string_view authority = rest.substr(0, path_start);
+  std::string origin_form =
+      path_start == absl::string_view::npos ? "/" : std::string(rest.substr(path_start));
+  if (!origin_form.empty() && origin_form.front() == '?') origin_form.insert(0, "/");
+  head.headers.Set("Host", authority);
+  head.target = std::move(origin_form);
+}
+
 bool Http1ServerCodec::OnHead() {
   in_request_ = true;
   request_complete_ = false;
@@ -72,6 +87,17 @@ bool Http1ServerCodec::OnHead() {
   keep_alive_ = parser_.ShouldKeepAlive();
   head_request_ = head.method == "HEAD";
   head.headers = std::move(parser_.headers());
+  // Tunnels (WebSocket, CONNECT) are not proxied yet: answer as a plain request, then close.
+  if (parser_.upgrade() || head.method == "CONNECT") close_after_response_ = true;
+  SplitAbsoluteForm(head);
+  if (const std::string* expect = head.headers.Get("expect");
+      expect != nullptr && absl::EqualsIgnoreCase(*expect, "100-continue") &&
+      head.version_minor >= 1) {
+    // Ask for the body now rather than make the client wait out its expect timer; the upstream
+    // then sees an ordinary request.
+    head.headers.Remove("expect");
+    callbacks_->Write("HTTP/1.1 100 Continue\r\n\r\n");
+  }
   if (parser_.chunked()) {
     head.framing = BodyFraming::kChunked;
   } else if (parser_.has_content_length() && parser_.content_length() > 0) {
@@ -155,6 +181,7 @@ void Http1ServerCodec::EncodeData(absl::string_view data, bool end_stream) {
 
 void Http1ServerCodec::OnResponseComplete() {
   response_complete_ = true;
+  response_started_ = false;  // a parse error before the next request still gets its 400
   decoder_ = nullptr;
   // A request without body is complete once its head is parsed.
   bool request_done = request_complete_ || request_end_sent_;

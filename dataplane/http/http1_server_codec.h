@@ -58,6 +58,8 @@ class Http1ServerCodec : public ResponseEncoder, private Http1Parser::Listener {
   void OnMessageComplete() override;
 
   void OnResponseComplete();
+  // Turns an absolute-form target into origin-form, its authority becoming the Host header.
+  static void SplitAbsoluteForm(RequestHead& head);
   void SendError(int status, absl::string_view detail);
 
   Callbacks* callbacks_;

@@ -63,7 +63,8 @@ void DownstreamConnection::PauseReading(bool paused) {
 
 void DownstreamConnection::OnReadyForNextRequest() {
   if (closed_) return;
-  if (!reading_paused_) tcp_->StartReading();
+  reading_paused_ = false;
+  tcp_->StartReading();
   if (!tcp_->input().empty()) resume_timer_.Start(0);
 }
 

@@ -121,6 +121,8 @@ void ProxyStream::StartUpstream() {
 void ProxyStream::DecodeData(absl::string_view data, bool end_stream) {
   if (done_) return;
   request_end_ = end_stream;
+  // The whole body is in: reading may go on (it only buffers up to the next request).
+  if (end_stream) encoder_.PauseRequestBody(false);
   if (!upstream_ready_) {
     pending_body_.append(data.data(), data.size());
     if (pending_body_.size() >= kMaxPendingBody) encoder_.PauseRequestBody(true);

@@ -40,6 +40,7 @@ void ConnPools::Release(std::unique_ptr<UpstreamConnection> connection) {
   }
   connection->SetListener(this);
   connection->codec().SetDecoder(nullptr);
+  connection->ResumeReading();
   idle.push_back(std::move(connection));
 }
 

@@ -39,7 +39,8 @@ void UpstreamConnection::OnRemoteClose(absl::string_view error) {
 }
 
 void UpstreamConnection::PauseReading(bool paused) {
-  if (closed_) return;
+  if (closed_ || paused == reading_paused_) return;
+  reading_paused_ = paused;
   if (paused) {
     tcp_->StopReading();
   } else {

@@ -39,6 +39,8 @@ class UpstreamConnection : public event::DeferredDeletable,
   // Connected, not closed, and the last exchange left it reusable.
   bool Reusable() const { return connected() && codec_.reusable(); }
   const std::string& endpoint_key() const { return endpoint_key_; }
+  // Reads again if a stream paused reading (a pooled connection must watch its socket).
+  void ResumeReading() { PauseReading(false); }
 
  private:
   explicit UpstreamConnection(std::string endpoint_key);
@@ -60,6 +62,7 @@ class UpstreamConnection : public event::DeferredDeletable,
   Listener* listener_ = nullptr;
   bool connected_ = false;
   bool closed_ = false;
+  bool reading_paused_ = false;
 };
 
 }  // namespace gatehouse::dataplane::upstream

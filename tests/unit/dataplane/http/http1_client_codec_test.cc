@@ -125,3 +125,21 @@ TEST(Http1ClientCodecTest, HeadResponseHasNoBody) {
 
 }  // namespace
 }  // namespace gatehouse::dataplane::http
+
+namespace gatehouse::dataplane::http {
+namespace {
+
+TEST(Http1ClientCodecTest, NoContentWithContentLengthHeaderEndsAtTheHead) {
+  FakeConnection connection;
+  Http1ClientCodec codec(&connection);
+  RecordingDecoder decoder;
+  codec.SetDecoder(&decoder);
+  codec.EncodeHeaders(Get(), true);
+  codec.Dispatch("HTTP/1.1 204 No Content\r\nContent-Length: 17\r\n\r\n");
+  EXPECT_TRUE(decoder.ended);
+  EXPECT_EQ(decoder.head.framing, BodyFraming::kNone);
+  EXPECT_TRUE(codec.reusable());
+}
+
+}  // namespace
+}  // namespace gatehouse::dataplane::http

@@ -1,0 +1,184 @@
+"""HTTP/1.1 edge cases through a real data plane, spoken over raw sockets where curl would smooth
+them over: Expect: 100-continue, absolute-form targets, pipelined requests with a malformed one,
+Upgrade requests, bodiless responses on pooled upstream connections, a paused large request body
+followed by keep-alive, and a slow reader of a large response.
+"""
+
+import json
+import socket
+import subprocess
+import unittest
+
+import harness
+from manifests import backed_service, ingress, ingress_class, path, rule
+
+
+class RawClient:
+    """One client connection to the data plane, reading responses off a shared buffered file so
+    pipelined answers are not lost between reads."""
+
+    def __init__(self, port):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.file = self.sock.makefile("rb")
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def read_head(self):
+        status_line = self.file.readline().decode("latin-1")
+        if not status_line:
+            return None, {}
+        status = int(status_line.split(" ", 2)[1])
+        headers = {}
+        while True:
+            line = self.file.readline().decode("latin-1")
+            if line in ("\r\n", "\n", ""):
+                break
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+        return status, headers
+
+    def read_response(self, head_request=False):
+        """(status, headers, body); status None when the connection closed instead."""
+        status, headers = self.read_head()
+        if status is None:
+            return None, {}, b""
+        body = b""
+        if head_request or status in (204, 304):
+            return status, headers, body
+        if "content-length" in headers:
+            body = self.file.read(int(headers["content-length"]))
+        elif headers.get("transfer-encoding", "").lower() == "chunked":
+            while True:
+                size = int(self.file.readline().split(b";")[0], 16)
+                if size == 0:
+                    self.file.readline()
+                    break
+                body += self.file.read(size)
+                self.file.readline()
+        else:
+            body = self.file.read()
+        return status, headers, body
+
+    def closed_by_peer(self):
+        try:
+            return self.sock.recv(1) == b""
+        except (ConnectionResetError, socket.timeout):
+            return True
+
+    def close(self):
+        self.file.close()
+        self.sock.close()
+
+
+def request(method, target, host="echo.test", headers=(), body=b""):
+    lines = ["%s %s HTTP/1.1" % (method, target), "Host: %s" % host]
+    lines += ["%s: %s" % header for header in headers]
+    if body:
+        lines.append("Content-Length: %d" % len(body))
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+class Http1EdgesTest(harness.GatehouseTestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        with cls.class_logs_on_error():
+            cls.echo = harness.EchoServer(cls.class_group, "echo")
+
+    def setUp(self):
+        super().setUp()
+        manifests = self.manifest_dir({
+            "world.yaml": [ingress_class(), *backed_service("echo", self.echo.host, self.echo.port),
+                           ingress("echo", rules=[rule("echo.test", path("/", "Prefix", "echo"))])],
+        })
+        controlplane = self.start_controlplane(manifests)
+        (self.dataplane,) = self.start_dataplanes(controlplane, count=1, workers=1)
+        self.client = RawClient(self.dataplane.http)
+        self.addCleanup(self.client.close)
+
+    def test_expect_100_continue_is_answered_before_the_body(self):
+        body = b"x" * 5000
+        head = request("POST", "/upload", headers=[("Expect", "100-continue"),
+                                                   ("Content-Length", str(len(body)))])
+        self.client.send(head)
+        status, _ = self.client.read_head()
+        self.assertEqual(status, 100, "no 100 Continue before the body was sent")
+        self.client.send(body)
+        status, _, answer = self.client.read_response()
+        self.assertEqual(status, 200)
+        echoed = json.loads(answer)
+        self.assertEqual(echoed["body_bytes"], len(body))
+        self.assertNotIn("expect", [name.lower() for name, _ in echoed["headers"]])
+
+    def test_absolute_form_target_routes_by_its_authority(self):
+        self.client.send(request("GET", "http://echo.test/abs/path?q=1", host="wrong.test"))
+        status, _, answer = self.client.read_response()
+        self.assertEqual(status, 200)
+        echoed = json.loads(answer)
+        self.assertEqual(echoed["path"], "/abs/path?q=1")
+        self.assertIn(["Host", "echo.test"], echoed["headers"])
+
+    def test_malformed_pipelined_request_gets_400_after_the_good_one(self):
+        self.client.send(request("GET", "/first") + b"GET /second HTTP/1.1\r\nHost : bad\r\n\r\n")
+        status, _, answer = self.client.read_response()
+        self.assertEqual(status, 200)
+        self.assertEqual(json.loads(answer)["path"], "/first")
+        status, headers, _ = self.client.read_response()
+        self.assertEqual(status, 400)
+        self.assertEqual(headers.get("connection"), "close")
+        self.assertTrue(self.client.closed_by_peer())
+
+    def test_upgrade_request_is_answered_then_closed(self):
+        self.client.send(request("GET", "/ws", headers=[("Connection", "Upgrade"),
+                                                        ("Upgrade", "websocket")]))
+        status, headers, answer = self.client.read_response()
+        self.assertEqual(status, 200)
+        self.assertEqual(headers.get("connection"), "close")
+        sent = [name.lower() for name, _ in json.loads(answer)["headers"]]
+        self.assertNotIn("upgrade", sent)
+        self.assertTrue(self.client.closed_by_peer())
+
+    def test_bodiless_responses_keep_the_upstream_connection(self):
+        self.client.send(request("HEAD", "/head"))
+        status, headers, _ = self.client.read_response(head_request=True)
+        self.assertEqual(status, 200)
+        self.assertIn("content-length", headers)
+        self.client.send(request("GET", "/__status/204"))
+        status, _, _ = self.client.read_response()
+        self.assertEqual(status, 204)
+        self.client.send(request("GET", "/after"))
+        status, _, answer = self.client.read_response()
+        self.assertEqual(status, 200)
+        self.assertEqual(json.loads(answer)["request_on_connection"], 3,
+                         "HEAD and 204 should leave the upstream connection reusable")
+
+    def test_large_body_then_keep_alive_request_on_the_same_connection(self):
+        body = bytes(range(256)) * 4200  # just over 1 MiB: the proxy pauses reading meanwhile
+        self.client.send(request("POST", "/big", body=body))
+        status, _, answer = self.client.read_response()
+        self.assertEqual(status, 200)
+        self.assertEqual(json.loads(answer)["body_sha256"], harness.sha256(body))
+        self.client.send(request("GET", "/next"))
+        status, _, answer = self.client.read_response()
+        self.assertEqual(status, 200, "the connection stopped reading after a large body")
+        self.assertEqual(json.loads(answer)["path"], "/next")
+
+    def test_slow_reader_of_a_large_response_leaves_a_working_pool(self):
+        size = 6 * 1024 * 1024
+        result = subprocess.run(
+            ["curl", "-sS", "--limit-rate", "3M", "-H", "Host: echo.test", "-o", "-",
+             self.dataplane.url("/__bytes/%d" % size)],
+            capture_output=True, timeout=60)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(len(result.stdout), size)
+        # Later requests reuse the pooled upstream connection, which must still be read.
+        for i in range(3):
+            with self.subTest(request=i):
+                response = self.dataplane.get("echo.test", "/after-slow-%d" % i)
+                self.assertEqual(response.status, 200)
+
+
+if __name__ == "__main__":
+    unittest.main()
