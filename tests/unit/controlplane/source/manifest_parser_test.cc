@@ -116,6 +116,36 @@ metadata: {name: good-2}
   EXPECT_THAT(parsed.errors[3].message(), HasSubstr("networking.k8s.io/v1"));
 }
 
+TEST(ManifestParserTest, EndpointAddressesMustBeIpsOfTheSliceFamily) {
+  ParsedManifests parsed = ParseManifests(R"(
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: v4, labels: {kubernetes.io/service-name: web}}
+addressType: IPv4
+endpoints: [{addresses: [10.0.0.1]}, {addresses: [10.0.0.2, "web.example.com"]}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: v6, labels: {kubernetes.io/service-name: web}}
+addressType: IPv6
+endpoints: [{addresses: ["fd00::1"]}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: v6-with-v4, labels: {kubernetes.io/service-name: web}}
+addressType: IPv6
+endpoints: [{addresses: [10.0.0.3]}]
+)",
+                                          "slices.yaml", {});
+  EXPECT_THAT(Keys(parsed), ElementsAre("EndpointSlice default/v6"));
+  ASSERT_EQ(parsed.errors.size(), 2u);
+  EXPECT_EQ(parsed.errors[0].object(), "EndpointSlice default/v4");
+  EXPECT_EQ(parsed.errors[0].message(),
+            "endpoints[1].addresses[1]: \"web.example.com\" is not an IPv4 address");
+  EXPECT_EQ(parsed.errors[1].message(),
+            "endpoints[0].addresses[0]: \"10.0.0.3\" is not an IPv6 address");
+}
+
 TEST(ManifestParserTest, QuotedTargetPortStaysAString) {
   ParsedManifests parsed = ParseManifests(
       "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {ports: [{port: \"80\", "
