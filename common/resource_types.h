@@ -3,7 +3,11 @@
 #pragma once
 
 #include <array>
+#include <string>
+
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "google/protobuf/any.pb.h"
 
 namespace gatehouse {
 
@@ -16,5 +20,13 @@ inline constexpr absl::string_view kRouteType =
 
 inline constexpr std::array<absl::string_view, 4> kResourceTypesInOrder = {
     kClusterType, kEndpointsType, kListenerType, kRouteType};
+
+// Initial metadata the control plane sends as soon as it accepts a config stream.
+inline constexpr absl::string_view kStreamOpenedMetadata = "gatehouse-stream-opened";
+
+// The name a config resource is known by on the stream: Cluster.name,
+// ClusterLoadAssignment.cluster_name, Listener.name or RouteConfiguration.name. An error for a
+// resource of another type or one that does not unpack.
+absl::StatusOr<std::string> ResourceName(const google::protobuf::Any& resource);
 
 }  // namespace gatehouse

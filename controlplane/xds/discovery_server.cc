@@ -1,6 +1,7 @@
 #include "controlplane/xds/discovery_server.h"
 
 #include <deque>
+#include <optional>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -63,8 +64,19 @@ class DiscoveryServer::Stream {
  private:
   struct TypeState {
     bool subscribed = false;
-    std::string known_version;  // what the data plane has, or was last sent
-    std::string last_nonce;
+    // What the data plane runs: `has` is exact once `content_known`; before that (a new stream)
+    // only its version is known, from the subscription.
+    bool content_known = false;
+    ContentMap has;
+    std::string has_version;
+    // The response awaiting its ACK or NACK; a type is sent again only after the answer.
+    struct InFlight {
+      std::string version;
+      std::string nonce;
+      ContentMap content;  // what the data plane runs once it applies it
+    };
+    std::optional<InFlight> in_flight;
+    std::string rejected_version;  // never resent until the snapshot changes
   };
 
   void ReadLoop() {
@@ -118,58 +130,121 @@ class DiscoveryServer::Stream {
     TypeState& state = types_[type];
     if (request.response_nonce().empty() || !state.subscribed) {
       // A subscription: the data plane says which version it already runs.
+      state = TypeState();
       state.subscribed = true;
-      state.known_version = request.version_info();
+      state.has_version = request.version_info();
       return;
     }
-    if (request.response_nonce() != state.last_nonce) {
+    if (!state.in_flight.has_value() || request.response_nonce() != state.in_flight->nonce) {
       LOG_DEBUG("data plane \"", node_id_, "\": stale nonce ", request.response_nonce(), " for ",
-                ShortTypeName(type), " (last sent ", state.last_nonce, "); ignored");
+                ShortTypeName(type), "; ignored");
       return;
     }
+    TypeState::InFlight answered = std::move(*state.in_flight);
+    state.in_flight.reset();
     if (request.has_error_detail()) {
-      std::string rejected = state.known_version;
+      state.rejected_version = answered.version;
       LOG_WARNING("data plane \"", node_id_, "\" rejected ", ShortTypeName(type), " version ",
-                  rejected, " (keeps ",
+                  answered.version, " (keeps ",
                   request.version_info().empty() ? "none" : request.version_info(),
                   "): ", request.error_detail().message());
       server_->nacks_counter_->Increment();
       server_->UpdateStatus(id_, [&](StreamStatus& status) {
-        status.last_nacks[type] =
-            StreamStatus::Nack{rejected, request.version_info(), request.error_detail().message()};
+        status.last_nacks[type] = StreamStatus::Nack{answered.version, request.version_info(),
+                                                     request.error_detail().message()};
       });
       return;
     }
+    state.has = std::move(answered.content);
+    state.has_version = answered.version;
+    state.content_known = true;
     LOG_DEBUG("data plane \"", node_id_, "\" runs ", ShortTypeName(type), " version ",
-              request.version_info());
+              answered.version);
     server_->UpdateStatus(
-        id_, [&](StreamStatus& status) { status.acked_versions[type] = request.version_info(); });
+        id_, [&](StreamStatus& status) { status.acked_versions[type] = answered.version; });
   }
 
-  // Sends, in type order, every subscribed type whose version the data plane lacks.
+  // Whether the data plane runs the snapshot's listeners and routes: only then may clusters and
+  // endpoints those routes used to reference be removed.
+  bool RoutesSettled(const Snapshot& snapshot) const {
+    for (absl::string_view type : {kListenerType, kRouteType}) {
+      auto it = types_.find(std::string(type));
+      const ResourceSet* set = snapshot.Find(type);
+      if (it == types_.end() || set == nullptr) return false;
+      const TypeState& state = it->second;
+      if (state.in_flight.has_value() || state.has_version != set->version) return false;
+    }
+    return true;
+  }
+
+  // Sends, in type order, every subscribed type whose current content the data plane lacks and
+  // that has no answer outstanding: all of it on a new stream, else what changed.
   bool SendChanged() {
     std::shared_ptr<const Snapshot> snapshot = server_->cache_->Current();
     if (snapshot == nullptr) return true;
+    bool routes_settled = RoutesSettled(*snapshot);
     for (absl::string_view type : kResourceTypesInOrder) {
-      auto state = types_.find(std::string(type));
-      if (state == types_.end() || !state->second.subscribed) continue;
+      auto it = types_.find(std::string(type));
       const ResourceSet* set = snapshot->Find(type);
-      if (set == nullptr || set->version == state->second.known_version) continue;
-      DiscoveryResponse response;
-      response.set_type_url(set->type_url);
-      response.set_version_info(set->version);
-      response.set_nonce(absl::StrCat(++nonce_counter_));
-      for (const google::protobuf::Any& resource : set->resources) {
-        *response.add_resources() = resource;
+      if (it == types_.end() || set == nullptr) continue;
+      TypeState& state = it->second;
+      if (!state.subscribed || state.in_flight.has_value()) continue;
+      if (!state.content_known) {
+        if (state.has_version == set->version) {
+          // Reconnected already running this version: nothing to send, and now its content is
+          // known.
+          state.has = set->content;
+          state.content_known = true;
+          continue;
+        }
+        if (set->version == state.rejected_version) continue;
+        if (!Send(state, *set, set->version, set->content, /*incremental=*/false)) return false;
+        continue;
       }
-      if (!rw_->Write(response)) return false;
-      state->second.known_version = set->version;
-      state->second.last_nonce = response.nonce();
-      LOG_DEBUG("sent ", ShortTypeName(type), " version ", set->version, " (",
-                set->resources.size(), " resources) to data plane \"", node_id_, "\"");
-      server_->UpdateStatus(
-          id_, [&](StreamStatus& status) { status.sent_versions[set->type_url] = set->version; });
+      // Make before break: until the data plane runs routes that no longer use them, clusters
+      // and endpoints leaving the snapshot stay.
+      ContentMap target = set->content;
+      bool keeps_removed = false;
+      if ((type == kClusterType || type == kEndpointsType) && !routes_settled) {
+        for (const auto& [name, digest] : state.has) {
+          if (target.emplace(name, digest).second) keeps_removed = true;
+        }
+      }
+      std::string version = keeps_removed ? ContentVersion(type, target) : set->version;
+      if (version == state.has_version || version == state.rejected_version) continue;
+      if (!Send(state, *set, version, std::move(target), /*incremental=*/true)) return false;
     }
+    return true;
+  }
+
+  // Writes one response taking the data plane from `state.has` to `target` (all of `set`'s
+  // resources when not incremental).
+  bool Send(TypeState& state, const ResourceSet& set, const std::string& version, ContentMap target,
+            bool incremental) {
+    DiscoveryResponse response;
+    response.set_type_url(set.type_url);
+    response.set_version_info(version);
+    response.set_nonce(absl::StrCat(++nonce_counter_));
+    response.set_incremental(incremental);
+    for (size_t i = 0; i < set.resources.size(); ++i) {
+      if (incremental) {
+        auto had = state.has.find(set.names[i]);
+        if (had != state.has.end() && had->second == set.content.at(set.names[i])) continue;
+      }
+      *response.add_resources() = set.resources[i];
+    }
+    if (incremental) {
+      for (const auto& [name, digest] : state.has) {
+        if (target.count(name) == 0) response.add_removed_resources(name);
+      }
+    }
+    if (!rw_->Write(response)) return false;
+    LOG_DEBUG("sent ", ShortTypeName(set.type_url), " version ", version, " (",
+              incremental ? "incremental, " : "", response.resources_size(), " resources, ",
+              response.removed_resources_size(), " removed) to data plane \"", node_id_, "\"");
+    state.in_flight = TypeState::InFlight{version, response.nonce(), std::move(target)};
+    server_->UpdateStatus(
+        id_, [&](StreamStatus& status) { status.sent_versions[set.type_url] = version; });
     return true;
   }
 
@@ -247,6 +322,9 @@ grpc::Status DiscoveryServer::StreamConfig(grpc::ServerContext* context, ReaderW
     status.peer = context->peer();
     status.connected_since = absl::Now();
   }
+  // Tell the data plane at once that it reached a control plane, even if nothing is to be sent.
+  context->AddInitialMetadata(std::string(kStreamOpenedMetadata), "1");
+  rw->SendInitialMetadata();
   connected_gauge_->Add(1);
   grpc::Status result = stream.Run();
   connected_gauge_->Add(-1);

@@ -2,6 +2,8 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
+
 #include "absl/strings/escaping.h"
 #include "common/resource_types.h"
 #include "google/protobuf/io/coded_stream.h"
@@ -45,22 +47,67 @@ google::protobuf::Any PackDeterministic(const google::protobuf::Message& message
   return any;
 }
 
+namespace {
+
+// SHA-256 over length-prefixed parts; the first `bytes` bytes of the digest.
+class Digest {
+ public:
+  Digest() : ctx_(EVP_MD_CTX_new()) { EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr); }
+  ~Digest() { EVP_MD_CTX_free(ctx_); }
+  void Add(absl::string_view data) { AddLengthPrefixed(ctx_, data); }
+  std::string Finish() {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int size = 0;
+    EVP_DigestFinal_ex(ctx_, digest, &size);
+    return std::string(reinterpret_cast<const char*>(digest), kVersionBytes);
+  }
+
+ private:
+  EVP_MD_CTX* ctx_;
+};
+
+uint64_t ResourceDigest(const google::protobuf::Any& resource) {
+  Digest digest;
+  digest.Add(resource.type_url());
+  digest.Add(resource.value());
+  std::string bytes = digest.Finish();
+  uint64_t value = 0;
+  for (unsigned char byte : bytes) value = (value << 8) | byte;
+  return value;
+}
+
+}  // namespace
+
+std::string ContentVersion(absl::string_view type_url, const ContentMap& content) {
+  Digest digest;
+  digest.Add(type_url);
+  for (const auto& [name, resource_digest] : content) {
+    digest.Add(name);
+    char bytes[8];
+    for (int i = 0; i < 8; ++i) bytes[i] = static_cast<char>(resource_digest >> (8 * i));
+    digest.Add(absl::string_view(bytes, sizeof(bytes)));
+  }
+  return absl::BytesToHexString(digest.Finish());
+}
+
 ResourceSet MakeResourceSet(absl::string_view type_url,
                             std::vector<google::protobuf::Any> resources) {
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
-  AddLengthPrefixed(ctx, type_url);
-  for (const google::protobuf::Any& resource : resources) {
-    AddLengthPrefixed(ctx, resource.type_url());
-    AddLengthPrefixed(ctx, resource.value());
+  std::vector<std::pair<std::string, size_t>> order;
+  order.reserve(resources.size());
+  for (size_t i = 0; i < resources.size(); ++i) {
+    absl::StatusOr<std::string> name = ResourceName(resources[i]);
+    order.emplace_back(name.ok() ? *name : std::string(), i);
   }
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int digest_size = 0;
-  EVP_DigestFinal_ex(ctx, digest, &digest_size);
-  EVP_MD_CTX_free(ctx);
-  std::string version = absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(digest), kVersionBytes));
-  return ResourceSet{std::string(type_url), std::move(version), std::move(resources)};
+  std::sort(order.begin(), order.end());
+  ResourceSet set;
+  set.type_url = std::string(type_url);
+  for (auto& [name, index] : order) {
+    set.content.emplace_hint(set.content.end(), name, ResourceDigest(resources[index]));
+    set.names.push_back(std::move(name));
+    set.resources.push_back(std::move(resources[index]));
+  }
+  set.version = ContentVersion(type_url, set.content);
+  return set;
 }
 
 const ResourceSet* Snapshot::Find(absl::string_view type_url) const {

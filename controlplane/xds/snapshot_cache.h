@@ -24,16 +24,27 @@ namespace gatehouse::controlplane::xds {
 // "clusters", "endpoints", "listeners" or "routes" for a type URL, for logs and metrics.
 absl::string_view ShortTypeName(absl::string_view type_url);
 
+// What a data plane holds of one type: resource name → digest of the resource's content.
+using ContentMap = std::map<std::string, uint64_t>;
+
 struct ResourceSet {
   std::string type_url;
   std::string version;
+  // Sorted by name; names[i] belongs to resources[i].
   std::vector<google::protobuf::Any> resources;
+  std::vector<std::string> names;
+  ContentMap content;  // every resource's name and digest
 };
+
+// The version of a type whose resources have these names and digests: the first 8 bytes of a
+// SHA-256 over them, as 16 hex digits. Equal content, equal version, on every replica.
+std::string ContentVersion(absl::string_view type_url, const ContentMap& content);
 
 // Packs `message` into an Any with a deterministic serialization.
 google::protobuf::Any PackDeterministic(const google::protobuf::Message& message);
 
-// A set of `type_url` holding `resources`, its version computed from their content.
+// A set of `type_url` holding `resources` (sorted by name here), its version computed from their
+// content. Resources must have distinct names.
 ResourceSet MakeResourceSet(absl::string_view type_url,
                             std::vector<google::protobuf::Any> resources);
 

@@ -120,31 +120,36 @@ std::string ConfigClient::StreamFrom(const HostPort& server, bool* received_any)
                                                         "Config versions refused as invalid.");
   Counter* applied = MetricsRegistry::Global().GetCounter(
       "gatehouse_dataplane_config_applied_total", "Config versions applied.");
+  // The control plane answers the stream's opening at once, so a replica that has nothing new
+  // to send (it runs the same versions) still counts as reached.
+  stream->WaitForInitialMetadata();
+  if (context.GetServerInitialMetadata().count(std::string(kStreamOpenedMetadata)) > 0) {
+    LOG_INFO("config stream to ", server.ToString(), " established");
+    *received_any = true;
+    absl::MutexLock lock(&mutex_);
+    snapshot_.server = server.ToString();
+    snapshot_.last_error.clear();
+  }
   v1::DiscoveryResponse response;
   while (stream->Read(&response)) {
-    if (!*received_any) {
-      LOG_INFO("config stream to ", server.ToString(), " established");
-      absl::MutexLock lock(&mutex_);
-      snapshot_.server = server.ToString();
-      snapshot_.last_error.clear();
-    }
-    *received_any = true;
     std::map<std::string, ResourceSet> candidate;
     std::string previous_version;
+    std::shared_ptr<const DataplaneConfig> previous;
     {
       absl::MutexLock lock(&mutex_);
       candidate = sets_;
       previous_version = candidate[response.type_url()].version;
+      previous = snapshot_.config;
     }
-    ResourceSet& set = candidate[response.type_url()];
-    set.version = response.version_info();
-    set.resources.assign(response.resources().begin(), response.resources().end());
 
     v1::DiscoveryRequest answer;
     answer.set_type_url(response.type_url());
     answer.set_response_nonce(response.nonce());
+    absl::Status applied_response = ApplyResponse(response, candidate);
     absl::StatusOr<std::shared_ptr<const DataplaneConfig>> built =
-        DataplaneConfig::Build(candidate);
+        applied_response.ok()
+            ? DataplaneConfig::Build(candidate, previous.get())
+            : absl::StatusOr<std::shared_ptr<const DataplaneConfig>>(applied_response);
     if (built.ok()) {
       apply_(*built);
       applied->Increment();

@@ -15,16 +15,23 @@ bool IsIpLiteral(const std::string& ip) {
   return inet_pton(AF_INET, ip.c_str(), buf) == 1 || inet_pton(AF_INET6, ip.c_str(), buf) == 1;
 }
 
+// The set of `type`, or an empty one; never inserts, so missing types stay missing.
+const ResourceSet& SetOf(const std::map<std::string, ResourceSet>& sets, absl::string_view type) {
+  static const ResourceSet* const kEmpty = new ResourceSet();
+  auto it = sets.find(std::string(type));
+  return it == sets.end() ? *kEmpty : it->second;
+}
+
 // Unpacks every resource of `set` into T, reporting the ones that are not a T.
 template <typename T>
 std::vector<T> Unpack(const ResourceSet& set, absl::string_view kind,
                       std::vector<std::string>& errors) {
   std::vector<T> out;
-  for (size_t i = 0; i < set.resources.size(); ++i) {
+  for (const auto& [name, resource] : set.resources) {
     T message;
-    if (!set.resources[i].UnpackTo(&message)) {
-      errors.push_back(absl::StrCat(kind, "[", i, "]: not a ", T::descriptor()->full_name(), " (",
-                                    set.resources[i].type_url(), ")"));
+    if (!resource.UnpackTo(&message)) {
+      errors.push_back(absl::StrCat(kind, " \"", name, "\": not a ", T::descriptor()->full_name(),
+                                    " (", resource.type_url(), ")"));
       continue;
     }
     out.push_back(std::move(message));
@@ -39,13 +46,49 @@ std::string EndpointAddress::Key() const {
   return absl::StrCat(ip, ":", port);
 }
 
+absl::Status ApplyResponse(const v1::DiscoveryResponse& response,
+                           std::map<std::string, ResourceSet>& sets) {
+  std::vector<std::string> errors;
+  ResourceSet updated;
+  auto current = sets.find(response.type_url());
+  if (response.incremental() && current != sets.end()) updated = current->second;
+  absl::flat_hash_set<std::string> seen;
+  for (int i = 0; i < response.resources_size(); ++i) {
+    const google::protobuf::Any& resource = response.resources(i);
+    if (resource.type_url() != response.type_url()) {
+      errors.push_back(absl::StrCat("resources[", i, "] is a ", resource.type_url(), ", not a ",
+                                    response.type_url()));
+      continue;
+    }
+    absl::StatusOr<std::string> name = ResourceName(resource);
+    if (!name.ok()) {
+      errors.push_back(absl::StrCat("resources[", i, "]: ", name.status().message()));
+      continue;
+    }
+    if (name->empty()) {
+      errors.push_back(absl::StrCat("resources[", i, "] has no name"));
+      continue;
+    }
+    if (!seen.insert(*name).second) {
+      errors.push_back(absl::StrCat("resource \"", *name, "\" appears twice"));
+      continue;
+    }
+    updated.resources[*name] = resource;
+  }
+  for (const std::string& name : response.removed_resources()) updated.resources.erase(name);
+  if (!errors.empty()) return absl::InvalidArgumentError(absl::StrJoin(errors, "; "));
+  updated.version = response.version_info();
+  sets[response.type_url()] = std::move(updated);
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::shared_ptr<const DataplaneConfig>> DataplaneConfig::Build(
-    std::map<std::string, ResourceSet> sets) {
+    std::map<std::string, ResourceSet> sets, const DataplaneConfig* previous) {
   std::shared_ptr<DataplaneConfig> config(new DataplaneConfig());
   std::vector<std::string> errors;
 
   for (const v1::Cluster& cluster :
-       Unpack<v1::Cluster>(sets[std::string(kClusterType)], "clusters", errors)) {
+       Unpack<v1::Cluster>(SetOf(sets, kClusterType), "clusters", errors)) {
     if (cluster.name().empty()) {
       errors.push_back("cluster without a name");
       continue;
@@ -60,7 +103,7 @@ absl::StatusOr<std::shared_ptr<const DataplaneConfig>> DataplaneConfig::Build(
 
   absl::flat_hash_set<std::string> assigned;
   for (const v1::ClusterLoadAssignment& assignment :
-       Unpack<v1::ClusterLoadAssignment>(sets[std::string(kEndpointsType)], "endpoints", errors)) {
+       Unpack<v1::ClusterLoadAssignment>(SetOf(sets, kEndpointsType), "endpoints", errors)) {
     const std::string& name = assignment.cluster_name();
     if (!assigned.insert(name).second) {
       errors.push_back(absl::StrCat("endpoints for cluster \"", name, "\" appear twice"));
@@ -90,18 +133,22 @@ absl::StatusOr<std::shared_ptr<const DataplaneConfig>> DataplaneConfig::Build(
     }
   }
 
+  bool routes_unchanged =
+      previous != nullptr &&
+      previous->VersionOf(kListenerType) == SetOf(sets, kListenerType).version &&
+      previous->VersionOf(kRouteType) == SetOf(sets, kRouteType).version;
   std::string route_config_name = "http";
   for (const v1::Listener& listener :
-       Unpack<v1::Listener>(sets[std::string(kListenerType)], "listeners", errors)) {
+       Unpack<v1::Listener>(SetOf(sets, kListenerType), "listeners", errors)) {
     if (listener.name() == "http") route_config_name = listener.route_config_name();
   }
   v1::RouteConfiguration http_routes;
   for (const v1::RouteConfiguration& routes :
-       Unpack<v1::RouteConfiguration>(sets[std::string(kRouteType)], "routes", errors)) {
+       Unpack<v1::RouteConfiguration>(SetOf(sets, kRouteType), "routes", errors)) {
     if (routes.name() == route_config_name) http_routes = routes;
   }
   absl::StatusOr<std::shared_ptr<const router::RouteTable>> table =
-      router::RouteTable::Build(http_routes);
+      routes_unchanged ? previous->http_routes_ : router::RouteTable::Build(http_routes);
   if (table.ok()) {
     config->http_routes_ = *std::move(table);
   } else {

@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "dataplane/router/route_table.h"
 #include "gatehouse/v1/config.pb.h"
+#include "gatehouse/v1/discovery.pb.h"
 #include "google/protobuf/any.pb.h"
 
 namespace gatehouse::dataplane::config {
@@ -33,18 +34,26 @@ struct ClusterConfig {
   std::vector<EndpointAddress> endpoints;
 };
 
-// One resource type's set as received: its version and resources.
+// One resource type's set as the data plane holds it: its version and resources by name.
 struct ResourceSet {
   std::string version;
-  std::vector<google::protobuf::Any> resources;
+  std::map<std::string, google::protobuf::Any> resources;
 };
+
+// Applies one discovery response to `sets`: replaces the type's set, or with an incremental
+// response adds, changes and removes resources by name. Every resource must have its name and
+// the response's type, and appear once; the error lists each one that does not, and leaves
+// `sets` as it was.
+absl::Status ApplyResponse(const v1::DiscoveryResponse& response,
+                           std::map<std::string, ResourceSet>& sets);
 
 class DataplaneConfig {
  public:
   // Validates the sets (keyed by type URL; missing types count as empty) and builds the config.
-  // The error names every problem found.
+  // The error names every problem found. When `previous` has the same listener and route
+  // versions, its route table is reused: an endpoints change rebuilds no routes.
   static absl::StatusOr<std::shared_ptr<const DataplaneConfig>> Build(
-      std::map<std::string, ResourceSet> sets);
+      std::map<std::string, ResourceSet> sets, const DataplaneConfig* previous = nullptr);
 
   // The route table of the "http" listener; never null.
   const router::RouteTable& http_routes() const { return *http_routes_; }

@@ -215,19 +215,136 @@ TEST_F(DiscoveryServerTest, NackIsRecordedAndNotResentUntilTheSnapshotChanges) {
   EXPECT_FALSE(client.Next(absl::Milliseconds(300)).has_value());
 }
 
-TEST_F(DiscoveryServerTest, StaleNonceIsIgnored) {
+TEST_F(DiscoveryServerTest, OneResponsePerTypeInFlightAndStaleNoncesIgnored) {
   cache_.Publish(MakeSnapshot({"a:1"}));
   TestClient client(grpc_.port);
   client.Subscribe();
   std::vector<DiscoveryResponse> first = client.NextFour();
   ASSERT_EQ(first.size(), 4u);
+  // Clusters are awaiting their answer: a new snapshot sends nothing yet.
   cache_.Publish(MakeSnapshot({"a:1", "b:2"}));
+  EXPECT_FALSE(client.Next(absl::Milliseconds(300)).has_value());
+  DiscoveryResponse stale = first[0];
+  stale.set_nonce("99");
+  client.Ack(stale);  // a nonce never sent: ignored
+  EXPECT_FALSE(client.Next(absl::Milliseconds(300)).has_value());
+  EXPECT_EQ(server_->Streams()[0].acked_versions.count(std::string(kClusterType)), 0u);
+  // The real answer releases the next clusters response: only what changed.
+  client.Ack(first[0]);
   std::optional<DiscoveryResponse> second = client.Next();
   ASSERT_TRUE(second.has_value());
-  client.Ack(first[0]);  // answers nonce 1, but nonce 5 is the last clusters response
-  client.Ack(first[3]);  // still the last routes response: recorded
-  ASSERT_TRUE(WaitForStatus([](const StreamStatus& s) { return s.acked_versions.size() == 1; }));
-  EXPECT_EQ(server_->Streams()[0].acked_versions.count(std::string(kClusterType)), 0u);
+  EXPECT_EQ(second->type_url(), kClusterType);
+  EXPECT_TRUE(second->incremental());
+  ASSERT_EQ(second->resources_size(), 1);
+  gatehouse::v1::Cluster added;
+  ASSERT_TRUE(second->resources(0).UnpackTo(&added));
+  EXPECT_EQ(added.name(), "b:2");
+  EXPECT_EQ(second->removed_resources_size(), 0);
+  EXPECT_EQ(second->version_info(), cache_.Current()->sets[0].version);
+}
+
+// A snapshot whose clusters and endpoints are `clusters`, each with one endpoint `ip`, and one
+// route per cluster in `routed`.
+Snapshot WorldSnapshot(const std::map<std::string, std::string>& clusters,
+                       const std::vector<std::string>& routed) {
+  std::vector<gatehouse::v1::Cluster> cluster_list;
+  std::vector<gatehouse::v1::ClusterLoadAssignment> assignments;
+  for (const auto& [name, ip] : clusters) {
+    cluster_list.emplace_back().set_name(name);
+    gatehouse::v1::ClusterLoadAssignment& assignment = assignments.emplace_back();
+    assignment.set_cluster_name(name);
+    gatehouse::v1::Endpoint* endpoint = assignment.add_endpoints();
+    endpoint->set_address(ip);
+    endpoint->set_port(80);
+    endpoint->set_ready(true);
+  }
+  gatehouse::v1::Listener listener;
+  listener.set_name("http");
+  listener.set_route_config_name("http");
+  gatehouse::v1::RouteConfiguration routes;
+  routes.set_name("http");
+  gatehouse::v1::VirtualHost* vhost = routes.add_virtual_hosts();
+  vhost->set_name("*");
+  vhost->add_domains("*");
+  for (const std::string& name : routed) {
+    gatehouse::v1::Route* route = vhost->add_routes();
+    route->mutable_match()->set_path_type(gatehouse::v1::RouteMatch::PREFIX);
+    route->mutable_match()->set_path("/" + name);
+    route->set_cluster(name);
+  }
+  Snapshot snapshot;
+  snapshot.sets.push_back(MakeResourceSetOf(kClusterType, cluster_list));
+  snapshot.sets.push_back(MakeResourceSetOf(kEndpointsType, assignments));
+  snapshot.sets.push_back(MakeResourceSetOf(kListenerType, std::vector{listener}));
+  snapshot.sets.push_back(MakeResourceSetOf(kRouteType, std::vector{routes}));
+  return snapshot;
+}
+
+std::vector<std::string> Names(const DiscoveryResponse& response) {
+  std::vector<std::string> names;
+  for (const auto& resource : response.resources()) names.push_back(*ResourceName(resource));
+  return names;
+}
+
+TEST_F(DiscoveryServerTest, OneEndpointChangeSendsOnlyThatClustersAssignment) {
+  std::map<std::string, std::string> clusters;
+  std::vector<std::string> routed;
+  for (int i = 0; i < 100; ++i) {
+    std::string name = absl::StrCat("ns/svc-", i, ":80");
+    clusters[name] = absl::StrCat("10.0.", i, ".1");
+    routed.push_back(name);
+  }
+  cache_.Publish(WorldSnapshot(clusters, routed));
+  TestClient client(grpc_.port);
+  client.Subscribe();
+  for (const auto& response : client.NextFour()) client.Ack(response);
+  ASSERT_TRUE(WaitForStatus([](const StreamStatus& s) { return s.acked_versions.size() == 4; }));
+
+  clusters["ns/svc-42:80"] = "10.9.9.9";
+  cache_.Publish(WorldSnapshot(clusters, routed));
+  std::optional<DiscoveryResponse> update = client.Next();
+  ASSERT_TRUE(update.has_value());
+  EXPECT_EQ(update->type_url(), kEndpointsType);
+  EXPECT_TRUE(update->incremental());
+  EXPECT_THAT(Names(*update), ::testing::ElementsAre("ns/svc-42:80"));
+  EXPECT_LT(update->ByteSizeLong(), 2048u);
+  EXPECT_FALSE(client.Next(absl::Milliseconds(300)).has_value());
+}
+
+TEST_F(DiscoveryServerTest, RemovedClustersGoOnlyAfterTheRoutesThatUsedThem) {
+  cache_.Publish(WorldSnapshot({{"old:80", "10.0.0.1"}}, {"old:80"}));
+  TestClient client(grpc_.port);
+  client.Subscribe();
+  for (const auto& response : client.NextFour()) client.Ack(response);
+  ASSERT_TRUE(WaitForStatus([](const StreamStatus& s) { return s.acked_versions.size() == 4; }));
+
+  // The route moves from "old" to "new": "new" arrives first, "old" stays until the routes
+  // that no longer use it are acknowledged.
+  cache_.Publish(WorldSnapshot({{"new:80", "10.0.0.2"}}, {"new:80"}));
+  std::vector<DiscoveryResponse> step = {*client.Next(), *client.Next(), *client.Next()};
+  EXPECT_EQ(step[0].type_url(), kClusterType);
+  EXPECT_THAT(Names(step[0]), ::testing::ElementsAre("new:80"));
+  EXPECT_EQ(step[0].removed_resources_size(), 0);
+  EXPECT_EQ(step[1].type_url(), kEndpointsType);
+  EXPECT_THAT(Names(step[1]), ::testing::ElementsAre("new:80"));
+  EXPECT_EQ(step[1].removed_resources_size(), 0);
+  EXPECT_EQ(step[2].type_url(), kRouteType);
+  client.Ack(step[0]);
+  client.Ack(step[1]);
+  EXPECT_FALSE(client.Next(absl::Milliseconds(300)).has_value());
+
+  client.Ack(step[2]);
+  std::optional<DiscoveryResponse> removal = client.Next();
+  ASSERT_TRUE(removal.has_value());
+  EXPECT_EQ(removal->type_url(), kClusterType);
+  EXPECT_EQ(removal->resources_size(), 0);
+  EXPECT_THAT(removal->removed_resources(), ::testing::ElementsAre("old:80"));
+  EXPECT_EQ(removal->version_info(), cache_.Current()->sets[0].version);
+  client.Ack(*removal);
+  std::optional<DiscoveryResponse> endpoints_removal = client.Next();
+  ASSERT_TRUE(endpoints_removal.has_value());
+  EXPECT_EQ(endpoints_removal->type_url(), kEndpointsType);
+  EXPECT_THAT(endpoints_removal->removed_resources(), ::testing::ElementsAre("old:80"));
 }
 
 TEST_F(DiscoveryServerTest, ReconnectWithCurrentVersionsGetsNothing) {
