@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "common/flags.h"
 #include "common/net_address.h"
 #include "controlplane/translate/options.h"
@@ -34,6 +35,10 @@ struct ControlPlaneFlags {
   std::string publish_address;  // an IP literal
   std::optional<translate::BackendRef> default_backend;
   std::string log_level = "info";
+  // Coalescing of bursts: a rebuild waits for `debounce` of quiet, never more than
+  // `debounce_max` after the first change it covers.
+  absl::Duration debounce = absl::Milliseconds(50);
+  absl::Duration debounce_max = absl::Milliseconds(500);
 };
 
 // Parses "kubernetes" or "file:DIR".

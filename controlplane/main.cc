@@ -63,12 +63,15 @@ int Main(int argc, char** argv) {
   state_options.translate.controller = flags.controller_name;
   state_options.translate.ingress_class = flags.ingress_class;
   state_options.translate.default_backend = flags.default_backend;
+  state_options.holdoff = flags.debounce;
+  state_options.max_delay = std::max(flags.debounce, flags.debounce_max);
   ClusterState state(state_options, &cache);
 
   xds::DiscoveryServer discovery(&cache);
   admin::AdminService admin_service(
       admin::AdminService::Providers{&cache, [&state] { return state.Reports(); },
-                                     [&object_source] { return object_source->Errors(); }},
+                                     [&object_source] { return object_source->Errors(); },
+                                     [&discovery] { return discovery.Streams(); }},
       flags.source_text, started);
 
   // Listen before doing any work, so a taken port ends the process at once.

@@ -141,6 +141,24 @@ class ProcessesTest(harness.GatehouseTestCase):
         # The data plane runs exactly the versions the control plane serves.
         self.assertEqual(versions(dumps["dataplane"]), versions(dumps["controlplane"]))
 
+    def test_proxy_status_lists_every_data_plane_in_sync(self):
+        controlplane, dataplanes = self.start_world(data_planes=2)
+        server = "--server=127.0.0.1:%d" % controlplane.admin
+
+        def listed():
+            result = harness.gatehousectl(server, "proxy-status")
+            self.assertEqual(result.returncode, 0, result.stderr)
+            rows = [line for line in result.stdout.splitlines() if line.startswith("dataplane-")]
+            return len(rows) == 2 and all(row.count("SYNCED") == 4 for row in rows)
+
+        harness.wait_until(listed, 10.0, "both data planes listed as SYNCED on every type",
+                           [controlplane.process] + [d.process for d in dataplanes])
+        # A data plane knows no data planes: a clear error, not an empty table.
+        line = self.assert_one_line_error(
+            [harness.gatehousectl_binary(), "--server=127.0.0.1:%d" % dataplanes[0].admin,
+             "proxy-status"])
+        self.assertIn("is not a control plane", line)
+
     def test_gatehousectl_reports_unreachable_server(self):
         line = self.assert_one_line_error(
             [harness.gatehousectl_binary(), "--server=127.0.0.1:%d" % harness.free_port(),

@@ -57,4 +57,20 @@ absl::StatusOr<gatehouse::v1::GetConfigDumpResponse> AdminClient::GetConfigDump(
   return response;
 }
 
+absl::StatusOr<gatehouse::v1::GetProxyStatusResponse> AdminClient::GetProxyStatus() {
+  grpc::ClientContext context;
+  Prepare(&context, timeout_);
+  gatehouse::v1::GetProxyStatusResponse response;
+  grpc::Status status =
+      stub_->GetProxyStatus(&context, gatehouse::v1::GetProxyStatusRequest(), &response);
+  if (status.error_code() == grpc::StatusCode::UNIMPLEMENTED) {
+    return absl::UnimplementedError(
+        absl::StrCat(target_,
+                     " is not a control plane (proxy-status lists a control plane's "
+                     "data planes; use --server=CONTROL_PLANE_ADMIN)"));
+  }
+  if (!status.ok()) return ToAbsl(status, target_);
+  return response;
+}
+
 }  // namespace gatehouse::gatehousectl

@@ -19,6 +19,8 @@ class AdminClient {
   // UNAVAILABLE or DEADLINE_EXCEEDED when the server cannot be reached in time.
   absl::StatusOr<gatehouse::v1::GetStatusResponse> GetStatus();
   absl::StatusOr<gatehouse::v1::GetConfigDumpResponse> GetConfigDump();
+  // UNIMPLEMENTED from a data plane: only control planes know their data planes.
+  absl::StatusOr<gatehouse::v1::GetProxyStatusResponse> GetProxyStatus();
 
  private:
   std::string target_;

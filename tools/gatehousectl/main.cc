@@ -1,6 +1,6 @@
 // gatehousectl: inspects a running control plane or data plane through its admin API.
 //
-//   gatehousectl [--server=HOST:PORT] [--timeout=SECONDS] status | config-dump
+//   gatehousectl [--server=HOST:PORT] [--timeout=SECONDS] status | config-dump | proxy-status
 //
 // Exit codes: 0 success, 1 the server could not be reached or answered with an error, 2 usage.
 #include <cstdio>
@@ -20,8 +20,7 @@ constexpr char kProgram[] = "gatehousectl";
 constexpr char kDefaultServer[] = "127.0.0.1:19000";
 
 // Commands DESIGN.md names that later issues add; rejected with a clear line until then.
-constexpr const char* kLaterCommands[] = {"endpoints", "route-test", "proxy-status", "log-level",
-                                          "drain"};
+constexpr const char* kLaterCommands[] = {"endpoints", "route-test", "log-level", "drain"};
 
 int UsageError(const std::string& message) {
   std::fprintf(stderr, "%s: %s\n", kProgram, message.c_str());
@@ -50,14 +49,23 @@ int RunConfigDump(AdminClient& client) {
   return 0;
 }
 
+int RunProxyStatus(AdminClient& client) {
+  absl::StatusOr<gatehouse::v1::GetProxyStatusResponse> status = client.GetProxyStatus();
+  if (!status.ok()) return Failure(status.status());
+  std::fputs(FormatProxyStatus(*status).c_str(), stdout);
+  return 0;
+}
+
 int Main(int argc, char** argv) {
   HostPort server = *ParseHostPort(kDefaultServer);
   int timeout_seconds = 5;
 
   FlagSet flags(kProgram,
-                "gatehousectl [--server=HOST:PORT] [--timeout=SECONDS] status | config-dump\n\n"
-                "  status       what the process runs: versions, Ingress reports, errors\n"
-                "  config-dump  the configuration it holds, as JSON\n\n"
+                "gatehousectl [--server=HOST:PORT] [--timeout=SECONDS] "
+                "status | config-dump | proxy-status\n\n"
+                "  status        what the process runs: versions, Ingress reports, errors\n"
+                "  config-dump   the configuration it holds, as JSON\n"
+                "  proxy-status  (control plane) each data plane and the versions it runs\n\n"
                 "The control plane's admin API listens on 127.0.0.1:19000 by default, the data\n"
                 "plane's on 127.0.0.1:19001.");
   flags.AddCustom(
@@ -74,15 +82,16 @@ int Main(int argc, char** argv) {
   flags.ParseOrExit(argc, argv);
 
   const std::vector<std::string>& args = flags.positionals();
-  if (args.empty()) return UsageError("missing command: status or config-dump (see --help)");
+  if (args.empty())
+    return UsageError("missing command: status, config-dump or proxy-status (see --help)");
   const std::string& command = args[0];
   for (const char* later : kLaterCommands) {
     if (command == later)
       return UsageError(absl::StrCat("command \"", command, "\" is not supported yet"));
   }
-  if (command != "status" && command != "config-dump") {
-    return UsageError(
-        absl::StrCat("unknown command \"", command, "\": want status or config-dump (see --help)"));
+  if (command != "status" && command != "config-dump" && command != "proxy-status") {
+    return UsageError(absl::StrCat("unknown command \"", command,
+                                   "\": want status, config-dump or proxy-status (see --help)"));
   }
   if (args.size() > 1) {
     return UsageError(
@@ -90,7 +99,9 @@ int Main(int argc, char** argv) {
   }
 
   AdminClient client(server, absl::Seconds(timeout_seconds));
-  return command == "status" ? RunStatus(client) : RunConfigDump(client);
+  if (command == "status") return RunStatus(client);
+  if (command == "proxy-status") return RunProxyStatus(client);
+  return RunConfigDump(client);
 }
 
 }  // namespace

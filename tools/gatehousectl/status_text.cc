@@ -1,5 +1,9 @@
 #include "tools/gatehousectl/status_text.h"
 
+#include <algorithm>
+#include <cctype>
+#include <vector>
+
 #include "absl/strings/str_cat.h"
 #include "gatehouse/v1/config.pb.h"
 #include "google/protobuf/util/json_util.h"
@@ -98,6 +102,73 @@ std::string FormatStatus(const gatehouse::v1::GetStatusResponse& status) {
 
   AppendField(&out, "last error", OrNone(status.last_error()));
   return out;
+}
+
+namespace {
+
+std::string TypeState(const gatehouse::v1::ProxyTypeStatus& type) {
+  if (type.latest_version().empty()) return "-";
+  if (type.acked_version() == type.latest_version()) return "SYNCED";
+  if (type.nacked_version() == type.latest_version()) return "NACKED";
+  if (type.sent_version() == type.latest_version()) return "PENDING";
+  return "STALE";
+}
+
+std::string Column(std::string text, size_t width) {
+  if (text.size() < width) text.resize(width, ' ');
+  return text + " ";
+}
+
+}  // namespace
+
+std::string FormatProxyStatus(const gatehouse::v1::GetProxyStatusResponse& status) {
+  if (status.proxies().empty()) return "no data plane is connected\n";
+  size_t node_width = 4;
+  size_t address_width = 7;
+  for (const auto& proxy : status.proxies()) {
+    node_width = std::max(node_width, proxy.node_id().size());
+    address_width = std::max(address_width, proxy.address().size());
+  }
+  std::string out =
+      Column("NODE", node_width) + Column("ADDRESS", address_width) + Column("CONNECTED", 9);
+  std::vector<std::string> type_names;
+  if (!status.proxies().empty()) {
+    for (const auto& type : status.proxies(0).types()) {
+      type_names.push_back(ShortTypeName(type.type_url()));
+    }
+  }
+  for (const std::string& name : type_names) {
+    std::string upper = name;
+    for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    absl::StrAppend(&out, Column(upper, std::max<size_t>(upper.size(), 7)));
+  }
+  out.back() = '\n';
+  std::string nacks;
+  for (const auto& proxy : status.proxies()) {
+    absl::StrAppend(&out, Column(proxy.node_id(), node_width),
+                    Column(proxy.address(), address_width),
+                    Column(FormatDuration(proxy.connected_seconds()), 9));
+    for (int i = 0; i < proxy.types_size(); ++i) {
+      size_t width =
+          i < static_cast<int>(type_names.size()) ? std::max<size_t>(type_names[i].size(), 7) : 7;
+      absl::StrAppend(&out, Column(TypeState(proxy.types(i)), width));
+      if (!proxy.types(i).nack_message().empty()) {
+        absl::StrAppend(&nacks, proxy.node_id(), " refused ",
+                        ShortTypeName(proxy.types(i).type_url()), " version ",
+                        proxy.types(i).nacked_version(), ": ", proxy.types(i).nack_message(), "\n");
+      }
+    }
+    out.back() = '\n';
+  }
+  // Columns are padded; rows end at their last character.
+  std::string trimmed;
+  for (char c : out) {
+    if (c == '\n') {
+      while (!trimmed.empty() && trimmed.back() == ' ') trimmed.pop_back();
+    }
+    trimmed.push_back(c);
+  }
+  return trimmed + nacks;
 }
 
 absl::StatusOr<std::string> FormatConfigDump(const gatehouse::v1::GetConfigDumpResponse& dump) {

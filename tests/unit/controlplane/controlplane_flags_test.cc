@@ -57,6 +57,8 @@ TEST(ControlPlaneFlagsTest, BadValuesAreOneClearLine) {
       {"--log-level=loud", "unknown log level"},
       {"--ingress-class=", "must not be empty"},
       {"--nope=1", "unknown flag --nope"},
+      {"--debounce=soon", "want a duration from 0s to 10s"},
+      {"--debounce-max=-1s", "want a duration from 0s to 1m"},
   };
   for (const Case& c : cases) {
     ControlPlaneFlags flags;
@@ -65,6 +67,17 @@ TEST(ControlPlaneFlagsTest, BadValuesAreOneClearLine) {
     EXPECT_THAT(std::string(status.message()), HasSubstr(c.message)) << c.arg;
     EXPECT_EQ(std::string(status.message()).find('\n'), std::string::npos);
   }
+}
+
+TEST(ControlPlaneFlagsTest, DebounceDurations) {
+  ControlPlaneFlags defaults;
+  ASSERT_TRUE(Parse(&defaults, {"--source=file:/x"}).ok());
+  EXPECT_EQ(defaults.debounce, absl::Milliseconds(50));
+  EXPECT_EQ(defaults.debounce_max, absl::Milliseconds(500));
+  ControlPlaneFlags set;
+  ASSERT_TRUE(Parse(&set, {"--source=file:/x", "--debounce=5ms", "--debounce-max=2s"}).ok());
+  EXPECT_EQ(set.debounce, absl::Milliseconds(5));
+  EXPECT_EQ(set.debounce_max, absl::Seconds(2));
 }
 
 TEST(ControlPlaneFlagsTest, KubernetesSourceParses) {

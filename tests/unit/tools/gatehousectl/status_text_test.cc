@@ -101,3 +101,41 @@ TEST(FormatConfigDumpTest, UnknownAnyTypeFails) {
 
 }  // namespace
 }  // namespace gatehouse::gatehousectl
+
+namespace gatehouse::gatehousectl {
+namespace {
+
+TEST(FormatProxyStatusTest, OneRowPerDataPlaneAndEveryRefusal) {
+  gatehouse::v1::GetProxyStatusResponse status;
+  auto add_proxy = [&status](const std::string& node, const std::string& acked_routes) {
+    gatehouse::v1::ProxyStatus* proxy = status.add_proxies();
+    proxy->set_node_id(node);
+    proxy->set_address("ipv4:127.0.0.1:4000");
+    proxy->set_connected_seconds(125);
+    for (const char* type : {"type.googleapis.com/gatehouse.v1.Cluster",
+                             "type.googleapis.com/gatehouse.v1.RouteConfiguration"}) {
+      gatehouse::v1::ProxyTypeStatus* t = proxy->add_types();
+      t->set_type_url(type);
+      t->set_latest_version("v2");
+      t->set_sent_version("v2");
+      t->set_acked_version(std::string(type).find("Route") != std::string::npos ? acked_routes
+                                                                                : "v2");
+    }
+    return proxy;
+  };
+  add_proxy("dp-1", "v2");
+  gatehouse::v1::ProxyStatus* refusing = add_proxy("dp-2", "v1");
+  refusing->mutable_types(1)->set_nacked_version("v2");
+  refusing->mutable_types(1)->set_nack_message("bad regex");
+  std::string text = FormatProxyStatus(status);
+  EXPECT_EQ(text,
+            "NODE ADDRESS             CONNECTED CLUSTER ROUTECONFIGURATION\n"
+            "dp-1 ipv4:127.0.0.1:4000 2m5s      SYNCED  SYNCED\n"
+            "dp-2 ipv4:127.0.0.1:4000 2m5s      SYNCED  NACKED\n"
+            "dp-2 refused RouteConfiguration version v2: bad regex\n");
+  EXPECT_EQ(FormatProxyStatus(gatehouse::v1::GetProxyStatusResponse()),
+            "no data plane is connected\n");
+}
+
+}  // namespace
+}  // namespace gatehouse::gatehousectl
