@@ -12,6 +12,7 @@ struct Dispatcher::Loop {
   uv_loop_t loop;
   uv_async_t wakeup;
   uv_idle_t deferred;  // active only while objects wait to be deleted
+  uv_check_t flush;    // active only while connections wait to flush their writes
 };
 
 Dispatcher::Dispatcher() : loop_(std::make_unique<Loop>()) {
@@ -24,6 +25,7 @@ Dispatcher::Dispatcher() : loop_(std::make_unique<Loop>()) {
     static_cast<Dispatcher*>(handle->loop->data)->DrainPosted();
   });
   uv_idle_init(&loop_->loop, &loop_->deferred);
+  uv_check_init(&loop_->loop, &loop_->flush);
 }
 
 Dispatcher::~Dispatcher() {
@@ -66,6 +68,8 @@ void Dispatcher::Exit(std::function<void()> before_exit) {
     for (auto& [key, force_close] : lingering) force_close();
     uv_close(reinterpret_cast<uv_handle_t*>(&loop_->wakeup), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(&loop_->deferred), nullptr);
+    flushes_.clear();
+    uv_close(reinterpret_cast<uv_handle_t*>(&loop_->flush), nullptr);
   });
 }
 
@@ -93,6 +97,34 @@ void Dispatcher::AddLingering(void* key, std::function<void()> force_close) {
 }
 
 void Dispatcher::RemoveLingering(void* key) { lingering_.erase(key); }
+
+void Dispatcher::ScheduleFlush(void* key, void (*flush)(void*)) {
+  if (exiting_) {
+    flush(key);
+    return;
+  }
+  flushes_.emplace_back(key, flush);
+  if (flushes_.size() == 1) {
+    uv_check_start(&loop_->flush, [](uv_check_t* handle) {
+      auto* self = static_cast<Dispatcher*>(handle->loop->data);
+      // A flush may schedule more (a write that completes another); run until none is left.
+      while (!self->flushes_.empty()) {
+        std::vector<std::pair<void*, void (*)(void*)>> batch;
+        batch.swap(self->flushes_);
+        for (auto& [key, fn] : batch) {
+          if (key != nullptr) fn(key);
+        }
+      }
+      uv_check_stop(handle);
+    });
+  }
+}
+
+void Dispatcher::CancelFlush(void* key) {
+  for (auto& entry : flushes_) {
+    if (entry.first == key) entry.first = nullptr;
+  }
+}
 
 uint64_t Dispatcher::NowMs() const { return uv_now(&loop_->loop); }
 

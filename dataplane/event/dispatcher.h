@@ -47,6 +47,12 @@ class Dispatcher {
   void AddLingering(void* key, std::function<void()> force_close);
   void RemoveLingering(void* key);
 
+  // Calls `flush(key)` once, after the I/O callbacks of this turn of the loop, so a connection can
+  // send everything one event made it write (a response's head and body) in one system call.
+  // Loop thread only; CancelFlush before `key` goes away.
+  void ScheduleFlush(void* key, void (*flush)(void*));
+  void CancelFlush(void* key);
+
   // True when called on the thread running this loop.
   bool IsLoopThread() const { return std::this_thread::get_id() == loop_thread_; }
 
@@ -67,6 +73,7 @@ class Dispatcher {
   std::vector<std::function<void()>> posted_ ABSL_GUARDED_BY(mutex_);
   std::vector<std::unique_ptr<DeferredDeletable>> deferred_;
   std::map<void*, std::function<void()>> lingering_;
+  std::vector<std::pair<void*, void (*)(void*)>> flushes_;
   bool exiting_ = false;
 };
 

@@ -19,7 +19,9 @@ struct TcpConnection::Handle {
   Dispatcher* dispatcher = nullptr;
   TcpConnection::Callbacks* callbacks = nullptr;  // null once the owner let go
   Buffer input;
-  size_t pending_write = 0;
+  size_t pending_write = 0;  // bytes handed to libuv and not yet written
+  std::string outbox;        // bytes written this turn, sent together at its end
+  bool flush_scheduled = false;
   bool above_high = false;
   bool connected = false;
   bool closing = false;
@@ -29,6 +31,11 @@ struct TcpConnection::Handle {
     if (closing) return;
     closing = true;
     callbacks = nullptr;
+    if (flush_scheduled) {
+      dispatcher->CancelFlush(this);
+      flush_scheduled = false;
+    }
+    outbox.clear();
     if (close_after_writes) dispatcher->RemoveLingering(this);
     uv_close(reinterpret_cast<uv_handle_t*>(&tcp),
              [](uv_handle_t* h) { delete static_cast<Handle*>(h->data); });
@@ -123,7 +130,9 @@ bool TcpConnection::connected() const { return handle_->connected && !handle_->c
 
 Buffer& TcpConnection::input() { return handle_->input; }
 
-size_t TcpConnection::pending_write_bytes() const { return handle_->pending_write; }
+size_t TcpConnection::pending_write_bytes() const {
+  return handle_->pending_write + handle_->outbox.size();
+}
 
 void TcpConnection::StartReading() {
   uv_read_start(
@@ -150,6 +159,30 @@ void TcpConnection::StopReading() { uv_read_stop(reinterpret_cast<uv_stream_t*>(
 
 void TcpConnection::Write(std::string data) {
   Handle* handle = handle_;
+  if (handle->closing || data.empty()) return;
+  if (handle->outbox.empty()) {
+    handle->outbox = std::move(data);
+  } else {
+    handle->outbox.append(data);
+  }
+  if (handle->pending_write + handle->outbox.size() >= kHighWatermark) handle->above_high = true;
+  if (!handle->flush_scheduled) {
+    handle->flush_scheduled = true;
+    handle->dispatcher->ScheduleFlush(handle, [](void* key) {
+      auto* h = static_cast<Handle*>(key);
+      h->flush_scheduled = false;
+      WriteNow(h, std::move(h->outbox));
+      h->outbox.clear();
+      // The socket may have taken it all at once: then no write callback will say so.
+      if (h->above_high && h->pending_write <= kLowWatermark && !h->closing) {
+        h->above_high = false;
+        if (h->callbacks != nullptr) h->callbacks->OnWritable();
+      }
+    });
+  }
+}
+
+void TcpConnection::WriteNow(Handle* handle, std::string data) {
   if (handle->closing || data.empty()) return;
   size_t offset = 0;
   if (handle->pending_write == 0) {
@@ -196,6 +229,12 @@ void TcpConnection::CloseAfterWrites() {
   handle_ = nullptr;
   handle->callbacks = nullptr;
   if (handle->closing) return;
+  if (handle->flush_scheduled) {
+    handle->dispatcher->CancelFlush(handle);
+    handle->flush_scheduled = false;
+    WriteNow(handle, std::move(handle->outbox));
+    handle->outbox.clear();
+  }
   handle->close_after_writes = true;
   handle->dispatcher->AddLingering(handle, [handle] { handle->Close(); });
   uv_read_stop(reinterpret_cast<uv_stream_t*>(&handle->tcp));

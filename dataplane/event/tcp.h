@@ -50,7 +50,8 @@ class TcpConnection {
   void SetCallbacks(Callbacks* callbacks);
   void StartReading();
   void StopReading();
-  // Queues `data`; it is sent in order, then the queue shrinks.
+  // Queues `data`; it is sent in order, then the queue shrinks. Writes made during one turn of
+  // the loop leave together, in one system call when the socket takes them.
   void Write(std::string data);
   size_t pending_write_bytes() const;
   // Bytes read but not yet consumed, for an owner resuming after it paused.
@@ -72,6 +73,8 @@ class TcpConnection {
  private:
   explicit TcpConnection(Handle* handle) : handle_(handle) {}
   friend class TcpListener;
+  // Sends `data` now: as much as the socket takes at once, the rest queued in libuv.
+  static void WriteNow(Handle* handle, std::string data);
 
   Handle* handle_;  // freed in its close callback
   std::string peer_ip_;
