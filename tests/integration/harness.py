@@ -5,6 +5,8 @@ driven with curl.
 - Every process logs to a file in the test's temporary folder; when a test fails, the logs of
   every process it used are printed.
 - Waiting is always polling a condition with a deadline, never a fixed sleep.
+- SteadyLoad keeps requests flowing in the background while a test breaks something, and records
+  every outcome, so a test can assert that not one request failed.
 
 The binaries come from GATEHOUSE_CONTROLPLANE, GATEHOUSE_DATAPLANE and GATEHOUSECTL (CTest sets
 them), else from build/dev/bin.
@@ -21,6 +23,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 
@@ -187,7 +190,7 @@ class ProcessGroup:
 class EchoServer:
     """deploy/examples/echo_server.py on host:port."""
 
-    def __init__(self, group, name, host="127.0.0.1", port=None, server_header=None):
+    def __init__(self, group, name, host="127.0.0.1", port=None, server_header=None, quiet=False):
         self.name = name
         self.host = host
         self.port = port or free_port()
@@ -195,6 +198,8 @@ class EchoServer:
                 "--name", name]
         if server_header:
             argv += ["--server-header", server_header]
+        if quiet:  # under steady load, a line per request would bury everything else
+            argv += ["--quiet"]
         self.process = group.start("echo-" + name, argv)
         wait_until(self._accepts, START_TIMEOUT, "echo server %s to listen" % name,
                    [self.process])
@@ -229,7 +234,7 @@ class ControlPlane:
 
 
 class DataPlane:
-    def __init__(self, group, xds_servers, node_id, workers=2):
+    def __init__(self, group, xds_servers, node_id, workers=2, log_level="debug"):
         self.node_id = node_id
         self.http = free_port()
         self.admin = free_port()
@@ -242,7 +247,8 @@ class DataPlane:
             "--http-listen=127.0.0.1:%d" % self.http,
             "--admin-listen=127.0.0.1:%d" % self.admin,
             "--health-listen=127.0.0.1:%d" % self.health,
-            "--log-level=debug"])
+            # Under steady load, "info" keeps a line per connection out of the log.
+            "--log-level=" + log_level])
 
     def url(self, path="/"):
         return "http://127.0.0.1:%d%s" % (self.http, path)
@@ -396,6 +402,247 @@ def sha256(data):
     return hashlib.sha256(data).hexdigest()
 
 
+# --- steady load -------------------------------------------------------------------------------
+
+class LoadTarget:
+    """What a load worker asks for, again and again: GET PATH with Host: HOST on 127.0.0.1:PORT.
+    `expected` is the set of echo server names allowed to answer (with 200); None records every
+    outcome without judging it, for a test that reads the sequence itself."""
+
+    def __init__(self, port, host, path="/", expected=None):
+        self.port = port
+        self.host = host
+        self.path = path
+        self.expected = None if expected is None else frozenset(
+            [expected] if isinstance(expected, str) else expected)
+
+    def __repr__(self):
+        return "%s%s on :%d" % (self.host, self.path, self.port)
+
+
+class LoadResult:
+    """One request of a SteadyLoad. `start` and `end` are time.monotonic() values; `status` and
+    `server` (the echo server that answered) are None when no response came, `error` says why."""
+
+    __slots__ = ("target", "worker", "connection", "start", "end", "status", "server", "error")
+
+    def __init__(self, target, worker, connection, start, end, status, server, error):
+        self.target = target
+        self.worker = worker
+        self.connection = connection  # (worker, n): requests with the same value shared a socket
+        self.start = start
+        self.end = end
+        self.status = status
+        self.server = server
+        self.error = error
+
+    def ok(self):
+        """Whether this request succeeded as its target expects."""
+        if self.error is not None or self.status != 200:
+            return False
+        return self.target.expected is None or self.server in self.target.expected
+
+    def outcome(self):
+        """A short label: "200 app", "503", "error: ConnectionResetError ..."."""
+        if self.error is not None:
+            return "error: " + self.error
+        return "%d %s" % (self.status, self.server) if self.server else str(self.status)
+
+
+def _echo_server_name(body):
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        return None
+    return answer.get("server") if isinstance(answer, dict) else None
+
+
+class SteadyLoad:
+    """Background requests to data planes while a test breaks something, recording every
+    outcome (status and answering echo server, or the connection error).
+
+    Each target gets `keepalive_workers` threads that reuse one HTTP/1.1 connection (opening a new
+    one only when the server announced it closes the current one, or after an error) and
+    `fresh_workers` threads that open a new connection for every request, so both existing and
+    new connections are exercised. A worker starts a request at most every `interval` seconds.
+    The load stops by itself after `duration` seconds or `max_requests` requests in all, and the
+    test stops it with stop() (or by leaving a `with` block). Only 127.0.0.1 is ever contacted.
+    """
+
+    def __init__(self, targets, keepalive_workers=1, fresh_workers=1, duration=60.0,
+                 max_requests=100000, interval=0.02, timeout=10.0):
+        self.targets = list(targets)
+        self.duration = duration
+        self.max_requests = max_requests
+        self.interval = interval
+        self.timeout = timeout
+        self._lock = threading.Lock()
+        self._results = []
+        self._marks = []
+        self._issued = 0
+        self._stopping = threading.Event()
+        self._threads = []
+        self.started_at = None
+        self._deadline = None
+        plan = []
+        for target in self.targets:
+            plan += [(target, True)] * keepalive_workers + [(target, False)] * fresh_workers
+        self._plan = plan
+
+    # Lifecycle.
+
+    def start(self):
+        self.started_at = time.monotonic()
+        self._deadline = self.started_at + self.duration
+        for worker, (target, keepalive) in enumerate(self._plan):
+            thread = threading.Thread(target=self._run, args=(worker, target, keepalive),
+                                      name="load-%d" % worker, daemon=True)
+            self._threads.append(thread)
+            thread.start()
+        return self
+
+    def stop(self):
+        """Stops every worker and waits for the requests in flight; idempotent."""
+        first_stop = not self._stopping.is_set()
+        self._stopping.set()
+        for thread in self._threads:
+            thread.join(self.timeout + 5)
+        if first_stop and self.started_at is not None and \
+                os.environ.get("GATEHOUSE_TEST_LOAD_SUMMARY") == "1":
+            sys.stderr.write("\nsteady load, %.1fs:\n%s\n" % (time.monotonic() - self.started_at,
+                                                              self.summary()))
+        return self
+
+    def running(self):
+        return any(thread.is_alive() for thread in self._threads)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc_info):
+        self.stop()
+        return False
+
+    def mark(self, label):
+        """Notes an event (shown with its time in failure reports)."""
+        with self._lock:
+            self._marks.append((time.monotonic(), label))
+
+    # The workers.
+
+    def _run(self, worker, target, keepalive):
+        connection = None
+        connections = 0
+        while not self._stopping.is_set() and time.monotonic() < self._deadline:
+            with self._lock:
+                if self._issued >= self.max_requests:
+                    break
+                self._issued += 1
+            if connection is None:
+                connection = http.client.HTTPConnection("127.0.0.1", target.port,
+                                                        timeout=self.timeout)
+                connections += 1
+            headers = {"Host": target.host}
+            if not keepalive:
+                headers["Connection"] = "close"
+            start = time.monotonic()
+            status = server = error = None
+            close_after = not keepalive
+            try:
+                connection.request("GET", target.path, headers=headers)
+                response = connection.getresponse()
+                body = response.read()
+                status = response.status
+                server = _echo_server_name(body)
+                close_after = close_after or response.will_close
+            except (OSError, http.client.HTTPException) as failure:
+                error = "%s: %s" % (type(failure).__name__, failure)
+                close_after = True
+            end = time.monotonic()
+            with self._lock:
+                self._results.append(LoadResult(target, worker, (worker, connections), start, end,
+                                                status, server, error))
+            if close_after:
+                connection.close()
+                connection = None
+            self._stopping.wait(max(0.0, start + self.interval - time.monotonic()))
+        if connection is not None:
+            connection.close()
+
+    # What happened.
+
+    def results(self, target=None):
+        """Every result so far (of `target` only, when given), in completion order."""
+        with self._lock:
+            return [r for r in self._results if target is None or r.target is target]
+
+    def failures(self, target=None):
+        return [r for r in self.results(target) if not r.ok()]
+
+    def successes(self, target=None, since=None):
+        return sum(1 for r in self.results(target)
+                   if r.ok() and (since is None or r.start >= since))
+
+    def wait_for_successes(self, count, timeout, targets=None, processes=()):
+        """Waits until `count` requests started from now on succeeded for each of `targets`
+        (default: every target): evidence that traffic flows at this point of the test."""
+        since = time.monotonic()
+        targets = self.targets if targets is None else list(targets)
+
+        def enough():
+            if not self.running():
+                raise AssertionError("the load stopped (duration or request count reached)")
+            if all(self.successes(t, since) >= count for t in targets):
+                return True
+            # Not yet: what wait_until reports on timeout.
+            raise AssertionError("outcomes so far:\n" + self.summary())
+
+        wait_until(enough, timeout, "%d more successful requests per target under load" % count,
+                   processes)
+
+    def summary(self):
+        """Per target, how many requests had each outcome."""
+        lines = []
+        for target in self.targets:
+            counts = {}
+            for result in self.results(target):
+                # Errors are counted by kind; their messages are in describe().
+                label = ("error: " + result.error.split(":")[0] if result.error
+                         else result.outcome())
+                counts[label] = counts.get(label, 0) + 1
+            lines.append("  %r: %s" % (target, ", ".join(
+                "%s x%d" % item for item in sorted(counts.items(), key=lambda kv: -kv[1]))))
+        return "\n".join(lines)
+
+    def timeline(self):
+        with self._lock:
+            marks = list(self._marks)
+        return "\n".join("  +%.3fs %s" % (at - self.started_at, label) for at, label in marks)
+
+    def describe(self, results, limit=15):
+        """The first `limit` results, with their times since the load started."""
+        lines = ["  +%.3fs..+%.3fs worker %d conn %d %r: %s" % (
+            r.start - self.started_at, r.end - self.started_at, r.worker, r.connection[1],
+            r.target, r.outcome()) for r in results[:limit]]
+        if len(results) > limit:
+            lines.append("  ... and %d more" % (len(results) - limit))
+        return "\n".join(lines)
+
+    def report(self, title, results):
+        return "%s:\n%s\noutcomes:\n%s\nevents:\n%s" % (
+            title, self.describe(results), self.summary(), self.timeline())
+
+    def assert_no_failures(self, target=None):
+        """Raises AssertionError describing every failed request, if there was one; also when no
+        request succeeded at all (a load that never ran proves nothing)."""
+        failures = self.failures(target)
+        if failures:
+            raise AssertionError(self.report("%d failed requests under steady load"
+                                             % len(failures), failures))
+        if self.successes(target) == 0:
+            raise AssertionError("no request succeeded under steady load\n" + self.summary())
+
+
 # --- test case base ----------------------------------------------------------------------------
 
 class GatehouseTestCase(unittest.TestCase):
@@ -472,9 +719,9 @@ class GatehouseTestCase(unittest.TestCase):
         controlplane.wait_ready()
         return controlplane
 
-    def start_dataplanes(self, controlplane, count=2, workers=2):
+    def start_dataplanes(self, controlplane, count=2, workers=2, log_level="debug"):
         dataplanes = [DataPlane(self.group, controlplane.xds_address, "dataplane-%d" % (i + 1),
-                                workers=workers) for i in range(count)]
+                                workers=workers, log_level=log_level) for i in range(count)]
         for dataplane in dataplanes:
             dataplane.wait_ready()
         return dataplanes
