@@ -7,8 +7,9 @@
 
 namespace gatehouse {
 
-absl::StatusOr<RunningGrpcServer> StartGrpcServer(const HostPort& address,
-                                                  const std::vector<grpc::Service*>& services) {
+absl::StatusOr<RunningGrpcServer> StartGrpcServer(
+    const HostPort& address, const std::vector<grpc::Service*>& services,
+    std::shared_ptr<grpc::ServerCredentials> credentials) {
   // Bind once and let go first, so a taken port is one clear error rather than gRPC's
   // multi-line bind log.
   if (address.port != 0) {
@@ -24,7 +25,9 @@ absl::StatusOr<RunningGrpcServer> StartGrpcServer(const HostPort& address,
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 5000);
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 0);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
-  builder.AddListeningPort(address.ToString(), grpc::InsecureServerCredentials(), &running.port);
+  builder.AddListeningPort(address.ToString(),
+                           credentials != nullptr ? credentials : grpc::InsecureServerCredentials(),
+                           &running.port);
   for (grpc::Service* service : services) builder.RegisterService(service);
   running.server = builder.BuildAndStart();
   if (running.server == nullptr || running.port == 0) {

@@ -16,8 +16,10 @@ struct RunningGrpcServer {
 };
 
 // Builds and starts an insecure server on `address` serving `services` (not owned; they must
-// outlive the server). A port already taken is reported as "cannot listen on ADDRESS: ...".
-absl::StatusOr<RunningGrpcServer> StartGrpcServer(const HostPort& address,
-                                                  const std::vector<grpc::Service*>& services);
+// outlive the server), with `credentials` (plaintext when null). A port already taken is reported
+// as "cannot listen on ADDRESS: ...".
+absl::StatusOr<RunningGrpcServer> StartGrpcServer(
+    const HostPort& address, const std::vector<grpc::Service*>& services,
+    std::shared_ptr<grpc::ServerCredentials> credentials = nullptr);
 
 }  // namespace gatehouse

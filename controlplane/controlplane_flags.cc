@@ -121,6 +121,11 @@ void RegisterControlPlaneFlags(FlagSet& flags, ControlPlaneFlags* out) {
                   "quiet time a burst of changes waits for before a rebuild (default 50ms)");
   flags.AddCustom("debounce-max", "DURATION", duration(&out->debounce_max, absl::Seconds(60)),
                   "longest a change waits for its rebuild during a burst (default 500ms)");
+  flags.AddString("xds-tls-cert", &out->xds_tls.cert,
+                  "PEM certificate the config stream presents (with -key and -ca: mutual TLS)");
+  flags.AddString("xds-tls-key", &out->xds_tls.key, "PEM private key of --xds-tls-cert");
+  flags.AddString("xds-tls-ca", &out->xds_tls.ca,
+                  "PEM CA bundle data-plane certificates must chain to");
   flags.AddCustom(
       "log-level", "LEVEL",
       [out](absl::string_view value) -> absl::Status {

@@ -8,6 +8,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/flags.h"
+#include "common/grpc_tls.h"
 #include "common/net_address.h"
 #include "controlplane/translate/options.h"
 
@@ -39,6 +40,7 @@ struct ControlPlaneFlags {
   // `debounce_max` after the first change it covers.
   absl::Duration debounce = absl::Milliseconds(50);
   absl::Duration debounce_max = absl::Milliseconds(500);
+  TlsFiles xds_tls;  // mutual TLS on the config stream when set
 };
 
 // Parses "kubernetes" or "file:DIR".

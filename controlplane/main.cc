@@ -11,6 +11,7 @@
 #include "absl/time/clock.h"
 #include "common/flags.h"
 #include "common/grpc_server.h"
+#include "common/grpc_tls.h"
 #include "common/health_server.h"
 #include "common/log.h"
 #include "common/metrics.h"
@@ -46,6 +47,9 @@ int Main(int argc, char** argv) {
   if (flags.source->kind == SourceSpec::Kind::kKubernetes) {
     Die(2, "--source=kubernetes is not supported by this build yet (use --source=file:DIR)");
   }
+  if (absl::Status tls = flags.xds_tls.CheckComplete(); !tls.ok()) {
+    Die(2, std::string(tls.message()));
+  }
   if (!flags.publish_service.empty() && !flags.publish_address.empty()) {
     Die(2, "--publish-service and --publish-address exclude each other");
   }
@@ -75,7 +79,15 @@ int Main(int argc, char** argv) {
       flags.source_text, started);
 
   // Listen before doing any work, so a taken port ends the process at once.
-  absl::StatusOr<RunningGrpcServer> xds_server = StartGrpcServer(flags.xds_listen, {&discovery});
+  std::shared_ptr<grpc::ServerCredentials> xds_credentials;
+  if (flags.xds_tls.enabled()) {
+    absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+        MutualTlsServerCredentials(flags.xds_tls);
+    if (!credentials.ok()) Die(2, std::string(credentials.status().message()));
+    xds_credentials = *std::move(credentials);
+  }
+  absl::StatusOr<RunningGrpcServer> xds_server =
+      StartGrpcServer(flags.xds_listen, {&discovery}, xds_credentials);
   if (!xds_server.ok()) {
     Die(1, absl::StrCat("--xds-listen: ", xds_server.status().message()));
   }
@@ -92,7 +104,8 @@ int Main(int argc, char** argv) {
   HostPort admin_bound{flags.admin_listen.host, static_cast<uint16_t>(admin_server->port)};
   HostPort health_bound{flags.health_listen.host, (*health)->port()};
   LOG_INFO("gatehouse-controlplane ", kBuildVersion, " watching ", flags.source_text);
-  LOG_INFO("xds listening on ", xds_bound.ToString());
+  LOG_INFO("xds listening on ", xds_bound.ToString(),
+           flags.xds_tls.enabled() ? " (mutual TLS)" : " (plaintext)");
   LOG_INFO("admin listening on ", admin_bound.ToString());
   LOG_INFO("health listening on ", health_bound.ToString());
 

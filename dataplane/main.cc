@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/flags.h"
 #include "common/grpc_server.h"
+#include "common/grpc_tls.h"
 #include "common/health_server.h"
 #include "common/log.h"
 #include "common/net_address.h"
@@ -33,6 +34,7 @@ struct Options {
   HostPort https_listen{"0.0.0.0", 8443};
   HostPort admin_listen{"127.0.0.1", 19001};
   HostPort health_listen{"0.0.0.0", 19101};
+  TlsFiles xds_tls;  // mutual TLS on the config stream when set
 };
 
 FlagSet::Parser HostPortFlag(HostPort* target) {
@@ -81,6 +83,11 @@ int Main(int argc, char** argv) {
                   "gRPC admin API (default 127.0.0.1:19001)");
   flags.AddCustom("health-listen", "HOST:PORT", HostPortFlag(&options.health_listen),
                   "/healthz, /readyz and /metrics (default 0.0.0.0:19101)");
+  flags.AddString("xds-tls-cert", &options.xds_tls.cert,
+                  "PEM certificate presented to control planes (with -key and -ca: mutual TLS)");
+  flags.AddString("xds-tls-key", &options.xds_tls.key, "PEM private key of --xds-tls-cert");
+  flags.AddString("xds-tls-ca", &options.xds_tls.ca,
+                  "PEM CA bundle control-plane certificates must chain to");
   flags.AddCustom(
       "log-level", "LEVEL",
       [&log_level](absl::string_view value) -> absl::Status {
@@ -101,6 +108,21 @@ int Main(int argc, char** argv) {
     return 2;
   }
   if (options.node_id.empty()) options.node_id = DefaultNodeId();
+  std::shared_ptr<grpc::ChannelCredentials> xds_credentials;
+  if (absl::Status tls = options.xds_tls.CheckComplete(); !tls.ok()) {
+    std::fprintf(stderr, "gatehouse-dataplane: %s\n", std::string(tls.message()).c_str());
+    return 2;
+  }
+  if (options.xds_tls.enabled()) {
+    absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+        MutualTlsChannelCredentials(options.xds_tls);
+    if (!credentials.ok()) {
+      std::fprintf(stderr, "gatehouse-dataplane: %s\n",
+                   std::string(credentials.status().message()).c_str());
+      return 2;
+    }
+    xds_credentials = *std::move(credentials);
+  }
   if (options.workers == 0) {
     options.workers = std::max(1, static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN)));
   }
@@ -117,7 +139,7 @@ int Main(int argc, char** argv) {
     workers.push_back(*std::move(worker));
   }
 
-  config::ConfigClient client(options.xds_servers, options.node_id,
+  config::ConfigClient client(options.xds_servers, options.node_id, xds_credentials,
                               [&workers](std::shared_ptr<const config::DataplaneConfig> config) {
                                 for (auto& worker : workers) worker->ApplyConfig(config);
                               });

@@ -19,8 +19,12 @@ constexpr absl::Duration kMaxBackoff = absl::Seconds(5);
 
 }  // namespace
 
-ConfigClient::ConfigClient(std::vector<HostPort> servers, std::string node_id, ApplyFn apply)
-    : servers_(std::move(servers)), node_id_(std::move(node_id)), apply_(std::move(apply)) {}
+ConfigClient::ConfigClient(std::vector<HostPort> servers, std::string node_id,
+                           std::shared_ptr<grpc::ChannelCredentials> credentials, ApplyFn apply)
+    : servers_(std::move(servers)),
+      node_id_(std::move(node_id)),
+      credentials_(std::move(credentials)),
+      apply_(std::move(apply)) {}
 
 ConfigClient::~ConfigClient() { Stop(); }
 
@@ -81,8 +85,9 @@ std::string ConfigClient::StreamFrom(const HostPort& server, bool* received_any)
   arguments.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 5000);
   arguments.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   arguments.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
-  std::shared_ptr<grpc::Channel> channel =
-      grpc::CreateCustomChannel(server.ToString(), grpc::InsecureChannelCredentials(), arguments);
+  std::shared_ptr<grpc::Channel> channel = grpc::CreateCustomChannel(
+      server.ToString(),
+      credentials_ != nullptr ? credentials_ : grpc::InsecureChannelCredentials(), arguments);
   std::unique_ptr<v1::ConfigDiscoveryService::Stub> stub =
       v1::ConfigDiscoveryService::NewStub(channel);
   grpc::ClientContext context;

@@ -32,7 +32,9 @@ class ConfigClient {
     std::string last_error;                         // the last NACK or connection error
   };
 
-  ConfigClient(std::vector<HostPort> servers, std::string node_id, ApplyFn apply);
+  // `credentials` secure the stream (mutual TLS); null means plaintext.
+  ConfigClient(std::vector<HostPort> servers, std::string node_id,
+               std::shared_ptr<grpc::ChannelCredentials> credentials, ApplyFn apply);
   ~ConfigClient();
 
   void Start();
@@ -47,6 +49,7 @@ class ConfigClient {
 
   const std::vector<HostPort> servers_;
   const std::string node_id_;
+  const std::shared_ptr<grpc::ChannelCredentials> credentials_;
   const ApplyFn apply_;
   std::thread thread_;
 

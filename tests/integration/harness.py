@@ -234,7 +234,7 @@ class ControlPlane:
 
 
 class DataPlane:
-    def __init__(self, group, xds_servers, node_id, workers=2, log_level="debug"):
+    def __init__(self, group, xds_servers, node_id, workers=2, log_level="debug", extra_args=()):
         self.node_id = node_id
         self.http = free_port()
         self.admin = free_port()
@@ -248,7 +248,8 @@ class DataPlane:
             "--admin-listen=127.0.0.1:%d" % self.admin,
             "--health-listen=127.0.0.1:%d" % self.health,
             # Under steady load, "info" keeps a line per connection out of the log.
-            "--log-level=" + log_level])
+            "--log-level=" + log_level,
+            *extra_args])
 
     def url(self, path="/"):
         return "http://127.0.0.1:%d%s" % (self.http, path)
