@@ -40,6 +40,7 @@
 #include "common/net_address.h"
 #include "common/process.h"
 #include "common/resource_types.h"
+#include "controlplane/source/yaml_json.h"
 #include "gatehouse/v1/admin.pb.h"
 #include "gatehouse/v1/config.pb.h"
 #include "gatehouse/v1/discovery.grpc.pb.h"
@@ -48,6 +49,8 @@
 namespace gatehouse::testing {
 namespace {
 
+using controlplane::source::JsonQuote;
+
 using v1::DiscoveryRequest;
 using v1::DiscoveryResponse;
 using ReaderWriter = grpc::ServerReaderWriter<DiscoveryResponse, DiscoveryRequest>;
@@ -55,29 +58,6 @@ using ReaderWriter = grpc::ServerReaderWriter<DiscoveryResponse, DiscoveryReques
 constexpr char kProgram[] = "scripted_controlplane";
 constexpr absl::Duration kPollInterval = absl::Milliseconds(50);
 
-std::string JsonQuote(absl::string_view text) {
-  std::string out = "\"";
-  for (unsigned char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      default:
-        if (c < 0x20) {
-          absl::StrAppendFormat(&out, "\\u%04x", c);
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out + "\"";
-}
 
 // One line of FILE.
 struct LogEntry {
