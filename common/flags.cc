@@ -12,26 +12,45 @@ FlagSet::FlagSet(std::string program, std::string synopsis)
     : program_(std::move(program)), synopsis_(std::move(synopsis)) {}
 
 void FlagSet::AddString(std::string name, std::string* target, std::string help) {
-  AddCustom(std::move(name), "STRING",
-            [target](absl::string_view value) {
-              *target = std::string(value);
-              return absl::OkStatus();
-            },
-            std::move(help));
+  AddCustom(
+      std::move(name), "STRING",
+      [target](absl::string_view value) {
+        *target = std::string(value);
+        return absl::OkStatus();
+      },
+      std::move(help));
 }
 
 void FlagSet::AddInt(std::string name, int* target, int min, int max, std::string help) {
-  AddCustom(std::move(name), "N",
-            [target, min, max](absl::string_view value) {
-              int parsed = 0;
-              if (!absl::SimpleAtoi(value, &parsed) || parsed < min || parsed > max) {
-                return absl::InvalidArgumentError(
-                    absl::StrCat("want a whole number from ", min, " to ", max));
-              }
-              *target = parsed;
-              return absl::OkStatus();
-            },
-            std::move(help));
+  AddCustom(
+      std::move(name), "N",
+      [target, min, max](absl::string_view value) {
+        int parsed = 0;
+        if (!absl::SimpleAtoi(value, &parsed) || parsed < min || parsed > max) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("want a whole number from ", min, " to ", max));
+        }
+        *target = parsed;
+        return absl::OkStatus();
+      },
+      std::move(help));
+}
+
+void FlagSet::AddDuration(std::string name, absl::Duration* target, absl::Duration min,
+                          absl::Duration max, std::string help) {
+  AddCustom(
+      std::move(name), "DURATION",
+      [target, min, max](absl::string_view value) {
+        absl::Duration parsed;
+        if (!absl::ParseDuration(value, &parsed) || parsed < min || parsed > max) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("want a duration from ", absl::FormatDuration(min), " to ",
+                           absl::FormatDuration(max), ", like 250ms or 10s"));
+        }
+        *target = parsed;
+        return absl::OkStatus();
+      },
+      std::move(help));
 }
 
 void FlagSet::AddBool(std::string name, bool* target, std::string help) {
@@ -49,9 +68,9 @@ void FlagSet::AddBool(std::string name, bool* target, std::string help) {
                         std::move(help)});
 }
 
-void FlagSet::AddCustom(std::string name, std::string value_name, Parser parser,
-                        std::string help) {
-  flags_.push_back(Flag{std::move(name), std::move(value_name), std::move(parser), std::move(help)});
+void FlagSet::AddCustom(std::string name, std::string value_name, Parser parser, std::string help) {
+  flags_.push_back(
+      Flag{std::move(name), std::move(value_name), std::move(parser), std::move(help)});
 }
 
 const FlagSet::Flag* FlagSet::Find(absl::string_view name) const {
@@ -84,8 +103,7 @@ absl::Status FlagSet::Parse(int argc, char** argv) {
     }
     const Flag* flag = Find(name);
     if (flag == nullptr) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("unknown flag --", name, " (see --help)"));
+      return absl::InvalidArgumentError(absl::StrCat("unknown flag --", name, " (see --help)"));
     }
     if (!has_value && !flag->value_name.empty()) {
       if (i + 1 >= argc) {
@@ -95,8 +113,8 @@ absl::Status FlagSet::Parse(int argc, char** argv) {
       value = argv[++i];
     }
     if (absl::Status status = flag->parser(value); !status.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat("bad value \"", value, "\" for --", name,
-                                                     ": ", status.message()));
+      return absl::InvalidArgumentError(
+          absl::StrCat("bad value \"", value, "\" for --", name, ": ", status.message()));
     }
   }
   return absl::OkStatus();

@@ -7,10 +7,11 @@
 
 #include <functional>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 
 namespace gatehouse {
 
@@ -25,6 +26,9 @@ class FlagSet {
   // Accepts a decimal integer in [min, max].
   void AddInt(std::string name, int* target, int min, int max, std::string help);
   void AddBool(std::string name, bool* target, std::string help);
+  // Accepts a duration like "250ms", "10s" or "2m" in [min, max].
+  void AddDuration(std::string name, absl::Duration* target, absl::Duration min, absl::Duration max,
+                   std::string help);
   // A flag whose value `parser` checks and stores.
   void AddCustom(std::string name, std::string value_name, Parser parser, std::string help);
 

@@ -102,7 +102,9 @@ void ClusterState::Run() {
 }
 
 void ClusterState::Rebuild(const source::ObjectStore& store) {
+  const absl::Time started = absl::Now();
   translate::TranslateResult result = translate::Translate(store, options_.translate);
+  const absl::Duration translation = absl::Now() - started;
   translations_->Increment();
   const translate::ConfigResources& resources = result.resources;
   xds::Snapshot snapshot;
@@ -118,6 +120,8 @@ void ClusterState::Rebuild(const source::ObjectStore& store) {
     ++rebuilds_;
   }
   std::vector<std::string> changed = cache_->Publish(snapshot);
+  LOG_INFO("rebuilt in ", absl::ToInt64Milliseconds(absl::Now() - started), " ms (translation ",
+           absl::ToInt64Milliseconds(translation), " ms, ", store.size(), " objects)");
   for (const std::string& type : changed) {
     const xds::ResourceSet* set = snapshot.Find(type);
     if (set == nullptr) continue;

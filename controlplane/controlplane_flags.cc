@@ -106,21 +106,10 @@ void RegisterControlPlaneFlags(FlagSet& flags, ControlPlaneFlags* out) {
         return absl::OkStatus();
       },
       "served when no rule matches (default: 404)");
-  auto duration = [](absl::Duration* target, absl::Duration max) {
-    return [target, max](absl::string_view value) -> absl::Status {
-      absl::Duration parsed;
-      if (!absl::ParseDuration(value, &parsed) || parsed < absl::ZeroDuration() || parsed > max) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("want a duration from 0s to ", absl::FormatDuration(max), ", like 50ms"));
-      }
-      *target = parsed;
-      return absl::OkStatus();
-    };
-  };
-  flags.AddCustom("debounce", "DURATION", duration(&out->debounce, absl::Seconds(10)),
-                  "quiet time a burst of changes waits for before a rebuild (default 50ms)");
-  flags.AddCustom("debounce-max", "DURATION", duration(&out->debounce_max, absl::Seconds(60)),
-                  "longest a change waits for its rebuild during a burst (default 500ms)");
+  flags.AddDuration("debounce", &out->debounce, absl::ZeroDuration(), absl::Seconds(10),
+                    "quiet time a burst of changes waits for before a rebuild (default 50ms)");
+  flags.AddDuration("debounce-max", &out->debounce_max, absl::ZeroDuration(), absl::Seconds(60),
+                    "longest a change waits for its rebuild during a burst (default 500ms)");
   flags.AddString("xds-tls-cert", &out->xds_tls.cert,
                   "PEM certificate the config stream presents (with -key and -ca: mutual TLS)");
   flags.AddString("xds-tls-key", &out->xds_tls.key, "PEM private key of --xds-tls-cert");

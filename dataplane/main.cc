@@ -35,6 +35,7 @@ struct Options {
   HostPort admin_listen{"127.0.0.1", 19001};
   HostPort health_listen{"0.0.0.0", 19101};
   TlsFiles xds_tls;  // mutual TLS on the config stream when set
+  proxy::ProxySettings proxy;
 };
 
 FlagSet::Parser HostPortFlag(HostPort* target) {
@@ -83,6 +84,19 @@ int Main(int argc, char** argv) {
                   "gRPC admin API (default 127.0.0.1:19001)");
   flags.AddCustom("health-listen", "HOST:PORT", HostPortFlag(&options.health_listen),
                   "/healthz, /readyz and /metrics (default 0.0.0.0:19101)");
+  flags.AddDuration("request-header-timeout", &options.proxy.request_header_timeout,
+                    absl::Milliseconds(10), absl::Hours(1),
+                    "time a client has to send a request's head (default 10s; then 408)");
+  flags.AddDuration("idle-timeout", &options.proxy.idle_timeout, absl::Milliseconds(10),
+                    absl::Hours(24),
+                    "keep-alive client connections idle this long close (default 60s)");
+  flags.AddDuration("upstream-connect-timeout", &options.proxy.upstream_connect_timeout,
+                    absl::Milliseconds(10), absl::Minutes(10),
+                    "connecting to an endpoint, unless the cluster sets it (default 5s; then 504)");
+  flags.AddDuration(
+      "upstream-response-timeout", &options.proxy.upstream_response_timeout, absl::Milliseconds(10),
+      absl::Hours(24),
+      "waiting for the response head after the request went up (default 60s; then 504)");
   flags.AddString("xds-tls-cert", &options.xds_tls.cert,
                   "PEM certificate presented to control planes (with -key and -ca: mutual TLS)");
   flags.AddString("xds-tls-key", &options.xds_tls.key, "PEM private key of --xds-tls-cert");
@@ -134,7 +148,8 @@ int Main(int argc, char** argv) {
     absl::StatusOr<int> fd = ListenTcp(bind_address, /*reuse_port=*/true);
     if (!fd.ok()) Fail(absl::StrCat("--http-listen: ", fd.status().message()));
     if (i == 0) bind_address.port = BoundPort(*fd);
-    absl::StatusOr<std::unique_ptr<proxy::Worker>> worker = proxy::Worker::Create(i, *fd);
+    absl::StatusOr<std::unique_ptr<proxy::Worker>> worker =
+        proxy::Worker::Create(i, *fd, options.proxy);
     if (!worker.ok()) Fail(worker.status().message());
     workers.push_back(*std::move(worker));
   }

@@ -28,7 +28,7 @@ struct EndpointAddress {
 
 struct ClusterConfig {
   std::string name;
-  uint32_t connect_timeout_ms = 5000;
+  uint32_t connect_timeout_ms = 0;  // 0: the data plane's --upstream-connect-timeout
   // The endpoints traffic goes to: the ready ones, or, when none is ready, the serving ones
   // that are terminating.
   std::vector<EndpointAddress> endpoints;

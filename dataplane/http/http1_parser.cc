@@ -36,6 +36,7 @@ struct Http1Parser::State {
     self->head_bytes_ = 0;
     self->content_length_ = 0;
     self->headers_ = HeaderMap();
+    self->listener_->OnMessageBegin();
     return 0;
   }
   static int OnUrl(llhttp_t* p, const char* at, size_t length) {

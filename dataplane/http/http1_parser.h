@@ -21,6 +21,8 @@ class Http1Parser {
   class Listener {
    public:
     virtual ~Listener() = default;
+    // The first byte of a new message arrived.
+    virtual void OnMessageBegin() {}
     // The head is complete. Returning true tells the parser the message has no body (a
     // response to HEAD).
     virtual bool OnHead() = 0;

@@ -73,6 +73,7 @@ void Http1ServerCodec::SplitAbsoluteForm(RequestHead& head) {
 
 bool Http1ServerCodec::OnHead() {
   in_request_ = true;
+  reading_head_ = false;
   request_complete_ = false;
   request_end_sent_ = false;
   response_started_ = false;

@@ -42,7 +42,11 @@ class Http1ServerCodec : public ResponseEncoder, private Http1Parser::Listener {
   // The downstream closed or failed.
   void OnRemoteClose(absl::string_view error);
   // True between requests: nothing parsed and no response pending.
-  bool idle() const { return !in_request_; }
+  bool idle() const { return !in_request_ && !reading_head_; }
+  // True from a request's first byte until its head is complete.
+  bool reading_head() const { return reading_head_; }
+  // Answers `status` (a 4xx of the connection's own, like 408) and closes the connection.
+  void Reject(int status, absl::string_view reason) { SendError(status, reason); }
 
   // ResponseEncoder
   void EncodeHeaders(const ResponseHead& head, bool end_stream) override;
@@ -53,6 +57,7 @@ class Http1ServerCodec : public ResponseEncoder, private Http1Parser::Listener {
 
  private:
   // Http1Parser::Listener
+  void OnMessageBegin() override { reading_head_ = true; }
   bool OnHead() override;
   void OnBody(absl::string_view data) override;
   void OnMessageComplete() override;
@@ -65,7 +70,8 @@ class Http1ServerCodec : public ResponseEncoder, private Http1Parser::Listener {
   Callbacks* callbacks_;
   Http1Parser parser_;
   RequestDecoder* decoder_ = nullptr;  // null when no stream is listening
-  bool in_request_ = false;            // a request began and its response is not complete
+  bool in_request_ = false;            // a request's head is parsed, its response not complete
+  bool reading_head_ = false;          // a request began and its head is not complete yet
   bool request_complete_ = false;
   bool request_end_sent_ = false;
   bool response_started_ = false;

@@ -16,7 +16,8 @@ DownstreamConnection::DownstreamConnection(WorkerContext& context, Owner& owner,
       owner_(owner),
       tcp_(std::move(tcp)),
       codec_(this),
-      resume_timer_(context.dispatcher, [this] { ProcessInput(); }) {}
+      resume_timer_(context.dispatcher, [this] { ProcessInput(); }),
+      timeout_timer_(context.dispatcher, [this] { OnTimeout(); }) {}
 
 DownstreamConnection::~DownstreamConnection() {
   if (stream_ != nullptr) stream_->OnDownstreamReset("connection destroyed");
@@ -25,6 +26,39 @@ DownstreamConnection::~DownstreamConnection() {
 void DownstreamConnection::Start() {
   tcp_->SetCallbacks(this);
   tcp_->StartReading();
+  UpdateTimeout();
+}
+
+void DownstreamConnection::UpdateTimeout() {
+  if (closed_) return;
+  Phase phase = codec_.reading_head() ? Phase::kReadingHead
+                : codec_.idle()       ? Phase::kIdle
+                                      : Phase::kInStream;
+  if (phase == phase_) return;
+  phase_ = phase;
+  const ProxySettings& settings = context_.settings;
+  switch (phase) {
+    case Phase::kIdle:
+      timeout_timer_.Start(static_cast<uint64_t>(absl::ToInt64Milliseconds(settings.idle_timeout)));
+      break;
+    case Phase::kReadingHead:
+      timeout_timer_.Start(
+          static_cast<uint64_t>(absl::ToInt64Milliseconds(settings.request_header_timeout)));
+      break;
+    default:
+      timeout_timer_.Stop();
+  }
+}
+
+void DownstreamConnection::OnTimeout() {
+  if (closed_) return;
+  if (phase_ == Phase::kReadingHead) {
+    context_.stats.header_timeouts->Increment();
+    codec_.Reject(408, "request header timeout");
+  } else if (phase_ == Phase::kIdle) {
+    context_.stats.idle_timeouts->Increment();
+    Close("idle timeout");
+  }
 }
 
 void DownstreamConnection::OnData(event::Buffer& input) { ProcessInput(); }
@@ -35,6 +69,7 @@ void DownstreamConnection::ProcessInput() {
   size_t consumed = codec_.Dispatch(input.view());
   if (closed_) return;
   input.Consume(consumed);
+  UpdateTimeout();
   if (input.size() > kMaxBufferedInput && !reading_paused_) tcp_->StopReading();
 }
 
@@ -63,6 +98,7 @@ void DownstreamConnection::PauseReading(bool paused) {
 
 void DownstreamConnection::OnReadyForNextRequest() {
   if (closed_) return;
+  UpdateTimeout();
   reading_paused_ = false;
   tcp_->StartReading();
   if (!tcp_->input().empty()) resume_timer_.Start(0);

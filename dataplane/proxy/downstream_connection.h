@@ -55,6 +55,10 @@ class DownstreamConnection : public event::DeferredDeletable,
   void AbortDownstream(absl::string_view reason) override { Close(reason); }
 
   void ProcessInput();
+  // Arms the timer the connection's state calls for: idle between requests, header while a
+  // request's head arrives, none while a stream runs.
+  void UpdateTimeout();
+  void OnTimeout();
 
   WorkerContext& context_;
   Owner& owner_;
@@ -62,6 +66,9 @@ class DownstreamConnection : public event::DeferredDeletable,
   http::Http1ServerCodec codec_;
   std::unique_ptr<ProxyStream> stream_;
   event::Timer resume_timer_;  // parses pipelined requests on a fresh stack
+  enum class Phase { kNone, kIdle, kReadingHead, kInStream };
+  Phase phase_ = Phase::kNone;
+  event::Timer timeout_timer_;
   bool reading_paused_ = false;
   bool closed_ = false;
 };

@@ -22,6 +22,13 @@ ProxyStats::ProxyStats()
       local_404(RequestCounter("404")),
       local_502(RequestCounter("502")),
       local_503(RequestCounter("503")),
+      local_504(RequestCounter("504")),
+      header_timeouts(MetricsRegistry::Global().GetCounter(
+          "gatehouse_dataplane_downstream_timeouts_total",
+          "Client connections closed by a timeout, by kind.", {{"kind", "request_header"}})),
+      idle_timeouts(MetricsRegistry::Global().GetCounter(
+          "gatehouse_dataplane_downstream_timeouts_total",
+          "Client connections closed by a timeout, by kind.", {{"kind", "idle"}})),
       upstream_connects(MetricsRegistry::Global().GetCounter(
           "gatehouse_dataplane_upstream_connections_total", "Upstream connections opened.")),
       upstream_reuses(MetricsRegistry::Global().GetCounter(
@@ -37,7 +44,8 @@ ProxyStream::ProxyStream(WorkerContext& context, Owner& owner, http::ResponseEnc
       owner_(owner),
       encoder_(encoder),
       config_(std::move(config)),
-      scheme_(std::move(scheme)) {}
+      scheme_(std::move(scheme)),
+      upstream_timer_(context.dispatcher, [this] { OnUpstreamTimeout(); }) {}
 
 ProxyStream::~ProxyStream() {
   if (upstream_ != nullptr) DropUpstream();
@@ -90,7 +98,21 @@ void ProxyStream::DecodeHeaders(http::RequestHead head, bool end_stream) {
     StartUpstream();
   } else {
     context_.stats.upstream_connects->Increment();
+    connecting_ = true;
+    absl::Duration connect_timeout = cluster->connect_timeout_ms > 0
+                                         ? absl::Milliseconds(cluster->connect_timeout_ms)
+                                         : context_.settings.upstream_connect_timeout;
+    upstream_timer_.Start(static_cast<uint64_t>(absl::ToInt64Milliseconds(connect_timeout)));
   }
+}
+
+void ProxyStream::OnUpstreamTimeout() {
+  if (done_ || response_started_) return;
+  context_.stats.upstream_failures->Increment();
+  context_.stats.local_504->Increment();
+  bool was_connecting = connecting_;
+  DropUpstream();
+  LocalReply(504, was_connecting ? "upstream connect timed out" : "upstream response timed out");
 }
 
 void ProxyStream::OnConnect(upstream::UpstreamConnection& connection, const absl::Status& status) {
@@ -107,6 +129,9 @@ void ProxyStream::OnConnect(upstream::UpstreamConnection& connection, const absl
 
 void ProxyStream::StartUpstream() {
   upstream_ready_ = true;
+  connecting_ = false;
+  upstream_timer_.Start(static_cast<uint64_t>(
+      absl::ToInt64Milliseconds(context_.settings.upstream_response_timeout)));
   upstream_->codec().SetDecoder(this);
   bool end_now = request_end_ && pending_body_.empty();
   upstream_->codec().EncodeHeaders(upstream_head_, end_now);
@@ -140,6 +165,7 @@ void ProxyStream::OnUpstreamWritable() {
 
 void ProxyStream::DecodeResponseHeaders(http::ResponseHead head, bool end_stream) {
   response_started_ = true;
+  upstream_timer_.Stop();
   if (!head.headers.Has("server")) head.headers.Add("Server", "gatehouse");
   encoder_.EncodeHeaders(head, end_stream);
   if (end_stream) Finish();
@@ -197,6 +223,7 @@ void ProxyStream::LocalReply(int status, absl::string_view message) {
 void ProxyStream::Finish() {
   if (done_) return;
   done_ = true;
+  upstream_timer_.Stop();
   if (upstream_ != nullptr) {
     upstream_->SetListener(nullptr);
     upstream_->codec().SetDecoder(nullptr);

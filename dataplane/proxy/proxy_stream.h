@@ -11,7 +11,9 @@
 #include "common/metrics.h"
 #include "dataplane/config/dataplane_config.h"
 #include "dataplane/event/dispatcher.h"
+#include "dataplane/event/timer.h"
 #include "dataplane/http/stream.h"
+#include "dataplane/proxy/proxy_settings.h"
 #include "dataplane/upstream/conn_pool.h"
 
 namespace gatehouse::dataplane::proxy {
@@ -26,6 +28,9 @@ struct ProxyStats {
   Counter* upstream_connects;
   Counter* upstream_reuses;
   Counter* upstream_failures;
+  Counter* local_504;
+  Counter* header_timeouts;
+  Counter* idle_timeouts;
 };
 
 // What a stream needs from the worker it runs on.
@@ -33,6 +38,7 @@ struct WorkerContext {
   event::Dispatcher& dispatcher;
   upstream::ConnPools& pools;
   ProxyStats& stats;
+  const ProxySettings& settings;
 };
 
 class ProxyStream : public event::DeferredDeletable,
@@ -71,6 +77,7 @@ class ProxyStream : public event::DeferredDeletable,
   void OnClose(upstream::UpstreamConnection& connection) override {}
 
   void StartUpstream();
+  void OnUpstreamTimeout();
   void LocalReply(int status, absl::string_view message);
   void Finish();
   void DropUpstream();
@@ -87,6 +94,9 @@ class ProxyStream : public event::DeferredDeletable,
   bool request_end_ = false;     // the downstream request is complete
   bool response_started_ = false;
   bool done_ = false;
+  // Connect, then response-head deadline; stopped once the response starts.
+  event::Timer upstream_timer_;
+  bool connecting_ = false;
 };
 
 }  // namespace gatehouse::dataplane::proxy

@@ -7,8 +7,9 @@
 
 namespace gatehouse::dataplane::proxy {
 
-absl::StatusOr<std::unique_ptr<Worker>> Worker::Create(int index, int listen_fd) {
-  std::unique_ptr<Worker> worker(new Worker(index));
+absl::StatusOr<std::unique_ptr<Worker>> Worker::Create(int index, int listen_fd,
+                                                       const ProxySettings& settings) {
+  std::unique_ptr<Worker> worker(new Worker(index, settings));
   absl::StatusOr<std::unique_ptr<event::TcpListener>> listener =
       event::TcpListener::Create(worker->dispatcher_, listen_fd,
                                  [raw = worker.get()](std::unique_ptr<event::TcpConnection> tcp) {
@@ -22,10 +23,11 @@ absl::StatusOr<std::unique_ptr<Worker>> Worker::Create(int index, int listen_fd)
   return worker;
 }
 
-Worker::Worker(int index)
+Worker::Worker(int index, const ProxySettings& settings)
     : index_(index),
+      settings_(settings),
       pools_(dispatcher_),
-      context_{dispatcher_, pools_, stats_},
+      context_{dispatcher_, pools_, stats_, settings_},
       active_connections_(MetricsRegistry::Global().GetGauge(
           "gatehouse_dataplane_downstream_connections", "Open client connections, per worker.",
           {{"worker", absl::StrCat(index)}})) {}

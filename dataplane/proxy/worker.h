@@ -20,7 +20,8 @@ namespace gatehouse::dataplane::proxy {
 class Worker : private DownstreamConnection::Owner {
  public:
   // `listen_fd` is this worker's own bound, listening socket; the worker takes it over.
-  static absl::StatusOr<std::unique_ptr<Worker>> Create(int index, int listen_fd);
+  static absl::StatusOr<std::unique_ptr<Worker>> Create(int index, int listen_fd,
+                                                        const ProxySettings& settings);
   ~Worker() override;
 
   // Starts the worker's thread.
@@ -31,7 +32,7 @@ class Worker : private DownstreamConnection::Owner {
   void Stop();
 
  private:
-  explicit Worker(int index);
+  Worker(int index, const ProxySettings& settings);
 
   // DownstreamConnection::Owner
   void OnConnectionClosed(DownstreamConnection& connection) override;
@@ -40,6 +41,7 @@ class Worker : private DownstreamConnection::Owner {
   void OnAccept(std::unique_ptr<event::TcpConnection> tcp);
 
   int index_;
+  const ProxySettings settings_;
   event::Dispatcher dispatcher_;
   upstream::ConnPools pools_;
   ProxyStats stats_;

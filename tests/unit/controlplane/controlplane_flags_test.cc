@@ -57,8 +57,8 @@ TEST(ControlPlaneFlagsTest, BadValuesAreOneClearLine) {
       {"--log-level=loud", "unknown log level"},
       {"--ingress-class=", "must not be empty"},
       {"--nope=1", "unknown flag --nope"},
-      {"--debounce=soon", "want a duration from 0s to 10s"},
-      {"--debounce-max=-1s", "want a duration from 0s to 1m"},
+      {"--debounce=soon", "want a duration from 0 to 10s"},
+      {"--debounce-max=-1s", "want a duration from 0 to 1m"},
   };
   for (const Case& c : cases) {
     ControlPlaneFlags flags;

@@ -1,0 +1,20 @@
+// The data plane's connection-handling settings, from its flags; the same for every worker.
+#pragma once
+
+#include "absl/time/time.h"
+
+namespace gatehouse::dataplane::proxy {
+
+struct ProxySettings {
+  // From a request's first byte until its head is complete (slow clients: 408, then closed).
+  absl::Duration request_header_timeout = absl::Seconds(10);
+  // A keep-alive client connection with no request in progress is closed after this.
+  absl::Duration idle_timeout = absl::Seconds(60);
+  // From the request's arrival until the upstream connection is established (504 after).
+  // A cluster's own connect timeout, when the config sets one, takes precedence.
+  absl::Duration upstream_connect_timeout = absl::Seconds(5);
+  // From the request being sent upstream until the response head arrives (504 after).
+  absl::Duration upstream_response_timeout = absl::Seconds(60);
+};
+
+}  // namespace gatehouse::dataplane::proxy

@@ -1,0 +1,113 @@
+"""The data plane's timeouts, each with a short flag value: a client slow to send its request head
+gets 408 and is closed (and nothing reaches the upstream); an idle keep-alive connection is
+closed; an upstream that accepts but never answers gets the client a 504.
+"""
+
+import socket
+import threading
+import time
+import unittest
+
+import harness
+from manifests import backed_service, ingress, ingress_class, path, rule
+
+
+class SilentUpstream:
+    """Accepts connections and reads requests, but never answers."""
+
+    def __init__(self):
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(16)
+        self.port = self.listener.getsockname()[1]
+        self.accepted = []
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        while True:
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:
+                return
+            self.accepted.append(connection)
+
+    def close(self):
+        self.listener.close()
+        for connection in self.accepted:
+            connection.close()
+
+
+class TimeoutsTest(harness.GatehouseTestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        with cls.class_logs_on_error():
+            cls.echo = harness.EchoServer(cls.class_group, "echo")
+
+    def setUp(self):
+        super().setUp()
+        self.silent = SilentUpstream()
+        self.addCleanup(self.silent.close)
+        manifests = self.manifest_dir({
+            "world.yaml": [
+                ingress_class(),
+                *backed_service("echo", self.echo.host, self.echo.port),
+                *backed_service("silent", "127.0.0.1", self.silent.port),
+                ingress("web", rules=[rule("echo.test", path("/", "Prefix", "echo")),
+                                      rule("silent.test", path("/", "Prefix", "silent"))]),
+            ],
+        })
+        controlplane = self.start_controlplane(manifests)
+        self.dataplane = harness.DataPlane(
+            self.group, controlplane.xds_address, "timeouts", workers=1,
+            extra_args=["--request-header-timeout=500ms", "--idle-timeout=700ms",
+                        "--upstream-response-timeout=600ms"])
+        self.dataplane.wait_ready()
+
+    def connect(self):
+        sock = socket.create_connection(("127.0.0.1", self.dataplane.http), timeout=10)
+        self.addCleanup(sock.close)
+        return sock
+
+    def read_until_closed(self, sock):
+        data = b""
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                return data
+            data += chunk
+
+    def test_slow_request_head_gets_408_and_never_reaches_the_upstream(self):
+        sock = self.connect()
+        sock.sendall(b"GET /slow HTTP/1.1\r\nHost: echo.test\r\nX-Trickle: ")
+        started = time.monotonic()
+        answer = self.read_until_closed(sock)
+        self.assertTrue(answer.startswith(b"HTTP/1.1 408 "), answer[:100])
+        self.assertIn(b"Connection: close", answer)
+        self.assertLess(time.monotonic() - started, 8.0)
+        self.assertNotIn("/slow", self.echo.process.log())
+
+    def test_idle_keep_alive_connection_is_closed(self):
+        sock = self.connect()
+        sock.sendall(b"GET /once HTTP/1.1\r\nHost: echo.test\r\n\r\n")
+        first = sock.recv(65536)
+        self.assertTrue(first.startswith(b"HTTP/1.1 200 "), first[:100])
+        # Nothing more is sent: the data plane closes the connection without a response.
+        sock.settimeout(8)
+        rest = self.read_until_closed(sock)
+        self.assertEqual(rest, b"")
+
+    def test_upstream_that_never_answers_gets_504(self):
+        response = self.dataplane.get("silent.test", "/waiting")
+        self.assertEqual(response.status, 504)
+        self.assertIn("upstream response timed out", response.body.decode())
+        # The connection the request went up on is not reused: the next request gets 504 too,
+        # on a fresh upstream connection.
+        self.assertEqual(self.dataplane.get("silent.test", "/again").status, 504)
+        self.assertGreaterEqual(len(self.silent.accepted), 2)
+
+
+if __name__ == "__main__":
+    unittest.main()
