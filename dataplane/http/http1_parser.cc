@@ -11,19 +11,25 @@ struct Http1Parser::State {
 
   static Http1Parser* Self(llhttp_t* p) { return static_cast<Http1Parser*>(p->data); }
 
+  static int Reject(Http1Parser* self, int status, const char* reason) {
+    self->reject_status_ = status;
+    self->reject_reason_ = reason;
+    return HPE_USER;
+  }
   static int Count(Http1Parser* self, size_t length) {
     self->head_bytes_ += length;
-    if (self->head_bytes_ > kMaxHeadBytes) {
-      self->head_too_large_ = true;
-      return HPE_USER;
-    }
+    if (self->head_bytes_ > kMaxHeadBytes) return Reject(self, 431, "header section too large");
     return 0;
   }
-  static void FlushHeader(Http1Parser* self) {
-    if (!self->field_.empty()) self->headers_.Add(self->field_, self->value_);
+  static int FlushHeader(Http1Parser* self) {
+    if (!self->field_.empty()) {
+      if (self->headers_.size() >= kMaxHeaders) return Reject(self, 431, "too many header fields");
+      self->headers_.Add(self->field_, self->value_);
+    }
     self->field_.clear();
     self->value_.clear();
     self->in_value_ = false;
+    return 0;
   }
   static int OnMessageBegin(llhttp_t* p) {
     Http1Parser* self = Self(p);
@@ -34,14 +40,18 @@ struct Http1Parser::State {
     self->value_.clear();
     self->in_value_ = false;
     self->head_bytes_ = 0;
+    self->reject_status_ = 0;
+    self->reject_reason_.clear();
     self->content_length_ = 0;
     self->headers_ = HeaderMap();
     self->listener_->OnMessageBegin();
     return 0;
   }
   static int OnUrl(llhttp_t* p, const char* at, size_t length) {
-    Self(p)->target_.append(at, length);
-    return Count(Self(p), length);
+    Http1Parser* self = Self(p);
+    self->target_.append(at, length);
+    if (self->target_.size() > kMaxTargetBytes) return Reject(self, 414, "request target too long");
+    return Count(self, length);
   }
   static int OnStatus(llhttp_t* p, const char* at, size_t length) {
     Self(p)->reason_.append(at, length);
@@ -49,7 +59,9 @@ struct Http1Parser::State {
   }
   static int OnHeaderField(llhttp_t* p, const char* at, size_t length) {
     Http1Parser* self = Self(p);
-    if (self->in_value_) FlushHeader(self);
+    if (self->in_value_) {
+      if (int rc = FlushHeader(self); rc != 0) return rc;
+    }
     self->field_.append(at, length);
     return Count(self, length);
   }
@@ -57,8 +69,7 @@ struct Http1Parser::State {
     Http1Parser* self = Self(p);
     if (!self->in_value_ && self->field_.find_first_of(" \t") != std::string::npos) {
       // llhttp lets "Name : value" through; RFC 9112 section 5.1 says reject it.
-      self->bad_header_name_ = true;
-      return HPE_USER;
+      return Reject(self, 400, "whitespace in a header name");
     }
     self->in_value_ = true;
     self->value_.append(at, length);
@@ -66,7 +77,7 @@ struct Http1Parser::State {
   }
   static int OnHeadersComplete(llhttp_t* p) {
     Http1Parser* self = Self(p);
-    FlushHeader(self);
+    if (int rc = FlushHeader(self); rc != 0) return rc;
     if (p->type == HTTP_REQUEST) {
       self->method_ = llhttp_method_name(static_cast<llhttp_method_t>(p->method));
     }
@@ -104,7 +115,7 @@ Http1Parser::~Http1Parser() = default;
 namespace {
 
 Http1Parser::Result ToResult(llhttp_t* parser, llhttp_errno_t err, absl::string_view data,
-                             bool head_too_large, bool bad_header_name) {
+                             int reject_status, const std::string& reject_reason) {
   Http1Parser::Result result;
   switch (err) {
     case HPE_OK:
@@ -122,11 +133,9 @@ Http1Parser::Result ToResult(llhttp_t* parser, llhttp_errno_t err, absl::string_
     default:
       result.code = Http1Parser::Result::kError;
       result.consumed = data.size();
-      if (head_too_large) {
-        result.status_hint = 431;
-        result.error = "header section too large";
-      } else if (bad_header_name) {
-        result.error = "whitespace in a header name";
+      if (reject_status != 0) {
+        result.status_hint = reject_status;
+        result.error = reject_reason;
       } else {
         result.error = absl::StrCat(llhttp_errno_name(err), ": ", llhttp_get_error_reason(parser));
       }
@@ -138,12 +147,12 @@ Http1Parser::Result ToResult(llhttp_t* parser, llhttp_errno_t err, absl::string_
 
 Http1Parser::Result Http1Parser::Execute(absl::string_view data) {
   llhttp_errno_t err = llhttp_execute(&state_->parser, data.data(), data.size());
-  return ToResult(&state_->parser, err, data, head_too_large_, bad_header_name_);
+  return ToResult(&state_->parser, err, data, reject_status_, reject_reason_);
 }
 
 Http1Parser::Result Http1Parser::Finish() {
   llhttp_errno_t err = llhttp_finish(&state_->parser);
-  return ToResult(&state_->parser, err, absl::string_view(), head_too_large_, bad_header_name_);
+  return ToResult(&state_->parser, err, absl::string_view(), reject_status_, reject_reason_);
 }
 
 void Http1Parser::Resume() {

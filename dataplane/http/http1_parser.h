@@ -39,8 +39,10 @@ class Http1Parser {
     std::string error;
   };
 
-  // Heads larger than this are refused (431 for requests).
-  static constexpr size_t kMaxHeadBytes = 64 * 1024;
+  // Limits on what a head may hold; past them the message is refused with the status given.
+  static constexpr size_t kMaxHeadBytes = 64 * 1024;   // 431
+  static constexpr size_t kMaxTargetBytes = 8 * 1024;  // 414
+  static constexpr size_t kMaxHeaders = 100;           // 431
 
   Http1Parser(Kind kind, Listener* listener);
   ~Http1Parser();
@@ -80,8 +82,9 @@ class Http1Parser {
   std::string value_;
   bool in_value_ = false;
   size_t head_bytes_ = 0;
-  bool head_too_large_ = false;
-  bool bad_header_name_ = false;
+  // Why the parser stopped the message from a callback: a status and a reason.
+  int reject_status_ = 0;
+  std::string reject_reason_;
   uint64_t content_length_ = 0;
   HeaderMap headers_;
 };

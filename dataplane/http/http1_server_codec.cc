@@ -109,6 +109,11 @@ bool Http1ServerCodec::OnHead() {
   RemoveHopByHopHeaders(head.headers);
   if (const std::string* host = head.headers.Get("host")) head.authority = *host;
 
+  if (head.method == "CONNECT") {
+    // A proxy for tunnels is not what an ingress is: refuse, never forward.
+    SendError(405, "CONNECT is not supported");
+    return false;
+  }
   bool end_stream = head.framing == BodyFraming::kNone;
   request_end_sent_ = end_stream;
   decoder_ = &callbacks_->NewStream(*this);

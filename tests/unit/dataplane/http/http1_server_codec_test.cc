@@ -128,6 +128,30 @@ TEST(Http1ServerCodecTest, MalformedRequestsGetA400AndNeverAStream) {
   }
 }
 
+TEST(Http1ServerCodecTest, LimitsAndConnectAreRefusedBeforeAnyStream) {
+  struct Row {
+    std::string request;
+    const char* status_line;
+  };
+  std::string many_headers = "GET / HTTP/1.1\r\nHost: a\r\n";
+  for (int i = 0; i < 120; ++i) many_headers += "X-H" + std::to_string(i) + ": v\r\n";
+  const Row rows[] = {
+      {"GET /" + std::string(Http1Parser::kMaxTargetBytes, 'a') + " HTTP/1.1\r\nHost: a\r\n\r\n",
+       "HTTP/1.1 414 URI Too Long\r\n"},
+      {many_headers + "\r\n", "HTTP/1.1 431 Request Header Fields Too Large\r\n"},
+      {"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n",
+       "HTTP/1.1 405 Method Not Allowed\r\n"},
+  };
+  for (const Row& row : rows) {
+    FakeConnection connection;
+    Http1ServerCodec codec(&connection);
+    codec.Dispatch(row.request);
+    EXPECT_TRUE(connection.streams.empty()) << row.status_line;
+    EXPECT_EQ(connection.written.rfind(row.status_line, 0), 0u) << connection.written;
+    EXPECT_TRUE(connection.closed) << row.status_line;
+  }
+}
+
 TEST(Http1ServerCodecTest, HugeHeadersGet431) {
   FakeConnection connection;
   Http1ServerCodec codec(&connection);
