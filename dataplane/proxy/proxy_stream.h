@@ -25,12 +25,12 @@ struct ProxyStats {
   Counter* local_404;
   Counter* local_502;
   Counter* local_503;
-  Counter* upstream_connects;
-  Counter* upstream_reuses;
-  Counter* upstream_failures;
   Counter* local_504;
   Counter* header_timeouts;
   Counter* idle_timeouts;
+  Counter* upstream_connects;
+  Counter* upstream_reuses;
+  Counter* upstream_failures;
 };
 
 // What a stream needs from the worker it runs on.

@@ -3,6 +3,7 @@ gets 408 and is closed (and nothing reaches the upstream); an idle keep-alive co
 closed; an upstream that accepts but never answers gets the client a 504.
 """
 
+import re
 import socket
 import threading
 import time
@@ -92,8 +93,14 @@ class TimeoutsTest(harness.GatehouseTestCase):
     def test_idle_keep_alive_connection_is_closed(self):
         sock = self.connect()
         sock.sendall(b"GET /once HTTP/1.1\r\nHost: echo.test\r\n\r\n")
-        first = sock.recv(65536)
+        first = b""
+        while b"\r\n\r\n" not in first:
+            first += sock.recv(65536)
         self.assertTrue(first.startswith(b"HTTP/1.1 200 "), first[:100])
+        head, _, body = first.partition(b"\r\n\r\n")
+        length = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))
+        while len(body) < length:
+            body += sock.recv(65536)
         # Nothing more is sent: the data plane closes the connection without a response.
         sock.settimeout(8)
         rest = self.read_until_closed(sock)
