@@ -16,6 +16,7 @@ namespace {
 
 constexpr absl::Duration kInitialBackoff = absl::Milliseconds(250);
 constexpr absl::Duration kMaxBackoff = absl::Seconds(5);
+constexpr int kMaxConfigMessageBytes = 1 << 30;
 
 }  // namespace
 
@@ -85,6 +86,9 @@ std::string ConfigClient::StreamFrom(const HostPort& server, bool* received_any)
   arguments.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 5000);
   arguments.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   arguments.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+  // A first full response of a large world passes gRPC's default 4 MiB receive limit (100,000
+  // endpoints are about 4 MiB); the control plane is trusted, so the limit is its size alone.
+  arguments.SetMaxReceiveMessageSize(kMaxConfigMessageBytes);
   std::shared_ptr<grpc::Channel> channel = grpc::CreateCustomChannel(
       server.ToString(),
       credentials_ != nullptr ? credentials_ : grpc::InsecureChannelCredentials(), arguments);
