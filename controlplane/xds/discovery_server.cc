@@ -66,14 +66,15 @@ class DiscoveryServer::Stream {
     bool subscribed = false;
     // What the data plane runs: `has` is exact once `content_known`; before that (a new stream)
     // only its version is known, from the subscription.
+    // Content maps are shared with the snapshot they came from, so no stream copies them.
     bool content_known = false;
-    ContentMap has;
+    std::shared_ptr<const ContentMap> has;
     std::string has_version;
     // The response awaiting its ACK or NACK; a type is sent again only after the answer.
     struct InFlight {
       std::string version;
       std::string nonce;
-      ContentMap content;  // what the data plane runs once it applies it
+      std::shared_ptr<const ContentMap> content;  // what the data plane runs once it applies it
     };
     std::optional<InFlight> in_flight;
     std::string rejected_version;  // never resent until the snapshot changes
@@ -189,53 +190,75 @@ class DiscoveryServer::Stream {
       if (it == types_.end() || set == nullptr) continue;
       TypeState& state = it->second;
       if (!state.subscribed || state.in_flight.has_value()) continue;
-      if (!state.content_known) {
-        if (state.has_version == set->version) {
-          // Reconnected already running this version: nothing to send, and now its content is
-          // known.
-          state.has = set->content;
+      std::shared_ptr<const ContentMap> content(snapshot, &set->content);
+      if (set->version == state.has_version) {
+        // Runs this version already (a reconnect says so too): nothing to send.
+        if (!state.content_known) {
+          state.has = std::move(content);
           state.content_known = true;
-          continue;
         }
+        continue;
+      }
+      if (!state.content_known) {
         if (set->version == state.rejected_version) continue;
-        if (!Send(state, *set, set->version, set->content, /*incremental=*/false)) return false;
+        if (!Send(state, *set, set->version, std::move(content), /*incremental=*/false)) {
+          return false;
+        }
         continue;
       }
       // Make before break: until the data plane runs routes that no longer use them, clusters
       // and endpoints leaving the snapshot stay.
-      ContentMap target = set->content;
-      bool keeps_removed = false;
-      if ((type == kClusterType || type == kEndpointsType) && !routes_settled) {
-        for (const auto& [name, digest] : state.has) {
-          if (target.emplace(name, digest).second) keeps_removed = true;
-        }
+      std::shared_ptr<const ContentMap> target = std::move(content);
+      std::string version = set->version;
+      if ((type == kClusterType || type == kEndpointsType) && !routes_settled &&
+          !RemovedNames(*state.has, set->content).empty()) {
+        auto kept = std::make_shared<ContentMap>(set->content);
+        for (const auto& [name, digest] : *state.has) kept->emplace(name, digest);
+        version = ContentVersion(type, *kept);
+        target = std::move(kept);
       }
-      std::string version = keeps_removed ? ContentVersion(type, target) : set->version;
       if (version == state.has_version || version == state.rejected_version) continue;
       if (!Send(state, *set, version, std::move(target), /*incremental=*/true)) return false;
     }
     return true;
   }
 
+  // The names in `from` that `to` lacks; both maps are walked once, in name order.
+  static std::vector<std::string> RemovedNames(const ContentMap& from, const ContentMap& to) {
+    std::vector<std::string> removed;
+    auto t = to.begin();
+    for (const auto& [name, digest] : from) {
+      while (t != to.end() && t->first < name) ++t;
+      if (t == to.end() || t->first != name) removed.push_back(name);
+    }
+    return removed;
+  }
+
   // Writes one response taking the data plane from `state.has` to `target` (all of `set`'s
   // resources when not incremental).
-  bool Send(TypeState& state, const ResourceSet& set, const std::string& version, ContentMap target,
-            bool incremental) {
+  bool Send(TypeState& state, const ResourceSet& set, const std::string& version,
+            std::shared_ptr<const ContentMap> target, bool incremental) {
     DiscoveryResponse response;
     response.set_type_url(set.type_url);
     response.set_version_info(version);
     response.set_nonce(absl::StrCat(++nonce_counter_));
     response.set_incremental(incremental);
-    for (size_t i = 0; i < set.resources.size(); ++i) {
+    // set.resources, set.names and set.content are all in name order: walk them with `has`.
+    auto current = set.content.begin();
+    auto had = incremental ? state.has->begin() : ContentMap::const_iterator();
+    for (size_t i = 0; i < set.resources.size(); ++i, ++current) {
       if (incremental) {
-        auto had = state.has.find(set.names[i]);
-        if (had != state.has.end() && had->second == set.content.at(set.names[i])) continue;
+        while (had != state.has->end() && had->first < current->first) ++had;
+        if (had != state.has->end() && had->first == current->first &&
+            had->second == current->second) {
+          continue;
+        }
       }
       *response.add_resources() = set.resources[i];
     }
     if (incremental) {
-      for (const auto& [name, digest] : state.has) {
-        if (target.count(name) == 0) response.add_removed_resources(name);
+      for (std::string& name : RemovedNames(*state.has, *target)) {
+        response.add_removed_resources(std::move(name));
       }
     }
     if (!rw_->Write(response)) return false;
