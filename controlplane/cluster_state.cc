@@ -7,6 +7,7 @@
 #include "absl/time/clock.h"
 #include "common/log.h"
 #include "common/resource_types.h"
+#include "controlplane/translate/endpoints.h"
 #include "controlplane/translate/translate.h"
 
 namespace gatehouse::controlplane {
@@ -78,6 +79,7 @@ void ClusterState::Run() {
     }
     absl::Time now = absl::Now();
     for (Change& change : changes) {
+      NoteChange(change, store);
       bool changed = false;
       if (auto* object = std::get_if<source::KubeObject>(&change)) {
         changed = store.Upsert(*object);
@@ -101,8 +103,55 @@ void ClusterState::Run() {
   }
 }
 
+void ClusterState::NoteChange(const Change& change, const source::ObjectStore& store) {
+  // The Service an EndpointSlice belongs to, from its label.
+  auto note_slice = [this](const source::kube::EndpointSlice& slice) {
+    auto label = slice.metadata().labels().find(std::string(translate::kServiceNameLabel));
+    if (label != slice.metadata().labels().end()) {
+      touched_services_.insert({slice.metadata().namespace_(), label->second});
+    }
+  };
+  auto note_stored = [&](const source::NamespacedName& name) {
+    auto it = store.endpoint_slices().find(name);
+    if (it != store.endpoint_slices().end()) note_slice(it->second);
+  };
+  if (const auto* object = std::get_if<source::KubeObject>(&change)) {
+    if (const auto* slice = std::get_if<source::kube::EndpointSlice>(object)) {
+      note_slice(*slice);
+      note_stored({slice->metadata().namespace_(), slice->metadata().name()});  // old label
+      return;
+    }
+  } else if (const auto* key = std::get_if<source::ObjectKey>(&change)) {
+    if (key->kind == source::Kind::kEndpointSlice) {
+      note_stored(key->name);
+      return;
+    }
+  } else {
+    return;  // the synced signal changes no object
+  }
+  only_endpoint_slices_changed_ = false;
+}
+
 void ClusterState::Rebuild(const source::ObjectStore& store) {
   const absl::Time started = absl::Now();
+  std::shared_ptr<const xds::Snapshot> current = cache_->Current();
+  if (last_.has_value() && only_endpoint_slices_changed_ && current != nullptr) {
+    translate::RetranslateEndpoints(store, touched_services_, &*last_);
+    xds::Snapshot snapshot = *current;
+    for (xds::ResourceSet& set : snapshot.sets) {
+      if (set.type_url == kEndpointsType) {
+        set = xds::MakeResourceSetOf(kEndpointsType, last_->resources.load_assignments);
+      }
+    }
+    std::vector<std::string> changed = cache_->Publish(std::move(snapshot));
+    LOG_INFO("endpoints of ", touched_services_.size(), " services rebuilt in ",
+             absl::ToInt64Milliseconds(absl::Now() - started), " ms",
+             changed.empty() ? " (no change)" : "");
+    touched_services_.clear();
+    return;
+  }
+  only_endpoint_slices_changed_ = true;
+  touched_services_.clear();
   translate::TranslateResult result = translate::Translate(store, options_.translate);
   const absl::Duration translation = absl::Now() - started;
   translations_->Increment();
@@ -140,6 +189,7 @@ void ClusterState::Rebuild(const source::ObjectStore& store) {
     }
   }
   logged_warnings_ = result.warnings;
+  last_ = std::move(result);
 }
 
 void ClusterState::LogReportChanges(const std::vector<IngressReport>& reports) {

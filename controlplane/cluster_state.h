@@ -12,6 +12,8 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <variant>
@@ -23,6 +25,7 @@
 #include "common/metrics.h"
 #include "controlplane/source/object_source.h"
 #include "controlplane/translate/options.h"
+#include "controlplane/translate/translate.h"
 #include "controlplane/xds/snapshot_cache.h"
 #include "gatehouse/v1/admin.pb.h"
 
@@ -60,8 +63,11 @@ class ClusterState final : public source::ObjectSink {
 
   void Enqueue(Change change);
   void Run();
-  // Translates the store and publishes; owner thread only.
+  // Translates the store and publishes; owner thread only. When only EndpointSlices changed since
+  // the last rebuild, only the endpoints of their Services' clusters are recomputed.
   void Rebuild(const source::ObjectStore& store);
+  // Notes what `change` touches before it is applied to `store`, for Rebuild's fast path.
+  void NoteChange(const Change& change, const source::ObjectStore& store);
   void LogReportChanges(const std::vector<gatehouse::v1::IngressReport>& reports);
 
   const Options options_;
@@ -70,6 +76,9 @@ class ClusterState final : public source::ObjectSink {
   std::thread thread_;
 
   // Owner thread only.
+  std::optional<translate::TranslateResult> last_;  // the last full translation, kept current
+  bool only_endpoint_slices_changed_ = false;
+  std::set<source::NamespacedName> touched_services_;
   std::map<std::string, std::string> logged_reports_;  // "ns/name" → what was logged
   std::vector<std::string> logged_warnings_;
 

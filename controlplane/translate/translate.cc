@@ -69,6 +69,7 @@ class Translator {
     }
     result.warnings = std::move(warnings_);
     BuildResources(&result.resources);
+    result.cluster_targets = std::move(clusters_);
     return result;
   }
 
@@ -203,6 +204,20 @@ class Translator {
 };
 
 }  // namespace
+
+void RetranslateEndpoints(const source::ObjectStore& world,
+                          const std::set<source::NamespacedName>& services,
+                          TranslateResult* result) {
+  // Clusters and their assignments are parallel and sorted by name (BuildResources).
+  std::vector<gatehouse::v1::ClusterLoadAssignment>& assignments =
+      result->resources.load_assignments;
+  for (gatehouse::v1::ClusterLoadAssignment& assignment : assignments) {
+    auto target = result->cluster_targets.find(assignment.cluster_name());
+    if (target == result->cluster_targets.end()) continue;
+    if (services.count({target->second.ns, target->second.service}) == 0) continue;
+    assignment = BuildLoadAssignment(assignment.cluster_name(), target->second, world);
+  }
+}
 
 TranslateResult Translate(const source::ObjectStore& world, const TranslateOptions& options) {
   return Translator(world, options).Run();

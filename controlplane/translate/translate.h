@@ -5,10 +5,12 @@
 // two replicas compute identical snapshots. The rules are DESIGN.md's "Ingress semantics".
 #pragma once
 
+#include <set>
 #include <string>
 #include <vector>
 
 #include "controlplane/source/kube_objects.h"
+#include "controlplane/translate/backends.h"
 #include "controlplane/translate/options.h"
 #include "gatehouse/v1/admin.pb.h"
 #include "gatehouse/v1/config.pb.h"
@@ -33,9 +35,19 @@ struct TranslateResult {
   std::vector<gatehouse::v1::IngressReport> reports;
   // Problems of the controller's own settings (e.g. its default backend's Service is missing).
   std::vector<std::string> warnings;
+  // The Service port behind each cluster, for RetranslateEndpoints.
+  ClusterTargets cluster_targets;
 };
 
 // Translates every Ingress of `world` that belongs to this controller.
 TranslateResult Translate(const source::ObjectStore& world, const TranslateOptions& options);
+
+// Recomputes, from `world`, the endpoint assignments of the clusters of `result` whose Service is
+// one of `services`: all an EndpointSlice-only change needs, with no route rebuild. Pure, like
+// Translate; gives what a full Translate of `world` would, as long as only EndpointSlices changed
+// since `result` was made.
+void RetranslateEndpoints(const source::ObjectStore& world,
+                          const std::set<source::NamespacedName>& services,
+                          TranslateResult* result);
 
 }  // namespace gatehouse::controlplane::translate

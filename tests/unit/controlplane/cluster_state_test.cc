@@ -113,3 +113,70 @@ TEST_F(ClusterStateTest, DeleteRebuilds) {
 
 }  // namespace
 }  // namespace gatehouse::controlplane
+
+namespace gatehouse::controlplane {
+namespace {
+
+source::KubeObject Slice(const std::string& name, const std::string& service,
+                         const std::string& ip) {
+  source::kube::EndpointSlice slice;
+  slice.mutable_metadata()->set_namespace_("default");
+  slice.mutable_metadata()->set_name(name);
+  (*slice.mutable_metadata()->mutable_labels())["kubernetes.io/service-name"] = service;
+  slice.set_address_type("IPv4");
+  slice.add_ports()->set_port(8080);
+  slice.add_endpoints()->add_addresses(ip);
+  return slice;
+}
+
+class EndpointFastPathTest : public ClusterStateTest {
+ protected:
+  // The version of `type` in the current snapshot.
+  std::string Version(absl::string_view type) { return cache_.Current()->Find(type)->version; }
+  // The addresses of the one endpoint assignment of cluster default/web:80.
+  std::vector<std::string> WebAddresses() {
+    std::vector<std::string> out;
+    for (const auto& any : cache_.Current()->Find(kEndpointsType)->resources) {
+      gatehouse::v1::ClusterLoadAssignment assignment;
+      EXPECT_TRUE(any.UnpackTo(&assignment));
+      if (assignment.cluster_name() != "default/web:80") continue;
+      for (const auto& endpoint : assignment.endpoints()) out.push_back(endpoint.address());
+    }
+    return out;
+  }
+};
+
+TEST_F(EndpointFastPathTest, SliceChangesRebuildOnlyEndpointsAndMatchAFullTranslation) {
+  state_.OnUpsert(Service("web"));
+  state_.OnUpsert(WebIngress());
+  state_.OnUpsert(Slice("web-a", "web", "10.0.0.1"));
+  state_.OnSynced();
+  ASSERT_TRUE(WaitFor([&] { return cache_.Current() != nullptr; }));
+  ASSERT_EQ(WebAddresses(), std::vector<std::string>{"10.0.0.1"});
+  std::string clusters = Version(kClusterType);
+  std::string routes = Version(kRouteType);
+  uint64_t full_rebuilds = state_.rebuilds();
+
+  // A new slice, a changed one and a deleted one: only endpoints move.
+  state_.OnUpsert(Slice("web-b", "web", "10.0.0.2"));
+  ASSERT_TRUE(WaitFor([&] { return WebAddresses().size() == 2; }));
+  state_.OnUpsert(Slice("web-a", "web", "10.0.0.3"));
+  ASSERT_TRUE(WaitFor([&] { return WebAddresses().front() == "10.0.0.2"; }));
+  EXPECT_EQ(WebAddresses(), (std::vector<std::string>{"10.0.0.2", "10.0.0.3"}));
+  state_.OnDelete(source::ObjectKey{source::Kind::kEndpointSlice, {"default", "web-b"}});
+  ASSERT_TRUE(WaitFor([&] { return WebAddresses().size() == 1; }));
+  EXPECT_EQ(Version(kClusterType), clusters);
+  EXPECT_EQ(Version(kRouteType), routes);
+  EXPECT_EQ(state_.rebuilds(), full_rebuilds);  // no full translation ran
+
+  // What the fast path published equals a full translation of the same world.
+  std::string fast = Version(kEndpointsType);
+  state_.OnUpsert(Service("web", 80));  // unchanged Service: nothing at all
+  state_.OnUpsert(Service("other"));    // a real change: a full rebuild
+  ASSERT_TRUE(WaitFor([&] { return state_.rebuilds() == full_rebuilds + 1; }));
+  EXPECT_EQ(Version(kEndpointsType), fast);
+  EXPECT_EQ(WebAddresses(), std::vector<std::string>{"10.0.0.3"});
+}
+
+}  // namespace
+}  // namespace gatehouse::controlplane
