@@ -144,9 +144,9 @@ void ClusterState::Rebuild(const source::ObjectStore& store) {
       }
     }
     std::vector<std::string> changed = cache_->Publish(std::move(snapshot));
-    LOG_INFO("endpoints of ", touched_services_.size(), " services rebuilt in ",
-             absl::ToInt64Milliseconds(absl::Now() - started), " ms",
-             changed.empty() ? " (no change)" : "");
+    LOG_INFO("rebuilt in ", absl::ToInt64Milliseconds(absl::Now() - started),
+             " ms (translation 0 ms, endpoints only: ", touched_services_.size(), " services",
+             changed.empty() ? ", no change)" : ")");
     touched_services_.clear();
     return;
   }
