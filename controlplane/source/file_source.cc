@@ -1,7 +1,11 @@
 #include "controlplane/source/file_source.h"
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -68,22 +72,56 @@ absl::StatusOr<std::unique_ptr<FileSource>> FileSource::Create(Options options) 
 
 FileSource::FileSource(Options options) : options_(std::move(options)) {}
 
-FileSource::~FileSource() { Stop(); }
+FileSource::~FileSource() {
+  Stop();
+  for (int fd : wake_fds_) {
+    if (fd >= 0) close(fd);
+  }
+}
 
 absl::Status FileSource::Start(ObjectSink* sink) {
   if (started_) return absl::FailedPreconditionError("the file source is already started");
   started_ = true;
   sink_ = sink;
+  // inotify makes a change visible at once; the poll stays as a fallback for what inotify does
+  // not see (some network file systems, a folder replaced wholesale). The watch starts before the
+  // first scan, so nothing written after that scan can be missed.
+  int inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  if (inotify_fd >= 0 &&
+      inotify_add_watch(inotify_fd, options_.dir.c_str(),
+                        IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE |
+                            IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF) < 0) {
+    close(inotify_fd);
+    inotify_fd = -1;
+  }
+  if (pipe2(wake_fds_, O_CLOEXEC | O_NONBLOCK) != 0) wake_fds_[0] = wake_fds_[1] = -1;
   Scan();
   sink_->OnSynced();
-  thread_ = std::thread([this] {
-    while (!stop_.WaitForNotificationWithTimeout(options_.poll_interval)) Scan();
+  thread_ = std::thread([this, inotify_fd] {
+    while (WaitForChange(inotify_fd)) Scan();
+    if (inotify_fd >= 0) close(inotify_fd);
   });
   return absl::OkStatus();
 }
 
+bool FileSource::WaitForChange(int inotify_fd) {
+  pollfd fds[2] = {{inotify_fd, POLLIN, 0}, {wake_fds_[0], POLLIN, 0}};
+  int timeout_ms = static_cast<int>(absl::ToInt64Milliseconds(options_.poll_interval));
+  if (poll(fds, 2, timeout_ms) > 0 && (fds[0].revents & POLLIN)) {
+    char events[4096];
+    while (read(inotify_fd, events, sizeof(events)) > 0) {
+    }
+  }
+  return !stop_.HasBeenNotified();
+}
+
 void FileSource::Stop() {
   if (!stop_.HasBeenNotified()) stop_.Notify();
+  if (wake_fds_[1] >= 0) {
+    char byte = 0;
+    ssize_t ignored = write(wake_fds_[1], &byte, 1);
+    (void)ignored;
+  }
   if (thread_.joinable()) thread_.join();
 }
 
@@ -120,6 +158,7 @@ void FileSource::Scan() {
   closedir(dir);
 
   bool changed = folder_recovered;
+  std::set<std::string> reloaded;
   for (auto it = files_.begin(); it != files_.end();) {
     if (present.count(it->first) == 0) {
       LOG_INFO(it->first, ": removed; dropping its ", it->second.objects.size(), " objects");
@@ -134,9 +173,10 @@ void FileSource::Scan() {
     if (!inserted && it->second.stat == path_and_stat.second) continue;
     it->second.stat = path_and_stat.second;
     Load(path_and_stat.first, name, &it->second);
+    reloaded.insert(name);
     changed = true;
   }
-  if (changed) Publish({});
+  if (changed) Publish({}, reloaded);
 }
 
 void FileSource::Load(const std::string& path, const std::string& display_name, FileState* state) {
@@ -165,8 +205,8 @@ void FileSource::Load(const std::string& path, const std::string& display_name, 
   state->errors = std::move(parsed.errors);
 }
 
-void FileSource::Publish(std::vector<SourceError> errors) {
-  std::map<ObjectKey, KubeObject> next;
+void FileSource::Publish(std::vector<SourceError> errors, const std::set<std::string>& reloaded) {
+  std::map<ObjectKey, const KubeObject*> next;
   std::map<ObjectKey, std::string> origin;
   for (const auto& [name, state] : files_) {
     errors.insert(errors.end(), state.errors.begin(), state.errors.end());
@@ -180,18 +220,28 @@ void FileSource::Publish(std::vector<SourceError> errors) {
                                : absl::StrCat("also defined in ", it->second, "; using that one")));
         continue;
       }
-      next.emplace(key, object);
+      next.emplace(std::move(key), &object);
     }
   }
 
+  std::map<ObjectKey, Served> served;
   for (const auto& [key, object] : next) {
+    const std::string& from = origin.at(key);
     auto old = served_.find(key);
-    if (old == served_.end() || !SameContent(old->second, object)) sink_->OnUpsert(object);
+    if (old != served_.end() && old->second.origin == from && reloaded.count(from) == 0) {
+      // The same file, not re-read: the object already served, nothing to compare.
+      served.emplace(key, std::move(old->second));
+      continue;
+    }
+    if (old == served_.end() || !SameContent(old->second.object, *object)) {
+      sink_->OnUpsert(*object);
+    }
+    served.emplace(key, Served{*object, from});
   }
-  for (const auto& [key, object] : served_) {
+  for (const auto& [key, entry] : served_) {
     if (next.count(key) == 0) sink_->OnDelete(key);
   }
-  served_ = std::move(next);
+  served_ = std::move(served);
   SetErrors(std::move(errors));
 }
 

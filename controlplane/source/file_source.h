@@ -9,6 +9,7 @@
 
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -59,19 +60,30 @@ class FileSource : public ObjectSource {
   // Re-reads one file into `state`.
   void Load(const std::string& path, const std::string& display_name, FileState* state);
   // Merges every file's objects, delivers the difference to the sink, and updates the errors.
-  void Publish(std::vector<gatehouse::v1::SourceError> folder_errors);
+  // Only objects of `reloaded` files, or that moved between files, are compared: an object from
+  // a file that was not re-read is the one already served.
+  void Publish(std::vector<gatehouse::v1::SourceError> folder_errors,
+               const std::set<std::string>& reloaded = {});
+  // Waits for a change in the folder (inotify) or the poll interval, whichever comes first;
+  // false once Stop() was called.
+  bool WaitForChange(int inotify_fd);
   void SetErrors(std::vector<gatehouse::v1::SourceError> errors);
 
   const Options options_;
   ObjectSink* sink_ = nullptr;
   std::thread thread_;
   absl::Notification stop_;
+  int wake_fds_[2] = {-1, -1};  // Stop() writes here to end a wait at once
   bool started_ = false;
 
   // Owned by the scanning thread.
   std::map<std::string, FileState> files_;  // by display name, sorted
-  std::map<ObjectKey, KubeObject> served_;  // what the sink was given
-  std::string folder_error_;                // the last folder-level problem, logged once
+  struct Served {
+    KubeObject object;
+    std::string origin;  // the file it came from
+  };
+  std::map<ObjectKey, Served> served_;  // what the sink was given
+  std::string folder_error_;            // the last folder-level problem, logged once
 
   mutable absl::Mutex mutex_;
   std::vector<gatehouse::v1::SourceError> errors_ ABSL_GUARDED_BY(mutex_);

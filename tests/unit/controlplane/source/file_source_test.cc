@@ -100,8 +100,8 @@ class FileSourceTest : public ::testing::Test {
     std::ofstream(tmp, std::ios::binary) << text;
     std::filesystem::rename(tmp, absl::StrCat(dir_, "/", name));
   }
-  void Start() {
-    auto created = FileSource::Create(FileSource::Options{dir_, ""});
+  void Start(absl::Duration poll_interval = absl::Milliseconds(250)) {
+    auto created = FileSource::Create(FileSource::Options{dir_, "", poll_interval});
     ASSERT_TRUE(created.ok()) << created.status();
     source_ = *std::move(created);
     ASSERT_TRUE(source_->Start(&sink_).ok());
@@ -177,6 +177,17 @@ TEST_F(FileSourceTest, ChangeIsDeliveredWithinASecondAndOnlyWhatChanged) {
   absl::SleepFor(absl::Milliseconds(600));
   EXPECT_EQ(sink_.upserts(), 4);
   EXPECT_EQ(sink_.deletes(), 0);
+}
+
+TEST_F(FileSourceTest, ChangesArriveAtOnceWithoutWaitingForThePoll) {
+  Write("a.yaml", Service("one"));
+  Start(/*poll_interval=*/absl::Seconds(30));
+  absl::Time written = absl::Now();
+  Write("b.yaml", Service("two"));
+  ASSERT_TRUE(sink_.WaitForKeys({"Service default/one", "Service default/two"}, absl::Seconds(5)));
+  EXPECT_LT(absl::Now() - written, absl::Seconds(2));  // inotify, not the 30 s poll
+  std::filesystem::remove(absl::StrCat(dir_, "/a.yaml"));
+  ASSERT_TRUE(sink_.WaitForKeys({"Service default/two"}, absl::Seconds(5)));
 }
 
 TEST_F(FileSourceTest, MalformedEditKeepsLastGoodObjects) {
