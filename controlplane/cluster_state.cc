@@ -136,11 +136,16 @@ void ClusterState::Rebuild(const source::ObjectStore& store) {
   const absl::Time started = absl::Now();
   std::shared_ptr<const xds::Snapshot> current = cache_->Current();
   if (last_.has_value() && only_endpoint_slices_changed_ && current != nullptr) {
-    translate::RetranslateEndpoints(store, touched_services_, &*last_);
+    std::vector<size_t> recomputed =
+        translate::RetranslateEndpoints(store, touched_services_, &*last_);
+    std::vector<google::protobuf::Any> replacements;
+    for (size_t i : recomputed) {
+      replacements.push_back(xds::PackDeterministic(last_->resources.load_assignments[i]));
+    }
     xds::Snapshot snapshot = *current;
     for (xds::ResourceSet& set : snapshot.sets) {
       if (set.type_url == kEndpointsType) {
-        set = xds::MakeResourceSetOf(kEndpointsType, last_->resources.load_assignments);
+        set = xds::ReplaceResources(set, std::move(replacements));
       }
     }
     std::vector<std::string> changed = cache_->Publish(std::move(snapshot));

@@ -205,18 +205,21 @@ class Translator {
 
 }  // namespace
 
-void RetranslateEndpoints(const source::ObjectStore& world,
-                          const std::set<source::NamespacedName>& services,
-                          TranslateResult* result) {
-  // Clusters and their assignments are parallel and sorted by name (BuildResources).
+std::vector<size_t> RetranslateEndpoints(const source::ObjectStore& world,
+                                         const std::set<source::NamespacedName>& services,
+                                         TranslateResult* result) {
+  std::vector<size_t> recomputed;
   std::vector<gatehouse::v1::ClusterLoadAssignment>& assignments =
       result->resources.load_assignments;
-  for (gatehouse::v1::ClusterLoadAssignment& assignment : assignments) {
+  for (size_t i = 0; i < assignments.size(); ++i) {
+    gatehouse::v1::ClusterLoadAssignment& assignment = assignments[i];
     auto target = result->cluster_targets.find(assignment.cluster_name());
     if (target == result->cluster_targets.end()) continue;
     if (services.count({target->second.ns, target->second.service}) == 0) continue;
     assignment = BuildLoadAssignment(assignment.cluster_name(), target->second, world);
+    recomputed.push_back(i);
   }
+  return recomputed;
 }
 
 TranslateResult Translate(const source::ObjectStore& world, const TranslateOptions& options) {

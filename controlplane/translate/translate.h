@@ -46,8 +46,9 @@ TranslateResult Translate(const source::ObjectStore& world, const TranslateOptio
 // one of `services`: all an EndpointSlice-only change needs, with no route rebuild. Pure, like
 // Translate; gives what a full Translate of `world` would, as long as only EndpointSlices changed
 // since `result` was made.
-void RetranslateEndpoints(const source::ObjectStore& world,
-                          const std::set<source::NamespacedName>& services,
-                          TranslateResult* result);
+// Returns the indexes of the assignments it recomputed.
+std::vector<size_t> RetranslateEndpoints(const source::ObjectStore& world,
+                                         const std::set<source::NamespacedName>& services,
+                                         TranslateResult* result);
 
 }  // namespace gatehouse::controlplane::translate

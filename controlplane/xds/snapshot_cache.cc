@@ -110,6 +110,35 @@ ResourceSet MakeResourceSet(absl::string_view type_url,
   return set;
 }
 
+ResourceSet ReplaceResources(const ResourceSet& set,
+                             std::vector<google::protobuf::Any> replacements) {
+  std::map<std::string, google::protobuf::Any> by_name;
+  for (google::protobuf::Any& resource : replacements) {
+    absl::StatusOr<std::string> name = ResourceName(resource);
+    by_name[name.ok() ? *name : std::string()] = std::move(resource);
+  }
+  ResourceSet out;
+  out.type_url = set.type_url;
+  out.content = set.content;
+  out.names = set.names;
+  out.resources = set.resources;
+  for (size_t i = 0; i < out.names.size(); ++i) {
+    auto it = by_name.find(out.names[i]);
+    if (it == by_name.end()) continue;
+    out.content[out.names[i]] = ResourceDigest(it->second);
+    out.resources[i] = std::move(it->second);
+    by_name.erase(it);
+  }
+  if (!by_name.empty()) {
+    // New names: rebuild the sorted vectors from scratch (rare: endpoints of a new cluster).
+    std::vector<google::protobuf::Any> all = std::move(out.resources);
+    for (auto& [name, resource] : by_name) all.push_back(std::move(resource));
+    return MakeResourceSet(set.type_url, std::move(all));
+  }
+  out.version = ContentVersion(out.type_url, out.content);
+  return out;
+}
+
 const ResourceSet* Snapshot::Find(absl::string_view type_url) const {
   for (const ResourceSet& set : sets) {
     if (set.type_url == type_url) return &set;

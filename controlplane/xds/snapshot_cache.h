@@ -48,6 +48,11 @@ google::protobuf::Any PackDeterministic(const google::protobuf::Message& message
 ResourceSet MakeResourceSet(absl::string_view type_url,
                             std::vector<google::protobuf::Any> resources);
 
+// `set` with `replacements` (resources of its type, each replacing the one of the same name or
+// added) and its version recomputed; only the replacements are hashed again.
+ResourceSet ReplaceResources(const ResourceSet& set,
+                             std::vector<google::protobuf::Any> replacements);
+
 // Packs each message of `messages` (a vector of one message type) into a versioned set.
 template <typename Messages>
 ResourceSet MakeResourceSetOf(absl::string_view type_url, const Messages& messages) {

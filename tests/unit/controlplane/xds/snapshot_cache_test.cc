@@ -108,3 +108,28 @@ TEST(SnapshotCacheTest, TwoCachesAgreeOnVersions) {
 
 }  // namespace
 }  // namespace gatehouse::controlplane::xds
+
+namespace gatehouse::controlplane::xds {
+namespace {
+
+TEST(ReplaceResourcesTest, SameAsBuildingTheWholeSetAgain) {
+  ResourceSet before = MakeResourceSetOf(
+      kClusterType, std::vector{MakeCluster("a"), MakeCluster("b"), MakeCluster("c")});
+  ResourceSet replaced = ReplaceResources(before, {PackDeterministic(MakeCluster("b", 7))});
+  ResourceSet rebuilt = MakeResourceSetOf(
+      kClusterType, std::vector{MakeCluster("a"), MakeCluster("b", 7), MakeCluster("c")});
+  EXPECT_EQ(replaced.version, rebuilt.version);
+  EXPECT_NE(replaced.version, before.version);
+  EXPECT_EQ(replaced.names, rebuilt.names);
+  EXPECT_EQ(replaced.content, rebuilt.content);
+  // A name the set did not have is added in order.
+  ResourceSet added = ReplaceResources(before, {PackDeterministic(MakeCluster("ab"))});
+  EXPECT_EQ(added.names, (std::vector<std::string>{"a", "ab", "b", "c"}));
+  EXPECT_EQ(added.version,
+            MakeResourceSetOf(kClusterType, std::vector{MakeCluster("a"), MakeCluster("ab"),
+                                                        MakeCluster("b"), MakeCluster("c")})
+                .version);
+}
+
+}  // namespace
+}  // namespace gatehouse::controlplane::xds
