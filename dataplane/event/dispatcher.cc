@@ -50,11 +50,7 @@ void Dispatcher::DrainPosted() {
   for (auto& fn : batch) fn();
 }
 
-void Dispatcher::Run() {
-  loop_thread_ = std::this_thread::get_id();
-  uv_run(&loop_->loop, UV_RUN_DEFAULT);
-  loop_thread_ = std::thread::id();
-}
+void Dispatcher::Run() { uv_run(&loop_->loop, UV_RUN_DEFAULT); }
 
 void Dispatcher::Exit(std::function<void()> before_exit) {
   Post([this, before_exit = std::move(before_exit)] {
@@ -125,7 +121,5 @@ void Dispatcher::CancelFlush(void* key) {
     if (entry.first == key) entry.first = nullptr;
   }
 }
-
-uint64_t Dispatcher::NowMs() const { return uv_now(&loop_->loop); }
 
 }  // namespace gatehouse::dataplane::event

@@ -8,7 +8,6 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -53,12 +52,6 @@ class Dispatcher {
   void ScheduleFlush(void* key, void (*flush)(void*));
   void CancelFlush(void* key);
 
-  // True when called on the thread running this loop.
-  bool IsLoopThread() const { return std::this_thread::get_id() == loop_thread_; }
-
-  // Milliseconds of the loop's cached clock.
-  uint64_t NowMs() const;
-
   // The underlying loop, for the handle wrappers in this folder only.
   void* raw_loop() { return loop_.get(); }
 
@@ -68,7 +61,6 @@ class Dispatcher {
   void DrainDeferred();
 
   std::unique_ptr<Loop> loop_;
-  std::thread::id loop_thread_;
   absl::Mutex mutex_;
   std::vector<std::function<void()>> posted_ ABSL_GUARDED_BY(mutex_);
   std::vector<std::unique_ptr<DeferredDeletable>> deferred_;

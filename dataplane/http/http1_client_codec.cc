@@ -8,7 +8,6 @@ Http1ClientCodec::Http1ClientCodec(Callbacks* callbacks)
     : callbacks_(callbacks), parser_(Http1Parser::Kind::kResponse, this) {}
 
 void Http1ClientCodec::EncodeHeaders(const RequestHead& head, bool end_stream) {
-  request_started_ = true;
   request_complete_ = false;
   reusable_ = false;
   response_end_sent_ = false;

@@ -33,8 +33,6 @@ class Http1ClientCodec : public RequestEncoder, private Http1Parser::Listener {
   void OnRemoteClose(absl::string_view error);
   // True when the last exchange ended cleanly and both sides keep the connection open.
   bool reusable() const { return reusable_; }
-  // True once any byte of a request was written.
-  bool request_started() const { return request_started_; }
 
   // RequestEncoder
   void EncodeHeaders(const RequestHead& head, bool end_stream) override;
@@ -53,7 +51,6 @@ class Http1ClientCodec : public RequestEncoder, private Http1Parser::Listener {
   ResponseDecoder* decoder_ = nullptr;
   bool head_request_ = false;
   bool chunked_request_ = false;
-  bool request_started_ = false;
   bool request_complete_ = false;
   bool response_in_progress_ = false;
   bool response_end_sent_ = false;

@@ -24,8 +24,7 @@ absl::StatusOr<std::unique_ptr<Worker>> Worker::Create(int index, int listen_fd,
 }
 
 Worker::Worker(int index, const ProxySettings& settings)
-    : index_(index),
-      settings_(settings),
+    : settings_(settings),
       pools_(dispatcher_),
       context_{dispatcher_, pools_, stats_, settings_},
       active_connections_(MetricsRegistry::Global().GetGauge(

@@ -40,7 +40,6 @@ class Worker : private DownstreamConnection::Owner {
 
   void OnAccept(std::unique_ptr<event::TcpConnection> tcp);
 
-  int index_;
   const ProxySettings settings_;
   event::Dispatcher dispatcher_;
   upstream::ConnPools pools_;

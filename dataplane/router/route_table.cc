@@ -43,10 +43,6 @@ absl::string_view HostWithoutPort(absl::string_view host) {
 
 }  // namespace
 
-std::string RouteTable::NormalizeHost(absl::string_view host) {
-  return absl::AsciiStrToLower(HostWithoutPort(host));
-}
-
 absl::StatusOr<std::shared_ptr<const RouteTable>> RouteTable::Build(
     const v1::RouteConfiguration& config) {
   std::shared_ptr<RouteTable> table(new RouteTable());
@@ -164,15 +160,6 @@ MatchResult RouteTable::Match(absl::string_view host, absl::string_view path) co
     result.cluster = &result.virtual_host->default_cluster;
   }
   return result;
-}
-
-std::vector<std::string> RouteTable::ReferencedClusters() const {
-  std::vector<std::string> out;
-  for (const VirtualHostEntry& vhost : virtual_hosts_) {
-    for (const RouteEntry& route : vhost.routes) out.push_back(route.cluster);
-    if (!vhost.default_cluster.empty()) out.push_back(vhost.default_cluster);
-  }
-  return out;
 }
 
 }  // namespace gatehouse::dataplane::router

@@ -51,12 +51,6 @@ class RouteTable {
   // Matches a request's Host header value (port and case ignored) and path (query excluded).
   MatchResult Match(absl::string_view host, absl::string_view path) const;
 
-  // Lower-cases `host` and strips its port and a trailing dot.
-  static std::string NormalizeHost(absl::string_view host);
-
-  // Every cluster name a route or default refers to.
-  std::vector<std::string> ReferencedClusters() const;
-
  private:
   RouteTable() = default;
   const VirtualHostEntry* FindVirtualHost(absl::string_view host) const;

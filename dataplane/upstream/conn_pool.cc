@@ -73,10 +73,4 @@ void ConnPools::Clear() {
   idle_.clear();
 }
 
-size_t ConnPools::idle_connections() const {
-  size_t count = 0;
-  for (const auto& [key, idle] : idle_) count += idle.size();
-  return count;
-}
-
 }  // namespace gatehouse::dataplane::upstream

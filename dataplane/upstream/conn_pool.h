@@ -42,8 +42,6 @@ class ConnPools : private UpstreamConnection::Listener {
   // Closes every idle connection.
   void Clear();
 
-  size_t idle_connections() const;
-
  private:
   void OnConnect(UpstreamConnection& connection, const absl::Status& status) override {}
   void OnClose(UpstreamConnection& connection) override;
