@@ -39,9 +39,9 @@ absl::string_view RequestHead::Path() const {
   return path;
 }
 
-bool RemoveHopByHopHeaders(HeaderMap& headers) {
+bool RemoveFramingAndHopByHopHeaders(HeaderMap& headers) {
   bool close = false;
-  std::vector<std::string> listed;
+  std::vector<std::string> listed;  // options of Connection, usually none
   for (const HeaderMap::Entry& entry : headers.entries()) {
     if (!absl::EqualsIgnoreCase(entry.first, "connection")) continue;
     for (absl::string_view option : absl::StrSplit(entry.second, ',')) {
@@ -50,11 +50,19 @@ bool RemoveHopByHopHeaders(HeaderMap& headers) {
       if (!option.empty()) listed.emplace_back(option);
     }
   }
-  for (const std::string& name : listed) headers.Remove(name);
-  for (absl::string_view name : {"connection", "keep-alive", "proxy-connection", "te", "trailer",
-                                 "transfer-encoding", "upgrade"}) {
-    headers.Remove(name);
-  }
+  // One pass over the headers, on every request and response.
+  auto drop = [&listed](const HeaderMap::Entry& entry) {
+    for (absl::string_view name : {"content-length", "transfer-encoding", "connection",
+                                   "keep-alive", "proxy-connection", "te", "trailer", "upgrade"}) {
+      if (absl::EqualsIgnoreCase(entry.first, name)) return true;
+    }
+    for (const std::string& name : listed) {
+      if (absl::EqualsIgnoreCase(entry.first, name)) return true;
+    }
+    return false;
+  };
+  std::vector<HeaderMap::Entry>& entries = headers.mutable_entries();
+  entries.erase(std::remove_if(entries.begin(), entries.end(), drop), entries.end());
   return close;
 }
 

@@ -66,10 +66,11 @@ struct ResponseHead {
   uint64_t content_length = 0;
 };
 
-// Removes the hop-by-hop headers of RFC 9110 section 7.6.1 (Connection, Keep-Alive,
-// Proxy-Connection, TE, Trailer, Transfer-Encoding, Upgrade) and those the Connection header
-// lists. Returns whether the Connection header carried the "close" option.
-bool RemoveHopByHopHeaders(HeaderMap& headers);
+// Removes, in one pass, the framing headers each codec writes itself (Content-Length,
+// Transfer-Encoding) and the hop-by-hop headers of RFC 9110 section 7.6.1 (Connection,
+// Keep-Alive, Proxy-Connection, TE, Trailer, Upgrade and those the Connection header lists).
+// Returns whether the Connection header carried the "close" option.
+bool RemoveFramingAndHopByHopHeaders(HeaderMap& headers);
 
 // The standard reason phrase of `status`, or "Unknown".
 absl::string_view ReasonPhrase(int status);

@@ -79,8 +79,7 @@ bool Http1ClientCodec::OnHead() {
   head.status = status;
   head.reason = parser_.reason();
   head.headers = std::move(parser_.headers());
-  head.headers.Remove("content-length");
-  RemoveHopByHopHeaders(head.headers);
+  RemoveFramingAndHopByHopHeaders(head.headers);
   // 204 and 304 never have a body, whatever their headers say; nor does a response to HEAD.
   bool no_body = head_request_ || status == 204 || status == 304;
   bool end_stream = no_body;

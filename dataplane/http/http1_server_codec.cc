@@ -105,8 +105,7 @@ bool Http1ServerCodec::OnHead() {
     head.framing = BodyFraming::kContentLength;
     head.content_length = parser_.content_length();
   }
-  head.headers.Remove("content-length");
-  RemoveHopByHopHeaders(head.headers);
+  RemoveFramingAndHopByHopHeaders(head.headers);
   if (const std::string* host = head.headers.Get("host")) head.authority = *host;
 
   if (head.method == "CONNECT") {
