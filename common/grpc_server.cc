@@ -3,7 +3,7 @@
 #include <unistd.h>
 
 #include "absl/strings/str_cat.h"
-#include "common/health_server.h"
+#include "common/listen_socket.h"
 
 namespace gatehouse {
 

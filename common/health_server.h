@@ -43,10 +43,4 @@ class HealthServer {
   std::thread thread_;
 };
 
-// Binds a TCP listening socket on `address`; the caller owns the descriptor.
-absl::StatusOr<int> ListenTcp(const HostPort& address, bool reuse_port, int backlog = 1024);
-
-// The port a bound socket got.
-uint16_t BoundPort(int fd);
-
 }  // namespace gatehouse

@@ -16,6 +16,7 @@
 #include "common/grpc_server.h"
 #include "common/grpc_tls.h"
 #include "common/health_server.h"
+#include "common/listen_socket.h"
 #include "common/log.h"
 #include "common/net_address.h"
 #include "common/process.h"
