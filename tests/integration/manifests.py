@@ -152,6 +152,13 @@ def ingress(name, rules=(), default_backend=None, class_name="gatehouse"):
     }
 
 
+def echo_world(echo, host="echo.test"):
+    """Our IngressClass, Service "echo" backed by the echo server `echo`, and an Ingress sending
+    every path of `host` to it: the world most tests start from."""
+    return [ingress_class(), *backed_service("echo", echo.host, echo.port),
+            ingress("echo", rules=[rule(host, path("/", "Prefix", "echo"))])]
+
+
 class ManifestDir:
     """A folder of manifest files. Writes are atomic (a rename into the folder), so the control
     plane never reads a half-written file."""

@@ -10,7 +10,7 @@ import subprocess
 import unittest
 
 import harness
-from manifests import backed_service, ingress, ingress_class, path, rule
+from manifests import echo_world
 
 
 class RawClient:
@@ -90,8 +90,7 @@ class Http1EdgesTest(harness.GatehouseTestCase):
     def setUp(self):
         super().setUp()
         manifests = self.manifest_dir({
-            "world.yaml": [ingress_class(), *backed_service("echo", self.echo.host, self.echo.port),
-                           ingress("echo", rules=[rule("echo.test", path("/", "Prefix", "echo"))])],
+            "world.yaml": echo_world(self.echo),
         })
         controlplane = self.start_controlplane(manifests)
         (self.dataplane,) = self.start_dataplanes(controlplane, count=1, workers=1)

@@ -9,7 +9,7 @@ import subprocess
 import unittest
 
 import harness
-from manifests import backed_service, ingress, ingress_class, path, rule
+from manifests import echo_world, ingress_class
 
 # One sample line of the Prometheus text format: name{labels} value.
 METRIC_SAMPLE = re.compile(
@@ -26,9 +26,7 @@ class ProcessesTest(harness.GatehouseTestCase):
 
     def start_world(self, data_planes=1):
         manifests = self.manifest_dir({
-            "world.yaml": [ingress_class(),
-                           *backed_service("echo", self.echo.host, self.echo.port),
-                           ingress("echo", rules=[rule("echo.test", path("/", "Prefix", "echo"))])],
+            "world.yaml": echo_world(self.echo),
         })
         controlplane = self.start_controlplane(manifests)
         return controlplane, self.start_dataplanes(controlplane, count=data_planes)

@@ -9,7 +9,7 @@ import subprocess
 import unittest
 
 import harness
-from manifests import backed_service, ingress, ingress_class, path, rule
+from manifests import echo_world, ingress_class
 
 
 def openssl(*args, cwd):
@@ -55,8 +55,7 @@ class XdsTlsTest(harness.GatehouseTestCase):
 
     def start_tls_controlplane(self):
         manifests = self.manifest_dir({
-            "world.yaml": [ingress_class(), *backed_service("echo", self.echo.host, self.echo.port),
-                           ingress("echo", rules=[rule("echo.test", path("/", "Prefix", "echo"))])],
+            "world.yaml": echo_world(self.echo),
         })
         return self.start_controlplane(
             manifests, extra_args=tls_args(self.pki, "controlplane", "ca"))
