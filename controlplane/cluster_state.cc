@@ -36,13 +36,17 @@ void ClusterState::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-void ClusterState::OnUpsert(const source::KubeObject& object) { Enqueue(object); }
-void ClusterState::OnDelete(const source::ObjectKey& key) { Enqueue(key); }
-void ClusterState::OnSynced() { Enqueue(Synced{}); }
-
-void ClusterState::Enqueue(Change change) {
+void ClusterState::OnChanges(std::vector<source::ObjectChange> changes) {
   absl::MutexLock lock(&mutex_);
-  queue_.push_back(std::move(change));
+  for (source::ObjectChange& change : changes) {
+    std::visit([this](auto&& item) { queue_.emplace_back(std::move(item)); }, std::move(change));
+  }
+  cond_.Signal();
+}
+
+void ClusterState::OnSynced() {
+  absl::MutexLock lock(&mutex_);
+  queue_.emplace_back(Synced{});
   cond_.Signal();
 }
 
@@ -62,8 +66,12 @@ void ClusterState::Run() {
   bool dirty = true;  // the first snapshot is published even for an empty world
   absl::Time first_pending = absl::InfiniteFuture();
   absl::Time last_change = absl::InfiniteFuture();
+  absl::Time last_rebuild = absl::InfinitePast();
   auto deadline = [&] {
     if (!synced || !dirty) return absl::InfiniteFuture();
+    // After a quiet spell the first change is not held back: it is likely alone, and a burst
+    // it starts is still coalesced from the second change on (Contour's holdoff does the same).
+    if (first_pending - last_rebuild >= options_.max_delay) return first_pending;
     return std::min(last_change + options_.holdoff, first_pending + options_.max_delay);
   };
   while (true) {
@@ -97,6 +105,7 @@ void ClusterState::Run() {
     }
     if (synced && dirty && now >= deadline()) {
       Rebuild(store);
+      last_rebuild = absl::Now();
       dirty = false;
       first_pending = last_change = absl::InfiniteFuture();
     }

@@ -2,10 +2,12 @@
 //
 // Sources call the ObjectSink methods from their own threads; those only enqueue. One owner
 // thread applies the queued changes to the object store it alone touches, and rebuilds: never
-// before the source has synced, and debounced, so a burst of changes costs one translation (a
-// rebuild waits for `holdoff` of quiet after the last change, but never more than `max_delay`
-// after the first pending one). Each rebuild runs the pure translation and publishes the result
-// to the snapshot cache, which pushes only the resource types whose content changed.
+// before the source has synced, and never in the middle of a batch of changes. A change that
+// comes after a quiet spell (no rebuild for `max_delay`) is rebuilt at once; changes that follow
+// a recent rebuild are debounced, so the rest of a burst costs one more translation (it waits
+// for `holdoff` of quiet after the last change, but never more than `max_delay` after the first
+// pending one). Each rebuild runs the pure translation and publishes the result to the snapshot
+// cache, which pushes only the resource types whose content changed.
 //
 // It lives at the top of controlplane/ because it joins source/, translate/ and xds/.
 #pragma once
@@ -48,8 +50,7 @@ class ClusterState final : public source::ObjectSink {
   // Stops the owner thread; queued changes not yet applied are dropped. Idempotent.
   void Stop();
 
-  void OnUpsert(const source::KubeObject& object) override;
-  void OnDelete(const source::ObjectKey& key) override;
+  void OnChanges(std::vector<source::ObjectChange> changes) override;
   void OnSynced() override;
 
   // The Ingress reports of the last rebuild, sorted by namespace/name; thread-safe.
@@ -61,7 +62,6 @@ class ClusterState final : public source::ObjectSink {
   struct Synced {};
   using Change = std::variant<source::KubeObject, source::ObjectKey, Synced>;
 
-  void Enqueue(Change change);
   void Run();
   // Translates the store and publishes; owner thread only. When only EndpointSlices changed since
   // the last rebuild, only the endpoints of their Services' clusters are recomputed.

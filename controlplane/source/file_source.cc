@@ -138,45 +138,48 @@ void FileSource::Scan() {
                                        "; keeping the objects it last held");
     if (message != folder_error_) {
       folder_error_ = message;
-      Publish({MakeError(options_.dir, "", message)});
+      Publish({});
     }
     return;
   }
   bool folder_recovered = !folder_error_.empty();
   folder_error_.clear();
 
-  std::map<std::string, std::pair<std::string, FileStat>> present;  // display name → path, stat
+  std::map<std::string, FileStat> present;  // path → stat
   while (dirent* entry = readdir(dir)) {
     if (!IsManifestName(entry->d_name)) continue;
     std::string path = absl::StrCat(options_.dir, "/", entry->d_name);
     struct stat st {};
     if (stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
-    FileStat file_stat{static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec,
-                       static_cast<int64_t>(st.st_size), static_cast<uint64_t>(st.st_ino)};
-    present.emplace(path, std::make_pair(path, file_stat));
+    present.emplace(path, FileStat{static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 +
+                                       st.st_mtim.tv_nsec,
+                                   static_cast<int64_t>(st.st_size),
+                                   static_cast<uint64_t>(st.st_ino)});
   }
   closedir(dir);
 
   bool changed = folder_recovered;
-  std::set<std::string> reloaded;
+  std::set<ObjectKey> affected;
   for (auto it = files_.begin(); it != files_.end();) {
     if (present.count(it->first) == 0) {
       LOG_INFO(it->first, ": removed; dropping its ", it->second.objects.size(), " objects");
+      Track(it->first, it->second, /*defines=*/false, &affected);
       it = files_.erase(it);
       changed = true;
     } else {
       ++it;
     }
   }
-  for (const auto& [name, path_and_stat] : present) {
-    auto [it, inserted] = files_.try_emplace(name);
-    if (!inserted && it->second.stat == path_and_stat.second) continue;
-    it->second.stat = path_and_stat.second;
-    Load(path_and_stat.first, name, &it->second);
-    reloaded.insert(name);
+  for (const auto& [path, file_stat] : present) {
+    auto [it, inserted] = files_.try_emplace(path);
+    if (!inserted && it->second.stat == file_stat) continue;
+    it->second.stat = file_stat;
+    Track(path, it->second, /*defines=*/false, &affected);
+    Load(path, path, &it->second);
+    Track(path, it->second, /*defines=*/true, &affected);
     changed = true;
   }
-  if (changed) Publish({}, reloaded);
+  if (changed) Publish(affected);
 }
 
 void FileSource::Load(const std::string& path, const std::string& display_name, FileState* state) {
@@ -201,47 +204,70 @@ void FileSource::Load(const std::string& path, const std::string& display_name, 
     state->errors = std::move(parsed.errors);
     return;
   }
-  state->objects = std::move(parsed.objects);
+  state->objects.clear();
   state->errors = std::move(parsed.errors);
-}
-
-void FileSource::Publish(std::vector<SourceError> errors, const std::set<std::string>& reloaded) {
-  std::map<ObjectKey, const KubeObject*> next;
-  std::map<ObjectKey, std::string> origin;
-  for (const auto& [name, state] : files_) {
-    errors.insert(errors.end(), state.errors.begin(), state.errors.end());
-    for (const KubeObject& object : state.objects) {
-      ObjectKey key = KeyOf(object);
-      auto [it, inserted] = origin.try_emplace(key, name);
-      if (!inserted) {
-        errors.push_back(MakeError(
-            name, key.ToString(),
-            it->second == name ? "defined twice in this file; using the first"
-                               : absl::StrCat("also defined in ", it->second, "; using that one")));
-        continue;
-      }
-      next.emplace(std::move(key), &object);
-    }
-  }
-
-  std::map<ObjectKey, Served> served;
-  for (const auto& [key, object] : next) {
-    const std::string& from = origin.at(key);
-    auto old = served_.find(key);
-    if (old != served_.end() && old->second.origin == from && reloaded.count(from) == 0) {
-      // The same file, not re-read: the object already served, nothing to compare.
-      served.emplace(key, std::move(old->second));
+  for (KubeObject& object : parsed.objects) {
+    ObjectKey key = KeyOf(object);
+    if (state->objects.count(key) != 0) {
+      state->errors.push_back(
+          MakeError(display_name, key.ToString(), "defined twice in this file; using the first"));
       continue;
     }
-    if (old == served_.end() || !SameContent(old->second.object, *object)) {
-      sink_->OnUpsert(*object);
+    state->objects.emplace(std::move(key), std::move(object));
+  }
+}
+
+void FileSource::Track(const std::string& file, const FileState& state, bool defines,
+                       std::set<ObjectKey>* affected) {
+  for (const auto& [key, object] : state.objects) {
+    if (defines) {
+      definers_[key].insert(file);
+    } else if (auto it = definers_.find(key); it != definers_.end()) {
+      it->second.erase(file);
+      if (it->second.empty()) definers_.erase(it);
     }
-    served.emplace(key, Served{*object, from});
+    affected->insert(key);
   }
-  for (const auto& [key, entry] : served_) {
-    if (next.count(key) == 0) sink_->OnDelete(key);
+}
+
+void FileSource::Publish(const std::set<ObjectKey>& affected) {
+  std::vector<ObjectChange> changes;
+  for (const ObjectKey& key : affected) {
+    auto definers = definers_.find(key);
+    if (definers == definers_.end()) {
+      duplicate_errors_.erase(key);
+      if (served_.erase(key) != 0) changes.emplace_back(key);
+      continue;
+    }
+    const std::string& owner = *definers->second.begin();
+    const KubeObject& object = files_.at(owner).objects.at(key);
+    if (definers->second.size() > 1) {
+      std::vector<SourceError>& errors = duplicate_errors_[key];
+      errors.clear();
+      for (const std::string& file : definers->second) {
+        if (file == owner) continue;
+        errors.push_back(MakeError(file, key.ToString(),
+                                   absl::StrCat("also defined in ", owner, "; using that one")));
+      }
+    } else {
+      duplicate_errors_.erase(key);
+    }
+    auto [served, inserted] = served_.try_emplace(key, object);
+    if (inserted || !SameContent(served->second, object)) {
+      served->second = object;
+      changes.emplace_back(object);
+    }
   }
-  served_ = std::move(served);
+  if (!changes.empty()) sink_->OnChanges(std::move(changes));
+
+  std::vector<SourceError> errors;
+  if (!folder_error_.empty()) errors.push_back(MakeError(options_.dir, "", folder_error_));
+  for (const auto& [name, state] : files_) {
+    errors.insert(errors.end(), state.errors.begin(), state.errors.end());
+  }
+  for (const auto& [key, key_errors] : duplicate_errors_) {
+    errors.insert(errors.end(), key_errors.begin(), key_errors.end());
+  }
   SetErrors(std::move(errors));
 }
 

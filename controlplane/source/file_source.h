@@ -1,8 +1,9 @@
 // The folder source (--source=file:DIR): every *.yaml / *.yml file directly in DIR, watched.
 //
-// The folder is polled (stat of every file, ~4 times a second; only files whose size, mtime or
-// inode changed are re-read), the new set of objects is diffed against what was delivered, and
-// only real upserts and deletes reach the sink. A file that stops being valid YAML keeps serving
+// inotify wakes the source when the folder changes, and a poll (stat of every file, ~4 times a
+// second) catches what inotify does not see; only files whose size, mtime or inode changed are
+// re-read, their objects are diffed against what was delivered, and only real upserts and
+// deletes reach the sink, one batch per scan. A file that stops being valid YAML keeps serving
 // the objects it last contributed; an object that cannot be read is skipped and reported, while
 // the rest of its file is served. Each new problem is logged once, when it appears.
 #pragma once
@@ -50,20 +51,25 @@ class FileSource : public ObjectSource {
   };
   struct FileState {
     FileStat stat;
-    std::vector<KubeObject> objects;  // the last objects it contributed successfully
+    // The objects it last contributed successfully, by key; a key defined twice in the file is
+    // the first definition.
+    std::map<ObjectKey, KubeObject> objects;
     std::vector<gatehouse::v1::SourceError> errors;
   };
 
   explicit FileSource(Options options);
-  // One poll: re-reads changed files and delivers the difference. Poll thread (or Start) only.
+  // One poll: re-reads the files that changed and delivers what that changed, as one batch.
+  // Poll thread (or Start) only.
   void Scan();
   // Re-reads one file into `state`.
   void Load(const std::string& path, const std::string& display_name, FileState* state);
-  // Merges every file's objects, delivers the difference to the sink, and updates the errors.
-  // Only objects of `reloaded` files, or that moved between files, are compared: an object from
-  // a file that was not re-read is the one already served.
-  void Publish(std::vector<gatehouse::v1::SourceError> folder_errors,
-               const std::set<std::string>& reloaded = {});
+  // Records that `file` defines (`defines`) or no longer defines the keys of `state`'s objects,
+  // adding those keys to `affected`.
+  void Track(const std::string& file, const FileState& state, bool defines,
+             std::set<ObjectKey>* affected);
+  // Settles which file serves each affected key, delivers the objects that appeared, changed or
+  // went away, and updates the errors. Costs what changed, not the size of the world.
+  void Publish(const std::set<ObjectKey>& affected);
   // Waits for a change in the folder (inotify) or the poll interval, whichever comes first;
   // false once Stop() was called.
   bool WaitForChange(int inotify_fd);
@@ -78,12 +84,12 @@ class FileSource : public ObjectSource {
 
   // Owned by the scanning thread.
   std::map<std::string, FileState> files_;  // by display name, sorted
-  struct Served {
-    KubeObject object;
-    std::string origin;  // the file it came from
-  };
-  std::map<ObjectKey, Served> served_;  // what the sink was given
-  std::string folder_error_;            // the last folder-level problem, logged once
+  // The files defining each key, sorted: the first one's object is served, the others are
+  // reported as duplicates.
+  std::map<ObjectKey, std::set<std::string>> definers_;
+  std::map<ObjectKey, KubeObject> served_;  // what the sink was given
+  std::map<ObjectKey, std::vector<gatehouse::v1::SourceError>> duplicate_errors_;
+  std::string folder_error_;  // the last folder-level problem, logged once
 
   mutable absl::Mutex mutex_;
   std::vector<gatehouse::v1::SourceError> errors_ ABSL_GUARDED_BY(mutex_);

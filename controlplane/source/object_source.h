@@ -7,6 +7,7 @@
 #pragma once
 
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -16,17 +17,24 @@
 
 namespace gatehouse::controlplane::source {
 
+// One change to the world: an object that is new or whose content changed, or the key of an
+// object that is gone.
+using ObjectChange = std::variant<KubeObject, ObjectKey>;
+
 // Receives a source's deliveries; called from the source's own thread, so an implementation only
 // records or enqueues and returns quickly.
 class ObjectSink {
  public:
   virtual ~ObjectSink() = default;
-  // The object is new or its content changed.
-  virtual void OnUpsert(const KubeObject& object) = 0;
-  // The object is gone.
-  virtual void OnDelete(const ObjectKey& key) = 0;
-  // Everything present at start has been delivered; called once, after the initial upserts.
+  // Changes that belong together (one file re-read, one watch event): whoever reads the world
+  // sees all of them or none, so an Ingress and the Service it names arrive as one.
+  virtual void OnChanges(std::vector<ObjectChange> changes) = 0;
+  // Everything present at start has been delivered; called once, after the initial changes.
   virtual void OnSynced() = 0;
+
+  // One change on its own.
+  void OnUpsert(const KubeObject& object) { OnChanges({ObjectChange(object)}); }
+  void OnDelete(const ObjectKey& key) { OnChanges({ObjectChange(key)}); }
 };
 
 // "file: object: message" (or "file: message" for a whole file), as logs and status show it.

@@ -89,6 +89,27 @@ TEST_F(ClusterStateTest, BurstIsDebouncedIntoFewRebuilds) {
   EXPECT_EQ(cache_.Current()->Find(kClusterType)->resources.size(), 1u);
 }
 
+TEST(ClusterStateHoldoffTest, ChangeAfterAQuietSpellIsNotHeldBackButTheNextOneIs) {
+  xds::SnapshotCache cache;
+  ClusterState::Options options;
+  options.holdoff = absl::Seconds(1);
+  options.max_delay = absl::Seconds(1);
+  ClusterState state(options, &cache);
+  state.Start();
+  state.OnSynced();
+  ASSERT_TRUE(WaitFor([&] { return state.rebuilds() == 1; }));
+  absl::SleepFor(absl::Milliseconds(1100));  // quiet for longer than max_delay
+
+  state.OnUpsert(Service("one"));
+  absl::SleepFor(absl::Milliseconds(400));  // well short of the 1 s holdoff
+  EXPECT_EQ(state.rebuilds(), 2u);
+
+  state.OnUpsert(Service("two"));  // right after a rebuild: debounced
+  absl::SleepFor(absl::Milliseconds(400));
+  EXPECT_EQ(state.rebuilds(), 2u);
+  EXPECT_TRUE(WaitFor([&] { return state.rebuilds() == 3; }, absl::Seconds(3)));
+}
+
 TEST_F(ClusterStateTest, UnchangedObjectDoesNotRebuild) {
   state_.OnUpsert(Service("web"));
   state_.OnSynced();

@@ -23,15 +23,18 @@ using ::testing::IsEmpty;
 // Keeps what the source says the world is, for the test to wait on.
 class RecordingSink : public ObjectSink {
  public:
-  void OnUpsert(const KubeObject& object) override {
+  void OnChanges(std::vector<ObjectChange> changes) override {
     absl::MutexLock lock(&mutex_);
-    objects_.insert_or_assign(KeyOf(object).ToString(), object);
-    ++upserts_;
-  }
-  void OnDelete(const ObjectKey& key) override {
-    absl::MutexLock lock(&mutex_);
-    objects_.erase(key.ToString());
-    ++deletes_;
+    ++batches_;
+    for (const ObjectChange& change : changes) {
+      if (const auto* object = std::get_if<KubeObject>(&change)) {
+        objects_.insert_or_assign(KeyOf(*object).ToString(), *object);
+        ++upserts_;
+      } else {
+        objects_.erase(std::get<ObjectKey>(change).ToString());
+        ++deletes_;
+      }
+    }
   }
   void OnSynced() override {
     absl::MutexLock lock(&mutex_);
@@ -56,6 +59,10 @@ class RecordingSink : public ObjectSink {
     absl::MutexLock lock(&mutex_);
     return deletes_;
   }
+  int batches() {
+    absl::MutexLock lock(&mutex_);
+    return batches_;
+  }
   bool synced() {
     absl::MutexLock lock(&mutex_);
     return synced_;
@@ -75,6 +82,7 @@ class RecordingSink : public ObjectSink {
   std::map<std::string, KubeObject> objects_ ABSL_GUARDED_BY(mutex_);
   int upserts_ ABSL_GUARDED_BY(mutex_) = 0;
   int deletes_ ABSL_GUARDED_BY(mutex_) = 0;
+  int batches_ ABSL_GUARDED_BY(mutex_) = 0;
   bool synced_ ABSL_GUARDED_BY(mutex_) = false;
 };
 
@@ -179,6 +187,21 @@ TEST_F(FileSourceTest, ChangeIsDeliveredWithinASecondAndOnlyWhatChanged) {
   EXPECT_EQ(sink_.deletes(), 0);
 }
 
+TEST_F(FileSourceTest, OneEditIsOneBatch) {
+  Write("a.yaml", absl::StrCat(Service("one"), "---\n", Service("two")));
+  Write("b.yaml", Service("other"));
+  Start();
+  int batches = sink_.batches();
+  // A changed object, a new one and a removed one, in one rewrite of one file.
+  Write("a.yaml", absl::StrCat(Service("one", 8080), "---\n", Service("three")));
+  ASSERT_TRUE(sink_.WaitForKeys(
+      {"Service default/one", "Service default/other", "Service default/three"},
+      absl::Seconds(1)));
+  absl::SleepFor(absl::Milliseconds(300));  // let any further delivery show up
+  EXPECT_EQ(sink_.batches(), batches + 1);
+  EXPECT_EQ(sink_.deletes(), 1);
+}
+
 TEST_F(FileSourceTest, ChangesArriveAtOnceWithoutWaitingForThePoll) {
   Write("a.yaml", Service("one"));
   Start(/*poll_interval=*/absl::Seconds(30));
@@ -229,6 +252,26 @@ TEST_F(FileSourceTest, DuplicateAcrossFilesFirstFileWins) {
   ASSERT_EQ(errors.size(), 1u);
   EXPECT_EQ(errors[0], absl::StrCat(dir_, "/b.yaml: Service default/dup: also defined in ", dir_,
                                     "/a.yaml; using that one"));
+}
+
+TEST_F(FileSourceTest, DuplicateServedFromTheOtherFileWhenTheFirstGoes) {
+  Write("a.yaml", Service("dup", 80));
+  Write("b.yaml", Service("dup", 81));
+  Start();
+  std::filesystem::remove(dir_ + "/a.yaml");
+  absl::Time deadline = absl::Now() + absl::Seconds(1);
+  while (!ErrorLines().empty() && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(10));
+  EXPECT_THAT(ErrorLines(), IsEmpty());
+  EXPECT_EQ(std::get<kube::Service>(sink_.Get("Service default/dup")).spec().ports(0).port(), 81);
+  EXPECT_EQ(sink_.deletes(), 0);  // the object never went away, its content changed
+  // And identical content moving between files delivers nothing.
+  int upserts = sink_.upserts();
+  Write("c.yaml", Service("dup", 81));
+  std::filesystem::remove(dir_ + "/b.yaml");
+  absl::SleepFor(absl::Milliseconds(600));
+  EXPECT_EQ(sink_.Keys(), std::vector<std::string>{"Service default/dup"});
+  EXPECT_EQ(sink_.upserts(), upserts);
+  EXPECT_EQ(sink_.deletes(), 0);
 }
 
 }  // namespace
