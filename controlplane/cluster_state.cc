@@ -151,11 +151,9 @@ void ClusterState::Rebuild(const source::ObjectStore& store) {
     for (size_t i : recomputed) {
       replacements.push_back(xds::PackDeterministic(last_->resources.load_assignments[i]));
     }
-    xds::Snapshot snapshot = *current;
-    for (xds::ResourceSet& set : snapshot.sets) {
-      if (set.type_url == kEndpointsType) {
-        set = xds::ReplaceResources(set, std::move(replacements));
-      }
+    xds::Snapshot snapshot = *current;  // shares every set; only the endpoints are replaced
+    if (const xds::ResourceSet* endpoints = current->Find(kEndpointsType)) {
+      snapshot.Put(xds::ReplaceResources(*endpoints, std::move(replacements)));
     }
     std::vector<std::string> changed = cache_->Publish(std::move(snapshot));
     LOG_INFO("rebuilt in ", absl::ToInt64Milliseconds(absl::Now() - started),
@@ -171,10 +169,10 @@ void ClusterState::Rebuild(const source::ObjectStore& store) {
   translations_->Increment();
   const translate::ConfigResources& resources = result.resources;
   xds::Snapshot snapshot;
-  snapshot.sets.push_back(xds::MakeResourceSetOf(kClusterType, resources.clusters));
-  snapshot.sets.push_back(xds::MakeResourceSetOf(kEndpointsType, resources.load_assignments));
-  snapshot.sets.push_back(xds::MakeResourceSetOf(kListenerType, resources.listeners));
-  snapshot.sets.push_back(xds::MakeResourceSetOf(kRouteType, resources.route_configs));
+  snapshot.Put(xds::MakeResourceSetOf(kClusterType, resources.clusters));
+  snapshot.Put(xds::MakeResourceSetOf(kEndpointsType, resources.load_assignments));
+  snapshot.Put(xds::MakeResourceSetOf(kListenerType, resources.listeners));
+  snapshot.Put(xds::MakeResourceSetOf(kRouteType, resources.route_configs));
   // Reports first: whoever sees the new snapshot also sees the reports that explain it.
   LogReportChanges(result.reports);
   {

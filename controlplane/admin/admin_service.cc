@@ -37,10 +37,10 @@ grpc::Status AdminService::GetStatus(grpc::ServerContext* context,
   std::shared_ptr<const xds::Snapshot> snapshot = providers_.cache->Current();
   response->set_ready(snapshot != nullptr);
   if (snapshot != nullptr) {
-    for (const xds::ResourceSet& set : snapshot->sets) {
+    for (const std::shared_ptr<const xds::ResourceSet>& set : snapshot->sets) {
       gatehouse::v1::ResourceVersion& version = *response->add_versions();
-      version.set_type_url(set.type_url);
-      version.set_version(set.version);
+      version.set_type_url(set->type_url);
+      version.set_version(set->version);
     }
   }
   if (providers_.ingress_reports) {
@@ -59,11 +59,11 @@ grpc::Status AdminService::GetConfigDump(grpc::ServerContext* context,
                                          gatehouse::v1::GetConfigDumpResponse* response) {
   std::shared_ptr<const xds::Snapshot> snapshot = providers_.cache->Current();
   if (snapshot == nullptr) return grpc::Status::OK;
-  for (const xds::ResourceSet& set : snapshot->sets) {
+  for (const std::shared_ptr<const xds::ResourceSet>& set : snapshot->sets) {
     gatehouse::v1::ConfigResourceSet& out = *response->add_sets();
-    out.set_type_url(set.type_url);
-    out.set_version(set.version);
-    for (const google::protobuf::Any& resource : set.resources) *out.add_resources() = resource;
+    out.set_type_url(set->type_url);
+    out.set_version(set->version);
+    for (const google::protobuf::Any& resource : set->resources) *out.add_resources() = resource;
   }
   return grpc::Status::OK;
 }

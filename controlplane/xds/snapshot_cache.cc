@@ -139,9 +139,20 @@ ResourceSet ReplaceResources(const ResourceSet& set,
   return out;
 }
 
+void Snapshot::Put(ResourceSet set) {
+  auto shared = std::make_shared<const ResourceSet>(std::move(set));
+  for (std::shared_ptr<const ResourceSet>& existing : sets) {
+    if (existing->type_url == shared->type_url) {
+      existing = std::move(shared);
+      return;
+    }
+  }
+  sets.push_back(std::move(shared));
+}
+
 const ResourceSet* Snapshot::Find(absl::string_view type_url) const {
-  for (const ResourceSet& set : sets) {
-    if (set.type_url == type_url) return &set;
+  for (const std::shared_ptr<const ResourceSet>& set : sets) {
+    if (set->type_url == type_url) return set.get();
   }
   return nullptr;
 }
@@ -150,13 +161,13 @@ std::vector<std::string> SnapshotCache::Publish(Snapshot snapshot) {
   std::vector<std::string> changed;
   {
     absl::MutexLock lock(&mutex_);
-    for (const ResourceSet& set : snapshot.sets) {
-      const ResourceSet* old = current_ == nullptr ? nullptr : current_->Find(set.type_url);
-      if (old == nullptr || old->version != set.version) changed.push_back(set.type_url);
+    for (const std::shared_ptr<const ResourceSet>& set : snapshot.sets) {
+      const ResourceSet* old = current_ == nullptr ? nullptr : current_->Find(set->type_url);
+      if (old == nullptr || old->version != set->version) changed.push_back(set->type_url);
     }
     if (current_ != nullptr) {
-      for (const ResourceSet& old : current_->sets) {
-        if (snapshot.Find(old.type_url) == nullptr) changed.push_back(old.type_url);
+      for (const std::shared_ptr<const ResourceSet>& old : current_->sets) {
+        if (snapshot.Find(old->type_url) == nullptr) changed.push_back(old->type_url);
       }
     }
     if (changed.empty() && current_ != nullptr) return changed;

@@ -62,9 +62,13 @@ ResourceSet MakeResourceSetOf(absl::string_view type_url, const Messages& messag
   return MakeResourceSet(type_url, std::move(resources));
 }
 
+// One ResourceSet per type. Sets are immutable and shared: a snapshot made from another by
+// replacing one type copies only pointers to the others.
 struct Snapshot {
-  std::vector<ResourceSet> sets;  // in kResourceTypesInOrder order
+  std::vector<std::shared_ptr<const ResourceSet>> sets;  // in kResourceTypesInOrder order
 
+  // Appends `set`, or replaces the set of its type where it already is.
+  void Put(ResourceSet set);
   // The set of `type_url`, or null.
   const ResourceSet* Find(absl::string_view type_url) const;
 };

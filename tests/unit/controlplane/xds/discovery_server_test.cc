@@ -24,11 +24,11 @@ Snapshot MakeSnapshot(const std::vector<std::string>& cluster_names) {
   gatehouse::v1::Listener listener;
   listener.set_name("http");
   Snapshot snapshot;
-  snapshot.sets.push_back(MakeResourceSetOf(kClusterType, clusters));
-  snapshot.sets.push_back(
+  snapshot.Put(MakeResourceSetOf(kClusterType, clusters));
+  snapshot.Put(
       MakeResourceSetOf(kEndpointsType, std::vector<gatehouse::v1::ClusterLoadAssignment>{}));
-  snapshot.sets.push_back(MakeResourceSetOf(kListenerType, std::vector{listener}));
-  snapshot.sets.push_back(
+  snapshot.Put(MakeResourceSetOf(kListenerType, std::vector{listener}));
+  snapshot.Put(
       MakeResourceSetOf(kRouteType, std::vector<gatehouse::v1::RouteConfiguration>{}));
   return snapshot;
 }
@@ -159,7 +159,7 @@ TEST_F(DiscoveryServerTest, NothingBeforeTheFirstSnapshotThenEveryTypeInOrder) {
   std::shared_ptr<const Snapshot> snapshot = cache_.Current();
   for (int i = 0; i < 4; ++i) {
     EXPECT_EQ(responses[i].type_url(), kResourceTypesInOrder[i]);
-    EXPECT_EQ(responses[i].version_info(), snapshot->sets[i].version);
+    EXPECT_EQ(responses[i].version_info(), snapshot->sets[i]->version);
     EXPECT_EQ(responses[i].nonce(), absl::StrCat(i + 1));
   }
   EXPECT_EQ(responses[0].resources_size(), 1);
@@ -240,7 +240,7 @@ TEST_F(DiscoveryServerTest, OneResponsePerTypeInFlightAndStaleNoncesIgnored) {
   ASSERT_TRUE(second->resources(0).UnpackTo(&added));
   EXPECT_EQ(added.name(), "b:2");
   EXPECT_EQ(second->removed_resources_size(), 0);
-  EXPECT_EQ(second->version_info(), cache_.Current()->sets[0].version);
+  EXPECT_EQ(second->version_info(), cache_.Current()->sets[0]->version);
 }
 
 // A snapshot whose clusters and endpoints are `clusters`, each with one endpoint `ip`, and one
@@ -273,10 +273,10 @@ Snapshot WorldSnapshot(const std::map<std::string, std::string>& clusters,
     route->set_cluster(name);
   }
   Snapshot snapshot;
-  snapshot.sets.push_back(MakeResourceSetOf(kClusterType, cluster_list));
-  snapshot.sets.push_back(MakeResourceSetOf(kEndpointsType, assignments));
-  snapshot.sets.push_back(MakeResourceSetOf(kListenerType, std::vector{listener}));
-  snapshot.sets.push_back(MakeResourceSetOf(kRouteType, std::vector{routes}));
+  snapshot.Put(MakeResourceSetOf(kClusterType, cluster_list));
+  snapshot.Put(MakeResourceSetOf(kEndpointsType, assignments));
+  snapshot.Put(MakeResourceSetOf(kListenerType, std::vector{listener}));
+  snapshot.Put(MakeResourceSetOf(kRouteType, std::vector{routes}));
   return snapshot;
 }
 
@@ -339,7 +339,7 @@ TEST_F(DiscoveryServerTest, RemovedClustersGoOnlyAfterTheRoutesThatUsedThem) {
   EXPECT_EQ(removal->type_url(), kClusterType);
   EXPECT_EQ(removal->resources_size(), 0);
   EXPECT_THAT(removal->removed_resources(), ::testing::ElementsAre("old:80"));
-  EXPECT_EQ(removal->version_info(), cache_.Current()->sets[0].version);
+  EXPECT_EQ(removal->version_info(), cache_.Current()->sets[0]->version);
   client.Ack(*removal);
   std::optional<DiscoveryResponse> endpoints_removal = client.Next();
   ASSERT_TRUE(endpoints_removal.has_value());

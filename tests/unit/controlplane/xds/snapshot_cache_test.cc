@@ -25,11 +25,11 @@ Snapshot MakeSnapshot(const std::vector<gatehouse::v1::Cluster>& clusters,
   gatehouse::v1::Listener listener;
   listener.set_name(listener_name);
   Snapshot snapshot;
-  snapshot.sets.push_back(MakeResourceSetOf(kClusterType, clusters));
-  snapshot.sets.push_back(
+  snapshot.Put(MakeResourceSetOf(kClusterType, clusters));
+  snapshot.Put(
       MakeResourceSetOf(kEndpointsType, std::vector<gatehouse::v1::ClusterLoadAssignment>{}));
-  snapshot.sets.push_back(MakeResourceSetOf(kListenerType, std::vector{listener}));
-  snapshot.sets.push_back(
+  snapshot.Put(MakeResourceSetOf(kListenerType, std::vector{listener}));
+  snapshot.Put(
       MakeResourceSetOf(kRouteType, std::vector<gatehouse::v1::RouteConfiguration>{}));
   return snapshot;
 }
