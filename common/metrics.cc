@@ -1,5 +1,7 @@
 #include "common/metrics.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 
@@ -21,6 +23,26 @@ std::string RenderLabels(const MetricLabels& labels) {
 }
 
 }  // namespace
+
+Histogram::Histogram(std::vector<double> bounds)
+    : bounds_(std::move(bounds)), counts_(new std::atomic<uint64_t>[bounds_.size() + 1]) {
+  for (size_t i = 0; i <= bounds_.size(); ++i) counts_[i].store(0, std::memory_order_relaxed);
+}
+
+void Histogram::Observe(double value) {
+  size_t bucket = std::lower_bound(bounds_.begin(), bounds_.end(), value) - bounds_.begin();
+  counts_[bucket].fetch_add(1, std::memory_order_relaxed);
+  sum_nanos_.fetch_add(static_cast<uint64_t>(std::max(0.0, value) * 1e9),
+                       std::memory_order_relaxed);
+}
+
+std::vector<uint64_t> Histogram::BucketCounts() const {
+  std::vector<uint64_t> counts(bounds_.size() + 1);
+  for (size_t i = 0; i < counts.size(); ++i) counts[i] = counts_[i].load(std::memory_order_relaxed);
+  return counts;
+}
+
+double Histogram::sum() const { return sum_nanos_.load(std::memory_order_relaxed) / 1e9; }
 
 MetricsRegistry& MetricsRegistry::Global() {
   static MetricsRegistry* registry = new MetricsRegistry();
@@ -53,6 +75,15 @@ Gauge* MetricsRegistry::GetGauge(const std::string& name, const std::string& hel
   return slot.get();
 }
 
+Histogram* MetricsRegistry::GetHistogram(const std::string& name, const std::string& help,
+                                         std::vector<double> bounds,
+                                         const MetricLabels& labels) {
+  absl::MutexLock lock(&mutex_);
+  std::unique_ptr<Histogram>& slot = FamilyFor(name, help, "histogram").histograms[labels];
+  if (!slot) slot = std::make_unique<Histogram>(std::move(bounds));
+  return slot.get();
+}
+
 void MetricsRegistry::AddCallbackGauge(const std::string& name, const std::string& help,
                                        std::function<double()> read) {
   absl::MutexLock lock(&mutex_);
@@ -70,6 +101,19 @@ std::string MetricsRegistry::RenderPrometheus() const {
     }
     for (const auto& [labels, gauge] : family.gauges) {
       absl::StrAppend(&out, name, RenderLabels(labels), " ", gauge->value(), "\n");
+    }
+    for (const auto& [labels, histogram] : family.histograms) {
+      std::vector<uint64_t> counts = histogram->BucketCounts();
+      uint64_t cumulative = 0;
+      for (size_t i = 0; i < counts.size(); ++i) {
+        cumulative += counts[i];
+        MetricLabels with_le = labels;
+        with_le["le"] = i < histogram->bounds().size() ? absl::StrCat(histogram->bounds()[i])
+                                                       : std::string("+Inf");
+        absl::StrAppend(&out, name, "_bucket", RenderLabels(with_le), " ", cumulative, "\n");
+      }
+      absl::StrAppend(&out, name, "_sum", RenderLabels(labels), " ", histogram->sum(), "\n");
+      absl::StrAppend(&out, name, "_count", RenderLabels(labels), " ", cumulative, "\n");
     }
     if (family.callback) absl::StrAppend(&out, name, " ", family.callback(), "\n");
   }

@@ -1,4 +1,4 @@
-// A registry of counters and gauges, rendered in the Prometheus text format for /metrics.
+// A registry of counters, gauges and histograms, rendered in the Prometheus text format for /metrics.
 //
 // Metrics are created once (at start-up or when a worker starts) and updated lock-free; the
 // registry's lock is taken only to create a metric or to render.
@@ -38,6 +38,25 @@ class Gauge {
   std::atomic<int64_t> value_{0};
 };
 
+// Counts observations into buckets with fixed upper bounds, as a Prometheus histogram.
+class Histogram {
+ public:
+  // `bounds`: the buckets' upper bounds, ascending; a last bucket (+Inf) takes the rest.
+  explicit Histogram(std::vector<double> bounds);
+
+  void Observe(double value);
+
+  const std::vector<double>& bounds() const { return bounds_; }
+  // Observations in each bucket (not cumulative); bounds().size() + 1 entries.
+  std::vector<uint64_t> BucketCounts() const;
+  double sum() const;
+
+ private:
+  const std::vector<double> bounds_;
+  std::unique_ptr<std::atomic<uint64_t>[]> counts_;
+  std::atomic<uint64_t> sum_nanos_{0};  // the sum, in billionths, so it adds lock-free
+};
+
 class MetricsRegistry {
  public:
   // The registry the processes' /metrics endpoint renders.
@@ -49,6 +68,9 @@ class MetricsRegistry {
                       const MetricLabels& labels = {});
   Gauge* GetGauge(const std::string& name, const std::string& help,
                   const MetricLabels& labels = {});
+  // `bounds` is used when the histogram is created; later calls get the existing one.
+  Histogram* GetHistogram(const std::string& name, const std::string& help,
+                          std::vector<double> bounds, const MetricLabels& labels = {});
   // A gauge whose value is read from `read` at render time.
   void AddCallbackGauge(const std::string& name, const std::string& help,
                         std::function<double()> read);
@@ -58,9 +80,10 @@ class MetricsRegistry {
  private:
   struct Family {
     std::string help;
-    std::string type;  // "counter" or "gauge"
+    std::string type;  // "counter", "gauge" or "histogram"
     std::map<MetricLabels, std::unique_ptr<Counter>> counters;
     std::map<MetricLabels, std::unique_ptr<Gauge>> gauges;
+    std::map<MetricLabels, std::unique_ptr<Histogram>> histograms;
     std::function<double()> callback;
   };
   Family& FamilyFor(const std::string& name, const std::string& help, const char* type)

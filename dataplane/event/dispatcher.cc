@@ -13,6 +13,16 @@ struct Dispatcher::Loop {
   uv_async_t wakeup;
   uv_idle_t deferred;  // active only while objects wait to be deleted
   uv_check_t flush;    // active only while connections wait to flush their writes
+
+  // Busy time per turn: the wait for events (poll) is bracketed by before_poll and after_poll,
+  // and the loop's idle-time metric says how much of that bracket was spent blocked.
+  uv_prepare_t before_poll;
+  uv_check_t after_poll;
+  Histogram* busy = nullptr;
+  uint64_t before_poll_ns = 0;
+  uint64_t before_poll_idle_ns = 0;
+  uint64_t after_poll_ns = 0;
+  uint64_t busy_in_poll_ns = 0;
 };
 
 Dispatcher::Dispatcher() : loop_(std::make_unique<Loop>()) {
@@ -21,6 +31,7 @@ Dispatcher::Dispatcher() : loop_(std::make_unique<Loop>()) {
     std::abort();
   }
   loop_->loop.data = this;
+  uv_loop_configure(&loop_->loop, UV_METRICS_IDLE_TIME);
   uv_async_init(&loop_->loop, &loop_->wakeup, [](uv_async_t* handle) {
     static_cast<Dispatcher*>(handle->loop->data)->DrainPosted();
   });
@@ -66,6 +77,38 @@ void Dispatcher::Exit(std::function<void()> before_exit) {
     uv_close(reinterpret_cast<uv_handle_t*>(&loop_->deferred), nullptr);
     flushes_.clear();
     uv_close(reinterpret_cast<uv_handle_t*>(&loop_->flush), nullptr);
+    if (loop_->busy != nullptr) {
+      uv_close(reinterpret_cast<uv_handle_t*>(&loop_->before_poll), nullptr);
+      uv_close(reinterpret_cast<uv_handle_t*>(&loop_->after_poll), nullptr);
+    }
+  });
+}
+
+void Dispatcher::MeasureBusyTime(Histogram* histogram) {
+  loop_->busy = histogram;
+  uv_prepare_init(&loop_->loop, &loop_->before_poll);
+  uv_check_init(&loop_->loop, &loop_->after_poll);
+  // Measuring never keeps the loop alive.
+  uv_unref(reinterpret_cast<uv_handle_t*>(&loop_->before_poll));
+  uv_unref(reinterpret_cast<uv_handle_t*>(&loop_->after_poll));
+  uv_prepare_start(&loop_->before_poll, [](uv_prepare_t* handle) {
+    Loop& loop = *static_cast<Dispatcher*>(handle->loop->data)->loop_;
+    uint64_t now = uv_hrtime();
+    if (loop.after_poll_ns != 0) {
+      // The callbacks run while polling, then everything from after_poll until now.
+      uint64_t busy = loop.busy_in_poll_ns + (now - loop.after_poll_ns);
+      loop.busy->Observe(static_cast<double>(busy) / 1e9);
+    }
+    loop.before_poll_ns = now;
+    loop.before_poll_idle_ns = uv_metrics_idle_time(handle->loop);
+  });
+  uv_check_start(&loop_->after_poll, [](uv_check_t* handle) {
+    Loop& loop = *static_cast<Dispatcher*>(handle->loop->data)->loop_;
+    uint64_t now = uv_hrtime();
+    uint64_t idle = uv_metrics_idle_time(handle->loop) - loop.before_poll_idle_ns;
+    uint64_t bracket = now - loop.before_poll_ns;
+    loop.busy_in_poll_ns = bracket > idle ? bracket - idle : 0;
+    loop.after_poll_ns = now;
   });
 }
 

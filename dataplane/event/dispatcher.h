@@ -12,6 +12,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "common/metrics.h"
 
 namespace gatehouse::dataplane::event {
 
@@ -51,6 +52,11 @@ class Dispatcher {
   // Loop thread only; CancelFlush before `key` goes away.
   void ScheduleFlush(void* key, void (*flush)(void*));
   void CancelFlush(void* key);
+
+  // From now on, records in `histogram` how long each turn of the loop kept the thread busy (its
+  // callbacks, not the wait for events): the longest turn is the longest any event waited for
+  // the loop. Call before Run().
+  void MeasureBusyTime(Histogram* histogram);
 
   // The underlying loop, for the handle wrappers in this folder only.
   void* raw_loop() { return loop_.get(); }

@@ -29,7 +29,14 @@ Worker::Worker(int index, const ProxySettings& settings)
       context_{dispatcher_, pools_, stats_, settings_},
       active_connections_(MetricsRegistry::Global().GetGauge(
           "gatehouse_dataplane_downstream_connections", "Open client connections, per worker.",
-          {{"worker", absl::StrCat(index)}})) {}
+          {{"worker", absl::StrCat(index)}})) {
+  dispatcher_.MeasureBusyTime(MetricsRegistry::Global().GetHistogram(
+      "gatehouse_dataplane_worker_busy_seconds",
+      "How long each turn of a worker's event loop kept it busy: the longest is the longest any "
+      "request waited for its worker.",
+      {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1},
+      {{"worker", absl::StrCat(index)}}));
+}
 
 Worker::~Worker() { Stop(); }
 

@@ -32,5 +32,23 @@ TEST(MetricsRegistryTest, EscapesLabelValues) {
   EXPECT_NE(registry.RenderPrometheus().find("y_total{path=\"a\\\"b\"} 1"), std::string::npos);
 }
 
+TEST(MetricsRegistryTest, HistogramRendersCumulativeBuckets) {
+  MetricsRegistry registry;
+  Histogram* histogram =
+      registry.GetHistogram("busy_seconds", "Busy.", {0.001, 0.01}, {{"worker", "0"}});
+  histogram->Observe(0.0005);
+  histogram->Observe(0.001);  // on a bound: that bucket
+  histogram->Observe(0.005);
+  histogram->Observe(2);
+  EXPECT_EQ(histogram->BucketCounts(), (std::vector<uint64_t>{2, 1, 1}));
+  std::string text = registry.RenderPrometheus();
+  EXPECT_NE(text.find("# TYPE busy_seconds histogram\n"), std::string::npos);
+  EXPECT_NE(text.find("busy_seconds_bucket{le=\"0.001\",worker=\"0\"} 2\n"), std::string::npos);
+  EXPECT_NE(text.find("busy_seconds_bucket{le=\"0.01\",worker=\"0\"} 3\n"), std::string::npos);
+  EXPECT_NE(text.find("busy_seconds_bucket{le=\"+Inf\",worker=\"0\"} 4\n"), std::string::npos);
+  EXPECT_NE(text.find("busy_seconds_sum{worker=\"0\"} 2.0065\n"), std::string::npos);
+  EXPECT_NE(text.find("busy_seconds_count{worker=\"0\"} 4\n"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace gatehouse

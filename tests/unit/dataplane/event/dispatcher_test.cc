@@ -1,0 +1,65 @@
+#include "dataplane/event/dispatcher.h"
+
+#include <thread>
+
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+
+namespace gatehouse::dataplane::event {
+namespace {
+
+// Runs a dispatcher on a thread of its own for the test's lifetime.
+class RunningDispatcher {
+ public:
+  explicit RunningDispatcher(Histogram* busy) {
+    dispatcher_.MeasureBusyTime(busy);
+    thread_ = std::thread([this] { dispatcher_.Run(); });
+  }
+  ~RunningDispatcher() {
+    dispatcher_.Exit();
+    thread_.join();
+  }
+  // Posts `fn` and waits until it has run.
+  void RunOnLoop(std::function<void()> fn) {
+    absl::Notification done;
+    dispatcher_.Post([&] {
+      fn();
+      done.Notify();
+    });
+    done.WaitForNotification();
+  }
+
+ private:
+  Dispatcher dispatcher_;
+  std::thread thread_;
+};
+
+uint64_t CountAbove(const Histogram& histogram, double seconds) {
+  std::vector<uint64_t> counts = histogram.BucketCounts();
+  uint64_t above = 0;
+  for (size_t i = 0; i < counts.size(); ++i) {
+    double lower = i == 0 ? 0 : histogram.bounds()[i - 1];
+    if (lower >= seconds) above += counts[i];
+  }
+  return above;
+}
+
+TEST(DispatcherBusyTimeTest, ALongCallbackIsOneLongTurnAndWaitingIsNotBusy) {
+  Histogram busy({0.001, 0.01, 0.025, 0.1, 1});
+  {
+    RunningDispatcher loop(&busy);
+    loop.RunOnLoop([] {});
+    absl::SleepFor(absl::Milliseconds(150));  // an idle loop: waiting is not busy time
+    loop.RunOnLoop([] {});
+    EXPECT_EQ(CountAbove(busy, 0.01), 0u);
+
+    loop.RunOnLoop([] { absl::SleepFor(absl::Milliseconds(40)); });
+    loop.RunOnLoop([] {});  // the next turn closes the measurement of the long one
+  }
+  EXPECT_EQ(CountAbove(busy, 0.025), 1u);  // the 40 ms callback, in the 25-100 ms bucket
+  EXPECT_EQ(CountAbove(busy, 0.1), 0u);
+}
+
+}  // namespace
+}  // namespace gatehouse::dataplane::event
