@@ -154,6 +154,7 @@ std::string ConfigClient::StreamFrom(const HostPort& server, bool* received_any)
     v1::DiscoveryRequest answer;
     answer.set_type_url(response.type_url());
     answer.set_response_nonce(response.nonce());
+    const absl::Time started = absl::Now();
     absl::Status applied_response = ApplyResponse(response, candidate);
     absl::StatusOr<std::shared_ptr<const DataplaneConfig>> built =
         applied_response.ok()
@@ -162,7 +163,8 @@ std::string ConfigClient::StreamFrom(const HostPort& server, bool* received_any)
     if (built.ok()) {
       apply_(*built);
       applied->Increment();
-      LOG_INFO("applied ", response.type_url(), " version ", response.version_info());
+      LOG_INFO("applied ", response.type_url(), " version ", response.version_info(), " in ",
+               absl::ToInt64Milliseconds(absl::Now() - started), " ms");
       answer.set_version_info(response.version_info());
       absl::MutexLock lock(&mutex_);
       sets_ = std::move(candidate);
