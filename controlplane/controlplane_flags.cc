@@ -107,7 +107,8 @@ void RegisterControlPlaneFlags(FlagSet& flags, ControlPlaneFlags* out) {
       },
       "served when no rule matches (default: 404)");
   flags.AddDuration("debounce", &out->debounce, absl::ZeroDuration(), absl::Seconds(10),
-                    "quiet time a burst of changes waits for before a rebuild (default 50ms)");
+                    "quiet time the rest of a burst waits for before a rebuild; a change "
+                    "after --debounce-max without rebuilds is rebuilt at once (default 50ms)");
   flags.AddDuration("debounce-max", &out->debounce_max, absl::ZeroDuration(), absl::Seconds(60),
                     "longest a change waits for its rebuild during a burst (default 500ms)");
   flags.AddString("xds-tls-cert", &out->xds_tls.cert,
