@@ -245,16 +245,24 @@ struct TcpListener::Handle {
   uv_tcp_t tcp;
   Dispatcher* dispatcher;
   AcceptFn on_accept;
+  uint16_t port = 0;  // the port it listens on
 };
 
 absl::StatusOr<std::unique_ptr<TcpListener>> TcpListener::Create(Dispatcher& dispatcher, int fd,
                                                                  AcceptFn on_accept) {
-  auto* handle = new Handle{{}, &dispatcher, std::move(on_accept)};
+  auto* handle = new Handle{{}, &dispatcher, std::move(on_accept), 0};
   uv_tcp_init(static_cast<uv_loop_t*>(dispatcher.raw_loop()), &handle->tcp);
   handle->tcp.data = handle;
   std::unique_ptr<TcpListener> listener(new TcpListener(handle));
   if (int rc = uv_tcp_open(&handle->tcp, fd); rc != 0) {
     return absl::InternalError(absl::StrCat("uv_tcp_open: ", uv_strerror(rc)));
+  }
+  sockaddr_storage bound{};
+  int bound_len = sizeof(bound);
+  if (uv_tcp_getsockname(&handle->tcp, reinterpret_cast<sockaddr*>(&bound), &bound_len) == 0) {
+    handle->port = ntohs(bound.ss_family == AF_INET6
+                             ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
+                             : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
   }
   int rc = uv_listen(reinterpret_cast<uv_stream_t*>(&handle->tcp), 1024,
                      [](uv_stream_t* server, int status) {
@@ -271,6 +279,7 @@ absl::StatusOr<std::unique_ptr<TcpListener>> TcpListener::Create(Dispatcher& dis
                        conn->connected = true;
                        uv_tcp_nodelay(&conn->tcp, 1);
                        connection->peer_ip_ = PeerIp(&conn->tcp);
+                       connection->local_port_ = h->port;
                        h->on_accept(std::move(connection));
                      });
   if (rc != 0) return absl::InternalError(absl::StrCat("uv_listen: ", uv_strerror(rc)));

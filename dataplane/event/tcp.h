@@ -66,6 +66,8 @@ class TcpConnection {
 
   // The peer's address as text (IP only), e.g. "127.0.0.1".
   const std::string& peer_ip() const { return peer_ip_; }
+  // For an accepted connection, the port the client connected to; 0 otherwise.
+  uint16_t local_port() const { return local_port_; }
   bool connected() const;
 
   struct Handle;  // libuv state, defined in tcp.cc
@@ -78,6 +80,7 @@ class TcpConnection {
 
   Handle* handle_;  // freed in its close callback
   std::string peer_ip_;
+  uint16_t local_port_ = 0;
 };
 
 class TcpListener {

@@ -82,7 +82,8 @@ void DownstreamConnection::OnRemoteClose(absl::string_view error) {
 http::RequestDecoder& DownstreamConnection::NewStream(http::ResponseEncoder& encoder) {
   if (stream_ != nullptr) context_.dispatcher.DeferDelete(std::move(stream_));
   stream_ = std::make_unique<ProxyStream>(context_, static_cast<ProxyStream::Owner&>(*this),
-                                          encoder, owner_.current_config(), "http");
+                                          encoder, owner_.current_config(),
+                                          DownstreamInfo{"http", tcp_->local_port()});
   return *stream_;
 }
 

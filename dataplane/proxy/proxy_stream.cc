@@ -1,6 +1,7 @@
 #include "dataplane/proxy/proxy_stream.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "common/log.h"
 
 namespace gatehouse::dataplane::proxy {
@@ -38,13 +39,24 @@ ProxyStats::ProxyStats()
           "gatehouse_dataplane_upstream_failures_total",
           "Upstream connections that failed to connect or broke mid-exchange.")) {}
 
+std::string NewRequestId(absl::BitGen& random) {
+  uint64_t high = absl::Uniform<uint64_t>(random);
+  uint64_t low = absl::Uniform<uint64_t>(random);
+  high = (high & ~uint64_t{0xf000}) | 0x4000;                           // version 4
+  low = (low & ~(uint64_t{0xc} << 60)) | (uint64_t{0x8} << 60);         // RFC 9562 variant
+  std::string hex = absl::StrFormat("%016x%016x", high, low);
+  return absl::StrCat(hex.substr(0, 8), "-", hex.substr(8, 4), "-", hex.substr(12, 4), "-",
+                      hex.substr(16, 4), "-", hex.substr(20));
+}
+
 ProxyStream::ProxyStream(WorkerContext& context, Owner& owner, http::ResponseEncoder& encoder,
-                         std::shared_ptr<const config::DataplaneConfig> config, std::string scheme)
+                         std::shared_ptr<const config::DataplaneConfig> config,
+                         DownstreamInfo downstream)
     : context_(context),
       owner_(owner),
       encoder_(encoder),
       config_(std::move(config)),
-      scheme_(std::move(scheme)),
+      downstream_(std::move(downstream)),
       upstream_timer_(context.dispatcher, [this] { OnUpstreamTimeout(); }) {}
 
 ProxyStream::~ProxyStream() {
@@ -81,7 +93,12 @@ void ProxyStream::DecodeHeaders(http::RequestHead head, bool end_stream) {
   } else {
     headers.Add("X-Forwarded-For", client);
   }
-  headers.Set("X-Forwarded-Proto", scheme_);
+  // What the client asked for, as the upstream cannot see it: the proxy's own view replaces any
+  // value the client sent; a request id the client (or a proxy in front) chose is kept.
+  headers.Set("X-Forwarded-Proto", downstream_.scheme);
+  headers.Set("X-Forwarded-Host", upstream_head_.authority);
+  headers.Set("X-Forwarded-Port", absl::StrCat(downstream_.local_port));
+  if (!headers.Has("x-request-id")) headers.Add("X-Request-Id", NewRequestId(context_.random));
 
   bool reused = false;
   absl::StatusOr<std::unique_ptr<upstream::UpstreamConnection>> connection =

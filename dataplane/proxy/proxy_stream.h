@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "absl/random/random.h"
 #include "common/metrics.h"
 #include "dataplane/config/dataplane_config.h"
 #include "dataplane/event/dispatcher.h"
@@ -39,7 +40,17 @@ struct WorkerContext {
   upstream::ConnPools& pools;
   ProxyStats& stats;
   const ProxySettings& settings;
+  absl::BitGen& random;  // the worker's own: request ids
 };
+
+// What every request of one client connection shares.
+struct DownstreamInfo {
+  std::string scheme;       // "http" or "https", for X-Forwarded-Proto
+  uint16_t local_port = 0;  // the port the client connected to, for X-Forwarded-Port
+};
+
+// A new X-Request-Id: a random (version 4) UUID.
+std::string NewRequestId(absl::BitGen& random);
 
 class ProxyStream : public event::DeferredDeletable,
                     public http::RequestDecoder,
@@ -56,7 +67,7 @@ class ProxyStream : public event::DeferredDeletable,
   };
 
   ProxyStream(WorkerContext& context, Owner& owner, http::ResponseEncoder& encoder,
-              std::shared_ptr<const config::DataplaneConfig> config, std::string scheme);
+              std::shared_ptr<const config::DataplaneConfig> config, DownstreamInfo downstream);
   ~ProxyStream() override;
 
   // http::RequestDecoder
@@ -86,7 +97,7 @@ class ProxyStream : public event::DeferredDeletable,
   Owner& owner_;
   http::ResponseEncoder& encoder_;
   std::shared_ptr<const config::DataplaneConfig> config_;  // the version this request started with
-  std::string scheme_;
+  const DownstreamInfo downstream_;
   http::RequestHead upstream_head_;
   std::unique_ptr<upstream::UpstreamConnection> upstream_;
   bool upstream_ready_ = false;  // headers sent upstream; body bytes go straight through

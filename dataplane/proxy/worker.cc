@@ -26,7 +26,7 @@ absl::StatusOr<std::unique_ptr<Worker>> Worker::Create(int index, int listen_fd,
 Worker::Worker(int index, const ProxySettings& settings)
     : settings_(settings),
       pools_(dispatcher_),
-      context_{dispatcher_, pools_, stats_, settings_},
+      context_{dispatcher_, pools_, stats_, settings_, random_},
       active_connections_(MetricsRegistry::Global().GetGauge(
           "gatehouse_dataplane_downstream_connections", "Open client connections, per worker.",
           {{"worker", absl::StrCat(index)}})) {

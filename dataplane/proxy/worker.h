@@ -44,6 +44,7 @@ class Worker : private DownstreamConnection::Owner {
   event::Dispatcher dispatcher_;
   upstream::ConnPools pools_;
   ProxyStats stats_;
+  absl::BitGen random_;
   WorkerContext context_;
   Gauge* active_connections_;
   std::unique_ptr<event::TcpListener> listener_;

@@ -7,6 +7,7 @@ manifests.
 
 import json
 import os
+import re
 import unittest
 
 import harness
@@ -122,6 +123,26 @@ class ProxyTest(harness.GatehouseTestCase):
                                headers=[("X-Forwarded-For", "203.0.113.7")])["headers"]
         self.assertEqual(", ".join(values(received, "X-Forwarded-For")),
                          "203.0.113.7, 127.0.0.1")
+
+    def test_forwarded_host_and_port_are_the_proxys_view(self):
+        received = self.echoed("echo.test:8443", headers=[
+            ("X-Forwarded-Host", "spoofed.example"), ("X-Forwarded-Port", "1"),
+            ("X-Forwarded-Proto", "https")])["headers"]
+        self.assertEqual(values(received, "X-Forwarded-Host"), ["echo.test:8443"])
+        self.assertEqual(values(received, "X-Forwarded-Port"), [str(self.dataplane.http)])
+        self.assertEqual(values(received, "X-Forwarded-Proto"), ["http"])
+
+    def test_request_id_is_generated_when_absent_and_kept_when_present(self):
+        uuid4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+        ids = set()
+        for _ in range(20):
+            received = values(self.echoed("echo.test")["headers"], "X-Request-Id")
+            self.assertEqual(len(received), 1, received)
+            self.assertRegex(received[0], uuid4)
+            ids.add(received[0])
+        self.assertEqual(len(ids), 20)  # a new one for every request
+        received = self.echoed("echo.test", headers=[("X-Request-Id", "client-chosen-42")])
+        self.assertEqual(values(received["headers"], "X-Request-Id"), ["client-chosen-42"])
 
     # --- what comes back ---
 
