@@ -1,5 +1,7 @@
 #include "common/process.h"
 
+#include <algorithm>
+#include <cerrno>
 #include <csignal>
 
 namespace gatehouse {
@@ -27,6 +29,16 @@ int WaitForShutdownSignal() {
   while (sigwait(&set, &signal) != 0) {
   }
   return signal;
+}
+
+int WaitForShutdownSignal(absl::Duration timeout) {
+  sigset_t set = ShutdownSet();
+  timespec wait = absl::ToTimespec(std::max(timeout, absl::ZeroDuration()));
+  while (true) {
+    int signal = sigtimedwait(&set, nullptr, &wait);
+    if (signal > 0) return signal;
+    if (errno != EINTR) return 0;  // EAGAIN: the time is up
+  }
 }
 
 }  // namespace gatehouse

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 
 namespace gatehouse {
 
@@ -13,5 +14,8 @@ void BlockShutdownSignals();
 
 // Waits for SIGINT or SIGTERM and returns its number.
 int WaitForShutdownSignal();
+
+// Waits up to `timeout` for SIGINT or SIGTERM; returns its number, or 0 when none came.
+int WaitForShutdownSignal(absl::Duration timeout);
 
 }  // namespace gatehouse

@@ -2,10 +2,15 @@
 // streams to it.
 //
 // The main thread parses flags, binds one SO_REUSEPORT listener per worker, starts the workers,
-// the health endpoint, the admin API and the config client, then waits for SIGINT or SIGTERM.
+// the health endpoint, the admin API and the config client, then waits for a signal: SIGTERM
+// drains (readiness fails, responses say Connection: close, then the listeners close and the
+// requests in flight finish) before exiting; SIGINT, or a second signal, exits at once.
 
+#include <sys/resource.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <csignal>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -37,7 +42,46 @@ struct Options {
   HostPort health_listen{"0.0.0.0", 19101};
   TlsFiles xds_tls;  // mutual TLS on the config stream when set
   proxy::ProxySettings proxy;
+  int max_connections = 0;  // 0: derived from the file descriptor limit
+  absl::Duration drain_delay = absl::Seconds(5);
+  absl::Duration drain_timeout = absl::Seconds(30);
 };
+
+// Raises the soft limit on open files to the hard one, as servers do, and returns it.
+int64_t RaiseFileLimit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return 1024;
+  if (limit.rlim_cur < limit.rlim_max) {
+    rlimit raised = limit;
+    raised.rlim_cur = limit.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+  }
+  return limit.rlim_cur == RLIM_INFINITY ? int64_t{1} << 20 : static_cast<int64_t>(limit.rlim_cur);
+}
+
+// SIGTERM's graceful exit: see the top of this file. Returns early on a second signal.
+void Drain(const Options& options, std::vector<std::unique_ptr<proxy::Worker>>& workers) {
+  LOG_INFO("draining: /readyz answers 503 and responses say Connection: close; listeners close in ",
+           absl::FormatDuration(options.drain_delay));
+  for (auto& worker : workers) worker->BeginDrain();
+  if (WaitForShutdownSignal(options.drain_delay) != 0) return;
+  for (auto& worker : workers) worker->StopAccepting();
+  const absl::Time deadline = absl::Now() + options.drain_timeout;
+  auto open = [&workers] {
+    int64_t total = 0;
+    for (auto& worker : workers) total += worker->open_connections();
+    return total;
+  };
+  while (open() > 0 && absl::Now() < deadline) {
+    if (WaitForShutdownSignal(absl::Milliseconds(20)) != 0) return;
+  }
+  if (int64_t left = open(); left > 0) {
+    LOG_WARNING("drain timeout (", absl::FormatDuration(options.drain_timeout), "): closing ", left,
+                " connections with requests still in progress");
+  } else {
+    LOG_INFO("drained: every connection closed");
+  }
+}
 
 FlagSet::Parser HostPortFlag(HostPort* target) {
   return [target](absl::string_view value) -> absl::Status {
@@ -98,6 +142,14 @@ int Main(int argc, char** argv) {
       "upstream-response-timeout", &options.proxy.upstream_response_timeout, absl::Milliseconds(10),
       absl::Hours(24),
       "waiting for the response head after the request went up (default 60s; then 504)");
+  flags.AddInt("max-connections", &options.max_connections, 1, 10000000,
+               "open client connections at most; more are closed at once (default: half the "
+               "open-file limit, less 256, as each needs an upstream connection too)");
+  flags.AddDuration("drain-delay", &options.drain_delay, absl::ZeroDuration(), absl::Hours(1),
+                    "on SIGTERM, how long to keep accepting while /readyz answers 503 and "
+                    "load balancers take this replica out (default 5s)");
+  flags.AddDuration("drain-timeout", &options.drain_timeout, absl::ZeroDuration(), absl::Hours(1),
+                    "then, how long requests in progress may take to finish (default 30s)");
   flags.AddString("xds-tls-cert", &options.xds_tls.cert,
                   "PEM certificate presented to control planes (with -key and -ca: mutual TLS)");
   flags.AddString("xds-tls-key", &options.xds_tls.key, "PEM private key of --xds-tls-cert");
@@ -142,6 +194,11 @@ int Main(int argc, char** argv) {
     options.workers = std::max(1, static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN)));
   }
 
+  int64_t file_limit = RaiseFileLimit();
+  proxy::ConnectionLimit connection_limit(
+      options.max_connections > 0 ? options.max_connections
+                                  : std::max<int64_t>(64, (file_limit - 256) / 2));
+
   // One listening socket per worker on the same port; the kernel spreads connections.
   std::vector<std::unique_ptr<proxy::Worker>> workers;
   HostPort bind_address = options.http_listen;
@@ -150,7 +207,7 @@ int Main(int argc, char** argv) {
     if (!fd.ok()) Fail(absl::StrCat("--http-listen: ", fd.status().message()));
     if (i == 0) bind_address.port = BoundPort(*fd);
     absl::StatusOr<std::unique_ptr<proxy::Worker>> worker =
-        proxy::Worker::Create(i, *fd, options.proxy);
+        proxy::Worker::Create(i, *fd, options.proxy, &connection_limit);
     if (!worker.ok()) Fail(worker.status().message());
     workers.push_back(*std::move(worker));
   }
@@ -159,7 +216,9 @@ int Main(int argc, char** argv) {
                               [&workers](std::shared_ptr<const config::DataplaneConfig> config) {
                                 for (auto& worker : workers) worker->ApplyConfig(config);
                               });
-  auto ready = [&client] {
+  std::atomic<bool> draining{false};
+  auto ready = [&client, &draining] {
+    if (draining.load()) return false;
     std::shared_ptr<const config::DataplaneConfig> config = client.GetSnapshot().config;
     return config != nullptr && config->complete();
   };
@@ -180,9 +239,14 @@ int Main(int argc, char** argv) {
   LOG_INFO("gatehouse-dataplane ", kBuildVersion, " node ", options.node_id, ": http on ",
            bind_address.ToString(), " (", options.workers, " workers), admin on ",
            HostPort{options.admin_listen.host, static_cast<uint16_t>(admin->port)}.ToString(),
-           ", health on ", HostPort{options.health_listen.host, (*health)->port()}.ToString());
+           ", health on ", HostPort{options.health_listen.host, (*health)->port()}.ToString(),
+           "; at most ", connection_limit.max(), " client connections");
 
   int signal = WaitForShutdownSignal();
+  if (signal == SIGTERM) {
+    draining = true;
+    Drain(options, workers);
+  }
   LOG_INFO("signal ", signal, ": shutting down");
   client.Stop();
   admin->server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));

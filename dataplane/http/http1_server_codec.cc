@@ -159,7 +159,7 @@ void Http1ServerCodec::EncodeHeaders(const ResponseHead& head, bool end_stream) 
         break;
     }
   }
-  if (!keep_alive_ || close_after_response_) {
+  if (!keep_alive_ || close_after_response_ || draining_) {
     close_after_response_ = true;
     out += "Connection: close\r\n";
   } else if (request_version_minor_ == 0) {
@@ -193,8 +193,12 @@ void Http1ServerCodec::OnResponseComplete() {
   if (close_after_response_ || !request_done) {
     // Unread request bytes would have to be drained first; closing is simpler and allowed.
     dead_ = true;
-    callbacks_->CloseAfterWrites(close_after_response_ ? "connection close"
-                                                       : "response before request end");
+    if (close_after_response_) {
+      callbacks_->CloseAfterWrites(draining_ ? CloseReason::kDrain : CloseReason::kConnectionClose,
+                                   "connection close");
+    } else {
+      callbacks_->CloseAfterWrites(CloseReason::kUnreadRequestBody, "response before request end");
+    }
     return;
   }
   if (waiting_for_response_) {
@@ -227,7 +231,8 @@ void Http1ServerCodec::SendError(int status, absl::string_view detail) {
                                    "Content-Length: ",
                                    body.size(), "\r\nConnection: close\r\n\r\n", body));
   }
-  callbacks_->CloseAfterWrites(detail);
+  callbacks_->CloseAfterWrites(
+      status == 408 ? CloseReason::kRequestHeaderTimeout : CloseReason::kRejectedRequest, detail);
 }
 
 }  // namespace gatehouse::dataplane::http

@@ -26,7 +26,7 @@ class Http1ServerCodec : public ResponseEncoder, private Http1Parser::Listener {
     virtual bool WriteBlocked() const = 0;
     virtual void PauseReading(bool paused) = 0;
     // The connection is finished once its queued bytes are written.
-    virtual void CloseAfterWrites(absl::string_view reason) = 0;
+    virtual void CloseAfterWrites(CloseReason reason, absl::string_view detail) = 0;
     // The previous response is complete and the next request may be parsed.
     virtual void OnReadyForNextRequest() = 0;
     virtual const std::string& peer_ip() const = 0;
@@ -47,6 +47,9 @@ class Http1ServerCodec : public ResponseEncoder, private Http1Parser::Listener {
   bool reading_head() const { return reading_head_; }
   // Answers `status` (a 4xx of the connection's own, like 408) and closes the connection.
   void Reject(int status, absl::string_view reason) { SendError(status, reason); }
+  // From now on every response says Connection: close and ends the connection; one already
+  // started goes on as it began.
+  void Drain() { draining_ = true; }
 
   // ResponseEncoder
   void EncodeHeaders(const ResponseHead& head, bool end_stream) override;
@@ -84,6 +87,7 @@ class Http1ServerCodec : public ResponseEncoder, private Http1Parser::Listener {
   bool chunked_response_ = false;
   int request_version_minor_ = 1;
   bool dead_ = false;
+  bool draining_ = false;
 };
 
 }  // namespace gatehouse::dataplane::http

@@ -13,6 +13,24 @@
 
 namespace gatehouse::dataplane::http {
 
+// Why a client connection ended, as the data plane counts it.
+enum class CloseReason {
+  kPeerClosed,            // the client closed or reset it
+  kConnectionClose,       // a request or response asked for it (Connection: close, HTTP/1.0)
+  kRejectedRequest,       // a request the proxy refused (400, 405, 413, 414, 431, ...)
+  kRequestHeaderTimeout,  // a request's head did not arrive in time (408)
+  kIdleTimeout,           // kept alive with no request for too long
+  kUnreadRequestBody,     // answered before its request body ended
+  kUpstreamReset,         // the response broke after it had started
+  kMaxConnections,        // accepted over the connection limit
+  kDrain,                 // the data plane is draining before it exits
+  kShutdown,              // the data plane stopped
+};
+inline constexpr int kCloseReasonCount = static_cast<int>(CloseReason::kShutdown) + 1;
+
+// "peer_closed", "idle_timeout", ...: the label of the closed-connections counter.
+absl::string_view CloseReasonName(CloseReason reason);
+
 // Receives one downstream request; implemented by the proxy.
 class RequestDecoder {
  public:

@@ -53,11 +53,9 @@ void DownstreamConnection::UpdateTimeout() {
 void DownstreamConnection::OnTimeout() {
   if (closed_) return;
   if (phase_ == Phase::kReadingHead) {
-    context_.stats.header_timeouts->Increment();
     codec_.Reject(408, "request header timeout");
   } else if (phase_ == Phase::kIdle) {
-    context_.stats.idle_timeouts->Increment();
-    Close("idle timeout");
+    Close(http::CloseReason::kIdleTimeout, "idle timeout");
   }
 }
 
@@ -76,7 +74,7 @@ void DownstreamConnection::ProcessInput() {
 void DownstreamConnection::OnRemoteClose(absl::string_view error) {
   if (closed_) return;
   codec_.OnRemoteClose(error);
-  Close(error.empty() ? "peer closed" : error);
+  Close(http::CloseReason::kPeerClosed, error.empty() ? "peer closed" : error);
 }
 
 http::RequestDecoder& DownstreamConnection::NewStream(http::ResponseEncoder& encoder) {
@@ -109,21 +107,23 @@ void DownstreamConnection::OnStreamDone(ProxyStream& stream) {
   if (stream_.get() == &stream) context_.dispatcher.DeferDelete(std::move(stream_));
 }
 
-void DownstreamConnection::CloseAfterWrites(absl::string_view reason) {
+void DownstreamConnection::CloseAfterWrites(http::CloseReason reason, absl::string_view detail) {
   if (closed_) return;
   closed_ = true;
-  LOG_DEBUG("closing downstream connection after writes: ", reason);
+  context_.stats.closed[static_cast<int>(reason)]->Increment();
+  LOG_DEBUG("closing downstream connection after writes: ", detail);
   tcp_->CloseAfterWrites();
   owner_.OnConnectionClosed(*this);
 }
 
-void DownstreamConnection::Close(absl::string_view reason) {
+void DownstreamConnection::Close(http::CloseReason reason, absl::string_view detail) {
   if (closed_) return;
   closed_ = true;
-  LOG_DEBUG("closing downstream connection: ", reason);
+  context_.stats.closed[static_cast<int>(reason)]->Increment();
+  LOG_DEBUG("closing downstream connection: ", detail);
   if (stream_ != nullptr) {
     std::unique_ptr<ProxyStream> stream = std::move(stream_);
-    stream->OnDownstreamReset(reason);
+    stream->OnDownstreamReset(detail);
     context_.dispatcher.DeferDelete(std::move(stream));
   }
   tcp_->Close();

@@ -30,8 +30,12 @@ class DownstreamConnection : public event::DeferredDeletable,
   ~DownstreamConnection() override;
 
   void Start();
+  // From now on every response says Connection: close and ends the connection.
+  void Drain() { codec_.Drain(); }
+  // True when no request is in progress and no bytes of one wait to be parsed.
+  bool idle() const { return codec_.idle() && tcp_->input().empty(); }
   // Closes at once, abandoning any request in flight.
-  void Close(absl::string_view reason);
+  void Close(http::CloseReason reason, absl::string_view detail);
 
  private:
   // event::TcpConnection::Callbacks
@@ -46,13 +50,15 @@ class DownstreamConnection : public event::DeferredDeletable,
   }
   bool WriteBlocked() const override { return !closed_ && tcp_->AboveHighWatermark(); }
   void PauseReading(bool paused) override;
-  void CloseAfterWrites(absl::string_view reason) override;
+  void CloseAfterWrites(http::CloseReason reason, absl::string_view detail) override;
   void OnReadyForNextRequest() override;
   const std::string& peer_ip() const override { return tcp_->peer_ip(); }
 
   // ProxyStream::Owner
   void OnStreamDone(ProxyStream& stream) override;
-  void AbortDownstream(absl::string_view reason) override { Close(reason); }
+  void AbortDownstream(absl::string_view detail) override {
+    Close(http::CloseReason::kUpstreamReset, detail);
+  }
 
   void ProcessInput();
   // Arms the timer the connection's state calls for: idle between requests, header while a

@@ -24,12 +24,7 @@ ProxyStats::ProxyStats()
       local_502(RequestCounter("502")),
       local_503(RequestCounter("503")),
       local_504(RequestCounter("504")),
-      header_timeouts(MetricsRegistry::Global().GetCounter(
-          "gatehouse_dataplane_downstream_timeouts_total",
-          "Client connections closed by a timeout, by kind.", {{"kind", "request_header"}})),
-      idle_timeouts(MetricsRegistry::Global().GetCounter(
-          "gatehouse_dataplane_downstream_timeouts_total",
-          "Client connections closed by a timeout, by kind.", {{"kind", "idle"}})),
+
       upstream_connects(MetricsRegistry::Global().GetCounter(
           "gatehouse_dataplane_upstream_connections_total", "Upstream connections opened.")),
       upstream_reuses(MetricsRegistry::Global().GetCounter(
@@ -37,7 +32,13 @@ ProxyStats::ProxyStats()
           "Requests sent on a pooled keep-alive upstream connection.")),
       upstream_failures(MetricsRegistry::Global().GetCounter(
           "gatehouse_dataplane_upstream_failures_total",
-          "Upstream connections that failed to connect or broke mid-exchange.")) {}
+          "Upstream connections that failed to connect or broke mid-exchange.")) {
+  for (int i = 0; i < http::kCloseReasonCount; ++i) {
+    closed[i] = MetricsRegistry::Global().GetCounter(
+        "gatehouse_dataplane_downstream_closed_total", "Client connections closed, by reason.",
+        {{"reason", std::string(http::CloseReasonName(static_cast<http::CloseReason>(i)))}});
+  }
+}
 
 std::string NewRequestId(absl::BitGen& random) {
   uint64_t high = absl::Uniform<uint64_t>(random);

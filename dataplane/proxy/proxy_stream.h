@@ -5,6 +5,7 @@
 // cluster has no endpoint, 502 when the upstream fails before answering.
 #pragma once
 
+#include <array>
 #include <memory>
 #include <string>
 
@@ -27,8 +28,8 @@ struct ProxyStats {
   Counter* local_502;
   Counter* local_503;
   Counter* local_504;
-  Counter* header_timeouts;
-  Counter* idle_timeouts;
+  // Client connections closed, by CloseReason.
+  std::array<Counter*, http::kCloseReasonCount> closed;
   Counter* upstream_connects;
   Counter* upstream_reuses;
   Counter* upstream_failures;
@@ -63,7 +64,7 @@ class ProxyStream : public event::DeferredDeletable,
     // The stream finished (response complete or abandoned); the owner retires it.
     virtual void OnStreamDone(ProxyStream& stream) = 0;
     // The response broke after it started; the downstream connection must be closed.
-    virtual void AbortDownstream(absl::string_view reason) = 0;
+    virtual void AbortDownstream(absl::string_view detail) = 0;
   };
 
   ProxyStream(WorkerContext& context, Owner& owner, http::ResponseEncoder& encoder,

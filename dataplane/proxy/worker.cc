@@ -8,8 +8,9 @@
 namespace gatehouse::dataplane::proxy {
 
 absl::StatusOr<std::unique_ptr<Worker>> Worker::Create(int index, int listen_fd,
-                                                       const ProxySettings& settings) {
-  std::unique_ptr<Worker> worker(new Worker(index, settings));
+                                                       const ProxySettings& settings,
+                                                       ConnectionLimit* limit) {
+  std::unique_ptr<Worker> worker(new Worker(index, settings, limit));
   absl::StatusOr<std::unique_ptr<event::TcpListener>> listener =
       event::TcpListener::Create(worker->dispatcher_, listen_fd,
                                  [raw = worker.get()](std::unique_ptr<event::TcpConnection> tcp) {
@@ -23,8 +24,9 @@ absl::StatusOr<std::unique_ptr<Worker>> Worker::Create(int index, int listen_fd,
   return worker;
 }
 
-Worker::Worker(int index, const ProxySettings& settings)
+Worker::Worker(int index, const ProxySettings& settings, ConnectionLimit* limit)
     : settings_(settings),
+      limit_(limit),
       pools_(dispatcher_),
       context_{dispatcher_, pools_, stats_, settings_, random_},
       active_connections_(MetricsRegistry::Global().GetGauge(
@@ -51,6 +53,27 @@ void Worker::ApplyConfig(std::shared_ptr<const config::DataplaneConfig> config) 
   });
 }
 
+void Worker::BeginDrain() {
+  dispatcher_.Post([this] {
+    draining_ = true;
+    for (auto& [raw, connection] : connections_) connection->Drain();
+  });
+}
+
+void Worker::StopAccepting() {
+  dispatcher_.Post([this] {
+    listener_.reset();
+    // Closing a connection removes it from the map; pick them out first.
+    std::vector<DownstreamConnection*> idle;
+    for (auto& [raw, connection] : connections_) {
+      if (connection->idle()) idle.push_back(raw);
+    }
+    for (DownstreamConnection* connection : idle) {
+      connection->Close(http::CloseReason::kDrain, "draining");
+    }
+  });
+}
+
 void Worker::Stop() {
   if (!thread_.joinable()) return;
   dispatcher_.Exit([this] {
@@ -58,25 +81,34 @@ void Worker::Stop() {
     // Closing a connection removes it from the map; take them out first.
     std::vector<DownstreamConnection*> open;
     for (auto& [raw, connection] : connections_) open.push_back(raw);
-    for (DownstreamConnection* connection : open) connection->Close("shutting down");
+    for (DownstreamConnection* connection : open) connection->Close(http::CloseReason::kShutdown, "shutting down");
     pools_.Clear();
   });
   thread_.join();
 }
 
 void Worker::OnAccept(std::unique_ptr<event::TcpConnection> tcp) {
+  if (!limit_->TryAcquire()) {
+    stats_.closed[static_cast<int>(http::CloseReason::kMaxConnections)]->Increment();
+    LOG_DEBUG("refusing a connection from ", tcp->peer_ip(), ": ", limit_->max(),
+              " connections are open (--max-connections)");
+    tcp->Close();
+    return;
+  }
   auto connection = std::make_unique<DownstreamConnection>(
       context_, static_cast<DownstreamConnection::Owner&>(*this), std::move(tcp));
   DownstreamConnection* raw = connection.get();
   connections_.emplace(raw, std::move(connection));
   active_connections_->Add(1);
   raw->Start();
+  if (draining_) raw->Drain();
 }
 
 void Worker::OnConnectionClosed(DownstreamConnection& connection) {
   auto it = connections_.find(&connection);
   if (it == connections_.end()) return;
   active_connections_->Add(-1);
+  limit_->Release();
   dispatcher_.DeferDelete(std::move(it->second));
   connections_.erase(it);
 }

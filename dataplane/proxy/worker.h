@@ -1,6 +1,7 @@
 // A worker: one thread, one event loop, one SO_REUSEPORT listener, and everything its
 // connections use. Workers share nothing mutable; the main thread reaches them only by posting
-// to their Dispatcher (a new config, or the order to stop).
+// to their Dispatcher (a new config, a drain, or the order to stop); the connection limit is the
+// one counter they share.
 #pragma once
 
 #include <memory>
@@ -11,6 +12,7 @@
 #include "dataplane/config/dataplane_config.h"
 #include "dataplane/event/dispatcher.h"
 #include "dataplane/event/tcp.h"
+#include "dataplane/proxy/connection_limit.h"
 #include "dataplane/proxy/downstream_connection.h"
 #include "dataplane/proxy/proxy_stream.h"
 #include "dataplane/upstream/conn_pool.h"
@@ -20,19 +22,28 @@ namespace gatehouse::dataplane::proxy {
 class Worker : private DownstreamConnection::Owner {
  public:
   // `listen_fd` is this worker's own bound, listening socket; the worker takes it over.
+  // `limit` must outlive the worker.
   static absl::StatusOr<std::unique_ptr<Worker>> Create(int index, int listen_fd,
-                                                        const ProxySettings& settings);
+                                                        const ProxySettings& settings,
+                                                        ConnectionLimit* limit);
   ~Worker() override;
 
   // Starts the worker's thread.
   void Start();
   // Makes `config` the one new requests start with; thread-safe.
   void ApplyConfig(std::shared_ptr<const config::DataplaneConfig> config);
+  // Starts draining: every response from now on says Connection: close. Thread-safe.
+  void BeginDrain();
+  // Closes the listener, and every connection with no request in progress; the others close
+  // after their response. Thread-safe.
+  void StopAccepting();
+  // Client connections open on this worker; thread-safe.
+  int64_t open_connections() const { return active_connections_->value(); }
   // Closes the listener and every connection, then joins the thread.
   void Stop();
 
  private:
-  Worker(int index, const ProxySettings& settings);
+  Worker(int index, const ProxySettings& settings, ConnectionLimit* limit);
 
   // DownstreamConnection::Owner
   void OnConnectionClosed(DownstreamConnection& connection) override;
@@ -41,6 +52,8 @@ class Worker : private DownstreamConnection::Owner {
   void OnAccept(std::unique_ptr<event::TcpConnection> tcp);
 
   const ProxySettings settings_;
+  ConnectionLimit* const limit_;
+  bool draining_ = false;  // loop thread only
   event::Dispatcher dispatcher_;
   upstream::ConnPools pools_;
   ProxyStats stats_;

@@ -13,6 +13,7 @@ Control paths (the part before '?' decides):
     /__bytes/N      a body of N bytes in chunked encoding; bytes are pattern_bytes(N), and the
                     X-Echo-Body-Sha256 header carries their hash
     /__close        close the connection without answering (an upstream failure)
+    /__slow/MS      answer as usual, but only after MS milliseconds (a request in progress)
 
 Keep-alive is on (HTTP/1.1). Request bodies are read by Content-Length or chunked encoding. No
 Server header is sent unless --server-header is given, so a proxy adding one can be observed.
@@ -28,6 +29,7 @@ import signal
 import socket
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 _CHUNK = 64 * 1024
@@ -135,6 +137,9 @@ class EchoHandler(BaseHTTPRequestHandler):
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
             return
+
+        if route.startswith("/__slow/") and route[len("/__slow/"):].isdigit():
+            time.sleep(int(route[len("/__slow/"):]) / 1000)
 
         status = 200
         if route.startswith("/__status/"):

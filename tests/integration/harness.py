@@ -17,6 +17,7 @@ import hashlib
 import http.client
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -249,6 +250,9 @@ class DataPlane:
             "--health-listen=127.0.0.1:%d" % self.health,
             # Under steady load, "info" keeps a line per connection out of the log.
             "--log-level=" + log_level,
+            # Stopping (SIGTERM) drains without the wait for load balancers; the drain tests
+            # pass their own --drain-delay, which comes later and wins.
+            "--drain-delay=0s",
             *extra_args])
 
     def url(self, path="/"):
@@ -278,6 +282,22 @@ def health_get(port, path):
         return response.status, response.read().decode("utf-8", "replace")
     finally:
         connection.close()
+
+
+def metric(port, name, **labels):
+    """The value of the sample `name{labels}` on the health port's /metrics (labels matched
+    exactly, in any order), or None when there is no such sample."""
+    status, text = health_get(port, "/metrics")
+    if status != 200:
+        raise AssertionError("/metrics answered %s" % status)
+    for line in text.splitlines():
+        match = re.match(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$", line)
+        if match is None or match.group(1) != name:
+            continue
+        found = dict(re.findall(r'([a-zA-Z_]+)="((?:[^"\\]|\\.)*)"', match.group(2) or ""))
+        if found == {key: str(value) for key, value in labels.items()}:
+            return float(match.group(3))
+    return None
 
 
 class CurlError(AssertionError):

@@ -1,6 +1,7 @@
 """The data plane's timeouts, each with a short flag value: a client slow to send its request head
 gets 408 and is closed (and nothing reaches the upstream); an idle keep-alive connection is
-closed; an upstream that accepts but never answers gets the client a 504.
+closed; an upstream that accepts but never answers gets the client a 504. Each closed connection
+is counted by its reason.
 """
 
 import re
@@ -89,6 +90,9 @@ class TimeoutsTest(harness.GatehouseTestCase):
         self.assertIn(b"Connection: close", answer)
         self.assertLess(time.monotonic() - started, 8.0)
         self.assertNotIn("/slow", self.echo.process.log())
+        self.assertEqual(harness.metric(self.dataplane.health,
+                                        "gatehouse_dataplane_downstream_closed_total",
+                                        reason="request_header_timeout"), 1)
 
     def test_idle_keep_alive_connection_is_closed(self):
         sock = self.connect()
@@ -105,6 +109,9 @@ class TimeoutsTest(harness.GatehouseTestCase):
         sock.settimeout(8)
         rest = self.read_until_closed(sock)
         self.assertEqual(rest, b"")
+        self.assertEqual(harness.metric(self.dataplane.health,
+                                        "gatehouse_dataplane_downstream_closed_total",
+                                        reason="idle_timeout"), 1)
 
     def test_upstream_that_never_answers_gets_504(self):
         response = self.dataplane.get("silent.test", "/waiting")

@@ -31,6 +31,7 @@ struct FakeConnection : Http1ServerCodec::Callbacks {
   std::vector<std::unique_ptr<RecordingDecoder>> streams;
   std::string written;
   bool closed = false;
+  CloseReason close_reason = CloseReason::kShutdown;
   int ready_calls = 0;
   std::string ip = "192.0.2.1";
   ResponseEncoder* encoder = nullptr;
@@ -43,7 +44,10 @@ struct FakeConnection : Http1ServerCodec::Callbacks {
   void Write(std::string data) override { written += data; }
   bool WriteBlocked() const override { return false; }
   void PauseReading(bool) override {}
-  void CloseAfterWrites(absl::string_view) override { closed = true; }
+  void CloseAfterWrites(CloseReason reason, absl::string_view) override {
+    closed = true;
+    close_reason = reason;
+  }
   void OnReadyForNextRequest() override { ++ready_calls; }
   const std::string& peer_ip() const override { return ip; }
 };
@@ -125,6 +129,7 @@ TEST(Http1ServerCodecTest, MalformedRequestsGetA400AndNeverAStream) {
     EXPECT_TRUE(connection.streams.empty()) << request;
     EXPECT_EQ(connection.written.rfind("HTTP/1.1 400 Bad Request\r\n", 0), 0u) << request;
     EXPECT_TRUE(connection.closed) << request;
+    EXPECT_EQ(connection.close_reason, CloseReason::kRejectedRequest) << request;
   }
 }
 
@@ -197,6 +202,7 @@ TEST(Http1ServerCodecTest, ConnectionCloseRequestClosesAfterResponse) {
   Respond(*connection.encoder, "x");
   EXPECT_NE(connection.written.find("Connection: close\r\n"), std::string::npos);
   EXPECT_TRUE(connection.closed);
+  EXPECT_EQ(connection.close_reason, CloseReason::kConnectionClose);
 }
 
 }  // namespace
