@@ -71,6 +71,14 @@ struct Http1Parser::State {
       // llhttp lets "Name : value" through; RFC 9112 section 5.1 says reject it.
       return Reject(self, 400, "whitespace in a header name");
     }
+    if (!self->in_value_ && self->field_.empty()) return Reject(self, 400, "empty header name");
+    if (self->in_value_ && length > 0) {
+      // A value continues in a second span either across a read boundary or, when llhttp
+      // unfolds an obsolete line fold, right after the line break: RFC 9112 section 5.2 lets
+      // a server refuse folding, and refusing it keeps a folded line from hiding a field.
+      char before = at > self->execute_begin_ ? at[-1] : self->byte_before_execute_;
+      if (before == '\n') return Reject(self, 400, "obsolete line folding in a header");
+    }
     self->in_value_ = true;
     self->value_.append(at, length);
     return Count(self, length);
@@ -83,6 +91,18 @@ struct Http1Parser::State {
     }
     self->content_length_ = (p->flags & F_CONTENT_LENGTH) ? p->content_length : 0;
     return self->listener_->OnHead() ? 1 : 0;
+  }
+  static int OnChunkHeader(llhttp_t* p) {
+    Self(p)->chunk_extension_bytes_ = 0;
+    return 0;
+  }
+  static int OnChunkExtension(llhttp_t* p, const char* at, size_t length) {
+    Http1Parser* self = Self(p);
+    self->chunk_extension_bytes_ += length;
+    if (self->chunk_extension_bytes_ > kMaxChunkExtensionBytes) {
+      return Reject(self, 400, "chunk extensions too long");
+    }
+    return 0;
   }
   static int OnBody(llhttp_t* p, const char* at, size_t length) {
     Self(p)->listener_->OnBody(absl::string_view(at, length));
@@ -105,6 +125,9 @@ Http1Parser::Http1Parser(Kind kind, Listener* listener)
   s.on_header_value = State::OnHeaderValue;
   s.on_headers_complete = State::OnHeadersComplete;
   s.on_body = State::OnBody;
+  s.on_chunk_header = State::OnChunkHeader;
+  s.on_chunk_extension_name = State::OnChunkExtension;
+  s.on_chunk_extension_value = State::OnChunkExtension;
   s.on_message_complete = State::OnMessageComplete;
   llhttp_init(&state_->parser, kind == Kind::kRequest ? HTTP_REQUEST : HTTP_RESPONSE, &s);
   state_->parser.data = this;
@@ -146,7 +169,14 @@ Http1Parser::Result ToResult(llhttp_t* parser, llhttp_errno_t err, absl::string_
 }  // namespace
 
 Http1Parser::Result Http1Parser::Execute(absl::string_view data) {
+  execute_begin_ = data.data();
   llhttp_errno_t err = llhttp_execute(&state_->parser, data.data(), data.size());
+  if (!data.empty()) {
+    // What llhttp took of `data` precedes the next call's first byte.
+    const char* stop = err == HPE_OK ? nullptr : llhttp_get_error_pos(&state_->parser);
+    size_t used = stop != nullptr ? static_cast<size_t>(stop - data.data()) : data.size();
+    if (used > 0) byte_before_execute_ = data[used - 1];
+  }
   return ToResult(&state_->parser, err, data, reject_status_, reject_reason_);
 }
 

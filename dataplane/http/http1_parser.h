@@ -43,6 +43,7 @@ class Http1Parser {
   static constexpr size_t kMaxHeadBytes = 64 * 1024;   // 431
   static constexpr size_t kMaxTargetBytes = 8 * 1024;  // 414
   static constexpr size_t kMaxHeaders = 100;           // 431
+  static constexpr size_t kMaxChunkExtensionBytes = 4096;  // per chunk; 400
 
   Http1Parser(Kind kind, Listener* listener);
   ~Http1Parser();
@@ -82,6 +83,11 @@ class Http1Parser {
   std::string value_;
   bool in_value_ = false;
   size_t head_bytes_ = 0;
+  size_t chunk_extension_bytes_ = 0;
+  // The data of the Execute call in progress, and the byte before it (from the previous call),
+  // so a callback can tell what precedes the span it is given.
+  const char* execute_begin_ = nullptr;
+  char byte_before_execute_ = '\0';
   // Why the parser stopped the message from a callback: a status and a reason.
   int reject_status_ = 0;
   std::string reject_reason_;

@@ -1,8 +1,13 @@
 #include "dataplane/http/http1_server_codec.h"
 
+#include <algorithm>
+#include <vector>
+
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 
 namespace gatehouse::dataplane::http {
 namespace {
@@ -17,7 +22,92 @@ void AppendHeaders(std::string& out, const HeaderMap& headers) {
   }
 }
 
+// RFC 9110 section 7.2: uri-host [ ":" port ], uri-host an IP literal in brackets or a reg-name.
+bool ValidHost(absl::string_view host) {
+  if (host.empty()) return false;
+  absl::string_view name = host;
+  absl::string_view port;
+  if (host.front() == '[') {
+    size_t close = host.find(']');
+    if (close == absl::string_view::npos || close == 1) return false;
+    for (char c : host.substr(1, close - 1)) {
+      if (!absl::ascii_isxdigit(static_cast<unsigned char>(c)) && c != ':' && c != '.') {
+        return false;
+      }
+    }
+    absl::string_view rest = host.substr(close + 1);
+    if (!rest.empty()) {
+      if (rest.front() != ':') return false;
+      port = rest.substr(1);
+    }
+  } else {
+    size_t colon = host.find(':');
+    if (colon != absl::string_view::npos) {
+      name = host.substr(0, colon);
+      port = host.substr(colon + 1);
+    }
+    if (name.empty()) return false;
+    for (char c : name) {
+      if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) &&
+          absl::string_view("-._~%!$&'()*+,;=").find(c) == absl::string_view::npos) {
+        return false;
+      }
+    }
+  }
+  if (port.size() > 5) return false;
+  for (char c : port) {
+    if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) return false;
+  }
+  return true;
+}
+
 }  // namespace
+
+Http1ServerCodec::RequestError Http1ServerCodec::CheckRequest(const RequestHead& head,
+                                                              bool chunked) {
+  if (head.version_major == 0) return {400, "HTTP/0.9 requests are not served"};
+  if (head.version_major != 1) return {505, "only HTTP/1.x is served on this connection"};
+  // Origin-form, absolute-form, or asterisk-form for OPTIONS (RFC 9112 section 3.2).
+  absl::string_view target = head.target;
+  bool absolute = absl::StartsWithIgnoreCase(target, "http://") ||
+                  absl::StartsWithIgnoreCase(target, "https://");
+  if (target.empty() ||
+      (target == "*" ? head.method != "OPTIONS" : !absolute && target.front() != '/')) {
+    return {400, "malformed request target"};
+  }
+  // RFC 9112 section 3.2: exactly one Host in HTTP/1.1, a valid one when present.
+  int hosts = 0;
+  for (const HeaderMap::Entry& entry : head.headers.entries()) {
+    if (absl::EqualsIgnoreCase(entry.first, "host")) ++hosts;
+  }
+  if (hosts > 1) return {400, "more than one Host header"};
+  if (hosts == 0 && head.version_minor >= 1) return {400, "missing Host header"};
+  if (hosts == 1 && !ValidHost(*head.headers.Get("host"))) return {400, "invalid Host header"};
+  // RFC 9112 section 6.1: chunked, once and last, is the only transfer coding a request may
+  // have here; anything else means its framing cannot be trusted.
+  std::vector<std::string> codings;
+  for (const HeaderMap::Entry& entry : head.headers.entries()) {
+    if (!absl::EqualsIgnoreCase(entry.first, "transfer-encoding")) continue;
+    for (absl::string_view coding : absl::StrSplit(entry.second, ',')) {
+      coding = absl::StripTrailingAsciiWhitespace(absl::StripLeadingAsciiWhitespace(coding));
+      if (!coding.empty()) codings.push_back(absl::AsciiStrToLower(coding));
+    }
+  }
+  bool has_transfer_encoding = head.headers.Has("transfer-encoding");
+  if (has_transfer_encoding && head.version_minor == 0) {
+    return {400, "Transfer-Encoding in an HTTP/1.0 request"};
+  }
+  if (has_transfer_encoding) {
+    if (codings.empty() || codings.back() != "chunked" || !chunked) {
+      return {400, "the final transfer coding is not chunked"};
+    }
+    if (std::count(codings.begin(), codings.end(), "chunked") > 1) {
+      return {400, "chunked applied more than once"};
+    }
+    if (codings.size() > 1) return {501, "transfer codings other than chunked are not supported"};
+  }
+  return {};
+}
 
 Http1ServerCodec::Http1ServerCodec(Callbacks* callbacks)
     : callbacks_(callbacks), parser_(Http1Parser::Kind::kRequest, this) {}
@@ -27,6 +117,11 @@ size_t Http1ServerCodec::Dispatch(absl::string_view input) {
   while (!dead_ && !waiting_for_response_ && consumed < input.size()) {
     Http1Parser::Result result = parser_.Execute(input.substr(consumed));
     consumed += result.consumed;
+    if (result.code == Http1Parser::Result::kError) {
+      pending_head_.reset();
+    } else {
+      DeliverHead();  // llhttp accepted the head and its framing
+    }
     switch (result.code) {
       case Http1Parser::Result::kOk:
         break;
@@ -90,14 +185,28 @@ bool Http1ServerCodec::OnHead() {
   head.headers = std::move(parser_.headers());
   // Tunnels (WebSocket, CONNECT) are not proxied yet: answer as a plain request, then close.
   if (parser_.upgrade() || head.method == "CONNECT") close_after_response_ = true;
+  if (head.method == "CONNECT") {
+    // A proxy for tunnels is not what an ingress is: refuse, never forward.
+    SendError(405, "CONNECT is not supported");
+    return false;
+  }
+  if (RequestError error = CheckRequest(head, parser_.chunked()); error.status != 0) {
+    SendError(error.status, error.detail);
+    return false;
+  }
   SplitAbsoluteForm(head);
+  if (const std::string* host = head.headers.Get("host"); host != nullptr && !ValidHost(*host)) {
+    SendError(400, "invalid authority in the request target");
+    return false;
+  }
+  expect_continue_ = false;
   if (const std::string* expect = head.headers.Get("expect");
       expect != nullptr && absl::EqualsIgnoreCase(*expect, "100-continue") &&
       head.version_minor >= 1) {
-    // Ask for the body now rather than make the client wait out its expect timer; the upstream
-    // then sees an ordinary request.
+    // The upstream sees an ordinary request; the proxy asks for the body itself, unless the
+    // request is answered at once (a 413, say).
     head.headers.Remove("expect");
-    callbacks_->Write("HTTP/1.1 100 Continue\r\n\r\n");
+    expect_continue_ = true;
   }
   if (parser_.chunked()) {
     head.framing = BodyFraming::kChunked;
@@ -107,24 +216,32 @@ bool Http1ServerCodec::OnHead() {
   }
   RemoveFramingAndHopByHopHeaders(head.headers);
   if (const std::string* host = head.headers.Get("host")) head.authority = *host;
+  // Not handed on yet: llhttp checks the framing headers only after this callback returns, and
+  // a request it then refuses must never reach a stream (DeliverHead).
+  pending_head_ = std::move(head);
+  return false;
+}
 
-  if (head.method == "CONNECT") {
-    // A proxy for tunnels is not what an ingress is: refuse, never forward.
-    SendError(405, "CONNECT is not supported");
-    return false;
-  }
+void Http1ServerCodec::DeliverHead() {
+  if (!pending_head_.has_value()) return;
+  RequestHead head = std::move(*pending_head_);
+  pending_head_.reset();
   bool end_stream = head.framing == BodyFraming::kNone;
   request_end_sent_ = end_stream;
   decoder_ = &callbacks_->NewStream(*this);
   decoder_->DecodeHeaders(std::move(head), end_stream);
-  return false;
+  if (expect_continue_ && !end_stream && !response_started_ && !dead_) {
+    callbacks_->Write("HTTP/1.1 100 Continue\r\n\r\n");
+  }
 }
 
 void Http1ServerCodec::OnBody(absl::string_view data) {
+  DeliverHead();
   if (decoder_ != nullptr) decoder_->DecodeData(data, false);
 }
 
 void Http1ServerCodec::OnMessageComplete() {
+  DeliverHead();
   request_complete_ = true;
   if (decoder_ != nullptr && !request_end_sent_) {
     request_end_sent_ = true;

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/strings/string_view.h"
@@ -65,6 +66,15 @@ class Http1ServerCodec : public ResponseEncoder, private Http1Parser::Listener {
   void OnBody(absl::string_view data) override;
   void OnMessageComplete() override;
 
+  struct RequestError {
+    int status = 0;  // 0: no error
+    std::string detail;
+  };
+  // What RFC 9112 requires of a request head that llhttp lets through: the version, the form of
+  // the target, one valid Host, and chunked as the only transfer coding.
+  static RequestError CheckRequest(const RequestHead& head, bool chunked);
+  // Hands the head parsed last to a new stream, once llhttp has accepted its framing.
+  void DeliverHead();
   void OnResponseComplete();
   // Turns an absolute-form target into origin-form, its authority becoming the Host header.
   static void SplitAbsoluteForm(RequestHead& head);
@@ -88,6 +98,8 @@ class Http1ServerCodec : public ResponseEncoder, private Http1Parser::Listener {
   int request_version_minor_ = 1;
   bool dead_ = false;
   bool draining_ = false;
+  std::optional<RequestHead> pending_head_;  // parsed, not yet handed on
+  bool expect_continue_ = false;             // the pending request asked for 100 Continue
 };
 
 }  // namespace gatehouse::dataplane::http
