@@ -63,15 +63,6 @@ absl::StatusOr<std::string> DomainForHost(absl::string_view host) {
   return domain;
 }
 
-bool UsesRegex(const source::kube::Ingress& ingress) {
-  const auto& annotations = ingress.metadata().annotations();
-  for (absl::string_view key : {kUseRegexAnnotation, kNginxUseRegexAnnotation}) {
-    auto it = annotations.find(std::string(key));
-    if (it != annotations.end() && absl::AsciiStrToLower(it->second) == "true") return true;
-  }
-  return false;
-}
-
 absl::StatusOr<RouteMatch> MatchForPath(const source::kube::HTTPIngressPath& path, bool use_regex) {
   RouteMatch match;
   std::string value = path.path().empty() ? "/" : path.path();

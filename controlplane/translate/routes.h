@@ -24,15 +24,6 @@ inline constexpr absl::string_view kAnyHost = "*";
 // The vhost domain of a rule host: lower-cased, "*.example.com" kept, "" becomes "*".
 absl::StatusOr<std::string> DomainForHost(absl::string_view host);
 
-// Annotations asking for regular-expression ImplementationSpecific paths, ours and the one
-// ingress-nginx users already have.
-inline constexpr absl::string_view kUseRegexAnnotation = "gatehouse.dev/use-regex";
-inline constexpr absl::string_view kNginxUseRegexAnnotation =
-    "nginx.ingress.kubernetes.io/use-regex";
-
-// Whether `ingress` asks for its ImplementationSpecific paths to be regular expressions.
-bool UsesRegex(const source::kube::Ingress& ingress);
-
 // The route match of an Ingress path (an empty path means "/"). With `use_regex`, an
 // ImplementationSpecific path is a regular expression (RE2 syntax, matched case-insensitively
 // from the start of the path, as ingress-nginx does); a pattern RE2 cannot compile is an error.

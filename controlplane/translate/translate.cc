@@ -5,6 +5,7 @@
 #include <tuple>
 
 #include "absl/strings/str_cat.h"
+#include "controlplane/translate/annotations.h"
 #include "controlplane/translate/backends.h"
 #include "controlplane/translate/class_selection.h"
 #include "controlplane/translate/endpoints.h"
@@ -78,7 +79,10 @@ class Translator {
     IngressOutcome& outcome = outcomes_[&ingress];
     const std::string& ns = ingress.metadata().namespace_();
     std::string source = SourceName(ingress);
-    bool use_regex = UsesRegex(ingress);  // this Ingress's paths only, never its neighbours'
+    // This Ingress's annotations apply to its own paths only, never to its neighbours'.
+    ParsedAnnotations annotations = ParseAnnotations(ingress);
+    for (std::string& error : annotations.errors) outcome.reasons.push_back(std::move(error));
+    bool use_regex = annotations.values.use_regex;
     for (int r = 0; r < ingress.spec().rules_size(); ++r) {
       const source::kube::IngressRule& rule = ingress.spec().rules(r);
       absl::StatusOr<std::string> domain = DomainForHost(rule.host());
@@ -105,6 +109,7 @@ class Translator {
         route.set_source(source);
         *route.mutable_match() = *match;
         route.set_cluster(backend.cluster);
+        route.set_max_request_body_bytes(annotations.values.max_request_body_bytes);
         std::optional<VirtualHostTable::Claim> claim =
             table_.AddRoute(*domain, std::move(route), where);
         if (claim.has_value()) {

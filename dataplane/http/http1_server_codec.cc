@@ -276,7 +276,9 @@ void Http1ServerCodec::EncodeHeaders(const ResponseHead& head, bool end_stream) 
         break;
     }
   }
-  if (!keep_alive_ || close_after_response_ || draining_) {
+  // A response before the request's end means the rest of it is never read: say so.
+  bool request_unfinished = !request_complete_ && !request_end_sent_;
+  if (!keep_alive_ || close_after_response_ || draining_ || request_unfinished) {
     close_after_response_ = true;
     out += "Connection: close\r\n";
   } else if (request_version_minor_ == 0) {

@@ -24,6 +24,7 @@ ProxyStats::ProxyStats()
       local_502(RequestCounter("502")),
       local_503(RequestCounter("503")),
       local_504(RequestCounter("504")),
+      local_413(RequestCounter("413")),
 
       upstream_connects(MetricsRegistry::Global().GetCounter(
           "gatehouse_dataplane_upstream_connections_total", "Upstream connections opened.")),
@@ -75,6 +76,14 @@ void ProxyStream::DecodeHeaders(http::RequestHead head, bool end_stream) {
   if (match.cluster == nullptr) {
     context_.stats.local_404->Increment();
     LocalReply(404, "no route matches this host and path");
+    return;
+  }
+  body_limit_ = match.route != nullptr ? match.route->max_request_body_bytes : 0;
+  if (body_limit_ > 0 && head.framing == http::BodyFraming::kContentLength &&
+      head.content_length > body_limit_) {
+    // Known from the head: refused before a byte goes anywhere (and before 100 Continue).
+    context_.stats.local_413->Increment();
+    LocalReply(413, "request body larger than this route allows");
     return;
   }
   const config::ClusterConfig* cluster = config_->FindCluster(*match.cluster);
@@ -163,6 +172,11 @@ void ProxyStream::StartUpstream() {
 
 void ProxyStream::DecodeData(absl::string_view data, bool end_stream) {
   if (done_) return;
+  body_received_ += data.size();
+  if (body_limit_ > 0 && body_received_ > body_limit_) {
+    RejectBody();
+    return;
+  }
   request_end_ = end_stream;
   // The whole body is in: reading may go on (it only buffers up to the next request).
   if (end_stream) encoder_.PauseRequestBody(false);
@@ -175,6 +189,21 @@ void ProxyStream::DecodeData(absl::string_view data, bool end_stream) {
   if (!end_stream && upstream_ != nullptr && upstream_->codec().WriteBlocked()) {
     encoder_.PauseRequestBody(true);
   }
+}
+
+void ProxyStream::RejectBody() {
+  // The upstream may have the head and part of the body: its connection can never be reused,
+  // and dropping it ends the request there incomplete.
+  DropUpstream();
+  upstream_timer_.Stop();
+  if (response_started_) {
+    done_ = true;
+    owner_.AbortDownstream("request body larger than this route allows");
+    owner_.OnStreamDone(*this);
+    return;
+  }
+  context_.stats.local_413->Increment();
+  LocalReply(413, "request body larger than this route allows");
 }
 
 void ProxyStream::OnUpstreamWritable() {

@@ -1,8 +1,9 @@
 // One request's trip through the proxy: route it, pick an endpoint, borrow an upstream
 // connection, and stream the request up and the response down with backpressure both ways.
 //
-// The stream answers locally when it cannot forward: 404 when no route matches, 503 when the
-// cluster has no endpoint, 502 when the upstream fails before answering.
+// The stream answers locally when it cannot forward: 404 when no route matches, 413 when the
+// request body is over the route's limit, 503 when the cluster has no endpoint, 502 when the
+// upstream fails before answering.
 #pragma once
 
 #include <array>
@@ -28,6 +29,7 @@ struct ProxyStats {
   Counter* local_502;
   Counter* local_503;
   Counter* local_504;
+  Counter* local_413;
   // Client connections closed, by CloseReason.
   std::array<Counter*, http::kCloseReasonCount> closed;
   Counter* upstream_connects;
@@ -90,6 +92,8 @@ class ProxyStream : public event::DeferredDeletable,
 
   void StartUpstream();
   void OnUpstreamTimeout();
+  // The body went over the route's limit: 413 if the response has not started.
+  void RejectBody();
   void LocalReply(int status, absl::string_view message);
   void Finish();
   void DropUpstream();
@@ -104,6 +108,8 @@ class ProxyStream : public event::DeferredDeletable,
   bool upstream_ready_ = false;  // headers sent upstream; body bytes go straight through
   std::string pending_body_;     // request body received while connecting
   bool request_end_ = false;     // the downstream request is complete
+  uint64_t body_limit_ = 0;      // the route's limit on the request body; 0: none
+  uint64_t body_received_ = 0;
   bool response_started_ = false;
   bool done_ = false;
   // Connect, then response-head deadline; stopped once the response starts.

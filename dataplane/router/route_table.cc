@@ -86,6 +86,7 @@ absl::StatusOr<std::shared_ptr<const RouteTable>> RouteTable::Build(
       route_entry.path = route.match().path();
       route_entry.cluster = route.cluster();
       route_entry.source = route.source();
+      route_entry.max_request_body_bytes = route.max_request_body_bytes();
       switch (route_entry.type) {
         case v1::RouteMatch::EXACT:
         case v1::RouteMatch::PREFIX:

@@ -24,6 +24,7 @@ struct RouteEntry {
   std::string cluster;
   std::string source;
   std::shared_ptr<const re2::RE2> regex;  // REGEX routes: `path` compiled, case-insensitive
+  uint64_t max_request_body_bytes = 0;    // 0: no limit
 
   // Whether `path` (without query) satisfies this route.
   bool Matches(absl::string_view request_path) const;

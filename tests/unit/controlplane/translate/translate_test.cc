@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "controlplane/source/manifest_parser.h"
+#include "controlplane/translate/annotations.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 
@@ -75,6 +76,9 @@ std::string RenderRoutes(const TranslateResult& result) {
       lines.push_back(absl::StrCat("  ", TypeName(route.match().path_type()), " ",
                                    route.match().path(), " -> ", route.cluster(), " (",
                                    route.source(), ")"));
+      if (route.max_request_body_bytes() > 0) {
+        absl::StrAppend(&lines.back(), " body<=", route.max_request_body_bytes());
+      }
     }
   }
   return absl::StrJoin(lines, "\n");
@@ -375,6 +379,48 @@ spec: {type: ExternalName, externalName: example.org}
                        "ImplementationSpecific\n"
                        "default/empty REJECTED\n"
                        "  no rules and no defaultBackend"});
+  cases.push_back(Case{
+      "BodySizeAnnotationsLimitTheirOwnIngressOnly",
+      absl::StrCat(
+          kOurClass, kWebService,
+          Ingress("ours", "annotations: {gatehouse.dev/proxy-body-size: 1m}",
+                  absl::StrCat("  ingressClassName: gatehouse\n  rules: [{host: a.com, http: "
+                               "{paths: [{path: /, pathType: Prefix, backend: ",
+                               kBackendWeb, "}]}}]")),
+          Ingress("nginx", "annotations: {nginx.ingress.kubernetes.io/proxy-body-size: 8K}",
+                  absl::StrCat("  ingressClassName: gatehouse\n  rules: [{host: b.com, http: "
+                               "{paths: [{path: /, pathType: Prefix, backend: ",
+                               kBackendWeb, "}]}}]")),
+          Ingress("both",
+                  "annotations: {nginx.ingress.kubernetes.io/proxy-body-size: 8k, "
+                  "gatehouse.dev/proxy-body-size: \"100\"}",
+                  absl::StrCat("  ingressClassName: gatehouse\n  rules: [{host: c.com, http: "
+                               "{paths: [{path: /, pathType: Prefix, backend: ",
+                               kBackendWeb, "}]}}]")),
+          Ingress("bad", "annotations: {gatehouse.dev/proxy-body-size: ten}",
+                  absl::StrCat("  ingressClassName: gatehouse\n  rules: [{host: d.com, http: "
+                               "{paths: [{path: /, pathType: Prefix, backend: ",
+                               kBackendWeb, "}]}}]")),
+          Ingress("none", "",
+                  absl::StrCat("  ingressClassName: gatehouse\n  rules: [{host: a.com, http: "
+                               "{paths: [{path: /free, pathType: Prefix, backend: ",
+                               kBackendWeb, "}]}}]"))),
+      "a.com\n"
+      "  Prefix /free -> default/web:80 (default/none)\n"
+      "  Prefix / -> default/web:80 (default/ours) body<=1048576\n"
+      "b.com\n"
+      "  Prefix / -> default/web:80 (default/nginx) body<=8192\n"
+      "c.com\n"
+      "  Prefix / -> default/web:80 (default/both) body<=100\n"
+      "d.com\n"
+      "  Prefix / -> default/web:80 (default/bad)",
+      "default/bad PARTLY_ACCEPTED\n"
+      "  annotation gatehouse.dev/proxy-body-size: \"ten\" is not a size (digits, then k, m or "
+      "g); no limit applies\n"
+      "default/both ACCEPTED\n"
+      "default/nginx ACCEPTED\n"
+      "default/none ACCEPTED\n"
+      "default/ours ACCEPTED"});
   return cases;
 }
 
@@ -503,6 +549,18 @@ TEST(TranslateTest, ControllerDefaultBackendProblemIsAWarning) {
             "--default-backend: service ops/fallback does not exist (no endpoints)");
   EXPECT_EQ(RenderRoutes(result), "* default=ops/fallback:8080");
   EXPECT_EQ(RenderEndpoints(result), "ops/fallback:8080: -");
+}
+
+TEST(ParseSizeTest, NginxSizes) {
+  EXPECT_EQ(*ParseSize("0"), 0u);
+  EXPECT_EQ(*ParseSize("1024"), 1024u);
+  EXPECT_EQ(*ParseSize("8k"), 8192u);
+  EXPECT_EQ(*ParseSize("8K"), 8192u);
+  EXPECT_EQ(*ParseSize(" 1m "), 1048576u);
+  EXPECT_EQ(*ParseSize("2g"), 2147483648u);
+  for (const char* bad : {"", "k", "-1", "1.5m", "1mb", "ten", "1 m", "99999999999999999999"}) {
+    EXPECT_FALSE(ParseSize(bad).ok()) << bad;
+  }
 }
 
 TEST(ParseBackendRefTest, Formats) {

@@ -1,0 +1,41 @@
+// The Ingress annotations Gatehouse reads: its own (gatehouse.dev/...) and the ingress-nginx ones
+// users already have (nginx.ingress.kubernetes.io/...), which mean the same here. When both are
+// set, ours wins. A value that cannot be read is reported on the Ingress and left at its default.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "controlplane/source/kube_objects.h"
+
+namespace gatehouse::controlplane::translate {
+
+// ImplementationSpecific paths are RE2 regular expressions ("true").
+inline constexpr absl::string_view kUseRegexAnnotation = "use-regex";
+// The largest request body the Ingress's routes accept, in nginx's size syntax ("8k", "1m",
+// "2g", plain bytes); "0" means no limit. A larger body gets 413.
+inline constexpr absl::string_view kProxyBodySizeAnnotation = "proxy-body-size";
+
+inline constexpr absl::string_view kGatehousePrefix = "gatehouse.dev/";
+inline constexpr absl::string_view kNginxPrefix = "nginx.ingress.kubernetes.io/";
+
+struct IngressAnnotations {
+  bool use_regex = false;
+  uint64_t max_request_body_bytes = 0;  // 0: no limit
+};
+
+struct ParsedAnnotations {
+  IngressAnnotations values;
+  std::vector<std::string> errors;  // "annotation NAME: why", one per value that was not read
+};
+
+ParsedAnnotations ParseAnnotations(const source::kube::Ingress& ingress);
+
+// nginx's size syntax: digits with an optional k, m or g (either case), in bytes.
+absl::StatusOr<uint64_t> ParseSize(absl::string_view text);
+
+}  // namespace gatehouse::controlplane::translate
