@@ -2,7 +2,10 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/strip.h"
 
 namespace gatehouse::controlplane::translate {
 namespace {
@@ -21,6 +24,61 @@ Found Lookup(const source::kube::Ingress& ingress, absl::string_view name) {
     if (it != annotations.end()) return {std::move(key), &it->second};
   }
   return {};
+}
+
+void ParseLoadBalancing(const source::kube::Ingress& ingress, ParsedAnnotations* parsed) {
+  gatehouse::v1::LoadBalancing& out = parsed->values.load_balancing;
+  if (Found found = Lookup(ingress, kLoadBalanceAnnotation); found.value != nullptr) {
+    std::string value = absl::AsciiStrToLower(absl::StripAsciiWhitespace(*found.value));
+    if (value == "round_robin") {
+      out.set_policy(gatehouse::v1::LoadBalancing::ROUND_ROBIN);
+    } else if (value == "least_request" || value == "ewma") {
+      out.set_policy(gatehouse::v1::LoadBalancing::LEAST_REQUEST);
+    } else {
+      parsed->errors.push_back(absl::StrCat("annotation ", found.key, ": \"", *found.value,
+                                            "\" is not round_robin or least_request; using "
+                                            "round_robin"));
+    }
+  }
+  if (Found found = Lookup(ingress, kUpstreamHashByAnnotation); found.value != nullptr) {
+    absl::string_view value = absl::StripAsciiWhitespace(*found.value);
+    if (value == "$remote_addr" || value == "$binary_remote_addr") {
+      out.set_client_ip(true);
+    } else if (absl::ConsumePrefix(&value, "$http_") && !value.empty()) {
+      out.set_header(absl::StrReplaceAll(absl::AsciiStrToLower(value), {{"_", "-"}}));
+    } else if (absl::ConsumePrefix(&value, "$cookie_") && !value.empty()) {
+      out.set_cookie(std::string(value));
+    } else {
+      parsed->errors.push_back(absl::StrCat(
+          "annotation ", found.key, ": \"", *found.value,
+          "\" is not $remote_addr, $http_NAME or $cookie_NAME; no hashing applies"));
+    }
+    if (out.hash_key_case() != gatehouse::v1::LoadBalancing::HASH_KEY_NOT_SET) {
+      out.set_policy(gatehouse::v1::LoadBalancing::CONSISTENT_HASH);
+    }
+  }
+  if (Found found = Lookup(ingress, kAffinityAnnotation); found.value != nullptr) {
+    if (absl::AsciiStrToLower(absl::StripAsciiWhitespace(*found.value)) != "cookie") {
+      parsed->errors.push_back(absl::StrCat("annotation ", found.key, ": \"", *found.value,
+                                            "\" is not cookie; no affinity applies"));
+      return;
+    }
+    Found name = Lookup(ingress, kSessionCookieNameAnnotation);
+    out.set_cookie(name.value != nullptr && !name.value->empty() ? *name.value
+                                                                 : std::string("INGRESSCOOKIE"));
+    out.set_policy(gatehouse::v1::LoadBalancing::CONSISTENT_HASH);
+    if (Found max_age = Lookup(ingress, kSessionCookieMaxAgeAnnotation);
+        max_age.value != nullptr) {
+      uint32_t seconds = 0;
+      if (absl::SimpleAtoi(*max_age.value, &seconds)) {
+        out.set_cookie_max_age_seconds(seconds);
+      } else {
+        parsed->errors.push_back(absl::StrCat("annotation ", max_age.key, ": \"", *max_age.value,
+                                              "\" is not a number of seconds; the cookie lasts "
+                                              "the session"));
+      }
+    }
+  }
 }
 
 }  // namespace
@@ -61,6 +119,7 @@ ParsedAnnotations ParseAnnotations(const source::kube::Ingress& ingress) {
                                            "; no limit applies"));
     }
   }
+  ParseLoadBalancing(ingress, &parsed);
   return parsed;
 }
 

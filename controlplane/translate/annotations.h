@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "controlplane/source/kube_objects.h"
+#include "gatehouse/v1/config.pb.h"
 
 namespace gatehouse::controlplane::translate {
 
@@ -19,6 +20,15 @@ inline constexpr absl::string_view kUseRegexAnnotation = "use-regex";
 // The largest request body the Ingress's routes accept, in nginx's size syntax ("8k", "1m",
 // "2g", plain bytes); "0" means no limit. A larger body gets 413.
 inline constexpr absl::string_view kProxyBodySizeAnnotation = "proxy-body-size";
+// "round_robin" (the default) or "least_request" (nginx's "ewma" means the same here).
+inline constexpr absl::string_view kLoadBalanceAnnotation = "load-balance";
+// Consistent hashing by "$remote_addr", "$http_NAME" (a header) or "$cookie_NAME".
+inline constexpr absl::string_view kUpstreamHashByAnnotation = "upstream-hash-by";
+// "cookie": session affinity by a cookie the data plane sets, named by session-cookie-name
+// (default INGRESSCOOKIE) and kept for session-cookie-max-age seconds (default: the session).
+inline constexpr absl::string_view kAffinityAnnotation = "affinity";
+inline constexpr absl::string_view kSessionCookieNameAnnotation = "session-cookie-name";
+inline constexpr absl::string_view kSessionCookieMaxAgeAnnotation = "session-cookie-max-age";
 
 inline constexpr absl::string_view kGatehousePrefix = "gatehouse.dev/";
 inline constexpr absl::string_view kNginxPrefix = "nginx.ingress.kubernetes.io/";
@@ -26,6 +36,7 @@ inline constexpr absl::string_view kNginxPrefix = "nginx.ingress.kubernetes.io/"
 struct IngressAnnotations {
   bool use_regex = false;
   uint64_t max_request_body_bytes = 0;  // 0: no limit
+  gatehouse::v1::LoadBalancing load_balancing;
 };
 
 struct ParsedAnnotations {

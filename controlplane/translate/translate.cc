@@ -110,6 +110,7 @@ class Translator {
         *route.mutable_match() = *match;
         route.set_cluster(backend.cluster);
         route.set_max_request_body_bytes(annotations.values.max_request_body_bytes);
+        *route.mutable_load_balancing() = annotations.values.load_balancing;
         std::optional<VirtualHostTable::Claim> claim =
             table_.AddRoute(*domain, std::move(route), where);
         if (claim.has_value()) {
@@ -188,7 +189,6 @@ class Translator {
     for (const auto& [name, target] : clusters_) {
       gatehouse::v1::Cluster& cluster = out->clusters.emplace_back();
       cluster.set_name(name);
-      cluster.set_lb_policy(gatehouse::v1::Cluster::ROUND_ROBIN);
       cluster.set_connect_timeout_ms(kConnectTimeoutMs);
       out->load_assignments.push_back(BuildLoadAssignment(name, target, world_));
     }

@@ -1,7 +1,11 @@
 #include "dataplane/proxy/proxy_stream.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "common/log.h"
 
 namespace gatehouse::dataplane::proxy {
@@ -33,7 +37,11 @@ ProxyStats::ProxyStats()
           "Requests sent on a pooled keep-alive upstream connection.")),
       upstream_failures(MetricsRegistry::Global().GetCounter(
           "gatehouse_dataplane_upstream_failures_total",
-          "Upstream connections that failed to connect or broke mid-exchange.")) {
+          "Upstream connections that failed to connect or broke mid-exchange.")),
+      upstream_retries(MetricsRegistry::Global().GetCounter(
+          "gatehouse_dataplane_upstream_retries_total",
+          "Requests sent again after their upstream connection failed before any of it was "
+          "sent.")) {
   for (int i = 0; i < http::kCloseReasonCount; ++i) {
     closed[i] = MetricsRegistry::Global().GetCounter(
         "gatehouse_dataplane_downstream_closed_total", "Client connections closed, by reason.",
@@ -63,6 +71,7 @@ ProxyStream::ProxyStream(WorkerContext& context, Owner& owner, http::ResponseEnc
 
 ProxyStream::~ProxyStream() {
   if (upstream_ != nullptr) DropUpstream();
+  LeaveEndpoint();
 }
 
 void ProxyStream::DecodeHeaders(http::RequestHead head, bool end_stream) {
@@ -86,9 +95,14 @@ void ProxyStream::DecodeHeaders(http::RequestHead head, bool end_stream) {
     LocalReply(413, "request body larger than this route allows");
     return;
   }
-  const config::ClusterConfig* cluster = config_->FindCluster(*match.cluster);
+  cluster_ = config_->FindCluster(*match.cluster);
+  if (match.route != nullptr) {
+    const v1::LoadBalancing& balancing = match.route->load_balancing;
+    policy_ = balancing.policy();
+    if (policy_ == v1::LoadBalancing::CONSISTENT_HASH) hash_key_ = HashKey(head, balancing);
+  }
   const config::EndpointAddress* endpoint =
-      cluster != nullptr ? context_.pools.PickEndpoint(*cluster) : nullptr;
+      cluster_ != nullptr ? context_.balancer.Pick(*cluster_, policy_, hash_key_) : nullptr;
   if (endpoint == nullptr) {
     context_.stats.local_503->Increment();
     LocalReply(503, "no ready endpoint for this route");
@@ -110,45 +124,116 @@ void ProxyStream::DecodeHeaders(http::RequestHead head, bool end_stream) {
   headers.Set("X-Forwarded-Port", absl::StrCat(downstream_.local_port));
   if (!headers.Has("x-request-id")) headers.Add("X-Request-Id", NewRequestId(context_.random));
 
-  bool reused = false;
+  ConnectTo(*endpoint);
+}
+
+std::string ProxyStream::HashKey(const http::RequestHead& head,
+                                 const v1::LoadBalancing& balancing) {
+  switch (balancing.hash_key_case()) {
+    case v1::LoadBalancing::kHeader: {
+      const std::string* value = head.headers.Get(balancing.header());
+      return value != nullptr ? *value : std::string();
+    }
+    case v1::LoadBalancing::kClientIp:
+      return encoder_.peer_ip();
+    case v1::LoadBalancing::kCookie: {
+      for (const http::HeaderMap::Entry& entry : head.headers.entries()) {
+        if (!absl::EqualsIgnoreCase(entry.first, "cookie")) continue;
+        for (absl::string_view pair : absl::StrSplit(entry.second, ';')) {
+          pair = absl::StripAsciiWhitespace(pair);
+          if (absl::ConsumePrefix(&pair, balancing.cookie()) && absl::ConsumePrefix(&pair, "=") &&
+              !pair.empty()) {
+            return std::string(pair);
+          }
+        }
+      }
+      // No cookie yet: make one, pick by it, and have the client keep it.
+      std::string value = absl::StrReplaceAll(NewRequestId(context_.random), {{"-", ""}});
+      set_cookie_ = absl::StrCat(balancing.cookie(), "=", value, "; Path=/; HttpOnly");
+      if (balancing.cookie_max_age_seconds() > 0) {
+        absl::StrAppend(&set_cookie_, "; Max-Age=", balancing.cookie_max_age_seconds());
+      }
+      return value;
+    }
+    case v1::LoadBalancing::HASH_KEY_NOT_SET:
+      break;
+  }
+  return std::string();
+}
+
+void ProxyStream::ConnectTo(const config::EndpointAddress& endpoint) {
+  endpoint_ = &endpoint;
+  context_.balancer.OnRequestStart(endpoint);
   absl::StatusOr<std::unique_ptr<upstream::UpstreamConnection>> connection =
-      context_.pools.Acquire(*endpoint, &reused);
+      context_.pools.Acquire(endpoint, &reused_);
   if (!connection.ok()) {
+    LeaveEndpoint();
     context_.stats.local_502->Increment();
     LocalReply(502, "upstream address is not usable");
     return;
   }
   upstream_ = *std::move(connection);
   upstream_->SetListener(this);
-  if (reused) {
+  if (reused_) {
     context_.stats.upstream_reuses->Increment();
     StartUpstream();
   } else {
     context_.stats.upstream_connects->Increment();
     connecting_ = true;
-    absl::Duration connect_timeout = cluster->connect_timeout_ms > 0
-                                         ? absl::Milliseconds(cluster->connect_timeout_ms)
+    absl::Duration connect_timeout = cluster_->connect_timeout_ms > 0
+                                         ? absl::Milliseconds(cluster_->connect_timeout_ms)
                                          : context_.settings.upstream_connect_timeout;
     upstream_timer_.Start(static_cast<uint64_t>(absl::ToInt64Milliseconds(connect_timeout)));
   }
 }
 
+void ProxyStream::LeaveEndpoint() {
+  if (endpoint_ == nullptr) return;
+  context_.balancer.OnRequestEnd(*endpoint_);
+  endpoint_ = nullptr;
+}
+
+void ProxyStream::OnConnectFailed(int status, absl::string_view message) {
+  context_.stats.upstream_failures->Increment();
+  const config::EndpointAddress* failed = endpoint_;
+  context_.balancer.OnFailure(*cluster_, *failed);
+  DropUpstream();
+  LeaveEndpoint();
+  connecting_ = false;
+  if (retries_left_ > 0) {
+    // Nothing of the request went anywhere: another endpoint can take it whole.
+    const config::EndpointAddress* next =
+        context_.balancer.Pick(*cluster_, policy_, hash_key_, failed);
+    if (next != nullptr && next != failed) {
+      --retries_left_;
+      context_.stats.upstream_retries->Increment();
+      LOG_DEBUG("upstream ", failed->Key(), ": ", message, "; retrying on ", next->Key());
+      ConnectTo(*next);
+      return;
+    }
+  }
+  (status == 504 ? context_.stats.local_504 : context_.stats.local_502)->Increment();
+  LocalReply(status, message);
+}
+
 void ProxyStream::OnUpstreamTimeout() {
   if (done_ || response_started_) return;
+  if (connecting_) {
+    OnConnectFailed(504, "upstream connect timed out");
+    return;
+  }
   context_.stats.upstream_failures->Increment();
   context_.stats.local_504->Increment();
-  bool was_connecting = connecting_;
+  if (endpoint_ != nullptr) context_.balancer.OnFailure(*cluster_, *endpoint_);
   DropUpstream();
-  LocalReply(504, was_connecting ? "upstream connect timed out" : "upstream response timed out");
+  LeaveEndpoint();
+  LocalReply(504, "upstream response timed out");
 }
 
 void ProxyStream::OnConnect(upstream::UpstreamConnection& connection, const absl::Status& status) {
   if (!status.ok()) {
-    context_.stats.upstream_failures->Increment();
     LOG_DEBUG("upstream ", connection.endpoint_key(), " connect failed: ", status.message());
-    DropUpstream();
-    context_.stats.local_502->Increment();
-    LocalReply(502, "upstream connect failed");
+    OnConnectFailed(502, "upstream connect failed");
     return;
   }
   StartUpstream();
@@ -198,6 +283,7 @@ void ProxyStream::RejectBody() {
   upstream_timer_.Stop();
   if (response_started_) {
     done_ = true;
+    LeaveEndpoint();
     owner_.AbortDownstream("request body larger than this route allows");
     owner_.OnStreamDone(*this);
     return;
@@ -213,6 +299,14 @@ void ProxyStream::OnUpstreamWritable() {
 void ProxyStream::DecodeResponseHeaders(http::ResponseHead head, bool end_stream) {
   response_started_ = true;
   upstream_timer_.Stop();
+  if (endpoint_ != nullptr) {
+    if (head.status >= 500) {
+      context_.balancer.OnFailure(*cluster_, *endpoint_);
+    } else {
+      context_.balancer.OnSuccess(*endpoint_);
+    }
+  }
+  if (!set_cookie_.empty()) head.headers.Add("Set-Cookie", set_cookie_);
   if (!head.headers.Has("server")) head.headers.Add("Server", "gatehouse");
   encoder_.EncodeHeaders(head, end_stream);
   if (end_stream) Finish();
@@ -236,6 +330,21 @@ void ProxyStream::OnUpstreamReset(absl::string_view reason) {
   context_.stats.upstream_failures->Increment();
   LOG_DEBUG("upstream reset: ", reason);
   DropUpstream();
+  if (!response_started_ && reused_ && request_end_ && body_received_ == 0 &&
+      retries_left_ > 0 && endpoint_ != nullptr) {
+    // A kept-alive connection the upstream had closed: the request (head only) goes again,
+    // whole, on another connection.
+    const config::EndpointAddress& endpoint = *endpoint_;
+    LeaveEndpoint();
+    --retries_left_;
+    context_.stats.upstream_retries->Increment();
+    ConnectTo(endpoint);
+    return;
+  }
+  if (endpoint_ != nullptr && !response_started_) {
+    context_.balancer.OnFailure(*cluster_, *endpoint_);
+  }
+  LeaveEndpoint();
   if (!response_started_) {
     context_.stats.local_502->Increment();
     LocalReply(502, "upstream failed before answering");
@@ -250,6 +359,7 @@ void ProxyStream::OnDownstreamReset(absl::string_view reason) {
   if (done_) return;
   done_ = true;
   DropUpstream();
+  LeaveEndpoint();
   owner_.OnStreamDone(*this);
 }
 
@@ -270,6 +380,7 @@ void ProxyStream::LocalReply(int status, absl::string_view message) {
 void ProxyStream::Finish() {
   if (done_) return;
   done_ = true;
+  LeaveEndpoint();
   upstream_timer_.Stop();
   if (upstream_ != nullptr) {
     upstream_->SetListener(nullptr);

@@ -1,6 +1,11 @@
 // One request's trip through the proxy: route it, pick an endpoint, borrow an upstream
 // connection, and stream the request up and the response down with backpressure both ways.
 //
+// A request whose upstream connection failed before any of it was sent (a connect failure or
+// timeout) is retried once on another endpoint; so is a bodiless request whose reused keep-alive
+// connection turned out closed before any response byte. Each exchange's outcome feeds the
+// worker's outlier detection.
+//
 // The stream answers locally when it cannot forward: 404 when no route matches, 413 when the
 // request body is over the route's limit, 503 when the cluster has no endpoint, 502 when the
 // upstream fails before answering.
@@ -18,6 +23,7 @@
 #include "dataplane/http/stream.h"
 #include "dataplane/proxy/proxy_settings.h"
 #include "dataplane/upstream/conn_pool.h"
+#include "dataplane/upstream/load_balancer.h"
 
 namespace gatehouse::dataplane::proxy {
 
@@ -35,12 +41,14 @@ struct ProxyStats {
   Counter* upstream_connects;
   Counter* upstream_reuses;
   Counter* upstream_failures;
+  Counter* upstream_retries;
 };
 
 // What a stream needs from the worker it runs on.
 struct WorkerContext {
   event::Dispatcher& dispatcher;
   upstream::ConnPools& pools;
+  upstream::LoadBalancer& balancer;
   ProxyStats& stats;
   const ProxySettings& settings;
   absl::BitGen& random;  // the worker's own: request ids
@@ -90,6 +98,14 @@ class ProxyStream : public event::DeferredDeletable,
   void OnConnect(upstream::UpstreamConnection& connection, const absl::Status& status) override;
   void OnClose(upstream::UpstreamConnection& connection) override {}
 
+  // Starts the exchange with `endpoint`: a pooled connection, or a new one.
+  void ConnectTo(const config::EndpointAddress& endpoint);
+  // The connection to endpoint_ failed before any byte was sent: retry elsewhere, or 502/504.
+  void OnConnectFailed(int status, absl::string_view message);
+  // The request's key for consistent hashing; sets set_cookie_ when a cookie must be made.
+  std::string HashKey(const http::RequestHead& head, const v1::LoadBalancing& balancing);
+  // The endpoint_ no longer carries this request (least request counts).
+  void LeaveEndpoint();
   void StartUpstream();
   void OnUpstreamTimeout();
   // The body went over the route's limit: 413 if the response has not started.
@@ -103,6 +119,13 @@ class ProxyStream : public event::DeferredDeletable,
   http::ResponseEncoder& encoder_;
   std::shared_ptr<const config::DataplaneConfig> config_;  // the version this request started with
   const DownstreamInfo downstream_;
+  const config::ClusterConfig* cluster_ = nullptr;       // in config_
+  const config::EndpointAddress* endpoint_ = nullptr;    // in config_; null when none is in use
+  v1::LoadBalancing::Policy policy_ = v1::LoadBalancing::ROUND_ROBIN;
+  std::string hash_key_;
+  std::string set_cookie_;   // a Set-Cookie for the response (cookie affinity), or empty
+  bool reused_ = false;      // the upstream connection came from the pool
+  int retries_left_ = 1;
   http::RequestHead upstream_head_;
   std::unique_ptr<upstream::UpstreamConnection> upstream_;
   bool upstream_ready_ = false;  // headers sent upstream; body bytes go straight through

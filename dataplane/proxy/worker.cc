@@ -28,7 +28,8 @@ Worker::Worker(int index, const ProxySettings& settings, ConnectionLimit* limit)
     : settings_(settings),
       limit_(limit),
       pools_(dispatcher_),
-      context_{dispatcher_, pools_, stats_, settings_, random_},
+      balancer_(random_),
+      context_{dispatcher_, pools_, balancer_, stats_, settings_, random_},
       active_connections_(MetricsRegistry::Global().GetGauge(
           "gatehouse_dataplane_downstream_connections", "Open client connections, per worker.",
           {{"worker", absl::StrCat(index)}})) {
@@ -50,6 +51,7 @@ void Worker::ApplyConfig(std::shared_ptr<const config::DataplaneConfig> config) 
   dispatcher_.Post([this, config = std::move(config)]() mutable {
     config_ = std::move(config);
     pools_.OnConfigUpdate(*config_);
+    balancer_.OnConfigUpdate(*config_);
   });
 }
 

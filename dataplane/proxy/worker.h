@@ -16,6 +16,7 @@
 #include "dataplane/proxy/downstream_connection.h"
 #include "dataplane/proxy/proxy_stream.h"
 #include "dataplane/upstream/conn_pool.h"
+#include "dataplane/upstream/load_balancer.h"
 
 namespace gatehouse::dataplane::proxy {
 
@@ -58,6 +59,7 @@ class Worker : private DownstreamConnection::Owner {
   upstream::ConnPools pools_;
   ProxyStats stats_;
   absl::BitGen random_;
+  upstream::LoadBalancer balancer_;
   WorkerContext context_;
   Gauge* active_connections_;
   std::unique_ptr<event::TcpListener> listener_;

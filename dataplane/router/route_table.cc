@@ -87,6 +87,7 @@ absl::StatusOr<std::shared_ptr<const RouteTable>> RouteTable::Build(
       route_entry.cluster = route.cluster();
       route_entry.source = route.source();
       route_entry.max_request_body_bytes = route.max_request_body_bytes();
+      route_entry.load_balancing = route.load_balancing();
       switch (route_entry.type) {
         case v1::RouteMatch::EXACT:
         case v1::RouteMatch::PREFIX:

@@ -25,6 +25,7 @@ struct RouteEntry {
   std::string source;
   std::shared_ptr<const re2::RE2> regex;  // REGEX routes: `path` compiled, case-insensitive
   uint64_t max_request_body_bytes = 0;    // 0: no limit
+  v1::LoadBalancing load_balancing;
 
   // Whether `path` (without query) satisfies this route.
   bool Matches(absl::string_view request_path) const;

@@ -4,14 +4,6 @@ namespace gatehouse::dataplane::upstream {
 
 ConnPools::~ConnPools() { Clear(); }
 
-const config::EndpointAddress* ConnPools::PickEndpoint(const config::ClusterConfig& cluster) {
-  if (cluster.endpoints.empty()) return nullptr;
-  size_t& next = round_robin_[cluster.name];
-  const config::EndpointAddress* picked = &cluster.endpoints[next % cluster.endpoints.size()];
-  next = (next + 1) % cluster.endpoints.size();
-  return picked;
-}
-
 absl::StatusOr<std::unique_ptr<UpstreamConnection>> ConnPools::Acquire(
     const config::EndpointAddress& endpoint, bool* reused) {
   auto it = idle_.find(endpoint.Key());

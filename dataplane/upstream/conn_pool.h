@@ -1,8 +1,7 @@
-// Per-worker upstream state: idle keep-alive connections per endpoint and the round-robin
-// position of each cluster.
+// Per-worker idle keep-alive connections, per endpoint.
 //
-// It outlives config versions, so connections and balance carry over when the control plane
-// pushes a change; endpoints that left every cluster lose their idle connections.
+// It outlives config versions, so connections carry over when the control plane pushes a
+// change; endpoints that left every cluster lose their idle connections.
 #pragma once
 
 #include <memory>
@@ -25,9 +24,6 @@ class ConnPools : private UpstreamConnection::Listener {
   explicit ConnPools(event::Dispatcher& dispatcher) : dispatcher_(dispatcher) {}
   ~ConnPools() override;
 
-  // The next endpoint of `cluster` in round-robin order, or nullptr when it has none.
-  const config::EndpointAddress* PickEndpoint(const config::ClusterConfig& cluster);
-
   // An idle connection to `endpoint` if one is left, else a new one still connecting
   // (`*reused` says which).
   absl::StatusOr<std::unique_ptr<UpstreamConnection>> Acquire(
@@ -48,7 +44,6 @@ class ConnPools : private UpstreamConnection::Listener {
 
   event::Dispatcher& dispatcher_;
   absl::flat_hash_map<std::string, std::vector<std::unique_ptr<UpstreamConnection>>> idle_;
-  absl::flat_hash_map<std::string, size_t> round_robin_;
 };
 
 }  // namespace gatehouse::dataplane::upstream

@@ -136,7 +136,7 @@ def rule(host, *paths):
     return value
 
 
-def ingress(name, rules=(), default_backend=None, class_name="gatehouse"):
+def ingress(name, rules=(), default_backend=None, class_name="gatehouse", annotations=None):
     spec = {}
     if class_name is not None:
         spec["ingressClassName"] = class_name
@@ -144,10 +144,13 @@ def ingress(name, rules=(), default_backend=None, class_name="gatehouse"):
         spec["defaultBackend"] = backend(default_backend)
     if rules:
         spec["rules"] = list(rules)
+    metadata = {"name": name, "namespace": "default"}
+    if annotations:
+        metadata["annotations"] = dict(annotations)
     return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "Ingress",
-        "metadata": {"name": name, "namespace": "default"},
+        "metadata": metadata,
         "spec": spec,
     }
 
