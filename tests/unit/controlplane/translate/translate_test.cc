@@ -79,6 +79,16 @@ std::string RenderRoutes(const TranslateResult& result) {
       if (route.max_request_body_bytes() > 0) {
         absl::StrAppend(&lines.back(), " body<=", route.max_request_body_bytes());
       }
+      const gatehouse::v1::LoadBalancing& lb = route.load_balancing();
+      if (lb.ByteSizeLong() > 0) {
+        absl::StrAppend(&lines.back(), " lb=", gatehouse::v1::LoadBalancing::Policy_Name(lb.policy()));
+        if (lb.has_header()) absl::StrAppend(&lines.back(), " header:", lb.header());
+        if (lb.has_cookie()) absl::StrAppend(&lines.back(), " cookie:", lb.cookie());
+        if (lb.client_ip()) absl::StrAppend(&lines.back(), " client-ip");
+        if (lb.cookie_max_age_seconds() > 0) {
+          absl::StrAppend(&lines.back(), " max-age:", lb.cookie_max_age_seconds());
+        }
+      }
     }
   }
   return absl::StrJoin(lines, "\n");
@@ -421,6 +431,47 @@ spec: {type: ExternalName, externalName: example.org}
       "default/nginx ACCEPTED\n"
       "default/none ACCEPTED\n"
       "default/ours ACCEPTED"});
+  auto lb_ingress = [](absl::string_view name, absl::string_view annotations,
+                       absl::string_view host) {
+    return Ingress(name, absl::StrCat("annotations: {", annotations, "}"),
+                   absl::StrCat("  ingressClassName: gatehouse\n  rules: [{host: ", host,
+                                ", http: {paths: [{path: /, pathType: Prefix, backend: ",
+                                kBackendWeb, "}]}}]"));
+  };
+  cases.push_back(Case{
+      "LoadBalancingAnnotations",
+      absl::StrCat(
+          kOurClass, kWebService,
+          lb_ingress("lr", "gatehouse.dev/load-balance: least_request", "a.com"),
+          lb_ingress("ewma", "nginx.ingress.kubernetes.io/load-balance: ewma", "b.com"),
+          lb_ingress("ip", "nginx.ingress.kubernetes.io/upstream-hash-by: $remote_addr", "c.com"),
+          lb_ingress("header", "nginx.ingress.kubernetes.io/upstream-hash-by: $http_x_user_id",
+                     "d.com"),
+          lb_ingress("cookie", "gatehouse.dev/affinity: cookie, "
+                     "gatehouse.dev/session-cookie-max-age: \"60\"", "e.com"),
+          lb_ingress("named", "nginx.ingress.kubernetes.io/affinity: cookie, "
+                     "nginx.ingress.kubernetes.io/session-cookie-name: sticky", "f.com"),
+          lb_ingress("bad", "gatehouse.dev/load-balance: fastest, "
+                     "gatehouse.dev/upstream-hash-by: $request_uri", "g.com")),
+      "a.com\n  Prefix / -> default/web:80 (default/lr) lb=LEAST_REQUEST\n"
+      "b.com\n  Prefix / -> default/web:80 (default/ewma) lb=LEAST_REQUEST\n"
+      "c.com\n  Prefix / -> default/web:80 (default/ip) lb=CONSISTENT_HASH client-ip\n"
+      "d.com\n  Prefix / -> default/web:80 (default/header) lb=CONSISTENT_HASH header:x-user-id\n"
+      "e.com\n  Prefix / -> default/web:80 (default/cookie) lb=CONSISTENT_HASH "
+      "cookie:INGRESSCOOKIE max-age:60\n"
+      "f.com\n  Prefix / -> default/web:80 (default/named) lb=CONSISTENT_HASH cookie:sticky\n"
+      "g.com\n  Prefix / -> default/web:80 (default/bad)",
+      "default/bad PARTLY_ACCEPTED\n"
+      "  annotation gatehouse.dev/load-balance: \"fastest\" is not round_robin or "
+      "least_request; using round_robin\n"
+      "  annotation gatehouse.dev/upstream-hash-by: \"$request_uri\" is not $remote_addr, "
+      "$http_NAME or $cookie_NAME; no hashing applies\n"
+      "default/cookie ACCEPTED\n"
+      "default/ewma ACCEPTED\n"
+      "default/header ACCEPTED\n"
+      "default/ip ACCEPTED\n"
+      "default/lr ACCEPTED\n"
+      "default/named ACCEPTED"});
   return cases;
 }
 
