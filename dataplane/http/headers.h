@@ -53,6 +53,9 @@ struct RequestHead {
   HeaderMap headers;  // without framing headers
   BodyFraming framing = BodyFraming::kNone;
   uint64_t content_length = 0;
+  // The protocol the client asks to switch to (Upgrade, e.g. "websocket"); empty for none.
+  // Connection and Upgrade are hop-by-hop: each codec writes them from this.
+  std::string upgrade;
 
   // The path part of the target, without the query.
   absl::string_view Path() const;
@@ -64,6 +67,9 @@ struct ResponseHead {
   HeaderMap headers;  // without framing headers
   BodyFraming framing = BodyFraming::kNone;
   uint64_t content_length = 0;
+  // With status 101: the protocol switched to. The connection then carries that protocol's
+  // bytes both ways, as the body of the request and of the response, until either side closes.
+  std::string upgrade;
 };
 
 // Removes, in one pass, the framing headers each codec writes itself (Content-Length,

@@ -16,6 +16,10 @@ void Http1ClientCodec::EncodeHeaders(const RequestHead& head, bool end_stream) {
   for (const HeaderMap::Entry& entry : head.headers.entries()) {
     absl::StrAppend(&out, entry.first, ": ", entry.second, "\r\n");
   }
+  upgrade_requested_ = !head.upgrade.empty();
+  if (upgrade_requested_) {
+    absl::StrAppend(&out, "Connection: Upgrade\r\nUpgrade: ", head.upgrade, "\r\n");
+  }
   chunked_request_ = false;
   switch (head.framing) {
     case BodyFraming::kContentLength:
@@ -49,6 +53,10 @@ void Http1ClientCodec::EncodeData(absl::string_view data, bool end_stream) {
 }
 
 size_t Http1ClientCodec::Dispatch(absl::string_view input) {
+  if (tunnel_) {
+    if (decoder_ != nullptr && !input.empty()) decoder_->DecodeResponseData(input, false);
+    return input.size();
+  }
   size_t consumed = 0;
   while (!broken_ && consumed < input.size()) {
     if (!response_in_progress_ && decoder_ == nullptr) {
@@ -58,6 +66,13 @@ size_t Http1ClientCodec::Dispatch(absl::string_view input) {
     }
     Http1Parser::Result result = parser_.Execute(input.substr(consumed));
     consumed += result.consumed;
+    if (result.code == Http1Parser::Result::kUpgrade && tunnel_) {
+      // What follows the 101's head is already the new protocol's.
+      if (decoder_ != nullptr && consumed < input.size()) {
+        decoder_->DecodeResponseData(input.substr(consumed), false);
+      }
+      return input.size();
+    }
     if (result.code == Http1Parser::Result::kError ||
         result.code == Http1Parser::Result::kUpgrade) {
       Reset(absl::StrCat("malformed upstream response: ", result.error));
@@ -70,10 +85,26 @@ size_t Http1ClientCodec::Dispatch(absl::string_view input) {
 
 bool Http1ClientCodec::OnHead() {
   int status = parser_.status();
+  if (status == 101 && upgrade_requested_) {
+    // Switched: the response "body" is the tunnel, for as long as the connection lives.
+    informational_ = false;
+    response_in_progress_ = true;
+    tunnel_ = true;
+    reusable_ = false;
+    ResponseHead head;
+    head.status = status;
+    head.reason = parser_.reason();
+    head.headers = std::move(parser_.headers());
+    if (const std::string* upgrade = head.headers.Get("upgrade")) head.upgrade = *upgrade;
+    RemoveFramingAndHopByHopHeaders(head.headers);
+    if (head.upgrade.empty()) head.upgrade = "websocket";
+    if (decoder_ != nullptr) decoder_->DecodeResponseHeaders(std::move(head), false);
+    return false;
+  }
   informational_ = status >= 100 && status < 200;
   if (informational_) return false;  // 1xx interim responses are not forwarded
   response_in_progress_ = true;
-  keep_alive_ = parser_.ShouldKeepAlive();
+  keep_alive_ = parser_.ShouldKeepAlive() && !upgrade_requested_;
 
   ResponseHead head;
   head.status = status;
@@ -107,7 +138,7 @@ void Http1ClientCodec::OnBody(absl::string_view data) {
 }
 
 void Http1ClientCodec::OnMessageComplete() {
-  if (informational_) return;
+  if (informational_ || tunnel_) return;
   response_in_progress_ = false;
   reusable_ = keep_alive_ && request_complete_;
   ResponseDecoder* decoder = decoder_;
@@ -123,6 +154,14 @@ void Http1ClientCodec::OnWritable() {
 }
 
 void Http1ClientCodec::OnRemoteClose(absl::string_view error) {
+  if (tunnel_ && error.empty() && decoder_ != nullptr) {
+    // The upstream closed its end of the tunnel: that ends the exchange.
+    ResponseDecoder* decoder = decoder_;
+    decoder_ = nullptr;
+    broken_ = true;
+    decoder->DecodeResponseData(absl::string_view(), true);
+    return;
+  }
   if (response_in_progress_ && error.empty()) {
     // A body delimited by the close ends here; any other framing is truncated.
     Http1Parser::Result result = parser_.Finish();

@@ -58,6 +58,8 @@ class Http1ClientCodec : public RequestEncoder, private Http1Parser::Listener {
   bool keep_alive_ = true;
   bool reusable_ = false;
   bool broken_ = false;
+  bool upgrade_requested_ = false;  // the request asked to switch protocols
+  bool tunnel_ = false;             // the upstream switched: bytes pass through both ways
 };
 
 }  // namespace gatehouse::dataplane::http

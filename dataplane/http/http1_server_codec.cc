@@ -113,6 +113,11 @@ Http1ServerCodec::Http1ServerCodec(Callbacks* callbacks)
     : callbacks_(callbacks), parser_(Http1Parser::Kind::kRequest, this) {}
 
 size_t Http1ServerCodec::Dispatch(absl::string_view input) {
+  if (tunnel_) {
+    // After 101 Switching Protocols the bytes are the new protocol's: passed on as they come.
+    if (decoder_ != nullptr && !input.empty()) decoder_->DecodeData(input, false);
+    return input.size();
+  }
   size_t consumed = 0;
   while (!dead_ && !waiting_for_response_ && consumed < input.size()) {
     Http1Parser::Result result = parser_.Execute(input.substr(consumed));
@@ -183,8 +188,13 @@ bool Http1ServerCodec::OnHead() {
   keep_alive_ = parser_.ShouldKeepAlive();
   head_request_ = head.method == "HEAD";
   head.headers = std::move(parser_.headers());
-  // Tunnels (WebSocket, CONNECT) are not proxied yet: answer as a plain request, then close.
   if (parser_.upgrade() || head.method == "CONNECT") close_after_response_ = true;
+  if (parser_.upgrade() && head.method == "GET") {
+    // WebSocket: if the upstream agrees (101), the connection becomes a tunnel; if not, it
+    // closes after the answer. Other protocols are not switched to: the request goes as is.
+    const std::string* upgrade = head.headers.Get("upgrade");
+    if (upgrade != nullptr && absl::EqualsIgnoreCase(*upgrade, "websocket")) head.upgrade = *upgrade;
+  }
   if (head.method == "CONNECT") {
     // A proxy for tunnels is not what an ingress is: refuse, never forward.
     SendError(405, "CONNECT is not supported");
@@ -251,6 +261,16 @@ void Http1ServerCodec::OnMessageComplete() {
 
 void Http1ServerCodec::EncodeHeaders(const ResponseHead& head, bool end_stream) {
   response_started_ = true;
+  if (head.status == 101 && !head.upgrade.empty() && !end_stream) {
+    std::string out = "HTTP/1.1 101 Switching Protocols\r\n";
+    AppendHeaders(out, head.headers);
+    absl::StrAppend(&out, "Connection: Upgrade\r\nUpgrade: ", head.upgrade, "\r\n\r\n");
+    callbacks_->Write(std::move(out));
+    tunnel_ = true;
+    // Bytes the client sent after its request are the tunnel's first: read on.
+    callbacks_->OnReadyForNextRequest();
+    return;
+  }
   std::string out =
       absl::StrCat("HTTP/1.1 ", head.status, " ",
                    head.reason.empty() ? ReasonPhrase(head.status) : head.reason, "\r\n");
@@ -290,6 +310,14 @@ void Http1ServerCodec::EncodeHeaders(const ResponseHead& head, bool end_stream) 
 }
 
 void Http1ServerCodec::EncodeData(absl::string_view data, bool end_stream) {
+  if (tunnel_) {
+    if (!data.empty()) callbacks_->Write(std::string(data));
+    if (end_stream) {
+      dead_ = true;
+      callbacks_->CloseAfterWrites(CloseReason::kConnectionClose, "the upstream ended the tunnel");
+    }
+    return;
+  }
   if (body_allowed_ && !data.empty()) {
     if (chunked_response_) {
       callbacks_->Write(EncodeChunk(data));

@@ -98,6 +98,7 @@ class Http1ServerCodec : public ResponseEncoder, private Http1Parser::Listener {
   int request_version_minor_ = 1;
   bool dead_ = false;
   bool draining_ = false;
+  bool tunnel_ = false;  // switched protocols: bytes pass through both ways
   std::optional<RequestHead> pending_head_;  // parsed, not yet handed on
   bool expect_continue_ = false;             // the pending request asked for 100 Continue
 };

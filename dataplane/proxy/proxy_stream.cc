@@ -258,7 +258,7 @@ void ProxyStream::StartUpstream() {
 void ProxyStream::DecodeData(absl::string_view data, bool end_stream) {
   if (done_) return;
   body_received_ += data.size();
-  if (body_limit_ > 0 && body_received_ > body_limit_) {
+  if (body_limit_ > 0 && body_received_ > body_limit_ && !tunnel_) {
     RejectBody();
     return;
   }
@@ -307,6 +307,7 @@ void ProxyStream::DecodeResponseHeaders(http::ResponseHead head, bool end_stream
     }
   }
   if (!set_cookie_.empty()) head.headers.Add("Set-Cookie", set_cookie_);
+  tunnel_ = head.status == 101;
   if (!head.headers.Has("server")) head.headers.Add("Server", "gatehouse");
   encoder_.EncodeHeaders(head, end_stream);
   if (end_stream) Finish();
@@ -385,7 +386,7 @@ void ProxyStream::Finish() {
   if (upstream_ != nullptr) {
     upstream_->SetListener(nullptr);
     upstream_->codec().SetDecoder(nullptr);
-    if (upstream_ready_ && request_end_) {
+    if (upstream_ready_ && request_end_ && !tunnel_) {
       context_.pools.Release(std::move(upstream_));
     } else {
       DropUpstream();

@@ -125,6 +125,7 @@ class ProxyStream : public event::DeferredDeletable,
   std::string hash_key_;
   std::string set_cookie_;   // a Set-Cookie for the response (cookie affinity), or empty
   bool reused_ = false;      // the upstream connection came from the pool
+  bool tunnel_ = false;      // the upstream switched protocols (101): bytes pass both ways
   int retries_left_ = 1;
   http::RequestHead upstream_head_;
   std::unique_ptr<upstream::UpstreamConnection> upstream_;

@@ -15,6 +15,10 @@ Control paths (the part before '?' decides):
     /__close        close the connection without answering (an upstream failure)
     /__slow/MS      answer as usual, but only after MS milliseconds (a request in progress)
 
+A GET with "Upgrade: websocket" is accepted (101) on any path, and every text or binary message
+is then sent back as it came, each prefixed with "NAME:" (the --name) so a client can tell which
+upstream answered; a ping gets its pong, a close its close.
+
 Keep-alive is on (HTTP/1.1). Request bodies are read by Content-Length or chunked encoding. No
 Server header is sent unless --server-header is given, so a proxy adding one can be observed.
 
@@ -31,6 +35,8 @@ import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import websocket
 
 _CHUNK = 64 * 1024
 _connection_ids = itertools.count(1)
@@ -124,6 +130,9 @@ class EchoHandler(BaseHTTPRequestHandler):
 
     def _handle(self):
         self.requests_served += 1
+        if self.headers.get("Upgrade", "").lower() == "websocket" and self.command == "GET":
+            self._websocket()
+            return
         try:
             body = self._read_body()
         except BadRequest as error:
@@ -165,6 +174,30 @@ class EchoHandler(BaseHTTPRequestHandler):
             "request_on_connection": self.requests_served,
         }
         self._send(status, (json.dumps(answer, indent=1) + "\n").encode())
+
+    def _websocket(self):
+        self.send_response(101, "Switching Protocols")
+        self.send_header("Upgrade", "websocket")
+        self.send_header("Connection", "Upgrade")
+        self.send_header("Sec-WebSocket-Accept",
+                         websocket.accept_key(self.headers.get("Sec-WebSocket-Key", "")))
+        self.end_headers()
+        self.wfile.flush()
+        self.close_connection = True
+        prefix = (self.server_name_value + ":").encode()
+        try:
+            while True:
+                opcode, payload = websocket.read_frame(self.rfile)
+                if opcode in (websocket.TEXT, websocket.BINARY):
+                    self.wfile.write(websocket.frame(opcode, prefix + payload, masked=False))
+                elif opcode == websocket.PING:
+                    self.wfile.write(websocket.frame(websocket.PONG, payload, masked=False))
+                elif opcode == websocket.CLOSE:
+                    self.wfile.write(websocket.frame(websocket.CLOSE, payload, masked=False))
+                    return
+                self.wfile.flush()
+        except (EOFError, OSError):
+            return
 
     def _send(self, status, payload, close=False):
         self.send_response(status)
