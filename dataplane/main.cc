@@ -45,6 +45,7 @@ struct Options {
   int max_connections = 0;  // 0: derived from the file descriptor limit
   absl::Duration drain_delay = absl::Seconds(5);
   absl::Duration drain_timeout = absl::Seconds(30);
+  std::string access_log;  // empty: none
 };
 
 // Raises the soft limit on open files to the hard one, as servers do, and returns it.
@@ -150,6 +151,9 @@ int Main(int argc, char** argv) {
                     "load balancers take this replica out (default 5s)");
   flags.AddDuration("drain-timeout", &options.drain_timeout, absl::ZeroDuration(), absl::Hours(1),
                     "then, how long requests in progress may take to finish (default 30s)");
+  flags.AddString("access-log", &options.access_log,
+                  "write one JSON line per request to this file, or to standard output for "
+                  "\"stdout\" (default: no access log)");
   flags.AddString("xds-tls-cert", &options.xds_tls.cert,
                   "PEM certificate presented to control planes (with -key and -ca: mutual TLS)");
   flags.AddString("xds-tls-key", &options.xds_tls.key, "PEM private key of --xds-tls-cert");
@@ -194,6 +198,13 @@ int Main(int argc, char** argv) {
     options.workers = std::max(1, static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN)));
   }
 
+  std::unique_ptr<proxy::AccessLog> access_log;
+  if (!options.access_log.empty()) {
+    absl::StatusOr<std::unique_ptr<proxy::AccessLog>> opened =
+        proxy::AccessLog::Open(options.access_log);
+    if (!opened.ok()) Fail(absl::StrCat("--access-log: ", opened.status().message()));
+    access_log = *std::move(opened);
+  }
   int64_t file_limit = RaiseFileLimit();
   proxy::ConnectionLimit connection_limit(
       options.max_connections > 0 ? options.max_connections
@@ -207,7 +218,7 @@ int Main(int argc, char** argv) {
     if (!fd.ok()) Fail(absl::StrCat("--http-listen: ", fd.status().message()));
     if (i == 0) bind_address.port = BoundPort(*fd);
     absl::StatusOr<std::unique_ptr<proxy::Worker>> worker =
-        proxy::Worker::Create(i, *fd, options.proxy, &connection_limit);
+        proxy::Worker::Create(i, *fd, options.proxy, &connection_limit, access_log.get());
     if (!worker.ok()) Fail(worker.status().message());
     workers.push_back(*std::move(worker));
   }

@@ -72,11 +72,27 @@ ProxyStream::ProxyStream(WorkerContext& context, Owner& owner, http::ResponseEnc
 ProxyStream::~ProxyStream() {
   if (upstream_ != nullptr) DropUpstream();
   LeaveEndpoint();
+  if (record_ != nullptr) {
+    record_->duration = absl::Now() - record_->start;
+    record_->request_body_bytes = body_received_;
+    context_.access_log->Write(*record_);
+  }
 }
 
 void ProxyStream::DecodeHeaders(http::RequestHead head, bool end_stream) {
   context_.stats.requests->Increment();
   request_end_ = end_stream;
+  if (context_.access_log != nullptr) {
+    record_ = std::make_unique<AccessRecord>();
+    record_->start = absl::Now();
+    record_->worker = context_.worker_index;
+    record_->client = encoder_.peer_ip();
+    record_->method = head.method;
+    record_->authority = head.authority;
+    record_->target = head.target;
+    record_->protocol = absl::StrCat("HTTP/", head.version_major, ".", head.version_minor);
+    if (const std::string* agent = head.headers.Get("user-agent")) record_->user_agent = *agent;
+  }
   if (config_ == nullptr) {
     LocalReply(503, "no configuration received yet");
     return;
@@ -88,6 +104,7 @@ void ProxyStream::DecodeHeaders(http::RequestHead head, bool end_stream) {
     return;
   }
   body_limit_ = match.route != nullptr ? match.route->max_request_body_bytes : 0;
+  if (record_ != nullptr && match.route != nullptr) record_->route = match.route->source;
   if (body_limit_ > 0 && head.framing == http::BodyFraming::kContentLength &&
       head.content_length > body_limit_) {
     // Known from the head: refused before a byte goes anywhere (and before 100 Continue).
@@ -123,6 +140,7 @@ void ProxyStream::DecodeHeaders(http::RequestHead head, bool end_stream) {
   headers.Set("X-Forwarded-Host", upstream_head_.authority);
   headers.Set("X-Forwarded-Port", absl::StrCat(downstream_.local_port));
   if (!headers.Has("x-request-id")) headers.Add("X-Request-Id", NewRequestId(context_.random));
+  if (record_ != nullptr) record_->request_id = *headers.Get("x-request-id");
 
   ConnectTo(*endpoint);
 }
@@ -307,6 +325,10 @@ void ProxyStream::DecodeResponseHeaders(http::ResponseHead head, bool end_stream
     }
   }
   if (!set_cookie_.empty()) head.headers.Add("Set-Cookie", set_cookie_);
+  if (record_ != nullptr) {
+    record_->status = head.status;
+    if (endpoint_ != nullptr) record_->upstream = endpoint_->Key();
+  }
   tunnel_ = head.status == 101;
   if (!head.headers.Has("server")) head.headers.Add("Server", "gatehouse");
   encoder_.EncodeHeaders(head, end_stream);
@@ -314,6 +336,7 @@ void ProxyStream::DecodeResponseHeaders(http::ResponseHead head, bool end_stream
 }
 
 void ProxyStream::DecodeResponseData(absl::string_view data, bool end_stream) {
+  if (record_ != nullptr) record_->response_body_bytes += data.size();
   encoder_.EncodeData(data, end_stream);
   if (end_stream) {
     Finish();
@@ -373,6 +396,10 @@ void ProxyStream::LocalReply(int status, absl::string_view message) {
   head.framing = http::BodyFraming::kContentLength;
   head.content_length = body.size();
   response_started_ = true;
+  if (record_ != nullptr) {
+    record_->status = status;
+    record_->response_body_bytes = body.size();
+  }
   encoder_.EncodeHeaders(head, false);
   encoder_.EncodeData(body, true);
   Finish();

@@ -20,6 +20,7 @@
 #include "dataplane/config/dataplane_config.h"
 #include "dataplane/event/dispatcher.h"
 #include "dataplane/event/timer.h"
+#include "dataplane/proxy/access_log.h"
 #include "dataplane/http/stream.h"
 #include "dataplane/proxy/proxy_settings.h"
 #include "dataplane/upstream/conn_pool.h"
@@ -52,6 +53,8 @@ struct WorkerContext {
   ProxyStats& stats;
   const ProxySettings& settings;
   absl::BitGen& random;  // the worker's own: request ids
+  AccessLog* access_log;  // null: no access log
+  int worker_index;
 };
 
 // What every request of one client connection shares.
@@ -134,6 +137,8 @@ class ProxyStream : public event::DeferredDeletable,
   bool request_end_ = false;     // the downstream request is complete
   uint64_t body_limit_ = 0;      // the route's limit on the request body; 0: none
   uint64_t body_received_ = 0;
+  // Filled as the request goes, written when the stream is destroyed; only with an access log.
+  std::unique_ptr<AccessRecord> record_;
   bool response_started_ = false;
   bool done_ = false;
   // Connect, then response-head deadline; stopped once the response starts.

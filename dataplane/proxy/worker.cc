@@ -9,8 +9,9 @@ namespace gatehouse::dataplane::proxy {
 
 absl::StatusOr<std::unique_ptr<Worker>> Worker::Create(int index, int listen_fd,
                                                        const ProxySettings& settings,
-                                                       ConnectionLimit* limit) {
-  std::unique_ptr<Worker> worker(new Worker(index, settings, limit));
+                                                       ConnectionLimit* limit,
+                                                       AccessLog* access_log) {
+  std::unique_ptr<Worker> worker(new Worker(index, settings, limit, access_log));
   absl::StatusOr<std::unique_ptr<event::TcpListener>> listener =
       event::TcpListener::Create(worker->dispatcher_, listen_fd,
                                  [raw = worker.get()](std::unique_ptr<event::TcpConnection> tcp) {
@@ -24,12 +25,13 @@ absl::StatusOr<std::unique_ptr<Worker>> Worker::Create(int index, int listen_fd,
   return worker;
 }
 
-Worker::Worker(int index, const ProxySettings& settings, ConnectionLimit* limit)
+Worker::Worker(int index, const ProxySettings& settings, ConnectionLimit* limit,
+               AccessLog* access_log)
     : settings_(settings),
       limit_(limit),
       pools_(dispatcher_),
       balancer_(random_),
-      context_{dispatcher_, pools_, balancer_, stats_, settings_, random_},
+      context_{dispatcher_, pools_, balancer_, stats_, settings_, random_, access_log, index},
       active_connections_(MetricsRegistry::Global().GetGauge(
           "gatehouse_dataplane_downstream_connections", "Open client connections, per worker.",
           {{"worker", absl::StrCat(index)}})) {

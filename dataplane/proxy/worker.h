@@ -24,9 +24,11 @@ class Worker : private DownstreamConnection::Owner {
  public:
   // `listen_fd` is this worker's own bound, listening socket; the worker takes it over.
   // `limit` must outlive the worker.
+  // `limit` and `access_log` (null: none) must outlive the worker.
   static absl::StatusOr<std::unique_ptr<Worker>> Create(int index, int listen_fd,
                                                         const ProxySettings& settings,
-                                                        ConnectionLimit* limit);
+                                                        ConnectionLimit* limit,
+                                                        AccessLog* access_log);
   ~Worker() override;
 
   // Starts the worker's thread.
@@ -44,7 +46,7 @@ class Worker : private DownstreamConnection::Owner {
   void Stop();
 
  private:
-  Worker(int index, const ProxySettings& settings, ConnectionLimit* limit);
+  Worker(int index, const ProxySettings& settings, ConnectionLimit* limit, AccessLog* access_log);
 
   // DownstreamConnection::Owner
   void OnConnectionClosed(DownstreamConnection& connection) override;
