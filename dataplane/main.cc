@@ -48,10 +48,23 @@ struct Options {
   std::string access_log;  // empty: none
 };
 
-// Raises the soft limit on open files to the hard one, as servers do, and returns it.
+// Raises the limit on open files as servers do: to 1,048,576 (or the kernel's nr_open) where
+// the process may raise its hard limit, else the soft limit to the hard one. Returns the limit.
 int64_t RaiseFileLimit() {
   rlimit limit{};
   if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return 1024;
+  rlim_t target = 1 << 20;
+  if (std::FILE* nr_open = std::fopen("/proc/sys/fs/nr_open", "re")) {
+    unsigned long long kernel_max = 0;
+    if (std::fscanf(nr_open, "%llu", &kernel_max) == 1 && kernel_max > 0) {
+      target = std::min<rlim_t>(target, kernel_max);
+    }
+    std::fclose(nr_open);
+  }
+  if (limit.rlim_max != RLIM_INFINITY && limit.rlim_max < target) {
+    rlimit raised{target, target};
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;  // allowed as root
+  }
   if (limit.rlim_cur < limit.rlim_max) {
     rlimit raised = limit;
     raised.rlim_cur = limit.rlim_max;

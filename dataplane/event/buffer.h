@@ -2,12 +2,13 @@
 //
 // One contiguous region with a read offset: Reserve() hands out writable space at the end,
 // Commit() makes it readable, Consume() drops bytes from the front. Consumed space is reclaimed
-// lazily, when compacting is cheaper than growing.
+// lazily, when compacting is cheaper than growing. A buffer emptied by Consume() gives its
+// memory back, so an idle connection holds none (reads reserve 64 KiB each).
 #pragma once
 
 #include <cstddef>
 #include <cstring>
-#include <string>
+#include <memory>
 
 #include "absl/strings/string_view.h"
 
@@ -22,15 +23,16 @@ class Buffer {
   // Drops `size` readable bytes from the front.
   void Consume(size_t size);
   void Append(absl::string_view data);
-  void Clear() { start_ = end_ = 0; }
+  void Clear();
 
-  const char* data() const { return storage_.data() + start_; }
+  const char* data() const { return storage_.get() + start_; }
   size_t size() const { return end_ - start_; }
   bool empty() const { return start_ == end_; }
   absl::string_view view() const { return absl::string_view(data(), size()); }
 
  private:
-  std::string storage_;
+  std::unique_ptr<char[]> storage_;  // not zero-filled: only committed bytes are read
+  size_t capacity_ = 0;
   size_t start_ = 0;
   size_t end_ = 0;
 };

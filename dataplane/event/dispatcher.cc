@@ -12,7 +12,7 @@ struct Dispatcher::Loop {
   uv_loop_t loop;
   uv_async_t wakeup;
   uv_idle_t deferred;  // active only while objects wait to be deleted
-  uv_check_t flush;    // active only while connections wait to flush their writes
+  uv_check_t after_io;  // active only while CallAfterIo calls wait
 
   // Busy time per turn: the wait for events (poll) is bracketed by before_poll and after_poll,
   // and the loop's idle-time metric says how much of that bracket was spent blocked.
@@ -36,7 +36,7 @@ Dispatcher::Dispatcher() : loop_(std::make_unique<Loop>()) {
     static_cast<Dispatcher*>(handle->loop->data)->DrainPosted();
   });
   uv_idle_init(&loop_->loop, &loop_->deferred);
-  uv_check_init(&loop_->loop, &loop_->flush);
+  uv_check_init(&loop_->loop, &loop_->after_io);
 }
 
 Dispatcher::~Dispatcher() {
@@ -75,8 +75,8 @@ void Dispatcher::Exit(std::function<void()> before_exit) {
     for (auto& [key, force_close] : lingering) force_close();
     uv_close(reinterpret_cast<uv_handle_t*>(&loop_->wakeup), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(&loop_->deferred), nullptr);
-    flushes_.clear();
-    uv_close(reinterpret_cast<uv_handle_t*>(&loop_->flush), nullptr);
+    after_io_.clear();
+    uv_close(reinterpret_cast<uv_handle_t*>(&loop_->after_io), nullptr);
     if (loop_->busy != nullptr) {
       uv_close(reinterpret_cast<uv_handle_t*>(&loop_->before_poll), nullptr);
       uv_close(reinterpret_cast<uv_handle_t*>(&loop_->after_poll), nullptr);
@@ -137,19 +137,19 @@ void Dispatcher::AddLingering(void* key, std::function<void()> force_close) {
 
 void Dispatcher::RemoveLingering(void* key) { lingering_.erase(key); }
 
-void Dispatcher::ScheduleFlush(void* key, void (*flush)(void*)) {
+void Dispatcher::CallAfterIo(void* key, void (*fn)(void*)) {
   if (exiting_) {
-    flush(key);
+    fn(key);
     return;
   }
-  flushes_.emplace_back(key, flush);
-  if (flushes_.size() == 1) {
-    uv_check_start(&loop_->flush, [](uv_check_t* handle) {
+  after_io_.emplace_back(key, fn);
+  if (after_io_.size() == 1) {
+    uv_check_start(&loop_->after_io, [](uv_check_t* handle) {
       auto* self = static_cast<Dispatcher*>(handle->loop->data);
-      // A flush may schedule more (a write that completes another); run until none is left.
-      while (!self->flushes_.empty()) {
+      // A call may ask for more (a write that completes another); run until none is left.
+      while (!self->after_io_.empty()) {
         std::vector<std::pair<void*, void (*)(void*)>> batch;
-        batch.swap(self->flushes_);
+        batch.swap(self->after_io_);
         for (auto& [key, fn] : batch) {
           if (key != nullptr) fn(key);
         }
@@ -159,8 +159,8 @@ void Dispatcher::ScheduleFlush(void* key, void (*flush)(void*)) {
   }
 }
 
-void Dispatcher::CancelFlush(void* key) {
-  for (auto& entry : flushes_) {
+void Dispatcher::CancelCallAfterIo(void* key) {
+  for (auto& entry : after_io_) {
     if (entry.first == key) entry.first = nullptr;
   }
 }

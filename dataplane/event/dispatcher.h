@@ -47,11 +47,12 @@ class Dispatcher {
   void AddLingering(void* key, std::function<void()> force_close);
   void RemoveLingering(void* key);
 
-  // Calls `flush(key)` once, after the I/O callbacks of this turn of the loop, so a connection can
-  // send everything one event made it write (a response's head and body) in one system call.
-  // Loop thread only; CancelFlush before `key` goes away.
-  void ScheduleFlush(void* key, void (*flush)(void*));
-  void CancelFlush(void* key);
+  // Calls `fn(key)` once, after the I/O callbacks of this turn of the loop: so a connection can
+  // send everything one event made it write (a response's head and body) in one system call,
+  // or go on parsing on a fresh stack. Loop thread only; CancelCallAfterIo before `key` goes
+  // away.
+  void CallAfterIo(void* key, void (*fn)(void*));
+  void CancelCallAfterIo(void* key);
 
   // From now on, records in `histogram` how long each turn of the loop kept the thread busy (its
   // callbacks, not the wait for events): the longest turn is the longest any event waited for
@@ -71,7 +72,7 @@ class Dispatcher {
   std::vector<std::function<void()>> posted_ ABSL_GUARDED_BY(mutex_);
   std::vector<std::unique_ptr<DeferredDeletable>> deferred_;
   std::map<void*, std::function<void()>> lingering_;
-  std::vector<std::pair<void*, void (*)(void*)>> flushes_;
+  std::vector<std::pair<void*, void (*)(void*)>> after_io_;
   bool exiting_ = false;
 };
 

@@ -14,8 +14,10 @@ constexpr size_t kReadSize = 64 * 1024;
 
 struct TcpConnection::Handle {
   uv_tcp_t tcp;
-  uv_connect_t connect_req;
-  uv_shutdown_t shutdown_req;
+  union {  // never both in flight: a shutdown comes after the connect completed
+    uv_connect_t connect_req;
+    uv_shutdown_t shutdown_req;
+  };
   Dispatcher* dispatcher = nullptr;
   TcpConnection::Callbacks* callbacks = nullptr;  // null once the owner let go
   Buffer input;
@@ -32,7 +34,7 @@ struct TcpConnection::Handle {
     closing = true;
     callbacks = nullptr;
     if (flush_scheduled) {
-      dispatcher->CancelFlush(this);
+      dispatcher->CancelCallAfterIo(this);
       flush_scheduled = false;
     }
     outbox.clear();
@@ -168,7 +170,7 @@ void TcpConnection::Write(std::string data) {
   if (handle->pending_write + handle->outbox.size() >= kHighWatermark) handle->above_high = true;
   if (!handle->flush_scheduled) {
     handle->flush_scheduled = true;
-    handle->dispatcher->ScheduleFlush(handle, [](void* key) {
+    handle->dispatcher->CallAfterIo(handle, [](void* key) {
       auto* h = static_cast<Handle*>(key);
       h->flush_scheduled = false;
       WriteNow(h, std::move(h->outbox));
@@ -230,7 +232,7 @@ void TcpConnection::CloseAfterWrites() {
   handle->callbacks = nullptr;
   if (handle->closing) return;
   if (handle->flush_scheduled) {
-    handle->dispatcher->CancelFlush(handle);
+    handle->dispatcher->CancelCallAfterIo(handle);
     handle->flush_scheduled = false;
     WriteNow(handle, std::move(handle->outbox));
     handle->outbox.clear();

@@ -7,7 +7,9 @@ namespace gatehouse::dataplane::http {
 
 struct Http1Parser::State {
   llhttp_t parser;
-  llhttp_settings_t settings;
+
+  // The callbacks are the same for every parser: one set, shared (llhttp only reads it).
+  static const llhttp_settings_t* Settings();
 
   static Http1Parser* Self(llhttp_t* p) { return static_cast<Http1Parser*>(p->data); }
 
@@ -114,22 +116,30 @@ struct Http1Parser::State {
   }
 };
 
+const llhttp_settings_t* Http1Parser::State::Settings() {
+  static const llhttp_settings_t* const settings = [] {
+    auto* s = new llhttp_settings_t;
+    llhttp_settings_init(s);
+    s->on_message_begin = OnMessageBegin;
+    s->on_url = OnUrl;
+    s->on_status = OnStatus;
+    s->on_header_field = OnHeaderField;
+    s->on_header_value = OnHeaderValue;
+    s->on_headers_complete = OnHeadersComplete;
+    s->on_body = OnBody;
+    s->on_chunk_header = OnChunkHeader;
+    s->on_chunk_extension_name = OnChunkExtension;
+    s->on_chunk_extension_value = OnChunkExtension;
+    s->on_message_complete = OnMessageComplete;
+    return s;
+  }();
+  return settings;
+}
+
 Http1Parser::Http1Parser(Kind kind, Listener* listener)
     : state_(std::make_unique<State>()), listener_(listener) {
-  llhttp_settings_t& s = state_->settings;
-  llhttp_settings_init(&s);
-  s.on_message_begin = State::OnMessageBegin;
-  s.on_url = State::OnUrl;
-  s.on_status = State::OnStatus;
-  s.on_header_field = State::OnHeaderField;
-  s.on_header_value = State::OnHeaderValue;
-  s.on_headers_complete = State::OnHeadersComplete;
-  s.on_body = State::OnBody;
-  s.on_chunk_header = State::OnChunkHeader;
-  s.on_chunk_extension_name = State::OnChunkExtension;
-  s.on_chunk_extension_value = State::OnChunkExtension;
-  s.on_message_complete = State::OnMessageComplete;
-  llhttp_init(&state_->parser, kind == Kind::kRequest ? HTTP_REQUEST : HTTP_RESPONSE, &s);
+  llhttp_init(&state_->parser, kind == Kind::kRequest ? HTTP_REQUEST : HTTP_RESPONSE,
+              State::Settings());
   state_->parser.data = this;
 }
 

@@ -228,12 +228,12 @@ bool Http1ServerCodec::OnHead() {
   if (const std::string* host = head.headers.Get("host")) head.authority = *host;
   // Not handed on yet: llhttp checks the framing headers only after this callback returns, and
   // a request it then refuses must never reach a stream (DeliverHead).
-  pending_head_ = std::move(head);
+  pending_head_ = std::make_unique<RequestHead>(std::move(head));
   return false;
 }
 
 void Http1ServerCodec::DeliverHead() {
-  if (!pending_head_.has_value()) return;
+  if (pending_head_ == nullptr) return;
   RequestHead head = std::move(*pending_head_);
   pending_head_.reset();
   bool end_stream = head.framing == BodyFraming::kNone;

@@ -99,7 +99,7 @@ class Http1ServerCodec : public ResponseEncoder, private Http1Parser::Listener {
   bool dead_ = false;
   bool draining_ = false;
   bool tunnel_ = false;  // switched protocols: bytes pass through both ways
-  std::optional<RequestHead> pending_head_;  // parsed, not yet handed on
+  std::unique_ptr<RequestHead> pending_head_;  // parsed, not yet handed on
   bool expect_continue_ = false;             // the pending request asked for 100 Continue
 };
 

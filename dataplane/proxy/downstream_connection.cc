@@ -15,11 +15,10 @@ DownstreamConnection::DownstreamConnection(WorkerContext& context, Owner& owner,
     : context_(context),
       owner_(owner),
       tcp_(std::move(tcp)),
-      codec_(this),
-      resume_timer_(context.dispatcher, [this] { ProcessInput(); }),
       timeout_timer_(context.dispatcher, [this] { OnTimeout(); }) {}
 
 DownstreamConnection::~DownstreamConnection() {
+  if (resume_scheduled_ || release_scheduled_) context_.dispatcher.CancelCallAfterIo(this);
   if (stream_ != nullptr) stream_->OnDownstreamReset("connection destroyed");
 }
 
@@ -31,9 +30,10 @@ void DownstreamConnection::Start() {
 
 void DownstreamConnection::UpdateTimeout() {
   if (closed_) return;
-  Phase phase = codec_.reading_head() ? Phase::kReadingHead
-                : codec_.idle()       ? Phase::kIdle
-                                      : Phase::kInStream;
+  Phase phase = codec_ == nullptr        ? Phase::kIdle
+                : codec_->reading_head() ? Phase::kReadingHead
+                : codec_->idle()         ? Phase::kIdle
+                                         : Phase::kInStream;
   if (phase == phase_) return;
   phase_ = phase;
   const ProxySettings& settings = context_.settings;
@@ -53,7 +53,7 @@ void DownstreamConnection::UpdateTimeout() {
 void DownstreamConnection::OnTimeout() {
   if (closed_) return;
   if (phase_ == Phase::kReadingHead) {
-    codec_.Reject(408, "request header timeout");
+    Codec().Reject(408, "request header timeout");
   } else if (phase_ == Phase::kIdle) {
     Close(http::CloseReason::kIdleTimeout, "idle timeout");
   }
@@ -64,7 +64,7 @@ void DownstreamConnection::OnData(event::Buffer& input) { ProcessInput(); }
 void DownstreamConnection::ProcessInput() {
   if (closed_) return;
   event::Buffer& input = tcp_->input();
-  size_t consumed = codec_.Dispatch(input.view());
+  size_t consumed = Codec().Dispatch(input.view());
   if (closed_) return;
   input.Consume(consumed);
   UpdateTimeout();
@@ -73,7 +73,7 @@ void DownstreamConnection::ProcessInput() {
 
 void DownstreamConnection::OnRemoteClose(absl::string_view error) {
   if (closed_) return;
-  codec_.OnRemoteClose(error);
+  if (codec_ != nullptr) codec_->OnRemoteClose(error);
   Close(http::CloseReason::kPeerClosed, error.empty() ? "peer closed" : error);
 }
 
@@ -95,12 +95,46 @@ void DownstreamConnection::PauseReading(bool paused) {
   }
 }
 
+http::Http1ServerCodec& DownstreamConnection::Codec() {
+  if (codec_ == nullptr) {
+    codec_ = std::make_unique<http::Http1ServerCodec>(
+        static_cast<http::Http1ServerCodec::Callbacks*>(this));
+    if (draining_) codec_->Drain();
+  }
+  return *codec_;
+}
+
+void DownstreamConnection::Drain() {
+  draining_ = true;
+  if (codec_ != nullptr) codec_->Drain();
+}
+
+void DownstreamConnection::ScheduleRelease() {
+  if (release_scheduled_) return;
+  release_scheduled_ = true;
+  // Not now: the codec is on the stack (it called OnReadyForNextRequest).
+  context_.dispatcher.CallAfterIo(this, [](void* key) {
+    auto* self = static_cast<DownstreamConnection*>(key);
+    self->release_scheduled_ = false;
+    if (!self->closed_ && self->stream_ == nullptr && self->idle()) self->codec_.reset();
+  });
+}
+
 void DownstreamConnection::OnReadyForNextRequest() {
   if (closed_) return;
   UpdateTimeout();
   reading_paused_ = false;
   tcp_->StartReading();
-  if (!tcp_->input().empty()) resume_timer_.Start(0);
+  if (tcp_->input().empty()) ScheduleRelease();
+  if (!tcp_->input().empty() && !resume_scheduled_) {
+    // Parse what is already buffered on a fresh stack, not inside the response that just ended.
+    resume_scheduled_ = true;
+    context_.dispatcher.CallAfterIo(this, [](void* key) {
+      auto* self = static_cast<DownstreamConnection*>(key);
+      self->resume_scheduled_ = false;
+      self->ProcessInput();
+    });
+  }
 }
 
 void DownstreamConnection::OnStreamDone(ProxyStream& stream) {

@@ -1,4 +1,8 @@
 // One client connection: bytes in, the HTTP/1 server codec, one ProxyStream per request.
+//
+// Between requests a kept-alive connection lets its codec go (and with it the parser), and makes
+// a new one when the next request's first bytes arrive: an idle connection costs little more
+// than its socket.
 #pragma once
 
 #include <memory>
@@ -31,9 +35,9 @@ class DownstreamConnection : public event::DeferredDeletable,
 
   void Start();
   // From now on every response says Connection: close and ends the connection.
-  void Drain() { codec_.Drain(); }
+  void Drain();
   // True when no request is in progress and no bytes of one wait to be parsed.
-  bool idle() const { return codec_.idle() && tcp_->input().empty(); }
+  bool idle() const { return (codec_ == nullptr || codec_->idle()) && tcp_->input().empty(); }
   // Closes at once, abandoning any request in flight.
   void Close(http::CloseReason reason, absl::string_view detail);
 
@@ -41,7 +45,9 @@ class DownstreamConnection : public event::DeferredDeletable,
   // event::TcpConnection::Callbacks
   void OnData(event::Buffer& input) override;
   void OnRemoteClose(absl::string_view error) override;
-  void OnWritable() override { codec_.OnWritable(); }
+  void OnWritable() override {
+    if (codec_ != nullptr) codec_->OnWritable();
+  }
 
   // http::Http1ServerCodec::Callbacks
   http::RequestDecoder& NewStream(http::ResponseEncoder& encoder) override;
@@ -69,9 +75,16 @@ class DownstreamConnection : public event::DeferredDeletable,
   WorkerContext& context_;
   Owner& owner_;
   std::unique_ptr<event::TcpConnection> tcp_;
-  http::Http1ServerCodec codec_;
+  // The codec, made on demand.
+  http::Http1ServerCodec& Codec();
+  // Lets an idle connection's codec go, after this turn's I/O.
+  void ScheduleRelease();
+
+  std::unique_ptr<http::Http1ServerCodec> codec_;  // null while idle
+  bool draining_ = false;
+  bool release_scheduled_ = false;
   std::unique_ptr<ProxyStream> stream_;
-  event::Timer resume_timer_;  // parses pipelined requests on a fresh stack
+  bool resume_scheduled_ = false;  // pipelined input will be parsed after this turn's I/O
   enum class Phase { kNone, kIdle, kReadingHead, kInStream };
   Phase phase_ = Phase::kNone;
   event::Timer timeout_timer_;
