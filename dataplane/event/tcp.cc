@@ -13,11 +13,7 @@ constexpr size_t kReadSize = 64 * 1024;
 }  // namespace
 
 struct TcpConnection::Handle {
-  uv_tcp_t tcp;
-  union {  // never both in flight: a shutdown comes after the connect completed
-    uv_connect_t connect_req;
-    uv_shutdown_t shutdown_req;
-  };
+  uv_tcp_t tcp;  // the connect and shutdown requests are allocated only while in flight
   Dispatcher* dispatcher = nullptr;
   TcpConnection::Callbacks* callbacks = nullptr;  // null once the owner let go
   Buffer input;
@@ -45,10 +41,14 @@ struct TcpConnection::Handle {
 
   // Called once the write queue is empty, when the owner asked to close after writing.
   void ShutdownAndClose() {
-    shutdown_req.data = this;
-    if (uv_shutdown(&shutdown_req, reinterpret_cast<uv_stream_t*>(&tcp),
-                    [](uv_shutdown_t* req, int) { static_cast<Handle*>(req->data)->Close(); }) !=
-        0) {
+    auto* request = new uv_shutdown_t;
+    request->data = this;
+    if (uv_shutdown(request, reinterpret_cast<uv_stream_t*>(&tcp), [](uv_shutdown_t* req, int) {
+          auto* handle = static_cast<Handle*>(req->data);
+          delete req;
+          handle->Close();
+        }) != 0) {
+      delete request;
       Close();
     }
   }
@@ -95,13 +95,15 @@ absl::StatusOr<std::unique_ptr<TcpConnection>> TcpConnection::Connect(Dispatcher
   handle->tcp.data = handle;
   handle->dispatcher = &dispatcher;
   handle->callbacks = callbacks;
-  handle->connect_req.data = handle;
+  auto* request = new uv_connect_t;
+  request->data = handle;
   std::unique_ptr<TcpConnection> connection(new TcpConnection(handle));
   connection->peer_ip_ = ip;
   int rc = uv_tcp_connect(
-      &handle->connect_req, &handle->tcp, reinterpret_cast<sockaddr*>(&addr),
+      request, &handle->tcp, reinterpret_cast<sockaddr*>(&addr),
       [](uv_connect_t* req, int status) {
         auto* h = static_cast<Handle*>(req->data);
+        delete req;  // libuv calls this even when the handle closed first (ECANCELED)
         if (h->closing) return;
         if (status == 0) {
           h->connected = true;
@@ -112,7 +114,10 @@ absl::StatusOr<std::unique_ptr<TcpConnection>> TcpConnection::Connect(Dispatcher
                                               : absl::UnavailableError(uv_strerror(status)));
         }
       });
-  if (rc != 0) return absl::UnavailableError(uv_strerror(rc));
+  if (rc != 0) {
+    delete request;
+    return absl::UnavailableError(uv_strerror(rc));
+  }
   return connection;
 }
 

@@ -14,8 +14,7 @@ DownstreamConnection::DownstreamConnection(WorkerContext& context, Owner& owner,
                                            std::unique_ptr<event::TcpConnection> tcp)
     : context_(context),
       owner_(owner),
-      tcp_(std::move(tcp)),
-      timeout_timer_(context.dispatcher, [this] { OnTimeout(); }) {}
+      tcp_(std::move(tcp)) {}
 
 DownstreamConnection::~DownstreamConnection() {
   if (resume_scheduled_ || release_scheduled_) context_.dispatcher.CancelCallAfterIo(this);
@@ -36,17 +35,15 @@ void DownstreamConnection::UpdateTimeout() {
                                          : Phase::kInStream;
   if (phase == phase_) return;
   phase_ = phase;
-  const ProxySettings& settings = context_.settings;
   switch (phase) {
     case Phase::kIdle:
-      timeout_timer_.Start(static_cast<uint64_t>(absl::ToInt64Milliseconds(settings.idle_timeout)));
+      context_.idle_timeouts.Arm(timeout_);
       break;
     case Phase::kReadingHead:
-      timeout_timer_.Start(
-          static_cast<uint64_t>(absl::ToInt64Milliseconds(settings.request_header_timeout)));
+      context_.request_header_timeouts.Arm(timeout_);
       break;
     default:
-      timeout_timer_.Stop();
+      event::DeadlineQueue::Disarm(timeout_);
   }
 }
 

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "dataplane/event/tcp.h"
-#include "dataplane/event/timer.h"
+#include "dataplane/event/deadline_queue.h"
 #include "dataplane/http/http1_server_codec.h"
 #include "dataplane/proxy/proxy_stream.h"
 
@@ -87,7 +87,16 @@ class DownstreamConnection : public event::DeferredDeletable,
   bool resume_scheduled_ = false;  // pipelined input will be parsed after this turn's I/O
   enum class Phase { kNone, kIdle, kReadingHead, kInStream };
   Phase phase_ = Phase::kNone;
-  event::Timer timeout_timer_;
+  // In the worker's idle or request-header deadline queue, by phase.
+  class Timeout : public event::DeadlineQueue::Entry {
+   public:
+    explicit Timeout(DownstreamConnection* owner) : owner_(owner) {}
+
+   private:
+    void OnDeadline() override { owner_->OnTimeout(); }
+    DownstreamConnection* const owner_;
+  };
+  Timeout timeout_{this};
   bool reading_paused_ = false;
   bool closed_ = false;
 };

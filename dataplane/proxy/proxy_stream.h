@@ -18,6 +18,7 @@
 #include "absl/random/random.h"
 #include "common/metrics.h"
 #include "dataplane/config/dataplane_config.h"
+#include "dataplane/event/deadline_queue.h"
 #include "dataplane/event/dispatcher.h"
 #include "dataplane/event/timer.h"
 #include "dataplane/proxy/access_log.h"
@@ -55,6 +56,9 @@ struct WorkerContext {
   absl::BitGen& random;  // the worker's own: request ids
   AccessLog* access_log;  // null: no access log
   int worker_index;
+  // Every kept-alive connection's idle timeout, and every request head's.
+  event::DeadlineQueue& idle_timeouts;
+  event::DeadlineQueue& request_header_timeouts;
 };
 
 // What every request of one client connection shares.

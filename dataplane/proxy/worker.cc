@@ -31,7 +31,10 @@ Worker::Worker(int index, const ProxySettings& settings, ConnectionLimit* limit,
       limit_(limit),
       pools_(dispatcher_),
       balancer_(random_),
-      context_{dispatcher_, pools_, balancer_, stats_, settings_, random_, access_log, index},
+      idle_timeouts_(dispatcher_, settings_.idle_timeout),
+      request_header_timeouts_(dispatcher_, settings_.request_header_timeout),
+      context_{dispatcher_, pools_,     balancer_,     stats_,          settings_,
+               random_,     access_log, index,         idle_timeouts_, request_header_timeouts_},
       active_connections_(MetricsRegistry::Global().GetGauge(
           "gatehouse_dataplane_downstream_connections", "Open client connections, per worker.",
           {{"worker", absl::StrCat(index)}})) {
@@ -85,8 +88,12 @@ void Worker::Stop() {
     // Closing a connection removes it from the map; take them out first.
     std::vector<DownstreamConnection*> open;
     for (auto& [raw, connection] : connections_) open.push_back(raw);
-    for (DownstreamConnection* connection : open) connection->Close(http::CloseReason::kShutdown, "shutting down");
+    for (DownstreamConnection* connection : open) {
+      connection->Close(http::CloseReason::kShutdown, "shutting down");
+    }
     pools_.Clear();
+    idle_timeouts_.Close();
+    request_header_timeouts_.Close();
   });
   thread_.join();
 }

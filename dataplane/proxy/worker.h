@@ -62,6 +62,8 @@ class Worker : private DownstreamConnection::Owner {
   ProxyStats stats_;
   absl::BitGen random_;
   upstream::LoadBalancer balancer_;
+  event::DeadlineQueue idle_timeouts_;
+  event::DeadlineQueue request_header_timeouts_;
   WorkerContext context_;
   Gauge* active_connections_;
   std::unique_ptr<event::TcpListener> listener_;

@@ -1,0 +1,61 @@
+// Timeouts that all have the same duration, such as a worker's idle timeout for its kept-alive
+// connections: kept in the order they were armed, which is also the order they expire in, so
+// arming and disarming cost O(1) and one timer serves the whole queue. An entry is a few words
+// embedded in its owner, where a timer of its own would be a libuv handle and an allocation.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "absl/time/time.h"
+#include "dataplane/event/dispatcher.h"
+#include "dataplane/event/timer.h"
+
+namespace gatehouse::dataplane::event {
+
+class DeadlineQueue {
+ public:
+  class Entry {
+   public:
+    Entry() = default;
+    Entry(const Entry&) = delete;
+    Entry& operator=(const Entry&) = delete;
+    // Disarms.
+    virtual ~Entry();
+    bool armed() const { return queue_ != nullptr; }
+
+   private:
+    friend class DeadlineQueue;
+    // The timeout expired; the entry is already disarmed. Loop thread.
+    virtual void OnDeadline() = 0;
+
+    DeadlineQueue* queue_ = nullptr;
+    Entry* prev_ = nullptr;
+    Entry* next_ = nullptr;
+    int64_t deadline_ms_ = 0;
+  };
+
+  DeadlineQueue(Dispatcher& dispatcher, absl::Duration timeout);
+  ~DeadlineQueue();
+  DeadlineQueue(const DeadlineQueue&) = delete;
+  DeadlineQueue& operator=(const DeadlineQueue&) = delete;
+
+  // Starts `entry`'s timeout from now, taking it out of any queue it was in.
+  void Arm(Entry& entry);
+  // Takes `entry` out of its queue, if any; it will not expire.
+  static void Disarm(Entry& entry);
+  // Disarms every entry and releases the timer, so the loop can end; Arm does nothing after.
+  void Close();
+
+ private:
+  void Unlink(Entry& entry);
+  void OnTimer();
+  void RestartTimer();
+
+  const int64_t timeout_ms_;
+  std::unique_ptr<Timer> timer_;  // null once closed
+  Entry* head_ = nullptr;  // the first to expire
+  Entry* tail_ = nullptr;
+};
+
+}  // namespace gatehouse::dataplane::event
