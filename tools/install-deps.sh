@@ -15,7 +15,7 @@ BUILD_PACKAGES=(
 )
 # curl and python3 drive the integration tests; these come with later test layers
 # (h2load, wrk, the nginx and HAProxy peers of the benchmarks, openssl s_client).
-TEST_PACKAGES=(nghttp2-client wrk nginx-light haproxy openssl)
+TEST_PACKAGES=(nghttp2-client wrk nginx-light haproxy openssl kubernetes-client)
 
 with_test=0
 for arg in "$@"; do
@@ -39,6 +39,11 @@ fi
 
 missing=()
 for package in "${packages[@]}"; do
+  # A kubectl already installed serves as well; Debian's would conflict with it over
+  # /usr/bin/kubectl (the Cloud SDK's "kubectl" package owns that path on some machines).
+  if [[ $package == kubernetes-client ]] && command -v kubectl >/dev/null; then
+    continue
+  fi
   status=$(dpkg-query -W -f='${db:Status-Status}' "$package" 2>/dev/null || true)
   if [[ "$status" != "installed" ]]; then
     missing+=("$package")
