@@ -53,6 +53,9 @@ void RegisterControlPlaneFlags(FlagSet& flags, ControlPlaneFlags* out) {
         return absl::OkStatus();
       },
       "where Kubernetes objects come from (required)");
+  flags.AddString("kubeconfig", &out->kubeconfig,
+                  "with --source=kubernetes: the kubeconfig file whose current context to use "
+                  "(default: the pod's service account)");
   flags.AddCustom("ingress-class", "NAME", NonEmptyParser(&out->ingress_class),
                   "the class name this controller answers to (default gatehouse)");
   flags.AddCustom("controller-name", "NAME", NonEmptyParser(&out->controller_name),

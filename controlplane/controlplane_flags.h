@@ -29,6 +29,7 @@ struct ControlPlaneFlags {
   std::string ingress_class = std::string(translate::kDefaultIngressClass);
   std::string controller_name = std::string(translate::kDefaultController);
   std::string watch_namespace;
+  std::string kubeconfig;  // --source=kubernetes: empty means the pod's own service account
   HostPort xds_listen{"0.0.0.0", 18000};
   HostPort admin_listen{"127.0.0.1", 19000};
   HostPort health_listen{"0.0.0.0", 19100};

@@ -1,5 +1,6 @@
 // gatehouse-controlplane: watches Kubernetes objects (or a folder of manifests), translates them
 // into config snapshots and streams them to every connected data plane.
+#include <curl/curl.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -20,6 +21,7 @@
 #include "controlplane/cluster_state.h"
 #include "controlplane/controlplane_flags.h"
 #include "controlplane/source/file_source.h"
+#include "controlplane/source/kube_source.h"
 #include "controlplane/xds/discovery_server.h"
 #include "controlplane/xds/snapshot_cache.h"
 
@@ -44,9 +46,6 @@ int Main(int argc, char** argv) {
     Die(2, absl::StrCat("unexpected argument \"", flag_set.positionals().front(), "\""));
   }
   if (!flags.source.has_value()) Die(2, "--source is required (--source=file:DIR)");
-  if (flags.source->kind == SourceSpec::Kind::kKubernetes) {
-    Die(2, "--source=kubernetes is not supported by this build yet (use --source=file:DIR)");
-  }
   if (absl::Status tls = flags.xds_tls.CheckComplete(); !tls.ok()) {
     Die(2, std::string(tls.message()));
   }
@@ -55,12 +54,28 @@ int Main(int argc, char** argv) {
   }
   SetLogLevel(*ParseLogLevel(flags.log_level));
 
-  absl::StatusOr<std::unique_ptr<source::FileSource>> file_source = source::FileSource::Create(
-      source::FileSource::Options{flags.source->dir, flags.watch_namespace});
-  if (!file_source.ok()) {
-    Die(2, absl::StrCat("--source=", flags.source_text, ": ", file_source.status().message()));
+  if (!flags.kubeconfig.empty() && flags.source->kind != SourceSpec::Kind::kKubernetes) {
+    Die(2, "--kubeconfig needs --source=kubernetes");
   }
-  std::unique_ptr<source::ObjectSource> object_source = *std::move(file_source);
+  std::unique_ptr<source::ObjectSource> object_source;
+  if (flags.source->kind == SourceSpec::Kind::kKubernetes) {
+    absl::StatusOr<source::KubeConnection> connection =
+        flags.kubeconfig.empty() ? source::InClusterConnection()
+                                 : source::LoadKubeconfig(flags.kubeconfig);
+    if (!connection.ok()) {
+      Die(2, absl::StrCat(flags.kubeconfig.empty() ? "--source=kubernetes" : "--kubeconfig", ": ",
+                          connection.status().message()));
+    }
+    object_source = std::make_unique<source::KubeSource>(
+        source::KubeSource::Options{*std::move(connection), flags.watch_namespace});
+  } else {
+    absl::StatusOr<std::unique_ptr<source::FileSource>> file_source = source::FileSource::Create(
+        source::FileSource::Options{flags.source->dir, flags.watch_namespace});
+    if (!file_source.ok()) {
+      Die(2, absl::StrCat("--source=", flags.source_text, ": ", file_source.status().message()));
+    }
+    object_source = *std::move(file_source);
+  }
 
   xds::SnapshotCache cache;
   ClusterState::Options state_options;
@@ -129,4 +144,7 @@ int Main(int argc, char** argv) {
 }  // namespace
 }  // namespace gatehouse::controlplane
 
-int main(int argc, char** argv) { return gatehouse::controlplane::Main(argc, argv); }
+int main(int argc, char** argv) {
+  curl_global_init(CURL_GLOBAL_DEFAULT);  // before any thread starts, as libcurl requires
+  return gatehouse::controlplane::Main(argc, argv);
+}

@@ -80,8 +80,9 @@ absl::StatusOr<KubeObject> Decode(Kind kind, const Struct& object, const std::st
   return absl::InternalError("unknown kind");
 }
 
-// Checks what the JSON parser cannot: EndpointSlice addresses must be IPs of the slice's family.
-absl::Status Validate(const KubeObject& object) {
+}  // namespace
+
+absl::Status ValidateObject(const KubeObject& object) {
   const auto* slice = std::get_if<kube::EndpointSlice>(&object);
   if (slice == nullptr) return absl::OkStatus();
   int family = slice->address_type() == "IPv4"   ? AF_INET
@@ -101,6 +102,8 @@ absl::Status Validate(const KubeObject& object) {
   }
   return absl::OkStatus();
 }
+
+namespace {
 
 class Parser {
  public:
@@ -161,7 +164,7 @@ class Parser {
       Error(label, std::string(decoded.status().message()));
       return;
     }
-    if (absl::Status valid = Validate(*decoded); !valid.ok()) {
+    if (absl::Status valid = ValidateObject(*decoded); !valid.ok()) {
       Error(label, std::string(valid.message()));
       return;
     }

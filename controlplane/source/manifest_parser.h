@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "controlplane/source/kube_objects.h"
 #include "gatehouse/v1/admin.pb.h"
@@ -25,6 +26,9 @@ struct ParsedManifests {
   std::vector<gatehouse::v1::SourceError> errors;  // one per object skipped, in file order
   bool syntax_error = false;  // the file is not YAML at all: `objects` is empty, one error
 };
+
+// Checks what the JSON parser cannot: EndpointSlice addresses must be IPs of the slice's family.
+absl::Status ValidateObject(const KubeObject& object);
 
 // Reads every object of `yaml`; `file_name` goes into the errors.
 ParsedManifests ParseManifests(absl::string_view yaml, absl::string_view file_name,

@@ -76,6 +76,8 @@ class ProcessesTest(harness.GatehouseTestCase):
             [controlplane, "--source=file:" + folder, "--xds-listen=not-an-address"],
             [controlplane, "--source=nowhere:x"],
             [controlplane, "--source=file:" + folder, "--log-level=loud"],
+            [controlplane, "--source=kubernetes", "--kubeconfig=/nonexistent/kubeconfig"],
+            [controlplane, "--source=file:" + folder, "--kubeconfig=/nonexistent/kubeconfig"],
             [dataplane, "--xds-server=127.0.0.1:1", "--no-such-flag"],
             [dataplane, "--xds-server=not-an-address"],
             [dataplane, "--xds-server=127.0.0.1:1", "--workers=0"],
