@@ -59,9 +59,9 @@ int Main(int argc, char** argv) {
   }
   std::unique_ptr<source::ObjectSource> object_source;
   if (flags.source->kind == SourceSpec::Kind::kKubernetes) {
-    absl::StatusOr<source::KubeConnection> connection =
-        flags.kubeconfig.empty() ? source::InClusterConnection()
-                                 : source::LoadKubeconfig(flags.kubeconfig);
+    absl::StatusOr<kube::KubeConnection> connection =
+        flags.kubeconfig.empty() ? kube::InClusterConnection()
+                                 : kube::LoadKubeconfig(flags.kubeconfig);
     if (!connection.ok()) {
       Die(2, absl::StrCat(flags.kubeconfig.empty() ? "--source=kubernetes" : "--kubeconfig", ": ",
                           connection.status().message()));

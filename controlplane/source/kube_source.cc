@@ -72,7 +72,7 @@ void Normalize(kube::Ingress& object) {
 }
 
 // A short message for a failed exchange.
-std::string Describe(const absl::StatusOr<KubeClient::Response>& response) {
+std::string Describe(const absl::StatusOr<controlplane::kube::KubeClient::Response>& response) {
   if (!response.ok()) return std::string(response.status().message());
   kube::Status status;
   if (ParseJson(response->body, &status).ok() && !status.message().empty()) {
@@ -125,7 +125,7 @@ class KubeSource::Watcher {
     do {
       std::string path = absl::StrCat(Collection(), Query(absl::StrCat("limit=", kPageSize)));
       if (!continue_token.empty()) absl::StrAppend(&path, "&continue=", PercentEncode(continue_token));
-      absl::StatusOr<KubeClient::Response> response = source_->client_.Request("GET", path);
+      absl::StatusOr<controlplane::kube::KubeClient::Response> response = source_->client_.Request("GET", path);
       if (response.ok() && response->status == 410 && !continue_token.empty()) {
         LOG_INFO("list of ", KindName(api_.kind), ": the continue token expired; listing again");
         objects.clear();
@@ -182,7 +182,7 @@ class KubeSource::Watcher {
     bool expired = false;
     int events = 0;
     const absl::Time started = absl::Now();
-    absl::StatusOr<KubeClient::Response> response = source_->client_.Stream(
+    absl::StatusOr<controlplane::kube::KubeClient::Response> response = source_->client_.Stream(
         path,
         [&](absl::string_view json) {
           std::string type;

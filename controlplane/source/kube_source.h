@@ -26,7 +26,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
-#include "controlplane/source/kube_client.h"
+#include "controlplane/kube/kube_client.h"
 #include "controlplane/source/object_source.h"
 
 namespace gatehouse::controlplane::source {
@@ -34,7 +34,7 @@ namespace gatehouse::controlplane::source {
 class KubeSource : public ObjectSource {
  public:
   struct Options {
-    KubeConnection connection;
+    controlplane::kube::KubeConnection connection;
     std::string watch_namespace;  // empty: every namespace
   };
 
@@ -55,7 +55,7 @@ class KubeSource : public ObjectSource {
   void SetError(const std::string& object, std::string message);
 
   const Options options_;
-  KubeClient client_;
+  controlplane::kube::KubeClient client_;
   ObjectSink* sink_ = nullptr;
   absl::Notification stop_;
   std::vector<std::unique_ptr<Watcher>> watchers_;

@@ -13,7 +13,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 
-namespace gatehouse::controlplane::source {
+namespace gatehouse::controlplane::kube {
 
 // Where the API server is and who we are to it.
 struct KubeConnection {
@@ -86,4 +86,4 @@ class KubeClient {
   absl::Time token_read_ ABSL_GUARDED_BY(mutex_) = absl::InfinitePast();
 };
 
-}  // namespace gatehouse::controlplane::source
+}  // namespace gatehouse::controlplane::kube

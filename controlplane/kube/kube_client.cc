@@ -1,4 +1,4 @@
-#include "controlplane/source/kube_client.h"
+#include "controlplane/kube/kube_client.h"
 
 #include <curl/curl.h>
 
@@ -15,7 +15,7 @@
 #include "gatehouse/v1/kube.pb.h"
 #include "google/protobuf/util/json_util.h"
 
-namespace gatehouse::controlplane::source {
+namespace gatehouse::controlplane::kube {
 namespace {
 
 constexpr absl::string_view kServiceAccount = "/var/run/secrets/kubernetes.io/serviceaccount";
@@ -87,7 +87,7 @@ struct Transfer {
 absl::StatusOr<KubeConnection> LoadKubeconfig(const std::string& path) {
   absl::StatusOr<std::string> text = ReadFile(path);
   if (!text.ok()) return text.status();
-  absl::StatusOr<std::vector<std::string>> documents = YamlDocumentsToJson(*text);
+  absl::StatusOr<std::vector<std::string>> documents = source::YamlDocumentsToJson(*text);
   if (!documents.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat(path, ": not valid YAML: ", documents.status().message()));
@@ -309,4 +309,4 @@ absl::StatusOr<KubeClient::Response> KubeClient::Stream(
   return response;
 }
 
-}  // namespace gatehouse::controlplane::source
+}  // namespace gatehouse::controlplane::kube

@@ -1,4 +1,4 @@
-#include "controlplane/source/kube_client.h"
+#include "controlplane/kube/kube_client.h"
 
 #include <filesystem>
 #include <fstream>
@@ -9,7 +9,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace gatehouse::controlplane::source {
+namespace gatehouse::controlplane::kube {
 namespace {
 
 using ::testing::HasSubstr;
@@ -102,4 +102,4 @@ TEST_F(KubeconfigTest, ProblemsAreNamed) {
 }
 
 }  // namespace
-}  // namespace gatehouse::controlplane::source
+}  // namespace gatehouse::controlplane::kube
