@@ -56,6 +56,17 @@ void RegisterControlPlaneFlags(FlagSet& flags, ControlPlaneFlags* out) {
   flags.AddString("kubeconfig", &out->kubeconfig,
                   "with --source=kubernetes: the kubeconfig file whose current context to use "
                   "(default: the pod's service account)");
+  flags.AddCustom("election-id", "NAME", NonEmptyParser(&out->election_id),
+                  "with --source=kubernetes: the Lease replicas elect their leader through "
+                  "(default gatehouse-controlplane)");
+  flags.AddCustom(
+      "election-namespace", "NS",
+      [out](absl::string_view value) -> absl::Status {
+        if (!IsDnsLabel(value)) return absl::InvalidArgumentError("not a namespace name");
+        out->election_namespace = std::string(value);
+        return absl::OkStatus();
+      },
+      "the Lease's namespace (default: the pod's own, else default)");
   flags.AddCustom("ingress-class", "NAME", NonEmptyParser(&out->ingress_class),
                   "the class name this controller answers to (default gatehouse)");
   flags.AddCustom("controller-name", "NAME", NonEmptyParser(&out->controller_name),

@@ -30,6 +30,8 @@ struct ControlPlaneFlags {
   std::string controller_name = std::string(translate::kDefaultController);
   std::string watch_namespace;
   std::string kubeconfig;  // --source=kubernetes: empty means the pod's own service account
+  std::string election_id = "gatehouse-controlplane";  // the Lease's name
+  std::string election_namespace;  // empty: the pod's namespace, else "default"
   HostPort xds_listen{"0.0.0.0", 18000};
   HostPort admin_listen{"127.0.0.1", 19000};
   HostPort health_listen{"0.0.0.0", 19100};

@@ -5,7 +5,9 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -22,6 +24,8 @@
 #include "controlplane/controlplane_flags.h"
 #include "controlplane/source/file_source.h"
 #include "controlplane/source/kube_source.h"
+#include "controlplane/status/leader_election.h"
+#include "controlplane/status/status_writer.h"
 #include "controlplane/xds/discovery_server.h"
 #include "controlplane/xds/snapshot_cache.h"
 
@@ -31,6 +35,26 @@ namespace {
 [[noreturn]] void Die(int code, absl::string_view message) {
   std::fprintf(stderr, "%s: %s\n", std::string(kProgram).c_str(), std::string(message).c_str());
   std::exit(code);
+}
+
+// This replica's name in the leader election: the pod's name when Kubernetes gives it, else
+// host and process.
+std::string ReplicaIdentity() {
+  if (const char* pod = std::getenv("POD_NAME"); pod != nullptr && *pod != '\0') return pod;
+  char host[256] = {0};
+  gethostname(host, sizeof(host) - 1);
+  return absl::StrCat(host, "-", getpid());
+}
+
+// --election-namespace, else the pod's namespace (POD_NAMESPACE, or its service account's), else
+// "default".
+std::string ElectionNamespace(const std::string& flag) {
+  if (!flag.empty()) return flag;
+  if (const char* ns = std::getenv("POD_NAMESPACE"); ns != nullptr && *ns != '\0') return ns;
+  std::ifstream file("/var/run/secrets/kubernetes.io/serviceaccount/namespace");
+  std::string ns;
+  if (file >> ns && !ns.empty()) return ns;
+  return "default";
 }
 
 int Main(int argc, char** argv) {
@@ -58,6 +82,7 @@ int Main(int argc, char** argv) {
     Die(2, "--kubeconfig needs --source=kubernetes");
   }
   std::unique_ptr<source::ObjectSource> object_source;
+  std::optional<kube::KubeConnection> kube_connection;
   if (flags.source->kind == SourceSpec::Kind::kKubernetes) {
     absl::StatusOr<kube::KubeConnection> connection =
         flags.kubeconfig.empty() ? kube::InClusterConnection()
@@ -66,6 +91,7 @@ int Main(int argc, char** argv) {
       Die(2, absl::StrCat(flags.kubeconfig.empty() ? "--source=kubernetes" : "--kubeconfig", ": ",
                           connection.status().message()));
     }
+    kube_connection = *connection;
     object_source = std::make_unique<source::KubeSource>(
         source::KubeSource::Options{*std::move(connection), flags.watch_namespace});
   } else {
@@ -128,9 +154,29 @@ int Main(int argc, char** argv) {
   if (absl::Status status = object_source->Start(&state); !status.ok()) {
     Die(1, absl::StrCat("cannot start the source: ", status.message()));
   }
+  // With the API server, one replica at a time writes Ingress status and Events.
+  std::unique_ptr<kube::KubeClient> status_client;
+  std::unique_ptr<status::LeaderElector> elector;
+  std::unique_ptr<status::StatusWriter> status_writer;
+  if (kube_connection.has_value()) {
+    std::string identity = ReplicaIdentity();
+    status_client = std::make_unique<kube::KubeClient>(*kube_connection);
+    elector = std::make_unique<status::LeaderElector>(
+        status_client.get(),
+        status::LeaderElector::Options{ElectionNamespace(flags.election_namespace),
+                                       flags.election_id, identity});
+    status_writer = std::make_unique<status::StatusWriter>(
+        status_client.get(), elector.get(),
+        status::StatusWriter::Options{flags.publish_service, flags.publish_address, identity},
+        [&state] { return state.Reports(); });
+    elector->Start();
+    status_writer->Start();
+  }
 
   int signal = WaitForShutdownSignal();
   LOG_INFO("signal ", signal, ": shutting down");
+  if (status_writer != nullptr) status_writer->Stop();
+  if (elector != nullptr) elector->Stop();  // a leader hands the Lease back
   object_source->Stop();
   state.Stop();
   discovery.Shutdown();

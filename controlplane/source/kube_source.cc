@@ -70,6 +70,12 @@ void Normalize(kube::Ingress& object) {
   object.mutable_metadata()->clear_resource_version();
   object.clear_status();
 }
+void Normalize(kube::Service& object) {
+  object.clear_api_version();
+  object.clear_kind();
+  object.mutable_metadata()->clear_resource_version();
+  object.clear_status();
+}
 
 // A short message for a failed exchange.
 std::string Describe(const absl::StatusOr<controlplane::kube::KubeClient::Response>& response) {

@@ -165,6 +165,7 @@ class Translator {
     IngressReport report;
     report.set_namespace_(name.ns);
     report.set_name(name.name);
+    report.set_uid(ingress.metadata().uid());
     if (auto it = ignored_.find(name); it != ignored_.end()) {
       report.set_state(IngressReport::IGNORED);
       report.add_reasons(it->second);

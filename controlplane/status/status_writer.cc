@@ -1,0 +1,177 @@
+#include "controlplane/status/status_writer.h"
+
+#include <arpa/inet.h>
+
+#include "absl/random/random.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "common/log.h"
+#include "gatehouse/v1/kube.pb.h"
+#include "google/protobuf/util/json_util.h"
+
+namespace gatehouse::controlplane::status {
+namespace {
+
+using gatehouse::v1::IngressReport;
+namespace kube_api = gatehouse::v1::kube;
+
+std::string ToJson(const google::protobuf::Message& message) {
+  std::string json;
+  (void)google::protobuf::util::MessageToJsonString(message, &json);
+  return json;
+}
+
+bool IsIp(const std::string& text) {
+  unsigned char buffer[16];
+  return inet_pton(AF_INET, text.c_str(), buffer) == 1 ||
+         inet_pton(AF_INET6, text.c_str(), buffer) == 1;
+}
+
+bool Ours(const IngressReport& report) {
+  return report.state() == IngressReport::ACCEPTED ||
+         report.state() == IngressReport::PARTLY_ACCEPTED;
+}
+
+}  // namespace
+
+StatusWriter::StatusWriter(kube::KubeClient* client, const LeaderElector* elector, Options options,
+                           Reports reports)
+    : client_(client), elector_(elector), options_(std::move(options)), reports_(std::move(reports)) {}
+
+StatusWriter::~StatusWriter() { Stop(); }
+
+void StatusWriter::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
+
+void StatusWriter::Stop() {
+  if (!stop_.HasBeenNotified()) stop_.Notify();
+  if (thread_.joinable()) thread_.join();
+}
+
+void StatusWriter::Run() {
+  while (!stop_.WaitForNotificationWithTimeout(options_.period)) {
+    if (!elector_->leading()) {
+      // A new leader (this one, later) writes everything again.
+      written_status_.clear();
+      written_event_.clear();
+      continue;
+    }
+    std::vector<IngressReport> reports = reports_();
+    WriteStatuses(reports);
+    WriteEvents(reports);
+  }
+}
+
+std::string StatusWriter::LoadBalancerJson() {
+  kube_api::IngressLoadBalancerStatus status;
+  if (!options_.publish_address.empty()) {
+    auto* entry = status.add_ingress();
+    if (IsIp(options_.publish_address)) {
+      entry->set_ip(options_.publish_address);
+    } else {
+      entry->set_hostname(options_.publish_address);
+    }
+  } else if (!options_.publish_service.empty()) {
+    std::vector<std::string> parts = absl::StrSplit(options_.publish_service, '/');
+    absl::StatusOr<kube::KubeClient::Response> got = client_->Request(
+        "GET", absl::StrCat("/api/v1/namespaces/", parts[0], "/services/", parts[1]));
+    kube_api::Service service;
+    google::protobuf::util::JsonParseOptions parse;
+    parse.ignore_unknown_fields = true;
+    if (!got.ok() || got->status != 200 ||
+        !google::protobuf::util::JsonStringToMessage(got->body, &service, parse).ok()) {
+      return "";
+    }
+    status = service.status().load_balancer();
+  } else {
+    return "";
+  }
+  if (status.ingress().empty()) return "";
+  return ToJson(status);
+}
+
+void StatusWriter::WriteStatuses(const std::vector<IngressReport>& reports) {
+  std::string load_balancer = LoadBalancerJson();
+  if (load_balancer.empty()) return;
+  std::string patch = absl::StrCat("{\"status\":{\"loadBalancer\":", load_balancer, "}}");
+  std::map<std::string, std::string> still;
+  for (const IngressReport& report : reports) {
+    if (!Ours(report)) continue;  // never another class's Ingress
+    std::string key = absl::StrCat(report.namespace_(), "/", report.name());
+    auto it = written_status_.find(key);
+    if (it != written_status_.end() && it->second == patch) {
+      still.emplace(key, patch);
+      continue;
+    }
+    absl::StatusOr<kube::KubeClient::Response> patched = client_->Request(
+        "PATCH",
+        absl::StrCat("/apis/networking.k8s.io/v1/namespaces/", report.namespace_(),
+                     "/ingresses/", report.name(), "/status"),
+        patch, "application/merge-patch+json");
+    if (patched.ok() && patched->status == 200) {
+      LOG_INFO("ingress ", key, ": status.loadBalancer set to ", load_balancer);
+      still.emplace(key, patch);
+    } else {
+      LOG_WARNING("ingress ", key, ": cannot write its status: ",
+                  patched.ok() ? absl::StrCat("HTTP ", patched->status)
+                               : std::string(patched.status().message()));
+    }
+  }
+  written_status_ = std::move(still);
+}
+
+void StatusWriter::WriteEvents(const std::vector<IngressReport>& reports) {
+  static absl::BitGen random;
+  std::map<std::string, std::string> still;
+  for (const IngressReport& report : reports) {
+    bool rejected = report.state() == IngressReport::REJECTED;
+    if (!rejected && report.state() != IngressReport::PARTLY_ACCEPTED) continue;
+    std::string key = absl::StrCat(report.namespace_(), "/", report.name());
+    std::string message = absl::StrJoin(report.reasons(), "; ");
+    std::string reason = rejected ? "Rejected" : "PartlyAccepted";
+    std::string said = absl::StrCat(reason, ": ", message);
+    still.emplace(key, said);
+    if (auto it = written_event_.find(key); it != written_event_.end() && it->second == said) {
+      continue;
+    }
+    absl::Time now = absl::Now();
+    kube_api::Event event;
+    event.set_api_version("v1");
+    event.set_kind("Event");
+    event.mutable_metadata()->set_name(absl::StrFormat(
+        "%s.%x", report.name(), absl::Uniform<uint64_t>(random)));
+    event.mutable_metadata()->set_namespace_(report.namespace_());
+    kube_api::ObjectReference& object = *event.mutable_involved_object();
+    object.set_api_version("networking.k8s.io/v1");
+    object.set_kind("Ingress");
+    object.set_namespace_(report.namespace_());
+    object.set_name(report.name());
+    object.set_uid(report.uid());
+    event.set_reason(reason);
+    event.set_message(message);
+    event.set_type("Warning");
+    event.mutable_source()->set_component("gatehouse-controlplane");
+    std::string timestamp = absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", now, absl::UTCTimeZone());
+    event.set_first_timestamp(timestamp);
+    event.set_last_timestamp(timestamp);
+    event.set_count(1);
+    event.set_reporting_component("gatehouse.dev/controlplane");
+    event.set_reporting_instance(options_.identity);
+    absl::StatusOr<kube::KubeClient::Response> posted = client_->Request(
+        "POST", absl::StrCat("/api/v1/namespaces/", report.namespace_(), "/events"),
+        ToJson(event));
+    if (!posted.ok() || (posted->status != 201 && posted->status != 200)) {
+      still.erase(key);  // try again next round
+      LOG_WARNING("ingress ", key, ": cannot record an Event: ",
+                  posted.ok() ? absl::StrCat("HTTP ", posted->status)
+                              : std::string(posted.status().message()));
+    }
+  }
+  written_event_ = std::move(still);
+}
+
+}  // namespace gatehouse::controlplane::status
