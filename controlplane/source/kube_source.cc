@@ -191,16 +191,10 @@ class KubeSource::Watcher {
     absl::StatusOr<controlplane::kube::KubeClient::Response> response = source_->client_.Stream(
         path,
         [&](absl::string_view json) {
-          std::string type;
-          KubeObject object;
-          std::string version;
-          if (absl::Status parsed = ParseEvent(json, &type, &object, &version); !parsed.ok()) {
-            LOG_WARNING("watch of ", api_.resource, ": an event could not be read: ",
-                        parsed.message());
-            return;
-          }
-          ++events;
-          if (type == "ERROR") {
+          // An ERROR's object is a Status, not the kind's own: the type says how to read it.
+          kube::WatchEventType event_type;
+          if (ParseJson(json, &event_type).ok() && event_type.type() == "ERROR") {
+            ++events;
             kube::StatusEvent error;
             (void)ParseJson(json, &error);
             if (error.object().code() == 410) {
@@ -210,6 +204,15 @@ class KubeSource::Watcher {
             }
             return;
           }
+          std::string type;
+          KubeObject object;
+          std::string version;
+          if (absl::Status parsed = ParseEvent(json, &type, &object, &version); !parsed.ok()) {
+            LOG_WARNING("watch of ", api_.resource, ": an event could not be read: ",
+                        parsed.message());
+            return;
+          }
+          ++events;
           if (!version.empty()) resource_version_ = version;
           if (type == "BOOKMARK") return;
           ObjectKey key = KeyOf(object);

@@ -1,0 +1,141 @@
+"""What the control plane writes back to Kubernetes, against the test API server (tests/kube):
+two replicas elect a leader through a Lease; only the leader sets status.loadBalancer on our
+Ingresses (never on another class's) and records an Event on an Ingress it cannot fully apply;
+when the leader dies the other replica takes over within the lease time and goes on writing;
+a replica stopped cleanly hands the Lease back at once.
+"""
+
+import json
+import os
+import signal
+import sys
+import time
+import unittest
+
+import harness
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "kube"))
+from kube_fixture import KubeApiServer  # noqa: E402
+
+WORLD = """apiVersion: networking.k8s.io/v1
+kind: IngressClass
+metadata: {name: gatehouse, annotations: {ingressclass.kubernetes.io/is-default-class: "true"}}
+spec: {controller: gatehouse.dev/ingress-controller}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: default}
+spec: {ports: [{name: http, port: 80, targetPort: 9}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: web, namespace: default}
+spec:
+  rules: [{host: web.test, http: {paths: [{path: /, pathType: Prefix,
+           backend: {service: {name: web, port: {number: 80}}}}]}}]
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: theirs, namespace: default}
+spec:
+  ingressClassName: someone-else
+  rules: [{host: theirs.test, http: {paths: [{path: /, pathType: Prefix,
+           backend: {service: {name: web, port: {number: 80}}}}]}}]
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: broken, namespace: default}
+spec:
+  rules: [{host: broken.test, http: {paths: [{path: /, pathType: Prefix,
+           backend: {resource: {apiGroup: example.com, kind: Bucket, name: b}}}]}}]
+"""
+
+LEASE = ("get", "lease", "gatehouse-controlplane", "-n", "default")
+
+
+class KubeStatusTest(harness.GatehouseTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.kube = KubeApiServer()
+        self.kube.start()
+        self.addCleanup(self.kube.stop)
+        self.kube.kubectl("apply", "-f", "-", input=WORLD)
+
+    def start_replica(self, name):
+        return self.group.start(name, [
+            harness.controlplane_binary(), "--source=kubernetes",
+            "--kubeconfig=" + self.kube.kubeconfig, "--publish-address=203.0.113.10",
+            "--xds-listen=127.0.0.1:0", "--admin-listen=127.0.0.1:0",
+            "--health-listen=127.0.0.1:0"])
+
+    def holder(self):
+        result = self.kube.kubectl(*LEASE, "-o", "json", check=False)
+        if result.returncode != 0:
+            return None
+        return json.loads(result.stdout)["spec"].get("holderIdentity") or None
+
+    def status_of(self, name):
+        return self.kube.kubectl_json("get", "ingress", name).get("status", {})
+
+    def start_two(self):
+        os.environ["POD_NAME"] = "replica-a"
+        a = self.start_replica("replica-a")
+        os.environ["POD_NAME"] = "replica-b"
+        b = self.start_replica("replica-b")
+        del os.environ["POD_NAME"]
+        harness.wait_until(lambda: self.holder() in ("replica-a", "replica-b"), 15,
+                           "a replica to take the Lease", [a, b])
+        return {"replica-a": a, "replica-b": b}
+
+    def test_the_leader_writes_status_and_events_and_another_takes_over(self):
+        replicas = self.start_two()
+        leader = self.holder()
+        published = {"loadBalancer": {"ingress": [{"ip": "203.0.113.10"}]}}
+        harness.wait_until(lambda: self.status_of("web") == published, 15,
+                           "the leader to publish the address on our Ingress")
+        # Another class's Ingress is left alone.
+        self.assertEqual(self.status_of("theirs").get("loadBalancer", {}), {})
+        # The Ingress that cannot be fully applied gets an Event saying why, once.
+        def events():
+            return [e for e in self.kube.kubectl_json("get", "events", "-n", "default")["items"]
+                    if e["involvedObject"]["name"] == "broken"]
+        harness.wait_until(lambda: events(), 15, "an Event on the broken Ingress")
+        (event,) = events()
+        self.assertEqual(event["type"], "Warning")
+        self.assertIn(event["reason"], ("Rejected", "PartlyAccepted"))
+        self.assertIn("resource backends (Bucket b) are not supported", event["message"])
+        self.assertEqual(event["involvedObject"]["kind"], "Ingress")
+        self.assertEqual(event["involvedObject"]["uid"],
+                         self.kube.kubectl_json("get", "ingress", "broken")["metadata"]["uid"])
+        described = self.kube.kubectl("describe", "ingress", "broken").stdout
+        self.assertIn("resource backends (Bucket b) are not supported", described)
+        # Only the leader writes: the other replica's log has no status line.
+        follower = [name for name in replicas if name != leader][0]
+        self.assertNotIn("status.loadBalancer set", replicas[follower].log())
+
+        # The leader dies without a word: the other takes over within the lease time (15 s,
+        # plus its retry period) and writes what is new.
+        killed_at = time.monotonic()
+        replicas[leader].signal(signal.SIGKILL)
+        harness.wait_until(lambda: self.holder() == follower, 20,
+                           "the other replica to take the Lease", [replicas[follower]])
+        self.assertLess(time.monotonic() - killed_at, 18)
+        self.kube.kubectl("apply", "-f", "-", input=WORLD.split("---")[2].replace(
+            "name: web, namespace", "name: web-2, namespace").replace("web.test", "web2.test"))
+        harness.wait_until(lambda: self.status_of("web-2") == published, 15,
+                           "the new leader to publish the address on a new Ingress")
+
+    def test_a_replica_stopped_cleanly_hands_the_lease_over_at_once(self):
+        replicas = self.start_two()
+        leader = self.holder()
+        follower = [name for name in replicas if name != leader][0]
+        stopped_at = time.monotonic()
+        self.assertEqual(replicas[leader].stop(), 0)
+        harness.wait_until(lambda: self.holder() == follower, 10,
+                           "the other replica to take the released Lease", [replicas[follower]])
+        self.assertLess(time.monotonic() - stopped_at, 6)
+
+
+if __name__ == "__main__":
+    unittest.main()
