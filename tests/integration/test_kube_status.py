@@ -2,7 +2,8 @@
 two replicas elect a leader through a Lease; only the leader sets status.loadBalancer on our
 Ingresses (never on another class's) and records an Event on an Ingress it cannot fully apply;
 when the leader dies the other replica takes over within the lease time and goes on writing;
-a replica stopped cleanly hands the Lease back at once.
+a replica stopped cleanly hands the Lease back at once; --publish-service follows the load
+balancer's address.
 """
 
 import json
@@ -62,10 +63,10 @@ class KubeStatusTest(harness.GatehouseTestCase):
         self.addCleanup(self.kube.stop)
         self.kube.kubectl("apply", "-f", "-", input=WORLD)
 
-    def start_replica(self, name):
+    def start_replica(self, name, publish="--publish-address=203.0.113.10"):
         return self.group.start(name, [
             harness.controlplane_binary(), "--source=kubernetes",
-            "--kubeconfig=" + self.kube.kubeconfig, "--publish-address=203.0.113.10",
+            "--kubeconfig=" + self.kube.kubeconfig, publish,
             "--xds-listen=127.0.0.1:0", "--admin-listen=127.0.0.1:0",
             "--health-listen=127.0.0.1:0"])
 
@@ -135,6 +136,33 @@ class KubeStatusTest(harness.GatehouseTestCase):
         harness.wait_until(lambda: self.holder() == follower, 10,
                            "the other replica to take the released Lease", [replicas[follower]])
         self.assertLess(time.monotonic() - stopped_at, 6)
+
+    def test_publish_service_publishes_its_load_balancer_address(self):
+        # The data planes' Service, as a cloud load balancer would have set its status.
+        self.kube.kubectl("apply", "-f", "-", input="""apiVersion: v1
+kind: Service
+metadata: {name: gatehouse, namespace: edge}
+spec: {type: LoadBalancer, ports: [{name: http, port: 80, targetPort: 8080}]}
+""")
+        response = self.kube.request(
+            "PATCH", "/api/v1/namespaces/edge/services/gatehouse/status",
+            body={"status": {"loadBalancer": {"ingress": [{"hostname": "lb.example.net"}]}}},
+            content_type="application/merge-patch+json")
+        self.assertEqual(response.status, 200, response.json())
+        self.start_replica("replica", publish="--publish-service=edge/gatehouse")
+        harness.wait_until(
+            lambda: self.status_of("web") ==
+            {"loadBalancer": {"ingress": [{"hostname": "lb.example.net"}]}}, 20,
+            "the load balancer's name on our Ingress")
+        # The load balancer's address changes: so does the Ingress's.
+        self.kube.request(
+            "PATCH", "/api/v1/namespaces/edge/services/gatehouse/status",
+            body={"status": {"loadBalancer": {"ingress": [{"ip": "198.51.100.7"}]}}},
+            content_type="application/merge-patch+json")
+        harness.wait_until(
+            lambda: self.status_of("web") ==
+            {"loadBalancer": {"ingress": [{"ip": "198.51.100.7"}]}}, 10,
+            "the new address on our Ingress")
 
 
 if __name__ == "__main__":
