@@ -211,14 +211,18 @@ class EchoServer:
 
 
 class ControlPlane:
-    def __init__(self, group, manifest_dir, xds=None, admin=None, health=None, extra_args=()):
+    """gatehouse-controlplane on free ports, reading `manifest_dir`, or with `source` (the
+    --source flags as a list) from elsewhere."""
+
+    def __init__(self, group, manifest_dir=None, xds=None, admin=None, health=None,
+                 extra_args=(), source=None, name="controlplane"):
         self.manifest_dir = manifest_dir
         self.xds = xds or free_port()
         self.admin = admin or free_port()
         self.health = health or free_port()
-        self.process = group.start("controlplane", [
+        self.process = group.start(name, [
             controlplane_binary(),
-            "--source=file:" + manifest_dir,
+            *(source or ["--source=file:" + manifest_dir]),
             "--xds-listen=127.0.0.1:%d" % self.xds,
             "--admin-listen=127.0.0.1:%d" % self.admin,
             "--health-listen=127.0.0.1:%d" % self.health,

@@ -78,26 +78,12 @@ def canonical_config(dump):
             for entry in dump.get("sets", [])}
 
 
-class KubeControlPlane:
+class KubeControlPlane(harness.ControlPlane):
     """gatehouse-controlplane --source=kubernetes --kubeconfig=FILE on free ports."""
 
     def __init__(self, group, kubeconfig, extra_args=()):
-        self.xds = harness.free_port()
-        self.admin = harness.free_port()
-        self.health = harness.free_port()
-        self.process = group.start("controlplane", [
-            harness.controlplane_binary(),
-            "--source=kubernetes",
-            "--kubeconfig=" + kubeconfig,
-            "--xds-listen=127.0.0.1:%d" % self.xds,
-            "--admin-listen=127.0.0.1:%d" % self.admin,
-            "--health-listen=127.0.0.1:%d" % self.health,
-            "--log-level=debug",
-            *extra_args])
-
-    @property
-    def xds_address(self):
-        return "127.0.0.1:%d" % self.xds
+        super().__init__(group, extra_args=extra_args,
+                         source=["--source=kubernetes", "--kubeconfig=" + kubeconfig])
 
     def readyz(self):
         """The /readyz status, or None while nothing answers on the health port."""

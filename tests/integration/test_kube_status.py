@@ -64,11 +64,9 @@ class KubeStatusTest(harness.GatehouseTestCase):
         self.kube.kubectl("apply", "-f", "-", input=WORLD)
 
     def start_replica(self, name, publish="--publish-address=203.0.113.10"):
-        return self.group.start(name, [
-            harness.controlplane_binary(), "--source=kubernetes",
-            "--kubeconfig=" + self.kube.kubeconfig, publish,
-            "--xds-listen=127.0.0.1:0", "--admin-listen=127.0.0.1:0",
-            "--health-listen=127.0.0.1:0"])
+        return harness.ControlPlane(
+            self.group, name=name, extra_args=[publish],
+            source=["--source=kubernetes", "--kubeconfig=" + self.kube.kubeconfig]).process
 
     def holder(self):
         result = self.kube.kubectl(*LEASE, "-o", "json", check=False)
