@@ -18,47 +18,45 @@ DeadlineQueue::Entry::~Entry() { Disarm(*this); }
 
 DeadlineQueue::DeadlineQueue(Dispatcher& dispatcher, absl::Duration timeout)
     : timeout_ms_(std::max<int64_t>(1, absl::ToInt64Milliseconds(timeout))),
-      timer_(std::make_unique<Timer>(dispatcher, [this] { OnTimer(); })) {}
+      timer_(std::make_unique<Timer>(dispatcher, [this] { OnTimer(); })) {
+  head_.prev = head_.next = &head_;
+}
 
 DeadlineQueue::~DeadlineQueue() { Close(); }
 
 void DeadlineQueue::Close() {
-  while (head_ != nullptr) Unlink(*head_);
+  while (!empty()) Unlink(*head_.next);
   timer_.reset();
 }
 
 void DeadlineQueue::Arm(Entry& entry) {
   Disarm(entry);
   if (timer_ == nullptr) return;
-  entry.queue_ = this;
+  bool was_empty = empty();
   entry.deadline_ms_ = NowMs() + timeout_ms_;
-  entry.prev_ = tail_;
-  entry.next_ = nullptr;
-  if (tail_ != nullptr) {
-    tail_->next_ = &entry;
-  } else {
-    head_ = &entry;
-    timer_->Start(static_cast<uint64_t>(timeout_ms_));
-  }
-  tail_ = &entry;
+  Link& link = entry;
+  link.prev = head_.prev;
+  link.next = &head_;
+  head_.prev->next = &link;
+  head_.prev = &link;
+  if (was_empty) timer_->Start(static_cast<uint64_t>(timeout_ms_));
 }
 
 void DeadlineQueue::Disarm(Entry& entry) {
-  if (entry.queue_ != nullptr) entry.queue_->Unlink(entry);
+  if (entry.armed()) Unlink(entry);
 }
 
-void DeadlineQueue::Unlink(Entry& entry) {
-  (entry.prev_ != nullptr ? entry.prev_->next_ : head_) = entry.next_;
-  (entry.next_ != nullptr ? entry.next_->prev_ : tail_) = entry.prev_;
-  entry.prev_ = entry.next_ = nullptr;
-  entry.queue_ = nullptr;
-  // The timer stays set for the old head; when it fires early it simply sets itself again.
+void DeadlineQueue::Unlink(Link& link) {
+  link.prev->next = link.next;
+  link.next->prev = link.prev;
+  link.prev = link.next = nullptr;
+  // A timer set for an entry that left fires early and simply sets itself again.
 }
 
 void DeadlineQueue::OnTimer() {
   const int64_t now = NowMs();
-  while (head_ != nullptr && head_->deadline_ms_ <= now) {
-    Entry& expired = *head_;
+  while (!empty() && first().deadline_ms_ <= now) {
+    Entry& expired = first();
     Unlink(expired);
     expired.OnDeadline();  // may arm or disarm others, never free this queue
   }
@@ -66,8 +64,8 @@ void DeadlineQueue::OnTimer() {
 }
 
 void DeadlineQueue::RestartTimer() {
-  if (head_ == nullptr || timer_ == nullptr) return;
-  timer_->Start(static_cast<uint64_t>(std::max<int64_t>(1, head_->deadline_ms_ - NowMs())));
+  if (empty() || timer_ == nullptr) return;
+  timer_->Start(static_cast<uint64_t>(std::max<int64_t>(1, first().deadline_ms_ - NowMs())));
 }
 
 }  // namespace gatehouse::dataplane::event

@@ -14,24 +14,27 @@
 namespace gatehouse::dataplane::event {
 
 class DeadlineQueue {
+  // A link of the queue's circular list; the queue's own is the list's head.
+  struct Link {
+    Link* prev = nullptr;  // null while not in a queue
+    Link* next = nullptr;
+  };
+
  public:
-  class Entry {
+  class Entry : private Link {
    public:
     Entry() = default;
     Entry(const Entry&) = delete;
     Entry& operator=(const Entry&) = delete;
     // Disarms.
     virtual ~Entry();
-    bool armed() const { return queue_ != nullptr; }
+    bool armed() const { return prev != nullptr; }
 
    private:
     friend class DeadlineQueue;
     // The timeout expired; the entry is already disarmed. Loop thread.
     virtual void OnDeadline() = 0;
 
-    DeadlineQueue* queue_ = nullptr;
-    Entry* prev_ = nullptr;
-    Entry* next_ = nullptr;
     int64_t deadline_ms_ = 0;
   };
 
@@ -48,14 +51,15 @@ class DeadlineQueue {
   void Close();
 
  private:
-  void Unlink(Entry& entry);
+  static void Unlink(Link& link);
+  bool empty() const { return head_.next == &head_; }
+  Entry& first() { return static_cast<Entry&>(*head_.next); }
   void OnTimer();
   void RestartTimer();
 
   const int64_t timeout_ms_;
   std::unique_ptr<Timer> timer_;  // null once closed
-  Entry* head_ = nullptr;  // the first to expire
-  Entry* tail_ = nullptr;
+  Link head_;  // head_.next expires first, head_.prev last
 };
 
 }  // namespace gatehouse::dataplane::event

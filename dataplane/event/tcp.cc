@@ -1,6 +1,9 @@
 #include "dataplane/event/tcp.h"
 
+#include <arpa/inet.h>
 #include <uv.h>
+
+#include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
@@ -70,13 +73,16 @@ struct WriteRequest {
   std::string data;
 };
 
-std::string PeerIp(uv_tcp_t* tcp) {
-  sockaddr_storage addr{};
-  int len = sizeof(addr);
-  if (uv_tcp_getpeername(tcp, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return "";
-  char ip[INET6_ADDRSTRLEN] = {0};
-  uv_ip_name(reinterpret_cast<sockaddr*>(&addr), ip, sizeof(ip));
-  return ip;
+// The family and bytes of the address in `addr`.
+void CopyAddress(const sockaddr_storage& addr, unsigned char* family,
+                 std::array<unsigned char, 16>* bytes) {
+  if (addr.ss_family == AF_INET) {
+    *family = AF_INET;
+    std::memcpy(bytes->data(), &reinterpret_cast<const sockaddr_in*>(&addr)->sin_addr, 4);
+  } else if (addr.ss_family == AF_INET6) {
+    *family = AF_INET6;
+    std::memcpy(bytes->data(), &reinterpret_cast<const sockaddr_in6*>(&addr)->sin6_addr, 16);
+  }
 }
 
 }  // namespace
@@ -98,7 +104,7 @@ absl::StatusOr<std::unique_ptr<TcpConnection>> TcpConnection::Connect(Dispatcher
   auto* request = new uv_connect_t;
   request->data = handle;
   std::unique_ptr<TcpConnection> connection(new TcpConnection(handle));
-  connection->peer_ip_ = ip;
+  CopyAddress(addr, &connection->peer_family_, &connection->peer_address_);
   int rc = uv_tcp_connect(
       request, &handle->tcp, reinterpret_cast<sockaddr*>(&addr),
       [](uv_connect_t* req, int status) {
@@ -135,7 +141,15 @@ void TcpConnection::SetCallbacks(Callbacks* callbacks) { handle_->callbacks = ca
 
 bool TcpConnection::connected() const { return handle_->connected && !handle_->closing; }
 
+std::string TcpConnection::peer_ip() const {
+  if (peer_family_ == 0) return "";
+  char text[INET6_ADDRSTRLEN] = {0};
+  inet_ntop(peer_family_, peer_address_.data(), text, sizeof(text));
+  return text;
+}
+
 Buffer& TcpConnection::input() { return handle_->input; }
+const Buffer& TcpConnection::input() const { return handle_->input; }
 
 size_t TcpConnection::pending_write_bytes() const {
   return handle_->pending_write + handle_->outbox.size();
@@ -285,7 +299,12 @@ absl::StatusOr<std::unique_ptr<TcpListener>> TcpListener::Create(Dispatcher& dis
                        }
                        conn->connected = true;
                        uv_tcp_nodelay(&conn->tcp, 1);
-                       connection->peer_ip_ = PeerIp(&conn->tcp);
+                       sockaddr_storage peer{};
+                       int peer_length = sizeof(peer);
+                       if (uv_tcp_getpeername(&conn->tcp, reinterpret_cast<sockaddr*>(&peer),
+                                              &peer_length) == 0) {
+                         CopyAddress(peer, &connection->peer_family_, &connection->peer_address_);
+                       }
                        connection->local_port_ = h->port;
                        h->on_accept(std::move(connection));
                      });

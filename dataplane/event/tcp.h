@@ -6,6 +6,7 @@
 // and no callback reaches the owner afterwards.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -46,6 +47,15 @@ class TcpConnection {
   ~TcpConnection();
   TcpConnection(const TcpConnection&) = delete;
   TcpConnection& operator=(const TcpConnection&) = delete;
+  // Takes over `other`'s socket (an owner keeping the connection by value saves an allocation);
+  // `other` is left closed.
+  TcpConnection(TcpConnection&& other) noexcept
+      : handle_(other.handle_),
+        peer_address_(other.peer_address_),
+        peer_family_(other.peer_family_),
+        local_port_(other.local_port_) {
+    other.handle_ = nullptr;
+  }
 
   void SetCallbacks(Callbacks* callbacks);
   void StartReading();
@@ -56,6 +66,7 @@ class TcpConnection {
   size_t pending_write_bytes() const;
   // Bytes read but not yet consumed, for an owner resuming after it paused.
   Buffer& input();
+  const Buffer& input() const;
   bool AboveHighWatermark() const { return pending_write_bytes() >= kHighWatermark; }
   // Sends what is queued, then closes; no callback runs afterwards and no other method may be
   // called.
@@ -65,7 +76,7 @@ class TcpConnection {
   void Close();
 
   // The peer's address as text (IP only), e.g. "127.0.0.1".
-  const std::string& peer_ip() const { return peer_ip_; }
+  std::string peer_ip() const;
   // For an accepted connection, the port the client connected to; 0 otherwise.
   uint16_t local_port() const { return local_port_; }
   bool connected() const;
@@ -79,7 +90,9 @@ class TcpConnection {
   static void WriteNow(Handle* handle, std::string data);
 
   Handle* handle_;  // freed in its close callback
-  std::string peer_ip_;
+  // The peer's address as bytes (4 or 16), not text: every connection keeps it.
+  std::array<unsigned char, 16> peer_address_{};
+  unsigned char peer_family_ = 0;  // AF_INET, AF_INET6, or 0 when unknown
   uint16_t local_port_ = 0;
 };
 

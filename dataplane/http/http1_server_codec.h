@@ -30,7 +30,7 @@ class Http1ServerCodec : public ResponseEncoder, private Http1Parser::Listener {
     virtual void CloseAfterWrites(CloseReason reason, absl::string_view detail) = 0;
     // The previous response is complete and the next request may be parsed.
     virtual void OnReadyForNextRequest() = 0;
-    virtual const std::string& peer_ip() const = 0;
+    virtual std::string peer_ip() const = 0;
   };
 
   explicit Http1ServerCodec(Callbacks* callbacks);
@@ -57,7 +57,7 @@ class Http1ServerCodec : public ResponseEncoder, private Http1Parser::Listener {
   void EncodeData(absl::string_view data, bool end_stream) override;
   bool WriteBlocked() const override { return callbacks_->WriteBlocked(); }
   void PauseRequestBody(bool paused) override { callbacks_->PauseReading(paused); }
-  const std::string& peer_ip() const override { return callbacks_->peer_ip(); }
+  std::string peer_ip() const override { return callbacks_->peer_ip(); }
 
  private:
   // Http1Parser::Listener

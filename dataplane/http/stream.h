@@ -54,7 +54,7 @@ class ResponseEncoder {
   // Stops (true) or resumes (false) reading the request body, for backpressure.
   virtual void PauseRequestBody(bool paused) = 0;
   // The client's address as text.
-  virtual const std::string& peer_ip() const = 0;
+  virtual std::string peer_ip() const = 0;
 };
 
 // Receives one upstream response; implemented by the proxy.

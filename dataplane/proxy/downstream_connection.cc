@@ -14,7 +14,7 @@ DownstreamConnection::DownstreamConnection(WorkerContext& context, Owner& owner,
                                            std::unique_ptr<event::TcpConnection> tcp)
     : context_(context),
       owner_(owner),
-      tcp_(std::move(tcp)) {}
+      tcp_(std::move(*tcp)) {}
 
 DownstreamConnection::~DownstreamConnection() {
   if (resume_scheduled_ || release_scheduled_) context_.dispatcher.CancelCallAfterIo(this);
@@ -22,8 +22,8 @@ DownstreamConnection::~DownstreamConnection() {
 }
 
 void DownstreamConnection::Start() {
-  tcp_->SetCallbacks(this);
-  tcp_->StartReading();
+  tcp_.SetCallbacks(this);
+  tcp_.StartReading();
   UpdateTimeout();
 }
 
@@ -37,17 +37,17 @@ void DownstreamConnection::UpdateTimeout() {
   phase_ = phase;
   switch (phase) {
     case Phase::kIdle:
-      context_.idle_timeouts.Arm(timeout_);
+      context_.idle_timeouts.Arm(*this);
       break;
     case Phase::kReadingHead:
-      context_.request_header_timeouts.Arm(timeout_);
+      context_.request_header_timeouts.Arm(*this);
       break;
     default:
-      event::DeadlineQueue::Disarm(timeout_);
+      event::DeadlineQueue::Disarm(*this);
   }
 }
 
-void DownstreamConnection::OnTimeout() {
+void DownstreamConnection::OnDeadline() {
   if (closed_) return;
   if (phase_ == Phase::kReadingHead) {
     Codec().Reject(408, "request header timeout");
@@ -60,12 +60,12 @@ void DownstreamConnection::OnData(event::Buffer& input) { ProcessInput(); }
 
 void DownstreamConnection::ProcessInput() {
   if (closed_) return;
-  event::Buffer& input = tcp_->input();
+  event::Buffer& input = tcp_.input();
   size_t consumed = Codec().Dispatch(input.view());
   if (closed_) return;
   input.Consume(consumed);
   UpdateTimeout();
-  if (input.size() > kMaxBufferedInput && !reading_paused_) tcp_->StopReading();
+  if (input.size() > kMaxBufferedInput && !reading_paused_) tcp_.StopReading();
 }
 
 void DownstreamConnection::OnRemoteClose(absl::string_view error) {
@@ -78,7 +78,7 @@ http::RequestDecoder& DownstreamConnection::NewStream(http::ResponseEncoder& enc
   if (stream_ != nullptr) context_.dispatcher.DeferDelete(std::move(stream_));
   stream_ = std::make_unique<ProxyStream>(context_, static_cast<ProxyStream::Owner&>(*this),
                                           encoder, owner_.current_config(),
-                                          DownstreamInfo{"http", tcp_->local_port()});
+                                          DownstreamInfo{"http", tcp_.local_port()});
   return *stream_;
 }
 
@@ -86,9 +86,9 @@ void DownstreamConnection::PauseReading(bool paused) {
   if (closed_ || paused == reading_paused_) return;
   reading_paused_ = paused;
   if (paused) {
-    tcp_->StopReading();
+    tcp_.StopReading();
   } else {
-    tcp_->StartReading();
+    tcp_.StartReading();
   }
 }
 
@@ -121,9 +121,9 @@ void DownstreamConnection::OnReadyForNextRequest() {
   if (closed_) return;
   UpdateTimeout();
   reading_paused_ = false;
-  tcp_->StartReading();
-  if (tcp_->input().empty()) ScheduleRelease();
-  if (!tcp_->input().empty() && !resume_scheduled_) {
+  tcp_.StartReading();
+  if (tcp_.input().empty()) ScheduleRelease();
+  if (!tcp_.input().empty() && !resume_scheduled_) {
     // Parse what is already buffered on a fresh stack, not inside the response that just ended.
     resume_scheduled_ = true;
     context_.dispatcher.CallAfterIo(this, [](void* key) {
@@ -143,7 +143,7 @@ void DownstreamConnection::CloseAfterWrites(http::CloseReason reason, absl::stri
   closed_ = true;
   context_.stats.closed[static_cast<int>(reason)]->Increment();
   LOG_DEBUG("closing downstream connection after writes: ", detail);
-  tcp_->CloseAfterWrites();
+  tcp_.CloseAfterWrites();
   owner_.OnConnectionClosed(*this);
 }
 
@@ -157,7 +157,7 @@ void DownstreamConnection::Close(http::CloseReason reason, absl::string_view det
     stream->OnDownstreamReset(detail);
     context_.dispatcher.DeferDelete(std::move(stream));
   }
-  tcp_->Close();
+  tcp_.Close();
   owner_.OnConnectionClosed(*this);
 }
 

@@ -18,7 +18,9 @@ namespace gatehouse::dataplane::proxy {
 class DownstreamConnection : public event::DeferredDeletable,
                              private event::TcpConnection::Callbacks,
                              private http::Http1ServerCodec::Callbacks,
-                             private ProxyStream::Owner {
+                             private ProxyStream::Owner,
+                             // In the worker's idle or request-header deadline queue, by phase.
+                             private event::DeadlineQueue::Entry {
  public:
   class Owner {
    public:
@@ -37,7 +39,7 @@ class DownstreamConnection : public event::DeferredDeletable,
   // From now on every response says Connection: close and ends the connection.
   void Drain();
   // True when no request is in progress and no bytes of one wait to be parsed.
-  bool idle() const { return (codec_ == nullptr || codec_->idle()) && tcp_->input().empty(); }
+  bool idle() const { return (codec_ == nullptr || codec_->idle()) && tcp_.input().empty(); }
   // Closes at once, abandoning any request in flight.
   void Close(http::CloseReason reason, absl::string_view detail);
 
@@ -52,13 +54,13 @@ class DownstreamConnection : public event::DeferredDeletable,
   // http::Http1ServerCodec::Callbacks
   http::RequestDecoder& NewStream(http::ResponseEncoder& encoder) override;
   void Write(std::string data) override {
-    if (!closed_) tcp_->Write(std::move(data));
+    if (!closed_) tcp_.Write(std::move(data));
   }
-  bool WriteBlocked() const override { return !closed_ && tcp_->AboveHighWatermark(); }
+  bool WriteBlocked() const override { return !closed_ && tcp_.AboveHighWatermark(); }
   void PauseReading(bool paused) override;
   void CloseAfterWrites(http::CloseReason reason, absl::string_view detail) override;
   void OnReadyForNextRequest() override;
-  const std::string& peer_ip() const override { return tcp_->peer_ip(); }
+  std::string peer_ip() const override { return tcp_.peer_ip(); }
 
   // ProxyStream::Owner
   void OnStreamDone(ProxyStream& stream) override;
@@ -70,11 +72,12 @@ class DownstreamConnection : public event::DeferredDeletable,
   // Arms the timer the connection's state calls for: idle between requests, header while a
   // request's head arrives, none while a stream runs.
   void UpdateTimeout();
-  void OnTimeout();
+  // event::DeadlineQueue::Entry
+  void OnDeadline() override;
 
   WorkerContext& context_;
   Owner& owner_;
-  std::unique_ptr<event::TcpConnection> tcp_;
+  event::TcpConnection tcp_;
   // The codec, made on demand.
   http::Http1ServerCodec& Codec();
   // Lets an idle connection's codec go, after this turn's I/O.
@@ -87,16 +90,7 @@ class DownstreamConnection : public event::DeferredDeletable,
   bool resume_scheduled_ = false;  // pipelined input will be parsed after this turn's I/O
   enum class Phase { kNone, kIdle, kReadingHead, kInStream };
   Phase phase_ = Phase::kNone;
-  // In the worker's idle or request-header deadline queue, by phase.
-  class Timeout : public event::DeadlineQueue::Entry {
-   public:
-    explicit Timeout(DownstreamConnection* owner) : owner_(owner) {}
 
-   private:
-    void OnDeadline() override { owner_->OnTimeout(); }
-    DownstreamConnection* const owner_;
-  };
-  Timeout timeout_{this};
   bool reading_paused_ = false;
   bool closed_ = false;
 };

@@ -128,7 +128,7 @@ void ProxyStream::DecodeHeaders(http::RequestHead head, bool end_stream) {
 
   upstream_head_ = std::move(head);
   http::HeaderMap& headers = upstream_head_.headers;
-  const std::string& client = encoder_.peer_ip();
+  const std::string client = encoder_.peer_ip();
   if (const std::string* forwarded = headers.Get("x-forwarded-for")) {
     headers.Set("X-Forwarded-For", absl::StrCat(*forwarded, ", ", client));
   } else {

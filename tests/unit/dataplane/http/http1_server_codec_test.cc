@@ -49,7 +49,7 @@ struct FakeConnection : Http1ServerCodec::Callbacks {
     close_reason = reason;
   }
   void OnReadyForNextRequest() override { ++ready_calls; }
-  const std::string& peer_ip() const override { return ip; }
+  std::string peer_ip() const override { return ip; }
 };
 
 void Respond(ResponseEncoder& encoder, absl::string_view body) {
