@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -170,19 +171,38 @@ void FileSource::Scan() {
       ++it;
     }
   }
+  std::vector<std::pair<const std::string*, FileState*>> reread;
   for (const auto& [path, file_stat] : present) {
     auto [it, inserted] = files_.try_emplace(path);
     if (!inserted && it->second.stat == file_stat) continue;
     it->second.stat = file_stat;
     Track(path, it->second, /*defines=*/false, &affected);
-    Load(path, path, &it->second);
-    Track(path, it->second, /*defines=*/true, &affected);
+    reread.emplace_back(&it->first, &it->second);
     changed = true;
   }
+  LoadAll(reread);
+  for (const auto& [path, state] : reread) Track(*path, *state, /*defines=*/true, &affected);
   if (changed) Publish(affected);
 }
 
-void FileSource::Load(const std::string& path, const std::string& display_name, FileState* state) {
+void FileSource::LoadAll(const std::vector<std::pair<const std::string*, FileState*>>& files) {
+  // Each file is read on its own, so a big folder (the first scan) is read on every core.
+  const size_t threads = std::min<size_t>(std::max(1u, std::thread::hardware_concurrency()),
+                                          files.size() / 16 + 1);
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t i = next++; i < files.size(); i = next++) {
+      Load(*files[i].first, *files[i].first, files[i].second);
+    }
+  };
+  std::vector<std::thread> helpers;
+  for (size_t t = 1; t < threads; ++t) helpers.emplace_back(work);
+  work();
+  for (std::thread& helper : helpers) helper.join();
+}
+
+void FileSource::Load(const std::string& path, const std::string& display_name,
+                      FileState* state) const {
   std::ifstream in(path, std::ios::binary);
   std::stringstream text;
   if (in) text << in.rdbuf();

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -185,6 +186,23 @@ TEST_F(FileSourceTest, ChangeIsDeliveredWithinASecondAndOnlyWhatChanged) {
   absl::SleepFor(absl::Milliseconds(600));
   EXPECT_EQ(sink_.upserts(), 4);
   EXPECT_EQ(sink_.deletes(), 0);
+}
+
+TEST_F(FileSourceTest, AFolderOfManyFilesIsReadWhole) {
+  // Enough files to be read by several threads at once; one of them broken.
+  std::vector<std::string> want;
+  for (int i = 0; i < 80; ++i) {
+    std::string name = absl::StrCat("svc-", i);
+    Write(absl::StrCat("f", i, ".yaml"), Service(name));
+    want.push_back(absl::StrCat("Service default/", name));
+  }
+  Write("broken.yaml", "kind: [\n");
+  Start();
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(sink_.Keys(), want);
+  std::vector<std::string> errors = ErrorLines();
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_THAT(errors[0], HasSubstr("broken.yaml: not valid YAML"));
 }
 
 TEST_F(FileSourceTest, OneEditIsOneBatch) {
