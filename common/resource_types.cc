@@ -37,4 +37,19 @@ absl::StatusOr<std::string> ResourceName(const google::protobuf::Any& resource) 
   return absl::InvalidArgumentError(absl::StrCat("unknown resource type \"", type, "\""));
 }
 
+google::protobuf::Any RedactedForDisplay(const google::protobuf::Any& resource) {
+  gatehouse::v1::Listener listener;
+  if (!resource.Is<gatehouse::v1::Listener>() || !resource.UnpackTo(&listener)) return resource;
+  bool redacted = false;
+  for (gatehouse::v1::TlsCertificate& certificate : *listener.mutable_certificates()) {
+    if (certificate.private_key().empty()) continue;
+    certificate.set_private_key("(private key redacted)");
+    redacted = true;
+  }
+  if (!redacted) return resource;
+  google::protobuf::Any out;
+  out.PackFrom(listener);
+  return out;
+}
+
 }  // namespace gatehouse

@@ -63,7 +63,9 @@ grpc::Status AdminService::GetConfigDump(grpc::ServerContext* context,
     gatehouse::v1::ConfigResourceSet& out = *response->add_sets();
     out.set_type_url(set->type_url);
     out.set_version(set->version);
-    for (const google::protobuf::Any& resource : set->resources) *out.add_resources() = resource;
+    for (const google::protobuf::Any& resource : set->resources) {
+      *out.add_resources() = RedactedForDisplay(resource);
+    }
   }
   return grpc::Status::OK;
 }

@@ -10,6 +10,7 @@
 #include "controlplane/translate/class_selection.h"
 #include "controlplane/translate/endpoints.h"
 #include "controlplane/translate/routes.h"
+#include "controlplane/translate/tls.h"
 
 namespace gatehouse::controlplane::translate {
 namespace {
@@ -62,6 +63,7 @@ class Translator {
     std::sort(ours.begin(), ours.end(), OlderThan);
     for (const Ingress* ingress : ours) AddRules(*ingress);
     for (const Ingress* ingress : ours) AddDefaultBackend(*ingress);
+    for (const Ingress* ingress : ours) AddTls(*ingress);
     AddControllerDefault();
 
     TranslateResult result;
@@ -148,6 +150,72 @@ class Translator {
     }
   }
 
+  // spec.tls: each entry's Secret, checked, serves its hosts (the Ingress's rule hosts when it
+  // lists none) on the https listener. A host's certificate is the oldest Ingress's; a Secret
+  // that is missing or unusable leaves its hosts on plain HTTP, and the Ingress says why.
+  void AddTls(const Ingress& ingress) {
+    IngressOutcome& outcome = outcomes_[&ingress];
+    const std::string& ns = ingress.metadata().namespace_();
+    for (int t = 0; t < ingress.spec().tls_size(); ++t) {
+      const source::kube::IngressTLS& tls = ingress.spec().tls(t);
+      std::string where = absl::StrCat("tls[", t, "]");
+      if (tls.secret_name().empty()) {
+        outcome.reasons.push_back(absl::StrCat(where, ": no secretName"));
+        continue;
+      }
+      std::string secret_id = absl::StrCat(ns, "/", tls.secret_name());
+      auto secret = world_.secrets().find({ns, tls.secret_name()});
+      absl::Status usable = secret == world_.secrets().end()
+                                ? absl::NotFoundError("does not exist")
+                                : CheckedSecret(secret_id, secret->second);
+      if (!usable.ok()) {
+        outcome.reasons.push_back(absl::StrCat(where, ": secret ", secret_id, " ",
+                                               usable.message(),
+                                               "; its hosts are served over plain HTTP only"));
+        continue;
+      }
+      std::vector<std::string> domains;
+      for (const std::string& host : tls.hosts()) {
+        absl::StatusOr<std::string> domain = DomainForHost(host);
+        if (domain.ok() && *domain != kAnyHost) {
+          domains.push_back(*domain);
+        } else {
+          outcome.reasons.push_back(absl::StrCat(
+              where, ": host \"", host, "\" ",
+              domain.ok() ? "is empty" : std::string(domain.status().message())));
+        }
+      }
+      if (tls.hosts().empty()) {
+        for (const std::string& domain : hosts_of_[&ingress]) {
+          if (domain != kAnyHost) domains.push_back(domain);
+        }
+      }
+      for (const std::string& domain : domains) {
+        auto [owner, claimed] = server_names_.try_emplace(domain, secret_id);
+        if (!claimed && owner->second != secret_id) {
+          outcome.reasons.push_back(absl::StrCat(where, ": host ", domain,
+                                                 " already has the certificate of ",
+                                                 owner->second, " (older)"));
+          continue;
+        }
+        gatehouse::v1::TlsCertificate& certificate = certificates_[secret_id];
+        if (certificate.name().empty()) {
+          certificate.set_name(secret_id);
+          certificate.set_certificate_chain(secret->second.data().at("tls.crt"));
+          certificate.set_private_key(secret->second.data().at("tls.key"));
+        }
+        if (claimed) certificate.add_server_names(domain);
+      }
+    }
+  }
+
+  // CheckTlsSecret, once per Secret however many Ingresses name it.
+  absl::Status CheckedSecret(const std::string& id, const source::kube::Secret& secret) {
+    auto [it, inserted] = checked_secrets_.try_emplace(id);
+    if (inserted) it->second = CheckTlsSecret(secret);
+    return it->second;
+  }
+
   void AddControllerDefault() {
     if (!options_.default_backend.has_value()) return;
     ResolvedBackend backend = ResolveBackendRef(*options_.default_backend, world_, &clusters_);
@@ -196,6 +264,14 @@ class Translator {
     gatehouse::v1::Listener& listener = out->listeners.emplace_back();
     listener.set_name(std::string(kHttpListener));
     listener.set_route_config_name(std::string(kHttpRouteConfig));
+    // HTTPS serves the same routes; its certificates are picked by SNI.
+    gatehouse::v1::Listener& https = out->listeners.emplace_back();
+    https.set_name(std::string(kHttpsListener));
+    https.set_route_config_name(std::string(kHttpRouteConfig));
+    for (const auto& [id, certificate] : certificates_) {
+      gatehouse::v1::TlsCertificate& added = *https.add_certificates() = certificate;
+      std::sort(added.mutable_server_names()->begin(), added.mutable_server_names()->end());
+    }
     out->route_configs.push_back(table_.Build(std::string(kHttpRouteConfig)));
   }
 
@@ -207,6 +283,9 @@ class Translator {
   VirtualHostTable table_;
   ClusterTargets clusters_;
   std::vector<std::string> warnings_;
+  std::map<std::string, gatehouse::v1::TlsCertificate> certificates_;  // by "ns/secret"
+  std::map<std::string, std::string> server_names_;  // domain → the Secret whose cert serves it
+  std::map<std::string, absl::Status> checked_secrets_;
 };
 
 }  // namespace

@@ -18,6 +18,7 @@
 namespace gatehouse::controlplane::translate {
 
 inline constexpr absl::string_view kHttpListener = "http";
+inline constexpr absl::string_view kHttpsListener = "https";
 inline constexpr absl::string_view kHttpRouteConfig = "http";
 inline constexpr uint32_t kConnectTimeoutMs = 5000;
 

@@ -38,7 +38,9 @@ grpc::Status DataplaneAdminService::GetConfigDump(grpc::ServerContext*,
     v1::ConfigResourceSet* set = response->add_sets();
     set->set_type_url(std::string(type));
     set->set_version(it->second.version);
-    for (const auto& [name, resource] : it->second.resources) *set->add_resources() = resource;
+    for (const auto& [name, resource] : it->second.resources) {
+      *set->add_resources() = RedactedForDisplay(resource);
+    }
   }
   return grpc::Status::OK;
 }

@@ -5,12 +5,15 @@
 #include <algorithm>
 #include <string>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "controlplane/source/manifest_parser.h"
 #include "controlplane/translate/annotations.h"
+#include "tests/unit/controlplane/translate/test_certificates.h"
 #include "google/protobuf/util/message_differencer.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace gatehouse::controlplane::translate {
@@ -146,8 +149,11 @@ TEST_P(TranslateTableTest, ObjectsInConfigOut) {
   TranslateResult result = Translate(World(c.yaml), c.options);
   EXPECT_EQ(RenderRoutes(result), c.routes);
   EXPECT_EQ(RenderReports(result), c.reports);
-  EXPECT_EQ(result.resources.listeners.size(), 1u);
+  ASSERT_EQ(result.resources.listeners.size(), 2u);
+  EXPECT_EQ(result.resources.listeners[0].name(), "http");
   EXPECT_EQ(result.resources.listeners[0].route_config_name(), "http");
+  EXPECT_EQ(result.resources.listeners[1].name(), "https");
+  EXPECT_EQ(result.resources.listeners[1].route_config_name(), "http");
 }
 
 const std::string kBackendWeb = "{service: {name: web, port: {number: 80}}}";
@@ -600,6 +606,56 @@ TEST(TranslateTest, ControllerDefaultBackendProblemIsAWarning) {
             "--default-backend: service ops/fallback does not exist (no endpoints)");
   EXPECT_EQ(RenderRoutes(result), "* default=ops/fallback:8080");
   EXPECT_EQ(RenderEndpoints(result), "ops/fallback:8080: -");
+}
+
+// A kubernetes.io/tls Secret as YAML, its PEM in data (base64, as the API has it).
+std::string TlsSecret(absl::string_view name, const std::string& crt, const std::string& key) {
+  return absl::StrCat("apiVersion: v1\nkind: Secret\nmetadata: {name: ", name,
+                      "}\ntype: kubernetes.io/tls\ndata:\n  tls.crt: ", absl::Base64Escape(crt),
+                      "\n  tls.key: ", absl::Base64Escape(key), "\n---\n");
+}
+
+TEST(TranslateTlsTest, SecretsServeTheirHostsAndProblemsAreReported) {
+  EVP_PKEY* key = testing_certificates::NewKey(false);
+  EVP_PKEY* other = testing_certificates::NewKey(false);
+  std::string crt = testing_certificates::Certificate(key, "a.com");
+  std::string pem_key = testing_certificates::Pkcs8(key);
+  auto tls_ingress = [](absl::string_view name, absl::string_view tls, absl::string_view host) {
+    return Ingress(name, "", absl::StrCat("  ingressClassName: gatehouse\n  tls: ", tls,
+                                          "\n  rules: [{host: ", host,
+                                          ", http: {paths: [{path: /, pathType: Prefix, "
+                                          "backend: {service: {name: web, port: {number: 80}}}}]}}]"));
+  };
+  std::string yaml = absl::StrCat(
+      kOurClass, kWebService, TlsSecret("good", crt, pem_key),
+      TlsSecret("mismatched", crt, testing_certificates::Pkcs8(other)),
+      tls_ingress("a", "[{hosts: [a.com, \"*.a.com\"], secretName: good}]", "a.com"),
+      tls_ingress("b", "[{secretName: good}]", "b.com"),  // no hosts: the rule hosts
+      tls_ingress("c", "[{hosts: [c.com], secretName: missing}]", "c.com"),
+      tls_ingress("d", "[{hosts: [d.com], secretName: mismatched}]", "d.com"));
+  TranslateResult result = Translate(World(yaml), {});
+  ASSERT_EQ(result.resources.listeners.size(), 2u);
+  const gatehouse::v1::Listener& https = result.resources.listeners[1];
+  ASSERT_EQ(https.certificates_size(), 1);
+  EXPECT_EQ(https.certificates(0).name(), "default/good");
+  EXPECT_EQ(std::vector<std::string>(https.certificates(0).server_names().begin(),
+                                     https.certificates(0).server_names().end()),
+            (std::vector<std::string>{"*.a.com", "a.com", "b.com"}));
+  EXPECT_EQ(https.certificates(0).certificate_chain(), crt);
+  EXPECT_EQ(https.certificates(0).private_key(), pem_key);
+  EXPECT_EQ(RenderReports(result),
+            "default/a ACCEPTED\n"
+            "default/b ACCEPTED\n"
+            "default/c PARTLY_ACCEPTED\n"
+            "  tls[0]: secret default/missing does not exist; its hosts are served over plain "
+            "HTTP only\n"
+            "default/d PARTLY_ACCEPTED\n"
+            "  tls[0]: secret default/mismatched tls.key is not the key of the certificate in "
+            "tls.crt; its hosts are served over plain HTTP only");
+  // The hosts of the broken Secrets are still routed.
+  EXPECT_THAT(RenderRoutes(result), ::testing::HasSubstr("d.com"));
+  EVP_PKEY_free(key);
+  EVP_PKEY_free(other);
 }
 
 TEST(ParseSizeTest, NginxSizes) {
