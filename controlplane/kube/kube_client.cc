@@ -21,7 +21,6 @@ namespace {
 constexpr absl::string_view kServiceAccount = "/var/run/secrets/kubernetes.io/serviceaccount";
 constexpr absl::Duration kTokenMaxAge = absl::Minutes(1);
 constexpr long kConnectTimeoutMs = 10000;
-constexpr long kRequestTimeoutMs = 60000;
 
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -273,11 +272,19 @@ absl::StatusOr<KubeClient::Response> Perform(Transfer& transfer) {
 absl::StatusOr<KubeClient::Response> KubeClient::Request(absl::string_view method,
                                                          const std::string& path,
                                                          absl::string_view body,
-                                                         absl::string_view content_type) {
+                                                         absl::string_view content_type,
+                                                         const absl::Notification* stop,
+                                                         absl::Duration timeout) {
   std::unique_ptr<Transfer> transfer =
       Prepare(connection_, absl::StrCat(connection_.server, path), Token());
   CURL* curl = transfer->curl;
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, kRequestTimeoutMs);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(absl::ToInt64Milliseconds(timeout)));
+  if (stop != nullptr) {
+    transfer->stop = stop;
+    curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, &Transfer::OnProgress);
+    curl_easy_setopt(curl, CURLOPT_XFERINFODATA, transfer.get());
+  }
   std::string method_text(method);
   curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method_text.c_str());
   if (method != "GET") {

@@ -63,9 +63,12 @@ class KubeClient {
 
   // A request (GET, PUT, PATCH with `content_type`...) to `path` ("/api/v1/..."); an error
   // status is a Response too, only a failure to get any answer is an error.
+  // A notified `stop` abandons the request at once.
   absl::StatusOr<Response> Request(absl::string_view method, const std::string& path,
                                    absl::string_view body = {},
-                                   absl::string_view content_type = "application/json");
+                                   absl::string_view content_type = "application/json",
+                                   const absl::Notification* stop = nullptr,
+                                   absl::Duration timeout = absl::Seconds(60));
 
   // A streaming GET: calls `on_value` with each JSON value of a 200 answer as it arrives, until
   // the server ends the stream, `stop` is notified, or `max_duration` passes. Returns the

@@ -1,6 +1,8 @@
 #include "controlplane/source/kube_source.h"
 
 #include <map>
+#include <set>
+#include <type_traits>
 
 #include "absl/random/random.h"
 #include "absl/strings/ascii.h"
@@ -63,18 +65,9 @@ void Normalize(Object& object) {
   object.clear_api_version();
   object.clear_kind();
   object.mutable_metadata()->clear_resource_version();
-}
-void Normalize(kube::Ingress& object) {
-  object.clear_api_version();
-  object.clear_kind();
-  object.mutable_metadata()->clear_resource_version();
-  object.clear_status();
-}
-void Normalize(kube::Service& object) {
-  object.clear_api_version();
-  object.clear_kind();
-  object.mutable_metadata()->clear_resource_version();
-  object.clear_status();
+  if constexpr (std::is_same_v<Object, kube::Ingress> || std::is_same_v<Object, kube::Service>) {
+    object.clear_status();  // written by controllers (this one too), not by users
+  }
 }
 
 // A short message for a failed exchange.
@@ -128,12 +121,17 @@ class KubeSource::Watcher {
     std::vector<KubeObject> objects;
     std::string continue_token;
     kube::ListMeta meta;
-    do {
+    while (true) {
       std::string path = absl::StrCat(Collection(), Query(absl::StrCat("limit=", kPageSize)));
-      if (!continue_token.empty()) absl::StrAppend(&path, "&continue=", PercentEncode(continue_token));
-      absl::StatusOr<controlplane::kube::KubeClient::Response> response = source_->client_.Request("GET", path);
+      if (!continue_token.empty()) {
+        absl::StrAppend(&path, "&continue=", PercentEncode(continue_token));
+      }
+      absl::StatusOr<controlplane::kube::KubeClient::Response> response =
+          source_->client_.Request("GET", path, {}, "application/json", &source_->stop_);
+      if (source_->stop_.HasBeenNotified()) return false;
       if (response.ok() && response->status == 410 && !continue_token.empty()) {
-        LOG_INFO("list of ", KindName(api_.kind), ": the continue token expired; listing again");
+        // The snapshot the pages came from is gone: start the list over, from the first page.
+        LOG_INFO("list of ", api_.resource, ": the continue token expired; listing again");
         objects.clear();
         continue_token.clear();
         continue;
@@ -150,19 +148,19 @@ class KubeSource::Watcher {
         return false;
       }
       continue_token = meta.continue_();
-    } while (!continue_token.empty() && !source_->stop_.HasBeenNotified());
-    if (source_->stop_.HasBeenNotified()) return false;
+      if (continue_token.empty()) break;
+    }
 
     // One batch: everything listed, and deletes for what was known and is gone.
     std::vector<ObjectChange> changes;
-    std::map<ObjectKey, bool> listed;
+    std::set<ObjectKey> listed;
     for (KubeObject& object : objects) {
       ObjectKey key = KeyOf(object);
       if (!Accept(key, object)) continue;
-      listed.emplace(key, true);
+      listed.insert(key);
       changes.emplace_back(std::move(object));
     }
-    for (const auto& [key, present] : known_) {
+    for (const ObjectKey& key : known_) {
       if (listed.count(key) == 0) changes.emplace_back(key);
     }
     known_ = std::move(listed);
@@ -222,7 +220,7 @@ class KubeSource::Watcher {
             source_->sink_->OnDelete(key);
           } else if (type == "ADDED" || type == "MODIFIED") {
             if (!Accept(key, object)) return;
-            known_[key] = true;
+            known_.insert(key);
             source_->sink_->OnUpsert(object);
           }
         },
@@ -278,7 +276,7 @@ class KubeSource::Watcher {
   KubeSource* const source_;
   const KindApi api_;
   std::string resource_version_;  // empty: list first
-  std::map<ObjectKey, bool> known_;  // what the sink was given
+  std::set<ObjectKey> known_;  // what the sink was given
   bool listed_once_ = false;
   absl::Duration backoff_ = absl::ZeroDuration();
   absl::BitGen random_;

@@ -21,8 +21,9 @@ namespace gatehouse::controlplane::source {
 // object that is gone.
 using ObjectChange = std::variant<KubeObject, ObjectKey>;
 
-// Receives a source's deliveries; called from the source's own thread, so an implementation only
-// records or enqueues and returns quickly.
+// Receives a source's deliveries; called from the source's own threads (the Kubernetes source
+// has one per kind), so an implementation is thread-safe, only records or enqueues, and returns
+// quickly.
 class ObjectSink {
  public:
   virtual ~ObjectSink() = default;

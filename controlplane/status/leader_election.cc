@@ -50,22 +50,31 @@ std::string LeaderElector::LeasePath() const {
                       "/leases/", options_.lease_name);
 }
 
+bool LeaderElector::leading() const {
+  if (!leading_.load()) return false;
+  return absl::Now() - absl::FromUnixNanos(renewed_ns_.load()) <= options_.renew_deadline;
+}
+
 void LeaderElector::Run() {
   absl::BitGen random;
-  absl::Time last_renewal = absl::InfinitePast();
   while (!stop_.HasBeenNotified()) {
-    bool held = TryAcquireOrRenew();
+    Round round = TryAcquireOrRenew();
     absl::Time now = absl::Now();
-    if (held) {
-      last_renewal = now;
+    if (round == Round::kHeld) {
+      renewed_ns_ = absl::ToUnixNanos(now);
       if (!leading_.exchange(true)) {
         LOG_INFO("leading: this replica holds Lease ", options_.lease_namespace, "/",
                  options_.lease_name, " as ", options_.identity);
       }
-    } else if (leading_.load() && now - last_renewal > options_.renew_deadline) {
+    } else if (leading_.load() &&
+               (round == Round::kHeldByOther ||
+                now - absl::FromUnixNanos(renewed_ns_.load()) > options_.renew_deadline)) {
       leading_ = false;
-      LOG_WARNING("no longer leading: the Lease could not be renewed for ",
-                  absl::FormatDuration(options_.renew_deadline));
+      LOG_WARNING("no longer leading: ", round == Round::kHeldByOther
+                                             ? std::string("another replica holds the Lease")
+                                             : absl::StrCat("the Lease could not be renewed for ",
+                                                            absl::FormatDuration(
+                                                                options_.renew_deadline)));
     }
     // Renewals on time; attempts to acquire with client-go's jitter (up to 1.2 × the period).
     absl::Duration wait = leading_.load() ? options_.retry_period
@@ -75,10 +84,13 @@ void LeaderElector::Run() {
   if (leading_.exchange(false)) Release();
 }
 
-bool LeaderElector::TryAcquireOrRenew() {
+LeaderElector::Round LeaderElector::TryAcquireOrRenew() {
   const absl::Time now = absl::Now();
-  absl::StatusOr<kube::KubeClient::Response> got = client_->Request("GET", LeasePath());
-  if (!got.ok()) return false;
+  // No request may outlast a round: a slow API server must not keep a stale leader writing.
+  const absl::Duration timeout = options_.retry_period;
+  absl::StatusOr<kube::KubeClient::Response> got =
+      client_->Request("GET", LeasePath(), {}, "application/json", &stop_, timeout);
+  if (!got.ok()) return Round::kFailed;
   Lease lease;
   LeaseSpec mine;
   mine.set_holder_identity(options_.identity);
@@ -96,14 +108,15 @@ bool LeaderElector::TryAcquireOrRenew() {
         "POST",
         absl::StrCat("/apis/coordination.k8s.io/v1/namespaces/", options_.lease_namespace,
                      "/leases"),
-        ToJson(created));
-    if (!posted.ok() || (posted->status != 201 && posted->status != 200)) return false;
-    if (FromJson(posted->body, &lease)) resource_version_ = lease.metadata().resource_version();
+        ToJson(created), "application/json", &stop_, timeout);
+    if (!posted.ok()) return Round::kFailed;
+    if (posted->status == 409) return Round::kHeldByOther;  // created by another just now
+    if (posted->status != 201 && posted->status != 200) return Round::kFailed;
     observed_ = mine;
     observed_at_ = now;
-    return true;
+    return Round::kHeld;
   }
-  if (got->status != 200 || !FromJson(got->body, &lease)) return false;
+  if (got->status != 200 || !FromJson(got->body, &lease)) return Round::kFailed;
   const LeaseSpec& current = lease.spec();
   if (!google::protobuf::util::MessageDifferencer::Equals(current, observed_)) {
     observed_ = current;
@@ -112,18 +125,18 @@ bool LeaderElector::TryAcquireOrRenew() {
   bool ours = current.holder_identity() == options_.identity;
   absl::Duration held_for = absl::Seconds(current.lease_duration_seconds());
   if (!current.holder_identity().empty() && !ours && observed_at_ + held_for > now) {
-    return false;  // another replica holds it and renews it
+    return Round::kHeldByOther;  // another replica holds it and renews it
   }
   mine.set_acquire_time(ours && !current.acquire_time().empty() ? current.acquire_time()
                                                                 : MicroTime(now));
   mine.set_lease_transitions(ours ? current.lease_transitions() : current.lease_transitions() + 1);
   Lease updated = lease;
   *updated.mutable_spec() = mine;
-  absl::StatusOr<kube::KubeClient::Response> put =
-      client_->Request("PUT", LeasePath(), ToJson(updated));
-  if (!put.ok() || put->status != 200) return false;  // 409: someone else was quicker
-  Lease stored;
-  if (FromJson(put->body, &stored)) resource_version_ = stored.metadata().resource_version();
+  absl::StatusOr<kube::KubeClient::Response> put = client_->Request(
+      "PUT", LeasePath(), ToJson(updated), "application/json", &stop_, timeout);
+  if (!put.ok()) return Round::kFailed;
+  if (put->status == 409) return Round::kHeldByOther;  // another replica wrote it first
+  if (put->status != 200) return Round::kFailed;
   observed_ = mine;
   observed_at_ = now;
   if (!ours) {
@@ -133,11 +146,13 @@ bool LeaderElector::TryAcquireOrRenew() {
                  : absl::StrCat(" from ", current.holder_identity(), " (not renewed for ",
                                 absl::FormatDuration(held_for), ")"));
   }
-  return true;
+  return Round::kHeld;
 }
 
 void LeaderElector::Release() {
-  absl::StatusOr<kube::KubeClient::Response> got = client_->Request("GET", LeasePath());
+  const absl::Duration timeout = options_.retry_period;  // shutting down: do not linger
+  absl::StatusOr<kube::KubeClient::Response> got =
+      client_->Request("GET", LeasePath(), {}, "application/json", nullptr, timeout);
   Lease lease;
   if (!got.ok() || got->status != 200 || !FromJson(got->body, &lease)) return;
   if (lease.spec().holder_identity() != options_.identity) return;
@@ -146,7 +161,7 @@ void LeaderElector::Release() {
   lease.mutable_spec()->set_lease_duration_seconds(1);
   lease.mutable_spec()->set_renew_time(MicroTime(absl::Now()));
   absl::StatusOr<kube::KubeClient::Response> put =
-      client_->Request("PUT", LeasePath(), ToJson(lease));
+      client_->Request("PUT", LeasePath(), ToJson(lease), "application/json", nullptr, timeout);
   if (put.ok() && put->status == 200) LOG_INFO("released the Lease");
 }
 

@@ -37,24 +37,27 @@ class LeaderElector {
   void Start();
   // Stops trying; a leader releases the Lease first. Idempotent.
   void Stop();
-  bool leading() const { return leading_.load(); }
+  // True while this replica holds the Lease and renewed it within the renew deadline; checked
+  // at every call, so a renewal stuck in a slow request ends the leadership on time.
+  bool leading() const;
 
  private:
   void Run();
-  // One round: takes or renews the Lease; true when this replica holds it afterwards.
-  bool TryAcquireOrRenew();
+  enum class Round { kHeld, kHeldByOther, kFailed };
+  // One round: takes or renews the Lease.
+  Round TryAcquireOrRenew();
   void Release();
   std::string LeasePath() const;
 
   kube::KubeClient* const client_;
   const Options options_;
   std::atomic<bool> leading_{false};
+  std::atomic<int64_t> renewed_ns_{0};  // the last successful renewal, Unix nanoseconds
   absl::Notification stop_;
   std::thread thread_;
   // Loop thread only.
   gatehouse::v1::kube::LeaseSpec observed_;  // the Lease as last read
   absl::Time observed_at_ = absl::InfinitePast();  // when it last changed, by our clock
-  std::string resource_version_;
 };
 
 // Now, as the RFC 3339 time with microseconds the Kubernetes API uses (MicroTime).

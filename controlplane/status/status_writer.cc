@@ -30,6 +30,12 @@ bool IsIp(const std::string& text) {
          inet_pton(AF_INET6, text.c_str(), buffer) == 1;
 }
 
+// What the writer remembers an Ingress by: its uid when it has one (the API always gives one).
+std::string Identity(const IngressReport& report) {
+  if (!report.uid().empty()) return report.uid();
+  return absl::StrCat(report.namespace_(), "/", report.name());
+}
+
 bool Ours(const IngressReport& report) {
   return report.state() == IngressReport::ACCEPTED ||
          report.state() == IngressReport::PARTLY_ACCEPTED;
@@ -102,9 +108,10 @@ void StatusWriter::WriteStatuses(const std::vector<IngressReport>& reports) {
   for (const IngressReport& report : reports) {
     if (!Ours(report)) continue;  // never another class's Ingress
     std::string key = absl::StrCat(report.namespace_(), "/", report.name());
-    auto it = written_status_.find(key);
+    std::string identity = Identity(report);
+    auto it = written_status_.find(identity);
     if (it != written_status_.end() && it->second == patch) {
-      still.emplace(key, patch);
+      still.emplace(identity, patch);
       continue;
     }
     absl::StatusOr<kube::KubeClient::Response> patched = client_->Request(
@@ -114,7 +121,7 @@ void StatusWriter::WriteStatuses(const std::vector<IngressReport>& reports) {
         patch, "application/merge-patch+json");
     if (patched.ok() && patched->status == 200) {
       LOG_INFO("ingress ", key, ": status.loadBalancer set to ", load_balancer);
-      still.emplace(key, patch);
+      still.emplace(identity, patch);
     } else {
       LOG_WARNING("ingress ", key, ": cannot write its status: ",
                   patched.ok() ? absl::StrCat("HTTP ", patched->status)
@@ -125,7 +132,6 @@ void StatusWriter::WriteStatuses(const std::vector<IngressReport>& reports) {
 }
 
 void StatusWriter::WriteEvents(const std::vector<IngressReport>& reports) {
-  static absl::BitGen random;
   std::map<std::string, std::string> still;
   for (const IngressReport& report : reports) {
     bool rejected = report.state() == IngressReport::REJECTED;
@@ -134,8 +140,10 @@ void StatusWriter::WriteEvents(const std::vector<IngressReport>& reports) {
     std::string message = absl::StrJoin(report.reasons(), "; ");
     std::string reason = rejected ? "Rejected" : "PartlyAccepted";
     std::string said = absl::StrCat(reason, ": ", message);
-    still.emplace(key, said);
-    if (auto it = written_event_.find(key); it != written_event_.end() && it->second == said) {
+    std::string identity = Identity(report);
+    still.emplace(identity, said);
+    if (auto it = written_event_.find(identity);
+        it != written_event_.end() && it->second == said) {
       continue;
     }
     absl::Time now = absl::Now();
@@ -143,7 +151,7 @@ void StatusWriter::WriteEvents(const std::vector<IngressReport>& reports) {
     event.set_api_version("v1");
     event.set_kind("Event");
     event.mutable_metadata()->set_name(absl::StrFormat(
-        "%s.%x", report.name(), absl::Uniform<uint64_t>(random)));
+        "%s.%x", report.name(), absl::Uniform<uint64_t>(random_)));
     event.mutable_metadata()->set_namespace_(report.namespace_());
     kube_api::ObjectReference& object = *event.mutable_involved_object();
     object.set_api_version("networking.k8s.io/v1");
@@ -165,7 +173,7 @@ void StatusWriter::WriteEvents(const std::vector<IngressReport>& reports) {
         "POST", absl::StrCat("/api/v1/namespaces/", report.namespace_(), "/events"),
         ToJson(event));
     if (!posted.ok() || (posted->status != 201 && posted->status != 200)) {
-      still.erase(key);  // try again next round
+      still.erase(identity);  // try again next round
       LOG_WARNING("ingress ", key, ": cannot record an Event: ",
                   posted.ok() ? absl::StrCat("HTTP ", posted->status)
                               : std::string(posted.status().message()));

@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/random/random.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "controlplane/kube/kube_client.h"
@@ -52,9 +53,11 @@ class StatusWriter {
   const Reports reports_;
   absl::Notification stop_;
   std::thread thread_;
-  // Loop thread only: "ns/name" → what was last written there.
+  // Loop thread only: the Ingress (its uid, so one recreated under the same name counts as
+  // new) → what was last written there.
   std::map<std::string, std::string> written_status_;
   std::map<std::string, std::string> written_event_;
+  absl::BitGen random_;  // Event names
 };
 
 }  // namespace gatehouse::controlplane::status

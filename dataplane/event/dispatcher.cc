@@ -72,6 +72,7 @@ void Dispatcher::Exit(std::function<void()> before_exit) {
     // Closing removes each entry; take them out first.
     std::map<void*, std::function<void()>> lingering;
     lingering.swap(lingering_);
+    lingering_count_ = 0;
     for (auto& [key, force_close] : lingering) force_close();
     uv_close(reinterpret_cast<uv_handle_t*>(&loop_->wakeup), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(&loop_->deferred), nullptr);
@@ -133,9 +134,13 @@ void Dispatcher::DrainDeferred() {
 
 void Dispatcher::AddLingering(void* key, std::function<void()> force_close) {
   lingering_[key] = std::move(force_close);
+  lingering_count_ = static_cast<int>(lingering_.size());
 }
 
-void Dispatcher::RemoveLingering(void* key) { lingering_.erase(key); }
+void Dispatcher::RemoveLingering(void* key) {
+  lingering_.erase(key);
+  lingering_count_ = static_cast<int>(lingering_.size());
+}
 
 void Dispatcher::CallAfterIo(void* key, void (*fn)(void*)) {
   if (exiting_) {

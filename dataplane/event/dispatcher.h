@@ -5,6 +5,7 @@
 // are still on the call stack with DeferDelete(). Nothing outside dataplane/event sees libuv.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -46,6 +47,8 @@ class Dispatcher {
   // only.
   void AddLingering(void* key, std::function<void()> force_close);
   void RemoveLingering(void* key);
+  // How many handles linger (a closed connection still writing); thread-safe.
+  int lingering() const { return lingering_count_.load(); }
 
   // Calls `fn(key)` once, after the I/O callbacks of this turn of the loop: so a connection can
   // send everything one event made it write (a response's head and body) in one system call,
@@ -72,6 +75,7 @@ class Dispatcher {
   std::vector<std::function<void()>> posted_ ABSL_GUARDED_BY(mutex_);
   std::vector<std::unique_ptr<DeferredDeletable>> deferred_;
   std::map<void*, std::function<void()>> lingering_;
+  std::atomic<int> lingering_count_{0};
   std::vector<std::pair<void*, void (*)(void*)>> after_io_;
   bool exiting_ = false;
 };

@@ -17,7 +17,7 @@ namespace gatehouse::dataplane::http {
 enum class CloseReason {
   kPeerClosed,            // the client closed or reset it
   kConnectionClose,       // a request or response asked for it (Connection: close, HTTP/1.0)
-  kRejectedRequest,       // a request the proxy refused (400, 405, 413, 414, 431, ...)
+  kRejectedRequest,       // a request the proxy refused (400, 405, 414, 431, 505, ...)
   kRequestHeaderTimeout,  // a request's head did not arrive in time (408)
   kIdleTimeout,           // kept alive with no request for too long
   kUnreadRequestBody,     // answered before its request body ended

@@ -19,6 +19,14 @@ Counter* RequestCounter(const char* outcome) {
                                               {{"code", outcome}});
 }
 
+// RFC 9110 section 9.2.2: sending these twice has the effect of sending them once.
+bool Idempotent(absl::string_view method) {
+  for (absl::string_view safe : {"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"}) {
+    if (method == safe) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 ProxyStats::ProxyStats()
@@ -355,7 +363,7 @@ void ProxyStream::OnUpstreamReset(absl::string_view reason) {
   LOG_DEBUG("upstream reset: ", reason);
   DropUpstream();
   if (!response_started_ && reused_ && request_end_ && body_received_ == 0 &&
-      retries_left_ > 0 && endpoint_ != nullptr) {
+      retries_left_ > 0 && endpoint_ != nullptr && Idempotent(upstream_head_.method)) {
     // A kept-alive connection the upstream had closed: the request (head only) goes again,
     // whole, on another connection.
     const config::EndpointAddress& endpoint = *endpoint_;

@@ -2,9 +2,10 @@
 // connection, and stream the request up and the response down with backpressure both ways.
 //
 // A request whose upstream connection failed before any of it was sent (a connect failure or
-// timeout) is retried once on another endpoint; so is a bodiless request whose reused keep-alive
-// connection turned out closed before any response byte. Each exchange's outcome feeds the
-// worker's outlier detection.
+// timeout) is retried once on another endpoint. A bodiless request with an idempotent method
+// whose reused keep-alive connection turned out closed before any response byte is sent once
+// more on a fresh connection to the same endpoint. Each exchange's outcome feeds the worker's
+// outlier detection.
 //
 // The stream answers locally when it cannot forward: 404 when no route matches, 413 when the
 // request body is over the route's limit, 503 when the cluster has no endpoint, 502 when the

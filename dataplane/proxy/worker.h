@@ -23,7 +23,6 @@ namespace gatehouse::dataplane::proxy {
 class Worker : private DownstreamConnection::Owner {
  public:
   // `listen_fd` is this worker's own bound, listening socket; the worker takes it over.
-  // `limit` must outlive the worker.
   // `limit` and `access_log` (null: none) must outlive the worker.
   static absl::StatusOr<std::unique_ptr<Worker>> Create(int index, int listen_fd,
                                                         const ProxySettings& settings,
@@ -40,8 +39,11 @@ class Worker : private DownstreamConnection::Owner {
   // Closes the listener, and every connection with no request in progress; the others close
   // after their response. Thread-safe.
   void StopAccepting();
-  // Client connections open on this worker; thread-safe.
-  int64_t open_connections() const { return active_connections_->value(); }
+  // Client connections open on this worker, counting closed ones still sending their last
+  // bytes; thread-safe.
+  int64_t open_connections() const {
+    return active_connections_->value() + dispatcher_.lingering();
+  }
   // Closes the listener and every connection, then joins the thread.
   void Stop();
 

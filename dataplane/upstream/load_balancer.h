@@ -67,7 +67,6 @@ class LoadBalancer {
   };
 
   EndpointState& StateOf(const config::EndpointAddress& endpoint);
-  bool Usable(const config::EndpointAddress& endpoint, absl::Time now) const;
 
   absl::BitGen& random_;
   absl::flat_hash_map<std::string, EndpointState> endpoints_;  // by EndpointAddress::Key()

@@ -71,6 +71,23 @@ class UpstreamsTest(harness.GatehouseTestCase):
         self.assertEqual([r.status for r in responses], [200] * 30)
         self.assertEqual(self.metric("gatehouse_dataplane_upstream_retries_total"), retries)
 
+    def test_only_idempotent_requests_are_sent_again_after_a_pooled_connection_fails(self):
+        # One endpoint: /__close makes the echo server drop the connection without an answer,
+        # after a first request left that connection in the pool.
+        self.start([ingress("app", rules=[rule("app.test", path("/", "Prefix", "app"))])],
+                   addresses=("127.0.0.1",))
+        for method, retried in (("GET", 1), ("DELETE", 1), ("POST", 0)):
+            with self.subTest(method=method):
+                responses, _ = harness.curl_sequence(
+                    [self.dataplane.url("/warm-%s" % method)], host="app.test")
+                self.assertEqual(responses[0].status, 200)
+                before = self.metric("gatehouse_dataplane_upstream_retries_total")
+                answer = harness.curl(self.dataplane.url("/__close"), host="app.test",
+                                      method=method)
+                self.assertEqual(answer.status, 502)
+                self.assertEqual(self.metric("gatehouse_dataplane_upstream_retries_total") -
+                                 before, retried, "%s sent again %s" % (method, retried))
+
     def test_an_endpoint_leaving_under_load_fails_no_request(self):
         self.start([ingress("app", rules=[rule("app.test", path("/", "Prefix", "app"))])])
         target = harness.LoadTarget(self.dataplane.http, "app.test", "/steady",
