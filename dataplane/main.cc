@@ -13,6 +13,7 @@
 #include <csignal>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,7 @@
 #include "dataplane/admin/admin_service.h"
 #include "dataplane/config/config_client.h"
 #include "dataplane/proxy/worker.h"
+#include "dataplane/tls/tls_context.h"
 
 namespace gatehouse::dataplane {
 namespace {
@@ -37,7 +39,7 @@ struct Options {
   std::string node_id;
   int workers = 0;
   HostPort http_listen{"0.0.0.0", 8080};
-  HostPort https_listen{"0.0.0.0", 8443};
+  std::optional<HostPort> https_listen;  // none: no HTTPS listener
   HostPort admin_listen{"127.0.0.1", 19001};
   HostPort health_listen{"0.0.0.0", 19101};
   TlsFiles xds_tls;  // mutual TLS on the config stream when set
@@ -137,8 +139,15 @@ int Main(int argc, char** argv) {
                "worker threads, each with its own listener (default: one per core)");
   flags.AddCustom("http-listen", "HOST:PORT", HostPortFlag(&options.http_listen),
                   "plain HTTP listener (default 0.0.0.0:8080)");
-  flags.AddCustom("https-listen", "HOST:PORT", HostPortFlag(&options.https_listen),
-                  "HTTPS listener (default 0.0.0.0:8443; TLS comes in a later version)");
+  flags.AddCustom(
+      "https-listen", "HOST:PORT",
+      [&options](absl::string_view value) -> absl::Status {
+        absl::StatusOr<HostPort> parsed = ParseHostPort(value);
+        if (!parsed.ok()) return parsed.status();
+        options.https_listen = *std::move(parsed);
+        return absl::OkStatus();
+      },
+      "HTTPS listener, certificates from the Ingresses' TLS Secrets (default: none)");
   flags.AddCustom("admin-listen", "HOST:PORT", HostPortFlag(&options.admin_listen),
                   "gRPC admin API (default 127.0.0.1:19001)");
   flags.AddCustom("health-listen", "HOST:PORT", HostPortFlag(&options.health_listen),
@@ -218,6 +227,14 @@ int Main(int argc, char** argv) {
     if (!opened.ok()) Fail(absl::StrCat("--access-log: ", opened.status().message()));
     access_log = *std::move(opened);
   }
+  // Clients of the HTTPS listener that name no host with a certificate get this one.
+  std::shared_ptr<const tls::ServerContext> default_tls;
+  if (options.https_listen.has_value()) {
+    absl::StatusOr<std::shared_ptr<const tls::ServerContext>> made =
+        tls::ServerContext::CreateSelfSigned("gatehouse default certificate");
+    if (!made.ok()) Fail(absl::StrCat("--https-listen: ", made.status().message()));
+    default_tls = *std::move(made);
+  }
   int64_t file_limit = RaiseFileLimit();
   proxy::ConnectionLimit connection_limit(
       options.max_connections > 0 ? options.max_connections
@@ -230,8 +247,15 @@ int Main(int argc, char** argv) {
     absl::StatusOr<int> fd = ListenTcp(bind_address, /*reuse_port=*/true);
     if (!fd.ok()) Fail(absl::StrCat("--http-listen: ", fd.status().message()));
     if (i == 0) bind_address.port = BoundPort(*fd);
-    absl::StatusOr<std::unique_ptr<proxy::Worker>> worker =
-        proxy::Worker::Create(i, *fd, options.proxy, &connection_limit, access_log.get());
+    proxy::Worker::Listeners listeners{*fd, -1, default_tls.get()};
+    if (options.https_listen.has_value()) {
+      absl::StatusOr<int> https_fd = ListenTcp(*options.https_listen, /*reuse_port=*/true);
+      if (!https_fd.ok()) Fail(absl::StrCat("--https-listen: ", https_fd.status().message()));
+      if (i == 0) options.https_listen->port = BoundPort(*https_fd);
+      listeners.https_fd = *https_fd;
+    }
+    absl::StatusOr<std::unique_ptr<proxy::Worker>> worker = proxy::Worker::Create(
+        i, listeners, options.proxy, &connection_limit, access_log.get());
     if (!worker.ok()) Fail(worker.status().message());
     workers.push_back(*std::move(worker));
   }
@@ -261,7 +285,11 @@ int Main(int argc, char** argv) {
   for (auto& worker : workers) worker->Start();
   client.Start();
   LOG_INFO("gatehouse-dataplane ", kBuildVersion, " node ", options.node_id, ": http on ",
-           bind_address.ToString(), " (", options.workers, " workers), admin on ",
+           bind_address.ToString(),
+           options.https_listen.has_value()
+               ? absl::StrCat(", https on ", options.https_listen->ToString())
+               : std::string(),
+           " (", options.workers, " workers), admin on ",
            HostPort{options.admin_listen.host, static_cast<uint16_t>(admin->port)}.ToString(),
            ", health on ", HostPort{options.health_listen.host, (*health)->port()}.ToString(),
            "; at most ", connection_limit.max(), " client connections");

@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "common/resource_types.h"
+#include "dataplane/tls/tls_context.h"
 
 namespace gatehouse::dataplane::config {
 namespace {
@@ -180,10 +181,28 @@ absl::StatusOr<std::shared_ptr<const DataplaneConfig>> DataplaneConfig::Build(
       previous->VersionOf(kListenerType) == SetOf(sets, kListenerType).version &&
       previous->VersionOf(kRouteType) == SetOf(sets, kRouteType).version;
   std::string route_config_name = "http";
+  bool listeners_unchanged = previous != nullptr && previous->VersionOf(kListenerType) ==
+                                                        SetOf(sets, kListenerType).version;
+  auto certificates = std::make_shared<tls::CertificateTable>();
   for (const v1::Listener& listener :
        Unpack<v1::Listener>(SetOf(sets, kListenerType), "listeners", errors)) {
     if (listener.name() == "http") route_config_name = listener.route_config_name();
+    if (listener.name() != "https" || listeners_unchanged) continue;
+    // Every certificate is loaded now: one that does not load refuses the whole version.
+    for (const v1::TlsCertificate& certificate : listener.certificates()) {
+      absl::StatusOr<std::shared_ptr<const tls::ServerContext>> context =
+          tls::ServerContext::Create(certificate.certificate_chain(), certificate.private_key());
+      if (!context.ok()) {
+        errors.push_back(absl::StrCat("certificate \"", certificate.name(), "\": ",
+                                      context.status().message()));
+        continue;
+      }
+      for (const std::string& name : certificate.server_names()) {
+        certificates->Add(name, *context);
+      }
+    }
   }
+  config->certificates_ = listeners_unchanged ? previous->certificates_ : std::move(certificates);
   v1::RouteConfiguration http_routes;
   for (const v1::RouteConfiguration& routes :
        Unpack<v1::RouteConfiguration>(SetOf(sets, kRouteType), "routes", errors)) {

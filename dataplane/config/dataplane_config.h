@@ -14,6 +14,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "dataplane/router/route_table.h"
+#include "dataplane/tls/tls_context.h"
 #include "gatehouse/v1/config.pb.h"
 #include "gatehouse/v1/discovery.pb.h"
 #include "google/protobuf/any.pb.h"
@@ -57,6 +58,8 @@ class DataplaneConfig {
 
   // The route table of the "http" listener; never null.
   const router::RouteTable& http_routes() const { return *http_routes_; }
+  // The "https" listener's certificates by server name; never null.
+  const tls::CertificateTable* certificates() const { return certificates_.get(); }
   // The cluster named `name`, or nullptr.
   const ClusterConfig* FindCluster(absl::string_view name) const;
   // Whether any cluster sends traffic to the endpoint with this EndpointAddress::Key().
@@ -71,6 +74,7 @@ class DataplaneConfig {
 
   std::map<std::string, ResourceSet> sets_;
   std::shared_ptr<const router::RouteTable> http_routes_;
+  std::shared_ptr<const tls::CertificateTable> certificates_;
   absl::flat_hash_map<std::string, ClusterConfig> clusters_;
   absl::flat_hash_set<std::string> endpoint_keys_;
 };

@@ -34,6 +34,7 @@ void Buffer::Clear() {
 }
 
 void Buffer::Append(absl::string_view data) {
+  if (data.empty()) return;
   std::memcpy(Reserve(data.size()), data.data(), data.size());
   Commit(data.size());
 }

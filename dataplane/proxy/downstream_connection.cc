@@ -11,10 +11,33 @@ constexpr size_t kMaxBufferedInput = 64 * 1024;
 }  // namespace
 
 DownstreamConnection::DownstreamConnection(WorkerContext& context, Owner& owner,
-                                           std::unique_ptr<event::TcpConnection> tcp)
-    : context_(context),
-      owner_(owner),
-      tcp_(std::move(*tcp)) {}
+                                           std::unique_ptr<event::TcpConnection> tcp,
+                                           const tls::ServerContext* tls)
+    : context_(context), owner_(owner), tcp_(std::move(*tcp)) {
+  if (tls != nullptr) {
+    handshake_config_ = owner_.current_config();
+    tls_ = tls::TlsSession::Server(
+        *tls, handshake_config_ != nullptr ? handshake_config_->certificates() : nullptr);
+  }
+}
+
+void DownstreamConnection::Write(std::string data) {
+  if (closed_) return;
+  if (tls_ == nullptr) {
+    tcp_.Write(std::move(data));
+    return;
+  }
+  if (absl::Status sent = tls_->Send(data); !sent.ok()) {
+    Close(http::CloseReason::kPeerClosed, sent.message());
+    return;
+  }
+  FlushTls();
+}
+
+void DownstreamConnection::FlushTls() {
+  std::string out = tls_->TakeOutgoing();
+  if (!out.empty()) tcp_.Write(std::move(out));
+}
 
 DownstreamConnection::~DownstreamConnection() {
   if (resume_scheduled_ || release_scheduled_) context_.dispatcher.CancelCallAfterIo(this);
@@ -56,11 +79,25 @@ void DownstreamConnection::OnDeadline() {
   }
 }
 
-void DownstreamConnection::OnData(event::Buffer& input) { ProcessInput(); }
+void DownstreamConnection::OnData(event::Buffer& input) {
+  if (tls_ != nullptr) {
+    std::string plaintext;
+    absl::Status received = tls_->Receive(input.view(), &plaintext);
+    input.Consume(input.size());
+    FlushTls();  // the handshake's answers
+    if (!received.ok()) {
+      Close(http::CloseReason::kPeerClosed, received.message());
+      return;
+    }
+    if (tls_->handshake_done()) handshake_config_.reset();
+    plaintext_.Append(plaintext);
+  }
+  ProcessInput();
+}
 
 void DownstreamConnection::ProcessInput() {
   if (closed_) return;
-  event::Buffer& input = tcp_.input();
+  event::Buffer& input = Input();
   size_t consumed = Codec().Dispatch(input.view());
   if (closed_) return;
   input.Consume(consumed);
@@ -78,7 +115,8 @@ http::RequestDecoder& DownstreamConnection::NewStream(http::ResponseEncoder& enc
   if (stream_ != nullptr) context_.dispatcher.DeferDelete(std::move(stream_));
   stream_ = std::make_unique<ProxyStream>(context_, static_cast<ProxyStream::Owner&>(*this),
                                           encoder, owner_.current_config(),
-                                          DownstreamInfo{"http", tcp_.local_port()});
+                                          DownstreamInfo{tls_ != nullptr ? "https" : "http",
+                                                         tcp_.local_port()});
   return *stream_;
 }
 
@@ -122,8 +160,8 @@ void DownstreamConnection::OnReadyForNextRequest() {
   UpdateTimeout();
   reading_paused_ = false;
   tcp_.StartReading();
-  if (tcp_.input().empty()) ScheduleRelease();
-  if (!tcp_.input().empty() && !resume_scheduled_) {
+  if (Input().empty()) ScheduleRelease();
+  if (!Input().empty() && !resume_scheduled_) {
     // Parse what is already buffered on a fresh stack, not inside the response that just ended.
     resume_scheduled_ = true;
     context_.dispatcher.CallAfterIo(this, [](void* key) {
@@ -143,6 +181,10 @@ void DownstreamConnection::CloseAfterWrites(http::CloseReason reason, absl::stri
   closed_ = true;
   context_.stats.closed[static_cast<int>(reason)]->Increment();
   LOG_DEBUG("closing downstream connection after writes: ", detail);
+  if (tls_ != nullptr) {
+    tls_->Shutdown();
+    FlushTls();
+  }
   tcp_.CloseAfterWrites();
   owner_.OnConnectionClosed(*this);
 }

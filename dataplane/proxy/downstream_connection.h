@@ -11,6 +11,7 @@
 #include "dataplane/event/tcp.h"
 #include "dataplane/event/deadline_queue.h"
 #include "dataplane/http/http1_server_codec.h"
+#include "dataplane/tls/tls_session.h"
 #include "dataplane/proxy/proxy_stream.h"
 
 namespace gatehouse::dataplane::proxy {
@@ -31,15 +32,18 @@ class DownstreamConnection : public event::DeferredDeletable,
     virtual std::shared_ptr<const config::DataplaneConfig> current_config() const = 0;
   };
 
+  // With `tls` (the default context; null for plain HTTP) the connection speaks TLS, its
+  // certificate picked by SNI from the config current at accept.
   DownstreamConnection(WorkerContext& context, Owner& owner,
-                       std::unique_ptr<event::TcpConnection> tcp);
+                       std::unique_ptr<event::TcpConnection> tcp,
+                       const tls::ServerContext* tls = nullptr);
   ~DownstreamConnection() override;
 
   void Start();
   // From now on every response says Connection: close and ends the connection.
   void Drain();
   // True when no request is in progress and no bytes of one wait to be parsed.
-  bool idle() const { return (codec_ == nullptr || codec_->idle()) && tcp_.input().empty(); }
+  bool idle() const { return (codec_ == nullptr || codec_->idle()) && Input().empty(); }
   // Closes at once, abandoning any request in flight.
   void Close(http::CloseReason reason, absl::string_view detail);
 
@@ -53,9 +57,7 @@ class DownstreamConnection : public event::DeferredDeletable,
 
   // http::Http1ServerCodec::Callbacks
   http::RequestDecoder& NewStream(http::ResponseEncoder& encoder) override;
-  void Write(std::string data) override {
-    if (!closed_) tcp_.Write(std::move(data));
-  }
+  void Write(std::string data) override;
   bool WriteBlocked() const override { return !closed_ && tcp_.AboveHighWatermark(); }
   void PauseReading(bool paused) override;
   void CloseAfterWrites(http::CloseReason reason, absl::string_view detail) override;
@@ -69,6 +71,11 @@ class DownstreamConnection : public event::DeferredDeletable,
   }
 
   void ProcessInput();
+  // The bytes the codec parses: what TLS decrypted, or what the socket read.
+  event::Buffer& Input() { return tls_ != nullptr ? plaintext_ : tcp_.input(); }
+  const event::Buffer& Input() const { return tls_ != nullptr ? plaintext_ : tcp_.input(); }
+  // Sends what TLS has for the peer.
+  void FlushTls();
   // Arms the timer the connection's state calls for: idle between requests, header while a
   // request's head arrives, none while a stream runs.
   void UpdateTimeout();
@@ -84,6 +91,9 @@ class DownstreamConnection : public event::DeferredDeletable,
   void ScheduleRelease();
 
   std::unique_ptr<http::Http1ServerCodec> codec_;  // null while idle
+  std::unique_ptr<tls::TlsSession> tls_;           // null for plain HTTP
+  std::shared_ptr<const config::DataplaneConfig> handshake_config_;  // its certificates, meanwhile
+  event::Buffer plaintext_;                        // decrypted, not yet parsed
   bool draining_ = false;
   bool release_scheduled_ = false;
   std::unique_ptr<ProxyStream> stream_;

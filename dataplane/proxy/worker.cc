@@ -7,21 +7,26 @@
 
 namespace gatehouse::dataplane::proxy {
 
-absl::StatusOr<std::unique_ptr<Worker>> Worker::Create(int index, int listen_fd,
+absl::StatusOr<std::unique_ptr<Worker>> Worker::Create(int index, const Listeners& listeners,
                                                        const ProxySettings& settings,
                                                        ConnectionLimit* limit,
                                                        AccessLog* access_log) {
   std::unique_ptr<Worker> worker(new Worker(index, settings, limit, access_log));
-  absl::StatusOr<std::unique_ptr<event::TcpListener>> listener =
-      event::TcpListener::Create(worker->dispatcher_, listen_fd,
-                                 [raw = worker.get()](std::unique_ptr<event::TcpConnection> tcp) {
-                                   raw->OnAccept(std::move(tcp));
-                                 });
-  if (!listener.ok()) {
-    close(listen_fd);
-    return listener.status();
+  worker->default_tls_ = listeners.default_tls;
+  for (bool tls : {false, true}) {
+    int fd = tls ? listeners.https_fd : listeners.http_fd;
+    if (fd < 0) continue;
+    absl::StatusOr<std::unique_ptr<event::TcpListener>> listener = event::TcpListener::Create(
+        worker->dispatcher_, fd,
+        [raw = worker.get(), tls](std::unique_ptr<event::TcpConnection> tcp) {
+          raw->OnAccept(std::move(tcp), tls);
+        });
+    if (!listener.ok()) {
+      close(fd);
+      return listener.status();
+    }
+    (tls ? worker->https_listener_ : worker->listener_) = *std::move(listener);
   }
-  worker->listener_ = *std::move(listener);
   return worker;
 }
 
@@ -70,6 +75,7 @@ void Worker::BeginDrain() {
 void Worker::StopAccepting() {
   dispatcher_.Post([this] {
     listener_.reset();
+    https_listener_.reset();
     // Closing a connection removes it from the map; pick them out first.
     std::vector<DownstreamConnection*> idle;
     for (auto& [raw, connection] : connections_) {
@@ -85,6 +91,7 @@ void Worker::Stop() {
   if (!thread_.joinable()) return;
   dispatcher_.Exit([this] {
     listener_.reset();
+    https_listener_.reset();
     // Closing a connection removes it from the map; take them out first.
     std::vector<DownstreamConnection*> open;
     for (auto& [raw, connection] : connections_) open.push_back(raw);
@@ -98,7 +105,7 @@ void Worker::Stop() {
   thread_.join();
 }
 
-void Worker::OnAccept(std::unique_ptr<event::TcpConnection> tcp) {
+void Worker::OnAccept(std::unique_ptr<event::TcpConnection> tcp, bool tls) {
   if (!limit_->TryAcquire()) {
     stats_.closed[static_cast<int>(http::CloseReason::kMaxConnections)]->Increment();
     LOG_DEBUG("refusing a connection from ", tcp->peer_ip(), ": ", limit_->max(),
@@ -107,7 +114,8 @@ void Worker::OnAccept(std::unique_ptr<event::TcpConnection> tcp) {
     return;
   }
   auto connection = std::make_unique<DownstreamConnection>(
-      context_, static_cast<DownstreamConnection::Owner&>(*this), std::move(tcp));
+      context_, static_cast<DownstreamConnection::Owner&>(*this), std::move(tcp),
+      tls ? default_tls_ : nullptr);
   DownstreamConnection* raw = connection.get();
   connections_.emplace(raw, std::move(connection));
   active_connections_->Add(1);

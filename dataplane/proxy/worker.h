@@ -22,9 +22,15 @@ namespace gatehouse::dataplane::proxy {
 
 class Worker : private DownstreamConnection::Owner {
  public:
-  // `listen_fd` is this worker's own bound, listening socket; the worker takes it over.
-  // `limit` and `access_log` (null: none) must outlive the worker.
-  static absl::StatusOr<std::unique_ptr<Worker>> Create(int index, int listen_fd,
+  // This worker's own bound, listening sockets, which it takes over.
+  struct Listeners {
+    int http_fd = -1;
+    int https_fd = -1;                               // -1: no HTTPS
+    const tls::ServerContext* default_tls = nullptr;  // for clients naming no known host
+  };
+
+  // `limit`, `access_log` (null: none) and `listeners.default_tls` must outlive the worker.
+  static absl::StatusOr<std::unique_ptr<Worker>> Create(int index, const Listeners& listeners,
                                                         const ProxySettings& settings,
                                                         ConnectionLimit* limit,
                                                         AccessLog* access_log);
@@ -54,7 +60,7 @@ class Worker : private DownstreamConnection::Owner {
   void OnConnectionClosed(DownstreamConnection& connection) override;
   std::shared_ptr<const config::DataplaneConfig> current_config() const override { return config_; }
 
-  void OnAccept(std::unique_ptr<event::TcpConnection> tcp);
+  void OnAccept(std::unique_ptr<event::TcpConnection> tcp, bool tls);
 
   const ProxySettings settings_;
   ConnectionLimit* const limit_;
@@ -69,6 +75,8 @@ class Worker : private DownstreamConnection::Owner {
   WorkerContext context_;
   Gauge* active_connections_;
   std::unique_ptr<event::TcpListener> listener_;
+  std::unique_ptr<event::TcpListener> https_listener_;
+  const tls::ServerContext* default_tls_ = nullptr;
   std::shared_ptr<const config::DataplaneConfig> config_;
   absl::flat_hash_map<DownstreamConnection*, std::unique_ptr<DownstreamConnection>> connections_;
   std::thread thread_;

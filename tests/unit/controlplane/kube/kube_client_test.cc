@@ -1,5 +1,7 @@
 #include "controlplane/kube/kube_client.h"
 
+#include <stdlib.h>
+
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -43,8 +45,10 @@ TEST(JsonValueSplitterTest, ValuesAreWholeWhereverTheChunksSplit) {
 class KubeconfigTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / "kubeconfig_test";
-    std::filesystem::create_directories(dir_);
+    // Each test its own folder: tests of this binary may run at the same time.
+    char tmpl[] = "/tmp/kubeconfig_test.XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
   std::string Write(const std::string& text) {

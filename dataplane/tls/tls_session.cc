@@ -1,0 +1,119 @@
+#include "dataplane/tls/tls_session.h"
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "absl/strings/str_cat.h"
+
+namespace gatehouse::dataplane::tls {
+namespace {
+
+std::string LastError() {
+  unsigned long code = ERR_get_error();
+  ERR_clear_error();
+  if (code == 0) return "the TLS connection failed";
+  char text[256];
+  ERR_error_string_n(code, text, sizeof(text));
+  return text;
+}
+
+}  // namespace
+
+std::unique_ptr<TlsSession> TlsSession::Server(const ServerContext& default_context,
+                                               const CertificateTable* certificates) {
+  SSL* ssl = SSL_new(default_context.get());
+  if (ssl == nullptr) return nullptr;
+  SSL_set_bio(ssl, BIO_new(BIO_s_mem()), BIO_new(BIO_s_mem()));
+  SSL_set_accept_state(ssl);
+  std::unique_ptr<TlsSession> session(new TlsSession(ssl, certificates));
+  SSL_set_app_data(ssl, session.get());
+  return session;
+}
+
+TlsSession::TlsSession(SSL* ssl, const CertificateTable* certificates)
+    : ssl_(ssl), certificates_(certificates) {}
+
+TlsSession::~TlsSession() { SSL_free(ssl_); }
+
+int TlsSession::OnServerName(SSL* ssl, int*, void*) {
+  auto* session = static_cast<TlsSession*>(SSL_get_app_data(ssl));
+  const char* name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+  if (session == nullptr || session->certificates_ == nullptr || name == nullptr) {
+    return SSL_TLSEXT_ERR_OK;  // the default certificate
+  }
+  if (const ServerContext* context = session->certificates_->Find(name)) {
+    SSL_set_SSL_CTX(ssl, context->get());
+  }
+  return SSL_TLSEXT_ERR_OK;
+}
+
+absl::Status TlsSession::Receive(absl::string_view ciphertext, std::string* plaintext) {
+  if (!ciphertext.empty()) {
+    BIO_write(SSL_get_rbio(ssl_), ciphertext.data(), static_cast<int>(ciphertext.size()));
+  }
+  if (!SSL_is_init_finished(ssl_)) {
+    int done = SSL_do_handshake(ssl_);
+    if (done != 1) {
+      int error = SSL_get_error(ssl_, done);
+      if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) return absl::OkStatus();
+      return absl::UnavailableError(absl::StrCat("TLS handshake failed: ", LastError()));
+    }
+    if (!pending_.empty()) {
+      std::string waiting = std::move(pending_);
+      pending_.clear();
+      if (absl::Status sent = Send(waiting); !sent.ok()) return sent;
+    }
+  }
+  char buffer[16384];
+  while (true) {
+    int read = SSL_read(ssl_, buffer, sizeof(buffer));
+    if (read > 0) {
+      plaintext->append(buffer, static_cast<size_t>(read));
+      continue;
+    }
+    int error = SSL_get_error(ssl_, read);
+    if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) return absl::OkStatus();
+    if (error == SSL_ERROR_ZERO_RETURN) return absl::CancelledError("the peer closed TLS");
+    return absl::UnavailableError(absl::StrCat("TLS read failed: ", LastError()));
+  }
+}
+
+absl::Status TlsSession::Send(absl::string_view plaintext) {
+  if (!SSL_is_init_finished(ssl_)) {
+    pending_.append(plaintext.data(), plaintext.size());
+    return absl::OkStatus();
+  }
+  while (!plaintext.empty()) {
+    int written = SSL_write(ssl_, plaintext.data(), static_cast<int>(plaintext.size()));
+    if (written <= 0) {
+      return absl::UnavailableError(absl::StrCat("TLS write failed: ", LastError()));
+    }
+    plaintext.remove_prefix(static_cast<size_t>(written));
+  }
+  return absl::OkStatus();
+}
+
+void TlsSession::Shutdown() {
+  if (SSL_is_init_finished(ssl_)) SSL_shutdown(ssl_);
+}
+
+std::string TlsSession::TakeOutgoing() {
+  BIO* out = SSL_get_wbio(ssl_);
+  std::string bytes;
+  size_t pending = BIO_ctrl_pending(out);
+  if (pending == 0) return bytes;
+  bytes.resize(pending);
+  int read = BIO_read(out, bytes.data(), static_cast<int>(pending));
+  bytes.resize(read > 0 ? static_cast<size_t>(read) : 0);
+  return bytes;
+}
+
+bool TlsSession::handshake_done() const { return SSL_is_init_finished(ssl_) == 1; }
+
+std::string TlsSession::server_name() const {
+  const char* name = SSL_get_servername(ssl_, TLSEXT_NAMETYPE_host_name);
+  return name == nullptr ? "" : name;
+}
+
+}  // namespace gatehouse::dataplane::tls

@@ -1,0 +1,50 @@
+// One TLS connection's state, over memory buffers: the connection hands it the bytes it read and
+// sends the bytes it produces, so TLS needs nothing from the event loop.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "dataplane/tls/tls_context.h"
+
+typedef struct ssl_st SSL;
+
+namespace gatehouse::dataplane::tls {
+
+class TlsSession {
+ public:
+  // A server session starting with `default_context`; during the handshake the client's SNI
+  // name picks a context from `certificates` (may be null), which must outlive the handshake.
+  static std::unique_ptr<TlsSession> Server(const ServerContext& default_context,
+                                            const CertificateTable* certificates);
+  ~TlsSession();
+
+  // Takes `ciphertext` from the peer and appends what it decrypts to `plaintext` (the
+  // handshake first). An error means the connection must close.
+  absl::Status Receive(absl::string_view ciphertext, std::string* plaintext);
+  // Encrypts `plaintext` for the peer (after the handshake; before, it waits inside).
+  absl::Status Send(absl::string_view plaintext);
+  // Starts a clean close (close_notify).
+  void Shutdown();
+  // The bytes to send to the peer now.
+  std::string TakeOutgoing();
+
+  bool handshake_done() const;
+  // The SNI name the client sent, or "".
+  std::string server_name() const;
+
+  // OpenSSL's SNI callback, which every ServerContext installs: switches the session to the
+  // context of the name the client sent, when the table has one.
+  static int OnServerName(SSL* ssl, int* alert, void* arg);
+
+ private:
+  TlsSession(SSL* ssl, const CertificateTable* certificates);
+
+  SSL* ssl_;
+  const CertificateTable* certificates_;
+  std::string pending_;  // plaintext sent before the handshake completed
+};
+
+}  // namespace gatehouse::dataplane::tls
