@@ -67,6 +67,9 @@ void RegisterControlPlaneFlags(FlagSet& flags, ControlPlaneFlags* out) {
         return absl::OkStatus();
       },
       "the Lease's namespace (default: the pod's own, else default)");
+  flags.AddString("hsts", &out->hsts,
+                  "Strict-Transport-Security sent over HTTPS by hosts with a certificate; empty "
+                  "for none (default \"max-age=31536000; includeSubDomains\")");
   flags.AddCustom("ingress-class", "NAME", NonEmptyParser(&out->ingress_class),
                   "the class name this controller answers to (default gatehouse)");
   flags.AddCustom("controller-name", "NAME", NonEmptyParser(&out->controller_name),

@@ -108,6 +108,7 @@ int Main(int argc, char** argv) {
   state_options.translate.controller = flags.controller_name;
   state_options.translate.ingress_class = flags.ingress_class;
   state_options.translate.default_backend = flags.default_backend;
+  state_options.translate.hsts = flags.hsts;
   state_options.holdoff = flags.debounce;
   state_options.max_delay = std::max(flags.debounce, flags.debounce_max);
   ClusterState state(state_options, &cache);

@@ -119,6 +119,15 @@ ParsedAnnotations ParseAnnotations(const source::kube::Ingress& ingress) {
                                            "; no limit applies"));
     }
   }
+  if (Found found = Lookup(ingress, kSslRedirectAnnotation); found.value != nullptr) {
+    std::string value = absl::AsciiStrToLower(absl::StripAsciiWhitespace(*found.value));
+    if (value == "true" || value == "false") {
+      parsed.values.ssl_redirect = value == "true";
+    } else {
+      parsed.errors.push_back(absl::StrCat("annotation ", found.key, ": \"", *found.value,
+                                           "\" is not true or false; redirecting"));
+    }
+  }
   ParseLoadBalancing(ingress, &parsed);
   return parsed;
 }

@@ -20,6 +20,8 @@ inline constexpr absl::string_view kUseRegexAnnotation = "use-regex";
 // The largest request body the Ingress's routes accept, in nginx's size syntax ("8k", "1m",
 // "2g", plain bytes); "0" means no limit. A larger body gets 413.
 inline constexpr absl::string_view kProxyBodySizeAnnotation = "proxy-body-size";
+// "false": the hosts of the Ingress's spec.tls are not redirected from HTTP to HTTPS.
+inline constexpr absl::string_view kSslRedirectAnnotation = "ssl-redirect";
 // "round_robin" (the default) or "least_request" (nginx's "ewma" means the same here).
 inline constexpr absl::string_view kLoadBalanceAnnotation = "load-balance";
 // Consistent hashing by "$remote_addr", "$http_NAME" (a header) or "$cookie_NAME".
@@ -36,6 +38,7 @@ inline constexpr absl::string_view kNginxPrefix = "nginx.ingress.kubernetes.io/"
 struct IngressAnnotations {
   bool use_regex = false;
   uint64_t max_request_body_bytes = 0;  // 0: no limit
+  bool ssl_redirect = true;
   gatehouse::v1::LoadBalancing load_balancing;
 };
 

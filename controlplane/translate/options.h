@@ -43,6 +43,8 @@ struct TranslateOptions {
   std::string ingress_class = std::string(kDefaultIngressClass);
   // Served when no rule and no Ingress defaultBackend matches; none means 404.
   std::optional<BackendRef> default_backend;
+  // Strict-Transport-Security on the HTTPS responses of hosts with a certificate; empty: none.
+  std::string hsts = "max-age=31536000; includeSubDomains";
 };
 
 }  // namespace gatehouse::controlplane::translate

@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "re2/re2.h"
 
 namespace gatehouse::controlplane::translate {
@@ -126,6 +127,22 @@ bool VirtualHostTable::SetDefaultIfUnset(const std::string& domain, const std::s
   return true;
 }
 
+void VirtualHostTable::SetTls(const std::string& server_name, bool redirect,
+                              const std::string& hsts) {
+  absl::string_view wildcard_parent = server_name;
+  bool wildcard = absl::ConsumePrefix(&wildcard_parent, "*");
+  for (auto& [domain, host] : hosts_) {
+    bool covered = domain == server_name;
+    if (!covered && wildcard && domain != kAnyHost && !absl::StartsWith(domain, "*.")) {
+      size_t dot = domain.find('.');
+      covered = dot != std::string::npos && absl::string_view(domain).substr(dot) == wildcard_parent;
+    }
+    if (!covered) continue;
+    host.https_redirect = host.https_redirect || redirect;
+    host.hsts = hsts;
+  }
+}
+
 gatehouse::v1::RouteConfiguration VirtualHostTable::Build(const std::string& name) const {
   std::vector<const std::string*> domains;
   for (const auto& [domain, host] : hosts_) domains.push_back(&domain);
@@ -143,6 +160,8 @@ gatehouse::v1::RouteConfiguration VirtualHostTable::Build(const std::string& nam
     std::sort(routes.begin(), routes.end(), RouteBefore);
     for (auto& route : routes) *vhost.add_routes() = std::move(route);
     vhost.set_default_cluster(host.default_cluster);
+    vhost.set_https_redirect(host.https_redirect);
+    vhost.set_strict_transport_security(host.hsts);
   }
   return config;
 }

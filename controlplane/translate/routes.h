@@ -49,6 +49,9 @@ class VirtualHostTable {
   // Sets the default cluster of `domain` unless one is set already; returns whether it did.
   bool SetDefaultIfUnset(const std::string& domain, const std::string& cluster);
   bool HasHost(const std::string& domain) const { return hosts_.count(domain) > 0; }
+  // Every host a certificate for `server_name` covers (itself, or one label under a wildcard)
+  // redirects HTTP to HTTPS when `redirect`, and sends `hsts` over HTTPS.
+  void SetTls(const std::string& server_name, bool redirect, const std::string& hsts);
 
   // The route configuration: hosts sorted exact, then wildcard, then "*"; routes in match order.
   gatehouse::v1::RouteConfiguration Build(const std::string& name) const;
@@ -59,6 +62,8 @@ class VirtualHostTable {
     std::vector<gatehouse::v1::Route> routes;
     std::map<MatchKey, Claim> claims;
     std::string default_cluster;
+    bool https_redirect = false;
+    std::string hsts;
   };
   std::map<std::string, Host> hosts_;
 };

@@ -156,6 +156,7 @@ class Translator {
   void AddTls(const Ingress& ingress) {
     IngressOutcome& outcome = outcomes_[&ingress];
     const std::string& ns = ingress.metadata().namespace_();
+    const bool redirect = ParseAnnotations(ingress).values.ssl_redirect;
     for (int t = 0; t < ingress.spec().tls_size(); ++t) {
       const source::kube::IngressTLS& tls = ingress.spec().tls(t);
       std::string where = absl::StrCat("tls[", t, "]");
@@ -204,7 +205,10 @@ class Translator {
           certificate.set_certificate_chain(secret->second.data().at("tls.crt"));
           certificate.set_private_key(secret->second.data().at("tls.key"));
         }
-        if (claimed) certificate.add_server_names(domain);
+        if (claimed) {
+          certificate.add_server_names(domain);
+          table_.SetTls(domain, redirect, options_.hsts);
+        }
       }
     }
   }

@@ -106,6 +106,23 @@ void ProxyStream::DecodeHeaders(http::RequestHead head, bool end_stream) {
     return;
   }
   router::MatchResult match = config_->http_routes().Match(head.authority, head.Path());
+  if (match.virtual_host != nullptr) {
+    const router::VirtualHostEntry& vhost = *match.virtual_host;
+    if (downstream_.scheme == "https") {
+      hsts_ = &vhost.strict_transport_security;
+    } else if (vhost.https_redirect &&
+               !absl::StartsWith(head.Path(), "/.well-known/acme-challenge/")) {
+      // The host has a certificate: the same URL over HTTPS, method and body kept (308).
+      absl::string_view host = head.authority;
+      if (size_t colon = host.rfind(':');
+          colon != absl::string_view::npos && host.find(']', colon) == absl::string_view::npos) {
+        host = host.substr(0, colon);  // the default HTTPS port, as ingress-nginx does
+      }
+      redirect_location_ = absl::StrCat("https://", host, head.target);
+      LocalReply(308, "this host is served over HTTPS");
+      return;
+    }
+  }
   if (match.cluster == nullptr) {
     context_.stats.local_404->Increment();
     LocalReply(404, "no route matches this host and path");
@@ -333,6 +350,7 @@ void ProxyStream::DecodeResponseHeaders(http::ResponseHead head, bool end_stream
     }
   }
   if (!set_cookie_.empty()) head.headers.Add("Set-Cookie", set_cookie_);
+  if (hsts_ != nullptr && !hsts_->empty()) head.headers.Set("Strict-Transport-Security", *hsts_);
   if (record_ != nullptr) {
     record_->status = head.status;
     if (endpoint_ != nullptr) record_->upstream = endpoint_->Key();
@@ -400,6 +418,8 @@ void ProxyStream::LocalReply(int status, absl::string_view message) {
   head.status = status;
   head.headers.Add("Server", "gatehouse");
   head.headers.Add("Content-Type", "text/plain; charset=utf-8");
+  if (!redirect_location_.empty()) head.headers.Add("Location", redirect_location_);
+  if (hsts_ != nullptr && !hsts_->empty()) head.headers.Add("Strict-Transport-Security", *hsts_);
   std::string body = absl::StrCat(status, " ", http::ReasonPhrase(status), ": ", message, "\n");
   head.framing = http::BodyFraming::kContentLength;
   head.content_length = body.size();

@@ -132,6 +132,8 @@ class ProxyStream : public event::DeferredDeletable,
   v1::LoadBalancing::Policy policy_ = v1::LoadBalancing::ROUND_ROBIN;
   std::string hash_key_;
   std::string set_cookie_;   // a Set-Cookie for the response (cookie affinity), or empty
+  std::string redirect_location_;           // the Location of a 308 to HTTPS, or empty
+  const std::string* hsts_ = nullptr;       // in config_: Strict-Transport-Security to send
   bool reused_ = false;      // the upstream connection came from the pool
   bool tunnel_ = false;      // the upstream switched protocols (101): bytes pass both ways
   int retries_left_ = 1;

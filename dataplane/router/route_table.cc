@@ -54,6 +54,8 @@ absl::StatusOr<std::shared_ptr<const RouteTable>> RouteTable::Build(
     VirtualHostEntry entry;
     entry.name = vhost.name();
     entry.default_cluster = vhost.default_cluster();
+    entry.https_redirect = vhost.https_redirect();
+    entry.strict_transport_security = vhost.strict_transport_security();
     if (vhost.domains().empty()) errors.push_back(absl::StrCat(where, ": no domains"));
     for (const std::string& domain : vhost.domains()) {
       std::string lower = absl::AsciiStrToLower(domain);

@@ -35,6 +35,8 @@ struct VirtualHostEntry {
   std::string name;
   std::vector<RouteEntry> routes;
   std::string default_cluster;
+  bool https_redirect = false;             // plain HTTP gets 308 to https://
+  std::string strict_transport_security;  // sent over HTTPS; empty: none
 };
 
 struct MatchResult {

@@ -66,6 +66,21 @@ class TlsTest(harness.GatehouseTestCase):
                                 "  - {hosts: [app.test], secretName: app}\n"
                                 "  - {hosts: ['*.wild.test'], secretName: wild}\n"
                                 "  - {hosts: [broken.test], secretName: mismatched}\n  rules:")
+            # A host whose Ingress opts out of the redirect.
+            text += """---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: optout
+  namespace: default
+  annotations: {nginx.ingress.kubernetes.io/ssl-redirect: "false"}
+spec:
+  ingressClassName: gatehouse
+  tls: [{hosts: [optout.test], secretName: app}]
+  rules:
+  - host: optout.test
+    http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: echo, port: {number: 80}}}}]}
+"""
             manifests.write_text("world.yaml", text)
             cls.controlplane = harness.ControlPlane(cls.class_group, world)
             cls.controlplane.wait_ready()
@@ -125,6 +140,26 @@ class TlsTest(harness.GatehouseTestCase):
         self.assertNotEqual(code, 0, "TLS 1.1 was accepted:\n" + output)
         code, output = self.s_client("app.test", "-alpn", "h2,http/1.1", brief=False)
         self.assertIn("ALPN protocol: http/1.1", output)
+
+    def test_hosts_with_a_certificate_redirect_plain_http_and_send_hsts(self):
+        answer = self.dataplane.get("app.test:8080", "/a/b?c=d")
+        self.assertEqual(answer.status, 308)
+        self.assertEqual(answer.header("Location"), "https://app.test/a/b?c=d")
+        self.assertEqual(self.dataplane.get("a.wild.test", "/x").header("Location"),
+                         "https://a.wild.test/x")
+        # Not redirected: ACME's HTTP challenges, hosts without a (usable) certificate, and an
+        # Ingress that opts out.
+        self.assertEqual(self.dataplane.get("app.test", "/.well-known/acme-challenge/t").status,
+                         200)
+        for host in ("plain.test", "broken.test", "optout.test"):
+            with self.subTest(host=host):
+                self.assertEqual(self.dataplane.get(host, "/").status, 200)
+        # Over HTTPS, the host says to stay there.
+        argv = ["curl", "-sS", "-k", "-D", "-", "-o", "/dev/null", "--resolve",
+                "app.test:%d:127.0.0.1" % self.https, "https://app.test:%d/" % self.https]
+        head = subprocess.run(argv, capture_output=True, timeout=20).stdout.decode()
+        self.assertIn("strict-transport-security: max-age=31536000; includeSubDomains",
+                      head.lower().replace("includesubdomains", "includeSubDomains"))
 
     def test_a_broken_secret_leaves_its_host_on_plain_http_and_says_why(self):
         self.assertEqual(self.dataplane.get("broken.test").status, 200)

@@ -652,8 +652,16 @@ TEST(TranslateTlsTest, SecretsServeTheirHostsAndProblemsAreReported) {
             "default/d PARTLY_ACCEPTED\n"
             "  tls[0]: secret default/mismatched tls.key is not the key of the certificate in "
             "tls.crt; its hosts are served over plain HTTP only");
-  // The hosts of the broken Secrets are still routed.
+  // The hosts of the broken Secrets are still routed, and only hosts with a certificate
+  // redirect plain HTTP and send HSTS.
   EXPECT_THAT(RenderRoutes(result), ::testing::HasSubstr("d.com"));
+  for (const auto& vhost : result.resources.route_configs[0].virtual_hosts()) {
+    bool secured = vhost.name() == "a.com" || vhost.name() == "b.com";
+    EXPECT_EQ(vhost.https_redirect(), secured) << vhost.name();
+    EXPECT_EQ(vhost.strict_transport_security(),
+              secured ? "max-age=31536000; includeSubDomains" : "")
+        << vhost.name();
+  }
   EVP_PKEY_free(key);
   EVP_PKEY_free(other);
 }
