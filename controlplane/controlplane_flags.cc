@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "common/log.h"
 #include "controlplane/translate/options.h"
 
@@ -67,6 +68,18 @@ void RegisterControlPlaneFlags(FlagSet& flags, ControlPlaneFlags* out) {
         return absl::OkStatus();
       },
       "the Lease's namespace (default: the pod's own, else default)");
+  flags.AddCustom(
+      "default-tls-secret", "NS/NAME",
+      [out](absl::string_view value) -> absl::Status {
+        std::vector<std::string> parts = absl::StrSplit(value, '/');
+        if (parts.size() != 2 || !IsDnsLabel(parts[0]) || parts[1].empty()) {
+          return absl::InvalidArgumentError("want NAMESPACE/NAME");
+        }
+        out->default_tls_secret = source::NamespacedName{parts[0], parts[1]};
+        return absl::OkStatus();
+      },
+      "the kubernetes.io/tls Secret served to HTTPS clients naming no host with a "
+      "certificate (default: each data plane's own self-signed one)");
   flags.AddString("hsts", &out->hsts,
                   "Strict-Transport-Security sent over HTTPS by hosts with a certificate; empty "
                   "for none (default \"max-age=31536000; includeSubDomains\")");

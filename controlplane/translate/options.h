@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "controlplane/source/kube_objects.h"
 #include "absl/strings/string_view.h"
 
 namespace gatehouse::controlplane::translate {
@@ -45,6 +46,8 @@ struct TranslateOptions {
   std::optional<BackendRef> default_backend;
   // Strict-Transport-Security on the HTTPS responses of hosts with a certificate; empty: none.
   std::string hsts = "max-age=31536000; includeSubDomains";
+  // The kubernetes.io/tls Secret served to HTTPS clients naming no host with a certificate.
+  std::optional<gatehouse::controlplane::source::NamespacedName> default_tls_secret;
 };
 
 }  // namespace gatehouse::controlplane::translate

@@ -64,6 +64,7 @@ class Translator {
     for (const Ingress* ingress : ours) AddRules(*ingress);
     for (const Ingress* ingress : ours) AddDefaultBackend(*ingress);
     for (const Ingress* ingress : ours) AddTls(*ingress);
+    AddDefaultCertificate();
     AddControllerDefault();
 
     TranslateResult result;
@@ -220,6 +221,24 @@ class Translator {
     return it->second;
   }
 
+  void AddDefaultCertificate() {
+    if (!options_.default_tls_secret.has_value()) return;
+    const source::NamespacedName& name = *options_.default_tls_secret;
+    std::string id = name.ToString();
+    auto secret = world_.secrets().find(name);
+    absl::Status usable = secret == world_.secrets().end() ? absl::NotFoundError("does not exist")
+                                                           : CheckedSecret(id, secret->second);
+    if (!usable.ok()) {
+      warnings_.push_back(absl::StrCat("--default-tls-secret: ", id, " ", usable.message(),
+                                       "; the data planes' own certificate is used"));
+      return;
+    }
+    default_certificate_.emplace();
+    default_certificate_->set_name(id);
+    default_certificate_->set_certificate_chain(secret->second.data().at("tls.crt"));
+    default_certificate_->set_private_key(secret->second.data().at("tls.key"));
+  }
+
   void AddControllerDefault() {
     if (!options_.default_backend.has_value()) return;
     ResolvedBackend backend = ResolveBackendRef(*options_.default_backend, world_, &clusters_);
@@ -276,6 +295,7 @@ class Translator {
       gatehouse::v1::TlsCertificate& added = *https.add_certificates() = certificate;
       std::sort(added.mutable_server_names()->begin(), added.mutable_server_names()->end());
     }
+    if (default_certificate_.has_value()) *https.mutable_default_certificate() = *default_certificate_;
     out->route_configs.push_back(table_.Build(std::string(kHttpRouteConfig)));
   }
 
@@ -290,6 +310,7 @@ class Translator {
   std::map<std::string, gatehouse::v1::TlsCertificate> certificates_;  // by "ns/secret"
   std::map<std::string, std::string> server_names_;  // domain → the Secret whose cert serves it
   std::map<std::string, absl::Status> checked_secrets_;
+  std::optional<gatehouse::v1::TlsCertificate> default_certificate_;
 };
 
 }  // namespace

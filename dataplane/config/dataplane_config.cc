@@ -201,6 +201,17 @@ absl::StatusOr<std::shared_ptr<const DataplaneConfig>> DataplaneConfig::Build(
         certificates->Add(name, *context);
       }
     }
+    if (listener.has_default_certificate()) {
+      const v1::TlsCertificate& fallback = listener.default_certificate();
+      absl::StatusOr<std::shared_ptr<const tls::ServerContext>> context =
+          tls::ServerContext::Create(fallback.certificate_chain(), fallback.private_key());
+      if (context.ok()) {
+        certificates->SetDefault(*std::move(context));
+      } else {
+        errors.push_back(absl::StrCat("default certificate \"", fallback.name(), "\": ",
+                                      context.status().message()));
+      }
+    }
   }
   config->certificates_ = listeners_unchanged ? previous->certificates_ : std::move(certificates);
   v1::RouteConfiguration http_routes;

@@ -39,12 +39,11 @@ TlsSession::~TlsSession() { SSL_free(ssl_); }
 int TlsSession::OnServerName(SSL* ssl, int*, void*) {
   auto* session = static_cast<TlsSession*>(SSL_get_app_data(ssl));
   const char* name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
-  if (session == nullptr || session->certificates_ == nullptr || name == nullptr) {
-    return SSL_TLSEXT_ERR_OK;  // the default certificate
-  }
-  if (const ServerContext* context = session->certificates_->Find(name)) {
-    SSL_set_SSL_CTX(ssl, context->get());
-  }
+  if (session == nullptr || session->certificates_ == nullptr) return SSL_TLSEXT_ERR_OK;
+  const ServerContext* context = name != nullptr ? session->certificates_->Find(name) : nullptr;
+  if (context == nullptr) context = session->certificates_->default_context();
+  // Without either, the session keeps the data plane's own default certificate.
+  if (context != nullptr) SSL_set_SSL_CTX(ssl, context->get());
   return SSL_TLSEXT_ERR_OK;
 }
 

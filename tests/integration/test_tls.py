@@ -1,6 +1,6 @@
 """TLS termination on the data plane's HTTPS listener: the certificates of the Ingresses'
 kubernetes.io/tls Secrets, chosen by SNI (exact name, then wildcard), a default certificate for
-names without one, TLS 1.2 and 1.3 only, ALPN http/1.1, and requests through it reaching the
+names without one (the data plane's own, or --default-tls-secret), TLS 1.2 and 1.3 only, ALPN http/1.1, and requests through it reaching the
 upstream with X-Forwarded-Proto https. A Secret whose key does not match its certificate leaves
 its host on plain HTTP and every other host unaffected; the keys never show in config dumps.
 Real clients: openssl s_client and curl.
@@ -82,6 +82,7 @@ spec:
     http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: echo, port: {number: 80}}}}]}
 """
             manifests.write_text("world.yaml", text)
+            cls.world = world
             cls.controlplane = harness.ControlPlane(cls.class_group, world)
             cls.controlplane.wait_ready()
             cls.https = harness.free_port()
@@ -167,6 +168,24 @@ spec:
                                       "status").stdout
         self.assertIn("secret default/mismatched tls.key is not the key of the certificate",
                       status)
+
+    def test_default_tls_secret_serves_clients_naming_no_known_host(self):
+        controlplane = harness.ControlPlane(self.group, self.world,
+                                            extra_args=["--default-tls-secret=default/wild"])
+        controlplane.wait_ready()
+        https = harness.free_port()
+        dataplane = harness.DataPlane(self.group, controlplane.xds_address, "default-cert",
+                                      extra_args=["--https-listen=127.0.0.1:%d" % https])
+        dataplane.wait_ready()
+        for name, subject in (("unknown.test", "CN = wild.test"), (None, "CN = wild.test"),
+                              ("app.test", "CN = app.test")):
+            with self.subTest(server_name=name):
+                argv = ["openssl", "s_client", "-connect", "127.0.0.1:%d" % https, "-brief"]
+                if name:
+                    argv += ["-servername", name]
+                output = subprocess.run(argv, input=b"", capture_output=True, timeout=20)
+                text = (output.stdout + output.stderr).decode(errors="replace")
+                self.assertIn("Peer certificate: " + subject, text)
 
     def test_private_keys_never_show_in_config_dumps(self):
         for admin in (self.controlplane.admin, self.dataplane.admin):
