@@ -38,6 +38,20 @@ void Http1ClientCodec::EncodeHeaders(const RequestHead& head, bool end_stream) {
   if (end_stream) request_complete_ = true;
 }
 
+void Http1ClientCodec::EncodeTrailers(const HeaderMap& trailers) {
+  if (!chunked_request_) {
+    EncodeData(absl::string_view(), true);
+    return;
+  }
+  std::string out = "0\r\n";
+  for (const HeaderMap::Entry& entry : trailers.entries()) {
+    absl::StrAppend(&out, entry.first, ": ", entry.second, "\r\n");
+  }
+  out += "\r\n";
+  callbacks_->Write(std::move(out));
+  request_complete_ = true;
+}
+
 void Http1ClientCodec::EncodeData(absl::string_view data, bool end_stream) {
   if (!data.empty()) {
     if (chunked_request_) {
@@ -145,7 +159,13 @@ void Http1ClientCodec::OnMessageComplete() {
   decoder_ = nullptr;
   if (decoder != nullptr && !response_end_sent_) {
     response_end_sent_ = true;
-    decoder->DecodeResponseData(absl::string_view(), true);
+    HeaderMap trailers = std::move(parser_.headers());
+    RemoveFramingAndHopByHopHeaders(trailers);
+    if (trailers.size() > 0) {
+      decoder->DecodeResponseTrailers(std::move(trailers));
+    } else {
+      decoder->DecodeResponseData(absl::string_view(), true);
+    }
   }
 }
 

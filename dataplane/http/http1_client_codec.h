@@ -37,6 +37,7 @@ class Http1ClientCodec : public RequestEncoder, private Http1Parser::Listener {
   // RequestEncoder
   void EncodeHeaders(const RequestHead& head, bool end_stream) override;
   void EncodeData(absl::string_view data, bool end_stream) override;
+  void EncodeTrailers(const HeaderMap& trailers) override;
   bool WriteBlocked() const override { return callbacks_->WriteBlocked(); }
   void PauseResponseBody(bool paused) override { callbacks_->PauseReading(paused); }
 

@@ -111,6 +111,8 @@ struct Http1Parser::State {
     return 0;
   }
   static int OnMessageComplete(llhttp_t* p) {
+    // A chunked body's trailer fields arrive as header fields after it: complete the last.
+    if (int rc = FlushHeader(Self(p)); rc != 0) return rc;
     Self(p)->listener_->OnMessageComplete();
     return HPE_PAUSED;
   }

@@ -54,7 +54,8 @@ class Http1Parser {
   Result Finish();
   void Resume();
 
-  // The head of the message being parsed; valid from OnHead() on.
+  // The head of the message being parsed; valid from OnHead() on. After OnHead has taken the
+  // headers, headers() holds the trailer fields, if any, at OnMessageComplete.
   const std::string& method() const { return method_; }
   const std::string& target() const { return target_; }
   int status() const;

@@ -255,7 +255,13 @@ void Http1ServerCodec::OnMessageComplete() {
   request_complete_ = true;
   if (decoder_ != nullptr && !request_end_sent_) {
     request_end_sent_ = true;
-    decoder_->DecodeData(absl::string_view(), true);
+    HeaderMap trailers = std::move(parser_.headers());
+    RemoveFramingAndHopByHopHeaders(trailers);
+    if (trailers.size() > 0) {
+      decoder_->DecodeTrailers(std::move(trailers));
+    } else {
+      decoder_->DecodeData(absl::string_view(), true);
+    }
   }
 }
 
@@ -307,6 +313,18 @@ void Http1ServerCodec::EncodeHeaders(const ResponseHead& head, bool end_stream) 
   out += "\r\n";
   callbacks_->Write(std::move(out));
   if (end_stream) OnResponseComplete();
+}
+
+void Http1ServerCodec::EncodeTrailers(const HeaderMap& trailers) {
+  if (!chunked_response_ || tunnel_) {
+    EncodeData(absl::string_view(), true);
+    return;
+  }
+  std::string out = "0\r\n";
+  AppendHeaders(out, trailers);
+  out += "\r\n";
+  callbacks_->Write(std::move(out));
+  OnResponseComplete();
 }
 
 void Http1ServerCodec::EncodeData(absl::string_view data, bool end_stream) {

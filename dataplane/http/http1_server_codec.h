@@ -55,6 +55,7 @@ class Http1ServerCodec : public ResponseEncoder, private Http1Parser::Listener {
   // ResponseEncoder
   void EncodeHeaders(const ResponseHead& head, bool end_stream) override;
   void EncodeData(absl::string_view data, bool end_stream) override;
+  void EncodeTrailers(const HeaderMap& trailers) override;
   bool WriteBlocked() const override { return callbacks_->WriteBlocked(); }
   void PauseRequestBody(bool paused) override { callbacks_->PauseReading(paused); }
   std::string peer_ip() const override { return callbacks_->peer_ip(); }

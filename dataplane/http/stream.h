@@ -37,6 +37,8 @@ class RequestDecoder {
   virtual ~RequestDecoder() = default;
   virtual void DecodeHeaders(RequestHead head, bool end_stream) = 0;
   virtual void DecodeData(absl::string_view data, bool end_stream) = 0;
+  // The request's trailer fields; they end the request.
+  virtual void DecodeTrailers(HeaderMap trailers) = 0;
   // The downstream can take more response bytes again after WriteBlocked() was true.
   virtual void OnDownstreamWritable() = 0;
   // The downstream went away or broke the protocol; no more calls follow.
@@ -49,6 +51,8 @@ class ResponseEncoder {
   virtual ~ResponseEncoder() = default;
   virtual void EncodeHeaders(const ResponseHead& head, bool end_stream) = 0;
   virtual void EncodeData(absl::string_view data, bool end_stream) = 0;
+  // Ends the response with trailer fields (dropped where the framing cannot carry them).
+  virtual void EncodeTrailers(const HeaderMap& trailers) = 0;
   // True while the downstream's write queue is over its high watermark.
   virtual bool WriteBlocked() const = 0;
   // Stops (true) or resumes (false) reading the request body, for backpressure.
@@ -63,6 +67,8 @@ class ResponseDecoder {
   virtual ~ResponseDecoder() = default;
   virtual void DecodeResponseHeaders(ResponseHead head, bool end_stream) = 0;
   virtual void DecodeResponseData(absl::string_view data, bool end_stream) = 0;
+  // The response's trailer fields; they end the response.
+  virtual void DecodeResponseTrailers(HeaderMap trailers) = 0;
   // The upstream can take more request bytes again after WriteBlocked() was true.
   virtual void OnUpstreamWritable() = 0;
   // The upstream connection failed or broke the protocol before the response ended.
@@ -75,6 +81,8 @@ class RequestEncoder {
   virtual ~RequestEncoder() = default;
   virtual void EncodeHeaders(const RequestHead& head, bool end_stream) = 0;
   virtual void EncodeData(absl::string_view data, bool end_stream) = 0;
+  // Ends the request with trailer fields (dropped where the framing cannot carry them).
+  virtual void EncodeTrailers(const HeaderMap& trailers) = 0;
   virtual bool WriteBlocked() const = 0;
   // Stops (true) or resumes (false) reading the response body, for backpressure.
   virtual void PauseResponseBody(bool paused) = 0;

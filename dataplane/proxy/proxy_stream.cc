@@ -293,7 +293,9 @@ void ProxyStream::StartUpstream() {
   if (!end_now && (!pending_body_.empty() || request_end_)) {
     std::string body = std::move(pending_body_);
     pending_body_.clear();
-    upstream_->codec().EncodeData(body, request_end_);
+    bool trailers_follow = pending_trailers_.has_value();
+    upstream_->codec().EncodeData(body, request_end_ && !trailers_follow);
+    if (trailers_follow) upstream_->codec().EncodeTrailers(*pending_trailers_);
   }
   if (!request_end_) encoder_.PauseRequestBody(upstream_->codec().WriteBlocked());
 }
@@ -317,6 +319,22 @@ void ProxyStream::DecodeData(absl::string_view data, bool end_stream) {
   if (!end_stream && upstream_ != nullptr && upstream_->codec().WriteBlocked()) {
     encoder_.PauseRequestBody(true);
   }
+}
+
+void ProxyStream::DecodeTrailers(http::HeaderMap trailers) {
+  if (done_) return;
+  request_end_ = true;
+  encoder_.PauseRequestBody(false);
+  if (!upstream_ready_) {
+    pending_trailers_ = std::move(trailers);
+    return;
+  }
+  upstream_->codec().EncodeTrailers(trailers);
+}
+
+void ProxyStream::DecodeResponseTrailers(http::HeaderMap trailers) {
+  encoder_.EncodeTrailers(trailers);
+  Finish();
 }
 
 void ProxyStream::RejectBody() {

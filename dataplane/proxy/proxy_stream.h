@@ -13,6 +13,7 @@
 #pragma once
 
 #include <array>
+#include <optional>
 #include <memory>
 #include <string>
 
@@ -92,12 +93,14 @@ class ProxyStream : public event::DeferredDeletable,
   // http::RequestDecoder
   void DecodeHeaders(http::RequestHead head, bool end_stream) override;
   void DecodeData(absl::string_view data, bool end_stream) override;
+  void DecodeTrailers(http::HeaderMap trailers) override;
   void OnDownstreamWritable() override;
   void OnDownstreamReset(absl::string_view reason) override;
 
   // http::ResponseDecoder
   void DecodeResponseHeaders(http::ResponseHead head, bool end_stream) override;
   void DecodeResponseData(absl::string_view data, bool end_stream) override;
+  void DecodeResponseTrailers(http::HeaderMap trailers) override;
   void OnUpstreamWritable() override;
   void OnUpstreamReset(absl::string_view reason) override;
 
@@ -141,6 +144,7 @@ class ProxyStream : public event::DeferredDeletable,
   std::unique_ptr<upstream::UpstreamConnection> upstream_;
   bool upstream_ready_ = false;  // headers sent upstream; body bytes go straight through
   std::string pending_body_;     // request body received while connecting
+  std::optional<http::HeaderMap> pending_trailers_;  // request trailers received meanwhile
   bool request_end_ = false;     // the downstream request is complete
   uint64_t body_limit_ = 0;      // the route's limit on the request body; 0: none
   uint64_t body_received_ = 0;

@@ -5,12 +5,14 @@ Every request is answered with a JSON description of what arrived:
 
     {"server": NAME, "method": ..., "path": raw request-target (query included),
      "headers": [[name, value], ...] as received, "body_bytes": N, "body_sha256": hex,
+     "trailers": [[name, value], ...] of a chunked body,
      "connection": id of the TCP connection, "request_on_connection": 1, 2, ...}
 
 Control paths (the part before '?' decides):
 
     /__status/NNN   answer with status NNN (and the same JSON body)
-    /__bytes/N      a body of N bytes in chunked encoding; bytes are pattern_bytes(N), and the
+    /__bytes/N      a body of N bytes in chunked encoding (?trailer: then the trailer field
+                    X-Echo-Trailer: done); bytes are pattern_bytes(N), and the
                     X-Echo-Body-Sha256 header carries their hash
     /__close        close the connection without answering (an upstream failure)
     /__slow/MS      answer as usual, but only after MS milliseconds (a request in progress)
@@ -111,9 +113,12 @@ class EchoHandler(BaseHTTPRequestHandler):
             except ValueError:
                 raise BadRequest("bad chunk size %r" % size_field)
             if size == 0:
-                while self._read_line() not in (b"\r\n", b"\n"):
-                    pass  # trailer fields
-                return bytes(body)
+                while True:
+                    line = self._read_line()
+                    if line in (b"\r\n", b"\n"):
+                        return bytes(body)
+                    name, _, value = line.decode("latin-1").partition(":")
+                    self.trailers.append([name.strip(), value.strip()])
             body += self._read_exact(size)
             if self._read_line() not in (b"\r\n", b"\n"):
                 raise BadRequest("chunk not followed by CRLF")
@@ -130,6 +135,7 @@ class EchoHandler(BaseHTTPRequestHandler):
 
     def _handle(self):
         self.requests_served += 1
+        self.trailers = []
         if self.headers.get("Upgrade", "").lower() == "websocket" and self.command == "GET":
             self._websocket()
             return
@@ -170,6 +176,7 @@ class EchoHandler(BaseHTTPRequestHandler):
             "headers": [[name, value] for name, value in self.headers.items()],
             "body_bytes": len(body),
             "body_sha256": hashlib.sha256(body).hexdigest(),
+            "trailers": self.trailers,
             "connection": self.connection_id,
             "request_on_connection": self.requests_served,
         }
@@ -221,7 +228,9 @@ class EchoHandler(BaseHTTPRequestHandler):
         for start in range(0, n, _CHUNK):
             chunk = payload[start:start + _CHUNK]
             self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
-        self.wfile.write(b"0\r\n\r\n")
+        # With ?trailer, the body ends with a trailer field.
+        self.wfile.write(b"0\r\nX-Echo-Trailer: done\r\n\r\n" if "?trailer" in self.path
+                         else b"0\r\n\r\n")
 
 
 def parse_listen(text):

@@ -1,5 +1,6 @@
 """HTTP/1.1 edge cases through a real data plane, spoken over raw sockets where curl would smooth
 them over: Expect: 100-continue, absolute-form targets, pipelined requests with a malformed one,
+trailers both ways,
 Upgrade requests other than WebSocket, bodiless responses on pooled upstream connections, a
 paused large request body followed by keep-alive, and a slow reader of a large response.
 """
@@ -140,6 +141,24 @@ class Http1EdgesTest(harness.GatehouseTestCase):
         sent = [name.lower() for name, _ in json.loads(answer)["headers"]]
         self.assertNotIn("upgrade", sent)
         self.assertTrue(self.client.closed_by_peer())
+
+    def test_trailers_pass_both_ways(self):
+        body = b"3\r\nabc\r\n0\r\nX-Checksum: 42\r\n\r\n"
+        self.client.send(request("POST", "/with-trailers",
+                                 headers=[("Transfer-Encoding", "chunked")]) + body)
+        status, _, answer = self.client.read_response()
+        self.assertEqual(status, 200)
+        received = json.loads(answer)
+        self.assertEqual(received["body_bytes"], 3)
+        self.assertEqual(received["trailers"], [["X-Checksum", "42"]])
+        # A chunked response's trailer field reaches the client after the last chunk.
+        self.client.send(request("GET", "/__bytes/10?trailer"))
+        status, headers = self.client.read_head()
+        self.assertEqual((status, headers.get("transfer-encoding")), (200, "chunked"))
+        raw = b""
+        while not raw.endswith(b"\r\n\r\n") or b"0\r\n" not in raw:
+            raw += self.client.file.read1(65536)
+        self.assertTrue(raw.endswith(b"0\r\nX-Echo-Trailer: done\r\n\r\n"), raw[-80:])
 
     def test_bodiless_responses_keep_the_upstream_connection(self):
         self.client.send(request("HEAD", "/head"))

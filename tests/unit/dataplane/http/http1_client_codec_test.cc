@@ -20,8 +20,13 @@ struct RecordingDecoder : ResponseDecoder {
     body.append(data.data(), data.size());
     if (end_stream) ended = true;
   }
+  void DecodeResponseTrailers(HeaderMap t) override {
+    trailers = std::move(t);
+    ended = true;
+  }
   void OnUpstreamWritable() override {}
   void OnUpstreamReset(absl::string_view reason) override { reset = std::string(reason); }
+  HeaderMap trailers;
 };
 
 struct FakeConnection : Http1ClientCodec::Callbacks {
@@ -138,6 +143,32 @@ TEST(Http1ClientCodecTest, NoContentWithContentLengthHeaderEndsAtTheHead) {
   codec.Dispatch("HTTP/1.1 204 No Content\r\nContent-Length: 17\r\n\r\n");
   EXPECT_TRUE(decoder.ended);
   EXPECT_EQ(decoder.head.framing, BodyFraming::kNone);
+  EXPECT_TRUE(codec.reusable());
+}
+
+TEST(Http1ClientCodecTest, TrailersGoUpWithAChunkedRequestAndComeBackFromTheResponse) {
+  FakeConnection connection;
+  Http1ClientCodec codec(&connection);
+  RecordingDecoder decoder;
+  codec.SetDecoder(&decoder);
+  RequestHead head;
+  head.method = "POST";
+  head.target = "/";
+  head.framing = BodyFraming::kChunked;
+  codec.EncodeHeaders(head, false);
+  codec.EncodeData("abc", false);
+  HeaderMap trailers;
+  trailers.Add("X-Checksum", "42");
+  codec.EncodeTrailers(trailers);
+  EXPECT_EQ(connection.written,
+            "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n"
+            "0\r\nX-Checksum: 42\r\n\r\n");
+  codec.Dispatch("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n"
+                 "0\r\nGrpc-Status: 0\r\n\r\n");
+  EXPECT_EQ(decoder.body, "ok");
+  EXPECT_TRUE(decoder.ended);
+  ASSERT_NE(decoder.trailers.Get("grpc-status"), nullptr);
+  EXPECT_EQ(*decoder.trailers.Get("grpc-status"), "0");
   EXPECT_TRUE(codec.reusable());
 }
 

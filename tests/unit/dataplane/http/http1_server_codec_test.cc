@@ -23,8 +23,13 @@ struct RecordingDecoder : RequestDecoder {
     body.append(data.data(), data.size());
     if (end_stream) ended = true;
   }
+  void DecodeTrailers(HeaderMap t) override {
+    trailers = std::move(t);
+    ended = true;
+  }
   void OnDownstreamWritable() override {}
   void OnDownstreamReset(absl::string_view reason) override { reset = std::string(reason); }
+  HeaderMap trailers;
 };
 
 struct FakeConnection : Http1ServerCodec::Callbacks {
@@ -203,6 +208,32 @@ TEST(Http1ServerCodecTest, ConnectionCloseRequestClosesAfterResponse) {
   EXPECT_NE(connection.written.find("Connection: close\r\n"), std::string::npos);
   EXPECT_TRUE(connection.closed);
   EXPECT_EQ(connection.close_reason, CloseReason::kConnectionClose);
+}
+
+TEST(Http1ServerCodecTest, TrailersArriveAfterTheBodyAndGoOutWithAChunkedResponse) {
+  FakeConnection connection;
+  Http1ServerCodec codec(&connection);
+  codec.Dispatch("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+                 "3\r\nabc\r\n0\r\nX-Checksum: 42\r\nX-Other: y\r\n\r\n");
+  ASSERT_EQ(connection.streams.size(), 1u);
+  RecordingDecoder& stream = *connection.streams[0];
+  EXPECT_EQ(stream.body, "abc");
+  EXPECT_TRUE(stream.ended);
+  ASSERT_NE(stream.trailers.Get("x-checksum"), nullptr);
+  EXPECT_EQ(*stream.trailers.Get("x-checksum"), "42");
+  EXPECT_EQ(stream.trailers.size(), 2u);
+
+  ResponseHead head;
+  head.framing = BodyFraming::kChunked;
+  connection.encoder->EncodeHeaders(head, false);
+  connection.encoder->EncodeData("hi", false);
+  HeaderMap trailers;
+  trailers.Add("Grpc-Status", "0");
+  connection.encoder->EncodeTrailers(trailers);
+  EXPECT_EQ(connection.written,
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n"
+            "0\r\nGrpc-Status: 0\r\n\r\n");
+  EXPECT_FALSE(connection.closed);
 }
 
 }  // namespace
