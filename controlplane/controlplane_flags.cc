@@ -23,6 +23,14 @@ FlagSet::Parser HostPortParser(HostPort* target) {
   };
 }
 
+FlagSet::Parser NamespaceParser(std::string* target) {
+  return [target](absl::string_view value) -> absl::Status {
+    if (!IsDnsLabel(value)) return absl::InvalidArgumentError("not a namespace name");
+    *target = std::string(value);
+    return absl::OkStatus();
+  };
+}
+
 FlagSet::Parser NonEmptyParser(std::string* target) {
   return [target](absl::string_view value) -> absl::Status {
     if (value.empty()) return absl::InvalidArgumentError("must not be empty");
@@ -60,14 +68,8 @@ void RegisterControlPlaneFlags(FlagSet& flags, ControlPlaneFlags* out) {
   flags.AddCustom("election-id", "NAME", NonEmptyParser(&out->election_id),
                   "with --source=kubernetes: the Lease replicas elect their leader through "
                   "(default gatehouse-controlplane)");
-  flags.AddCustom(
-      "election-namespace", "NS",
-      [out](absl::string_view value) -> absl::Status {
-        if (!IsDnsLabel(value)) return absl::InvalidArgumentError("not a namespace name");
-        out->election_namespace = std::string(value);
-        return absl::OkStatus();
-      },
-      "the Lease's namespace (default: the pod's own, else default)");
+  flags.AddCustom("election-namespace", "NS", NamespaceParser(&out->election_namespace),
+                  "the Lease's namespace (default: the pod's own, else default)");
   flags.AddCustom(
       "default-tls-secret", "NS/NAME",
       [out](absl::string_view value) -> absl::Status {
@@ -88,14 +90,8 @@ void RegisterControlPlaneFlags(FlagSet& flags, ControlPlaneFlags* out) {
   flags.AddCustom("controller-name", "NAME", NonEmptyParser(&out->controller_name),
                   "the IngressClass spec.controller that is ours "
                   "(default gatehouse.dev/ingress-controller)");
-  flags.AddCustom(
-      "watch-namespace", "NS",
-      [out](absl::string_view value) -> absl::Status {
-        if (!IsDnsLabel(value)) return absl::InvalidArgumentError("not a namespace name");
-        out->watch_namespace = std::string(value);
-        return absl::OkStatus();
-      },
-      "only objects of this namespace (default: all)");
+  flags.AddCustom("watch-namespace", "NS", NamespaceParser(&out->watch_namespace),
+                  "only objects of this namespace (default: all)");
   flags.AddCustom("xds-listen", "HOST:PORT", HostPortParser(&out->xds_listen),
                   "config stream for data planes (default 0.0.0.0:18000)");
   flags.AddCustom("admin-listen", "HOST:PORT", HostPortParser(&out->admin_listen),
