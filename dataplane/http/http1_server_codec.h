@@ -46,6 +46,8 @@ class Http1ServerCodec : public ResponseEncoder, private Http1Parser::Listener {
   bool idle() const { return !in_request_ && !reading_head_; }
   // True from a request's first byte until its head is complete.
   bool reading_head() const { return reading_head_; }
+  // True once the connection switched protocols (101): bytes pass through both ways.
+  bool tunneling() const { return tunnel_; }
   // Answers `status` (a 4xx of the connection's own, like 408) and closes the connection.
   void Reject(int status, absl::string_view reason) { SendError(status, reason); }
   // From now on every response says Connection: close and ends the connection; one already

@@ -23,6 +23,7 @@ DownstreamConnection::DownstreamConnection(WorkerContext& context, Owner& owner,
 
 void DownstreamConnection::Write(std::string data) {
   if (closed_) return;
+  if (phase_ == Phase::kTunnel) UpdateTimeout();  // bytes from the upstream count as activity
   if (tls_ == nullptr) {
     tcp_.Write(std::move(data));
     return;
@@ -55,10 +56,15 @@ void DownstreamConnection::UpdateTimeout() {
   Phase phase = codec_ == nullptr        ? Phase::kIdle
                 : codec_->reading_head() ? Phase::kReadingHead
                 : codec_->idle()         ? Phase::kIdle
+                : codec_->tunneling()    ? Phase::kTunnel
                                          : Phase::kInStream;
-  if (phase == phase_) return;
+  // A tunnel's timeout starts again with every byte; the others only when the phase changes.
+  if (phase == phase_ && phase != Phase::kTunnel) return;
   phase_ = phase;
   switch (phase) {
+    case Phase::kTunnel:
+      context_.tunnel_idle_timeouts.Arm(*this);
+      break;
     case Phase::kIdle:
       context_.idle_timeouts.Arm(*this);
       break;
@@ -76,6 +82,8 @@ void DownstreamConnection::OnDeadline() {
     Codec().Reject(408, "request header timeout");
   } else if (phase_ == Phase::kIdle) {
     Close(http::CloseReason::kIdleTimeout, "idle timeout");
+  } else if (phase_ == Phase::kTunnel) {
+    Close(http::CloseReason::kIdleTimeout, "tunnel idle timeout");
   }
 }
 

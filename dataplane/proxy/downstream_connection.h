@@ -98,7 +98,7 @@ class DownstreamConnection : public event::DeferredDeletable,
   bool release_scheduled_ = false;
   std::unique_ptr<ProxyStream> stream_;
   bool resume_scheduled_ = false;  // pipelined input will be parsed after this turn's I/O
-  enum class Phase { kNone, kIdle, kReadingHead, kInStream };
+  enum class Phase { kNone, kIdle, kReadingHead, kInStream, kTunnel };
   Phase phase_ = Phase::kNone;
 
   bool reading_paused_ = false;

@@ -10,6 +10,8 @@ struct ProxySettings {
   absl::Duration request_header_timeout = absl::Seconds(10);
   // A keep-alive client connection with no request in progress is closed after this.
   absl::Duration idle_timeout = absl::Seconds(60);
+  // A switched-protocol tunnel (WebSocket) with no bytes either way for this long is closed.
+  absl::Duration tunnel_idle_timeout = absl::Hours(1);
   // From the request's arrival until the upstream connection is established (504 after).
   // A cluster's own connect timeout, when the config sets one, takes precedence.
   absl::Duration upstream_connect_timeout = absl::Seconds(5);

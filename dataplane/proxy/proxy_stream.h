@@ -61,6 +61,7 @@ struct WorkerContext {
   // Every kept-alive connection's idle timeout, and every request head's.
   event::DeadlineQueue& idle_timeouts;
   event::DeadlineQueue& request_header_timeouts;
+  event::DeadlineQueue& tunnel_idle_timeouts;
 };
 
 // What every request of one client connection shares.

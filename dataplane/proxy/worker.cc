@@ -38,8 +38,11 @@ Worker::Worker(int index, const ProxySettings& settings, ConnectionLimit* limit,
       balancer_(random_),
       idle_timeouts_(dispatcher_, settings_.idle_timeout),
       request_header_timeouts_(dispatcher_, settings_.request_header_timeout),
-      context_{dispatcher_, pools_,     balancer_,     stats_,          settings_,
-               random_,     access_log, index,         idle_timeouts_, request_header_timeouts_},
+      tunnel_idle_timeouts_(dispatcher_, settings_.tunnel_idle_timeout),
+      context_{dispatcher_,    pools_,         balancer_,
+               stats_,         settings_,      random_,
+               access_log,     index,          idle_timeouts_,
+               request_header_timeouts_,       tunnel_idle_timeouts_},
       active_connections_(MetricsRegistry::Global().GetGauge(
           "gatehouse_dataplane_downstream_connections", "Open client connections, per worker.",
           {{"worker", absl::StrCat(index)}})) {
@@ -101,6 +104,7 @@ void Worker::Stop() {
     pools_.Clear();
     idle_timeouts_.Close();
     request_header_timeouts_.Close();
+    tunnel_idle_timeouts_.Close();
   });
   thread_.join();
 }

@@ -72,6 +72,7 @@ class Worker : private DownstreamConnection::Owner {
   upstream::LoadBalancer balancer_;
   event::DeadlineQueue idle_timeouts_;
   event::DeadlineQueue request_header_timeouts_;
+  event::DeadlineQueue tunnel_idle_timeouts_;
   WorkerContext context_;
   Gauge* active_connections_;
   std::unique_ptr<event::TcpListener> listener_;

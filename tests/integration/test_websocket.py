@@ -1,7 +1,7 @@
 """WebSocket through the data plane: the handshake reaches the upstream and its 101 comes back,
 then messages flow both ways for the life of the connection (large ones too, with backpressure),
-a config change in between does not cut the tunnel, and a close from either side ends both
-connections.
+a config change in between does not cut the tunnel, a close from either side ends both
+connections, and a tunnel idle for --tunnel-idle-timeout is closed.
 
 The upstream is deploy/examples/echo_server.py, which echoes every message prefixed with its
 name; the client is a raw socket speaking RFC 6455 (deploy/examples/websocket.py).
@@ -65,8 +65,8 @@ class WebSocketTest(harness.GatehouseTestCase):
     def setUp(self):
         super().setUp()
         self.manifests = self.manifest_dir({"world.yaml": echo_world(self.echo)})
-        controlplane = self.start_controlplane(self.manifests)
-        self.dataplane = harness.DataPlane(self.group, controlplane.xds_address, "websocket",
+        self.controlplane = self.start_controlplane(self.manifests)
+        self.dataplane = harness.DataPlane(self.group, self.controlplane.xds_address, "websocket",
                                            workers=2)
         self.dataplane.wait_ready()
 
@@ -119,6 +119,26 @@ class WebSocketTest(harness.GatehouseTestCase):
         self.assertEqual(client.receive(), (websocket.CLOSE, b""))
         # The echo server closes its end after answering the close; the proxy follows.
         self.assertTrue(client.closed_by_peer())
+
+    def test_an_idle_tunnel_closes_after_the_tunnel_idle_timeout(self):
+        dataplane = harness.DataPlane(self.group, self.controlplane.xds_address, "tunnel-idle",
+                                      workers=1, extra_args=["--tunnel-idle-timeout=1s"])
+        dataplane.wait_ready()
+        client = WebSocketClient(dataplane.http)
+        self.addCleanup(client.close)
+        self.assertTrue(client.status_line.startswith("HTTP/1.1 101 "), client.status_line)
+        # Bytes either way keep it open past the timeout...
+        for i in range(4):
+            time.sleep(0.5)
+            client.send(websocket.TEXT, b"ping %d" % i)
+            self.assertEqual(client.receive(), (websocket.TEXT, b"echo:ping %d" % i))
+        # ...and a tunnel left idle is closed.
+        started = time.monotonic()
+        self.assertTrue(client.closed_by_peer(timeout=5))
+        self.assertLess(time.monotonic() - started, 3)
+        self.assertEqual(harness.metric(dataplane.health,
+                                        "gatehouse_dataplane_downstream_closed_total",
+                                        reason="idle_timeout"), 1)
 
     def test_an_upgrade_answered_without_101_is_an_ordinary_answer_then_a_close(self):
         unrouted = WebSocketClient(self.dataplane.http, host="nowhere.test")
