@@ -192,7 +192,7 @@ void FileSource::LoadAll(const std::vector<std::pair<const std::string*, FileSta
   std::atomic<size_t> next{0};
   auto work = [&] {
     for (size_t i = next++; i < files.size(); i = next++) {
-      Load(*files[i].first, *files[i].first, files[i].second);
+      Load(*files[i].first, files[i].second);
     }
   };
   std::vector<std::thread> helpers;
@@ -201,19 +201,18 @@ void FileSource::LoadAll(const std::vector<std::pair<const std::string*, FileSta
   for (std::thread& helper : helpers) helper.join();
 }
 
-void FileSource::Load(const std::string& path, const std::string& display_name,
-                      FileState* state) const {
+void FileSource::Load(const std::string& path, FileState* state) const {
   std::ifstream in(path, std::ios::binary);
   std::stringstream text;
   if (in) text << in.rdbuf();
   if (!in) {
     std::string message = absl::StrCat("cannot read: ", std::strerror(errno));
     if (!state->objects.empty()) absl::StrAppend(&message, "; keeping its last good objects");
-    state->errors = {MakeError(display_name, "", message)};
+    state->errors = {MakeError(path, "", message)};
     return;
   }
   ParsedManifests parsed =
-      ParseManifests(text.str(), display_name, ManifestOptions{options_.watch_namespace});
+      ParseManifests(text.str(), path, ManifestOptions{options_.watch_namespace});
   if (parsed.syntax_error) {
     // Losing nothing: a file caught half-edited keeps serving what it served before.
     if (!state->objects.empty()) {
@@ -230,7 +229,7 @@ void FileSource::Load(const std::string& path, const std::string& display_name,
     ObjectKey key = KeyOf(object);
     if (state->objects.count(key) != 0) {
       state->errors.push_back(
-          MakeError(display_name, key.ToString(), "defined twice in this file; using the first"));
+          MakeError(path, key.ToString(), "defined twice in this file; using the first"));
       continue;
     }
     state->objects.emplace(std::move(key), std::move(object));

@@ -63,8 +63,9 @@ class FileSource : public ObjectSource {
   void Scan();
   // Re-reads each file into its state, in parallel when there are many.
   void LoadAll(const std::vector<std::pair<const std::string*, FileState*>>& files);
-  // Re-reads one file into `state`; touches nothing else, so files load in parallel.
-  void Load(const std::string& path, const std::string& display_name, FileState* state) const;
+  // Re-reads one file into `state` (its path names it in errors); touches nothing else, so
+  // files load in parallel.
+  void Load(const std::string& path, FileState* state) const;
   // Records that `file` defines (`defines`) or no longer defines the keys of `state`'s objects,
   // adding those keys to `affected`.
   void Track(const std::string& file, const FileState& state, bool defines,

@@ -154,13 +154,15 @@ size_t Http1ServerCodec::Dispatch(absl::string_view input) {
   return consumed;
 }
 
-void Http1ServerCodec::SplitAbsoluteForm(RequestHead& head) {
+bool Http1ServerCodec::SplitAbsoluteForm(RequestHead& head) {
   // RFC 9112 section 3.2.2: an absolute-form target's authority replaces the Host header.
   absl::string_view target = head.target;
   size_t scheme_end = target.find("://");
-  if (scheme_end == absl::string_view::npos || target.front() == '/') return;
+  if (scheme_end == absl::string_view::npos || target.front() == '/') return false;
   absl::string_view scheme = target.substr(0, scheme_end);
-  if (!absl::EqualsIgnoreCase(scheme, "http") && !absl::EqualsIgnoreCase(scheme, "https")) return;
+  if (!absl::EqualsIgnoreCase(scheme, "http") && !absl::EqualsIgnoreCase(scheme, "https")) {
+    return false;
+  }
   absl::string_view rest = target.substr(scheme_end + 3);
   size_t path_start = rest.find_first_of("/?");
   absl::string_view authority = rest.substr(0, path_start);
@@ -169,6 +171,7 @@ void Http1ServerCodec::SplitAbsoluteForm(RequestHead& head) {
   if (!origin_form.empty() && origin_form.front() == '?') origin_form.insert(0, "/");
   head.headers.Set("Host", authority);
   head.target = std::move(origin_form);
+  return true;
 }
 
 bool Http1ServerCodec::OnHead() {
@@ -204,8 +207,8 @@ bool Http1ServerCodec::OnHead() {
     SendError(error.status, error.detail);
     return false;
   }
-  SplitAbsoluteForm(head);
-  if (const std::string* host = head.headers.Get("host"); host != nullptr && !ValidHost(*host)) {
+  // CheckRequest checked the Host header; an absolute-form target's authority replaces it.
+  if (SplitAbsoluteForm(head) && !ValidHost(*head.headers.Get("host"))) {
     SendError(400, "invalid authority in the request target");
     return false;
   }

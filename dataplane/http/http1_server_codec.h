@@ -79,8 +79,9 @@ class Http1ServerCodec : public ResponseEncoder, private Http1Parser::Listener {
   // Hands the head parsed last to a new stream, once llhttp has accepted its framing.
   void DeliverHead();
   void OnResponseComplete();
-  // Turns an absolute-form target into origin-form, its authority becoming the Host header.
-  static void SplitAbsoluteForm(RequestHead& head);
+  // Turns an absolute-form target into origin-form, its authority becoming the Host header;
+  // false when the target was not absolute-form.
+  static bool SplitAbsoluteForm(RequestHead& head);
   void SendError(int status, absl::string_view detail);
 
   Callbacks* callbacks_;

@@ -20,7 +20,6 @@ class ConnectionLimit {
   void Release() { open_.fetch_sub(1, std::memory_order_relaxed); }
 
   int64_t max() const { return max_; }
-  int64_t open() const { return open_.load(std::memory_order_relaxed); }
 
  private:
   const int64_t max_;

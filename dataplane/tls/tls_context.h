@@ -42,7 +42,6 @@ class CertificateTable {
   void Add(const std::string& server_name, std::shared_ptr<const ServerContext> context);
   // The context for an SNI name: exact, else "*.<parent>", else null.
   const ServerContext* Find(absl::string_view server_name) const;
-  bool empty() const { return by_name_.empty(); }
   // For clients naming no host above, when the config has one; null otherwise.
   void SetDefault(std::shared_ptr<const ServerContext> context) { default_ = std::move(context); }
   const ServerContext* default_context() const { return default_.get(); }

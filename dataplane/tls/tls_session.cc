@@ -110,9 +110,4 @@ std::string TlsSession::TakeOutgoing() {
 
 bool TlsSession::handshake_done() const { return SSL_is_init_finished(ssl_) == 1; }
 
-std::string TlsSession::server_name() const {
-  const char* name = SSL_get_servername(ssl_, TLSEXT_NAMETYPE_host_name);
-  return name == nullptr ? "" : name;
-}
-
 }  // namespace gatehouse::dataplane::tls

@@ -32,8 +32,6 @@ class TlsSession {
   std::string TakeOutgoing();
 
   bool handshake_done() const;
-  // The SNI name the client sent, or "".
-  std::string server_name() const;
 
   // OpenSSL's SNI callback, which every ServerContext installs: switches the session to the
   // context of the name the client sent, when the table has one.
