@@ -390,6 +390,12 @@ void Http1ServerCodec::OnRemoteClose(absl::string_view error) {
   }
 }
 
+void Http1ServerCodec::ResetStream(absl::string_view detail) {
+  dead_ = true;
+  decoder_ = nullptr;
+  callbacks_->Abort(CloseReason::kUpstreamReset, detail);
+}
+
 void Http1ServerCodec::SendError(int status, absl::string_view detail) {
   dead_ = true;
   if (!response_started_) {

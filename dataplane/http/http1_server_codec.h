@@ -12,47 +12,31 @@
 
 #include "absl/strings/string_view.h"
 #include "dataplane/http/http1_parser.h"
+#include "dataplane/http/server_codec.h"
 #include "dataplane/http/stream.h"
 
 namespace gatehouse::dataplane::http {
 
-class Http1ServerCodec : public ResponseEncoder, private Http1Parser::Listener {
+class Http1ServerCodec : public ServerCodec,
+                         public ResponseEncoder,
+                         private Http1Parser::Listener {
  public:
-  // What the codec needs from the connection that owns it.
-  class Callbacks {
-   public:
-    virtual ~Callbacks() = default;
-    virtual RequestDecoder& NewStream(ResponseEncoder& encoder) = 0;
-    virtual void Write(std::string data) = 0;
-    virtual bool WriteBlocked() const = 0;
-    virtual void PauseReading(bool paused) = 0;
-    // The connection is finished once its queued bytes are written.
-    virtual void CloseAfterWrites(CloseReason reason, absl::string_view detail) = 0;
-    // The previous response is complete and the next request may be parsed.
-    virtual void OnReadyForNextRequest() = 0;
-    virtual std::string peer_ip() const = 0;
-  };
-
   explicit Http1ServerCodec(Callbacks* callbacks);
 
-  // Parses what it can of `input`; returns the number of bytes consumed. Bytes of a pipelined
-  // request stay unconsumed until the current response completes.
-  size_t Dispatch(absl::string_view input);
-  // The downstream's write queue drained.
-  void OnWritable();
-  // The downstream closed or failed.
-  void OnRemoteClose(absl::string_view error);
+  // ServerCodec. Dispatch leaves a pipelined request's bytes unconsumed until the response to
+  // the one before is complete.
+  size_t Dispatch(absl::string_view input) override;
+  void OnWritable() override;
+  void OnRemoteClose(absl::string_view error) override;
   // True between requests: nothing parsed and no response pending.
-  bool idle() const { return !in_request_ && !reading_head_; }
+  bool idle() const override { return !in_request_ && !reading_head_; }
   // True from a request's first byte until its head is complete.
-  bool reading_head() const { return reading_head_; }
-  // True once the connection switched protocols (101): bytes pass through both ways.
-  bool tunneling() const { return tunnel_; }
-  // Answers `status` (a 4xx of the connection's own, like 408) and closes the connection.
-  void Reject(int status, absl::string_view reason) { SendError(status, reason); }
+  bool reading_head() const override { return reading_head_; }
+  bool tunneling() const override { return tunnel_; }
+  void Reject(int status, absl::string_view reason) override { SendError(status, reason); }
   // From now on every response says Connection: close and ends the connection; one already
   // started goes on as it began.
-  void Drain() { draining_ = true; }
+  void Drain() override { draining_ = true; }
 
   // ResponseEncoder
   void EncodeHeaders(const ResponseHead& head, bool end_stream) override;
@@ -61,6 +45,7 @@ class Http1ServerCodec : public ResponseEncoder, private Http1Parser::Listener {
   bool WriteBlocked() const override { return callbacks_->WriteBlocked(); }
   void PauseRequestBody(bool paused) override { callbacks_->PauseReading(paused); }
   std::string peer_ip() const override { return callbacks_->peer_ip(); }
+  void ResetStream(absl::string_view detail) override;
 
  private:
   // Http1Parser::Listener

@@ -59,6 +59,9 @@ class ResponseEncoder {
   virtual void PauseRequestBody(bool paused) = 0;
   // The client's address as text.
   virtual std::string peer_ip() const = 0;
+  // The response broke after it started: the client must see it incomplete (HTTP/1.1 closes
+  // the connection, HTTP/2 resets the stream). No more calls follow.
+  virtual void ResetStream(absl::string_view detail) = 0;
 };
 
 // Receives one upstream response; implemented by the proxy.

@@ -1,6 +1,7 @@
 #include "dataplane/proxy/downstream_connection.h"
 
 #include "common/log.h"
+#include "dataplane/http/http1_server_codec.h"
 
 namespace gatehouse::dataplane::proxy {
 namespace {
@@ -42,7 +43,9 @@ void DownstreamConnection::FlushTls() {
 
 DownstreamConnection::~DownstreamConnection() {
   if (resume_scheduled_ || release_scheduled_) context_.dispatcher.CancelCallAfterIo(this);
-  if (stream_ != nullptr) stream_->OnDownstreamReset("connection destroyed");
+  auto streams = std::move(streams_);
+  streams_.clear();
+  for (auto& [key, stream] : streams) stream->OnDownstreamReset("connection destroyed");
 }
 
 void DownstreamConnection::Start() {
@@ -120,12 +123,12 @@ void DownstreamConnection::OnRemoteClose(absl::string_view error) {
 }
 
 http::RequestDecoder& DownstreamConnection::NewStream(http::ResponseEncoder& encoder) {
-  if (stream_ != nullptr) context_.dispatcher.DeferDelete(std::move(stream_));
-  stream_ = std::make_unique<ProxyStream>(context_, static_cast<ProxyStream::Owner&>(*this),
-                                          encoder, owner_.current_config(),
-                                          DownstreamInfo{tls_ != nullptr ? "https" : "http",
-                                                         tcp_.local_port()});
-  return *stream_;
+  auto stream = std::make_unique<ProxyStream>(
+      context_, static_cast<ProxyStream::Owner&>(*this), encoder, owner_.current_config(),
+      DownstreamInfo{tls_ != nullptr ? "https" : "http", tcp_.local_port()});
+  ProxyStream& added = *stream;
+  streams_.emplace(&added, std::move(stream));
+  return added;
 }
 
 void DownstreamConnection::PauseReading(bool paused) {
@@ -138,10 +141,10 @@ void DownstreamConnection::PauseReading(bool paused) {
   }
 }
 
-http::Http1ServerCodec& DownstreamConnection::Codec() {
+http::ServerCodec& DownstreamConnection::Codec() {
   if (codec_ == nullptr) {
     codec_ = std::make_unique<http::Http1ServerCodec>(
-        static_cast<http::Http1ServerCodec::Callbacks*>(this));
+        static_cast<http::ServerCodec::Callbacks*>(this));
     if (draining_) codec_->Drain();
   }
   return *codec_;
@@ -159,7 +162,7 @@ void DownstreamConnection::ScheduleRelease() {
   context_.dispatcher.CallAfterIo(this, [](void* key) {
     auto* self = static_cast<DownstreamConnection*>(key);
     self->release_scheduled_ = false;
-    if (!self->closed_ && self->stream_ == nullptr && self->idle()) self->codec_.reset();
+    if (!self->closed_ && self->streams_.empty() && self->idle()) self->codec_.reset();
   });
 }
 
@@ -181,7 +184,10 @@ void DownstreamConnection::OnReadyForNextRequest() {
 }
 
 void DownstreamConnection::OnStreamDone(ProxyStream& stream) {
-  if (stream_.get() == &stream) context_.dispatcher.DeferDelete(std::move(stream_));
+  if (auto it = streams_.find(&stream); it != streams_.end()) {
+    context_.dispatcher.DeferDelete(std::move(it->second));
+    streams_.erase(it);
+  }
 }
 
 void DownstreamConnection::CloseAfterWrites(http::CloseReason reason, absl::string_view detail) {
@@ -202,8 +208,9 @@ void DownstreamConnection::Close(http::CloseReason reason, absl::string_view det
   closed_ = true;
   context_.stats.closed[static_cast<int>(reason)]->Increment();
   LOG_DEBUG("closing downstream connection: ", detail);
-  if (stream_ != nullptr) {
-    std::unique_ptr<ProxyStream> stream = std::move(stream_);
+  auto streams = std::move(streams_);
+  streams_.clear();
+  for (auto& [key, stream] : streams) {
     stream->OnDownstreamReset(detail);
     context_.dispatcher.DeferDelete(std::move(stream));
   }

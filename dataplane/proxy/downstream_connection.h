@@ -1,8 +1,8 @@
-// One client connection: bytes in, the HTTP/1 server codec, one ProxyStream per request.
+// One client connection: bytes in, a server codec, one ProxyStream per request.
 //
-// Between requests a kept-alive connection lets its codec go (and with it the parser), and makes
-// a new one when the next request's first bytes arrive: an idle connection costs little more
-// than its socket.
+// Between requests a kept-alive HTTP/1.1 connection lets its codec go (and with it the parser),
+// and makes a new one when the next request's first bytes arrive: an idle connection costs
+// little more than its socket.
 #pragma once
 
 #include <memory>
@@ -10,7 +10,8 @@
 
 #include "dataplane/event/tcp.h"
 #include "dataplane/event/deadline_queue.h"
-#include "dataplane/http/http1_server_codec.h"
+#include "absl/container/flat_hash_map.h"
+#include "dataplane/http/server_codec.h"
 #include "dataplane/tls/tls_session.h"
 #include "dataplane/proxy/proxy_stream.h"
 
@@ -18,7 +19,7 @@ namespace gatehouse::dataplane::proxy {
 
 class DownstreamConnection : public event::DeferredDeletable,
                              private event::TcpConnection::Callbacks,
-                             private http::Http1ServerCodec::Callbacks,
+                             private http::ServerCodec::Callbacks,
                              private ProxyStream::Owner,
                              // In the worker's idle or request-header deadline queue, by phase.
                              private event::DeadlineQueue::Entry {
@@ -55,20 +56,18 @@ class DownstreamConnection : public event::DeferredDeletable,
     if (codec_ != nullptr) codec_->OnWritable();
   }
 
-  // http::Http1ServerCodec::Callbacks
+  // http::ServerCodec::Callbacks
   http::RequestDecoder& NewStream(http::ResponseEncoder& encoder) override;
   void Write(std::string data) override;
   bool WriteBlocked() const override { return !closed_ && tcp_.AboveHighWatermark(); }
   void PauseReading(bool paused) override;
   void CloseAfterWrites(http::CloseReason reason, absl::string_view detail) override;
+  void Abort(http::CloseReason reason, absl::string_view detail) override { Close(reason, detail); }
   void OnReadyForNextRequest() override;
   std::string peer_ip() const override { return tcp_.peer_ip(); }
 
   // ProxyStream::Owner
   void OnStreamDone(ProxyStream& stream) override;
-  void AbortDownstream(absl::string_view detail) override {
-    Close(http::CloseReason::kUpstreamReset, detail);
-  }
 
   void ProcessInput();
   // The bytes the codec parses: what TLS decrypted, or what the socket read.
@@ -86,17 +85,17 @@ class DownstreamConnection : public event::DeferredDeletable,
   Owner& owner_;
   event::TcpConnection tcp_;
   // The codec, made on demand.
-  http::Http1ServerCodec& Codec();
+  http::ServerCodec& Codec();
   // Lets an idle connection's codec go, after this turn's I/O.
   void ScheduleRelease();
 
-  std::unique_ptr<http::Http1ServerCodec> codec_;  // null while idle
+  std::unique_ptr<http::ServerCodec> codec_;  // null while idle
   std::unique_ptr<tls::TlsSession> tls_;           // null for plain HTTP
   std::shared_ptr<const config::DataplaneConfig> handshake_config_;  // its certificates, meanwhile
   event::Buffer plaintext_;                        // decrypted, not yet parsed
   bool draining_ = false;
   bool release_scheduled_ = false;
-  std::unique_ptr<ProxyStream> stream_;
+  absl::flat_hash_map<ProxyStream*, std::unique_ptr<ProxyStream>> streams_;
   bool resume_scheduled_ = false;  // pipelined input will be parsed after this turn's I/O
   enum class Phase { kNone, kIdle, kReadingHead, kInStream, kTunnel };
   Phase phase_ = Phase::kNone;

@@ -345,7 +345,7 @@ void ProxyStream::RejectBody() {
   if (response_started_) {
     done_ = true;
     LeaveEndpoint();
-    owner_.AbortDownstream("request body larger than this route allows");
+    encoder_.ResetStream("request body larger than this route allows");
     owner_.OnStreamDone(*this);
     return;
   }
@@ -419,7 +419,7 @@ void ProxyStream::OnUpstreamReset(absl::string_view reason) {
     return;
   }
   done_ = true;
-  owner_.AbortDownstream(reason);
+  encoder_.ResetStream(reason);
   owner_.OnStreamDone(*this);
 }
 

@@ -83,8 +83,6 @@ class ProxyStream : public event::DeferredDeletable,
     virtual ~Owner() = default;
     // The stream finished (response complete or abandoned); the owner retires it.
     virtual void OnStreamDone(ProxyStream& stream) = 0;
-    // The response broke after it started; the downstream connection must be closed.
-    virtual void AbortDownstream(absl::string_view detail) = 0;
   };
 
   ProxyStream(WorkerContext& context, Owner& owner, http::ResponseEncoder& encoder,

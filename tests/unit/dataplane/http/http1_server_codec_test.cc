@@ -53,6 +53,10 @@ struct FakeConnection : Http1ServerCodec::Callbacks {
     closed = true;
     close_reason = reason;
   }
+  void Abort(CloseReason reason, absl::string_view) override {
+    closed = true;
+    close_reason = reason;
+  }
   void OnReadyForNextRequest() override { ++ready_calls; }
   std::string peer_ip() const override { return ip; }
 };

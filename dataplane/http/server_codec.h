@@ -1,0 +1,59 @@
+// The server side of a downstream connection, whatever its HTTP version.
+//
+// A server codec parses what the client sends, hands each request to a RequestDecoder from
+// Callbacks::NewStream, and encodes the proxy's answers (it is their ResponseEncoder). HTTP/1.1
+// runs one request at a time; HTTP/2 many at once, each its own stream. The connection owning
+// the codec moves bytes and keeps time; it never learns which version it carries.
+#pragma once
+
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "dataplane/http/stream.h"
+
+namespace gatehouse::dataplane::http {
+
+class ServerCodec {
+ public:
+  // What a codec needs from the connection that owns it.
+  class Callbacks {
+   public:
+    virtual ~Callbacks() = default;
+    // A new request arrived; `encoder` answers it and lives until the decoder is done or reset.
+    virtual RequestDecoder& NewStream(ResponseEncoder& encoder) = 0;
+    virtual void Write(std::string data) = 0;
+    virtual bool WriteBlocked() const = 0;
+    virtual void PauseReading(bool paused) = 0;
+    // The connection is finished once its queued bytes are written.
+    virtual void CloseAfterWrites(CloseReason reason, absl::string_view detail) = 0;
+    // The connection is finished now; queued bytes are dropped.
+    virtual void Abort(CloseReason reason, absl::string_view detail) = 0;
+    // The codec can take input again (HTTP/1.1: the previous response is complete and the next
+    // request may be parsed).
+    virtual void OnReadyForNextRequest() = 0;
+    virtual std::string peer_ip() const = 0;
+  };
+
+  virtual ~ServerCodec() = default;
+
+  // Parses what it can of `input`; returns the number of bytes consumed. Bytes the codec cannot
+  // take yet (an HTTP/1.1 pipelined request) stay unconsumed.
+  virtual size_t Dispatch(absl::string_view input) = 0;
+  // The downstream's write queue drained.
+  virtual void OnWritable() = 0;
+  // The downstream closed or failed.
+  virtual void OnRemoteClose(absl::string_view error) = 0;
+  // True when no request is in progress.
+  virtual bool idle() const = 0;
+  // True while the only requests in progress are still receiving their heads.
+  virtual bool reading_head() const = 0;
+  // True once the connection switched protocols (101): bytes pass through both ways.
+  virtual bool tunneling() const = 0;
+  // Answers a connection-level failure of the connection's own (`status` 408: the head did not
+  // arrive in time) and closes the connection.
+  virtual void Reject(int status, absl::string_view reason) = 0;
+  // Takes no new requests; those in progress finish, then the connection closes.
+  virtual void Drain() = 0;
+};
+
+}  // namespace gatehouse::dataplane::http
