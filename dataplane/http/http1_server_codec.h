@@ -36,7 +36,7 @@ class Http1ServerCodec : public ServerCodec,
   void Reject(int status, absl::string_view reason) override { SendError(status, reason); }
   // From now on every response says Connection: close and ends the connection; one already
   // started goes on as it began.
-  void Drain() override { draining_ = true; }
+  void Drain(CloseReason) override { draining_ = true; }
 
   // ResponseEncoder
   void EncodeHeaders(const ResponseHead& head, bool end_stream) override;

@@ -28,8 +28,8 @@ class ServerCodec {
     virtual void CloseAfterWrites(CloseReason reason, absl::string_view detail) = 0;
     // The connection is finished now; queued bytes are dropped.
     virtual void Abort(CloseReason reason, absl::string_view detail) = 0;
-    // The codec can take input again (HTTP/1.1: the previous response is complete and the next
-    // request may be parsed).
+    // The codec can take input again: HTTP/1.1's previous response is complete and the next
+    // request may be parsed; HTTP/2's last open stream closed.
     virtual void OnReadyForNextRequest() = 0;
     virtual std::string peer_ip() const = 0;
   };
@@ -52,8 +52,9 @@ class ServerCodec {
   // Answers a connection-level failure of the connection's own (`status` 408: the head did not
   // arrive in time) and closes the connection.
   virtual void Reject(int status, absl::string_view reason) = 0;
-  // Takes no new requests; those in progress finish, then the connection closes.
-  virtual void Drain() = 0;
+  // Takes no new requests; those in progress finish, then the connection closes, counted as
+  // `reason` (kDrain, or kIdleTimeout for a connection that had nothing in progress).
+  virtual void Drain(CloseReason reason) = 0;
 };
 
 }  // namespace gatehouse::dataplane::http

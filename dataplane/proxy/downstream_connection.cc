@@ -2,6 +2,7 @@
 
 #include "common/log.h"
 #include "dataplane/http/http1_server_codec.h"
+#include "dataplane/http/http2_server_codec.h"
 
 namespace gatehouse::dataplane::proxy {
 namespace {
@@ -84,7 +85,11 @@ void DownstreamConnection::OnDeadline() {
   if (phase_ == Phase::kReadingHead) {
     Codec().Reject(408, "request header timeout");
   } else if (phase_ == Phase::kIdle) {
-    Close(http::CloseReason::kIdleTimeout, "idle timeout");
+    if (http2_ && codec_ != nullptr) {
+      codec_->Drain(http::CloseReason::kIdleTimeout);  // GOAWAY first: the client will not retry
+    } else {
+      Close(http::CloseReason::kIdleTimeout, "idle timeout");
+    }
   } else if (phase_ == Phase::kTunnel) {
     Close(http::CloseReason::kIdleTimeout, "tunnel idle timeout");
   }
@@ -109,6 +114,7 @@ void DownstreamConnection::OnData(event::Buffer& input) {
 void DownstreamConnection::ProcessInput() {
   if (closed_) return;
   event::Buffer& input = Input();
+  if (!protocol_known_ && !ChooseProtocol()) return;
   size_t consumed = Codec().Dispatch(input.view());
   if (closed_) return;
   input.Consume(consumed);
@@ -141,22 +147,45 @@ void DownstreamConnection::PauseReading(bool paused) {
   }
 }
 
+bool DownstreamConnection::ChooseProtocol() {
+  if (tls_ != nullptr) {
+    if (!tls_->handshake_done()) return false;
+    http2_ = tls_->alpn() == "h2";
+  } else {
+    // Cleartext HTTP/2 is spoken with prior knowledge: the connection starts with its preface.
+    absl::string_view input = Input().view();
+    absl::string_view preface = http::Http2ServerCodec::kConnectionPreface;
+    size_t n = std::min(input.size(), preface.size());
+    if (n == 0) return false;
+    if (input.substr(0, n) == preface.substr(0, n)) {
+      if (n < preface.size()) return false;  // not yet told apart
+      http2_ = true;
+    }
+  }
+  protocol_known_ = true;
+  return true;
+}
+
 http::ServerCodec& DownstreamConnection::Codec() {
   if (codec_ == nullptr) {
-    codec_ = std::make_unique<http::Http1ServerCodec>(
-        static_cast<http::ServerCodec::Callbacks*>(this));
-    if (draining_) codec_->Drain();
+    auto* callbacks = static_cast<http::ServerCodec::Callbacks*>(this);
+    if (http2_) {
+      codec_ = std::make_unique<http::Http2ServerCodec>(callbacks);
+    } else {
+      codec_ = std::make_unique<http::Http1ServerCodec>(callbacks);
+    }
+    if (draining_) codec_->Drain(http::CloseReason::kDrain);
   }
   return *codec_;
 }
 
 void DownstreamConnection::Drain() {
   draining_ = true;
-  if (codec_ != nullptr) codec_->Drain();
+  if (codec_ != nullptr) codec_->Drain(http::CloseReason::kDrain);
 }
 
 void DownstreamConnection::ScheduleRelease() {
-  if (release_scheduled_) return;
+  if (release_scheduled_ || http2_) return;
   release_scheduled_ = true;
   // Not now: the codec is on the stack (it called OnReadyForNextRequest).
   context_.dispatcher.CallAfterIo(this, [](void* key) {

@@ -70,6 +70,9 @@ class DownstreamConnection : public event::DeferredDeletable,
   void OnStreamDone(ProxyStream& stream) override;
 
   void ProcessInput();
+  // Picks HTTP/2 or HTTP/1.1 for the connection: by ALPN over TLS, by the preface otherwise.
+  // False until the first bytes (or the handshake) tell.
+  bool ChooseProtocol();
   // The bytes the codec parses: what TLS decrypted, or what the socket read.
   event::Buffer& Input() { return tls_ != nullptr ? plaintext_ : tcp_.input(); }
   const event::Buffer& Input() const { return tls_ != nullptr ? plaintext_ : tcp_.input(); }
@@ -93,6 +96,8 @@ class DownstreamConnection : public event::DeferredDeletable,
   std::unique_ptr<tls::TlsSession> tls_;           // null for plain HTTP
   std::shared_ptr<const config::DataplaneConfig> handshake_config_;  // its certificates, meanwhile
   event::Buffer plaintext_;                        // decrypted, not yet parsed
+  bool protocol_known_ = false;
+  bool http2_ = false;
   bool draining_ = false;
   bool release_scheduled_ = false;
   absl::flat_hash_map<ProxyStream*, std::unique_ptr<ProxyStream>> streams_;

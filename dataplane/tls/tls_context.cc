@@ -17,12 +17,12 @@ struct BioFree {
   void operator()(BIO* bio) const { BIO_free(bio); }
 };
 
-// ALPN: HTTP/1.1 when the client offers it; otherwise no protocol is agreed.
+// ALPN: HTTP/2 when the client offers it, else HTTP/1.1; otherwise no protocol is agreed.
 int SelectAlpn(SSL*, const unsigned char** out, unsigned char* out_length,
                const unsigned char* offered, unsigned int offered_length, void*) {
-  static const unsigned char kHttp11[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+  static const unsigned char kProtocols[] = {2, 'h', '2', 8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
   unsigned char* chosen = nullptr;
-  if (SSL_select_next_proto(&chosen, out_length, kHttp11, sizeof(kHttp11), offered,
+  if (SSL_select_next_proto(&chosen, out_length, kProtocols, sizeof(kProtocols), offered,
                             offered_length) != OPENSSL_NPN_NEGOTIATED) {
     return SSL_TLSEXT_ERR_NOACK;
   }

@@ -21,7 +21,7 @@ namespace gatehouse::dataplane::tls {
 class ServerContext {
  public:
   // A context serving `certificate_chain` (PEM, leaf first) with `private_key` (PEM), TLS 1.2
-  // and 1.3, ALPN http/1.1. The error names what does not parse or match; never the key.
+  // and 1.3, ALPN h2 and http/1.1. The error names what does not parse or match; never the key.
   static absl::StatusOr<std::shared_ptr<const ServerContext>> Create(
       absl::string_view certificate_chain, absl::string_view private_key);
   // A context with a self-signed certificate made now, for clients naming no known host.

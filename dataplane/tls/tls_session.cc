@@ -108,6 +108,13 @@ std::string TlsSession::TakeOutgoing() {
   return bytes;
 }
 
+absl::string_view TlsSession::alpn() const {
+  const unsigned char* protocol = nullptr;
+  unsigned int length = 0;
+  SSL_get0_alpn_selected(ssl_, &protocol, &length);
+  return absl::string_view(reinterpret_cast<const char*>(protocol), length);
+}
+
 bool TlsSession::handshake_done() const { return SSL_is_init_finished(ssl_) == 1; }
 
 }  // namespace gatehouse::dataplane::tls

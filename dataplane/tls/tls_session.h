@@ -32,6 +32,8 @@ class TlsSession {
   std::string TakeOutgoing();
 
   bool handshake_done() const;
+  // The protocol agreed through ALPN ("h2", "http/1.1"), or empty.
+  absl::string_view alpn() const;
 
   // OpenSSL's SNI callback, which every ServerContext installs: switches the session to the
   // context of the name the client sent, when the table has one.

@@ -272,8 +272,9 @@ CASES = [
     Case("version-minor-two-digits", 400, lambda m, s: request(m, version="HTTP/1.10")),
     # An HTTP/0.9 request line: not HTTP/1.1, and it cannot carry a Host.
     Case("version-missing", (400, None), lambda m, s: "GET /%s\r\n\r\n" % m),
-    Case("h2-preface", (400, 505),
-         lambda m, s: "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + smuggled(s)),
+    # Almost HTTP/2's preface (the real one starts an h2c connection: test_http2).
+    Case("h2-preface-mangled", (400, 505),
+         lambda m, s: "PRI * HTTP/2.0\r\n\r\nXX\r\n\r\n" + smuggled(s)),
     Case("connect", 405, lambda m, s: request(
         m, ["X-Marker: " + m], method="CONNECT", target="echo.test:443", host="echo.test:443")),
     Case("smuggle-after-connect", 405, lambda m, s: request(

@@ -1,6 +1,6 @@
 """TLS termination on the data plane's HTTPS listener: the certificates of the Ingresses'
 kubernetes.io/tls Secrets, chosen by SNI (exact name, then wildcard), a default certificate for
-names without one (the data plane's own, or --default-tls-secret), TLS 1.2 and 1.3 only, ALPN http/1.1, and requests through it reaching the
+names without one (the data plane's own, or --default-tls-secret), TLS 1.2 and 1.3 only, ALPN h2 and http/1.1, and requests through it reaching the
 upstream with X-Forwarded-Proto https. A Secret whose key does not match its certificate leaves
 its host on plain HTTP and every other host unaffected; the keys never show in config dumps.
 Real clients: openssl s_client and curl.
@@ -140,6 +140,8 @@ spec:
         code, output = self.s_client("app.test", "-tls1_1")
         self.assertNotEqual(code, 0, "TLS 1.1 was accepted:\n" + output)
         code, output = self.s_client("app.test", "-alpn", "h2,http/1.1", brief=False)
+        self.assertIn("ALPN protocol: h2", output)
+        code, output = self.s_client("app.test", "-alpn", "http/1.1", brief=False)
         self.assertIn("ALPN protocol: http/1.1", output)
 
     def test_hosts_with_a_certificate_redirect_plain_http_and_send_hsts(self):
