@@ -48,6 +48,8 @@ struct Options {
   absl::Duration drain_delay = absl::Seconds(5);
   absl::Duration drain_timeout = absl::Seconds(30);
   std::string access_log;  // empty: none
+  tls::ServerSettings tls;
+  absl::Duration ticket_key_rotation = absl::Hours(1);  // zero: no session tickets
 };
 
 // Raises the limit on open files as servers do: to 1,048,576 (or the kernel's nr_open) where
@@ -148,6 +150,19 @@ int Main(int argc, char** argv) {
         return absl::OkStatus();
       },
       "HTTPS listener, certificates from the Ingresses' TLS Secrets (default: none)");
+  flags.AddCustom(
+      "tls-min-version", "1.2|1.3",
+      [&options](absl::string_view value) {
+        return tls::ParseMinVersion(value, &options.tls.tls13_only);
+      },
+      "oldest TLS version the HTTPS listener accepts (default 1.2)");
+  flags.AddString("tls-ciphers", &options.tls.ciphers,
+                  "TLS 1.2 cipher suites, in OpenSSL's syntax (default: ECDHE with AES-GCM or "
+                  "ChaCha20-Poly1305)");
+  flags.AddDuration("tls-ticket-key-rotation", &options.ticket_key_rotation, absl::ZeroDuration(),
+                    absl::Hours(24 * 7),
+                    "session tickets are encrypted with a key made every this often; a ticket "
+                    "resumes for two to three of these (default 1h; 0s: no tickets)");
   flags.AddCustom("admin-listen", "HOST:PORT", HostPortFlag(&options.admin_listen),
                   "gRPC admin API (default 127.0.0.1:19001)");
   flags.AddCustom("health-listen", "HOST:PORT", HostPortFlag(&options.health_listen),
@@ -231,17 +246,25 @@ int Main(int argc, char** argv) {
     access_log = *std::move(opened);
   }
   // Clients of the HTTPS listener that name no host with a certificate get this one.
+  std::unique_ptr<tls::TicketKeys> ticket_keys;
+  if (options.ticket_key_rotation > absl::ZeroDuration()) {
+    ticket_keys = std::make_unique<tls::TicketKeys>(options.ticket_key_rotation);
+    options.tls.ticket_keys = ticket_keys.get();
+  }
+  if (absl::Status valid = options.tls.Validate(); !valid.ok()) {
+    Fail(absl::StrCat("--tls-ciphers: ", valid.message()));
+  }
   std::shared_ptr<const tls::ServerContext> default_tls;
   if (options.https_listen.has_value()) {
     absl::StatusOr<std::shared_ptr<const tls::ServerContext>> made =
-        tls::ServerContext::CreateSelfSigned("gatehouse default certificate");
+        tls::ServerContext::CreateSelfSigned("gatehouse default certificate", options.tls);
     if (!made.ok()) Fail(absl::StrCat("--https-listen: ", made.status().message()));
     default_tls = *std::move(made);
   }
   int64_t file_limit = RaiseFileLimit();
-  proxy::ConnectionLimit connection_limit(
-      options.max_connections > 0 ? options.max_connections
-                                  : std::max<int64_t>(64, (file_limit - 256) / 2));
+  proxy::ConnectionLimit connection_limit(options.max_connections > 0
+                                              ? options.max_connections
+                                              : std::max<int64_t>(64, (file_limit - 256) / 2));
 
   // One listening socket per worker on the same port; the kernel spreads connections.
   std::vector<std::unique_ptr<proxy::Worker>> workers;
@@ -257,16 +280,18 @@ int Main(int argc, char** argv) {
       if (i == 0) options.https_listen->port = BoundPort(*https_fd);
       listeners.https_fd = *https_fd;
     }
-    absl::StatusOr<std::unique_ptr<proxy::Worker>> worker = proxy::Worker::Create(
-        i, listeners, options.proxy, &connection_limit, access_log.get());
+    absl::StatusOr<std::unique_ptr<proxy::Worker>> worker =
+        proxy::Worker::Create(i, listeners, options.proxy, &connection_limit, access_log.get());
     if (!worker.ok()) Fail(worker.status().message());
     workers.push_back(*std::move(worker));
   }
 
-  config::ConfigClient client(options.xds_servers, options.node_id, xds_credentials,
-                              [&workers](std::shared_ptr<const config::DataplaneConfig> config) {
-                                for (auto& worker : workers) worker->ApplyConfig(config);
-                              });
+  config::ConfigClient client(
+      options.xds_servers, options.node_id, xds_credentials,
+      [&workers](std::shared_ptr<const config::DataplaneConfig> config) {
+        for (auto& worker : workers) worker->ApplyConfig(config);
+      },
+      &options.tls);
   std::atomic<bool> draining{false};
   auto ready = [&client, &draining] {
     if (draining.load()) return false;

@@ -21,11 +21,13 @@ constexpr int kMaxConfigMessageBytes = 1 << 30;
 }  // namespace
 
 ConfigClient::ConfigClient(std::vector<HostPort> servers, std::string node_id,
-                           std::shared_ptr<grpc::ChannelCredentials> credentials, ApplyFn apply)
+                           std::shared_ptr<grpc::ChannelCredentials> credentials, ApplyFn apply,
+                           const tls::ServerSettings* tls)
     : servers_(std::move(servers)),
       node_id_(std::move(node_id)),
       credentials_(std::move(credentials)),
-      apply_(std::move(apply)) {}
+      apply_(std::move(apply)),
+      tls_(tls) {}
 
 ConfigClient::~ConfigClient() { Stop(); }
 
@@ -158,7 +160,7 @@ std::string ConfigClient::StreamFrom(const HostPort& server, bool* received_any)
     absl::Status applied_response = ApplyResponse(response, candidate);
     absl::StatusOr<std::shared_ptr<const DataplaneConfig>> built =
         applied_response.ok()
-            ? DataplaneConfig::Build(candidate, previous.get())
+            ? DataplaneConfig::Build(candidate, previous.get(), *tls_)
             : absl::StatusOr<std::shared_ptr<const DataplaneConfig>>(applied_response);
     if (built.ok()) {
       apply_(*built);

@@ -32,9 +32,11 @@ class ConfigClient {
     std::string last_error;                         // the last NACK or connection error
   };
 
-  // `credentials` secure the stream (mutual TLS); null means plaintext.
+  // `credentials` secure the stream (mutual TLS); null means plaintext. Configs are built with
+  // `tls`, which must outlive the client.
   ConfigClient(std::vector<HostPort> servers, std::string node_id,
-               std::shared_ptr<grpc::ChannelCredentials> credentials, ApplyFn apply);
+               std::shared_ptr<grpc::ChannelCredentials> credentials, ApplyFn apply,
+               const tls::ServerSettings* tls = &tls::ServerSettings::Defaults());
   ~ConfigClient();
 
   void Start();
@@ -51,6 +53,7 @@ class ConfigClient {
   const std::string node_id_;
   const std::shared_ptr<grpc::ChannelCredentials> credentials_;
   const ApplyFn apply_;
+  const tls::ServerSettings* const tls_;
   std::thread thread_;
 
   mutable absl::Mutex mutex_;

@@ -70,8 +70,7 @@ class ConfigReaper {
       {
         absl::MutexLock lock(&mutex_);
         mutex_.Await(absl::Condition(
-            +[](std::vector<const DataplaneConfig*>* queue) { return !queue->empty(); },
-            &queue_));
+            +[](std::vector<const DataplaneConfig*>* queue) { return !queue->empty(); }, &queue_));
         batch.swap(queue_);
       }
       for (const DataplaneConfig* config : batch) delete config;
@@ -126,7 +125,8 @@ absl::Status ApplyResponse(const v1::DiscoveryResponse& response,
 }
 
 absl::StatusOr<std::shared_ptr<const DataplaneConfig>> DataplaneConfig::Build(
-    std::map<std::string, ResourceSet> sets, const DataplaneConfig* previous) {
+    std::map<std::string, ResourceSet> sets, const DataplaneConfig* previous,
+    const tls::ServerSettings& tls) {
   std::unique_ptr<DataplaneConfig> config(new DataplaneConfig());
   std::vector<std::string> errors;
 
@@ -191,10 +191,11 @@ absl::StatusOr<std::shared_ptr<const DataplaneConfig>> DataplaneConfig::Build(
     // Every certificate is loaded now: one that does not load refuses the whole version.
     for (const v1::TlsCertificate& certificate : listener.certificates()) {
       absl::StatusOr<std::shared_ptr<const tls::ServerContext>> context =
-          tls::ServerContext::Create(certificate.certificate_chain(), certificate.private_key());
+          tls::ServerContext::Create(certificate.certificate_chain(), certificate.private_key(),
+                                     tls);
       if (!context.ok()) {
-        errors.push_back(absl::StrCat("certificate \"", certificate.name(), "\": ",
-                                      context.status().message()));
+        errors.push_back(
+            absl::StrCat("certificate \"", certificate.name(), "\": ", context.status().message()));
         continue;
       }
       for (const std::string& name : certificate.server_names()) {
@@ -204,12 +205,12 @@ absl::StatusOr<std::shared_ptr<const DataplaneConfig>> DataplaneConfig::Build(
     if (listener.has_default_certificate()) {
       const v1::TlsCertificate& fallback = listener.default_certificate();
       absl::StatusOr<std::shared_ptr<const tls::ServerContext>> context =
-          tls::ServerContext::Create(fallback.certificate_chain(), fallback.private_key());
+          tls::ServerContext::Create(fallback.certificate_chain(), fallback.private_key(), tls);
       if (context.ok()) {
         certificates->SetDefault(*std::move(context));
       } else {
-        errors.push_back(absl::StrCat("default certificate \"", fallback.name(), "\": ",
-                                      context.status().message()));
+        errors.push_back(absl::StrCat("default certificate \"", fallback.name(),
+                                      "\": ", context.status().message()));
       }
     }
   }
@@ -230,9 +231,8 @@ absl::StatusOr<std::shared_ptr<const DataplaneConfig>> DataplaneConfig::Build(
 
   if (!errors.empty()) return absl::InvalidArgumentError(absl::StrJoin(errors, "; "));
   config->sets_ = std::move(sets);
-  return std::shared_ptr<const DataplaneConfig>(config.release(), [](const DataplaneConfig* done) {
-    ConfigReaper::Get().Delete(done);
-  });
+  return std::shared_ptr<const DataplaneConfig>(
+      config.release(), [](const DataplaneConfig* done) { ConfigReaper::Get().Delete(done); });
 }
 
 const ClusterConfig* DataplaneConfig::FindCluster(absl::string_view name) const {

@@ -136,8 +136,7 @@ struct Http2ServerCodec::Callbacks2 {
     return 0;
   }
 
-  static int OnBeginHeaders(nghttp2_session* session, const nghttp2_frame* frame,
-                            void* user_data) {
+  static int OnBeginHeaders(nghttp2_session* session, const nghttp2_frame* frame, void* user_data) {
     Http2ServerCodec& codec = Codec(user_data);
     if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
     int32_t id = frame->hd.stream_id;
@@ -235,8 +234,8 @@ struct Http2ServerCodec::Callbacks2 {
     return 0;
   }
 
-  static int OnDataChunk(nghttp2_session* session, uint8_t, int32_t stream_id,
-                         const uint8_t* data, size_t length, void* user_data) {
+  static int OnDataChunk(nghttp2_session* session, uint8_t, int32_t stream_id, const uint8_t* data,
+                         size_t length, void* user_data) {
     Stream* stream = StreamOf(session, stream_id);
     if (stream == nullptr || stream->decoder_ == nullptr) {
       // Nobody takes it (the response is complete, or was refused): acknowledged and dropped.
@@ -257,14 +256,12 @@ struct Http2ServerCodec::Callbacks2 {
     Stream* stream = StreamOf(session, frame->hd.stream_id);
     if (stream != nullptr && !stream->request_ended_) {
       // Answered before the request ended: the rest of it is not wanted (RFC 9113 8.1).
-      nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, frame->hd.stream_id,
-                                NGHTTP2_NO_ERROR);
+      nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, frame->hd.stream_id, NGHTTP2_NO_ERROR);
     }
     return 0;
   }
 
-  static int OnStreamClose(nghttp2_session* session, int32_t stream_id, uint32_t,
-                           void* user_data) {
+  static int OnStreamClose(nghttp2_session* session, int32_t stream_id, uint32_t, void* user_data) {
     Http2ServerCodec& codec = Codec(user_data);
     auto it = codec.streams_.find(stream_id);
     if (it == codec.streams_.end()) return 0;
@@ -332,8 +329,8 @@ size_t Http2ServerCodec::Dispatch(absl::string_view input) {
   closed_.clear();
   if (closed_connection_) return input.size();
   in_nghttp2_ = true;
-  ssize_t read = nghttp2_session_mem_recv(
-      session_, reinterpret_cast<const uint8_t*>(input.data()), input.size());
+  ssize_t read = nghttp2_session_mem_recv(session_, reinterpret_cast<const uint8_t*>(input.data()),
+                                          input.size());
   in_nghttp2_ = false;
   if (read < 0 && !terminating_) {
     // A connection error nghttp2 found (a bad preface, a frame breaking the protocol): it has

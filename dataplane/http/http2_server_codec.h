@@ -93,7 +93,7 @@ class Http2ServerCodec : public ServerCodec {
   uint64_t premature_resets_ = 0;
   size_t block_frames_ = 0;         // frames of the header block being received
   size_t block_decoded_bytes_ = 0;  // its decoded fields
-  bool in_nghttp2_ = false;  // inside nghttp2_session_mem_recv or mem_send
+  bool in_nghttp2_ = false;         // inside nghttp2_session_mem_recv or mem_send
   bool flush_pending_ = false;
   bool terminating_ = false;  // GOAWAY with an error is queued: the connection ends
   bool closed_connection_ = false;

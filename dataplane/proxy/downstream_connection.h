@@ -8,12 +8,12 @@
 #include <memory>
 #include <string>
 
-#include "dataplane/event/tcp.h"
-#include "dataplane/event/deadline_queue.h"
 #include "absl/container/flat_hash_map.h"
+#include "dataplane/event/deadline_queue.h"
+#include "dataplane/event/tcp.h"
 #include "dataplane/http/server_codec.h"
-#include "dataplane/tls/tls_session.h"
 #include "dataplane/proxy/proxy_stream.h"
+#include "dataplane/tls/tls_session.h"
 
 namespace gatehouse::dataplane::proxy {
 
@@ -92,10 +92,10 @@ class DownstreamConnection : public event::DeferredDeletable,
   // Lets an idle connection's codec go, after this turn's I/O.
   void ScheduleRelease();
 
-  std::unique_ptr<http::ServerCodec> codec_;  // null while idle
-  std::unique_ptr<tls::TlsSession> tls_;           // null for plain HTTP
+  std::unique_ptr<http::ServerCodec> codec_;                         // null while idle
+  std::unique_ptr<tls::TlsSession> tls_;                             // null for plain HTTP
   std::shared_ptr<const config::DataplaneConfig> handshake_config_;  // its certificates, meanwhile
-  event::Buffer plaintext_;                        // decrypted, not yet parsed
+  event::Buffer plaintext_;                                          // decrypted, not yet parsed
   bool protocol_known_ = false;
   bool http2_ = false;
   bool draining_ = false;

@@ -3,9 +3,13 @@
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+
+#include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "dataplane/tls/tls_session.h"
@@ -20,7 +24,8 @@ struct BioFree {
 // ALPN: HTTP/2 when the client offers it, else HTTP/1.1; otherwise no protocol is agreed.
 int SelectAlpn(SSL*, const unsigned char** out, unsigned char* out_length,
                const unsigned char* offered, unsigned int offered_length, void*) {
-  static const unsigned char kProtocols[] = {2, 'h', '2', 8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+  static const unsigned char kProtocols[] = {2,   'h', '2', 8,   'h', 't',
+                                             't', 'p', '/', '1', '.', '1'};
   unsigned char* chosen = nullptr;
   if (SSL_select_next_proto(&chosen, out_length, kProtocols, sizeof(kProtocols), offered,
                             offered_length) != OPENSSL_NPN_NEGOTIATED) {
@@ -30,21 +35,130 @@ int SelectAlpn(SSL*, const unsigned char** out, unsigned char* out_length,
   return SSL_TLSEXT_ERR_OK;
 }
 
-SSL_CTX* NewContext() {
+// Where a context keeps its TicketKeys.
+int TicketKeysIndex() {
+  static const int index = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return index;
+}
+
+// The session-ticket key callback. OpenSSL 3 prefers a variant taking EVP_MAC_CTX, which
+// BoringSSL lacks; this one both have.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+int OnTicketKey(SSL* ssl, unsigned char* name, unsigned char* iv, EVP_CIPHER_CTX* cipher,
+                HMAC_CTX* hmac, int encrypt) {
+  auto* keys =
+      static_cast<TicketKeys*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), TicketKeysIndex()));
+  if (keys == nullptr) return 0;
+  TicketKeys::Key key;
+  if (encrypt) {
+    key = keys->Current();
+    if (RAND_bytes(iv, EVP_MAX_IV_LENGTH) != 1) return -1;
+    std::memcpy(name, key.name, sizeof(key.name));
+    if (EVP_EncryptInit_ex(cipher, EVP_aes_256_cbc(), nullptr, key.aes, iv) != 1 ||
+        HMAC_Init_ex(hmac, key.hmac, sizeof(key.hmac), EVP_sha256(), nullptr) != 1) {
+      return -1;
+    }
+    return 1;
+  }
+  bool newest = false;
+  if (!keys->Find(name, &key, &newest)) return 0;  // a retired or foreign key: full handshake
+  if (HMAC_Init_ex(hmac, key.hmac, sizeof(key.hmac), EVP_sha256(), nullptr) != 1 ||
+      EVP_DecryptInit_ex(cipher, EVP_aes_256_cbc(), nullptr, key.aes, iv) != 1) {
+    return -1;
+  }
+  return newest ? 1 : 2;  // 2: resume, and issue a ticket under the newest key
+}
+#pragma GCC diagnostic pop
+
+SSL_CTX* NewContext(const ServerSettings& settings) {
   SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
   if (ctx == nullptr) return nullptr;
-  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+  SSL_CTX_set_min_proto_version(ctx, settings.tls13_only ? TLS1_3_VERSION : TLS1_2_VERSION);
+  if (SSL_CTX_set_cipher_list(ctx, settings.ciphers.c_str()) != 1) {
+    ERR_clear_error();
+    SSL_CTX_free(ctx);
+    return nullptr;
+  }
   SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
   SSL_CTX_set_alpn_select_cb(ctx, SelectAlpn, nullptr);
   SSL_CTX_set_tlsext_servername_callback(ctx, &TlsSession::OnServerName);
+  // Resumption is by tickets alone: no per-context session cache to grow.
+  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+  if (settings.ticket_keys != nullptr) {
+    SSL_CTX_set_ex_data(ctx, TicketKeysIndex(), settings.ticket_keys);
+    SSL_CTX_set_timeout(ctx,
+                        static_cast<long>(absl::ToInt64Seconds(settings.ticket_keys->lifetime())));
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    SSL_CTX_set_tlsext_ticket_key_cb(ctx, &OnTicketKey);
+#pragma GCC diagnostic pop
+  } else {
+    SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+    SSL_CTX_set_num_tickets(ctx, 0);  // TLS 1.3 would otherwise send stateful ones
+  }
   return ctx;
 }
 
 }  // namespace
 
+TicketKeys::Key TicketKeys::Current() {
+  absl::Time now = absl::Now();
+  absl::MutexLock lock(&mutex_);
+  if (keys_.empty() || now - rotated_ >= rotation_) {
+    Key key;
+    RAND_bytes(key.name, sizeof(key.name));
+    RAND_bytes(key.aes, sizeof(key.aes));
+    RAND_bytes(key.hmac, sizeof(key.hmac));
+    keys_.insert(keys_.begin(), key);
+    if (keys_.size() > kKeptKeys) keys_.pop_back();
+    rotated_ = now;
+  }
+  return keys_.front();
+}
+
+bool TicketKeys::Find(const unsigned char name[16], Key* key, bool* newest) {
+  absl::Time now = absl::Now();
+  absl::MutexLock lock(&mutex_);
+  for (size_t i = 0; i < keys_.size(); ++i) {
+    // A key is good for kKeptKeys rotations after it was made, even if no ticket was issued
+    // meanwhile to rotate it out.
+    if (std::memcmp(keys_[i].name, name, sizeof(keys_[i].name)) != 0) continue;
+    if (now - rotated_ >= rotation_ * static_cast<double>(kKeptKeys - i)) return false;
+    *key = keys_[i];
+    *newest = i == 0 && now - rotated_ < rotation_;
+    return true;
+  }
+  return false;
+}
+
+const ServerSettings& ServerSettings::Defaults() {
+  static const ServerSettings* const defaults = new ServerSettings();
+  return *defaults;
+}
+
+absl::Status ServerSettings::Validate() const {
+  SSL_CTX* ctx = NewContext(*this);
+  if (ctx == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("no TLS 1.2 cipher suite known in \"", ciphers, "\""));
+  }
+  SSL_CTX_free(ctx);
+  return absl::OkStatus();
+}
+
+absl::Status ParseMinVersion(absl::string_view text, bool* tls13_only) {
+  if (text == "1.2" || text == "1.3") {
+    *tls13_only = text == "1.3";
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(absl::StrCat("\"", text, "\" is not 1.2 or 1.3"));
+}
+
 absl::StatusOr<std::shared_ptr<const ServerContext>> ServerContext::Create(
-    absl::string_view certificate_chain, absl::string_view private_key) {
-  SSL_CTX* ctx = NewContext();
+    absl::string_view certificate_chain, absl::string_view private_key,
+    const ServerSettings& settings) {
+  SSL_CTX* ctx = NewContext(settings);
   if (ctx == nullptr) return absl::InternalError("cannot make a TLS context");
   std::shared_ptr<const ServerContext> context(new ServerContext(ctx));
   std::unique_ptr<BIO, BioFree> certificates(
@@ -78,9 +192,17 @@ absl::StatusOr<std::shared_ptr<const ServerContext>> ServerContext::Create(
 }
 
 absl::StatusOr<std::shared_ptr<const ServerContext>> ServerContext::CreateSelfSigned(
-    absl::string_view common_name) {
-  EVP_PKEY* key = EVP_EC_gen("P-256");
-  if (key == nullptr) return absl::InternalError("cannot make a key");
+    absl::string_view common_name, const ServerSettings& settings) {
+  EVP_PKEY* key = nullptr;
+  EVP_PKEY_CTX* keygen = EVP_PKEY_CTX_new_id(EVP_PKEY_EC, nullptr);
+  bool generated = keygen != nullptr && EVP_PKEY_keygen_init(keygen) == 1 &&
+                   EVP_PKEY_CTX_set_ec_paramgen_curve_nid(keygen, NID_X9_62_prime256v1) == 1 &&
+                   EVP_PKEY_keygen(keygen, &key) == 1;
+  EVP_PKEY_CTX_free(keygen);
+  if (!generated) {
+    ERR_clear_error();
+    return absl::InternalError("cannot make a key");
+  }
   X509* x509 = X509_new();
   X509_set_version(x509, 2);
   ASN1_INTEGER_set(X509_get_serialNumber(x509), 1);
@@ -92,7 +214,7 @@ absl::StatusOr<std::shared_ptr<const ServerContext>> ServerContext::CreateSelfSi
                              reinterpret_cast<const unsigned char*>(name.c_str()), -1, -1, 0);
   X509_set_issuer_name(x509, X509_get_subject_name(x509));
   X509_sign(x509, key, EVP_sha256());
-  SSL_CTX* ctx = NewContext();
+  SSL_CTX* ctx = NewContext(settings);
   bool usable = ctx != nullptr && SSL_CTX_use_certificate(ctx, x509) == 1 &&
                 SSL_CTX_use_PrivateKey(ctx, key) == 1;
   X509_free(x509);

@@ -9,24 +9,83 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 
 typedef struct ssl_ctx_st SSL_CTX;
 
 namespace gatehouse::dataplane::tls {
 
+// The keys session tickets are encrypted with, made at random in the process and rotated: new
+// tickets use the newest key, and a ticket stays good while its key is one of the last three
+// (between two and three rotation periods). A client resumes only on the replica that issued
+// its ticket.
+class TicketKeys {
+ public:
+  static constexpr size_t kKeptKeys = 3;
+  struct Key {
+    unsigned char name[16];
+    unsigned char aes[32];
+    unsigned char hmac[32];
+  };
+
+  explicit TicketKeys(absl::Duration rotation) : rotation_(rotation) {}
+
+  // How long a ticket is surely good for: the lifetime hint clients get.
+  absl::Duration lifetime() const { return rotation_ * 2; }
+
+  // The key new tickets are made with; rotates first when it is due.
+  Key Current();
+  // The key of the ticket named `name` while it is kept; `newest` says whether it is the
+  // current one (else the ticket is renewed under it).
+  bool Find(const unsigned char name[16], Key* key, bool* newest);
+
+ private:
+  const absl::Duration rotation_;
+  absl::Mutex mutex_;
+  std::vector<Key> keys_ ABSL_GUARDED_BY(mutex_);  // newest first
+  absl::Time rotated_ ABSL_GUARDED_BY(mutex_);
+};
+
+// How every server context of the process is set up: --tls-min-version, --tls-ciphers and the
+// ticket keys.
+struct ServerSettings {
+  // Mozilla's "intermediate" TLS 1.2 suites: forward secrecy and AEAD only. TLS 1.3's suites are
+  // the library's (all of them are modern; BoringSSL does not let them be chosen).
+  static constexpr absl::string_view kDefaultCiphers =
+      "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+      "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+      "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+
+  bool tls13_only = false;  // --tls-min-version=1.3
+  std::string ciphers = std::string(kDefaultCiphers);
+  TicketKeys* ticket_keys = nullptr;  // null: no session tickets
+
+  // The defaults, tickets off: for tools and tests that build configs.
+  static const ServerSettings& Defaults();
+  // Whether the settings make a context: a cipher list naming no known suite does not.
+  absl::Status Validate() const;
+};
+
+// "1.2" or "1.3" into ServerSettings::tls13_only.
+absl::Status ParseMinVersion(absl::string_view text, bool* tls13_only);
+
 // An SSL_CTX, freed with its owner.
 class ServerContext {
  public:
   // A context serving `certificate_chain` (PEM, leaf first) with `private_key` (PEM), TLS 1.2
-  // and 1.3, ALPN h2 and http/1.1. The error names what does not parse or match; never the key.
+  // (unless settings say 1.3) and 1.3, ALPN h2 and http/1.1. The error names what does not
+  // parse or match; never the key.
   static absl::StatusOr<std::shared_ptr<const ServerContext>> Create(
-      absl::string_view certificate_chain, absl::string_view private_key);
+      absl::string_view certificate_chain, absl::string_view private_key,
+      const ServerSettings& settings);
   // A context with a self-signed certificate made now, for clients naming no known host.
   static absl::StatusOr<std::shared_ptr<const ServerContext>> CreateSelfSigned(
-      absl::string_view common_name);
+      absl::string_view common_name, const ServerSettings& settings);
   ~ServerContext();
 
   SSL_CTX* get() const { return ctx_; }

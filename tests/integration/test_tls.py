@@ -91,13 +91,20 @@ spec:
                 extra_args=["--https-listen=127.0.0.1:%d" % cls.https])
             cls.dataplane.wait_ready()
 
-    def s_client(self, server_name, *extra, brief=True):
+    def s_client(self, server_name, *extra, brief=True, request=False):
+        """openssl s_client; with `request`, it sends a GET and reads the answer to the end
+        (TLS 1.3 tickets arrive after the handshake, so only then is a session saved)."""
         argv = ["openssl", "s_client", "-connect", "127.0.0.1:%d" % self.https]
         if brief:
             argv.append("-brief")
         if server_name:
             argv += ["-servername", server_name]
-        result = subprocess.run(argv + list(extra), input=b"", capture_output=True, timeout=20)
+        data = b""
+        if request:
+            argv.append("-ign_eof")
+            data = ("GET / HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n"
+                    % server_name).encode()
+        result = subprocess.run(argv + list(extra), input=data, capture_output=True, timeout=20)
         return result.returncode, (result.stdout + result.stderr).decode(errors="replace")
 
     def curl_https(self, host, path="/", ca=None):
@@ -143,6 +150,63 @@ spec:
         self.assertIn("ALPN protocol: h2", output)
         code, output = self.s_client("app.test", "-alpn", "http/1.1", brief=False)
         self.assertIn("ALPN protocol: http/1.1", output)
+
+    def test_sessions_resume_with_tickets(self):
+        session = os.path.join(self.dir, "session.pem")
+        for version in ("-tls1_3", "-tls1_2"):
+            with self.subTest(version=version):
+                code, output = self.s_client("app.test", version, "-sess_out", session,
+                                             brief=False, request=True)
+                self.assertEqual(code, 0, output)
+                self.assertIn("New, TLSv1", output)
+                code, output = self.s_client("app.test", version, "-sess_in", session,
+                                             brief=False, request=True)
+                self.assertEqual(code, 0, output)
+                self.assertIn("Reused, TLSv1", output)
+
+    def test_min_version_and_ciphers_follow_the_flags(self):
+        https = harness.free_port()
+        dataplane = harness.DataPlane(
+            self.group, self.controlplane.xds_address, "tls13",
+            extra_args=["--https-listen=127.0.0.1:%d" % https, "--tls-min-version=1.3",
+                        "--tls-ticket-key-rotation=0s"])
+        dataplane.wait_ready()
+        base = ["openssl", "s_client", "-connect", "127.0.0.1:%d" % https, "-servername",
+                "app.test"]
+
+        def connect(*extra):
+            request = b"GET / HTTP/1.1\r\nHost: app.test\r\nConnection: close\r\n\r\n"
+            result = subprocess.run(base + ["-ign_eof"] + list(extra), input=request,
+                                    capture_output=True, timeout=20)
+            return result.returncode, (result.stdout + result.stderr).decode(errors="replace")
+
+        code, output = connect("-tls1_2")
+        self.assertNotEqual(code, 0, "TLS 1.2 was accepted:\n" + output)
+        code, output = connect("-tls1_3", "-brief")
+        self.assertEqual(code, 0, output)
+        # --tls-ticket-key-rotation=0s: no tickets, so no session to save.
+        session = os.path.join(self.dir, "none.pem")
+        code, output = connect("-tls1_3", "-sess_out", session)
+        self.assertEqual(code, 0, output)
+        self.assertIn("HTTP/1.1 200", output)  # the answer was read: a ticket had its chance
+        self.assertFalse(os.path.exists(session), output)
+
+        https12 = harness.free_port()
+        chacha = harness.DataPlane(
+            self.group, self.controlplane.xds_address, "chacha",
+            extra_args=["--https-listen=127.0.0.1:%d" % https12,
+                        "--tls-ciphers=ECDHE-ECDSA-CHACHA20-POLY1305"])
+        chacha.wait_ready()
+        result = subprocess.run(["openssl", "s_client", "-connect", "127.0.0.1:%d" % https12,
+                                 "-servername", "app.test", "-tls1_2"], input=b"",
+                                capture_output=True, timeout=20)
+        output = result.stdout.decode(errors="replace")
+        self.assertIn("Cipher is ECDHE-ECDSA-CHACHA20-POLY1305", output)
+        result = subprocess.run(["openssl", "s_client", "-connect", "127.0.0.1:%d" % https12,
+                                 "-servername", "app.test", "-tls1_2", "-cipher",
+                                 "ECDHE-ECDSA-AES128-GCM-SHA256"], input=b"",
+                                capture_output=True, timeout=20)
+        self.assertNotEqual(result.returncode, 0, "a cipher outside --tls-ciphers was agreed")
 
     def test_hosts_with_a_certificate_redirect_plain_http_and_send_hsts(self):
         answer = self.dataplane.get("app.test:8080", "/a/b?c=d")

@@ -1,0 +1,383 @@
+// The TLS layer against a real client in the same process: contexts from PEM (RSA keys in
+// PKCS#1 and PKCS#8, ECDSA, chains), SNI, ALPN, versions, cipher settings and session tickets
+// with rotating keys. Built twice: against OpenSSL 3 and against BoringSSL, so it uses only the
+// API both share.
+//
+// testdata/ was made with the openssl command: 2048-bit RSA and P-256 keys, self-signed
+// certificates for rsa.test and *.wild.test, and chain.test issued by a test CA (chain.crt is
+// the leaf, then the CA), each valid for 100 years.
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include <chrono>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <thread>
+
+#include "absl/strings/match.h"
+#include "dataplane/tls/tls_context.h"
+#include "dataplane/tls/tls_session.h"
+#include "gtest/gtest.h"
+
+namespace gatehouse::dataplane::tls {
+namespace {
+
+std::string Read(const std::string& name) {
+  std::ifstream in(std::string(GATEHOUSE_TLS_TESTDATA) + "/" + name);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::shared_ptr<const ServerContext> MustCreate(
+    const std::string& crt, const std::string& key,
+    const ServerSettings& settings = ServerSettings::Defaults()) {
+  auto context = ServerContext::Create(Read(crt), Read(key), settings);
+  EXPECT_TRUE(context.ok()) << context.status();
+  return context.ok() ? *context : nullptr;
+}
+
+struct ClientOptions {
+  std::string server_name;         // empty: no SNI
+  std::string alpn;                // wire format; empty: none offered
+  int max_version = 0;             // 0: the library's newest
+  SSL_SESSION* session = nullptr;  // to resume
+
+  ClientOptions& Name(std::string name) {
+    server_name = std::move(name);
+    return *this;
+  }
+  ClientOptions& Alpn(std::string protocols) {
+    alpn = std::move(protocols);
+    return *this;
+  }
+  ClientOptions& MaxVersion(int version) {
+    max_version = version;
+    return *this;
+  }
+  ClientOptions& Resume(SSL_SESSION* resumed) {
+    session = resumed;
+    return *this;
+  }
+};
+
+// One handshake between an in-memory client and a TlsSession, bytes pumped by hand.
+class Handshake {
+ public:
+  Handshake(const ServerContext& server, const CertificateTable* table,
+            const ClientOptions& options) {
+    client_ctx_ = SSL_CTX_new(TLS_method());
+    SSL_CTX_set_verify(client_ctx_, SSL_VERIFY_NONE, nullptr);
+    if (options.max_version != 0) SSL_CTX_set_max_proto_version(client_ctx_, options.max_version);
+    // Sessions are taken as the server issues them: in TLS 1.3, BoringSSL's SSL_get1_session
+    // is not the resumable one.
+    SSL_CTX_set_session_cache_mode(client_ctx_, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL);
+    SSL_CTX_sess_set_new_cb(client_ctx_, [](SSL* ssl, SSL_SESSION* session) {
+      auto* self = static_cast<Handshake*>(SSL_get_app_data(ssl));
+      if (self->session_ != nullptr) SSL_SESSION_free(self->session_);
+      self->session_ = session;
+      return 1;  // kept
+    });
+    client_ = SSL_new(client_ctx_);
+    SSL_set_app_data(client_, this);
+    SSL_set_bio(client_, BIO_new(BIO_s_mem()), BIO_new(BIO_s_mem()));
+    SSL_set_connect_state(client_);
+    if (!options.server_name.empty()) {
+      SSL_set_tlsext_host_name(client_, options.server_name.c_str());
+    }
+    if (!options.alpn.empty()) {
+      SSL_set_alpn_protos(client_, reinterpret_cast<const unsigned char*>(options.alpn.data()),
+                          static_cast<unsigned int>(options.alpn.size()));
+    }
+    if (options.session != nullptr) SSL_set_session(client_, options.session);
+    server_ = TlsSession::Server(server, table);
+    Run();
+  }
+  ~Handshake() {
+    if (session_ != nullptr) SSL_SESSION_free(session_);
+    SSL_free(client_);
+    SSL_CTX_free(client_ctx_);
+    ERR_clear_error();
+  }
+
+  bool ok() const { return ok_; }
+  // The last session the server issued (a ticket); owned by the handshake.
+  SSL_SESSION* session() const { return session_; }
+  SSL* client() const { return client_; }
+  TlsSession& server() { return *server_; }
+
+  // The subject CN of the certificate the server sent.
+  std::string PeerName() const {
+    X509* peer = SSL_get_peer_certificate(client_);
+    if (peer == nullptr) return "";
+    char name[256] = {};
+    X509_NAME_get_text_by_NID(X509_get_subject_name(peer), NID_commonName, name, sizeof(name));
+    X509_free(peer);
+    return name;
+  }
+
+  // Exchanges application data once each way, so TLS 1.3 tickets (sent after the handshake,
+  // BoringSSL's with the server's first data) reach the client; returns what the server
+  // decrypted.
+  std::string Exchange(const std::string& message) {
+    SSL_write(client_, message.data(), static_cast<int>(message.size()));
+    std::string plaintext;
+    EXPECT_TRUE(server_->Receive(Drain(SSL_get_wbio(client_)), &plaintext).ok());
+    EXPECT_TRUE(server_->Send("answer").ok());
+    Feed(server_->TakeOutgoing());
+    char buffer[256];
+    EXPECT_EQ(SSL_read(client_, buffer, sizeof(buffer)), 6);
+    return plaintext;
+  }
+
+ private:
+  static std::string Drain(BIO* bio) {
+    std::string out(BIO_ctrl_pending(bio), '\0');
+    if (!out.empty()) BIO_read(bio, out.data(), static_cast<int>(out.size()));
+    return out;
+  }
+  void Feed(const std::string& bytes) {
+    if (!bytes.empty())
+      BIO_write(SSL_get_rbio(client_), bytes.data(), static_cast<int>(bytes.size()));
+  }
+  void Run() {
+    for (int round = 0; round < 20; ++round) {
+      int done = SSL_do_handshake(client_);
+      // Asked now: writing the server's bytes into the client's BIO resets its retry state.
+      int error = done == 1 ? SSL_ERROR_NONE : SSL_get_error(client_, done);
+      std::string plaintext;
+      absl::Status received = server_->Receive(Drain(SSL_get_wbio(client_)), &plaintext);
+      Feed(server_->TakeOutgoing());
+      if (!received.ok()) return;
+      if (done == 1 && server_->handshake_done()) {
+        ok_ = true;
+        return;
+      }
+      if (error != SSL_ERROR_NONE && error != SSL_ERROR_WANT_READ) return;
+    }
+  }
+
+  SSL_CTX* client_ctx_;
+  SSL* client_;
+  std::unique_ptr<TlsSession> server_;
+  SSL_SESSION* session_ = nullptr;
+  bool ok_ = false;
+};
+
+TEST(ServerContextTest, LoadsRsaKeysInBothEncodingsAndEcdsa) {
+  EXPECT_NE(MustCreate("rsa.crt", "rsa_pkcs1.key"), nullptr);
+  EXPECT_NE(MustCreate("rsa.crt", "rsa_pkcs8.key"), nullptr);
+  EXPECT_NE(MustCreate("ec.crt", "ec.key"), nullptr);
+  EXPECT_NE(MustCreate("chain.crt", "leaf.key"), nullptr);
+}
+
+TEST(ServerContextTest, RefusesWhatDoesNotParseOrMatchWithoutShowingTheKey) {
+  auto mismatched =
+      ServerContext::Create(Read("rsa.crt"), Read("ec.key"), ServerSettings::Defaults());
+  ASSERT_FALSE(mismatched.ok());
+  EXPECT_TRUE(absl::StrContains(mismatched.status().message(), "not the certificate's"));
+  EXPECT_FALSE(absl::StrContains(mismatched.status().message(), "PRIVATE"));
+  auto garbage =
+      ServerContext::Create("not a certificate", Read("ec.key"), ServerSettings::Defaults());
+  ASSERT_FALSE(garbage.ok());
+  EXPECT_TRUE(absl::StrContains(garbage.status().message(), "does not parse"));
+  auto no_key = ServerContext::Create(Read("ec.crt"), "", ServerSettings::Defaults());
+  EXPECT_FALSE(no_key.ok());
+}
+
+TEST(ServerContextTest, SelfSignedDefaultServesAHandshake) {
+  auto context =
+      ServerContext::CreateSelfSigned("gatehouse default certificate", ServerSettings::Defaults());
+  ASSERT_TRUE(context.ok()) << context.status();
+  Handshake handshake(**context, nullptr, {});
+  ASSERT_TRUE(handshake.ok());
+  EXPECT_EQ(handshake.PeerName(), "gatehouse default certificate");
+}
+
+TEST(CertificateTableTest, ExactThenWildcardThenNothing) {
+  CertificateTable table;
+  auto rsa = MustCreate("rsa.crt", "rsa_pkcs1.key");
+  auto wild = MustCreate("ec.crt", "ec.key");
+  table.Add("rsa.test", rsa);
+  table.Add("*.wild.test", wild);
+  EXPECT_EQ(table.Find("rsa.test"), rsa.get());
+  EXPECT_EQ(table.Find("RSA.Test"), rsa.get());
+  EXPECT_EQ(table.Find("a.wild.test"), wild.get());
+  EXPECT_EQ(table.Find("wild.test"), nullptr);
+  EXPECT_EQ(table.Find("a.b.wild.test"), nullptr);  // one label only
+  EXPECT_EQ(table.Find("other.test"), nullptr);
+}
+
+class TlsSessionTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto fallback = ServerContext::CreateSelfSigned("fallback", ServerSettings::Defaults());
+    ASSERT_TRUE(fallback.ok());
+    fallback_ = *fallback;
+    table_.Add("rsa.test", MustCreate("rsa.crt", "rsa_pkcs8.key"));
+    table_.Add("*.wild.test", MustCreate("ec.crt", "ec.key"));
+    table_.Add("chain.test", MustCreate("chain.crt", "leaf.key"));
+  }
+  std::shared_ptr<const ServerContext> fallback_;
+  CertificateTable table_;
+};
+
+TEST_F(TlsSessionTest, SniPicksTheCertificate) {
+  for (const auto& [name, expected] :
+       std::vector<std::pair<std::string, std::string>>{{"rsa.test", "rsa.test"},
+                                                        {"x.wild.test", "wild.test"},
+                                                        {"unknown.test", "fallback"},
+                                                        {"", "fallback"}}) {
+    Handshake handshake(*fallback_, &table_, ClientOptions().Name(name));
+    ASSERT_TRUE(handshake.ok()) << name;
+    EXPECT_EQ(handshake.PeerName(), expected) << name;
+  }
+  // The table's default, when it has one, before the process's own.
+  table_.SetDefault(MustCreate("rsa.crt", "rsa_pkcs1.key"));
+  Handshake handshake(*fallback_, &table_, ClientOptions().Name("unknown.test"));
+  EXPECT_EQ(handshake.PeerName(), "rsa.test");
+}
+
+TEST_F(TlsSessionTest, SendsTheWholeChain) {
+  Handshake handshake(*fallback_, &table_, ClientOptions().Name("chain.test"));
+  ASSERT_TRUE(handshake.ok());
+  STACK_OF(X509)* chain = SSL_get_peer_cert_chain(handshake.client());
+  ASSERT_NE(chain, nullptr);
+  EXPECT_EQ(sk_X509_num(chain), 2u);
+}
+
+TEST_F(TlsSessionTest, AlpnPrefersH2ThenHttp11) {
+  const std::string both("\x02h2\x08http/1.1", 12);
+  const std::string http11("\x08http/1.1", 9);
+  {
+    Handshake handshake(*fallback_, &table_, ClientOptions().Name("rsa.test").Alpn(both));
+    ASSERT_TRUE(handshake.ok());
+    EXPECT_EQ(handshake.server().alpn(), "h2");
+  }
+  {
+    Handshake handshake(*fallback_, &table_, ClientOptions().Name("rsa.test").Alpn(http11));
+    ASSERT_TRUE(handshake.ok());
+    EXPECT_EQ(handshake.server().alpn(), "http/1.1");
+  }
+  {
+    Handshake handshake(*fallback_, &table_, ClientOptions().Name("rsa.test"));
+    ASSERT_TRUE(handshake.ok());
+    EXPECT_EQ(handshake.server().alpn(), "");
+  }
+}
+
+TEST_F(TlsSessionTest, VersionsFollowTheSettings) {
+  Handshake tls12(*fallback_, &table_, ClientOptions().Name("rsa.test").MaxVersion(TLS1_2_VERSION));
+  ASSERT_TRUE(tls12.ok());
+  EXPECT_EQ(SSL_version(tls12.client()), TLS1_2_VERSION);
+  Handshake tls11(*fallback_, &table_, ClientOptions().Name("rsa.test").MaxVersion(TLS1_1_VERSION));
+  EXPECT_FALSE(tls11.ok());
+
+  ServerSettings tls13_only;
+  tls13_only.tls13_only = true;
+  auto strict = ServerContext::CreateSelfSigned("strict", tls13_only);
+  ASSERT_TRUE(strict.ok());
+  Handshake refused(**strict, nullptr, ClientOptions().MaxVersion(TLS1_2_VERSION));
+  EXPECT_FALSE(refused.ok());
+  Handshake accepted(**strict, nullptr, {});
+  ASSERT_TRUE(accepted.ok());
+  EXPECT_EQ(SSL_version(accepted.client()), TLS1_3_VERSION);
+}
+
+TEST_F(TlsSessionTest, CipherSettingsChooseTheTls12Suite) {
+  ServerSettings settings;
+  settings.ciphers = "ECDHE-ECDSA-CHACHA20-POLY1305";
+  EXPECT_TRUE(settings.Validate().ok());
+  auto context = ServerContext::Create(Read("ec.crt"), Read("ec.key"), settings);
+  ASSERT_TRUE(context.ok());
+  Handshake handshake(**context, nullptr, ClientOptions().MaxVersion(TLS1_2_VERSION));
+  ASSERT_TRUE(handshake.ok());
+  EXPECT_STREQ(SSL_CIPHER_get_name(SSL_get_current_cipher(handshake.client())),
+               "ECDHE-ECDSA-CHACHA20-POLY1305");
+
+  ServerSettings unknown;
+  unknown.ciphers = "NO-SUCH-CIPHER";
+  EXPECT_FALSE(unknown.Validate().ok());
+  bool tls13_only = false;
+  EXPECT_TRUE(ParseMinVersion("1.3", &tls13_only).ok());
+  EXPECT_TRUE(tls13_only);
+  EXPECT_FALSE(ParseMinVersion("1.1", &tls13_only).ok());
+}
+
+TEST_F(TlsSessionTest, DecryptsWhatTheClientSends) {
+  Handshake handshake(*fallback_, &table_, ClientOptions().Name("rsa.test"));
+  ASSERT_TRUE(handshake.ok());
+  EXPECT_EQ(handshake.Exchange("GET / HTTP/1.1\r\n\r\n"), "GET / HTTP/1.1\r\n\r\n");
+}
+
+// Resumes with the session the first handshake left, at each TLS version.
+bool Resumes(const ServerContext& context, int version, absl::Duration wait) {
+  Handshake first(context, nullptr, ClientOptions().MaxVersion(version));
+  if (!first.ok()) return false;
+  first.Exchange("hello");
+  SSL_SESSION* session = first.session();
+  if (session == nullptr) return false;
+  if (wait > absl::ZeroDuration()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(absl::ToInt64Milliseconds(wait)));
+  }
+  Handshake second(context, nullptr, ClientOptions().MaxVersion(version).Resume(session));
+  return second.ok() && SSL_session_reused(second.client()) == 1;
+}
+
+TEST(TicketTest, SessionsResumeWithTicketsAndNotWithout) {
+  TicketKeys keys(absl::Hours(1));
+  ServerSettings with_tickets;
+  with_tickets.ticket_keys = &keys;
+  auto context = ServerContext::CreateSelfSigned("tickets", with_tickets);
+  ASSERT_TRUE(context.ok());
+  EXPECT_TRUE(Resumes(**context, TLS1_3_VERSION, absl::ZeroDuration()));
+  EXPECT_TRUE(Resumes(**context, TLS1_2_VERSION, absl::ZeroDuration()));
+
+  auto without = ServerContext::CreateSelfSigned("no tickets", ServerSettings::Defaults());
+  ASSERT_TRUE(without.ok());
+  Handshake handshake(**without, nullptr, ClientOptions());
+  ASSERT_TRUE(handshake.ok());
+  handshake.Exchange("hello");
+  EXPECT_EQ(handshake.session(), nullptr);  // none issued
+  EXPECT_FALSE(Resumes(**without, TLS1_3_VERSION, absl::ZeroDuration()));
+  EXPECT_FALSE(Resumes(**without, TLS1_2_VERSION, absl::ZeroDuration()));
+}
+
+TEST(TicketTest, KeysRotateAndRetire) {
+  TicketKeys keys(absl::Milliseconds(300));
+  TicketKeys::Key first = keys.Current();
+  TicketKeys::Key found;
+  bool newest = false;
+  ASSERT_TRUE(keys.Find(first.name, &found, &newest));
+  EXPECT_TRUE(newest);
+  std::this_thread::sleep_for(std::chrono::milliseconds(350));
+  // Due: still accepted, but no longer the newest (the ticket is renewed).
+  ASSERT_TRUE(keys.Find(first.name, &found, &newest));
+  EXPECT_FALSE(newest);
+  TicketKeys::Key second = keys.Current();
+  EXPECT_NE(std::string(reinterpret_cast<char*>(first.name), 16),
+            std::string(reinterpret_cast<char*>(second.name), 16));
+  ASSERT_TRUE(keys.Find(first.name, &found, &newest));
+  EXPECT_FALSE(newest);
+  // Two more periods without a rotation: the first key would have been retired by now.
+  std::this_thread::sleep_for(std::chrono::milliseconds(650));
+  EXPECT_FALSE(keys.Find(first.name, &found, &newest));
+  unsigned char unknown[16] = {};
+  EXPECT_FALSE(keys.Find(unknown, &found, &newest));
+}
+
+TEST(TicketTest, ATicketOfARetiredKeyMeansAFullHandshake) {
+  TicketKeys keys(absl::Milliseconds(100));
+  ServerSettings settings;
+  settings.ticket_keys = &keys;
+  auto context = ServerContext::CreateSelfSigned("rotating", settings);
+  ASSERT_TRUE(context.ok());
+  EXPECT_FALSE(Resumes(**context, TLS1_3_VERSION, absl::Milliseconds(400)));
+  EXPECT_FALSE(Resumes(**context, TLS1_2_VERSION, absl::Milliseconds(400)));
+}
+
+}  // namespace
+}  // namespace gatehouse::dataplane::tls
