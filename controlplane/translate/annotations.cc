@@ -1,8 +1,8 @@
 #include "controlplane/translate/annotations.h"
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
@@ -49,9 +49,9 @@ void ParseLoadBalancing(const source::kube::Ingress& ingress, ParsedAnnotations*
     } else if (absl::ConsumePrefix(&value, "$cookie_") && !value.empty()) {
       out.set_cookie(std::string(value));
     } else {
-      parsed->errors.push_back(absl::StrCat(
-          "annotation ", found.key, ": \"", *found.value,
-          "\" is not $remote_addr, $http_NAME or $cookie_NAME; no hashing applies"));
+      parsed->errors.push_back(
+          absl::StrCat("annotation ", found.key, ": \"", *found.value,
+                       "\" is not $remote_addr, $http_NAME or $cookie_NAME; no hashing applies"));
     }
     if (out.hash_key_case() != gatehouse::v1::LoadBalancing::HASH_KEY_NOT_SET) {
       out.set_policy(gatehouse::v1::LoadBalancing::CONSISTENT_HASH);
@@ -67,8 +67,7 @@ void ParseLoadBalancing(const source::kube::Ingress& ingress, ParsedAnnotations*
     out.set_cookie(name.value != nullptr && !name.value->empty() ? *name.value
                                                                  : std::string("INGRESSCOOKIE"));
     out.set_policy(gatehouse::v1::LoadBalancing::CONSISTENT_HASH);
-    if (Found max_age = Lookup(ingress, kSessionCookieMaxAgeAnnotation);
-        max_age.value != nullptr) {
+    if (Found max_age = Lookup(ingress, kSessionCookieMaxAgeAnnotation); max_age.value != nullptr) {
       uint32_t seconds = 0;
       if (absl::SimpleAtoi(*max_age.value, &seconds)) {
         out.set_cookie_max_age_seconds(seconds);
@@ -88,22 +87,72 @@ absl::StatusOr<uint64_t> ParseSize(absl::string_view text) {
   uint64_t unit = 1;
   if (!digits.empty()) {
     switch (absl::ascii_tolower(static_cast<unsigned char>(digits.back()))) {
-      case 'k': unit = uint64_t{1} << 10; break;
-      case 'm': unit = uint64_t{1} << 20; break;
-      case 'g': unit = uint64_t{1} << 30; break;
-      default: break;
+      case 'k':
+        unit = uint64_t{1} << 10;
+        break;
+      case 'm':
+        unit = uint64_t{1} << 20;
+        break;
+      case 'g':
+        unit = uint64_t{1} << 30;
+        break;
+      default:
+        break;
     }
     if (unit != 1) digits.remove_suffix(1);
   }
   uint64_t count = 0;
   bool all_digits = !digits.empty();
-  for (char c : digits) all_digits = all_digits && absl::ascii_isdigit(static_cast<unsigned char>(c));
+  for (char c : digits)
+    all_digits = all_digits && absl::ascii_isdigit(static_cast<unsigned char>(c));
   if (!all_digits || !absl::SimpleAtoi(digits, &count) || count > UINT64_MAX / unit) {
     return absl::InvalidArgumentError(
         absl::StrCat("\"", text, "\" is not a size (digits, then k, m or g)"));
   }
   return count * unit;
 }
+
+namespace {
+
+void ParseUpstream(const source::kube::Ingress& ingress, const std::string& ns,
+                   ParsedAnnotations* parsed) {
+  UpstreamAnnotations& out = parsed->values.upstream;
+  if (Found found = Lookup(ingress, kBackendProtocolAnnotation); found.value != nullptr) {
+    std::string value = absl::AsciiStrToUpper(absl::StripAsciiWhitespace(*found.value));
+    using Cluster = gatehouse::v1::Cluster;
+    if (value == "HTTP" || value == "HTTPS") {
+      out.protocol = Cluster::HTTP1;
+      out.tls = value == "HTTPS";
+    } else if (value == "GRPC" || value == "H2C" || value == "GRPCS") {
+      out.protocol = Cluster::HTTP2;
+      out.tls = value == "GRPCS";
+    } else {
+      parsed->errors.push_back(absl::StrCat("annotation ", found.key, ": \"", *found.value,
+                                            "\" is not HTTP, HTTPS, GRPC, GRPCS or H2C; using "
+                                            "the Service port's protocol"));
+    }
+  }
+  if (Found found = Lookup(ingress, kProxySslVerifyAnnotation); found.value != nullptr) {
+    std::string value = absl::AsciiStrToLower(absl::StripAsciiWhitespace(*found.value));
+    if (value == "on" || value == "true" || value == "off" || value == "false") {
+      out.verify = value == "on" || value == "true";
+    } else {
+      parsed->errors.push_back(absl::StrCat("annotation ", found.key, ": \"", *found.value,
+                                            "\" is not on or off; not verifying"));
+    }
+  }
+  if (Found found = Lookup(ingress, kProxySslSecretAnnotation); found.value != nullptr) {
+    absl::string_view value = absl::StripAsciiWhitespace(*found.value);
+    // ingress-nginx takes "namespace/name"; a bare name is in the Ingress's namespace.
+    out.ca_secret =
+        absl::StrContains(value, '/') ? std::string(value) : absl::StrCat(ns, "/", value);
+  }
+  if (Found found = Lookup(ingress, kProxySslNameAnnotation); found.value != nullptr) {
+    out.server_name = std::string(absl::StripAsciiWhitespace(*found.value));
+  }
+}
+
+}  // namespace
 
 ParsedAnnotations ParseAnnotations(const source::kube::Ingress& ingress) {
   ParsedAnnotations parsed;
@@ -129,6 +178,7 @@ ParsedAnnotations ParseAnnotations(const source::kube::Ingress& ingress) {
     }
   }
   ParseLoadBalancing(ingress, &parsed);
+  ParseUpstream(ingress, ingress.metadata().namespace_(), &parsed);
   return parsed;
 }
 

@@ -32,14 +32,37 @@ inline constexpr absl::string_view kAffinityAnnotation = "affinity";
 inline constexpr absl::string_view kSessionCookieNameAnnotation = "session-cookie-name";
 inline constexpr absl::string_view kSessionCookieMaxAgeAnnotation = "session-cookie-max-age";
 
+// How requests reach the backends: HTTP (HTTP/1.1, the default), HTTPS (HTTP/1.1 over TLS),
+// GRPC or H2C (HTTP/2 cleartext) and GRPCS (HTTP/2 over TLS). Overrides the Service port's
+// appProtocol.
+inline constexpr absl::string_view kBackendProtocolAnnotation = "backend-protocol";
+// With TLS to the backends: "on" checks their certificates, against the ca.crt of the
+// kubernetes.io/tls Secret proxy-ssl-secret ("namespace/name") or else the system's CAs, for the
+// name proxy-ssl-name (default "<service>.<namespace>.svc", also sent as SNI).
+inline constexpr absl::string_view kProxySslVerifyAnnotation = "proxy-ssl-verify";
+inline constexpr absl::string_view kProxySslSecretAnnotation = "proxy-ssl-secret";
+inline constexpr absl::string_view kProxySslNameAnnotation = "proxy-ssl-name";
+
 inline constexpr absl::string_view kGatehousePrefix = "gatehouse.dev/";
 inline constexpr absl::string_view kNginxPrefix = "nginx.ingress.kubernetes.io/";
+
+// How an Ingress's annotations say to reach its backends; unset fields keep the Service port's.
+struct UpstreamAnnotations {
+  std::optional<gatehouse::v1::Cluster::Protocol> protocol;
+  std::optional<bool> tls;
+  bool verify = false;
+  std::string ca_secret;    // "namespace/name", or empty
+  std::string server_name;  // empty: "<service>.<namespace>.svc"
+
+  bool any() const { return protocol.has_value() || tls.has_value(); }
+};
 
 struct IngressAnnotations {
   bool use_regex = false;
   uint64_t max_request_body_bytes = 0;  // 0: no limit
   bool ssl_redirect = true;
   gatehouse::v1::LoadBalancing load_balancing;
+  UpstreamAnnotations upstream;
 };
 
 struct ParsedAnnotations {

@@ -1,8 +1,39 @@
 #include "controlplane/translate/backends.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 
 namespace gatehouse::controlplane::translate {
+namespace {
+
+using gatehouse::v1::Cluster;
+
+// The name a certificate of the Service would carry, as cert-manager issues them.
+std::string ServiceDnsName(const ClusterTarget& target) {
+  return absl::StrCat(target.service, ".", target.ns, ".svc");
+}
+
+// What the port's appProtocol says about how to speak to it.
+void ApplyAppProtocol(ClusterTarget& target) {
+  const std::string& app_protocol = target.port->app_protocol();
+  if (app_protocol == "kubernetes.io/h2c" || app_protocol == "grpc") {
+    target.protocol = Cluster::HTTP2;
+  } else if (app_protocol == "https" || app_protocol == "kubernetes.io/https") {
+    gatehouse::v1::UpstreamTls& tls = target.tls.emplace();
+    tls.set_server_name(ServiceDnsName(target));
+  }
+}
+
+ClusterTarget MakeTarget(const BackendRef& ref, std::optional<source::kube::ServicePort> port) {
+  ClusterTarget target;
+  target.ns = ref.ns;
+  target.service = ref.service;
+  target.port = std::move(port);
+  if (target.port.has_value()) ApplyAppProtocol(target);
+  return target;
+}
+
+}  // namespace
 
 std::string ClusterName(absl::string_view ns, absl::string_view service, absl::string_view port) {
   return absl::StrCat(ns, "/", service, ":", port);
@@ -15,7 +46,7 @@ ResolvedBackend ResolveBackendRef(const BackendRef& ref, const source::ObjectSto
   auto service = world.services().find(source::NamespacedName{ref.ns, ref.service});
   if (service == world.services().end()) {
     std::string cluster = ClusterName(ref.ns, ref.service, port_text);
-    clusters->try_emplace(cluster, ClusterTarget{ref.ns, ref.service, std::nullopt});
+    clusters->try_emplace(cluster, MakeTarget(ref, std::nullopt));
     return {cluster, absl::StrCat("service ", service_name, " does not exist (no endpoints)")};
   }
   const source::kube::ServiceSpec& spec = service->second.spec();
@@ -28,12 +59,12 @@ ResolvedBackend ResolveBackendRef(const BackendRef& ref, const source::ObjectSto
         ref.port_name.empty() ? port.port() == ref.port_number : port.name() == ref.port_name;
     if (match) {
       std::string cluster = ClusterName(ref.ns, ref.service, absl::StrCat(port.port()));
-      clusters->try_emplace(cluster, ClusterTarget{ref.ns, ref.service, port});
+      clusters->try_emplace(cluster, MakeTarget(ref, port));
       return {cluster, ""};
     }
   }
   std::string cluster = ClusterName(ref.ns, ref.service, port_text);
-  clusters->try_emplace(cluster, ClusterTarget{ref.ns, ref.service, std::nullopt});
+  clusters->try_emplace(cluster, MakeTarget(ref, std::nullopt));
   return {cluster, ref.port_name.empty()
                        ? absl::StrCat("service ", service_name, " has no port ", ref.port_number,
                                       " (no endpoints)")
@@ -55,6 +86,59 @@ ResolvedBackend ResolveIngressBackend(const std::string& ns,
     return {"", absl::StrCat("the backend service ", ns, "/", service.name(), " has no port")};
   }
   return ResolveBackendRef(ref, world, clusters);
+}
+
+ResolvedBackend ApplyUpstreamAnnotations(ResolvedBackend backend,
+                                         const UpstreamAnnotations& upstream,
+                                         const source::ObjectStore& world,
+                                         ClusterTargets* clusters) {
+  if (backend.cluster.empty()) return backend;
+  const ClusterTarget& base = clusters->at(backend.cluster);
+  ClusterTarget variant = base;
+  variant.protocol = upstream.protocol.value_or(base.protocol);
+  bool tls = upstream.tls.value_or(base.tls.has_value());
+  std::string name = backend.cluster;
+  if (!tls) {
+    variant.tls.reset();
+  } else {
+    gatehouse::v1::UpstreamTls& settings = variant.tls.emplace();
+    settings.set_verify(upstream.verify);
+    settings.set_server_name(upstream.server_name.empty() ? ServiceDnsName(base)
+                                                          : upstream.server_name);
+    if (upstream.verify && !upstream.ca_secret.empty()) {
+      std::pair<std::string, std::string> parts = absl::StrSplit(upstream.ca_secret, '/');
+      auto secret = world.secrets().find(source::NamespacedName{parts.first, parts.second});
+      const std::string* ca = nullptr;
+      if (secret != world.secrets().end()) {
+        auto it = secret->second.data().find("ca.crt");
+        if (it != secret->second.data().end() && !it->second.empty()) ca = &it->second;
+      }
+      if (ca == nullptr) {
+        return {"", absl::StrCat("proxy-ssl-secret ", upstream.ca_secret,
+                                 " is not a kubernetes.io/tls Secret with a ca.crt; the backend "
+                                 "is not served rather than trusting any certificate")};
+      }
+      settings.set_trusted_ca(*ca);
+    }
+  }
+  bool same_tls = variant.tls.has_value() == base.tls.has_value() &&
+                  (!variant.tls.has_value() ||
+                   variant.tls->SerializeAsString() == base.tls->SerializeAsString());
+  if (variant.protocol == base.protocol && same_tls) return backend;
+  absl::StrAppend(&name, "~", variant.protocol == Cluster::HTTP2 ? "grpc" : "http",
+                  variant.tls.has_value() ? "s" : "");
+  if (variant.tls.has_value()) {
+    if (variant.tls->verify()) {
+      absl::StrAppend(&name, "~verify");
+      if (!upstream.ca_secret.empty()) absl::StrAppend(&name, "=", upstream.ca_secret);
+    }
+    if (variant.tls->server_name() != ServiceDnsName(base)) {
+      absl::StrAppend(&name, "~name=", variant.tls->server_name());
+    }
+  }
+  clusters->try_emplace(name, std::move(variant));
+  backend.cluster = std::move(name);
+  return backend;
 }
 
 }  // namespace gatehouse::controlplane::translate

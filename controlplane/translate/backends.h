@@ -11,15 +11,21 @@
 #include <string>
 
 #include "controlplane/source/kube_objects.h"
+#include "controlplane/translate/annotations.h"
 #include "controlplane/translate/options.h"
+#include "gatehouse/v1/config.pb.h"
 
 namespace gatehouse::controlplane::translate {
 
 // The Service port a cluster sends to; `port` is absent when the Service or its port is missing.
+// How it is spoken to comes from the port's appProtocol (kubernetes.io/h2c or grpc: HTTP/2
+// cleartext; https: HTTP/1.1 over TLS), or from the Ingress annotations of a variant cluster.
 struct ClusterTarget {
   std::string ns;
   std::string service;
   std::optional<source::kube::ServicePort> port;
+  gatehouse::v1::Cluster::Protocol protocol = gatehouse::v1::Cluster::HTTP1;
+  std::optional<gatehouse::v1::UpstreamTls> tls;
 };
 
 using ClusterTargets = std::map<std::string, ClusterTarget>;  // by cluster name
@@ -40,5 +46,14 @@ ResolvedBackend ResolveBackendRef(const BackendRef& ref, const source::ObjectSto
 ResolvedBackend ResolveIngressBackend(const std::string& ns,
                                       const source::kube::IngressBackend& backend,
                                       const source::ObjectStore& world, ClusterTargets* clusters);
+
+// The cluster `backend` needs when an Ingress's annotations choose how to reach it: the same one
+// when they change nothing, else a variant named after what differs
+// ("ns/service:port~grpcs~verify=ns/ca"), added to `clusters`. A CA Secret that cannot be used
+// leaves no cluster (a backend that would trust nothing is not served), and says why.
+ResolvedBackend ApplyUpstreamAnnotations(ResolvedBackend backend,
+                                         const UpstreamAnnotations& upstream,
+                                         const source::ObjectStore& world,
+                                         ClusterTargets* clusters);
 
 }  // namespace gatehouse::controlplane::translate

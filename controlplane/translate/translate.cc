@@ -103,7 +103,9 @@ class Translator {
           outcome.reasons.push_back(absl::StrCat(where, ": ", match.status().message()));
           continue;
         }
-        ResolvedBackend backend = ResolveIngressBackend(ns, path.backend(), world_, &clusters_);
+        ResolvedBackend backend = ApplyUpstreamAnnotations(
+            ResolveIngressBackend(ns, path.backend(), world_, &clusters_),
+            annotations.values.upstream, world_, &clusters_);
         if (!backend.problem.empty()) {
           outcome.reasons.push_back(absl::StrCat(where, ": ", backend.problem));
         }
@@ -133,8 +135,10 @@ class Translator {
   void AddDefaultBackend(const Ingress& ingress) {
     if (!ingress.spec().has_default_backend()) return;
     IngressOutcome& outcome = outcomes_[&ingress];
-    ResolvedBackend backend = ResolveIngressBackend(
-        ingress.metadata().namespace_(), ingress.spec().default_backend(), world_, &clusters_);
+    ResolvedBackend backend = ApplyUpstreamAnnotations(
+        ResolveIngressBackend(ingress.metadata().namespace_(), ingress.spec().default_backend(),
+                              world_, &clusters_),
+        ParseAnnotations(ingress).values.upstream, world_, &clusters_);
     if (!backend.problem.empty()) {
       outcome.reasons.push_back(absl::StrCat("defaultBackend: ", backend.problem));
     }
@@ -282,6 +286,8 @@ class Translator {
       gatehouse::v1::Cluster& cluster = out->clusters.emplace_back();
       cluster.set_name(name);
       cluster.set_connect_timeout_ms(kConnectTimeoutMs);
+      cluster.set_protocol(target.protocol);
+      if (target.tls.has_value()) *cluster.mutable_tls() = *target.tls;
       out->load_assignments.push_back(BuildLoadAssignment(name, target, world_));
     }
     gatehouse::v1::Listener& listener = out->listeners.emplace_back();

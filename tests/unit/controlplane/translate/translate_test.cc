@@ -666,6 +666,84 @@ TEST(TranslateTlsTest, SecretsServeTheirHostsAndProblemsAreReported) {
   EVP_PKEY_free(other);
 }
 
+// "cluster protocol [tls verify=... name=... ca=N bytes]" per cluster.
+std::string RenderClusters(const TranslateResult& result) {
+  std::vector<std::string> lines;
+  for (const gatehouse::v1::Cluster& cluster : result.resources.clusters) {
+    std::string line = absl::StrCat(cluster.name(), " ",
+                                    gatehouse::v1::Cluster::Protocol_Name(cluster.protocol()));
+    if (cluster.has_tls()) {
+      absl::StrAppend(&line, " tls verify=", cluster.tls().verify() ? "on" : "off",
+                      " name=", cluster.tls().server_name());
+      if (!cluster.tls().trusted_ca().empty()) {
+        absl::StrAppend(&line, " ca=", cluster.tls().trusted_ca().size(), "B");
+      }
+    }
+    lines.push_back(line);
+  }
+  return absl::StrJoin(lines, "\n");
+}
+
+TEST(TranslateUpstreamTest, AppProtocolAndAnnotationsChooseHowBackendsAreReached) {
+  std::string yaml = absl::StrCat(kOurClass, R"(
+apiVersion: v1
+kind: Service
+metadata: {name: api}
+spec: {ports: [{name: grpc, port: 50051, appProtocol: kubernetes.io/h2c},
+               {name: web, port: 80}, {name: tls, port: 443, appProtocol: https}]}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: ca}
+type: kubernetes.io/tls
+data: {tls.crt: "", tls.key: "", ca.crt: Q0E=}
+---
+)",
+      Ingress("plain", "", "  ingressClassName: gatehouse\n  rules: [{host: a.com, http: {paths: ["
+              "{path: /g, pathType: Prefix, backend: {service: {name: api, port: {name: grpc}}}},"
+              "{path: /w, pathType: Prefix, backend: {service: {name: api, port: {number: 80}}}},"
+              "{path: /t, pathType: Prefix, backend: {service: {name: api, port: {number: 443}}}}"
+              "]}}]"),
+      Ingress("grpcs", "annotations: {nginx.ingress.kubernetes.io/backend-protocol: GRPCS, "
+              "nginx.ingress.kubernetes.io/proxy-ssl-verify: \"on\", "
+              "nginx.ingress.kubernetes.io/proxy-ssl-secret: default/ca}",
+              "  ingressClassName: gatehouse\n  rules: [{host: b.com, http: {paths: ["
+              "{path: /, pathType: Prefix, backend: {service: {name: api, port: {number: 80}}}}"
+              "]}}]"),
+      Ingress("same", "annotations: {gatehouse.dev/backend-protocol: grpc}",
+              "  ingressClassName: gatehouse\n  rules: [{host: c.com, http: {paths: ["
+              "{path: /, pathType: Prefix, backend: {service: {name: api, port: {number: 50051}}}}"
+              "]}}]"),
+      Ingress("badca", "annotations: {gatehouse.dev/backend-protocol: HTTPS, "
+              "gatehouse.dev/proxy-ssl-verify: \"on\", gatehouse.dev/proxy-ssl-secret: nope, "
+              "gatehouse.dev/proxy-ssl-name: api.internal}",
+              "  ingressClassName: gatehouse\n  rules: [{host: d.com, http: {paths: ["
+              "{path: /, pathType: Prefix, backend: {service: {name: api, port: {number: 80}}}}"
+              "]}}]"),
+      Ingress("typo", "annotations: {gatehouse.dev/backend-protocol: FCGI}",
+              "  ingressClassName: gatehouse\n  rules: [{host: e.com, http: {paths: ["
+              "{path: /, pathType: Prefix, backend: {service: {name: api, port: {number: 80}}}}"
+              "]}}]"));
+  TranslateResult result = Translate(World(yaml), {});
+  EXPECT_EQ(RenderClusters(result),
+            "default/api:443 HTTP1 tls verify=off name=api.default.svc\n"
+            "default/api:50051 HTTP2\n"
+            "default/api:80 HTTP1\n"
+            "default/api:80~grpcs~verify=default/ca HTTP2 tls verify=on name=api.default.svc "
+            "ca=2B");
+  EXPECT_EQ(RenderReports(result),
+            "default/badca REJECTED\n"
+            "  rules[0].http.paths[0]: proxy-ssl-secret default/nope is not a kubernetes.io/tls "
+            "Secret with a ca.crt; the backend is not served rather than trusting any "
+            "certificate\n"
+            "default/grpcs ACCEPTED\n"
+            "default/plain ACCEPTED\n"
+            "default/same ACCEPTED\n"
+            "default/typo PARTLY_ACCEPTED\n"
+            "  annotation gatehouse.dev/backend-protocol: \"FCGI\" is not HTTP, HTTPS, GRPC, GRPCS "
+            "or H2C; using the Service port's protocol");
+}
+
 TEST(ParseSizeTest, NginxSizes) {
   EXPECT_EQ(*ParseSize("0"), 0u);
   EXPECT_EQ(*ParseSize("1024"), 1024u);
