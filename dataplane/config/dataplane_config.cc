@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
@@ -13,6 +14,35 @@
 
 namespace gatehouse::dataplane::config {
 namespace {
+
+// Fills the cluster's protocol and TLS; a TLS context equal to the previous version's is shared
+// rather than made again (an endpoints change rebuilds every cluster).
+absl::Status SetTransport(const v1::Cluster& cluster, const DataplaneConfig* previous,
+                          ClusterConfig& entry) {
+  entry.protocol = cluster.protocol();
+  if (!cluster.has_tls()) {
+    if (entry.protocol == v1::Cluster::HTTP2) entry.transport_key = "h2c|";
+    return absl::OkStatus();
+  }
+  const v1::UpstreamTls& tls = cluster.tls();
+  entry.tls_server_name = tls.server_name();
+  entry.transport_key = absl::StrCat(
+      entry.protocol == v1::Cluster::HTTP2 ? "h2" : "http/1.1", "+tls|", tls.server_name(), "|",
+      tls.verify() ? absl::StrCat("verify:", absl::Hash<std::string>()(tls.trusted_ca())) : "any",
+      "|");
+  if (previous != nullptr) {
+    const ClusterConfig* before = previous->FindCluster(cluster.name());
+    if (before != nullptr && before->transport_key == entry.transport_key && before->tls) {
+      entry.tls = before->tls;
+      return absl::OkStatus();
+    }
+  }
+  absl::StatusOr<std::shared_ptr<const tls::ClientContext>> context = tls::ClientContext::Create(
+      tls.verify(), tls.trusted_ca(), entry.protocol == v1::Cluster::HTTP2);
+  if (!context.ok()) return context.status();
+  entry.tls = *std::move(context);
+  return absl::OkStatus();
+}
 
 bool IsIpLiteral(const std::string& ip) {
   unsigned char buf[sizeof(in6_addr)];
@@ -139,6 +169,10 @@ absl::StatusOr<std::shared_ptr<const DataplaneConfig>> DataplaneConfig::Build(
     ClusterConfig entry;
     entry.name = cluster.name();
     if (cluster.connect_timeout_ms() > 0) entry.connect_timeout_ms = cluster.connect_timeout_ms();
+    if (absl::Status transport = SetTransport(cluster, previous, entry); !transport.ok()) {
+      errors.push_back(absl::StrCat("cluster \"", cluster.name(), "\": ", transport.message()));
+      continue;
+    }
     if (!config->clusters_.emplace(cluster.name(), std::move(entry)).second) {
       errors.push_back(absl::StrCat("cluster \"", cluster.name(), "\" appears twice"));
     }
@@ -173,6 +207,9 @@ absl::StatusOr<std::shared_ptr<const DataplaneConfig>> DataplaneConfig::Build(
     it->second.endpoints = ready.empty() ? std::move(terminating) : std::move(ready);
     for (const EndpointAddress& address : it->second.endpoints) {
       config->endpoint_keys_.insert(address.Key());
+      if (!it->second.transport_key.empty()) {
+        config->connection_keys_.insert(it->second.ConnectionKey(address));
+      }
     }
   }
 

@@ -30,6 +30,17 @@ struct EndpointAddress {
 struct ClusterConfig {
   std::string name;
   uint32_t connect_timeout_ms = 0;  // 0: the data plane's --upstream-connect-timeout
+  v1::Cluster::Protocol protocol = v1::Cluster::HTTP1;
+  std::shared_ptr<const tls::ClientContext> tls;  // null: cleartext
+  std::string tls_server_name;                    // SNI, and the name verified
+  // How connections to the endpoints are made, so that pooled connections are shared only by
+  // clusters making them alike: empty for cleartext HTTP/1.1, else protocol and TLS settings.
+  std::string transport_key;
+
+  // The key of the pool holding connections to `endpoint` made as this cluster makes them.
+  std::string ConnectionKey(const EndpointAddress& endpoint) const {
+    return transport_key + endpoint.Key();
+  }
   // The endpoints traffic goes to: the ready ones, or, when none is ready, the serving ones
   // that are terminating.
   std::vector<EndpointAddress> endpoints;
@@ -66,6 +77,10 @@ class DataplaneConfig {
   const ClusterConfig* FindCluster(absl::string_view name) const;
   // Whether any cluster sends traffic to the endpoint with this EndpointAddress::Key().
   bool HasEndpoint(absl::string_view key) const { return endpoint_keys_.contains(key); }
+  // Whether some cluster makes connections under this ClusterConfig::ConnectionKey.
+  bool HasConnectionKey(absl::string_view key) const {
+    return endpoint_keys_.contains(key) || connection_keys_.contains(key);
+  }
   const std::map<std::string, ResourceSet>& sets() const { return sets_; }
   std::string VersionOf(absl::string_view type_url) const;
   // Whether every resource type has arrived at least once: only then is the data plane ready.
@@ -79,6 +94,7 @@ class DataplaneConfig {
   std::shared_ptr<const tls::CertificateTable> certificates_;
   absl::flat_hash_map<std::string, ClusterConfig> clusters_;
   absl::flat_hash_set<std::string> endpoint_keys_;
+  absl::flat_hash_set<std::string> connection_keys_;  // those with a transport key
 };
 
 }  // namespace gatehouse::dataplane::config

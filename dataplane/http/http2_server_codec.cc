@@ -10,66 +10,13 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "dataplane/event/buffer.h"
+#include "dataplane/http/http2_common.h"
 
 namespace gatehouse::dataplane::http {
 namespace {
 
-// A stream's response bytes waiting for the client's flow-control window beyond this make the
-// stream report WriteBlocked.
-constexpr size_t kStreamHighWatermark = 64 * 1024;
 // Frames nghttp2 produced are handed to the socket in writes of about this size.
 constexpr size_t kWriteChunk = 64 * 1024;
-
-absl::string_view View(const uint8_t* data, size_t length) {
-  return absl::string_view(reinterpret_cast<const char*>(data), length);
-}
-
-nghttp2_nv MakeNv(absl::string_view name, absl::string_view value) {
-  return nghttp2_nv{reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
-                    reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), name.size(),
-                    value.size(), NGHTTP2_NV_FLAG_NONE};
-}
-
-// Fields HTTP/2 forbids in a message (RFC 9113 section 8.2.2); HTTP/1.1 responses may carry them.
-bool ConnectionSpecific(absl::string_view lower_name) {
-  return lower_name == "connection" || lower_name == "keep-alive" ||
-         lower_name == "proxy-connection" || lower_name == "transfer-encoding" ||
-         lower_name == "upgrade" || lower_name == "te";
-}
-
-// A header list as nghttp2 takes it: names lowercased, connection-specific fields left out,
-// `first` (":status" and its value) in front. The strings live as long as the object.
-class NvList {
- public:
-  NvList(std::optional<std::pair<std::string, std::string>> first, const HeaderMap& headers,
-         std::optional<uint64_t> content_length) {
-    names_.reserve(headers.size() + 2);
-    values_.reserve(2);
-    if (first.has_value()) {
-      names_.push_back(std::move(first->first));
-      values_.push_back(std::move(first->second));
-    }
-    if (content_length.has_value()) {
-      names_.push_back("content-length");
-      values_.push_back(absl::StrCat(*content_length));
-    }
-    for (size_t i = 0; i < names_.size(); ++i) nva_.push_back(MakeNv(names_[i], values_[i]));
-    for (const HeaderMap::Entry& entry : headers.entries()) {
-      std::string name = absl::AsciiStrToLower(entry.first);
-      if (ConnectionSpecific(name) || name.empty() || name.front() == ':') continue;
-      names_.push_back(std::move(name));
-      // Pointers into names_ stay valid: it was reserved for every entry.
-      nva_.push_back(MakeNv(names_.back(), entry.second));
-    }
-  }
-  const nghttp2_nv* data() const { return nva_.data(); }
-  size_t size() const { return nva_.size(); }
-
- private:
-  std::vector<std::string> names_;
-  std::vector<std::string> values_;
-  std::vector<nghttp2_nv> nva_;
-};
 
 }  // namespace
 
@@ -83,14 +30,12 @@ class Http2ServerCodec::Stream : public ResponseEncoder {
   void EncodeData(absl::string_view data, bool end_stream) override;
   void EncodeTrailers(const HeaderMap& trailers) override;
   bool WriteBlocked() const override {
-    return output_.size() >= kStreamHighWatermark || codec_.callbacks_->WriteBlocked();
+    return body_.over_watermark() || codec_.callbacks_->WriteBlocked();
   }
   void PauseRequestBody(bool paused) override;
   std::string peer_ip() const override { return codec_.callbacks_->peer_ip(); }
   void ResetStream(absl::string_view detail) override;
 
-  // nghttp2's data source read callback for this stream's response body.
-  ssize_t ReadBody(uint8_t* buffer, size_t length, uint32_t* flags);
   // `length` request body bytes arrived; acknowledged at once unless the body is paused.
   void OnBodyBytes(size_t length);
 
@@ -107,10 +52,8 @@ class Http2ServerCodec::Stream : public ResponseEncoder {
   RequestDecoder* decoder_ = nullptr;  // null before the head and once the response is encoded
   bool response_started_ = false;
   bool response_ended_ = false;  // the proxy encoded the whole response
-  bool deferred_ = false;        // nghttp2 waits for body bytes (NGHTTP2_ERR_DEFERRED)
   bool blocked_ = false;         // WriteBlocked was reported; the decoder waits for writable
-  event::Buffer output_;         // response body not yet framed
-  std::optional<HeaderMap> trailers_out_;
+  OutgoingBody body_;            // the response body, not yet framed
   bool body_paused_ = false;
   size_t unacknowledged_ = 0;  // request body bytes taken while paused
 };
@@ -282,7 +225,13 @@ struct Http2ServerCodec::Callbacks2 {
                           size_t length, uint32_t* flags, nghttp2_data_source*, void*) {
     Stream* stream = StreamOf(session, stream_id);
     if (stream == nullptr) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
-    return stream->ReadBody(buffer, length, flags);
+    bool drained = false;
+    ssize_t n = stream->body_.Read(session, stream_id, buffer, length, flags, &drained);
+    if (drained && stream->blocked_) {
+      stream->blocked_ = false;
+      stream->codec_.writable_.push_back(stream_id);
+    }
+    return n;
   }
 };
 
@@ -497,62 +446,33 @@ void Http2ServerCodec::Stream::EncodeHeaders(const ResponseHead& head, bool end_
       head.status >= 200) {
     length = 0;
   }
-  NvList nva(std::make_pair(std::string(":status"), absl::StrCat(head.status)), head.headers,
-             length);
+  NvList nva({{":status", absl::StrCat(head.status)}}, head.headers, length);
   if (end_stream) {
     response_ended_ = true;
     decoder_ = nullptr;
     nghttp2_submit_response(codec_.session_, id_, nva.data(), nva.size(), nullptr);
   } else {
-    nghttp2_data_provider provider;
-    provider.source.ptr = this;
-    provider.read_callback = &Callbacks2::ReadBody;
+    nghttp2_data_provider provider = body_.Provider(&Callbacks2::ReadBody);
     nghttp2_submit_response(codec_.session_, id_, nva.data(), nva.size(), &provider);
   }
   codec_.Flush();
 }
 
 void Http2ServerCodec::Stream::EncodeData(absl::string_view data, bool end_stream) {
-  output_.Append(data);
   if (end_stream) {
     response_ended_ = true;
     decoder_ = nullptr;
   }
-  if (deferred_) {
-    deferred_ = false;
-    nghttp2_session_resume_data(codec_.session_, id_);
-  }
+  body_.Append(codec_.session_, id_, data, end_stream);
   if (WriteBlocked()) blocked_ = true;
   codec_.Flush();
 }
 
 void Http2ServerCodec::Stream::EncodeTrailers(const HeaderMap& trailers) {
-  trailers_out_ = trailers;
-  EncodeData(absl::string_view(), true);
-}
-
-ssize_t Http2ServerCodec::Stream::ReadBody(uint8_t* buffer, size_t length, uint32_t* flags) {
-  size_t n = std::min(length, output_.size());
-  if (n > 0) {
-    std::memcpy(buffer, output_.data(), n);
-    output_.Consume(n);
-  }
-  if (output_.empty() && response_ended_) {
-    *flags |= NGHTTP2_DATA_FLAG_EOF;
-    if (trailers_out_.has_value()) {
-      *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
-      NvList nva(std::nullopt, *trailers_out_, std::nullopt);
-      nghttp2_submit_trailer(codec_.session_, id_, nva.data(), nva.size());
-    }
-  } else if (n == 0) {
-    deferred_ = true;
-    return NGHTTP2_ERR_DEFERRED;
-  }
-  if (blocked_ && output_.size() < kStreamHighWatermark / 2) {
-    blocked_ = false;
-    codec_.writable_.push_back(id_);
-  }
-  return static_cast<ssize_t>(n);
+  response_ended_ = true;
+  decoder_ = nullptr;
+  body_.EndWithTrailers(codec_.session_, id_, trailers);
+  codec_.Flush();
 }
 
 void Http2ServerCodec::Stream::OnBodyBytes(size_t length) {

@@ -1,7 +1,7 @@
 #include "dataplane/proxy/proxy_stream.h"
 
-#include "absl/strings/str_cat.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
@@ -60,8 +60,8 @@ ProxyStats::ProxyStats()
 std::string NewRequestId(absl::BitGen& random) {
   uint64_t high = absl::Uniform<uint64_t>(random);
   uint64_t low = absl::Uniform<uint64_t>(random);
-  high = (high & ~uint64_t{0xf000}) | 0x4000;                           // version 4
-  low = (low & ~(uint64_t{0xc} << 60)) | (uint64_t{0x8} << 60);         // RFC 9562 variant
+  high = (high & ~uint64_t{0xf000}) | 0x4000;                    // version 4
+  low = (low & ~(uint64_t{0xc} << 60)) | (uint64_t{0x8} << 60);  // RFC 9562 variant
   std::string hex = absl::StrFormat("%016x%016x", high, low);
   return absl::StrCat(hex.substr(0, 8), "-", hex.substr(8, 4), "-", hex.substr(12, 4), "-",
                       hex.substr(16, 4), "-", hex.substr(20));
@@ -207,8 +207,8 @@ std::string ProxyStream::HashKey(const http::RequestHead& head,
 void ProxyStream::ConnectTo(const config::EndpointAddress& endpoint) {
   endpoint_ = &endpoint;
   context_.balancer.OnRequestStart(endpoint);
-  absl::StatusOr<std::unique_ptr<upstream::UpstreamConnection>> connection =
-      context_.pools.Acquire(endpoint, &reused_);
+  absl::StatusOr<std::unique_ptr<upstream::UpstreamStream>> connection =
+      context_.pools.Acquire(*cluster_, endpoint, &reused_);
   if (!connection.ok()) {
     LeaveEndpoint();
     context_.stats.local_502->Increment();
@@ -273,7 +273,7 @@ void ProxyStream::OnUpstreamTimeout() {
   LocalReply(504, "upstream response timed out");
 }
 
-void ProxyStream::OnConnect(upstream::UpstreamConnection& connection, const absl::Status& status) {
+void ProxyStream::OnConnect(upstream::UpstreamStream& connection, const absl::Status& status) {
   if (!status.ok()) {
     LOG_DEBUG("upstream ", connection.endpoint_key(), " connect failed: ", status.message());
     OnConnectFailed(502, "upstream connect failed");
@@ -287,17 +287,17 @@ void ProxyStream::StartUpstream() {
   connecting_ = false;
   upstream_timer_.Start(static_cast<uint64_t>(
       absl::ToInt64Milliseconds(context_.settings.upstream_response_timeout)));
-  upstream_->codec().SetDecoder(this);
+  upstream_->SetDecoder(this);
   bool end_now = request_end_ && pending_body_.empty();
-  upstream_->codec().EncodeHeaders(upstream_head_, end_now);
+  upstream_->encoder().EncodeHeaders(upstream_head_, end_now);
   if (!end_now && (!pending_body_.empty() || request_end_)) {
     std::string body = std::move(pending_body_);
     pending_body_.clear();
     bool trailers_follow = pending_trailers_.has_value();
-    upstream_->codec().EncodeData(body, request_end_ && !trailers_follow);
-    if (trailers_follow) upstream_->codec().EncodeTrailers(*pending_trailers_);
+    upstream_->encoder().EncodeData(body, request_end_ && !trailers_follow);
+    if (trailers_follow) upstream_->encoder().EncodeTrailers(*pending_trailers_);
   }
-  if (!request_end_) encoder_.PauseRequestBody(upstream_->codec().WriteBlocked());
+  if (!request_end_) encoder_.PauseRequestBody(upstream_->encoder().WriteBlocked());
 }
 
 void ProxyStream::DecodeData(absl::string_view data, bool end_stream) {
@@ -315,8 +315,8 @@ void ProxyStream::DecodeData(absl::string_view data, bool end_stream) {
     if (pending_body_.size() >= kMaxPendingBody) encoder_.PauseRequestBody(true);
     return;
   }
-  upstream_->codec().EncodeData(data, end_stream);
-  if (!end_stream && upstream_ != nullptr && upstream_->codec().WriteBlocked()) {
+  upstream_->encoder().EncodeData(data, end_stream);
+  if (!end_stream && upstream_ != nullptr && upstream_->encoder().WriteBlocked()) {
     encoder_.PauseRequestBody(true);
   }
 }
@@ -329,7 +329,7 @@ void ProxyStream::DecodeTrailers(http::HeaderMap trailers) {
     pending_trailers_ = std::move(trailers);
     return;
   }
-  upstream_->codec().EncodeTrailers(trailers);
+  upstream_->encoder().EncodeTrailers(trailers);
 }
 
 void ProxyStream::DecodeResponseTrailers(http::HeaderMap trailers) {
@@ -385,12 +385,12 @@ void ProxyStream::DecodeResponseData(absl::string_view data, bool end_stream) {
   if (end_stream) {
     Finish();
   } else if (encoder_.WriteBlocked()) {
-    upstream_->codec().PauseResponseBody(true);
+    upstream_->encoder().PauseResponseBody(true);
   }
 }
 
 void ProxyStream::OnDownstreamWritable() {
-  if (upstream_ != nullptr && response_started_) upstream_->codec().PauseResponseBody(false);
+  if (upstream_ != nullptr && response_started_) upstream_->encoder().PauseResponseBody(false);
 }
 
 void ProxyStream::OnUpstreamReset(absl::string_view reason) {
@@ -398,8 +398,8 @@ void ProxyStream::OnUpstreamReset(absl::string_view reason) {
   context_.stats.upstream_failures->Increment();
   LOG_DEBUG("upstream reset: ", reason);
   DropUpstream();
-  if (!response_started_ && reused_ && request_end_ && body_received_ == 0 &&
-      retries_left_ > 0 && endpoint_ != nullptr && Idempotent(upstream_head_.method)) {
+  if (!response_started_ && reused_ && request_end_ && body_received_ == 0 && retries_left_ > 0 &&
+      endpoint_ != nullptr && Idempotent(upstream_head_.method)) {
     // A kept-alive connection the upstream had closed: the request (head only) goes again,
     // whole, on another connection.
     const config::EndpointAddress& endpoint = *endpoint_;
@@ -458,7 +458,7 @@ void ProxyStream::Finish() {
   upstream_timer_.Stop();
   if (upstream_ != nullptr) {
     upstream_->SetListener(nullptr);
-    upstream_->codec().SetDecoder(nullptr);
+    upstream_->SetDecoder(nullptr);
     if (upstream_ready_ && request_end_ && !tunnel_) {
       context_.pools.Release(std::move(upstream_));
     } else {
@@ -471,7 +471,7 @@ void ProxyStream::Finish() {
 void ProxyStream::DropUpstream() {
   if (upstream_ == nullptr) return;
   upstream_->SetListener(nullptr);
-  upstream_->codec().SetDecoder(nullptr);
+  upstream_->SetDecoder(nullptr);
   context_.dispatcher.DeferDelete(std::move(upstream_));
   upstream_ready_ = false;
 }

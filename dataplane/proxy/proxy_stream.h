@@ -13,8 +13,8 @@
 #pragma once
 
 #include <array>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/random/random.h"
@@ -23,8 +23,8 @@
 #include "dataplane/event/deadline_queue.h"
 #include "dataplane/event/dispatcher.h"
 #include "dataplane/event/timer.h"
-#include "dataplane/proxy/access_log.h"
 #include "dataplane/http/stream.h"
+#include "dataplane/proxy/access_log.h"
 #include "dataplane/proxy/proxy_settings.h"
 #include "dataplane/upstream/conn_pool.h"
 #include "dataplane/upstream/load_balancer.h"
@@ -55,7 +55,7 @@ struct WorkerContext {
   upstream::LoadBalancer& balancer;
   ProxyStats& stats;
   const ProxySettings& settings;
-  absl::BitGen& random;  // the worker's own: request ids
+  absl::BitGen& random;   // the worker's own: request ids
   AccessLog* access_log;  // null: no access log
   int worker_index;
   // Every kept-alive connection's idle timeout, and every request head's.
@@ -76,7 +76,7 @@ std::string NewRequestId(absl::BitGen& random);
 class ProxyStream : public event::DeferredDeletable,
                     public http::RequestDecoder,
                     public http::ResponseDecoder,
-                    private upstream::UpstreamConnection::Listener {
+                    private upstream::UpstreamStream::Listener {
  public:
   class Owner {
    public:
@@ -104,9 +104,8 @@ class ProxyStream : public event::DeferredDeletable,
   void OnUpstreamReset(absl::string_view reason) override;
 
  private:
-  // upstream::UpstreamConnection::Listener
-  void OnConnect(upstream::UpstreamConnection& connection, const absl::Status& status) override;
-  void OnClose(upstream::UpstreamConnection& connection) override {}
+  // upstream::UpstreamStream::Listener
+  void OnConnect(upstream::UpstreamStream& connection, const absl::Status& status) override;
 
   // Starts the exchange with `endpoint`: a pooled connection, or a new one.
   void ConnectTo(const config::EndpointAddress& endpoint);
@@ -129,23 +128,23 @@ class ProxyStream : public event::DeferredDeletable,
   http::ResponseEncoder& encoder_;
   std::shared_ptr<const config::DataplaneConfig> config_;  // the version this request started with
   const DownstreamInfo downstream_;
-  const config::ClusterConfig* cluster_ = nullptr;       // in config_
-  const config::EndpointAddress* endpoint_ = nullptr;    // in config_; null when none is in use
+  const config::ClusterConfig* cluster_ = nullptr;     // in config_
+  const config::EndpointAddress* endpoint_ = nullptr;  // in config_; null when none is in use
   v1::LoadBalancing::Policy policy_ = v1::LoadBalancing::ROUND_ROBIN;
   std::string hash_key_;
-  std::string set_cookie_;   // a Set-Cookie for the response (cookie affinity), or empty
-  std::string redirect_location_;           // the Location of a 308 to HTTPS, or empty
-  const std::string* hsts_ = nullptr;       // in config_: Strict-Transport-Security to send
-  bool reused_ = false;      // the upstream connection came from the pool
-  bool tunnel_ = false;      // the upstream switched protocols (101): bytes pass both ways
+  std::string set_cookie_;             // a Set-Cookie for the response (cookie affinity), or empty
+  std::string redirect_location_;      // the Location of a 308 to HTTPS, or empty
+  const std::string* hsts_ = nullptr;  // in config_: Strict-Transport-Security to send
+  bool reused_ = false;                // the upstream connection came from the pool
+  bool tunnel_ = false;  // the upstream switched protocols (101): bytes pass both ways
   int retries_left_ = 1;
   http::RequestHead upstream_head_;
-  std::unique_ptr<upstream::UpstreamConnection> upstream_;
+  std::unique_ptr<upstream::UpstreamStream> upstream_;
   bool upstream_ready_ = false;  // headers sent upstream; body bytes go straight through
   std::string pending_body_;     // request body received while connecting
   std::optional<http::HeaderMap> pending_trailers_;  // request trailers received meanwhile
-  bool request_end_ = false;     // the downstream request is complete
-  uint64_t body_limit_ = 0;      // the route's limit on the request body; 0: none
+  bool request_end_ = false;                         // the downstream request is complete
+  uint64_t body_limit_ = 0;  // the route's limit on the request body; 0: none
   uint64_t body_received_ = 0;
   // Filled as the request goes, written when the stream is destroyed; only with an access log.
   std::unique_ptr<AccessRecord> record_;

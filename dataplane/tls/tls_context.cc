@@ -229,6 +229,45 @@ absl::StatusOr<std::shared_ptr<const ServerContext>> ServerContext::CreateSelfSi
 
 ServerContext::~ServerContext() { SSL_CTX_free(ctx_); }
 
+absl::StatusOr<std::shared_ptr<const ClientContext>> ClientContext::Create(
+    bool verify, absl::string_view trusted_ca, bool http2) {
+  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+  if (ctx == nullptr) return absl::InternalError("cannot make a TLS context");
+  std::shared_ptr<const ClientContext> context(new ClientContext(ctx, verify));
+  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+  static const unsigned char kH2[] = {2, 'h', '2'};
+  static const unsigned char kHttp11[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+  if (http2) {
+    SSL_CTX_set_alpn_protos(ctx, kH2, sizeof(kH2));
+  } else {
+    SSL_CTX_set_alpn_protos(ctx, kHttp11, sizeof(kHttp11));
+  }
+  if (!verify) {
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
+    return context;
+  }
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
+  if (trusted_ca.empty()) {
+    if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
+      ERR_clear_error();
+      return absl::InternalError("the system's CA certificates cannot be loaded");
+    }
+    return context;
+  }
+  std::unique_ptr<BIO, BioFree> reader(
+      BIO_new_mem_buf(trusted_ca.data(), static_cast<int>(trusted_ca.size())));
+  int added = 0;
+  while (X509* ca = PEM_read_bio_X509(reader.get(), nullptr, nullptr, nullptr)) {
+    if (X509_STORE_add_cert(SSL_CTX_get_cert_store(ctx), ca) == 1) ++added;
+    X509_free(ca);
+  }
+  ERR_clear_error();
+  if (added == 0) return absl::InvalidArgumentError("the trusted CA holds no PEM certificate");
+  return context;
+}
+
+ClientContext::~ClientContext() { SSL_CTX_free(ctx_); }
+
 void CertificateTable::Add(const std::string& server_name,
                            std::shared_ptr<const ServerContext> context) {
   by_name_.emplace(server_name, std::move(context));

@@ -95,6 +95,26 @@ class ServerContext {
   SSL_CTX* ctx_;
 };
 
+// A client context, for TLS from the data plane to a cluster's endpoints.
+class ClientContext {
+ public:
+  // With `verify`, servers must present a certificate chaining to `trusted_ca` (PEM, one or
+  // more certificates; empty: the system's CAs); the name is checked per session. ALPN offers
+  // h2 when `http2`, else http/1.1.
+  static absl::StatusOr<std::shared_ptr<const ClientContext>> Create(bool verify,
+                                                                     absl::string_view trusted_ca,
+                                                                     bool http2);
+  ~ClientContext();
+
+  SSL_CTX* get() const { return ctx_; }
+  bool verify() const { return verify_; }
+
+ private:
+  ClientContext(SSL_CTX* ctx, bool verify) : ctx_(ctx), verify_(verify) {}
+  SSL_CTX* ctx_;
+  bool verify_;
+};
+
 // The certificates of one config version, by the host names they serve.
 class CertificateTable {
  public:

@@ -3,6 +3,7 @@
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include "absl/strings/str_cat.h"
 
@@ -29,6 +30,21 @@ std::unique_ptr<TlsSession> TlsSession::Server(const ServerContext& default_cont
   std::unique_ptr<TlsSession> session(new TlsSession(ssl, certificates));
   SSL_set_app_data(ssl, session.get());
   return session;
+}
+
+std::unique_ptr<TlsSession> TlsSession::Client(const ClientContext& context,
+                                               const std::string& server_name) {
+  SSL* ssl = SSL_new(context.get());
+  if (ssl == nullptr) return nullptr;
+  SSL_set_bio(ssl, BIO_new(BIO_s_mem()), BIO_new(BIO_s_mem()));
+  SSL_set_connect_state(ssl);
+  if (!server_name.empty()) SSL_set_tlsext_host_name(ssl, server_name.c_str());
+  if (context.verify() && X509_VERIFY_PARAM_set1_host(SSL_get0_param(ssl), server_name.data(),
+                                                      server_name.size()) != 1) {
+    SSL_free(ssl);
+    return nullptr;
+  }
+  return std::unique_ptr<TlsSession>(new TlsSession(ssl, nullptr));
 }
 
 TlsSession::TlsSession(SSL* ssl, const CertificateTable* certificates)

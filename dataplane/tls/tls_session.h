@@ -19,6 +19,10 @@ class TlsSession {
   // name picks a context from `certificates` (may be null), which must outlive the handshake.
   static std::unique_ptr<TlsSession> Server(const ServerContext& default_context,
                                             const CertificateTable* certificates);
+  // A client session to a server: `server_name` is sent as SNI (unless empty) and, when the
+  // context verifies, is the name the server's certificate must carry.
+  static std::unique_ptr<TlsSession> Client(const ClientContext& context,
+                                            const std::string& server_name);
   ~TlsSession();
 
   // Takes `ciphertext` from the peer and appends what it decrypts to `plaintext` (the

@@ -4,16 +4,31 @@ namespace gatehouse::dataplane::upstream {
 
 ConnPools::~ConnPools() { Clear(); }
 
-absl::StatusOr<std::unique_ptr<UpstreamConnection>> ConnPools::Acquire(
-    const config::EndpointAddress& endpoint, bool* reused) {
-  auto it = idle_.find(endpoint.Key());
+absl::StatusOr<std::unique_ptr<UpstreamStream>> ConnPools::Acquire(
+    const config::ClusterConfig& cluster, const config::EndpointAddress& endpoint, bool* reused) {
+  std::string key = cluster.ConnectionKey(endpoint);
+  if (cluster.protocol == v1::Cluster::HTTP2) {
+    std::vector<std::unique_ptr<Http2Connection>>& connections = http2_[key];
+    for (const std::unique_ptr<Http2Connection>& connection : connections) {
+      if (!connection->HasRoom()) continue;
+      *reused = connection->connected();
+      return connection->NewStream();
+    }
+    absl::StatusOr<std::unique_ptr<Http2Connection>> connection =
+        Http2Connection::Connect(dispatcher_, cluster, endpoint, this);
+    if (!connection.ok()) return connection.status();
+    *reused = false;
+    connections.push_back(*std::move(connection));
+    return connections.back()->NewStream();
+  }
+  auto it = idle_.find(key);
   if (it != idle_.end()) {
     std::vector<std::unique_ptr<UpstreamConnection>>& idle = it->second;
     while (!idle.empty()) {
       std::unique_ptr<UpstreamConnection> connection = std::move(idle.back());
       idle.pop_back();
       if (connection->Reusable()) {
-        connection->SetListener(nullptr);
+        connection->SetIdleListener(nullptr);
         *reused = true;
         return connection;
       }
@@ -21,23 +36,34 @@ absl::StatusOr<std::unique_ptr<UpstreamConnection>> ConnPools::Acquire(
     }
   }
   *reused = false;
-  return UpstreamConnection::Connect(dispatcher_, endpoint);
+  absl::StatusOr<std::unique_ptr<UpstreamConnection>> connection =
+      UpstreamConnection::Connect(dispatcher_, cluster, endpoint);
+  if (!connection.ok()) return connection.status();
+  return std::unique_ptr<UpstreamStream>(*std::move(connection));
 }
 
-void ConnPools::Release(std::unique_ptr<UpstreamConnection> connection) {
-  std::vector<std::unique_ptr<UpstreamConnection>>& idle = idle_[connection->endpoint_key()];
+void ConnPools::Release(std::unique_ptr<UpstreamStream> stream) {
+  if (stream->multiplexed()) {
+    // The exchange lets go of its stream; the connection stays with its others.
+    dispatcher_.DeferDelete(std::move(stream));
+    return;
+  }
+  std::unique_ptr<UpstreamConnection> connection(
+      static_cast<UpstreamConnection*>(stream.release()));
+  std::vector<std::unique_ptr<UpstreamConnection>>& idle = idle_[connection->connection_key()];
   if (!connection->Reusable() || idle.size() >= kMaxIdlePerEndpoint) {
     dispatcher_.DeferDelete(std::move(connection));
     return;
   }
-  connection->SetListener(this);
-  connection->codec().SetDecoder(nullptr);
+  connection->SetListener(nullptr);
+  connection->SetDecoder(nullptr);
+  connection->SetIdleListener(this);
   connection->ResumeReading();
   idle.push_back(std::move(connection));
 }
 
-void ConnPools::OnClose(UpstreamConnection& connection) {
-  auto it = idle_.find(connection.endpoint_key());
+void ConnPools::OnIdleClose(UpstreamConnection& connection) {
+  auto it = idle_.find(connection.connection_key());
   if (it == idle_.end()) return;
   std::vector<std::unique_ptr<UpstreamConnection>>& idle = it->second;
   for (auto i = idle.begin(); i != idle.end(); ++i) {
@@ -49,13 +75,33 @@ void ConnPools::OnClose(UpstreamConnection& connection) {
   }
 }
 
+void ConnPools::OnConnectionDone(Http2Connection& connection) {
+  auto it = http2_.find(connection.connection_key());
+  if (it == http2_.end()) return;
+  std::vector<std::unique_ptr<Http2Connection>>& connections = it->second;
+  for (auto i = connections.begin(); i != connections.end(); ++i) {
+    if (i->get() == &connection) {
+      dispatcher_.DeferDelete(std::move(*i));
+      connections.erase(i);
+      break;
+    }
+  }
+  if (connections.empty()) http2_.erase(it);
+}
+
 void ConnPools::OnConfigUpdate(const config::DataplaneConfig& config) {
   for (auto it = idle_.begin(); it != idle_.end();) {
     auto current = it++;
-    if (config.HasEndpoint(current->first)) continue;
+    if (config.HasConnectionKey(current->first)) continue;
     for (auto& connection : current->second) dispatcher_.DeferDelete(std::move(connection));
     idle_.erase(current);
   }
+  std::vector<Http2Connection*> leaving;
+  for (auto& [key, connections] : http2_) {
+    if (config.HasConnectionKey(key)) continue;
+    for (auto& connection : connections) leaving.push_back(connection.get());
+  }
+  for (Http2Connection* connection : leaving) connection->Drain();  // may remove it
 }
 
 void ConnPools::Clear() {
@@ -63,6 +109,11 @@ void ConnPools::Clear() {
     for (auto& connection : idle) dispatcher_.DeferDelete(std::move(connection));
   }
   idle_.clear();
+  std::vector<Http2Connection*> open;
+  for (auto& [key, connections] : http2_) {
+    for (auto& connection : connections) open.push_back(connection.get());
+  }
+  for (Http2Connection* connection : open) connection->Drain();
 }
 
 }  // namespace gatehouse::dataplane::upstream

@@ -1,7 +1,10 @@
-// Per-worker idle keep-alive connections, per endpoint.
+// Per-worker upstream connections: idle HTTP/1.1 keep-alive connections, and HTTP/2
+// connections shared by many exchanges, each kept per endpoint and per the way a cluster makes
+// connections (config::ClusterConfig::ConnectionKey).
 //
 // It outlives config versions, so connections carry over when the control plane pushes a
-// change; endpoints that left every cluster lose their idle connections.
+// change; endpoints that left every cluster lose their idle connections, and their HTTP/2
+// connections close once the exchanges on them are done.
 #pragma once
 
 #include <memory>
@@ -12,11 +15,13 @@
 #include "absl/status/statusor.h"
 #include "dataplane/config/dataplane_config.h"
 #include "dataplane/event/dispatcher.h"
+#include "dataplane/upstream/http2_connection.h"
 #include "dataplane/upstream/upstream_connection.h"
+#include "dataplane/upstream/upstream_stream.h"
 
 namespace gatehouse::dataplane::upstream {
 
-class ConnPools : private UpstreamConnection::Listener {
+class ConnPools : private UpstreamConnection::IdleListener, private Http2Connection::Owner {
  public:
   // Idle connections kept per endpoint; more are closed when released.
   static constexpr size_t kMaxIdlePerEndpoint = 128;
@@ -24,26 +29,30 @@ class ConnPools : private UpstreamConnection::Listener {
   explicit ConnPools(event::Dispatcher& dispatcher) : dispatcher_(dispatcher) {}
   ~ConnPools() override;
 
-  // An idle connection to `endpoint` if one is left, else a new one still connecting
-  // (`*reused` says which).
-  absl::StatusOr<std::unique_ptr<UpstreamConnection>> Acquire(
-      const config::EndpointAddress& endpoint, bool* reused);
+  // An exchange with `endpoint` as `cluster` speaks to it: on an idle HTTP/1.1 connection or an
+  // HTTP/2 connection with room (`*reused`: ready at once), else on a new connection whose
+  // readiness the stream's listener hears.
+  absl::StatusOr<std::unique_ptr<UpstreamStream>> Acquire(const config::ClusterConfig& cluster,
+                                                          const config::EndpointAddress& endpoint,
+                                                          bool* reused);
 
-  // Takes back a connection after an exchange; keeps it when reusable, else closes it.
-  void Release(std::unique_ptr<UpstreamConnection> connection);
+  // Takes back a stream after its exchange: an HTTP/1.1 connection is kept when reusable.
+  void Release(std::unique_ptr<UpstreamStream> stream);
 
-  // Closes idle connections to endpoints that are in no cluster of `config`.
+  // Closes idle connections to endpoints that are in no cluster of `config`, and drains their
+  // HTTP/2 connections.
   void OnConfigUpdate(const config::DataplaneConfig& config);
 
-  // Closes every idle connection.
+  // Closes every idle connection and drains every HTTP/2 one.
   void Clear();
 
  private:
-  void OnConnect(UpstreamConnection& connection, const absl::Status& status) override {}
-  void OnClose(UpstreamConnection& connection) override;
+  void OnIdleClose(UpstreamConnection& connection) override;
+  void OnConnectionDone(Http2Connection& connection) override;
 
   event::Dispatcher& dispatcher_;
   absl::flat_hash_map<std::string, std::vector<std::unique_ptr<UpstreamConnection>>> idle_;
+  absl::flat_hash_map<std::string, std::vector<std::unique_ptr<Http2Connection>>> http2_;
 };
 
 }  // namespace gatehouse::dataplane::upstream

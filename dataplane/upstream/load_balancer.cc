@@ -130,8 +130,7 @@ void LoadBalancer::OnFailure(const config::ClusterConfig& cluster,
   absl::Duration ejection = kBaseEjection * state.ejections;
   state.ejected_until = now + ejection;
   LOG_INFO("endpoint ", endpoint.Key(), " of ", cluster.name, " ejected for ",
-           absl::FormatDuration(ejection), " after ", kEjectAfterFailures,
-           " consecutive failures");
+           absl::FormatDuration(ejection), " after ", kEjectAfterFailures, " consecutive failures");
 }
 
 void LoadBalancer::OnConfigUpdate(const config::DataplaneConfig& config) {

@@ -3,24 +3,27 @@
 namespace gatehouse::dataplane::upstream {
 
 absl::StatusOr<std::unique_ptr<UpstreamConnection>> UpstreamConnection::Connect(
-    event::Dispatcher& dispatcher, const config::EndpointAddress& endpoint) {
-  std::unique_ptr<UpstreamConnection> connection(new UpstreamConnection(endpoint.Key()));
-  absl::StatusOr<std::unique_ptr<event::TcpConnection>> tcp =
-      event::TcpConnection::Connect(dispatcher, endpoint.ip, endpoint.port, connection.get());
-  if (!tcp.ok()) return tcp.status();
-  connection->tcp_ = *std::move(tcp);
+    event::Dispatcher& dispatcher, const config::ClusterConfig& cluster,
+    const config::EndpointAddress& endpoint) {
+  std::unique_ptr<UpstreamConnection> connection(
+      new UpstreamConnection(endpoint.Key(), cluster.ConnectionKey(endpoint)));
+  absl::StatusOr<std::unique_ptr<Transport>> transport =
+      Transport::Connect(dispatcher, cluster, endpoint, connection.get());
+  if (!transport.ok()) return transport.status();
+  connection->transport_ = *std::move(transport);
   return connection;
 }
 
-UpstreamConnection::UpstreamConnection(std::string endpoint_key)
-    : endpoint_key_(std::move(endpoint_key)), codec_(this) {}
+UpstreamConnection::UpstreamConnection(std::string endpoint_key, std::string connection_key)
+    : endpoint_key_(std::move(endpoint_key)),
+      connection_key_(std::move(connection_key)),
+      codec_(this) {}
 
 UpstreamConnection::~UpstreamConnection() = default;
 
 void UpstreamConnection::OnConnect(const absl::Status& status) {
   if (status.ok()) {
     connected_ = true;
-    tcp_->StartReading();
   } else {
     closed_ = true;
   }
@@ -35,18 +38,18 @@ void UpstreamConnection::OnData(event::Buffer& input) {
 void UpstreamConnection::OnRemoteClose(absl::string_view error) {
   closed_ = true;
   codec_.OnRemoteClose(error);
-  if (listener_ != nullptr) listener_->OnClose(*this);
+  if (idle_listener_ != nullptr) idle_listener_->OnIdleClose(*this);
 }
 
 void UpstreamConnection::PauseReading(bool paused) {
   if (closed_ || paused == reading_paused_) return;
   reading_paused_ = paused;
   if (paused) {
-    tcp_->StopReading();
+    transport_->StopReading();
   } else {
-    tcp_->StartReading();
+    transport_->StartReading();
     // Bytes read before the pause are still waiting.
-    if (!tcp_->input().empty()) OnData(tcp_->input());
+    if (!transport_->input().empty()) OnData(transport_->input());
   }
 }
 

@@ -1,7 +1,8 @@
-// One connection from a worker to an endpoint, speaking HTTP/1.1.
+// One HTTP/1.1 connection from a worker to an endpoint: an UpstreamStream that has its
+// connection to itself, reused for one exchange after another.
 //
-// Owned by the stream using it or, between requests, by its endpoint's ConnPool. Whoever owns
-// it is its Listener. It is destroyed only through Dispatcher::DeferDelete, since the owner
+// Owned by the proxy stream using it or, between requests, by its endpoint's ConnPool. Whoever
+// owns it is its Listener. It is destroyed only through Dispatcher::DeferDelete, since the owner
 // often lets go of it from inside one of its callbacks.
 #pragma once
 
@@ -11,55 +12,66 @@
 #include "absl/status/statusor.h"
 #include "dataplane/config/dataplane_config.h"
 #include "dataplane/event/dispatcher.h"
-#include "dataplane/event/tcp.h"
 #include "dataplane/http/http1_client_codec.h"
+#include "dataplane/upstream/transport.h"
+#include "dataplane/upstream/upstream_stream.h"
 
 namespace gatehouse::dataplane::upstream {
 
-class UpstreamConnection : public event::DeferredDeletable,
-                           private event::TcpConnection::Callbacks,
+class UpstreamConnection : public UpstreamStream,
+                           private Transport::Callbacks,
                            private http::Http1ClientCodec::Callbacks {
  public:
-  class Listener {
+  // Hears that an idle connection closed, while it waits in a pool.
+  class IdleListener {
    public:
-    virtual ~Listener() = default;
-    virtual void OnConnect(UpstreamConnection& connection, const absl::Status& status) = 0;
-    // The connection closed; for a connection in use its codec has already reset the stream.
-    virtual void OnClose(UpstreamConnection& connection) = 0;
+    virtual ~IdleListener() = default;
+    virtual void OnIdleClose(UpstreamConnection& connection) = 0;
   };
 
-  // Starts connecting to `endpoint`.
+  // Starts connecting to `endpoint` as `cluster` makes connections.
   static absl::StatusOr<std::unique_ptr<UpstreamConnection>> Connect(
-      event::Dispatcher& dispatcher, const config::EndpointAddress& endpoint);
+      event::Dispatcher& dispatcher, const config::ClusterConfig& cluster,
+      const config::EndpointAddress& endpoint);
   ~UpstreamConnection() override;
 
-  void SetListener(Listener* listener) { listener_ = listener; }
-  http::Http1ClientCodec& codec() { return codec_; }
+  // UpstreamStream
+  void SetListener(Listener* listener) override { listener_ = listener; }
+  http::RequestEncoder& encoder() override { return codec_; }
+  void SetDecoder(http::ResponseDecoder* decoder) override { codec_.SetDecoder(decoder); }
+  bool multiplexed() const override { return false; }
+  const std::string& endpoint_key() const override { return endpoint_key_; }
+
+  // Set while the connection waits in a pool (no stream listens then).
+  void SetIdleListener(IdleListener* listener) { idle_listener_ = listener; }
+  // The ConnPools key it is kept under.
+  const std::string& connection_key() const { return connection_key_; }
   bool connected() const { return connected_ && !closed_; }
   // Connected, not closed, and the last exchange left it reusable.
   bool Reusable() const { return connected() && codec_.reusable(); }
-  const std::string& endpoint_key() const { return endpoint_key_; }
   // Reads again if a stream paused reading (a pooled connection must watch its socket).
   void ResumeReading() { PauseReading(false); }
 
  private:
-  explicit UpstreamConnection(std::string endpoint_key);
+  UpstreamConnection(std::string endpoint_key, std::string connection_key);
 
-  // event::TcpConnection::Callbacks
+  // Transport::Callbacks
   void OnData(event::Buffer& input) override;
   void OnRemoteClose(absl::string_view error) override;
   void OnWritable() override { codec_.OnWritable(); }
   void OnConnect(const absl::Status& status) override;
 
   // http::Http1ClientCodec::Callbacks
-  void Write(std::string data) override { tcp_->Write(std::move(data)); }
-  bool WriteBlocked() const override { return tcp_->AboveHighWatermark(); }
+  void Write(std::string data) override { transport_->Write(std::move(data)); }
+  bool WriteBlocked() const override { return transport_->AboveHighWatermark(); }
   void PauseReading(bool paused) override;
 
   std::string endpoint_key_;
-  std::unique_ptr<event::TcpConnection> tcp_;
+  std::string connection_key_;
+  std::unique_ptr<Transport> transport_;
   http::Http1ClientCodec codec_;
   Listener* listener_ = nullptr;
+  IdleListener* idle_listener_ = nullptr;
   bool connected_ = false;
   bool closed_ = false;
   bool reading_paused_ = false;

@@ -379,5 +379,39 @@ TEST(TicketTest, ATicketOfARetiredKeyMeansAFullHandshake) {
   EXPECT_FALSE(Resumes(**context, TLS1_2_VERSION, absl::Milliseconds(400)));
 }
 
+// A client TlsSession against a server TlsSession; true when both finish the handshake.
+bool Connects(TlsSession& client, TlsSession& server) {
+  std::string plaintext;
+  if (!client.Receive("", &plaintext).ok()) return false;  // the ClientHello
+  for (int round = 0; round < 10; ++round) {
+    if (!server.Receive(client.TakeOutgoing(), &plaintext).ok()) return false;
+    if (!client.Receive(server.TakeOutgoing(), &plaintext).ok()) return false;
+    if (client.handshake_done() && server.handshake_done()) return true;
+  }
+  return false;
+}
+
+TEST_F(TlsSessionTest, ClientsVerifyTheServerWhenAsked) {
+  auto server_context = MustCreate("chain.crt", "leaf.key");
+  auto trusting = ClientContext::Create(true, Read("ca.crt"), /*http2=*/true);
+  ASSERT_TRUE(trusting.ok()) << trusting.status();
+  auto other_ca = ClientContext::Create(true, Read("ec.crt"), /*http2=*/false);
+  ASSERT_TRUE(other_ca.ok());
+  auto trusting_any = ClientContext::Create(false, "", /*http2=*/false);
+  ASSERT_TRUE(trusting_any.ok());
+  EXPECT_FALSE(ClientContext::Create(true, "no PEM here", false).ok());
+
+  auto attempt = [&](const ClientContext& context, const std::string& name) {
+    auto client = TlsSession::Client(context, name);
+    auto server = TlsSession::Server(*server_context, nullptr);
+    bool connected = client != nullptr && Connects(*client, *server);
+    return std::make_pair(connected, connected ? std::string(client->alpn()) : std::string());
+  };
+  EXPECT_EQ(attempt(**trusting, "chain.test"), std::make_pair(true, std::string("h2")));
+  EXPECT_FALSE(attempt(**trusting, "other.test").first);  // not the certificate's name
+  EXPECT_FALSE(attempt(**other_ca, "chain.test").first);  // not signed by that CA
+  EXPECT_EQ(attempt(**trusting_any, "anything"), std::make_pair(true, std::string("http/1.1")));
+}
+
 }  // namespace
 }  // namespace gatehouse::dataplane::tls
