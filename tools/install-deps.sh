@@ -14,9 +14,9 @@ BUILD_PACKAGES=(
   python3 curl ca-certificates
 )
 # curl and python3 drive the integration tests; these come with later test layers
-# (nghttp and h2load, HTTP/2 frames for Python, BoringSSL for the TLS layer's tests, wrk, the nginx and HAProxy peers of the
+# (nghttp and h2load, HTTP/2 frames and gRPC for Python, BoringSSL for the TLS layer's tests, wrk, the nginx and HAProxy peers of the
 # benchmarks, openssl s_client).
-TEST_PACKAGES=(nghttp2-client python3-h2 android-libboringssl-dev wrk nginx-light haproxy openssl kubernetes-client)
+TEST_PACKAGES=(nghttp2-client python3-h2 python3-grpcio android-libboringssl-dev wrk nginx-light haproxy openssl kubernetes-client)
 
 with_test=0
 for arg in "$@"; do

@@ -33,6 +33,7 @@ import itertools
 import json
 import signal
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -258,7 +259,12 @@ def main(argv=None):
     parser.add_argument("--server-header", nargs="?", const="echo-server", default=None,
                         metavar="VALUE", help="send a Server header (default: none)")
     parser.add_argument("--quiet", action="store_true", help="do not log requests")
+    parser.add_argument("--tls-cert", metavar="FILE",
+                        help="serve HTTPS with this PEM certificate chain (and --tls-key)")
+    parser.add_argument("--tls-key", metavar="FILE", help="the PEM private key of --tls-cert")
     args = parser.parse_args(argv)
+    if bool(args.tls_cert) != bool(args.tls_key):
+        parser.error("--tls-cert and --tls-key go together")
 
     EchoHandler.server_name_value = args.name
     EchoHandler.server_header = args.server_header
@@ -271,6 +277,10 @@ def main(argv=None):
         print("echo_server: cannot listen on %s:%d: %s" % (host, port, error.strerror),
               file=sys.stderr)
         return 1
+    if args.tls_cert:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(args.tls_cert, args.tls_key)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     signal.signal(signal.SIGTERM, _stop)
     bound = server.server_address
     print("echo_server %s listening on %s:%d" % (args.name, bound[0], bound[1]), flush=True)

@@ -191,7 +191,9 @@ class ProcessGroup:
 class EchoServer:
     """deploy/examples/echo_server.py on host:port."""
 
-    def __init__(self, group, name, host="127.0.0.1", port=None, server_header=None, quiet=False):
+    def __init__(self, group, name, host="127.0.0.1", port=None, server_header=None, quiet=False,
+                 tls=None):
+        """`tls`: (certificate file, key file) to serve HTTPS."""
         self.name = name
         self.host = host
         self.port = port or free_port()
@@ -201,6 +203,8 @@ class EchoServer:
             argv += ["--server-header", server_header]
         if quiet:  # under steady load, a line per request would bury everything else
             argv += ["--quiet"]
+        if tls:
+            argv += ["--tls-cert", tls[0], "--tls-key", tls[1]]
         self.process = group.start("echo-" + name, argv)
         wait_until(self._accepts, START_TIMEOUT, "echo server %s to listen" % name,
                    [self.process])
