@@ -22,8 +22,11 @@ class Http2ClientCodec::Stream : public RequestEncoder {
   void EncodeHeaders(const RequestHead& head, bool end_stream) override;
   void EncodeData(absl::string_view data, bool end_stream) override;
   void EncodeTrailers(const HeaderMap& trailers) override;
+  // Whoever sees true waits for OnUpstreamWritable, which blocked_ makes sure comes.
   bool WriteBlocked() const override {
-    return body_.over_watermark() || codec_.callbacks_->WriteBlocked();
+    bool blocked = body_.over_watermark() || codec_.callbacks_->WriteBlocked();
+    if (blocked) blocked_ = true;
+    return blocked;
   }
   void PauseResponseBody(bool paused) override;
 
@@ -44,8 +47,8 @@ class Http2ClientCodec::Stream : public RequestEncoder {
   HeaderMap trailers_;
   bool response_ended_ = false;
   bool paused_ = false;
-  size_t unacknowledged_ = 0;  // response bytes taken while paused
-  bool blocked_ = false;       // WriteBlocked was seen; the decoder waits for writable
+  size_t unacknowledged_ = 0;     // response bytes taken while paused
+  mutable bool blocked_ = false;  // WriteBlocked was seen; the decoder waits for writable
 };
 
 struct Http2ClientCodec::Callbacks2 {
@@ -134,11 +137,14 @@ struct Http2ClientCodec::Callbacks2 {
       nghttp2_session_consume(session, stream_id, length);
       return 0;
     }
+    // The connection's window opens at once, shared as it is by many exchanges; a paused
+    // stream holds back only itself.
+    nghttp2_session_consume_connection(session, length);
     stream->decoder_->DecodeResponseData(View(data, length), false);
     if (stream->paused_) {
       stream->unacknowledged_ += length;
-    } else {
-      nghttp2_session_consume(session, stream_id, length);
+    } else if (stream->id_ > 0) {
+      nghttp2_session_consume_stream(session, stream_id, length);
     }
     return 0;
   }
@@ -304,7 +310,9 @@ void Http2ClientCodec::ResetAll(absl::string_view reason) {
 }
 
 bool Http2ClientCodec::accepting() const {
-  return !closed_ && !goaway_ && nghttp2_session_want_read(session_) != 0;
+  // Stream ids run out after 2^30 requests: then the connection takes no more.
+  return !closed_ && !goaway_ && nghttp2_session_want_read(session_) != 0 &&
+         nghttp2_session_get_next_stream_id(session_) < (1u << 31) - 1024;
 }
 
 size_t Http2ClientCodec::max_streams() const {
@@ -345,7 +353,6 @@ void Http2ClientCodec::Stream::EncodeHeaders(const RequestHead& head, bool end_s
 
 void Http2ClientCodec::Stream::EncodeData(absl::string_view data, bool end_stream) {
   body_.Append(codec_.session_, id_, data, end_stream);
-  if (WriteBlocked()) blocked_ = true;
   codec_.Flush();
 }
 
@@ -357,7 +364,7 @@ void Http2ClientCodec::Stream::EncodeTrailers(const HeaderMap& trailers) {
 void Http2ClientCodec::Stream::PauseResponseBody(bool paused) {
   paused_ = paused;
   if (!paused && unacknowledged_ > 0 && id_ > 0) {
-    nghttp2_session_consume(codec_.session_, id_, unacknowledged_);
+    nghttp2_session_consume_stream(codec_.session_, id_, unacknowledged_);
     unacknowledged_ = 0;
     codec_.Flush();
   }

@@ -29,8 +29,11 @@ class Http2ServerCodec::Stream : public ResponseEncoder {
   void EncodeHeaders(const ResponseHead& head, bool end_stream) override;
   void EncodeData(absl::string_view data, bool end_stream) override;
   void EncodeTrailers(const HeaderMap& trailers) override;
+  // Whoever sees true waits for OnDownstreamWritable, which blocked_ makes sure comes.
   bool WriteBlocked() const override {
-    return body_.over_watermark() || codec_.callbacks_->WriteBlocked();
+    bool blocked = body_.over_watermark() || codec_.callbacks_->WriteBlocked();
+    if (blocked) blocked_ = true;
+    return blocked;
   }
   void PauseRequestBody(bool paused) override;
   std::string peer_ip() const override { return codec_.callbacks_->peer_ip(); }
@@ -51,9 +54,9 @@ class Http2ServerCodec::Stream : public ResponseEncoder {
   bool request_ended_ = false;
   RequestDecoder* decoder_ = nullptr;  // null before the head and once the response is encoded
   bool response_started_ = false;
-  bool response_ended_ = false;  // the proxy encoded the whole response
-  bool blocked_ = false;         // WriteBlocked was reported; the decoder waits for writable
-  OutgoingBody body_;            // the response body, not yet framed
+  bool response_ended_ = false;   // the proxy encoded the whole response
+  mutable bool blocked_ = false;  // WriteBlocked was reported; the decoder waits for writable
+  OutgoingBody body_;             // the response body, not yet framed
   bool body_paused_ = false;
   size_t unacknowledged_ = 0;  // request body bytes taken while paused
 };
@@ -464,7 +467,6 @@ void Http2ServerCodec::Stream::EncodeData(absl::string_view data, bool end_strea
     decoder_ = nullptr;
   }
   body_.Append(codec_.session_, id_, data, end_stream);
-  if (WriteBlocked()) blocked_ = true;
   codec_.Flush();
 }
 
@@ -476,17 +478,20 @@ void Http2ServerCodec::Stream::EncodeTrailers(const HeaderMap& trailers) {
 }
 
 void Http2ServerCodec::Stream::OnBodyBytes(size_t length) {
+  // The connection's window opens at once (the stream windows bound what is buffered), so a
+  // paused stream holds back only itself, and nothing is owed when it ends while paused.
+  nghttp2_session_consume_connection(codec_.session_, length);
   if (body_paused_) {
     unacknowledged_ += length;
   } else {
-    nghttp2_session_consume(codec_.session_, id_, length);
+    nghttp2_session_consume_stream(codec_.session_, id_, length);
   }
 }
 
 void Http2ServerCodec::Stream::PauseRequestBody(bool paused) {
   body_paused_ = paused;
   if (!paused && unacknowledged_ > 0) {
-    nghttp2_session_consume(codec_.session_, id_, unacknowledged_);
+    nghttp2_session_consume_stream(codec_.session_, id_, unacknowledged_);
     unacknowledged_ = 0;
     codec_.Flush();
   }

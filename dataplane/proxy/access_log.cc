@@ -15,11 +15,21 @@ void AppendJsonString(std::string& out, absl::string_view text) {
   out += '"';
   for (char c : text) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           absl::StrAppendFormat(&out, "\\u%04x", static_cast<unsigned char>(c));
@@ -53,8 +63,7 @@ std::string FormatAccessRecord(const AccessRecord& r) {
   AppendNumber(out, "status", absl::StrCat(r.status));
   AppendNumber(out, "request_body_bytes", absl::StrCat(r.request_body_bytes));
   AppendNumber(out, "response_body_bytes", absl::StrCat(r.response_body_bytes));
-  AppendNumber(out, "duration_ms",
-               absl::StrFormat("%.3f", absl::ToDoubleMilliseconds(r.duration)));
+  AppendNumber(out, "duration_ms", absl::StrFormat("%.3f", absl::ToDoubleMilliseconds(r.duration)));
   AppendField(out, "upstream", r.upstream);
   AppendField(out, "route", r.route);
   AppendField(out, "request_id", r.request_id);
@@ -65,7 +74,8 @@ std::string FormatAccessRecord(const AccessRecord& r) {
 }
 
 absl::StatusOr<std::unique_ptr<AccessLog>> AccessLog::Open(const std::string& path) {
-  if (path == "stdout" || path == "-") return std::unique_ptr<AccessLog>(new AccessLog(stdout, false));
+  if (path == "stdout" || path == "-")
+    return std::unique_ptr<AccessLog>(new AccessLog(stdout, false));
   std::FILE* file = std::fopen(path.c_str(), "ae");
   if (file == nullptr) {
     return absl::InvalidArgumentError(
@@ -109,11 +119,12 @@ void AccessLog::Run() {
     {
       absl::MutexLock lock(&mutex_);
       // Wake every 100 ms, or at once when a quarter of the buffer is waiting, or to stop.
-      mutex_.AwaitWithTimeout(
-          absl::Condition(
-              +[](AccessLog* self) { return self->stop_ || self->buffer_.size() > kMaxBuffered / 4; },
-              this),
-          absl::Milliseconds(100));
+      mutex_.AwaitWithTimeout(absl::Condition(
+                                  +[](AccessLog* self) {
+                                    return self->stop_ || self->buffer_.size() > kMaxBuffered / 4;
+                                  },
+                                  this),
+                              absl::Milliseconds(100));
       batch.swap(buffer_);
       stopping = stop_;
     }

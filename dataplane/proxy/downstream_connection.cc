@@ -44,6 +44,8 @@ void DownstreamConnection::FlushTls() {
 
 DownstreamConnection::~DownstreamConnection() {
   if (resume_scheduled_ || release_scheduled_) context_.dispatcher.CancelCallAfterIo(this);
+  // The codec lets go of its decoders first: they are the streams about to be freed.
+  if (codec_ != nullptr) codec_->OnRemoteClose("connection destroyed");
   auto streams = std::move(streams_);
   streams_.clear();
   for (auto& [key, stream] : streams) stream->OnDownstreamReset("connection destroyed");
@@ -124,7 +126,6 @@ void DownstreamConnection::ProcessInput() {
 
 void DownstreamConnection::OnRemoteClose(absl::string_view error) {
   if (closed_) return;
-  if (codec_ != nullptr) codec_->OnRemoteClose(error);
   Close(http::CloseReason::kPeerClosed, error.empty() ? "peer closed" : error);
 }
 
@@ -237,6 +238,8 @@ void DownstreamConnection::Close(http::CloseReason reason, absl::string_view det
   closed_ = true;
   context_.stats.closed[static_cast<int>(reason)]->Increment();
   LOG_DEBUG("closing downstream connection: ", detail);
+  // Through the codec first, so that none of its streams keeps a decoder about to be freed.
+  if (codec_ != nullptr) codec_->OnRemoteClose(detail);
   auto streams = std::move(streams_);
   streams_.clear();
   for (auto& [key, stream] : streams) {

@@ -289,13 +289,18 @@ void ProxyStream::StartUpstream() {
       absl::ToInt64Milliseconds(context_.settings.upstream_response_timeout)));
   upstream_->SetDecoder(this);
   bool end_now = request_end_ && pending_body_.empty();
+  // Each encoder call may end the exchange at once (an HTTP/2 upstream refusing the stream):
+  // then the stream has already answered and let go of upstream_.
   upstream_->encoder().EncodeHeaders(upstream_head_, end_now);
+  if (upstream_ == nullptr) return;
   if (!end_now && (!pending_body_.empty() || request_end_)) {
     std::string body = std::move(pending_body_);
     pending_body_.clear();
     bool trailers_follow = pending_trailers_.has_value();
     upstream_->encoder().EncodeData(body, request_end_ && !trailers_follow);
+    if (upstream_ == nullptr) return;
     if (trailers_follow) upstream_->encoder().EncodeTrailers(*pending_trailers_);
+    if (upstream_ == nullptr) return;
   }
   if (!request_end_) encoder_.PauseRequestBody(upstream_->encoder().WriteBlocked());
 }
@@ -384,7 +389,8 @@ void ProxyStream::DecodeResponseData(absl::string_view data, bool end_stream) {
   encoder_.EncodeData(data, end_stream);
   if (end_stream) {
     Finish();
-  } else if (encoder_.WriteBlocked()) {
+  } else if (!done_ && upstream_ != nullptr && encoder_.WriteBlocked()) {
+    // (A downstream that failed while taking the bytes has already reset this stream.)
     upstream_->encoder().PauseResponseBody(true);
   }
 }

@@ -34,6 +34,8 @@ std::unique_ptr<TlsSession> TlsSession::Server(const ServerContext& default_cont
 
 std::unique_ptr<TlsSession> TlsSession::Client(const ClientContext& context,
                                                const std::string& server_name) {
+  // Verifying without a name would accept any certificate of the CA: refused.
+  if (context.verify() && server_name.empty()) return nullptr;
   SSL* ssl = SSL_new(context.get());
   if (ssl == nullptr) return nullptr;
   SSL_set_bio(ssl, BIO_new(BIO_s_mem()), BIO_new(BIO_s_mem()));

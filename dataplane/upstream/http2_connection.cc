@@ -82,6 +82,8 @@ void Http2Connection::OnConnect(const absl::Status& status) {
     connected_ = true;
     if (!before_connect_.empty()) transport_->Write(std::move(before_connect_));
     before_connect_.clear();
+  } else {
+    Done();  // out of the pool first: a retry must not wait on this connection again
   }
   // Listeners may drop their exchange (and so detach it) while being told.
   std::vector<Exchange*> waiting = exchanges_;
@@ -89,7 +91,6 @@ void Http2Connection::OnConnect(const absl::Status& status) {
     if (std::find(exchanges_.begin(), exchanges_.end(), exchange) == exchanges_.end()) continue;
     if (exchange->listener_ != nullptr) exchange->listener_->OnConnect(*exchange, status);
   }
-  if (!status.ok()) Done();
 }
 
 void Http2Connection::OnData(event::Buffer& input) {
@@ -105,7 +106,9 @@ void Http2Connection::OnRemoteClose(absl::string_view error) {
 void Http2Connection::Detach(Exchange* exchange) {
   codec_.ReleaseStream(exchange->encoder_);
   exchanges_.erase(std::find(exchanges_.begin(), exchanges_.end(), exchange));
-  if (draining_ && exchanges_.empty()) Done();
+  // Nobody waits on a connection still connecting (their connect timeouts gave up), or on one
+  // draining or told to go away: let it go.
+  if (exchanges_.empty() && (draining_ || !connected_ || codec_.finished())) Done();
 }
 
 void Http2Connection::Done() {

@@ -47,6 +47,7 @@ void Transport::Write(std::string data) {
     tcp_->Write(std::move(data));
     return;
   }
+  // Sending fails only after a fatal TLS error, which the read side reports as the close.
   if (tls_->Send(data).ok()) FlushTls();
 }
 
@@ -60,31 +61,38 @@ void Transport::OnData(event::Buffer& input) {
     callbacks_->OnData(input);
     return;
   }
+  if (failed_) {
+    input.Consume(input.size());
+    return;
+  }
   std::string plaintext;
   absl::Status received = tls_->Receive(input.view(), &plaintext);
   input.Consume(input.size());
   FlushTls();
-  if (!received.ok()) {
-    if (!connected_) {
+  if (!connected_) {
+    if (!received.ok()) {
       failed_ = true;
       callbacks_->OnConnect(received);  // the handshake or the certificate check failed
-    } else {
-      callbacks_->OnRemoteClose(received.message());
+      return;
     }
-    return;
-  }
-  if (!connected_ && tls_->handshake_done()) {
+    if (!tls_->handshake_done()) return;
     connected_ = true;
     callbacks_->OnConnect(absl::OkStatus());
   }
+  // What arrived before a close is delivered first; a close_notify is a clean end.
   if (!plaintext.empty()) {
     plaintext_.Append(plaintext);
     callbacks_->OnData(plaintext_);
   }
+  if (!received.ok()) {
+    failed_ = true;
+    callbacks_->OnRemoteClose(absl::IsCancelled(received) ? "" : received.message());
+  }
 }
 
 void Transport::OnRemoteClose(absl::string_view error) {
-  if (!connected_ && !failed_) {
+  if (failed_) return;  // already reported
+  if (!connected_) {
     failed_ = true;
     callbacks_->OnConnect(absl::UnavailableError(absl::StrCat(
         "the connection closed during the TLS handshake", error.empty() ? "" : ": ", error)));

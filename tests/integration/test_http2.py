@@ -394,6 +394,21 @@ class Http2Test(harness.GatehouseTestCase):
         status, version, _, err = self.curl("--http2", "/after", https=True)
         self.assertEqual((status, version), (200, "2"), err)
 
+    def test_a_client_vanishing_with_streams_in_flight_harms_nothing(self):
+        for round in range(3):
+            conn = RawH2(self.dataplane.http)
+            for n in range(20):
+                path = "/__slow/300" if n % 2 else "/__bytes/2000000"
+                conn.request(1 + 2 * n, [(":method", "GET"), (":scheme", "http"),
+                                         (":authority", PLAIN), (":path", path)])
+            time.sleep(0.1)
+            conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            conn.close()  # a reset, with every stream still open
+        time.sleep(0.5)
+        self.assertTrue(self.dataplane.process.running())
+        status, version, _, err = self.curl("--http2", "/after", https=True)
+        self.assertEqual((status, version), (200, "2"), err)
+
     def test_flow_control_holds_a_response_the_client_has_no_window_for(self):
         conn = RawH2(self.dataplane.http, settings={h2frame.SettingsFrame.INITIAL_WINDOW_SIZE:
                                                    16384})
