@@ -30,8 +30,25 @@ void DownstreamConnection::Write(std::string data) {
     tcp_.Write(std::move(data));
     return;
   }
-  if (absl::Status sent = tls_->Send(data); !sent.ok()) {
-    Close(http::CloseReason::kPeerClosed, sent.message());
+  // Everything one turn of the loop writes (a response's head and body, the frames of many
+  // HTTP/2 streams) is encrypted together: fewer, fuller records.
+  pending_plaintext_.append(data);
+  if (tls_send_scheduled_) return;
+  tls_send_scheduled_ = true;
+  context_.dispatcher.CallAfterIo(this, [](void* key) {
+    auto* self = static_cast<DownstreamConnection*>(key);
+    self->tls_send_scheduled_ = false;
+    self->SendPlaintext();
+  });
+}
+
+void DownstreamConnection::SendPlaintext() {
+  if (closed_) pending_plaintext_.clear();  // the socket is gone
+  if (pending_plaintext_.empty() || tls_ == nullptr) return;
+  std::string plaintext = std::move(pending_plaintext_);
+  pending_plaintext_.clear();
+  if (absl::Status sent = tls_->Send(plaintext); !sent.ok()) {
+    if (!closed_) Close(http::CloseReason::kPeerClosed, sent.message());
     return;
   }
   FlushTls();
@@ -43,7 +60,9 @@ void DownstreamConnection::FlushTls() {
 }
 
 DownstreamConnection::~DownstreamConnection() {
-  if (resume_scheduled_ || release_scheduled_) context_.dispatcher.CancelCallAfterIo(this);
+  if (resume_scheduled_ || release_scheduled_ || tls_send_scheduled_) {
+    context_.dispatcher.CancelCallAfterIo(this);
+  }
   // The codec lets go of its decoders first: they are the streams about to be freed.
   if (codec_ != nullptr) codec_->OnRemoteClose("connection destroyed");
   auto streams = std::move(streams_);
@@ -222,6 +241,8 @@ void DownstreamConnection::OnStreamDone(ProxyStream& stream) {
 
 void DownstreamConnection::CloseAfterWrites(http::CloseReason reason, absl::string_view detail) {
   if (closed_) return;
+  if (tls_ != nullptr) SendPlaintext();  // the last bytes, then close_notify
+  if (closed_) return;                   // sending them failed
   closed_ = true;
   context_.stats.closed[static_cast<int>(reason)]->Increment();
   LOG_DEBUG("closing downstream connection after writes: ", detail);

@@ -78,6 +78,8 @@ class DownstreamConnection : public event::DeferredDeletable,
   const event::Buffer& Input() const { return tls_ != nullptr ? plaintext_ : tcp_.input(); }
   // Sends what TLS has for the peer.
   void FlushTls();
+  // Encrypts and sends what this turn wrote.
+  void SendPlaintext();
   // Arms the timer the connection's state calls for: idle between requests, header while a
   // request's head arrives, none while a stream runs.
   void UpdateTimeout();
@@ -96,6 +98,8 @@ class DownstreamConnection : public event::DeferredDeletable,
   std::unique_ptr<tls::TlsSession> tls_;                             // null for plain HTTP
   std::shared_ptr<const config::DataplaneConfig> handshake_config_;  // its certificates, meanwhile
   event::Buffer plaintext_;                                          // decrypted, not yet parsed
+  std::string pending_plaintext_;  // written this turn, not yet encrypted
+  bool tls_send_scheduled_ = false;
   bool protocol_known_ = false;
   bool http2_ = false;
   bool draining_ = false;

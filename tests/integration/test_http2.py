@@ -13,6 +13,7 @@ import json
 import os
 import signal
 import socket
+import ssl
 import struct
 import subprocess
 import time
@@ -37,8 +38,15 @@ class RawH2:
     """A client connection writing HTTP/2 frames exactly as told, valid or not, and reading
     the server's frames (header blocks decoded)."""
 
-    def __init__(self, port, settings=None):
+    def __init__(self, port, settings=None, tls_name=None):
+        """`tls_name`: speak TLS (ALPN h2) with this SNI name."""
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        if tls_name:
+            context = ssl.create_default_context()
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+            context.set_alpn_protocols(["h2"])
+            self.sock = context.wrap_socket(self.sock, server_hostname=tls_name)
         self.encoder = hpack.Encoder()
         self.decoder = hpack.Decoder()
         self.pending = b""
@@ -395,13 +403,20 @@ class Http2Test(harness.GatehouseTestCase):
         self.assertEqual((status, version), (200, "2"), err)
 
     def test_a_client_vanishing_with_streams_in_flight_harms_nothing(self):
-        for round in range(3):
-            conn = RawH2(self.dataplane.http)
+        # Windows wide open, so responses stream while the client resets the connection.
+        wide = {h2frame.SettingsFrame.INITIAL_WINDOW_SIZE: 2**31 - 1}
+        for round in range(10):
+            tls = round % 2 == 1
+            conn = (RawH2(self.https, settings=wide, tls_name="echo.test") if tls else
+                    RawH2(self.dataplane.http, settings=wide))
+            conn.send(h2frame.WindowUpdateFrame(0, 2**31 - 1 - 65535))
             for n in range(20):
-                path = "/__slow/300" if n % 2 else "/__bytes/2000000"
-                conn.request(1 + 2 * n, [(":method", "GET"), (":scheme", "http"),
-                                         (":authority", PLAIN), (":path", path)])
-            time.sleep(0.1)
+                path = "/__slow/300" if n % 4 == 0 else "/__bytes/2000000"
+                conn.request(1 + 2 * n, [(":method", "GET"),
+                                         (":scheme", "https" if tls else "http"),
+                                         (":authority", "echo.test" if tls else PLAIN),
+                                         (":path", path)])
+            time.sleep(0.05 * (round // 2))
             conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             conn.close()  # a reset, with every stream still open
         time.sleep(0.5)

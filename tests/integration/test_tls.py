@@ -151,6 +151,17 @@ spec:
         code, output = self.s_client("app.test", "-alpn", "http/1.1", brief=False)
         self.assertIn("ALPN protocol: http/1.1", output)
 
+    def test_clients_closing_right_after_the_handshake_harm_nothing(self):
+        # Full handshakes, each closed at once (close_notify), from four clients for a while.
+        clients = [subprocess.Popen(["openssl", "s_time", "-connect", "127.0.0.1:%d" % self.https,
+                                     "-new", "-time", "2"], stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL) for _ in range(4)]
+        for client in clients:
+            client.wait(timeout=30)
+        self.assertTrue(self.dataplane.process.running())
+        status, _, stderr = self.curl_https("app.test", "/after", ca=self.app_crt)
+        self.assertEqual(status, 200, stderr)
+
     def test_sessions_resume_with_tickets(self):
         session = os.path.join(self.dir, "session.pem")
         for version in ("-tls1_3", "-tls1_2"):

@@ -1,0 +1,216 @@
+#!/usr/bin/env bash
+# TLS termination and HTTP/2: the Gatehouse data plane against nginx, each with one worker, the
+# same ECDSA P-256 certificate, in front of the same nginx upstream serving a small body, all on
+# 127.0.0.1. Three measurements, in alternating rounds:
+#
+#   keep-alive HTTPS requests/s and p99   wrk -c64 over TLS 1.3, HTTP/1.1
+#   full handshakes/s                     openssl s_time -new, 4 clients at once (TLS 1.3)
+#   HTTP/2 requests/s                     h2load -c64 -m10 over TLS (ALPN h2)
+#
+#   bash tests/bench/tls_bench.sh [--rounds N] [--duration SECONDS] [--only keepalive|handshakes|h2]
+#
+# GATEHOUSE_BIN=build/dev/bin runs another build's programs; KEEP_LOGS=1 keeps the logs.
+#
+# Prints each round, the medians and Gatehouse's ratios to nginx. It measures; nothing passes or
+# fails.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+rounds=3
+duration=8
+only=""
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --rounds) rounds="$2"; shift 2 ;;
+    --duration) duration="$2"; shift 2 ;;
+    --only) only="$2"; shift 2 ;;  # keepalive, handshakes or h2: that measurement alone
+    *) echo "tls_bench.sh: unknown argument \"$1\"" >&2; exit 2 ;;
+  esac
+done
+
+bash tools/install-deps.sh --test >/dev/null
+bin=${GATEHOUSE_BIN:-build/release/bin}  # another build's programs, e.g. build/dev/bin
+if [[ $bin == build/release/bin && ( ! -x $bin/gatehouse-dataplane || ! -x $bin/gatehouse-controlplane ) ]]; then
+  cmake --preset release >/dev/null
+  cmake --build --preset release -j"$(nproc)" --target gatehouse-dataplane gatehouse-controlplane
+fi
+
+work=$(mktemp -d /tmp/gatehouse-bench-XXXXXX)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  if [[ -n ${KEEP_LOGS:-} ]]; then echo "logs kept in $work" >&2; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+upstream=$(free_port); nginx_port=$(free_port); gatehouse_http=$(free_port)
+gatehouse_port=$(free_port); xds=$(free_port); cp_admin=$(free_port); cp_health=$(free_port)
+dp_admin=$(free_port); dp_health=$(free_port)
+
+mkdir -p "$work/nginx-up" "$work/nginx-proxy" "$work/manifests"
+body=$(head -c 128 /dev/zero | tr '\0' 'x')
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+  -subj /CN=bench.test -addext subjectAltName=DNS:bench.test \
+  -keyout "$work/bench.key" -out "$work/bench.crt" 2>/dev/null
+
+cat > "$work/nginx-up/nginx.conf" <<CONF
+worker_processes 2;
+pid $work/nginx-up/pid;
+error_log $work/nginx-up/error.log;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  server {
+    listen 127.0.0.1:$upstream reuseport;
+    location / { default_type text/plain; return 200 "$body"; }
+  }
+}
+CONF
+# nginx terminating TLS (1.2 and 1.3, HTTP/2 through ALPN), session tickets on as they are by
+# default, up to 1024 idle keep-alive connections upstream, as Gatehouse keeps per endpoint (640
+# HTTP/2 requests in flight need that many HTTP/1.1 upstream connections).
+cat > "$work/nginx-proxy/nginx.conf" <<CONF
+worker_processes 1;
+pid $work/nginx-proxy/pid;
+error_log $work/nginx-proxy/error.log;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  http2_max_requests 1000000;
+  upstream backend { server 127.0.0.1:$upstream; keepalive 1024; }
+  server {
+    listen 127.0.0.1:$nginx_port ssl http2;
+    server_name bench.test;
+    ssl_certificate $work/bench.crt;
+    ssl_certificate_key $work/bench.key;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    location / {
+      proxy_pass http://backend;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+    }
+  }
+}
+CONF
+crt=$(base64 -w0 "$work/bench.crt"); key=$(base64 -w0 "$work/bench.key")
+cat > "$work/manifests/world.yaml" <<CONF
+apiVersion: networking.k8s.io/v1
+kind: IngressClass
+metadata: {name: gatehouse, annotations: {ingressclass.kubernetes.io/is-default-class: "true"}}
+spec: {controller: gatehouse.dev/ingress-controller}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: bench, namespace: default}
+type: kubernetes.io/tls
+data: {tls.crt: $crt, tls.key: $key}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: up, namespace: default}
+spec: {ports: [{name: http, port: 80, targetPort: $upstream}]}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: up, namespace: default, labels: {kubernetes.io/service-name: up}}
+addressType: IPv4
+ports: [{name: http, port: $upstream}]
+endpoints: [{addresses: ["127.0.0.1"]}]
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: up, namespace: default}
+spec:
+  tls: [{hosts: [bench.test], secretName: bench}]
+  rules: [{host: bench.test, http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: up, port: {number: 80}}}}]}}]
+CONF
+
+nginx -c "$work/nginx-up/nginx.conf" -g 'daemon off;' 2>"$work/nginx-up.log" & pids+=($!)
+nginx -c "$work/nginx-proxy/nginx.conf" -g 'daemon off;' 2>"$work/nginx-proxy.log" & pids+=($!)
+"$bin/gatehouse-controlplane" --source="file:$work/manifests" \
+  --xds-listen=127.0.0.1:$xds --admin-listen=127.0.0.1:$cp_admin --health-listen=127.0.0.1:$cp_health \
+  --log-level=warning 2>"$work/controlplane.log" & pids+=($!)
+${DATAPLANE_WRAPPER:-} "$bin/gatehouse-dataplane" --xds-server=127.0.0.1:$xds --workers=1 \
+  --http-listen=127.0.0.1:$gatehouse_http --https-listen=127.0.0.1:$gatehouse_port \
+  --admin-listen=127.0.0.1:$dp_admin --health-listen=127.0.0.1:$dp_health \
+  --log-level=warning 2>"$work/dataplane.log" & pids+=($!)
+
+https_ok() {
+  curl -sfk -m 1 --resolve "bench.test:$1:127.0.0.1" "https://bench.test:$1/" >/dev/null
+}
+for i in $(seq 1 100); do
+  if curl -sf -m 1 "http://127.0.0.1:$dp_health/readyz" >/dev/null && https_ok "$gatehouse_port" &&
+     https_ok "$nginx_port"; then
+    break
+  fi
+  if [[ $i -eq 100 ]]; then
+    echo "tls_bench.sh: the proxies did not both answer 200 over HTTPS; logs kept in $work" >&2
+    trap - EXIT
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    exit 1
+  fi
+  sleep 0.1
+done
+
+# wrk sends no SNI from the URL's IP; a Host of bench.test routes, and both serve the one
+# certificate for it anyway.
+keepalive() {  # port -> "rps p99_ms"
+  local out
+  out=$(wrk -t1 -c64 -d"${duration}s" --latency -H "Host: bench.test" "https://127.0.0.1:$1/")
+  awk '/^Requests\/sec:/ {r=$2}
+       $1 == "99%" {v=$2; if (v ~ /us$/) {sub(/us$/,"",v); v=v/1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v=v*1000}; p=v}
+       END {print r, p}' <<<"$out"
+}
+handshakes() {  # port -> full handshakes per second, four clients at once
+  local i outs=()
+  for i in 1 2 3 4; do
+    openssl s_time -connect "127.0.0.1:$1" -new -time "$duration" >"$work/s_time.$i" 2>&1 &
+    outs+=($!)
+  done
+  wait "${outs[@]}"
+  cat "$work"/s_time.* | awk '/connections in [0-9.]+s;/ {sum += $1 / $4} END {printf "%.0f\n", sum}'
+}
+h2() {  # port -> HTTP/2 requests per second, counting 2xx answers only
+  h2load -c64 -m10 -t1 -D"$duration" -H ":authority: bench.test" "https://127.0.0.1:$1/" \
+    2>/dev/null | awk '/^finished in/ {gsub(",", ""); seconds = $3; sub(/s$/, "", seconds)}
+                       /^status codes:/ {ok = $3}
+                       END {printf "%.0f\n", ok / seconds}'
+}
+
+declare -A results
+printf '%-6s %-10s %14s %10s %14s %14s\n' round proxy "https req/s" "p99 ms" "handshakes/s" "h2 req/s"
+for round in $(seq 1 "$rounds"); do
+  for name in gatehouse nginx; do
+    port=$([[ $name == gatehouse ]] && echo "$gatehouse_port" || echo "$nginx_port")
+    r=0; p=0; s=0; h=0
+    if [[ -z $only || $only == keepalive ]]; then read -r r p < <(keepalive "$port"); fi
+    if [[ -z $only || $only == handshakes ]]; then s=$(handshakes "$port"); fi
+    if [[ -z $only || $only == h2 ]]; then h=$(h2 "$port"); fi
+    results[$name.rps]+="$r "; results[$name.p99]+="$p "
+    results[$name.hs]+="$s "; results[$name.h2]+="$h "
+    printf '%-6s %-10s %14.0f %10.2f %14.0f %14.0f\n' "$round" "$name" "$r" "$p" "$s" "$h"
+  done
+done
+
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+echo
+printf '%-10s %14s %10s %14s %14s\n' median "https req/s" "p99 ms" "handshakes/s" "h2 req/s"
+for name in gatehouse nginx; do
+  printf '%-10s %14.0f %10.2f %14.0f %14.0f\n' "$name" "$(median <<<"${results[$name.rps]}")" \
+    "$(median <<<"${results[$name.p99]}")" "$(median <<<"${results[$name.hs]}")" \
+    "$(median <<<"${results[$name.h2]}")"
+done
+echo
+for metric in rps p99 hs h2; do
+  g=$(median <<<"${results[gatehouse.$metric]}"); n=$(median <<<"${results[nginx.$metric]}")
+  label=$(case $metric in rps) echo "https requests/s";; p99) echo "https p99 (lower is better)";;
+          hs) echo "full handshakes/s";; h2) echo "h2 requests/s";; esac)
+  awk -v g="$g" -v n="$n" -v l="$label" 'BEGIN { if (n > 0) printf "gatehouse/nginx %-28s %.2fx\n", l, g / n }'
+done
