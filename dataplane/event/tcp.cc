@@ -12,6 +12,9 @@ namespace gatehouse::dataplane::event {
 namespace {
 
 constexpr size_t kReadSize = 64 * 1024;
+// A connection closing after its writes gets this long to take them; a peer that stops reading
+// would otherwise hold its socket forever.
+constexpr uint64_t kLingerTimeoutMs = 30 * 1000;
 
 }  // namespace
 
@@ -27,11 +30,18 @@ struct TcpConnection::Handle {
   bool connected = false;
   bool closing = false;
   bool close_after_writes = false;
+  uv_timer_t* linger_timer = nullptr;  // while closing after writes
 
   void Close() {
     if (closing) return;
     closing = true;
     callbacks = nullptr;
+    if (linger_timer != nullptr) {
+      uv_timer_stop(linger_timer);
+      uv_close(reinterpret_cast<uv_handle_t*>(linger_timer),
+               [](uv_handle_t* timer) { delete reinterpret_cast<uv_timer_t*>(timer); });
+      linger_timer = nullptr;
+    }
     if (flush_scheduled) {
       dispatcher->CancelCallAfterIo(this);
       flush_scheduled = false;
@@ -259,7 +269,16 @@ void TcpConnection::CloseAfterWrites() {
   handle->close_after_writes = true;
   handle->dispatcher->AddLingering(handle, [handle] { handle->Close(); });
   uv_read_stop(reinterpret_cast<uv_stream_t*>(&handle->tcp));
-  if (handle->pending_write == 0) handle->ShutdownAndClose();
+  if (handle->pending_write == 0) {
+    handle->ShutdownAndClose();
+    return;
+  }
+  handle->linger_timer = new uv_timer_t;
+  uv_timer_init(handle->tcp.loop, handle->linger_timer);
+  handle->linger_timer->data = handle;
+  uv_timer_start(
+      handle->linger_timer,
+      [](uv_timer_t* timer) { static_cast<Handle*>(timer->data)->Close(); }, kLingerTimeoutMs, 0);
 }
 
 struct TcpListener::Handle {

@@ -68,8 +68,8 @@ class TcpConnection {
   Buffer& input();
   const Buffer& input() const;
   bool AboveHighWatermark() const { return pending_write_bytes() >= kHighWatermark; }
-  // Sends what is queued, then closes; no callback runs afterwards and no other method may be
-  // called.
+  // Sends what is queued, then closes (at the latest after 30 s, for a peer that stopped
+  // reading); no callback runs afterwards and no other method may be called.
   void CloseAfterWrites();
   // Closes now, dropping what is queued; no callback runs afterwards and no other method may be
   // called.
