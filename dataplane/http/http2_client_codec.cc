@@ -8,12 +8,6 @@
 #include "dataplane/http/http2_common.h"
 
 namespace gatehouse::dataplane::http {
-namespace {
-
-constexpr size_t kWriteChunk = 64 * 1024;
-
-}  // namespace
-
 class Http2ClientCodec::Stream : public RequestEncoder {
  public:
   Stream(Http2ClientCodec& codec, ResponseDecoder* decoder) : codec_(codec), decoder_(decoder) {}
@@ -261,20 +255,11 @@ void Http2ClientCodec::Flush() {
   if (closed_) return;
   do {
     flush_pending_ = false;
-    std::string out;
     in_nghttp2_ = true;
-    while (!callbacks_->WriteBlocked()) {
-      const uint8_t* data;
-      ssize_t length = nghttp2_session_mem_send(session_, &data);
-      if (length <= 0) break;
-      out.append(reinterpret_cast<const char*>(data), static_cast<size_t>(length));
-      if (out.size() >= kWriteChunk) {
-        callbacks_->Write(std::move(out));
-        out.clear();
-      }
-    }
+    SendQueuedFrames(
+        session_, [this] { return callbacks_->WriteBlocked(); },
+        [this](std::string out) { callbacks_->Write(std::move(out)); });
     in_nghttp2_ = false;
-    if (!out.empty()) callbacks_->Write(std::move(out));
     std::vector<Stream*> writable = std::move(writable_);
     writable_.clear();
     for (Stream* stream : writable) {

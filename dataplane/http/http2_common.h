@@ -23,6 +23,25 @@ inline absl::string_view View(const uint8_t* data, size_t length) {
 // Fields HTTP/2 forbids in a message (RFC 9113 section 8.2.2); HTTP/1.1 messages may carry them.
 bool ConnectionSpecificField(absl::string_view lower_name);
 
+// Hands what `session` has queued to `write`, in pieces of about 64 KiB, for as long as
+// `blocked()` is false.
+template <typename Blocked, typename Write>
+void SendQueuedFrames(nghttp2_session* session, Blocked blocked, Write write) {
+  constexpr size_t kWriteChunk = 64 * 1024;
+  std::string out;
+  while (!blocked()) {
+    const uint8_t* data;
+    ssize_t length = nghttp2_session_mem_send(session, &data);
+    if (length <= 0) break;
+    out.append(reinterpret_cast<const char*>(data), static_cast<size_t>(length));
+    if (out.size() >= kWriteChunk) {
+      write(std::move(out));
+      out.clear();
+    }
+  }
+  if (!out.empty()) write(std::move(out));
+}
+
 // A header list as nghttp2 takes it: the pseudo-header fields first, then `headers` with their
 // names lowercased, connection-specific fields and Host left out, and content-length when given.
 // The strings live as long as the object.

@@ -13,13 +13,6 @@
 #include "dataplane/http/http2_common.h"
 
 namespace gatehouse::dataplane::http {
-namespace {
-
-// Frames nghttp2 produced are handed to the socket in writes of about this size.
-constexpr size_t kWriteChunk = 64 * 1024;
-
-}  // namespace
-
 // One client stream: its request as it arrives, and the encoder of its response.
 class Http2ServerCodec::Stream : public ResponseEncoder {
  public:
@@ -303,20 +296,11 @@ void Http2ServerCodec::Flush() {
   if (closed_connection_) return;
   do {
     flush_pending_ = false;
-    std::string out;
     in_nghttp2_ = true;
-    while (!callbacks_->WriteBlocked()) {
-      const uint8_t* data;
-      ssize_t length = nghttp2_session_mem_send(session_, &data);
-      if (length <= 0) break;
-      out.append(reinterpret_cast<const char*>(data), static_cast<size_t>(length));
-      if (out.size() >= kWriteChunk) {
-        callbacks_->Write(std::move(out));
-        out.clear();
-      }
-    }
+    SendQueuedFrames(
+        session_, [this] { return callbacks_->WriteBlocked(); },
+        [this](std::string out) { callbacks_->Write(std::move(out)); });
     in_nghttp2_ = false;
-    if (!out.empty()) callbacks_->Write(std::move(out));
     // Decoders waiting for room are told now, with nghttp2 off the stack; what they encode
     // in turn asks for another pass.
     std::vector<int32_t> writable = std::move(writable_);

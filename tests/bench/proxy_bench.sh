@@ -4,6 +4,8 @@
 #
 #   bash tests/bench/proxy_bench.sh [--rounds N] [--duration SECONDS] [--connections N]
 #
+# GATEHOUSE_BIN=build/dev/bin runs another build's programs; KEEP_LOGS=1 keeps the logs.
+#
 # Builds the release preset if needed, then runs wrk against each proxy in alternating rounds
 # (so drift on a shared machine hits all three alike) and prints requests/s and p99 latency per
 # round, the medians, and Gatehouse's ratios to nginx and HAProxy. Nothing here is a pass/fail
@@ -23,45 +25,12 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 
-bash tools/install-deps.sh --test >/dev/null
-if [[ ! -x build/release/bin/gatehouse-dataplane || ! -x build/release/bin/gatehouse-controlplane ]]; then
-  cmake --preset release >/dev/null
-  cmake --build --preset release -j"$(nproc)" --target gatehouse-dataplane gatehouse-controlplane
-fi
-
-work=$(mktemp -d /tmp/gatehouse-bench-XXXXXX)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+source tests/bench/peers.sh
 upstream=$(free_port); nginx_port=$(free_port); haproxy_port=$(free_port); gatehouse_port=$(free_port)
 xds=$(free_port); cp_admin=$(free_port); cp_health=$(free_port); dp_admin=$(free_port); dp_health=$(free_port)
 
-mkdir -p "$work/nginx-up" "$work/nginx-proxy" "$work/manifests"
-body=$(head -c 128 /dev/zero | tr '\0' 'x')
+mkdir -p "$work/nginx-proxy" "$work/manifests"
 
-# The upstream: nginx serving a 128-byte body, two workers so it is never the bottleneck.
-cat > "$work/nginx-up/nginx.conf" <<CONF
-worker_processes 2;
-pid $work/nginx-up/pid;
-error_log $work/nginx-up/error.log;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  keepalive_requests 1000000;
-  server {
-    listen 127.0.0.1:$upstream reuseport;
-    location / { default_type text/plain; return 200 "$body"; }
-  }
-}
-CONF
 # nginx as the proxy: one worker, pooled keep-alive upstream connections.
 cat > "$work/nginx-proxy/nginx.conf" <<CONF
 worker_processes 1;
@@ -127,13 +96,13 @@ spec:
   defaultBackend: {service: {name: up, port: {number: 80}}}
 CONF
 
-nginx -c "$work/nginx-up/nginx.conf" -g 'daemon off;' 2>"$work/nginx-up.log" & pids+=($!)
+start_upstream "$upstream"
 nginx -c "$work/nginx-proxy/nginx.conf" -g 'daemon off;' 2>"$work/nginx-proxy.log" & pids+=($!)
 haproxy -f "$work/haproxy.cfg" -db >"$work/haproxy.log" 2>&1 & pids+=($!)
-build/release/bin/gatehouse-controlplane --source="file:$work/manifests" \
+"$bin/gatehouse-controlplane" --source="file:$work/manifests" \
   --xds-listen=127.0.0.1:$xds --admin-listen=127.0.0.1:$cp_admin --health-listen=127.0.0.1:$cp_health \
   --log-level=warning 2>"$work/controlplane.log" & pids+=($!)
-build/release/bin/gatehouse-dataplane --xds-server=127.0.0.1:$xds --workers=1 \
+"$bin/gatehouse-dataplane" --xds-server=127.0.0.1:$xds --workers=1 \
   --http-listen=127.0.0.1:$gatehouse_port --admin-listen=127.0.0.1:$dp_admin \
   --health-listen=127.0.0.1:$dp_health --log-level=warning 2>"$work/dataplane.log" & pids+=($!)
 
@@ -179,7 +148,6 @@ for round in $(seq 1 "$rounds"); do
   done
 done
 
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 echo
 printf '%-10s %12s %10s\n' "median" "requests/s" "p99 ms"
 for name in gatehouse nginx haproxy; do

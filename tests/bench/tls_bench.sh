@@ -28,49 +28,16 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 
-bash tools/install-deps.sh --test >/dev/null
-bin=${GATEHOUSE_BIN:-build/release/bin}  # another build's programs, e.g. build/dev/bin
-if [[ $bin == build/release/bin && ( ! -x $bin/gatehouse-dataplane || ! -x $bin/gatehouse-controlplane ) ]]; then
-  cmake --preset release >/dev/null
-  cmake --build --preset release -j"$(nproc)" --target gatehouse-dataplane gatehouse-controlplane
-fi
-
-work=$(mktemp -d /tmp/gatehouse-bench-XXXXXX)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  if [[ -n ${KEEP_LOGS:-} ]]; then echo "logs kept in $work" >&2; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+source tests/bench/peers.sh
 upstream=$(free_port); nginx_port=$(free_port); gatehouse_http=$(free_port)
 gatehouse_port=$(free_port); xds=$(free_port); cp_admin=$(free_port); cp_health=$(free_port)
 dp_admin=$(free_port); dp_health=$(free_port)
 
-mkdir -p "$work/nginx-up" "$work/nginx-proxy" "$work/manifests"
-body=$(head -c 128 /dev/zero | tr '\0' 'x')
+mkdir -p "$work/nginx-proxy" "$work/manifests"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
   -subj /CN=bench.test -addext subjectAltName=DNS:bench.test \
   -keyout "$work/bench.key" -out "$work/bench.crt" 2>/dev/null
 
-cat > "$work/nginx-up/nginx.conf" <<CONF
-worker_processes 2;
-pid $work/nginx-up/pid;
-error_log $work/nginx-up/error.log;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  keepalive_requests 1000000;
-  server {
-    listen 127.0.0.1:$upstream reuseport;
-    location / { default_type text/plain; return 200 "$body"; }
-  }
-}
-CONF
 # nginx terminating TLS (1.2 and 1.3, HTTP/2 through ALPN), session tickets on as they are by
 # default, up to 1024 idle keep-alive connections upstream, as Gatehouse keeps per endpoint (640
 # HTTP/2 requests in flight need that many HTTP/1.1 upstream connections).
@@ -132,7 +99,7 @@ spec:
   rules: [{host: bench.test, http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: up, port: {number: 80}}}}]}}]
 CONF
 
-nginx -c "$work/nginx-up/nginx.conf" -g 'daemon off;' 2>"$work/nginx-up.log" & pids+=($!)
+start_upstream "$upstream"
 nginx -c "$work/nginx-proxy/nginx.conf" -g 'daemon off;' 2>"$work/nginx-proxy.log" & pids+=($!)
 "$bin/gatehouse-controlplane" --source="file:$work/manifests" \
   --xds-listen=127.0.0.1:$xds --admin-listen=127.0.0.1:$cp_admin --health-listen=127.0.0.1:$cp_health \
@@ -199,7 +166,6 @@ for round in $(seq 1 "$rounds"); do
   done
 done
 
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 echo
 printf '%-10s %14s %10s %14s %14s\n' median "https req/s" "p99 ms" "handshakes/s" "h2 req/s"
 for name in gatehouse nginx; do
