@@ -87,6 +87,9 @@ SSL_CTX* NewContext(const ServerSettings& settings) {
   SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
   if (settings.ticket_keys != nullptr) {
     SSL_CTX_set_ex_data(ctx, TicketKeysIndex(), settings.ticket_keys);
+    // One TLS 1.3 ticket per handshake (OpenSSL sends two): a client resumes with one, and each
+    // costs an encryption.
+    SSL_CTX_set_num_tickets(ctx, 1);
     SSL_CTX_set_timeout(ctx,
                         static_cast<long>(absl::ToInt64Seconds(settings.ticket_keys->lifetime())));
 #pragma GCC diagnostic push
