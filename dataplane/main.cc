@@ -176,6 +176,10 @@ int Main(int argc, char** argv) {
   flags.AddDuration("tunnel-idle-timeout", &options.proxy.tunnel_idle_timeout,
                     absl::Milliseconds(10), absl::Hours(24 * 7),
                     "a WebSocket tunnel with no bytes either way this long closes (default 1h)");
+  flags.AddDuration("send-timeout", &options.proxy.send_timeout, absl::Milliseconds(10),
+                    absl::Hours(1),
+                    "a client taking none of the bytes queued for it this long is disconnected "
+                    "(default 60s)");
   flags.AddDuration("upstream-connect-timeout", &options.proxy.upstream_connect_timeout,
                     absl::Milliseconds(10), absl::Minutes(10),
                     "connecting to an endpoint, unless the cluster sets it (default 5s; then 504)");

@@ -11,6 +11,7 @@ absl::string_view CloseReasonName(CloseReason reason) {
     case CloseReason::kIdleTimeout: return "idle_timeout";
     case CloseReason::kUnreadRequestBody: return "unread_request_body";
     case CloseReason::kUpstreamReset: return "upstream_reset";
+    case CloseReason::kSendTimeout: return "send_timeout";
     case CloseReason::kMaxConnections: return "max_connections";
     case CloseReason::kDrain: return "drain";
     case CloseReason::kShutdown: return "shutdown";

@@ -22,6 +22,7 @@ enum class CloseReason {
   kIdleTimeout,           // kept alive with no request for too long
   kUnreadRequestBody,     // answered before its request body ended
   kUpstreamReset,         // the response broke after it had started
+  kSendTimeout,           // the client stopped taking the bytes sent to it
   kMaxConnections,        // accepted over the connection limit
   kDrain,                 // the data plane is draining before it exits
   kShutdown,              // the data plane stopped

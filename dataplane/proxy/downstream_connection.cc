@@ -28,6 +28,7 @@ void DownstreamConnection::Write(std::string data) {
   if (phase_ == Phase::kTunnel) UpdateTimeout();  // bytes from the upstream count as activity
   if (tls_ == nullptr) {
     tcp_.Write(std::move(data));
+    CheckWriteStall();
     return;
   }
   // Everything one turn of the loop writes (a response's head and body, the frames of many
@@ -56,7 +57,24 @@ void DownstreamConnection::SendPlaintext() {
 
 void DownstreamConnection::FlushTls() {
   std::string out = tls_->TakeOutgoing();
-  if (!out.empty()) tcp_.Write(std::move(out));
+  if (out.empty()) return;
+  tcp_.Write(std::move(out));
+  CheckWriteStall();
+}
+
+void DownstreamConnection::CheckWriteStall() {
+  if (closed_ || phase_ == Phase::kWriteStalled || !tcp_.AboveHighWatermark()) return;
+  phase_ = Phase::kWriteStalled;
+  context_.send_timeouts.Arm(*this);
+}
+
+void DownstreamConnection::OnWritable() {
+  if (closed_) return;
+  if (phase_ == Phase::kWriteStalled) {
+    phase_ = Phase::kNone;  // the queue drained: the timeout the state calls for applies again
+    UpdateTimeout();
+  }
+  if (codec_ != nullptr) codec_->OnWritable();
 }
 
 DownstreamConnection::~DownstreamConnection() {
@@ -77,7 +95,7 @@ void DownstreamConnection::Start() {
 }
 
 void DownstreamConnection::UpdateTimeout() {
-  if (closed_) return;
+  if (closed_ || phase_ == Phase::kWriteStalled) return;  // until the queue drains
   Phase phase = codec_ == nullptr        ? Phase::kIdle
                 : codec_->reading_head() ? Phase::kReadingHead
                 : codec_->idle()         ? Phase::kIdle
@@ -113,6 +131,8 @@ void DownstreamConnection::OnDeadline() {
     }
   } else if (phase_ == Phase::kTunnel) {
     Close(http::CloseReason::kIdleTimeout, "tunnel idle timeout");
+  } else if (phase_ == Phase::kWriteStalled) {
+    Close(http::CloseReason::kSendTimeout, "the client took no bytes for the send timeout");
   }
 }
 

@@ -52,9 +52,7 @@ class DownstreamConnection : public event::DeferredDeletable,
   // event::TcpConnection::Callbacks
   void OnData(event::Buffer& input) override;
   void OnRemoteClose(absl::string_view error) override;
-  void OnWritable() override {
-    if (codec_ != nullptr) codec_->OnWritable();
-  }
+  void OnWritable() override;
 
   // http::ServerCodec::Callbacks
   http::RequestDecoder& NewStream(http::ResponseEncoder& encoder) override;
@@ -106,7 +104,10 @@ class DownstreamConnection : public event::DeferredDeletable,
   bool release_scheduled_ = false;
   absl::flat_hash_map<ProxyStream*, std::unique_ptr<ProxyStream>> streams_;
   bool resume_scheduled_ = false;  // pipelined input will be parsed after this turn's I/O
-  enum class Phase { kNone, kIdle, kReadingHead, kInStream, kTunnel };
+  enum class Phase { kNone, kIdle, kReadingHead, kInStream, kTunnel, kWriteStalled };
+  // After a write: a connection whose write queue went over its high watermark waits under the
+  // send timeout until it drains.
+  void CheckWriteStall();
   Phase phase_ = Phase::kNone;
 
   bool reading_paused_ = false;

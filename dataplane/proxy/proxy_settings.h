@@ -12,6 +12,9 @@ struct ProxySettings {
   absl::Duration idle_timeout = absl::Seconds(60);
   // A switched-protocol tunnel (WebSocket) with no bytes either way for this long is closed.
   absl::Duration tunnel_idle_timeout = absl::Hours(1);
+  // A client whose connection takes none of the bytes queued for it this long (it stopped
+  // reading) is disconnected, and the upstream it held let go.
+  absl::Duration send_timeout = absl::Seconds(60);
   // From the request's arrival until the upstream connection is established (504 after).
   // A cluster's own connect timeout, when the config sets one, takes precedence.
   absl::Duration upstream_connect_timeout = absl::Seconds(5);

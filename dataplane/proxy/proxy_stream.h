@@ -62,6 +62,8 @@ struct WorkerContext {
   event::DeadlineQueue& idle_timeouts;
   event::DeadlineQueue& request_header_timeouts;
   event::DeadlineQueue& tunnel_idle_timeouts;
+  // Connections whose peer stopped taking bytes (--send-timeout).
+  event::DeadlineQueue& send_timeouts;
 };
 
 // What every request of one client connection shares.

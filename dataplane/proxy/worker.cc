@@ -39,6 +39,7 @@ Worker::Worker(int index, const ProxySettings& settings, ConnectionLimit* limit,
       idle_timeouts_(dispatcher_, settings_.idle_timeout),
       request_header_timeouts_(dispatcher_, settings_.request_header_timeout),
       tunnel_idle_timeouts_(dispatcher_, settings_.tunnel_idle_timeout),
+      send_timeouts_(dispatcher_, settings_.send_timeout),
       context_{dispatcher_,
                pools_,
                balancer_,
@@ -49,7 +50,8 @@ Worker::Worker(int index, const ProxySettings& settings, ConnectionLimit* limit,
                index,
                idle_timeouts_,
                request_header_timeouts_,
-               tunnel_idle_timeouts_},
+               tunnel_idle_timeouts_,
+               send_timeouts_},
       active_connections_(MetricsRegistry::Global().GetGauge(
           "gatehouse_dataplane_downstream_connections", "Open client connections, per worker.",
           {{"worker", absl::StrCat(index)}})) {
@@ -112,6 +114,7 @@ void Worker::Stop() {
     idle_timeouts_.Close();
     request_header_timeouts_.Close();
     tunnel_idle_timeouts_.Close();
+    send_timeouts_.Close();
   });
   thread_.join();
 }

@@ -25,7 +25,7 @@ class Worker : private DownstreamConnection::Owner {
   // This worker's own bound, listening sockets, which it takes over.
   struct Listeners {
     int http_fd = -1;
-    int https_fd = -1;                               // -1: no HTTPS
+    int https_fd = -1;                                // -1: no HTTPS
     const tls::ServerContext* default_tls = nullptr;  // for clients naming no known host
   };
 
@@ -73,6 +73,7 @@ class Worker : private DownstreamConnection::Owner {
   event::DeadlineQueue idle_timeouts_;
   event::DeadlineQueue request_header_timeouts_;
   event::DeadlineQueue tunnel_idle_timeouts_;
+  event::DeadlineQueue send_timeouts_;
   WorkerContext context_;
   Gauge* active_connections_;
   std::unique_ptr<event::TcpListener> listener_;

@@ -65,7 +65,7 @@ class TimeoutsTest(harness.GatehouseTestCase):
         self.dataplane = harness.DataPlane(
             self.group, controlplane.xds_address, "timeouts", workers=1,
             extra_args=["--request-header-timeout=500ms", "--idle-timeout=700ms",
-                        "--upstream-response-timeout=600ms"])
+                        "--upstream-response-timeout=600ms", "--send-timeout=1s"])
         self.dataplane.wait_ready()
 
     def connect(self):
@@ -112,6 +112,25 @@ class TimeoutsTest(harness.GatehouseTestCase):
         self.assertEqual(harness.metric(self.dataplane.health,
                                         "gatehouse_dataplane_downstream_closed_total",
                                         reason="idle_timeout"), 1)
+
+    def test_a_client_that_stops_reading_is_disconnected(self):
+        sock = self.connect()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        # 40 MB: more than the kernel's buffers on both sides take, and quick for the echo server
+        # to start (it hashes the body first).
+        sock.sendall(b"GET /__bytes/40000000 HTTP/1.1\r\nHost: echo.test\r\n\r\n")
+        # Nothing is read until the data plane gives up on the connection.
+        deadline = time.monotonic() + 15
+        while harness.metric(self.dataplane.health, "gatehouse_dataplane_downstream_closed_total",
+                             reason="send_timeout") != 1:
+            self.assertLess(time.monotonic(), deadline, "the stalled connection was kept")
+            time.sleep(0.2)
+        # What was queued, then the close; short of the 40 MB asked for.
+        sock.settimeout(8)
+        received = len(self.read_until_closed(sock))
+        self.assertLess(received, 40_000_000)
+        # The worker serves on, and the upstream it held was let go.
+        self.assertEqual(harness.curl(self.dataplane.url("/after"), host="echo.test").status, 200)
 
     def test_upstream_that_never_answers_gets_504(self):
         response = self.dataplane.get("silent.test", "/waiting")
