@@ -162,7 +162,7 @@ int Main(int argc, char** argv) {
   flags.AddDuration("tls-ticket-key-rotation", &options.ticket_key_rotation, absl::ZeroDuration(),
                     absl::Hours(24 * 7),
                     "session tickets are encrypted with a key made every this often; a ticket "
-                    "resumes for two to three of these (default 1h; 0s: no tickets)");
+                    "resumes for up to two of these (default 1h; 0s: no resumption)");
   flags.AddCustom("admin-listen", "HOST:PORT", HostPortFlag(&options.admin_listen),
                   "gRPC admin API (default 127.0.0.1:19001)");
   flags.AddCustom("health-listen", "HOST:PORT", HostPortFlag(&options.health_listen),
@@ -249,7 +249,6 @@ int Main(int argc, char** argv) {
     if (!opened.ok()) Fail(absl::StrCat("--access-log: ", opened.status().message()));
     access_log = *std::move(opened);
   }
-  // Clients of the HTTPS listener that name no host with a certificate get this one.
   std::unique_ptr<tls::TicketKeys> ticket_keys;
   if (options.ticket_key_rotation > absl::ZeroDuration()) {
     ticket_keys = std::make_unique<tls::TicketKeys>(options.ticket_key_rotation);
@@ -258,6 +257,7 @@ int Main(int argc, char** argv) {
   if (absl::Status valid = options.tls.Validate(); !valid.ok()) {
     Fail(absl::StrCat("--tls-ciphers: ", valid.message()));
   }
+  // Clients of the HTTPS listener that name no host with a certificate get this one.
   std::shared_ptr<const tls::ServerContext> default_tls;
   if (options.https_listen.has_value()) {
     absl::StatusOr<std::shared_ptr<const tls::ServerContext>> made =

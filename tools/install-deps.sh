@@ -13,9 +13,9 @@ BUILD_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 curl ca-certificates
 )
-# curl and python3 drive the integration tests; these come with later test layers
-# (nghttp and h2load, HTTP/2 frames and gRPC for Python, BoringSSL for the TLS layer's tests, wrk, the nginx and HAProxy peers of the
-# benchmarks, openssl s_client).
+# curl and python3 drive the integration tests; the tests and benchmarks also need nghttp and
+# h2load, HTTP/2 frames and gRPC for Python, BoringSSL (the TLS layer's tests), wrk, the nginx and
+# HAProxy peers of the benchmarks, openssl s_client and kubectl.
 TEST_PACKAGES=(nghttp2-client python3-h2 python3-grpcio android-libboringssl-dev wrk nginx-light haproxy openssl kubernetes-client)
 
 with_test=0

@@ -36,8 +36,9 @@ inline constexpr absl::string_view kSessionCookieMaxAgeAnnotation = "session-coo
 // GRPC or H2C (HTTP/2 cleartext) and GRPCS (HTTP/2 over TLS). Overrides the Service port's
 // appProtocol.
 inline constexpr absl::string_view kBackendProtocolAnnotation = "backend-protocol";
-// With TLS to the backends: "on" checks their certificates, against the ca.crt of the
-// kubernetes.io/tls Secret proxy-ssl-secret ("namespace/name") or else the system's CAs, for the
+// With TLS to the backends: "on" checks their certificates, against the ca.crt of the Secret
+// proxy-ssl-secret ("namespace/name"; a kubernetes.io/tls one, as those are the Secrets watched)
+// or else the system's CAs, for the
 // name proxy-ssl-name (default "<service>.<namespace>.svc", also sent as SNI).
 inline constexpr absl::string_view kProxySslVerifyAnnotation = "proxy-ssl-verify";
 inline constexpr absl::string_view kProxySslSecretAnnotation = "proxy-ssl-secret";
@@ -53,8 +54,6 @@ struct UpstreamAnnotations {
   bool verify = false;
   std::string ca_secret;    // "namespace/name", or empty
   std::string server_name;  // empty: "<service>.<namespace>.svc"
-
-  bool any() const { return protocol.has_value() || tls.has_value(); }
 };
 
 struct IngressAnnotations {

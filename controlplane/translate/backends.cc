@@ -114,9 +114,15 @@ ResolvedBackend ApplyUpstreamAnnotations(ResolvedBackend backend,
         if (it != secret->second.data().end() && !it->second.empty()) ca = &it->second;
       }
       if (ca == nullptr) {
-        return {"", absl::StrCat("proxy-ssl-secret ", upstream.ca_secret,
-                                 " is not a kubernetes.io/tls Secret with a ca.crt; the backend "
-                                 "is not served rather than trusting any certificate")};
+        // Failing closed: the path stays the Ingress's, answered 503 by a cluster without
+        // endpoints, rather than falling to a shorter path or trusting any certificate.
+        std::string untrusted = absl::StrCat(backend.cluster, "~untrusted=", upstream.ca_secret);
+        ClusterTarget nowhere = base;
+        nowhere.port.reset();
+        clusters->try_emplace(untrusted, std::move(nowhere));
+        return {untrusted, absl::StrCat("proxy-ssl-secret ", upstream.ca_secret,
+                                        " is not a Secret with a ca.crt; the backend answers 503 "
+                                        "rather than trusting any certificate")};
       }
       settings.set_trusted_ca(*ca);
     }

@@ -25,6 +25,9 @@ absl::Status SetTransport(const v1::Cluster& cluster, const DataplaneConfig* pre
     return absl::OkStatus();
   }
   const v1::UpstreamTls& tls = cluster.tls();
+  if (tls.verify() && tls.server_name().empty()) {
+    return absl::InvalidArgumentError("TLS verification needs a server name");
+  }
   entry.tls_server_name = tls.server_name();
   entry.transport_key = absl::StrCat(
       entry.protocol == v1::Cluster::HTTP2 ? "h2" : "http/1.1", "+tls|", tls.server_name(), "|",

@@ -45,7 +45,7 @@ class Http2ClientCodec::Stream : public RequestEncoder {
   mutable bool blocked_ = false;  // WriteBlocked was seen; the decoder waits for writable
 };
 
-struct Http2ClientCodec::Callbacks2 {
+struct Http2ClientCodec::SessionCallbacks {
   static Http2ClientCodec& Codec(void* user_data) {
     return *static_cast<Http2ClientCodec*>(user_data);
   }
@@ -176,11 +176,11 @@ Http2ClientCodec::Http2ClientCodec(Callbacks* callbacks, bool tls)
     : callbacks_(callbacks), tls_(tls) {
   nghttp2_session_callbacks* cbs;
   nghttp2_session_callbacks_new(&cbs);
-  nghttp2_session_callbacks_set_on_begin_headers_callback(cbs, &Callbacks2::OnBeginHeaders);
-  nghttp2_session_callbacks_set_on_header_callback(cbs, &Callbacks2::OnHeader);
-  nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, &Callbacks2::OnFrameRecv);
-  nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, &Callbacks2::OnDataChunk);
-  nghttp2_session_callbacks_set_on_stream_close_callback(cbs, &Callbacks2::OnStreamClose);
+  nghttp2_session_callbacks_set_on_begin_headers_callback(cbs, &SessionCallbacks::OnBeginHeaders);
+  nghttp2_session_callbacks_set_on_header_callback(cbs, &SessionCallbacks::OnHeader);
+  nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, &SessionCallbacks::OnFrameRecv);
+  nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, &SessionCallbacks::OnDataChunk);
+  nghttp2_session_callbacks_set_on_stream_close_callback(cbs, &SessionCallbacks::OnStreamClose);
   nghttp2_option* options;
   nghttp2_option_new(&options);
   nghttp2_option_set_no_auto_window_update(options, 1);
@@ -323,7 +323,7 @@ void Http2ClientCodec::Stream::EncodeHeaders(const RequestHead& head, bool end_s
     pseudo.emplace_back("te", "trailers");
   }
   NvList nva(std::move(pseudo), head.headers, length);
-  nghttp2_data_provider provider = body_.Provider(&Callbacks2::ReadBody);
+  nghttp2_data_provider provider = body_.Provider(&SessionCallbacks::ReadBody);
   if (end_stream) body_.Append(codec_.session_, -1, absl::string_view(), true);
   id_ = nghttp2_submit_request(codec_.session_, nullptr, nva.data(), nva.size(),
                                end_stream ? nullptr : &provider, this);

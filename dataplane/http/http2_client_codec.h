@@ -61,8 +61,8 @@ class Http2ClientCodec {
   bool finished() const;
 
  private:
-  struct Callbacks2;
-  friend struct Callbacks2;
+  struct SessionCallbacks;
+  friend struct SessionCallbacks;
 
   // Sends what nghttp2 has queued, unless the upstream is blocked or nghttp2 is on the stack.
   void Flush();

@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "dataplane/event/buffer.h"
@@ -38,8 +39,8 @@ class Http2ServerCodec::Stream : public ResponseEncoder {
   Http2ServerCodec& codec_;
   const int32_t id_;
   RequestHead head_;
-  std::string method_, scheme_, authority_, path_;
-  std::string cookie_;  // cookie crumbs, joined again (RFC 9113 section 8.2.3)
+  std::string method_, authority_, path_;  // :scheme is the connection's, whatever it says
+  std::string cookie_;                     // cookie crumbs, joined again (RFC 9113 section 8.2.3)
   HeaderMap trailers_in_;
   size_t head_bytes_ = 0;
   bool head_too_large_ = false;
@@ -54,7 +55,7 @@ class Http2ServerCodec::Stream : public ResponseEncoder {
   size_t unacknowledged_ = 0;  // request body bytes taken while paused
 };
 
-struct Http2ServerCodec::Callbacks2 {
+struct Http2ServerCodec::SessionCallbacks {
   static Stream* StreamOf(nghttp2_session* session, int32_t id) {
     return static_cast<Stream*>(nghttp2_session_get_stream_user_data(session, id));
   }
@@ -113,8 +114,6 @@ struct Http2ServerCodec::Callbacks2 {
     }
     if (n == ":method") {
       stream->method_ = std::string(v);
-    } else if (n == ":scheme") {
-      stream->scheme_ = std::string(v);
     } else if (n == ":authority") {
       stream->authority_ = std::string(v);
     } else if (n == ":path") {
@@ -234,13 +233,13 @@ struct Http2ServerCodec::Callbacks2 {
 Http2ServerCodec::Http2ServerCodec(Callbacks* callbacks) : callbacks_(callbacks) {
   nghttp2_session_callbacks* cbs;
   nghttp2_session_callbacks_new(&cbs);
-  nghttp2_session_callbacks_set_on_begin_frame_callback(cbs, &Callbacks2::OnBeginFrame);
-  nghttp2_session_callbacks_set_on_begin_headers_callback(cbs, &Callbacks2::OnBeginHeaders);
-  nghttp2_session_callbacks_set_on_header_callback(cbs, &Callbacks2::OnHeader);
-  nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, &Callbacks2::OnFrameRecv);
-  nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, &Callbacks2::OnDataChunk);
-  nghttp2_session_callbacks_set_on_frame_send_callback(cbs, &Callbacks2::OnFrameSend);
-  nghttp2_session_callbacks_set_on_stream_close_callback(cbs, &Callbacks2::OnStreamClose);
+  nghttp2_session_callbacks_set_on_begin_frame_callback(cbs, &SessionCallbacks::OnBeginFrame);
+  nghttp2_session_callbacks_set_on_begin_headers_callback(cbs, &SessionCallbacks::OnBeginHeaders);
+  nghttp2_session_callbacks_set_on_header_callback(cbs, &SessionCallbacks::OnHeader);
+  nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, &SessionCallbacks::OnFrameRecv);
+  nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, &SessionCallbacks::OnDataChunk);
+  nghttp2_session_callbacks_set_on_frame_send_callback(cbs, &SessionCallbacks::OnFrameSend);
+  nghttp2_session_callbacks_set_on_stream_close_callback(cbs, &SessionCallbacks::OnStreamClose);
   nghttp2_option* options;
   nghttp2_option_new(&options);
   // Request bytes are acknowledged as the proxy takes them: that is the backpressure.
@@ -421,8 +420,20 @@ void Http2ServerCodec::DeliverHead(Stream& stream, bool end_stream) {
     head.framing = BodyFraming::kChunked;  // a body of unknown length, streamed
   }
   RemoveFramingAndHopByHopHeaders(head.headers);
+  // As over HTTP/1.1, the proxy answers 100-continue itself: the upstream sees a plain request.
+  bool expect_continue = false;
+  if (const std::string* expect = head.headers.Get("expect");
+      expect != nullptr && absl::EqualsIgnoreCase(*expect, "100-continue")) {
+    head.headers.Remove("expect");
+    expect_continue = !end_stream;
+  }
   stream.decoder_ = &callbacks_->NewStream(stream);
   stream.decoder_->DecodeHeaders(std::move(head), end_stream);
+  if (expect_continue && !stream.response_started_ && stream.decoder_ != nullptr) {
+    NvList nva({{":status", "100"}}, HeaderMap(), std::nullopt);
+    nghttp2_submit_headers(session_, NGHTTP2_FLAG_NONE, stream.id_, nullptr, nva.data(), nva.size(),
+                           nullptr);
+  }
 }
 
 void Http2ServerCodec::Stream::EncodeHeaders(const ResponseHead& head, bool end_stream) {
@@ -439,7 +450,7 @@ void Http2ServerCodec::Stream::EncodeHeaders(const ResponseHead& head, bool end_
     decoder_ = nullptr;
     nghttp2_submit_response(codec_.session_, id_, nva.data(), nva.size(), nullptr);
   } else {
-    nghttp2_data_provider provider = body_.Provider(&Callbacks2::ReadBody);
+    nghttp2_data_provider provider = body_.Provider(&SessionCallbacks::ReadBody);
     nghttp2_submit_response(codec_.session_, id_, nva.data(), nva.size(), &provider);
   }
   codec_.Flush();

@@ -67,7 +67,7 @@ class Http2ServerCodec : public ServerCodec {
  private:
   class Stream;
   friend class Stream;
-  struct Callbacks2;  // nghttp2's callbacks, with access to the codec
+  struct SessionCallbacks;  // nghttp2's callbacks, with access to the codec
 
   // Sends what nghttp2 has queued, unless the downstream is blocked or nghttp2 is on the stack;
   // then closes the connection if the session is over.

@@ -3,7 +3,8 @@
 // A server codec parses what the client sends, hands each request to a RequestDecoder from
 // Callbacks::NewStream, and encodes the proxy's answers (it is their ResponseEncoder). HTTP/1.1
 // runs one request at a time; HTTP/2 many at once, each its own stream. The connection owning
-// the codec moves bytes and keeps time; it never learns which version it carries.
+// the codec picks it (ALPN, or the HTTP/2 preface), then moves bytes and keeps time; the proxy's
+// streams never learn the version.
 #pragma once
 
 #include <string>

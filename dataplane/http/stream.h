@@ -1,6 +1,6 @@
 // The protocol-neutral seam between codecs and the proxy.
 //
-// A server codec (HTTP/1 here, HTTP/2 later) turns downstream bytes into RequestDecoder events
+// A server codec (HTTP/1.1 or HTTP/2) turns downstream bytes into RequestDecoder events
 // and implements ResponseEncoder for the proxy's answer; a client codec turns the proxy's
 // RequestEncoder calls into upstream bytes and upstream bytes into ResponseDecoder events. The
 // router and proxy never learn which HTTP version they serve.

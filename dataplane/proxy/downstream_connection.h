@@ -21,7 +21,8 @@ class DownstreamConnection : public event::DeferredDeletable,
                              private event::TcpConnection::Callbacks,
                              private http::ServerCodec::Callbacks,
                              private ProxyStream::Owner,
-                             // In the worker's idle or request-header deadline queue, by phase.
+                             // In one of the worker's deadline queues (idle, request head,
+                             // tunnel, send), by phase.
                              private event::DeadlineQueue::Entry {
  public:
   class Owner {
@@ -41,7 +42,7 @@ class DownstreamConnection : public event::DeferredDeletable,
   ~DownstreamConnection() override;
 
   void Start();
-  // From now on every response says Connection: close and ends the connection.
+  // Takes no new requests: HTTP/1.1 responses say Connection: close, HTTP/2 sends GOAWAY.
   void Drain();
   // True when no request is in progress and no bytes of one wait to be parsed.
   bool idle() const { return (codec_ == nullptr || codec_->idle()) && Input().empty(); }
@@ -57,7 +58,11 @@ class DownstreamConnection : public event::DeferredDeletable,
   // http::ServerCodec::Callbacks
   http::RequestDecoder& NewStream(http::ResponseEncoder& encoder) override;
   void Write(std::string data) override;
-  bool WriteBlocked() const override { return !closed_ && tcp_.AboveHighWatermark(); }
+  // Over TLS, what this turn wrote and is not yet encrypted counts too.
+  bool WriteBlocked() const override {
+    return !closed_ && tcp_.pending_write_bytes() + pending_plaintext_.size() >=
+                           event::TcpConnection::kHighWatermark;
+  }
   void PauseReading(bool paused) override;
   void CloseAfterWrites(http::CloseReason reason, absl::string_view detail) override;
   void Abort(http::CloseReason reason, absl::string_view detail) override { Close(reason, detail); }

@@ -1,7 +1,7 @@
 // A worker: one thread, one event loop, one SO_REUSEPORT listener, and everything its
 // connections use. Workers share nothing mutable; the main thread reaches them only by posting
-// to their Dispatcher (a new config, a drain, or the order to stop); the connection limit is the
-// one counter they share.
+// to their Dispatcher (a new config, a drain, or the order to stop). They share the connection
+// limit (a counter) and the session-ticket keys (read under a lock once per TLS handshake).
 #pragma once
 
 #include <memory>

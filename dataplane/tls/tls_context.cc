@@ -124,8 +124,8 @@ bool TicketKeys::Find(const unsigned char name[16], Key* key, bool* newest) {
   absl::Time now = absl::Now();
   absl::MutexLock lock(&mutex_);
   for (size_t i = 0; i < keys_.size(); ++i) {
-    // A key is good for kKeptKeys rotations after it was made, even if no ticket was issued
-    // meanwhile to rotate it out.
+    // Key i would have been retired kKeptKeys - i periods after the newest was made, had keys
+    // rotated on time (they rotate only when a ticket is issued).
     if (std::memcmp(keys_[i].name, name, sizeof(keys_[i].name)) != 0) continue;
     if (now - rotated_ >= rotation_ * static_cast<double>(kKeptKeys - i)) return false;
     *key = keys_[i];

@@ -1,5 +1,7 @@
-// Server-side TLS contexts: one per certificate the config carries, picked by SNI (an exact name
-// first, then a one-label wildcard), and a default one for clients that name no known host.
+// TLS contexts. Server side: one per certificate the config carries, picked by SNI (an exact
+// name first, then a one-label wildcard), a default one for clients that name no known host,
+// all set up alike (ServerSettings) and sharing the process's session-ticket keys. Client side:
+// one per cluster speaking TLS to its endpoints.
 //
 // The TLS layer uses only what OpenSSL and BoringSSL share. Nothing outside dataplane/tls sees
 // OpenSSL.
@@ -21,9 +23,10 @@ typedef struct ssl_ctx_st SSL_CTX;
 namespace gatehouse::dataplane::tls {
 
 // The keys session tickets are encrypted with, made at random in the process and rotated: new
-// tickets use the newest key, and a ticket stays good while its key is one of the last three
-// (between two and three rotation periods). A client resumes only on the replica that issued
-// its ticket.
+// tickets use the newest key, and a ticket is accepted while its key would be one of the last
+// three had keys rotated on time; clients are told tickets last two periods (the session
+// timeout), and a ticket under an older key is renewed. A client resumes only on the replica
+// that issued its ticket.
 class TicketKeys {
  public:
   static constexpr size_t kKeptKeys = 3;

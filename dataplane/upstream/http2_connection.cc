@@ -32,7 +32,7 @@ absl::StatusOr<std::unique_ptr<Http2Connection>> Http2Connection::Connect(
     event::Dispatcher& dispatcher, const config::ClusterConfig& cluster,
     const config::EndpointAddress& endpoint, Owner* owner) {
   std::unique_ptr<Http2Connection> connection(new Http2Connection(
-      dispatcher, endpoint.Key(), cluster.ConnectionKey(endpoint), cluster.tls != nullptr, owner));
+      endpoint.Key(), cluster.ConnectionKey(endpoint), cluster.tls != nullptr, owner));
   absl::StatusOr<std::unique_ptr<Transport>> transport =
       Transport::Connect(dispatcher, cluster, endpoint, connection.get());
   if (!transport.ok()) return transport.status();
@@ -40,10 +40,9 @@ absl::StatusOr<std::unique_ptr<Http2Connection>> Http2Connection::Connect(
   return connection;
 }
 
-Http2Connection::Http2Connection(event::Dispatcher& dispatcher, std::string endpoint_key,
-                                 std::string connection_key, bool tls, Owner* owner)
-    : dispatcher_(dispatcher),
-      endpoint_key_(std::move(endpoint_key)),
+Http2Connection::Http2Connection(std::string endpoint_key, std::string connection_key, bool tls,
+                                 Owner* owner)
+    : endpoint_key_(std::move(endpoint_key)),
       connection_key_(std::move(connection_key)),
       owner_(owner),
       codec_(this, tls) {}
@@ -60,7 +59,7 @@ std::unique_ptr<UpstreamStream> Http2Connection::NewStream() {
 
 bool Http2Connection::HasRoom() const {
   if (done_ || draining_) return false;
-  if (!connected_) return exchanges_.size() < 100;  // the RFC's suggested minimum, until told
+  if (!connected_) return exchanges_.size() < kStreamsBeforeSettings;
   return codec_.accepting() && codec_.streams() < codec_.max_streams();
 }
 

@@ -27,6 +27,10 @@ class Http2Connection : public event::DeferredDeletable,
     virtual void OnConnectionDone(Http2Connection& connection) = 0;
   };
 
+  // Exchanges a connection takes before the endpoint's SETTINGS say how many it allows: the
+  // minimum RFC 9113 recommends.
+  static constexpr size_t kStreamsBeforeSettings = 100;
+
   static absl::StatusOr<std::unique_ptr<Http2Connection>> Connect(
       event::Dispatcher& dispatcher, const config::ClusterConfig& cluster,
       const config::EndpointAddress& endpoint, Owner* owner);
@@ -46,8 +50,7 @@ class Http2Connection : public event::DeferredDeletable,
   class Exchange;
   friend class Exchange;
 
-  Http2Connection(event::Dispatcher& dispatcher, std::string endpoint_key,
-                  std::string connection_key, bool tls, Owner* owner);
+  Http2Connection(std::string endpoint_key, std::string connection_key, bool tls, Owner* owner);
 
   // Transport::Callbacks
   void OnConnect(const absl::Status& status) override;
@@ -65,7 +68,6 @@ class Http2Connection : public event::DeferredDeletable,
   // Tells the owner the connection is over, once.
   void Done();
 
-  event::Dispatcher& dispatcher_;
   const std::string endpoint_key_;
   const std::string connection_key_;
   Owner* owner_;

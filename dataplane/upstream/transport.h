@@ -43,8 +43,6 @@ class Transport : private event::TcpConnection::Callbacks {
   void StopReading() { tcp_->StopReading(); }
   // Plaintext read and not yet consumed, for an owner resuming after it paused.
   event::Buffer& input() { return tls_ != nullptr ? plaintext_ : tcp_->input(); }
-  // The protocol agreed through ALPN, or empty (always empty without TLS).
-  absl::string_view alpn() const { return tls_ != nullptr ? tls_->alpn() : absl::string_view(); }
 
  private:
   explicit Transport(Callbacks* callbacks) : callbacks_(callbacks) {}

@@ -102,7 +102,7 @@ haproxy -f "$work/haproxy.cfg" -db >"$work/haproxy.log" 2>&1 & pids+=($!)
 "$bin/gatehouse-controlplane" --source="file:$work/manifests" \
   --xds-listen=127.0.0.1:$xds --admin-listen=127.0.0.1:$cp_admin --health-listen=127.0.0.1:$cp_health \
   --log-level=warning 2>"$work/controlplane.log" & pids+=($!)
-"$bin/gatehouse-dataplane" --xds-server=127.0.0.1:$xds --workers=1 \
+${DATAPLANE_WRAPPER:-} "$bin/gatehouse-dataplane" --xds-server=127.0.0.1:$xds --workers=1 \
   --http-listen=127.0.0.1:$gatehouse_port --admin-listen=127.0.0.1:$dp_admin \
   --health-listen=127.0.0.1:$dp_health --log-level=warning 2>"$work/dataplane.log" & pids+=($!)
 

@@ -225,6 +225,14 @@ class Http2Test(harness.GatehouseTestCase):
         answer = json.loads(body)
         self.assertEqual(answer["body_bytes"], len(payload))
         self.assertEqual(answer["body_sha256"], hashlib.sha256(payload).hexdigest())
+        # Expect: 100-continue is answered by the proxy, so the body goes at once.
+        started = time.monotonic()
+        status, version, body, err = self.curl("--http2", "-H", "Expect: 100-continue",
+                                               "--expect100-timeout", "20", "--data-binary",
+                                               "@" + upload, "/expect", https=True)
+        self.assertEqual((status, version), (200, "2"), err)
+        self.assertEqual(json.loads(body)["body_bytes"], len(payload))
+        self.assertLess(time.monotonic() - started, 10)
         status, version, body, err = self.curl("--http2", "-D", os.path.join(self.dir, "head"),
                                                "/__bytes/5000000", https=True)
         self.assertEqual((status, version), (200, "2"), err)

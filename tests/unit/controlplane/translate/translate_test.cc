@@ -730,12 +730,14 @@ data: {tls.crt: "", tls.key: "", ca.crt: Q0E=}
             "default/api:50051 HTTP2\n"
             "default/api:80 HTTP1\n"
             "default/api:80~grpcs~verify=default/ca HTTP2 tls verify=on name=api.default.svc "
-            "ca=2B");
+            "ca=2B\n"
+            "default/api:80~untrusted=default/nope HTTP1");
+  // The untrusted backend's path is kept, with no endpoints to send to.
+  EXPECT_THAT(RenderEndpoints(result), ::testing::HasSubstr("default/api:80~untrusted=default/nope: -"));
   EXPECT_EQ(RenderReports(result),
-            "default/badca REJECTED\n"
-            "  rules[0].http.paths[0]: proxy-ssl-secret default/nope is not a kubernetes.io/tls "
-            "Secret with a ca.crt; the backend is not served rather than trusting any "
-            "certificate\n"
+            "default/badca PARTLY_ACCEPTED\n"
+            "  rules[0].http.paths[0]: proxy-ssl-secret default/nope is not a Secret with a "
+            "ca.crt; the backend answers 503 rather than trusting any certificate\n"
             "default/grpcs ACCEPTED\n"
             "default/plain ACCEPTED\n"
             "default/same ACCEPTED\n"
