@@ -253,6 +253,9 @@ class Http2Test(harness.GatehouseTestCase):
         output = result.stdout.decode(errors="replace")
         self.assertEqual(result.returncode, 0, output)
         self.assertRegex(output, r"recv \(stream_id=\d+\) x-echo-trailer: done")
+        # The limits the data plane announces.
+        self.assertIn("[SETTINGS_MAX_CONCURRENT_STREAMS(0x03):128]", output)
+        self.assertIn("[SETTINGS_MAX_HEADER_LIST_SIZE(0x06):65536]", output)
 
     def test_request_trailers_reach_the_upstream(self):
         conn = RawH2(self.dataplane.http)
