@@ -7,6 +7,7 @@
 // streams never learn the version.
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include "absl/strings/string_view.h"
@@ -57,5 +58,18 @@ class ServerCodec {
   // `reason` (kDrain, or kIdleTimeout for a connection that had nothing in progress).
   virtual void Drain(CloseReason reason) = 0;
 };
+
+// The version a connection speaks, as its first bytes or its TLS handshake tell.
+enum class ServerProtocol { kUnknownYet, kHttp1, kHttp2 };
+
+// A cleartext connection's version from the bytes read so far: HTTP/2 when they begin with its
+// connection preface (prior knowledge), HTTP/1.1 as soon as they cannot, else not yet known.
+ServerProtocol DetectCleartextProtocol(absl::string_view input);
+// A TLS connection's version from the protocol agreed through ALPN.
+ServerProtocol ProtocolFromAlpn(absl::string_view alpn);
+
+// A codec for `protocol` (kHttp1 or kHttp2) reporting to `callbacks`.
+std::unique_ptr<ServerCodec> NewServerCodec(ServerProtocol protocol,
+                                            ServerCodec::Callbacks* callbacks);
 
 }  // namespace gatehouse::dataplane::http

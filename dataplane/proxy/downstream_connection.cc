@@ -1,8 +1,6 @@
 #include "dataplane/proxy/downstream_connection.h"
 
 #include "common/log.h"
-#include "dataplane/http/http1_server_codec.h"
-#include "dataplane/http/http2_server_codec.h"
 
 namespace gatehouse::dataplane::proxy {
 namespace {
@@ -124,7 +122,7 @@ void DownstreamConnection::OnDeadline() {
   if (phase_ == Phase::kReadingHead) {
     Codec().Reject(408, "request header timeout");
   } else if (phase_ == Phase::kIdle) {
-    if (http2_ && codec_ != nullptr) {
+    if (protocol_ == http::ServerProtocol::kHttp2 && codec_ != nullptr) {
       codec_->Drain(http::CloseReason::kIdleTimeout);  // GOAWAY first: the client will not retry
     } else {
       Close(http::CloseReason::kIdleTimeout, "idle timeout");
@@ -155,7 +153,7 @@ void DownstreamConnection::OnData(event::Buffer& input) {
 void DownstreamConnection::ProcessInput() {
   if (closed_) return;
   event::Buffer& input = Input();
-  if (!protocol_known_ && !ChooseProtocol()) return;
+  if (protocol_ == http::ServerProtocol::kUnknownYet && !ChooseProtocol()) return;
   size_t consumed = Codec().Dispatch(input.view());
   if (closed_) return;
   input.Consume(consumed);
@@ -190,30 +188,16 @@ void DownstreamConnection::PauseReading(bool paused) {
 bool DownstreamConnection::ChooseProtocol() {
   if (tls_ != nullptr) {
     if (!tls_->handshake_done()) return false;
-    http2_ = tls_->alpn() == "h2";
+    protocol_ = http::ProtocolFromAlpn(tls_->alpn());
   } else {
-    // Cleartext HTTP/2 is spoken with prior knowledge: the connection starts with its preface.
-    absl::string_view input = Input().view();
-    absl::string_view preface = http::Http2ServerCodec::kConnectionPreface;
-    size_t n = std::min(input.size(), preface.size());
-    if (n == 0) return false;
-    if (input.substr(0, n) == preface.substr(0, n)) {
-      if (n < preface.size()) return false;  // not yet told apart
-      http2_ = true;
-    }
+    protocol_ = http::DetectCleartextProtocol(Input().view());
   }
-  protocol_known_ = true;
-  return true;
+  return protocol_ != http::ServerProtocol::kUnknownYet;
 }
 
 http::ServerCodec& DownstreamConnection::Codec() {
   if (codec_ == nullptr) {
-    auto* callbacks = static_cast<http::ServerCodec::Callbacks*>(this);
-    if (http2_) {
-      codec_ = std::make_unique<http::Http2ServerCodec>(callbacks);
-    } else {
-      codec_ = std::make_unique<http::Http1ServerCodec>(callbacks);
-    }
+    codec_ = http::NewServerCodec(protocol_, static_cast<http::ServerCodec::Callbacks*>(this));
     if (draining_) codec_->Drain(http::CloseReason::kDrain);
   }
   return *codec_;
@@ -225,7 +209,7 @@ void DownstreamConnection::Drain() {
 }
 
 void DownstreamConnection::ScheduleRelease() {
-  if (release_scheduled_ || http2_) return;
+  if (release_scheduled_ || protocol_ == http::ServerProtocol::kHttp2) return;
   release_scheduled_ = true;
   // Not now: the codec is on the stack (it called OnReadyForNextRequest).
   context_.dispatcher.CallAfterIo(this, [](void* key) {

@@ -103,8 +103,7 @@ class DownstreamConnection : public event::DeferredDeletable,
   event::Buffer plaintext_;                                          // decrypted, not yet parsed
   std::string pending_plaintext_;  // written this turn, not yet encrypted
   bool tls_send_scheduled_ = false;
-  bool protocol_known_ = false;
-  bool http2_ = false;
+  http::ServerProtocol protocol_ = http::ServerProtocol::kUnknownYet;
   bool draining_ = false;
   bool release_scheduled_ = false;
   absl::flat_hash_map<ProxyStream*, std::unique_ptr<ProxyStream>> streams_;

@@ -136,10 +136,15 @@ def rule(host, *paths):
     return value
 
 
-def ingress(name, rules=(), default_backend=None, class_name="gatehouse", annotations=None):
+def ingress(name, rules=(), default_backend=None, class_name="gatehouse", annotations=None,
+            tls=None):
+    """`tls`: spec.tls, as {secret name: [hosts]}."""
     spec = {}
     if class_name is not None:
         spec["ingressClassName"] = class_name
+    if tls:
+        spec["tls"] = [{"hosts": list(hosts), "secretName": secret}
+                       for secret, hosts in tls.items()]
     if default_backend is not None:
         spec["defaultBackend"] = backend(default_backend)
     if rules:

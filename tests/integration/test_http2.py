@@ -23,7 +23,7 @@ import hpack
 from hyperframe import frame as h2frame
 
 import harness
-from manifests import echo_world, ingress, path, rule
+from manifests import backed_service, ingress, ingress_class, path, rule
 from test_tls import make_certificate, tls_secret
 
 PLAIN = "plain.test"  # a host without a certificate, served on plain HTTP (h2c)
@@ -162,14 +162,11 @@ class Http2Test(harness.GatehouseTestCase):
             cls.crt, key = make_certificate(folder, "echo", "echo.test", ["echo.test"])
             manifests = harness.ManifestDir(os.path.join(folder, "manifests"))
             manifests.write_world({"world.yaml": [
-                *echo_world(cls.echo), tls_secret("echo", cls.crt, key),
+                ingress_class(), *backed_service("echo", cls.echo.host, cls.echo.port),
+                tls_secret("echo", cls.crt, key),
+                ingress("echo", rules=[rule("echo.test", path("/", "Prefix", "echo"))],
+                        tls={"echo": ["echo.test"]}),
                 ingress("plain", rules=[rule(PLAIN, path("/", "Prefix", "echo"))])]})
-            with open(os.path.join(manifests.path, "world.yaml")) as f:
-                text = f.read()
-            manifests.write_text("world.yaml", text.replace(
-                "spec:\n  ingressClassName: gatehouse\n  rules:",
-                "spec:\n  ingressClassName: gatehouse\n"
-                "  tls: [{hosts: [echo.test], secretName: echo}]\n  rules:", 1))
             cls.controlplane = harness.ControlPlane(cls.class_group, manifests.path)
             cls.controlplane.wait_ready()
             cls.https = harness.free_port()

@@ -55,33 +55,15 @@ class TlsTest(harness.GatehouseTestCase):
                 tls_secret("app", cls.app_crt, app_key),
                 tls_secret("wild", cls.wild_crt, wild_key),
                 tls_secret("mismatched", other_crt, app_key),  # a key of another certificate
-                ingress("tls", rules=[rule(h, path("/", "Prefix", "echo")) for h in hosts]),
+                ingress("tls", rules=[rule(h, path("/", "Prefix", "echo")) for h in hosts],
+                        tls={"app": ["app.test"], "wild": ["*.wild.test"],
+                             "mismatched": ["broken.test"]}),
+                # A host whose Ingress opts out of the redirect.
+                ingress("optout", rules=[rule("optout.test", path("/", "Prefix", "echo"))],
+                        annotations={"nginx.ingress.kubernetes.io/ssl-redirect": "false"},
+                        tls={"app": ["optout.test"]}),
             ]})
-            # spec.tls is written here, as the manifests helpers have no field for it.
             world = manifests.path
-            with open(os.path.join(world, "world.yaml")) as f:
-                text = f.read()
-            text = text.replace("spec:\n  ingressClassName: gatehouse\n  rules:",
-                                "spec:\n  ingressClassName: gatehouse\n  tls:\n"
-                                "  - {hosts: [app.test], secretName: app}\n"
-                                "  - {hosts: ['*.wild.test'], secretName: wild}\n"
-                                "  - {hosts: [broken.test], secretName: mismatched}\n  rules:")
-            # A host whose Ingress opts out of the redirect.
-            text += """---
-apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata:
-  name: optout
-  namespace: default
-  annotations: {nginx.ingress.kubernetes.io/ssl-redirect: "false"}
-spec:
-  ingressClassName: gatehouse
-  tls: [{hosts: [optout.test], secretName: app}]
-  rules:
-  - host: optout.test
-    http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: echo, port: {number: 80}}}}]}
-"""
-            manifests.write_text("world.yaml", text)
             cls.world = world
             cls.controlplane = harness.ControlPlane(cls.class_group, world)
             cls.controlplane.wait_ready()

@@ -16,7 +16,7 @@ import unittest
 import grpc
 
 import harness
-from manifests import endpoint_slice, ingress, path, rule
+from manifests import endpoint_slice, ingress, ingress_class, rule
 from test_tls import make_certificate, tls_secret
 
 GRPC_ECHO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "grpc_echo.py")
@@ -50,8 +50,8 @@ def service(name, port, app_protocol=None):
             "spec": {"selector": {"app": name}, "ports": [spec_port]}}
 
 
-def route(host, service_name, port, annotations=None, name=None):
-    return ingress(name or host.split(".")[0], annotations=annotations,
+def route(host, service_name, port, annotations=None, tls=None):
+    return ingress(host.split(".")[0], annotations=annotations, tls=tls,
                    rules=[rule(host, {"path": "/", "pathType": "Prefix", "backend": {
                        "service": {"name": service_name, "port": {"number": port}}}})])
 
@@ -89,9 +89,7 @@ class UpstreamProtocolsTest(harness.GatehouseTestCase):
             verify = {"nginx.ingress.kubernetes.io/proxy-ssl-verify": "on",
                       "nginx.ingress.kubernetes.io/proxy-ssl-secret": "default/upstream-ca"}
             world = [
-                {"apiVersion": "networking.k8s.io/v1", "kind": "IngressClass",
-                 "metadata": {"name": "gatehouse"},
-                 "spec": {"controller": "gatehouse.dev/ingress-controller"}},
+                ingress_class(),
                 ca_secret, tls_secret("front", cls.front_crt, front_key),
                 service("grpc", grpc_plain.port, "kubernetes.io/h2c"),
                 endpoint_slice("grpc", ["127.0.0.1"], grpc_plain.port),
@@ -102,7 +100,7 @@ class UpstreamProtocolsTest(harness.GatehouseTestCase):
                 service("secure", secure.port),
                 endpoint_slice("secure", ["127.0.0.1"], secure.port),
                 route("grpc.test", "grpc", grpc_plain.port),
-                route("grpc-tls.test", "grpc", grpc_plain.port),
+                route("grpc-tls.test", "grpc", grpc_plain.port, tls={"front": ["grpc-tls.test"]}),
                 route("grpc-annotated.test", "grpc-unmarked", grpc_plain.port,
                       {"nginx.ingress.kubernetes.io/backend-protocol": "GRPC"}),
                 route("grpcs.test", "grpcs", grpc_tls.port,
@@ -120,16 +118,6 @@ class UpstreamProtocolsTest(harness.GatehouseTestCase):
             ]
             manifests = harness.ManifestDir(os.path.join(folder, "manifests"))
             manifests.write_world({"world.yaml": world})
-            with open(os.path.join(manifests.path, "world.yaml")) as f:
-                text = f.read()
-            # spec.tls for grpc-tls.test, which the manifests helpers do not write.
-            text = text.replace(
-                "spec:\n  ingressClassName: gatehouse\n  rules:\n    - host: grpc-tls.test",
-                "spec:\n  ingressClassName: gatehouse\n"
-                "  tls: [{hosts: [grpc-tls.test], secretName: front}]\n"
-                "  rules:\n    - host: grpc-tls.test")
-            assert "secretName: front" in text
-            manifests.write_text("world.yaml", text)
             cls.controlplane = harness.ControlPlane(cls.class_group, manifests.path)
             cls.controlplane.wait_ready()
             cls.https = harness.free_port()
