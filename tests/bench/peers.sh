@@ -51,3 +51,15 @@ CONF
 
 # The median of the numbers on stdin (spaces or lines apart).
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+
+# cpu_ticks PID: the CPU time (user + system, in clock ticks) used so far by PID and its children,
+# e.g. nginx's master and workers.
+cpu_ticks() {
+  local total=0 p f
+  for p in "$1" $(ps -o pid= --ppid "$1"); do
+    read -r -a f < "/proc/$p/stat" 2>/dev/null || continue
+    # Fields 14 and 15 (utime, stime); the command name in field 2 has no spaces here.
+    total=$((total + f[13] + f[14]))
+  done
+  echo "$total"
+}

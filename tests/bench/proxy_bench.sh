@@ -97,14 +97,18 @@ spec:
 CONF
 
 start_upstream "$upstream"
+declare -A pid_of
 nginx -c "$work/nginx-proxy/nginx.conf" -g 'daemon off;' 2>"$work/nginx-proxy.log" & pids+=($!)
+pid_of[nginx]=$!
 haproxy -f "$work/haproxy.cfg" -db >"$work/haproxy.log" 2>&1 & pids+=($!)
+pid_of[haproxy]=$!
 "$bin/gatehouse-controlplane" --source="file:$work/manifests" \
   --xds-listen=127.0.0.1:$xds --admin-listen=127.0.0.1:$cp_admin --health-listen=127.0.0.1:$cp_health \
   --log-level=warning 2>"$work/controlplane.log" & pids+=($!)
 ${DATAPLANE_WRAPPER:-} "$bin/gatehouse-dataplane" --xds-server=127.0.0.1:$xds --workers=1 \
   --http-listen=127.0.0.1:$gatehouse_port --admin-listen=127.0.0.1:$dp_admin \
   --health-listen=127.0.0.1:$dp_health --log-level=warning 2>"$work/dataplane.log" & pids+=($!)
+pid_of[gatehouse]=$!
 
 ready() {
   curl -sf -m 1 "http://127.0.0.1:$dp_health/readyz" >/dev/null &&
@@ -123,17 +127,21 @@ for i in $(seq 1 100); do
   sleep 0.1
 done
 
-declare -A rps p99
-run() {  # name port -> "rps p99_ms"
-  local out
+declare -A rps p99 cpu
+hz=$(getconf CLK_TCK)
+run() {  # name port -> "rps p99_ms cpu_us_per_request"
+  local out before after
+  before=$(cpu_ticks "${pid_of[$1]}")
   out=$(wrk -t1 -c"$connections" -d"${duration}s" --latency "http://127.0.0.1:$2/")
-  local r p
+  after=$(cpu_ticks "${pid_of[$1]}")
+  local r p n
   r=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
   p=$(awk '$1 == "99%" {v=$2; if (v ~ /us$/) {sub(/us$/,"",v); v=v/1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v=v*1000}; print v}' <<<"$out")
-  echo "$r $p"
+  n=$(awk '/requests in/ {print $1}' <<<"$out")
+  echo "$r $p $(awk -v t=$((after - before)) -v hz="$hz" -v n="$n" 'BEGIN {printf "%.2f", t * 1e6 / hz / n}')"
 }
 
-printf '%-6s %-10s %12s %10s\n' round proxy "requests/s" "p99 ms"
+printf '%-6s %-10s %12s %10s %12s\n' round proxy "requests/s" "p99 ms" "CPU us/req"
 for round in $(seq 1 "$rounds"); do
   for name in gatehouse nginx haproxy; do
     case $name in
@@ -141,22 +149,25 @@ for round in $(seq 1 "$rounds"); do
       nginx) port=$nginx_port ;;
       haproxy) port=$haproxy_port ;;
     esac
-    read -r r p < <(run "$name" "$port")
+    read -r r p c < <(run "$name" "$port")
     rps[$name]+="$r "
     p99[$name]+="$p "
-    printf '%-6s %-10s %12.0f %10.2f\n' "$round" "$name" "$r" "$p"
+    cpu[$name]+="$c "
+    printf '%-6s %-10s %12.0f %10.2f %12.2f\n' "$round" "$name" "$r" "$p" "$c"
   done
 done
 
 echo
-printf '%-10s %12s %10s\n' "median" "requests/s" "p99 ms"
+printf '%-10s %12s %10s %12s\n' "median" "requests/s" "p99 ms" "CPU us/req"
 for name in gatehouse nginx haproxy; do
-  printf '%-10s %12.0f %10.2f\n' "$name" "$(median <<<"${rps[$name]}")" "$(median <<<"${p99[$name]}")"
+  printf '%-10s %12.0f %10.2f %12.2f\n' "$name" "$(median <<<"${rps[$name]}")" \
+    "$(median <<<"${p99[$name]}")" "$(median <<<"${cpu[$name]}")"
 done
 g=$(median <<<"${rps[gatehouse]}"); n=$(median <<<"${rps[nginx]}"); h=$(median <<<"${rps[haproxy]}")
 gp=$(median <<<"${p99[gatehouse]}"); np=$(median <<<"${p99[nginx]}"); hp=$(median <<<"${p99[haproxy]}")
+gc=$(median <<<"${cpu[gatehouse]}"); nc=$(median <<<"${cpu[nginx]}"); hc=$(median <<<"${cpu[haproxy]}")
 echo
-awk -v g="$g" -v n="$n" -v h="$h" -v gp="$gp" -v np="$np" -v hp="$hp" 'BEGIN {
-  printf "gatehouse/nginx   requests/s %.2fx   p99 %.2fx\n", g / n, gp / np
-  printf "gatehouse/haproxy requests/s %.2fx   p99 %.2fx\n", g / h, gp / hp
+awk -v g="$g" -v n="$n" -v h="$h" -v gp="$gp" -v np="$np" -v hp="$hp" -v gc="$gc" -v nc="$nc" -v hc="$hc" 'BEGIN {
+  printf "gatehouse/nginx   requests/s %.2fx   p99 %.2fx   CPU per request %.2fx\n", g / n, gp / np, gc / nc
+  printf "gatehouse/haproxy requests/s %.2fx   p99 %.2fx   CPU per request %.2fx\n", g / h, gp / hp, gc / hc
 }'
