@@ -1,8 +1,57 @@
 #include "dataplane/event/buffer.h"
 
 #include <algorithm>
+#include <vector>
 
 namespace gatehouse::dataplane::event {
+namespace {
+
+// The blocks of kBlockSize this thread's buffers gave back.
+class BlockCache {
+ public:
+  ~BlockCache() {
+    for (char* block : blocks_) delete[] block;
+  }
+  std::unique_ptr<char[]> Take() {
+    if (blocks_.empty()) return std::unique_ptr<char[]>(new char[Buffer::kBlockSize]);
+    char* block = blocks_.back();
+    blocks_.pop_back();
+    return std::unique_ptr<char[]>(block);
+  }
+  void Give(std::unique_ptr<char[]> block) {
+    if (blocks_.size() < Buffer::kCachedBlocks) blocks_.push_back(block.release());
+  }
+
+ private:
+  std::vector<char*> blocks_;
+};
+
+BlockCache& Cache() {
+  thread_local BlockCache cache;
+  return cache;
+}
+
+}  // namespace
+
+Buffer::Buffer(Buffer&& other) noexcept
+    : storage_(std::move(other.storage_)),
+      capacity_(other.capacity_),
+      start_(other.start_),
+      end_(other.end_) {
+  other.capacity_ = other.start_ = other.end_ = 0;
+}
+
+Buffer& Buffer::operator=(Buffer&& other) noexcept {
+  if (this != &other) {
+    Clear();
+    storage_ = std::move(other.storage_);
+    capacity_ = other.capacity_;
+    start_ = other.start_;
+    end_ = other.end_;
+    other.capacity_ = other.start_ = other.end_ = 0;
+  }
+  return *this;
+}
 
 char* Buffer::Reserve(size_t size) {
   if (capacity_ - end_ >= size) return storage_.get() + end_;
@@ -13,9 +62,11 @@ char* Buffer::Reserve(size_t size) {
     end_ = live;
     return storage_.get() + end_;
   }
-  size_t want = std::max(capacity_ * 2, live + size);
-  std::unique_ptr<char[]> grown(new char[want]);
+  size_t want = std::max({capacity_ * 2, live + size, kBlockSize});
+  std::unique_ptr<char[]> grown =
+      want == kBlockSize ? Cache().Take() : std::unique_ptr<char[]>(new char[want]);
   if (live > 0) std::memcpy(grown.get(), storage_.get() + start_, live);
+  if (capacity_ == kBlockSize) Cache().Give(std::move(storage_));
   storage_ = std::move(grown);
   capacity_ = want;
   start_ = 0;
@@ -29,6 +80,7 @@ void Buffer::Consume(size_t size) {
 }
 
 void Buffer::Clear() {
+  if (capacity_ == kBlockSize) Cache().Give(std::move(storage_));
   storage_.reset();
   capacity_ = start_ = end_ = 0;
 }

@@ -4,6 +4,10 @@
 // Commit() makes it readable, Consume() drops bytes from the front. Consumed space is reclaimed
 // lazily, when compacting is cheaper than growing. A buffer emptied by Consume() gives its
 // memory back, so an idle connection holds none (reads reserve 64 KiB each).
+//
+// Storage comes in blocks of kBlockSize or more. Each thread keeps a few blocks that buffers gave
+// back and hands them to the next buffer that needs one: a connection that reads a request and
+// empties its buffer many times a second allocates nothing for it.
 #pragma once
 
 #include <cstddef>
@@ -16,6 +20,17 @@ namespace gatehouse::dataplane::event {
 
 class Buffer {
  public:
+  static constexpr size_t kBlockSize = 64 * 1024;
+  // Blocks a thread keeps for reuse; more are freed.
+  static constexpr size_t kCachedBlocks = 64;
+
+  Buffer() = default;
+  ~Buffer() { Clear(); }
+  Buffer(Buffer&& other) noexcept;
+  Buffer& operator=(Buffer&& other) noexcept;
+  Buffer(const Buffer&) = delete;
+  Buffer& operator=(const Buffer&) = delete;
+
   // Returns space for at least `size` more bytes, valid until the next non-const call.
   char* Reserve(size_t size);
   // Makes `size` bytes of the reserved space readable.

@@ -1,5 +1,7 @@
 #include "dataplane/event/buffer.h"
 
+#include <string>
+
 #include "gtest/gtest.h"
 
 namespace gatehouse::dataplane::event {
@@ -32,6 +34,39 @@ TEST(BufferTest, GrowsAndCompactsWithoutLosingBytes) {
     }
     ASSERT_EQ(buffer.view(), expected);
   }
+}
+
+TEST(BufferTest, AnEmptiedBufferGivesItsBlockToTheNextOne) {
+  Buffer first;
+  first.Append("request");
+  const char* block = first.data();
+  first.Consume(first.size());  // emptied: the block goes back to this thread's cache
+  Buffer second;
+  second.Append("next request");
+  EXPECT_EQ(second.data(), block);
+  EXPECT_EQ(second.view(), "next request");
+}
+
+TEST(BufferTest, MovingTakesTheBytes) {
+  Buffer from;
+  from.Append("bytes");
+  Buffer to = std::move(from);
+  EXPECT_EQ(to.view(), "bytes");
+  EXPECT_TRUE(from.empty());  // NOLINT(bugprone-use-after-move): moved-from is empty
+  from.Append("again");
+  EXPECT_EQ(from.view(), "again");
+  to = std::move(from);
+  EXPECT_EQ(to.view(), "again");
+}
+
+TEST(BufferTest, GrowsPastOneBlock) {
+  Buffer buffer;
+  std::string big(Buffer::kBlockSize * 3 + 5, 'x');
+  buffer.Append(big.substr(0, 10));
+  buffer.Append(big.substr(10));
+  EXPECT_EQ(buffer.view(), big);
+  buffer.Clear();
+  EXPECT_TRUE(buffer.empty());
 }
 
 }  // namespace
