@@ -116,10 +116,11 @@ class ConfigReaper {
 
 }  // namespace
 
-std::string EndpointAddress::Key() const {
-  if (ip.find(':') != std::string::npos) return absl::StrCat("[", ip, "]:", port);
-  return absl::StrCat(ip, ":", port);
-}
+EndpointAddress::EndpointAddress(std::string ip_in, uint16_t port_in)
+    : ip(std::move(ip_in)),
+      port(port_in),
+      key_(ip.find(':') != std::string::npos ? absl::StrCat("[", ip, "]:", port)
+                                             : absl::StrCat(ip, ":", port)) {}
 
 absl::Status ApplyResponse(const v1::DiscoveryResponse& response,
                            std::map<std::string, ResourceSet>& sets) {

@@ -22,9 +22,15 @@
 namespace gatehouse::dataplane::config {
 
 struct EndpointAddress {
+  EndpointAddress(std::string ip, uint16_t port);
+
   std::string ip;
   uint16_t port = 0;
-  std::string Key() const;  // "ip:port", "[ip]:port" for IPv6
+  // "ip:port", "[ip]:port" for IPv6: made once, as every request looks its endpoint up by it.
+  const std::string& Key() const { return key_; }
+
+ private:
+  std::string key_;
 };
 
 struct ClusterConfig {

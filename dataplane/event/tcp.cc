@@ -153,6 +153,18 @@ bool TcpConnection::connected() const { return handle_->connected && !handle_->c
 
 std::string TcpConnection::peer_ip() const {
   if (peer_family_ == 0) return "";
+  if (peer_family_ == AF_INET) {
+    // Asked for on every request (X-Forwarded-For): written out here, not by inet_ntop's printf.
+    std::string text;
+    for (int i = 0; i < 4; ++i) {
+      if (i > 0) text += '.';
+      unsigned value = peer_address_[i];
+      if (value >= 100) text += static_cast<char>('0' + value / 100);
+      if (value >= 10) text += static_cast<char>('0' + value / 10 % 10);
+      text += static_cast<char>('0' + value % 10);
+    }
+    return text;
+  }
   char text[INET6_ADDRSTRLEN] = {0};
   inet_ntop(peer_family_, peer_address_.data(), text, sizeof(text));
   return text;
@@ -196,6 +208,17 @@ void TcpConnection::Write(std::string data) {
   } else {
     handle->outbox.append(data);
   }
+  ScheduleFlush(handle);
+}
+
+void TcpConnection::WriteCopy(absl::string_view data) {
+  Handle* handle = handle_;
+  if (handle->closing || data.empty()) return;
+  handle->outbox.append(data.data(), data.size());
+  ScheduleFlush(handle);
+}
+
+void TcpConnection::ScheduleFlush(Handle* handle) {
   if (handle->pending_write + handle->outbox.size() >= kHighWatermark) handle->above_high = true;
   if (!handle->flush_scheduled) {
     handle->flush_scheduled = true;

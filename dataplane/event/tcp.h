@@ -63,6 +63,9 @@ class TcpConnection {
   // Queues `data`; it is sent in order, then the queue shrinks. Writes made during one turn of
   // the loop leave together, in one system call when the socket takes them.
   void Write(std::string data);
+  // Queues a copy of `data`, usually into the space left after what this turn already wrote:
+  // a response body joins its head without a buffer of its own.
+  void WriteCopy(absl::string_view data);
   size_t pending_write_bytes() const;
   // Bytes read but not yet consumed, for an owner resuming after it paused.
   Buffer& input();
@@ -88,6 +91,8 @@ class TcpConnection {
   friend class TcpListener;
   // Sends `data` now: as much as the socket takes at once, the rest queued in libuv.
   static void WriteNow(Handle* handle, std::string data);
+  // Sends the outbox at the end of this turn of the loop.
+  static void ScheduleFlush(Handle* handle);
 
   Handle* handle_;  // freed in its close callback
   // The peer's address as bytes (4 or 16), not text: every connection keeps it.

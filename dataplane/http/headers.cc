@@ -9,7 +9,26 @@
 namespace gatehouse::dataplane::http {
 
 void HeaderMap::Add(absl::string_view name, absl::string_view value) {
+  if (entries_.capacity() == 0) entries_.reserve(kTypicalCount);
   entries_.emplace_back(std::string(name), std::string(value));
+}
+
+HeaderMap::Entry& HeaderMap::AddEmpty() {
+  if (entries_.capacity() == 0) entries_.reserve(kTypicalCount);
+  return entries_.emplace_back();
+}
+
+size_t HeaderMap::EncodedSize() const {
+  size_t size = 0;
+  for (const Entry& entry : entries_) size += entry.first.size() + entry.second.size() + 4;
+  return size;
+}
+
+void HeaderMap::AppendTo(std::string& out) const {
+  out.reserve(out.size() + EncodedSize());
+  for (const Entry& entry : entries_) {
+    out.append(entry.first).append(": ", 2).append(entry.second).append("\r\n", 2);
+  }
 }
 
 void HeaderMap::Set(absl::string_view name, absl::string_view value) {

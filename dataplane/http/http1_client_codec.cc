@@ -1,8 +1,16 @@
 #include "dataplane/http/http1_client_codec.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 
 namespace gatehouse::dataplane::http {
+namespace {
+
+// A body up to this size is given room in the buffer its request head is written to.
+constexpr uint64_t kCoalescedBodyBytes = 16 * 1024;
+
+}  // namespace
 
 Http1ClientCodec::Http1ClientCodec(Callbacks* callbacks)
     : callbacks_(callbacks), parser_(Http1Parser::Kind::kResponse, this) {}
@@ -12,10 +20,15 @@ void Http1ClientCodec::EncodeHeaders(const RequestHead& head, bool end_stream) {
   reusable_ = false;
   response_end_sent_ = false;
   head_request_ = head.method == "HEAD";
-  std::string out = absl::StrCat(head.method, " ", head.target, " HTTP/1.1\r\n");
-  for (const HeaderMap::Entry& entry : head.headers.entries()) {
-    absl::StrAppend(&out, entry.first, ": ", entry.second, "\r\n");
-  }
+  std::string out;
+  // Room for the request line, the headers, the framing lines, and a small body.
+  out.reserve(64 + head.method.size() + head.target.size() + head.headers.EncodedSize() +
+              head.upgrade.size() +
+              (head.framing == BodyFraming::kContentLength
+                   ? std::min<uint64_t>(head.content_length, kCoalescedBodyBytes)
+                   : 0));
+  out.append(head.method).append(" ", 1).append(head.target).append(" HTTP/1.1\r\n", 11);
+  head.headers.AppendTo(out);
   upgrade_requested_ = !head.upgrade.empty();
   if (upgrade_requested_) {
     absl::StrAppend(&out, "Connection: Upgrade\r\nUpgrade: ", head.upgrade, "\r\n");
@@ -44,9 +57,7 @@ void Http1ClientCodec::EncodeTrailers(const HeaderMap& trailers) {
     return;
   }
   std::string out = "0\r\n";
-  for (const HeaderMap::Entry& entry : trailers.entries()) {
-    absl::StrAppend(&out, entry.first, ": ", entry.second, "\r\n");
-  }
+  trailers.AppendTo(out);
   out += "\r\n";
   callbacks_->Write(std::move(out));
   request_complete_ = true;
@@ -57,7 +68,7 @@ void Http1ClientCodec::EncodeData(absl::string_view data, bool end_stream) {
     if (chunked_request_) {
       callbacks_->Write(EncodeChunk(data));
     } else {
-      callbacks_->Write(std::string(data));
+      callbacks_->WriteCopy(data);
     }
   }
   if (end_stream) {

@@ -19,6 +19,8 @@ class Http1ClientCodec : public RequestEncoder, private Http1Parser::Listener {
    public:
     virtual ~Callbacks() = default;
     virtual void Write(std::string data) = 0;
+    // Writes a copy of `data` (a body passing through), appended to what is queued if it can.
+    virtual void WriteCopy(absl::string_view data) { Write(std::string(data)); }
     virtual bool WriteBlocked() const = 0;
     virtual void PauseReading(bool paused) = 0;
   };

@@ -23,23 +23,17 @@ struct Http1Parser::State {
     if (self->head_bytes_ > kMaxHeadBytes) return Reject(self, 431, "header section too large");
     return 0;
   }
-  static int FlushHeader(Http1Parser* self) {
-    if (!self->field_.empty()) {
-      if (self->headers_.size() >= kMaxHeaders) return Reject(self, 431, "too many header fields");
-      self->headers_.Add(self->field_, self->value_);
-    }
-    self->field_.clear();
-    self->value_.clear();
+  // The header being parsed is complete: the next field span starts another.
+  static void EndHeader(Http1Parser* self) {
+    self->header_ = nullptr;
     self->in_value_ = false;
-    return 0;
   }
   static int OnMessageBegin(llhttp_t* p) {
     Http1Parser* self = Self(p);
     self->method_.clear();
     self->target_.clear();
     self->reason_.clear();
-    self->field_.clear();
-    self->value_.clear();
+    self->header_ = nullptr;
     self->in_value_ = false;
     self->head_bytes_ = 0;
     self->reject_status_ = 0;
@@ -61,19 +55,24 @@ struct Http1Parser::State {
   }
   static int OnHeaderField(llhttp_t* p, const char* at, size_t length) {
     Http1Parser* self = Self(p);
-    if (self->in_value_) {
-      if (int rc = FlushHeader(self); rc != 0) return rc;
+    if (self->in_value_) EndHeader(self);
+    if (self->header_ == nullptr) {
+      if (self->headers_.size() >= kMaxHeaders) return Reject(self, 431, "too many header fields");
+      self->header_ = &self->headers_.AddEmpty();
     }
-    self->field_.append(at, length);
+    // Parsed in place: the name and value go straight into the header list.
+    self->header_->first.append(at, length);
     return Count(self, length);
   }
   static int OnHeaderValue(llhttp_t* p, const char* at, size_t length) {
     Http1Parser* self = Self(p);
-    if (!self->in_value_ && self->field_.find_first_of(" \t") != std::string::npos) {
+    if (self->header_ == nullptr || self->header_->first.empty()) {
+      return Reject(self, 400, "empty header name");
+    }
+    if (!self->in_value_ && self->header_->first.find_first_of(" \t") != std::string::npos) {
       // llhttp lets "Name : value" through; RFC 9112 section 5.1 says reject it.
       return Reject(self, 400, "whitespace in a header name");
     }
-    if (!self->in_value_ && self->field_.empty()) return Reject(self, 400, "empty header name");
     if (self->in_value_ && length > 0) {
       // A value continues in a second span either across a read boundary or, when llhttp
       // unfolds an obsolete line fold, right after the line break: RFC 9112 section 5.2 lets
@@ -82,12 +81,12 @@ struct Http1Parser::State {
       if (before == '\n') return Reject(self, 400, "obsolete line folding in a header");
     }
     self->in_value_ = true;
-    self->value_.append(at, length);
+    self->header_->second.append(at, length);
     return Count(self, length);
   }
   static int OnHeadersComplete(llhttp_t* p) {
     Http1Parser* self = Self(p);
-    if (int rc = FlushHeader(self); rc != 0) return rc;
+    EndHeader(self);
     if (p->type == HTTP_REQUEST) {
       self->method_ = llhttp_method_name(static_cast<llhttp_method_t>(p->method));
     }
@@ -112,7 +111,7 @@ struct Http1Parser::State {
   }
   static int OnMessageComplete(llhttp_t* p) {
     // A chunked body's trailer fields arrive as header fields after it: complete the last.
-    if (int rc = FlushHeader(Self(p)); rc != 0) return rc;
+    EndHeader(Self(p));
     Self(p)->listener_->OnMessageComplete();
     return HPE_PAUSED;
   }

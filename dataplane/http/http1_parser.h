@@ -80,8 +80,8 @@ class Http1Parser {
   std::string method_;
   std::string target_;
   std::string reason_;
-  std::string field_;
-  std::string value_;
+  // The header whose name or value is being parsed (in headers_), or null between headers.
+  HeaderMap::Entry* header_ = nullptr;
   bool in_value_ = false;
   size_t head_bytes_ = 0;
   size_t chunk_extension_bytes_ = 0;

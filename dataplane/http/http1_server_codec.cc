@@ -12,15 +12,13 @@
 namespace gatehouse::dataplane::http {
 namespace {
 
+// A body up to this size is given room in the buffer its response head is written to.
+constexpr uint64_t kCoalescedBodyBytes = 16 * 1024;
+
 bool StatusHasNoBody(int status) {
   return (status >= 100 && status < 200) || status == 204 || status == 304;
 }
 
-void AppendHeaders(std::string& out, const HeaderMap& headers) {
-  for (const HeaderMap::Entry& entry : headers.entries()) {
-    absl::StrAppend(&out, entry.first, ": ", entry.second, "\r\n");
-  }
-}
 
 // RFC 9110 section 7.2: uri-host [ ":" port ], uri-host an IP literal in brackets or a reg-name.
 bool ValidHost(absl::string_view host) {
@@ -231,12 +229,12 @@ bool Http1ServerCodec::OnHead() {
   if (const std::string* host = head.headers.Get("host")) head.authority = *host;
   // Not handed on yet: llhttp checks the framing headers only after this callback returns, and
   // a request it then refuses must never reach a stream (DeliverHead).
-  pending_head_ = std::make_unique<RequestHead>(std::move(head));
+  pending_head_.emplace(std::move(head));
   return false;
 }
 
 void Http1ServerCodec::DeliverHead() {
-  if (pending_head_ == nullptr) return;
+  if (!pending_head_.has_value()) return;
   RequestHead head = std::move(*pending_head_);
   pending_head_.reset();
   bool end_stream = head.framing == BodyFraming::kNone;
@@ -272,7 +270,7 @@ void Http1ServerCodec::EncodeHeaders(const ResponseHead& head, bool end_stream) 
   response_started_ = true;
   if (head.status == 101 && !head.upgrade.empty() && !end_stream) {
     std::string out = "HTTP/1.1 101 Switching Protocols\r\n";
-    AppendHeaders(out, head.headers);
+    head.headers.AppendTo(out);
     absl::StrAppend(&out, "Connection: Upgrade\r\nUpgrade: ", head.upgrade, "\r\n\r\n");
     callbacks_->Write(std::move(out));
     tunnel_ = true;
@@ -280,10 +278,16 @@ void Http1ServerCodec::EncodeHeaders(const ResponseHead& head, bool end_stream) 
     callbacks_->OnReadyForNextRequest();
     return;
   }
-  std::string out =
-      absl::StrCat("HTTP/1.1 ", head.status, " ",
-                   head.reason.empty() ? ReasonPhrase(head.status) : head.reason, "\r\n");
-  AppendHeaders(out, head.headers);
+  absl::string_view reason = head.reason.empty() ? ReasonPhrase(head.status) : head.reason;
+  std::string out;
+  // Room for the status line, the headers, the framing lines, and a small body: what usually
+  // leaves in one write then fills one buffer.
+  out.reserve(64 + reason.size() + head.headers.EncodedSize() +
+              (head.framing == BodyFraming::kContentLength
+                   ? std::min<uint64_t>(head.content_length, kCoalescedBodyBytes)
+                   : 0));
+  absl::StrAppend(&out, "HTTP/1.1 ", head.status, " ", reason, "\r\n");
+  head.headers.AppendTo(out);
   body_allowed_ = !head_request_ && !StatusHasNoBody(head.status);
   chunked_response_ = false;
   if (!StatusHasNoBody(head.status)) {
@@ -324,7 +328,7 @@ void Http1ServerCodec::EncodeTrailers(const HeaderMap& trailers) {
     return;
   }
   std::string out = "0\r\n";
-  AppendHeaders(out, trailers);
+  trailers.AppendTo(out);
   out += "\r\n";
   callbacks_->Write(std::move(out));
   OnResponseComplete();
@@ -332,7 +336,7 @@ void Http1ServerCodec::EncodeTrailers(const HeaderMap& trailers) {
 
 void Http1ServerCodec::EncodeData(absl::string_view data, bool end_stream) {
   if (tunnel_) {
-    if (!data.empty()) callbacks_->Write(std::string(data));
+    if (!data.empty()) callbacks_->WriteCopy(data);
     if (end_stream) {
       dead_ = true;
       callbacks_->CloseAfterWrites(CloseReason::kConnectionClose, "the upstream ended the tunnel");
@@ -343,7 +347,7 @@ void Http1ServerCodec::EncodeData(absl::string_view data, bool end_stream) {
     if (chunked_response_) {
       callbacks_->Write(EncodeChunk(data));
     } else {
-      callbacks_->Write(std::string(data));
+      callbacks_->WriteCopy(data);
     }
   }
   if (end_stream) {

@@ -88,7 +88,7 @@ class Http1ServerCodec : public ServerCodec,
   bool dead_ = false;
   bool draining_ = false;
   bool tunnel_ = false;  // switched protocols: bytes pass through both ways
-  std::unique_ptr<RequestHead> pending_head_;  // parsed, not yet handed on
+  std::optional<RequestHead> pending_head_;  // parsed, not yet handed on
   bool expect_continue_ = false;             // the pending request asked for 100 Continue
 };
 

@@ -24,6 +24,8 @@ class ServerCodec {
     // A new request arrived; `encoder` answers it and lives until the decoder is done or reset.
     virtual RequestDecoder& NewStream(ResponseEncoder& encoder) = 0;
     virtual void Write(std::string data) = 0;
+    // Writes a copy of `data` (a body passing through), appended to what is queued if it can.
+    virtual void WriteCopy(absl::string_view data) { Write(std::string(data)); }
     virtual bool WriteBlocked() const = 0;
     virtual void PauseReading(bool paused) = 0;
     // The connection is finished once its queued bytes are written.

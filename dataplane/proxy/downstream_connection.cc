@@ -23,15 +23,26 @@ DownstreamConnection::DownstreamConnection(WorkerContext& context, Owner& owner,
 
 void DownstreamConnection::Write(std::string data) {
   if (closed_) return;
+  if (tls_ == nullptr) {
+    if (phase_ == Phase::kTunnel) UpdateTimeout();  // bytes from the upstream count as activity
+    tcp_.Write(std::move(data));
+    CheckWriteStall();
+    return;
+  }
+  WriteCopy(data);
+}
+
+void DownstreamConnection::WriteCopy(absl::string_view data) {
+  if (closed_) return;
   if (phase_ == Phase::kTunnel) UpdateTimeout();  // bytes from the upstream count as activity
   if (tls_ == nullptr) {
-    tcp_.Write(std::move(data));
+    tcp_.WriteCopy(data);
     CheckWriteStall();
     return;
   }
   // Everything one turn of the loop writes (a response's head and body, the frames of many
   // HTTP/2 streams) is encrypted together: fewer, fuller records.
-  pending_plaintext_.append(data);
+  pending_plaintext_.append(data.data(), data.size());
   if (tls_send_scheduled_) return;
   tls_send_scheduled_ = true;
   context_.dispatcher.CallAfterIo(this, [](void* key) {

@@ -58,6 +58,7 @@ class DownstreamConnection : public event::DeferredDeletable,
   // http::ServerCodec::Callbacks
   http::RequestDecoder& NewStream(http::ResponseEncoder& encoder) override;
   void Write(std::string data) override;
+  void WriteCopy(absl::string_view data) override;
   // Over TLS, what this turn wrote and is not yet encrypted counts too.
   bool WriteBlocked() const override {
     return !closed_ && tcp_.pending_write_bytes() + pending_plaintext_.size() >=

@@ -62,9 +62,17 @@ std::string NewRequestId(absl::BitGen& random) {
   uint64_t low = absl::Uniform<uint64_t>(random);
   high = (high & ~uint64_t{0xf000}) | 0x4000;                    // version 4
   low = (low & ~(uint64_t{0xc} << 60)) | (uint64_t{0x8} << 60);  // RFC 9562 variant
-  std::string hex = absl::StrFormat("%016x%016x", high, low);
-  return absl::StrCat(hex.substr(0, 8), "-", hex.substr(8, 4), "-", hex.substr(12, 4), "-",
-                      hex.substr(16, 4), "-", hex.substr(20));
+  // 8-4-4-4-12 hex digits, written directly: this runs for nearly every request.
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string id(36, '-');
+  int digit = 0;
+  for (size_t i = 0; i < id.size(); ++i) {
+    if (i == 8 || i == 13 || i == 18 || i == 23) continue;
+    uint64_t word = digit < 16 ? high : low;
+    id[i] = kDigits[(word >> (60 - 4 * (digit % 16))) & 0xf];
+    ++digit;
+  }
+  return id;
 }
 
 ProxyStream::ProxyStream(WorkerContext& context, Owner& owner, http::ResponseEncoder& encoder,
@@ -74,8 +82,7 @@ ProxyStream::ProxyStream(WorkerContext& context, Owner& owner, http::ResponseEnc
       owner_(owner),
       encoder_(encoder),
       config_(std::move(config)),
-      downstream_(std::move(downstream)),
-      upstream_timer_(context.dispatcher, [this] { OnUpstreamTimeout(); }) {}
+      downstream_(std::move(downstream)) {}
 
 ProxyStream::~ProxyStream() {
   if (upstream_ != nullptr) DropUpstream();
@@ -226,7 +233,11 @@ void ProxyStream::ConnectTo(const config::EndpointAddress& endpoint) {
     absl::Duration connect_timeout = cluster_->connect_timeout_ms > 0
                                          ? absl::Milliseconds(cluster_->connect_timeout_ms)
                                          : context_.settings.upstream_connect_timeout;
-    upstream_timer_.Start(static_cast<uint64_t>(absl::ToInt64Milliseconds(connect_timeout)));
+    if (connect_timer_ == nullptr) {
+      connect_timer_ =
+          std::make_unique<event::Timer>(context_.dispatcher, [this] { OnUpstreamTimeout(); });
+    }
+    connect_timer_->Start(static_cast<uint64_t>(absl::ToInt64Milliseconds(connect_timeout)));
   }
 }
 
@@ -285,8 +296,8 @@ void ProxyStream::OnConnect(upstream::UpstreamStream& connection, const absl::St
 void ProxyStream::StartUpstream() {
   upstream_ready_ = true;
   connecting_ = false;
-  upstream_timer_.Start(static_cast<uint64_t>(
-      absl::ToInt64Milliseconds(context_.settings.upstream_response_timeout)));
+  if (connect_timer_ != nullptr) connect_timer_->Stop();
+  context_.upstream_response_timeouts.Arm(*this);
   upstream_->SetDecoder(this);
   bool end_now = request_end_ && pending_body_.empty();
   // Each encoder call may end the exchange at once (an HTTP/2 upstream refusing the stream):
@@ -346,7 +357,7 @@ void ProxyStream::RejectBody() {
   // The upstream may have the head and part of the body: its connection can never be reused,
   // and dropping it ends the request there incomplete.
   DropUpstream();
-  upstream_timer_.Stop();
+  StopUpstreamTimers();
   if (response_started_) {
     done_ = true;
     LeaveEndpoint();
@@ -364,7 +375,7 @@ void ProxyStream::OnUpstreamWritable() {
 
 void ProxyStream::DecodeResponseHeaders(http::ResponseHead head, bool end_stream) {
   response_started_ = true;
-  upstream_timer_.Stop();
+  StopUpstreamTimers();
   if (endpoint_ != nullptr) {
     if (head.status >= 500) {
       context_.balancer.OnFailure(*cluster_, *endpoint_);
@@ -461,7 +472,7 @@ void ProxyStream::Finish() {
   if (done_) return;
   done_ = true;
   LeaveEndpoint();
-  upstream_timer_.Stop();
+  StopUpstreamTimers();
   if (upstream_ != nullptr) {
     upstream_->SetListener(nullptr);
     upstream_->SetDecoder(nullptr);
@@ -472,6 +483,11 @@ void ProxyStream::Finish() {
     }
   }
   owner_.OnStreamDone(*this);
+}
+
+void ProxyStream::StopUpstreamTimers() {
+  if (connect_timer_ != nullptr) connect_timer_->Stop();
+  event::DeadlineQueue::Disarm(*this);
 }
 
 void ProxyStream::DropUpstream() {

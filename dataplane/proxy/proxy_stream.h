@@ -64,6 +64,8 @@ struct WorkerContext {
   event::DeadlineQueue& tunnel_idle_timeouts;
   // Connections whose peer stopped taking bytes (--send-timeout).
   event::DeadlineQueue& send_timeouts;
+  // Requests waiting for their response's head (--upstream-response-timeout).
+  event::DeadlineQueue& upstream_response_timeouts;
 };
 
 // What every request of one client connection shares.
@@ -78,7 +80,8 @@ std::string NewRequestId(absl::BitGen& random);
 class ProxyStream : public event::DeferredDeletable,
                     public http::RequestDecoder,
                     public http::ResponseDecoder,
-                    private upstream::UpstreamStream::Listener {
+                    private upstream::UpstreamStream::Listener,
+                    private event::DeadlineQueue::Entry {
  public:
   class Owner {
    public:
@@ -108,6 +111,8 @@ class ProxyStream : public event::DeferredDeletable,
  private:
   // upstream::UpstreamStream::Listener
   void OnConnect(upstream::UpstreamStream& connection, const absl::Status& status) override;
+  // event::DeadlineQueue::Entry: the response head did not come in time.
+  void OnDeadline() override { OnUpstreamTimeout(); }
 
   // Starts the exchange with `endpoint`: a pooled connection, or a new one.
   void ConnectTo(const config::EndpointAddress& endpoint);
@@ -119,6 +124,8 @@ class ProxyStream : public event::DeferredDeletable,
   void LeaveEndpoint();
   void StartUpstream();
   void OnUpstreamTimeout();
+  // Stops the connect and response-head deadlines.
+  void StopUpstreamTimers();
   // The body went over the route's limit: 413 if the response has not started.
   void RejectBody();
   void LocalReply(int status, absl::string_view message);
@@ -152,8 +159,9 @@ class ProxyStream : public event::DeferredDeletable,
   std::unique_ptr<AccessRecord> record_;
   bool response_started_ = false;
   bool done_ = false;
-  // Connect, then response-head deadline; stopped once the response starts.
-  event::Timer upstream_timer_;
+  // The connect deadline, made only for a new connection (the cluster sets its length); the
+  // response-head deadline is this stream's entry in context_.upstream_response_timeouts.
+  std::unique_ptr<event::Timer> connect_timer_;
   bool connecting_ = false;
 };
 

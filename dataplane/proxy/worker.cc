@@ -40,6 +40,7 @@ Worker::Worker(int index, const ProxySettings& settings, ConnectionLimit* limit,
       request_header_timeouts_(dispatcher_, settings_.request_header_timeout),
       tunnel_idle_timeouts_(dispatcher_, settings_.tunnel_idle_timeout),
       send_timeouts_(dispatcher_, settings_.send_timeout),
+      upstream_response_timeouts_(dispatcher_, settings_.upstream_response_timeout),
       context_{dispatcher_,
                pools_,
                balancer_,
@@ -51,7 +52,8 @@ Worker::Worker(int index, const ProxySettings& settings, ConnectionLimit* limit,
                idle_timeouts_,
                request_header_timeouts_,
                tunnel_idle_timeouts_,
-               send_timeouts_},
+               send_timeouts_,
+               upstream_response_timeouts_},
       active_connections_(MetricsRegistry::Global().GetGauge(
           "gatehouse_dataplane_downstream_connections", "Open client connections, per worker.",
           {{"worker", absl::StrCat(index)}})) {
@@ -115,6 +117,7 @@ void Worker::Stop() {
     request_header_timeouts_.Close();
     tunnel_idle_timeouts_.Close();
     send_timeouts_.Close();
+    upstream_response_timeouts_.Close();
   });
   thread_.join();
 }

@@ -74,6 +74,7 @@ class Worker : private DownstreamConnection::Owner {
   event::DeadlineQueue request_header_timeouts_;
   event::DeadlineQueue tunnel_idle_timeouts_;
   event::DeadlineQueue send_timeouts_;
+  event::DeadlineQueue upstream_response_timeouts_;
   WorkerContext context_;
   Gauge* active_connections_;
   std::unique_ptr<event::TcpListener> listener_;

@@ -6,7 +6,10 @@ ConnPools::~ConnPools() { Clear(); }
 
 absl::StatusOr<std::unique_ptr<UpstreamStream>> ConnPools::Acquire(
     const config::ClusterConfig& cluster, const config::EndpointAddress& endpoint, bool* reused) {
-  std::string key = cluster.ConnectionKey(endpoint);
+  // Cleartext HTTP/1.1, the usual case, needs no key of its own: the endpoint's is it.
+  std::string transport_key;
+  if (!cluster.transport_key.empty()) transport_key = cluster.ConnectionKey(endpoint);
+  absl::string_view key = cluster.transport_key.empty() ? endpoint.Key() : transport_key;
   if (cluster.protocol == v1::Cluster::HTTP2) {
     std::vector<std::unique_ptr<Http2Connection>>& connections = http2_[key];
     for (const std::unique_ptr<Http2Connection>& connection : connections) {

@@ -51,6 +51,14 @@ void Transport::Write(std::string data) {
   if (tls_->Send(data).ok()) FlushTls();
 }
 
+void Transport::WriteCopy(absl::string_view data) {
+  if (tls_ == nullptr) {
+    tcp_->WriteCopy(data);
+    return;
+  }
+  if (tls_->Send(data).ok()) FlushTls();
+}
+
 void Transport::FlushTls() {
   std::string out = tls_->TakeOutgoing();
   if (!out.empty()) tcp_->Write(std::move(out));

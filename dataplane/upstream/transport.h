@@ -38,6 +38,7 @@ class Transport : private event::TcpConnection::Callbacks {
   ~Transport() override;
 
   void Write(std::string data);
+  void WriteCopy(absl::string_view data);
   bool AboveHighWatermark() const { return tcp_->AboveHighWatermark(); }
   void StartReading() { tcp_->StartReading(); }
   void StopReading() { tcp_->StopReading(); }

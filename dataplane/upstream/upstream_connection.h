@@ -63,6 +63,7 @@ class UpstreamConnection : public UpstreamStream,
 
   // http::Http1ClientCodec::Callbacks
   void Write(std::string data) override { transport_->Write(std::move(data)); }
+  void WriteCopy(absl::string_view data) override { transport_->WriteCopy(data); }
   bool WriteBlocked() const override { return transport_->AboveHighWatermark(); }
   void PauseReading(bool paused) override;
 
