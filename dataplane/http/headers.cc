@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
@@ -58,23 +59,49 @@ absl::string_view RequestHead::Path() const {
   return path;
 }
 
+namespace {
+
+// Whether `name` is a framing or hop-by-hop header whatever Connection says. Runs for every
+// header of every request and response: the length rules out most names before any compare.
+bool AlwaysHopByHop(absl::string_view name) {
+  switch (name.size()) {
+    case 2:
+      return absl::EqualsIgnoreCase(name, "te");
+    case 7:
+      return absl::EqualsIgnoreCase(name, "trailer") || absl::EqualsIgnoreCase(name, "upgrade");
+    case 10:
+      return absl::EqualsIgnoreCase(name, "connection") ||
+             absl::EqualsIgnoreCase(name, "keep-alive");
+    case 14:
+      return absl::EqualsIgnoreCase(name, "content-length");
+    case 16:
+      return absl::EqualsIgnoreCase(name, "proxy-connection");
+    case 17:
+      return absl::EqualsIgnoreCase(name, "transfer-encoding");
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
 bool RemoveFramingAndHopByHopHeaders(HeaderMap& headers) {
   bool close = false;
-  std::vector<std::string> listed;  // options of Connection, usually none
+  // Headers the Connection header names, besides those always removed; usually none.
+  absl::InlinedVector<std::string, 2> listed;
   for (const HeaderMap::Entry& entry : headers.entries()) {
-    if (!absl::EqualsIgnoreCase(entry.first, "connection")) continue;
+    if (entry.first.size() != 10 || !absl::EqualsIgnoreCase(entry.first, "connection")) continue;
     for (absl::string_view option : absl::StrSplit(entry.second, ',')) {
       option = absl::StripAsciiWhitespace(option);
-      if (absl::EqualsIgnoreCase(option, "close")) close = true;
-      if (!option.empty()) listed.emplace_back(option);
+      if (absl::EqualsIgnoreCase(option, "close")) {
+        close = true;
+      } else if (!option.empty() && !AlwaysHopByHop(option)) {
+        listed.emplace_back(option);
+      }
     }
   }
-  // One pass over the headers, on every request and response.
   auto drop = [&listed](const HeaderMap::Entry& entry) {
-    for (absl::string_view name : {"content-length", "transfer-encoding", "connection",
-                                   "keep-alive", "proxy-connection", "te", "trailer", "upgrade"}) {
-      if (absl::EqualsIgnoreCase(entry.first, name)) return true;
-    }
+    if (AlwaysHopByHop(entry.first)) return true;
     for (const std::string& name : listed) {
       if (absl::EqualsIgnoreCase(entry.first, name)) return true;
     }

@@ -69,9 +69,11 @@ struct Http1Parser::State {
     if (self->header_ == nullptr || self->header_->first.empty()) {
       return Reject(self, 400, "empty header name");
     }
-    if (!self->in_value_ && self->header_->first.find_first_of(" \t") != std::string::npos) {
-      // llhttp lets "Name : value" through; RFC 9112 section 5.1 says reject it.
-      return Reject(self, 400, "whitespace in a header name");
+    if (!self->in_value_) {
+      for (char c : self->header_->first) {
+        // llhttp lets "Name : value" through; RFC 9112 section 5.1 says reject it.
+        if (c == ' ' || c == '\t') return Reject(self, 400, "whitespace in a header name");
+      }
     }
     if (self->in_value_ && length > 0) {
       // A value continues in a second span either across a read boundary or, when llhttp

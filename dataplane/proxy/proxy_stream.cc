@@ -159,22 +159,51 @@ void ProxyStream::DecodeHeaders(http::RequestHead head, bool end_stream) {
   }
 
   upstream_head_ = std::move(head);
-  http::HeaderMap& headers = upstream_head_.headers;
-  const std::string client = encoder_.peer_ip();
-  if (const std::string* forwarded = headers.Get("x-forwarded-for")) {
-    headers.Set("X-Forwarded-For", absl::StrCat(*forwarded, ", ", client));
-  } else {
-    headers.Add("X-Forwarded-For", client);
-  }
-  // What the client asked for, as the upstream cannot see it: the proxy's own view replaces any
-  // value the client sent; a request id the client (or a proxy in front) chose is kept.
-  headers.Set("X-Forwarded-Proto", downstream_.scheme);
-  headers.Set("X-Forwarded-Host", upstream_head_.authority);
-  headers.Set("X-Forwarded-Port", absl::StrCat(downstream_.local_port));
-  if (!headers.Has("x-request-id")) headers.Add("X-Request-Id", NewRequestId(context_.random));
-  if (record_ != nullptr) record_->request_id = *headers.Get("x-request-id");
-
+  AddForwardingHeaders(upstream_head_);
   ConnectTo(*endpoint);
+}
+
+void ProxyStream::AddForwardingHeaders(http::RequestHead& head) {
+  // What the client asked for, as the upstream cannot see it: the proxy's own view replaces any
+  // X-Forwarded-Proto, -Host and -Port the client sent; its address joins X-Forwarded-For; a
+  // request id the client (or a proxy in front) chose is kept. One pass over the headers finds
+  // all of it, dropping the replaced ones as it goes.
+  std::vector<http::HeaderMap::Entry>& entries = head.headers.mutable_entries();
+  size_t forwarded_for = entries.size();  // the last X-Forwarded-For, if any
+  size_t request_id = entries.size();
+  size_t kept = 0;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const std::string& name = entries[i].first;
+    bool replaced = (name.size() == 16 && (absl::EqualsIgnoreCase(name, "x-forwarded-host") ||
+                                           absl::EqualsIgnoreCase(name, "x-forwarded-port"))) ||
+                    (name.size() == 17 && absl::EqualsIgnoreCase(name, "x-forwarded-proto"));
+    if (replaced) continue;
+    if (name.size() == 15 && absl::EqualsIgnoreCase(name, "x-forwarded-for")) forwarded_for = kept;
+    if (name.size() == 12 && absl::EqualsIgnoreCase(name, "x-request-id")) request_id = kept;
+    if (kept != i) entries[kept] = std::move(entries[i]);
+    ++kept;
+  }
+  if (forwarded_for == entries.size()) forwarded_for = kept;
+  if (request_id == entries.size()) request_id = kept;
+  entries.resize(kept);
+
+  const std::string client = encoder_.peer_ip();
+  if (forwarded_for < kept) {
+    // Several X-Forwarded-For headers make one list, in order: the client goes at its end.
+    entries[forwarded_for].second.append(", ").append(client);
+  } else {
+    head.headers.Add("X-Forwarded-For", client);
+  }
+  head.headers.Add("X-Forwarded-Proto", downstream_.scheme);
+  head.headers.Add("X-Forwarded-Host", head.authority);
+  head.headers.Add("X-Forwarded-Port", absl::StrCat(downstream_.local_port));
+  if (request_id < kept) {
+    if (record_ != nullptr) record_->request_id = entries[request_id].second;
+  } else {
+    std::string id = NewRequestId(context_.random);
+    if (record_ != nullptr) record_->request_id = id;
+    head.headers.Add("X-Request-Id", id);
+  }
 }
 
 std::string ProxyStream::HashKey(const http::RequestHead& head,

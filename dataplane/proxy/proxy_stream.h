@@ -118,6 +118,8 @@ class ProxyStream : public event::DeferredDeletable,
   void ConnectTo(const config::EndpointAddress& endpoint);
   // The connection to endpoint_ failed before any byte was sent: retry elsewhere, or 502/504.
   void OnConnectFailed(int status, absl::string_view message);
+  // Sets X-Forwarded-For, -Proto, -Host and -Port and, when absent, X-Request-Id.
+  void AddForwardingHeaders(http::RequestHead& head);
   // The request's key for consistent hashing; sets set_cookie_ when a cookie must be made.
   std::string HashKey(const http::RequestHead& head, const v1::LoadBalancing& balancing);
   // The endpoint_ no longer carries this request (least request counts).
