@@ -22,7 +22,7 @@ class Buffer {
  public:
   static constexpr size_t kBlockSize = 64 * 1024;
   // Blocks a thread keeps for reuse; more are freed.
-  static constexpr size_t kCachedBlocks = 64;
+  static constexpr size_t kCachedBlocks = 4;
 
   Buffer() = default;
   ~Buffer() { Clear(); }

@@ -15,9 +15,11 @@ DownstreamConnection::DownstreamConnection(WorkerContext& context, Owner& owner,
                                            const tls::ServerContext* tls)
     : context_(context), owner_(owner), tcp_(std::move(*tcp)) {
   if (tls != nullptr) {
-    handshake_config_ = owner_.current_config();
-    tls_ = tls::TlsSession::Server(
-        *tls, handshake_config_ != nullptr ? handshake_config_->certificates() : nullptr);
+    tls_ = std::make_unique<Tls>();
+    tls_->handshake_config = owner_.current_config();
+    tls_->session = tls::TlsSession::Server(*tls, tls_->handshake_config != nullptr
+                                                      ? tls_->handshake_config->certificates()
+                                                      : nullptr);
   }
 }
 
@@ -42,22 +44,23 @@ void DownstreamConnection::WriteCopy(absl::string_view data) {
   }
   // Everything one turn of the loop writes (a response's head and body, the frames of many
   // HTTP/2 streams) is encrypted together: fewer, fuller records.
-  pending_plaintext_.append(data.data(), data.size());
-  if (tls_send_scheduled_) return;
-  tls_send_scheduled_ = true;
+  tls_->pending_plaintext.append(data.data(), data.size());
+  if (tls_->send_scheduled) return;
+  tls_->send_scheduled = true;
   context_.dispatcher.CallAfterIo(this, [](void* key) {
     auto* self = static_cast<DownstreamConnection*>(key);
-    self->tls_send_scheduled_ = false;
+    self->tls_->send_scheduled = false;
     self->SendPlaintext();
   });
 }
 
 void DownstreamConnection::SendPlaintext() {
-  if (closed_) pending_plaintext_.clear();  // the socket is gone
-  if (pending_plaintext_.empty() || tls_ == nullptr) return;
-  std::string plaintext = std::move(pending_plaintext_);
-  pending_plaintext_.clear();
-  if (absl::Status sent = tls_->Send(plaintext); !sent.ok()) {
+  if (tls_ == nullptr) return;
+  if (closed_) tls_->pending_plaintext.clear();  // the socket is gone
+  if (tls_->pending_plaintext.empty()) return;
+  std::string plaintext = std::move(tls_->pending_plaintext);
+  tls_->pending_plaintext.clear();
+  if (absl::Status sent = tls_->session->Send(plaintext); !sent.ok()) {
     if (!closed_) Close(http::CloseReason::kPeerClosed, sent.message());
     return;
   }
@@ -65,7 +68,7 @@ void DownstreamConnection::SendPlaintext() {
 }
 
 void DownstreamConnection::FlushTls() {
-  std::string out = tls_->TakeOutgoing();
+  std::string out = tls_->session->TakeOutgoing();
   if (out.empty()) return;
   tcp_.Write(std::move(out));
   CheckWriteStall();
@@ -87,14 +90,14 @@ void DownstreamConnection::OnWritable() {
 }
 
 DownstreamConnection::~DownstreamConnection() {
-  if (resume_scheduled_ || release_scheduled_ || tls_send_scheduled_) {
+  if (resume_scheduled_ || release_scheduled_ || (tls_ != nullptr && tls_->send_scheduled)) {
     context_.dispatcher.CancelCallAfterIo(this);
   }
   // The codec lets go of its decoders first: they are the streams about to be freed.
   if (codec_ != nullptr) codec_->OnRemoteClose("connection destroyed");
   auto streams = std::move(streams_);
   streams_.clear();
-  for (auto& [key, stream] : streams) stream->OnDownstreamReset("connection destroyed");
+  for (auto& stream : streams) stream->OnDownstreamReset("connection destroyed");
 }
 
 void DownstreamConnection::Start() {
@@ -148,15 +151,15 @@ void DownstreamConnection::OnDeadline() {
 void DownstreamConnection::OnData(event::Buffer& input) {
   if (tls_ != nullptr) {
     std::string plaintext;
-    absl::Status received = tls_->Receive(input.view(), &plaintext);
+    absl::Status received = tls_->session->Receive(input.view(), &plaintext);
     input.Consume(input.size());
     FlushTls();  // the handshake's answers
     if (!received.ok()) {
       Close(http::CloseReason::kPeerClosed, received.message());
       return;
     }
-    if (tls_->handshake_done()) handshake_config_.reset();
-    plaintext_.Append(plaintext);
+    if (tls_->session->handshake_done()) tls_->handshake_config.reset();
+    tls_->plaintext.Append(plaintext);
   }
   ProcessInput();
 }
@@ -182,7 +185,7 @@ http::RequestDecoder& DownstreamConnection::NewStream(http::ResponseEncoder& enc
       context_, static_cast<ProxyStream::Owner&>(*this), encoder, owner_.current_config(),
       DownstreamInfo{tls_ != nullptr ? "https" : "http", tcp_.local_port()});
   ProxyStream& added = *stream;
-  streams_.emplace(&added, std::move(stream));
+  streams_.push_back(std::move(stream));
   return added;
 }
 
@@ -198,8 +201,8 @@ void DownstreamConnection::PauseReading(bool paused) {
 
 bool DownstreamConnection::ChooseProtocol() {
   if (tls_ != nullptr) {
-    if (!tls_->handshake_done()) return false;
-    protocol_ = http::ProtocolFromAlpn(tls_->alpn());
+    if (!tls_->session->handshake_done()) return false;
+    protocol_ = http::ProtocolFromAlpn(tls_->session->alpn());
   } else {
     protocol_ = http::DetectCleartextProtocol(Input().view());
   }
@@ -248,9 +251,11 @@ void DownstreamConnection::OnReadyForNextRequest() {
 }
 
 void DownstreamConnection::OnStreamDone(ProxyStream& stream) {
-  if (auto it = streams_.find(&stream); it != streams_.end()) {
-    context_.dispatcher.DeferDelete(std::move(it->second));
+  for (auto it = streams_.begin(); it != streams_.end(); ++it) {
+    if (it->get() != &stream) continue;
+    context_.dispatcher.DeferDelete(std::move(*it));
     streams_.erase(it);
+    return;
   }
 }
 
@@ -262,7 +267,7 @@ void DownstreamConnection::CloseAfterWrites(http::CloseReason reason, absl::stri
   context_.stats.closed[static_cast<int>(reason)]->Increment();
   LOG_DEBUG("closing downstream connection after writes: ", detail);
   if (tls_ != nullptr) {
-    tls_->Shutdown();
+    tls_->session->Shutdown();
     FlushTls();
   }
   tcp_.CloseAfterWrites();
@@ -278,7 +283,7 @@ void DownstreamConnection::Close(http::CloseReason reason, absl::string_view det
   if (codec_ != nullptr) codec_->OnRemoteClose(detail);
   auto streams = std::move(streams_);
   streams_.clear();
-  for (auto& [key, stream] : streams) {
+  for (auto& stream : streams) {
     stream->OnDownstreamReset(detail);
     context_.dispatcher.DeferDelete(std::move(stream));
   }

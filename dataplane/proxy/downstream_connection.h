@@ -8,7 +8,7 @@
 #include <memory>
 #include <string>
 
-#include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
 #include "dataplane/event/deadline_queue.h"
 #include "dataplane/event/tcp.h"
 #include "dataplane/http/server_codec.h"
@@ -61,7 +61,8 @@ class DownstreamConnection : public event::DeferredDeletable,
   void WriteCopy(absl::string_view data) override;
   // Over TLS, what this turn wrote and is not yet encrypted counts too.
   bool WriteBlocked() const override {
-    return !closed_ && tcp_.pending_write_bytes() + pending_plaintext_.size() >=
+    return !closed_ && tcp_.pending_write_bytes() +
+                               (tls_ != nullptr ? tls_->pending_plaintext.size() : 0) >=
                            event::TcpConnection::kHighWatermark;
   }
   void PauseReading(bool paused) override;
@@ -78,8 +79,8 @@ class DownstreamConnection : public event::DeferredDeletable,
   // False until the first bytes (or the handshake) tell.
   bool ChooseProtocol();
   // The bytes the codec parses: what TLS decrypted, or what the socket read.
-  event::Buffer& Input() { return tls_ != nullptr ? plaintext_ : tcp_.input(); }
-  const event::Buffer& Input() const { return tls_ != nullptr ? plaintext_ : tcp_.input(); }
+  event::Buffer& Input() { return tls_ != nullptr ? tls_->plaintext : tcp_.input(); }
+  const event::Buffer& Input() const { return tls_ != nullptr ? tls_->plaintext : tcp_.input(); }
   // Sends what TLS has for the peer.
   void FlushTls();
   // Encrypts and sends what this turn wrote.
@@ -99,15 +100,21 @@ class DownstreamConnection : public event::DeferredDeletable,
   void ScheduleRelease();
 
   std::unique_ptr<http::ServerCodec> codec_;                         // null while idle
-  std::unique_ptr<tls::TlsSession> tls_;                             // null for plain HTTP
-  std::shared_ptr<const config::DataplaneConfig> handshake_config_;  // its certificates, meanwhile
-  event::Buffer plaintext_;                                          // decrypted, not yet parsed
-  std::string pending_plaintext_;  // written this turn, not yet encrypted
-  bool tls_send_scheduled_ = false;
+  // What only a TLS connection has: kept apart, so that the many plain connections of a busy
+  // worker do not carry it.
+  struct Tls {
+    std::unique_ptr<tls::TlsSession> session;
+    std::shared_ptr<const config::DataplaneConfig> handshake_config;  // its certificates, meanwhile
+    event::Buffer plaintext;                                          // decrypted, not yet parsed
+    std::string pending_plaintext;  // written this turn, not yet encrypted
+    bool send_scheduled = false;
+  };
+  std::unique_ptr<Tls> tls_;  // null for plain HTTP
   http::ServerProtocol protocol_ = http::ServerProtocol::kUnknownYet;
   bool draining_ = false;
   bool release_scheduled_ = false;
-  absl::flat_hash_map<ProxyStream*, std::unique_ptr<ProxyStream>> streams_;
+  // Its streams in progress: at most one over HTTP/1.1, held inline; many over HTTP/2.
+  absl::InlinedVector<std::unique_ptr<ProxyStream>, 1> streams_;
   bool resume_scheduled_ = false;  // pipelined input will be parsed after this turn's I/O
   enum class Phase { kNone, kIdle, kReadingHead, kInStream, kTunnel, kWriteStalled };
   // After a write: a connection whose write queue went over its high watermark waits under the
