@@ -153,11 +153,12 @@ void Dispatcher::CallAfterIo(void* key, void (*fn)(void*)) {
       auto* self = static_cast<Dispatcher*>(handle->loop->data);
       // A call may ask for more (a write that completes another); run until none is left.
       while (!self->after_io_.empty()) {
-        std::vector<std::pair<void*, void (*)(void*)>> batch;
+        std::vector<std::pair<void*, void (*)(void*)>>& batch = self->after_io_running_;
         batch.swap(self->after_io_);
         for (auto& [key, fn] : batch) {
           if (key != nullptr) fn(key);
         }
+        batch.clear();
       }
       uv_check_stop(handle);
     });
@@ -168,6 +169,24 @@ void Dispatcher::CancelCallAfterIo(void* key) {
   for (auto& entry : after_io_) {
     if (entry.first == key) entry.first = nullptr;
   }
+  for (auto& entry : after_io_running_) {  // the batch running now, if any
+    if (entry.first == key) entry.first = nullptr;
+  }
+}
+
+std::unique_ptr<std::string> Dispatcher::TakeOutbox() {
+  if (outboxes_.empty()) return std::make_unique<std::string>();
+  std::unique_ptr<std::string> outbox = std::move(outboxes_.back());
+  outboxes_.pop_back();
+  return outbox;
+}
+
+void Dispatcher::ReturnOutbox(std::unique_ptr<std::string> outbox) {
+  // As many as one turn used at once are kept, up to a bound.
+  constexpr size_t kKeptOutboxes = 1024;
+  outbox->clear();
+  if (outbox->capacity() > 64 * 1024) outbox->shrink_to_fit();
+  if (outboxes_.size() < kKeptOutboxes) outboxes_.push_back(std::move(outbox));
 }
 
 }  // namespace gatehouse::dataplane::event

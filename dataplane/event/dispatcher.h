@@ -9,6 +9,8 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -57,6 +59,11 @@ class Dispatcher {
   void CallAfterIo(void* key, void (*fn)(void*));
   void CancelCallAfterIo(void* key);
 
+  // A string to gather one turn's writes in, and back when they are sent: connections hold one
+  // only while they have bytes to send, not for their whole (mostly idle) life. Loop thread only.
+  std::unique_ptr<std::string> TakeOutbox();
+  void ReturnOutbox(std::unique_ptr<std::string> outbox);
+
   // From now on, records in `histogram` how long each turn of the loop kept the thread busy (its
   // callbacks, not the wait for events): the longest turn is the longest any event waited for
   // the loop. Call before Run().
@@ -77,6 +84,8 @@ class Dispatcher {
   std::map<void*, std::function<void()>> lingering_;
   std::atomic<int> lingering_count_{0};
   std::vector<std::pair<void*, void (*)(void*)>> after_io_;
+  std::vector<std::pair<void*, void (*)(void*)>> after_io_running_;  // kept for its capacity
+  std::vector<std::unique_ptr<std::string>> outboxes_;  // empty, for TakeOutbox
   bool exiting_ = false;
 };
 

@@ -18,19 +18,39 @@ constexpr uint64_t kLingerTimeoutMs = 30 * 1000;
 
 }  // namespace
 
+// Every connection has one for its whole life, idle or not: kept small.
 struct TcpConnection::Handle {
   uv_tcp_t tcp;  // the connect and shutdown requests are allocated only while in flight
-  Dispatcher* dispatcher = nullptr;
   TcpConnection::Callbacks* callbacks = nullptr;  // null once the owner let go
   Buffer input;
-  size_t pending_write = 0;  // bytes handed to libuv and not yet written
-  std::string outbox;        // bytes written this turn, sent together at its end
-  bool flush_scheduled = false;
-  bool above_high = false;
-  bool connected = false;
-  bool closing = false;
-  bool close_after_writes = false;
+  // Bytes written this turn, sent together at its end; from the dispatcher, and only then.
+  std::unique_ptr<std::string> outbox;
   uv_timer_t* linger_timer = nullptr;  // while closing after writes
+  // Bytes handed to libuv and not yet written: a producer pauses past the high watermark, so
+  // this stays far below 4 GiB.
+  uint32_t pending_write = 0;
+  bool flush_scheduled : 1;
+  bool above_high : 1;
+  bool connected : 1;
+  bool closing : 1;
+  bool close_after_writes : 1;
+
+  Handle()
+      : flush_scheduled(false),
+        above_high(false),
+        connected(false),
+        closing(false),
+        close_after_writes(false) {}
+
+  Dispatcher* dispatcher() const { return static_cast<Dispatcher*>(tcp.loop->data); }
+  size_t outbox_size() const { return outbox != nullptr ? outbox->size() : 0; }
+  // Hands the outbox back to the dispatcher, returning what it held.
+  std::string TakeOutboxBytes() {
+    if (outbox == nullptr) return std::string();
+    std::string bytes = std::move(*outbox);
+    dispatcher()->ReturnOutbox(std::move(outbox));
+    return bytes;
+  }
 
   void Close() {
     if (closing) return;
@@ -43,11 +63,11 @@ struct TcpConnection::Handle {
       linger_timer = nullptr;
     }
     if (flush_scheduled) {
-      dispatcher->CancelCallAfterIo(this);
+      dispatcher()->CancelCallAfterIo(this);
       flush_scheduled = false;
     }
-    outbox.clear();
-    if (close_after_writes) dispatcher->RemoveLingering(this);
+    TakeOutboxBytes();
+    if (close_after_writes) dispatcher()->RemoveLingering(this);
     uv_close(reinterpret_cast<uv_handle_t*>(&tcp),
              [](uv_handle_t* h) { delete static_cast<Handle*>(h->data); });
   }
@@ -109,7 +129,6 @@ absl::StatusOr<std::unique_ptr<TcpConnection>> TcpConnection::Connect(Dispatcher
   auto* handle = new Handle();
   uv_tcp_init(static_cast<uv_loop_t*>(dispatcher.raw_loop()), &handle->tcp);
   handle->tcp.data = handle;
-  handle->dispatcher = &dispatcher;
   handle->callbacks = callbacks;
   auto* request = new uv_connect_t;
   request->data = handle;
@@ -174,7 +193,7 @@ Buffer& TcpConnection::input() { return handle_->input; }
 const Buffer& TcpConnection::input() const { return handle_->input; }
 
 size_t TcpConnection::pending_write_bytes() const {
-  return handle_->pending_write + handle_->outbox.size();
+  return handle_->pending_write + handle_->outbox_size();
 }
 
 void TcpConnection::StartReading() {
@@ -203,10 +222,11 @@ void TcpConnection::StopReading() { uv_read_stop(reinterpret_cast<uv_stream_t*>(
 void TcpConnection::Write(std::string data) {
   Handle* handle = handle_;
   if (handle->closing || data.empty()) return;
-  if (handle->outbox.empty()) {
-    handle->outbox = std::move(data);
+  if (handle->outbox == nullptr) {
+    handle->outbox = handle->dispatcher()->TakeOutbox();
+    *handle->outbox = std::move(data);
   } else {
-    handle->outbox.append(data);
+    handle->outbox->append(data);
   }
   ScheduleFlush(handle);
 }
@@ -214,19 +234,19 @@ void TcpConnection::Write(std::string data) {
 void TcpConnection::WriteCopy(absl::string_view data) {
   Handle* handle = handle_;
   if (handle->closing || data.empty()) return;
-  handle->outbox.append(data.data(), data.size());
+  if (handle->outbox == nullptr) handle->outbox = handle->dispatcher()->TakeOutbox();
+  handle->outbox->append(data.data(), data.size());
   ScheduleFlush(handle);
 }
 
 void TcpConnection::ScheduleFlush(Handle* handle) {
-  if (handle->pending_write + handle->outbox.size() >= kHighWatermark) handle->above_high = true;
+  if (handle->pending_write + handle->outbox_size() >= kHighWatermark) handle->above_high = true;
   if (!handle->flush_scheduled) {
     handle->flush_scheduled = true;
-    handle->dispatcher->CallAfterIo(handle, [](void* key) {
+    handle->dispatcher()->CallAfterIo(handle, [](void* key) {
       auto* h = static_cast<Handle*>(key);
       h->flush_scheduled = false;
-      WriteNow(h, std::move(h->outbox));
-      h->outbox.clear();
+      WriteNow(h, h->TakeOutboxBytes());
       // The socket may have taken it all at once: then no write callback will say so.
       if (h->above_high && h->pending_write <= kLowWatermark && !h->closing) {
         h->above_high = false;
@@ -248,13 +268,13 @@ void TcpConnection::WriteNow(Handle* handle, std::string data) {
   auto* request = new WriteRequest();
   request->data = offset == 0 ? std::move(data) : data.substr(offset);
   request->req.data = handle;
-  handle->pending_write += request->data.size();
+  handle->pending_write += static_cast<uint32_t>(request->data.size());
   uv_buf_t buf = uv_buf_init(request->data.data(), static_cast<unsigned int>(request->data.size()));
   int rc = uv_write(&request->req, reinterpret_cast<uv_stream_t*>(&handle->tcp), &buf, 1,
                     [](uv_write_t* req, int status) {
                       std::unique_ptr<WriteRequest> done(reinterpret_cast<WriteRequest*>(req));
                       auto* h = static_cast<Handle*>(req->data);
-                      h->pending_write -= done->data.size();
+                      h->pending_write -= static_cast<uint32_t>(done->data.size());
                       if (h->closing) return;
                       if (status != 0) {
                         h->Fail(uv_strerror(status));
@@ -270,7 +290,7 @@ void TcpConnection::WriteNow(Handle* handle, std::string data) {
                       }
                     });
   if (rc != 0) {
-    handle->pending_write -= request->data.size();
+    handle->pending_write -= static_cast<uint32_t>(request->data.size());
     delete request;
     LOG_DEBUG("write failed: ", uv_strerror(rc));
     return;
@@ -284,13 +304,12 @@ void TcpConnection::CloseAfterWrites() {
   handle->callbacks = nullptr;
   if (handle->closing) return;
   if (handle->flush_scheduled) {
-    handle->dispatcher->CancelCallAfterIo(handle);
+    handle->dispatcher()->CancelCallAfterIo(handle);
     handle->flush_scheduled = false;
-    WriteNow(handle, std::move(handle->outbox));
-    handle->outbox.clear();
+    WriteNow(handle, handle->TakeOutboxBytes());
   }
   handle->close_after_writes = true;
-  handle->dispatcher->AddLingering(handle, [handle] { handle->Close(); });
+  handle->dispatcher()->AddLingering(handle, [handle] { handle->Close(); });
   uv_read_stop(reinterpret_cast<uv_stream_t*>(&handle->tcp));
   if (handle->pending_write == 0) {
     handle->ShutdownAndClose();
@@ -334,7 +353,6 @@ absl::StatusOr<std::unique_ptr<TcpListener>> TcpListener::Create(Dispatcher& dis
                        auto* conn = new TcpConnection::Handle();
                        uv_tcp_init(static_cast<uv_loop_t*>(h->dispatcher->raw_loop()), &conn->tcp);
                        conn->tcp.data = conn;
-                       conn->dispatcher = h->dispatcher;
                        std::unique_ptr<TcpConnection> connection(new TcpConnection(conn));
                        if (uv_accept(server, reinterpret_cast<uv_stream_t*>(&conn->tcp)) != 0) {
                          return;  // the destructor closes the handle
