@@ -57,7 +57,7 @@ ProxyStats::ProxyStats()
   }
 }
 
-std::string NewRequestId(absl::BitGen& random) {
+std::string NewRequestId(absl::InsecureBitGen& random) {
   uint64_t high = absl::Uniform<uint64_t>(random);
   uint64_t low = absl::Uniform<uint64_t>(random);
   high = (high & ~uint64_t{0xf000}) | 0x4000;                    // version 4

@@ -55,7 +55,9 @@ struct WorkerContext {
   upstream::LoadBalancer& balancer;
   ProxyStats& stats;
   const ProxySettings& settings;
-  absl::BitGen& random;   // the worker's own: request ids
+  // The worker's own, for request ids and load balancing: fast, seeded from the system, not
+  // for secrets.
+  absl::InsecureBitGen& random;
   AccessLog* access_log;  // null: no access log
   int worker_index;
   // Every kept-alive connection's idle timeout, and every request head's.
@@ -75,7 +77,7 @@ struct DownstreamInfo {
 };
 
 // A new X-Request-Id: a random (version 4) UUID.
-std::string NewRequestId(absl::BitGen& random);
+std::string NewRequestId(absl::InsecureBitGen& random);
 
 class ProxyStream : public event::DeferredDeletable,
                     public http::RequestDecoder,

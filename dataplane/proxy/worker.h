@@ -68,7 +68,7 @@ class Worker : private DownstreamConnection::Owner {
   event::Dispatcher dispatcher_;
   upstream::ConnPools pools_;
   ProxyStats stats_;
-  absl::BitGen random_;
+  absl::InsecureBitGen random_;
   upstream::LoadBalancer balancer_;
   event::DeadlineQueue idle_timeouts_;
   event::DeadlineQueue request_header_timeouts_;

@@ -32,7 +32,7 @@ class LoadBalancer {
   static constexpr int kEjectAfterFailures = 5;
   static constexpr absl::Duration kBaseEjection = absl::Seconds(30);
 
-  explicit LoadBalancer(absl::BitGen& random) : random_(random) {}
+  explicit LoadBalancer(absl::InsecureBitGen& random) : random_(random) {}
 
   // An endpoint of `cluster` for a request, or nullptr when the cluster has none. `hash_key` is
   // used by CONSISTENT_HASH (an empty key falls back to round robin); `avoid` is an endpoint
@@ -68,7 +68,7 @@ class LoadBalancer {
 
   EndpointState& StateOf(const config::EndpointAddress& endpoint);
 
-  absl::BitGen& random_;
+  absl::InsecureBitGen& random_;
   absl::flat_hash_map<std::string, EndpointState> endpoints_;  // by EndpointAddress::Key()
   absl::flat_hash_map<std::string, size_t> round_robin_;       // by cluster name
 };

@@ -22,7 +22,7 @@ config::ClusterConfig Cluster(int endpoints, int first = 1) {
 
 class LoadBalancerTest : public ::testing::Test {
  protected:
-  absl::BitGen random_;
+  absl::InsecureBitGen random_;
   LoadBalancer balancer_{random_};
   const absl::Time now_ = absl::Now();
 };
