@@ -1,5 +1,7 @@
 #include "dataplane/proxy/proxy_stream.h"
 
+#include <cstring>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -64,14 +66,17 @@ std::string NewRequestId(absl::InsecureBitGen& random) {
   low = (low & ~(uint64_t{0xc} << 60)) | (uint64_t{0x8} << 60);  // RFC 9562 variant
   // 8-4-4-4-12 hex digits, written directly: this runs for nearly every request.
   static constexpr char kDigits[] = "0123456789abcdef";
-  std::string id(36, '-');
-  int digit = 0;
-  for (size_t i = 0; i < id.size(); ++i) {
-    if (i == 8 || i == 13 || i == 18 || i == 23) continue;
-    uint64_t word = digit < 16 ? high : low;
-    id[i] = kDigits[(word >> (60 - 4 * (digit % 16))) & 0xf];
-    ++digit;
+  char hex[32];
+  for (int i = 0; i < 16; ++i) {
+    hex[i] = kDigits[(high >> (60 - 4 * i)) & 0xf];
+    hex[16 + i] = kDigits[(low >> (60 - 4 * i)) & 0xf];
   }
+  std::string id(36, '-');
+  std::memcpy(&id[0], hex, 8);
+  std::memcpy(&id[9], hex + 8, 4);
+  std::memcpy(&id[14], hex + 12, 4);
+  std::memcpy(&id[19], hex + 16, 4);
+  std::memcpy(&id[24], hex + 20, 12);
   return id;
 }
 
