@@ -116,11 +116,11 @@ class ConfigReaper {
 
 }  // namespace
 
-EndpointAddress::EndpointAddress(std::string ip_in, uint16_t port_in)
-    : ip(std::move(ip_in)),
-      port(port_in),
-      key_(ip.find(':') != std::string::npos ? absl::StrCat("[", ip, "]:", port)
-                                             : absl::StrCat(ip, ":", port)) {}
+EndpointAddress::EndpointAddress(std::string ip, uint16_t port)
+    : ip_(std::move(ip)),
+      port_(port),
+      key_(ip_.find(':') != std::string::npos ? absl::StrCat("[", ip_, "]:", port_)
+                                              : absl::StrCat(ip_, ":", port_)) {}
 
 absl::Status ApplyResponse(const v1::DiscoveryResponse& response,
                            std::map<std::string, ResourceSet>& sets) {

@@ -21,15 +21,18 @@
 
 namespace gatehouse::dataplane::config {
 
-struct EndpointAddress {
+class EndpointAddress {
+ public:
   EndpointAddress(std::string ip, uint16_t port);
 
-  std::string ip;
-  uint16_t port = 0;
+  const std::string& ip() const { return ip_; }
+  uint16_t port() const { return port_; }
   // "ip:port", "[ip]:port" for IPv6: made once, as every request looks its endpoint up by it.
   const std::string& Key() const { return key_; }
 
  private:
+  std::string ip_;
+  uint16_t port_;
   std::string key_;
 };
 

@@ -9,11 +9,10 @@ namespace {
 // The blocks of kBlockSize this thread's buffers gave back.
 class BlockCache {
  public:
-  ~BlockCache() {
-    for (char* block : blocks_) delete[] block;
-  }
+  ~BlockCache();
+  // A cached block, or null.
   std::unique_ptr<char[]> Take() {
-    if (blocks_.empty()) return std::unique_ptr<char[]>(new char[Buffer::kBlockSize]);
+    if (blocks_.empty()) return nullptr;
     char* block = blocks_.back();
     blocks_.pop_back();
     return std::unique_ptr<char[]>(block);
@@ -26,9 +25,23 @@ class BlockCache {
   std::vector<char*> blocks_;
 };
 
-BlockCache& Cache() {
-  thread_local BlockCache cache;
-  return cache;
+thread_local BlockCache cache;
+// Set once this thread's cache is destroyed (thread exit): a buffer freed after that, by another
+// thread-local or a static, allocates and frees its block itself.
+thread_local bool cache_gone = false;
+
+BlockCache::~BlockCache() {
+  for (char* block : blocks_) delete[] block;
+  cache_gone = true;
+}
+
+std::unique_ptr<char[]> TakeBlock() {
+  std::unique_ptr<char[]> block = cache_gone ? nullptr : cache.Take();
+  return block != nullptr ? std::move(block) : std::unique_ptr<char[]>(new char[Buffer::kBlockSize]);
+}
+
+void GiveBlock(std::unique_ptr<char[]> block) {
+  if (!cache_gone) cache.Give(std::move(block));
 }
 
 }  // namespace
@@ -62,11 +75,11 @@ char* Buffer::Reserve(size_t size) {
     end_ = live;
     return storage_.get() + end_;
   }
-  size_t want = std::max({capacity_ * 2, live + size, kBlockSize});
+  size_t want = std::max(capacity_ * 2, live + size);
   std::unique_ptr<char[]> grown =
-      want == kBlockSize ? Cache().Take() : std::unique_ptr<char[]>(new char[want]);
+      want == kBlockSize ? TakeBlock() : std::unique_ptr<char[]>(new char[want]);
   if (live > 0) std::memcpy(grown.get(), storage_.get() + start_, live);
-  if (capacity_ == kBlockSize) Cache().Give(std::move(storage_));
+  if (capacity_ == kBlockSize) GiveBlock(std::move(storage_));
   storage_ = std::move(grown);
   capacity_ = want;
   start_ = 0;
@@ -80,7 +93,7 @@ void Buffer::Consume(size_t size) {
 }
 
 void Buffer::Clear() {
-  if (capacity_ == kBlockSize) Cache().Give(std::move(storage_));
+  if (capacity_ == kBlockSize) GiveBlock(std::move(storage_));
   storage_.reset();
   capacity_ = start_ = end_ = 0;
 }

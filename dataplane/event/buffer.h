@@ -2,11 +2,11 @@
 //
 // One contiguous region with a read offset: Reserve() hands out writable space at the end,
 // Commit() makes it readable, Consume() drops bytes from the front. Consumed space is reclaimed
-// lazily, when compacting is cheaper than growing. A buffer emptied by Consume() gives its
-// memory back, so an idle connection holds none (reads reserve 64 KiB each).
+// lazily, when compacting is cheaper than growing. A buffer emptied by Consume() lets its
+// memory go, so an idle connection holds none.
 //
-// Storage comes in blocks of kBlockSize or more. Each thread keeps a few blocks that buffers gave
-// back and hands them to the next buffer that needs one: a connection that reads a request and
+// Reads reserve kBlockSize at a time. Each thread keeps a few such blocks that emptied buffers
+// let go and hands them to the next buffer reserving one: a connection that reads a request and
 // empties its buffer many times a second allocates nothing for it.
 #pragma once
 
@@ -42,6 +42,7 @@ class Buffer {
 
   const char* data() const { return storage_.get() + start_; }
   size_t size() const { return end_ - start_; }
+  size_t capacity() const { return capacity_; }
   bool empty() const { return start_ == end_; }
   absl::string_view view() const { return absl::string_view(data(), size()); }
 

@@ -182,10 +182,10 @@ std::unique_ptr<std::string> Dispatcher::TakeOutbox() {
 }
 
 void Dispatcher::ReturnOutbox(std::unique_ptr<std::string> outbox) {
-  // As many as one turn used at once are kept, up to a bound.
+  // The string objects are kept (their bytes have moved on to the socket): as many as one turn
+  // used at once, up to a bound.
   constexpr size_t kKeptOutboxes = 1024;
   outbox->clear();
-  if (outbox->capacity() > 64 * 1024) outbox->shrink_to_fit();
   if (outboxes_.size() < kKeptOutboxes) outboxes_.push_back(std::move(outbox));
 }
 

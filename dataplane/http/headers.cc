@@ -93,11 +93,9 @@ bool RemoveFramingAndHopByHopHeaders(HeaderMap& headers) {
     if (entry.first.size() != 10 || !absl::EqualsIgnoreCase(entry.first, "connection")) continue;
     for (absl::string_view option : absl::StrSplit(entry.second, ',')) {
       option = absl::StripAsciiWhitespace(option);
-      if (absl::EqualsIgnoreCase(option, "close")) {
-        close = true;
-      } else if (!option.empty() && !AlwaysHopByHop(option)) {
-        listed.emplace_back(option);
-      }
+      if (absl::EqualsIgnoreCase(option, "close")) close = true;
+      // ("close" too: RFC 9110 section 7.6.1 keeps that name from ever being a header's.)
+      if (!option.empty() && !AlwaysHopByHop(option)) listed.emplace_back(option);
     }
   }
   auto drop = [&listed](const HeaderMap::Entry& entry) {

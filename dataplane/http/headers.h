@@ -42,7 +42,7 @@ class HeaderMap {
 
  private:
   // Most heads have fewer headers than this: room for them is made at once.
-  // (15 entries stay under 1 KiB, which glibc's malloc serves from its fast small bins.)
+  // (15 entries stay under 1 KiB, which glibc's malloc serves from its per-thread cache.)
   static constexpr size_t kTypicalCount = 15;
 
   std::vector<Entry> entries_;

@@ -22,7 +22,7 @@ void Http1ClientCodec::EncodeHeaders(const RequestHead& head, bool end_stream) {
   head_request_ = head.method == "HEAD";
   std::string out;
   // Room for the request line, the headers, the framing lines, and a small body.
-  out.reserve(64 + head.method.size() + head.target.size() + head.headers.EncodedSize() +
+  out.reserve(96 + head.method.size() + head.target.size() + head.headers.EncodedSize() +
               head.upgrade.size() +
               (head.framing == BodyFraming::kContentLength
                    ? std::min<uint64_t>(head.content_length, kCoalescedBodyBytes)

@@ -112,7 +112,7 @@ struct Http1Parser::State {
     return 0;
   }
   static int OnMessageComplete(llhttp_t* p) {
-    // A chunked body's trailer fields arrive as header fields after it: complete the last.
+    // A chunked body's trailer fields arrive as header fields after it: the last is complete.
     EndHeader(Self(p));
     Self(p)->listener_->OnMessageComplete();
     return HPE_PAUSED;

@@ -282,10 +282,10 @@ void Http1ServerCodec::EncodeHeaders(const ResponseHead& head, bool end_stream) 
   std::string out;
   // Room for the status line, the headers, the framing lines, and a small body: what usually
   // leaves in one write then fills one buffer.
-  out.reserve(64 + reason.size() + head.headers.EncodedSize() +
-              (head.framing == BodyFraming::kContentLength
-                   ? std::min<uint64_t>(head.content_length, kCoalescedBodyBytes)
-                   : 0));
+  bool body_follows = !head_request_ && !StatusHasNoBody(head.status) &&
+                     head.framing == BodyFraming::kContentLength;
+  out.reserve(96 + reason.size() + head.headers.EncodedSize() +
+              (body_follows ? std::min<uint64_t>(head.content_length, kCoalescedBodyBytes) : 0));
   absl::StrAppend(&out, "HTTP/1.1 ", head.status, " ", reason, "\r\n");
   head.headers.AppendTo(out);
   body_allowed_ = !head_request_ && !StatusHasNoBody(head.status);

@@ -170,12 +170,13 @@ void ProxyStream::DecodeHeaders(http::RequestHead head, bool end_stream) {
 
 void ProxyStream::AddForwardingHeaders(http::RequestHead& head) {
   // What the client asked for, as the upstream cannot see it: the proxy's own view replaces any
-  // X-Forwarded-Proto, -Host and -Port the client sent; its address joins X-Forwarded-For; a
+  // X-Forwarded-Proto, -Host and -Port the client sent; its address ends X-Forwarded-For; a
   // request id the client (or a proxy in front) chose is kept. One pass over the headers finds
   // all of it, dropping the replaced ones as it goes.
   std::vector<http::HeaderMap::Entry>& entries = head.headers.mutable_entries();
-  size_t forwarded_for = entries.size();  // the last X-Forwarded-For, if any
-  size_t request_id = entries.size();
+  const size_t none = entries.size();
+  size_t forwarded_for = none;  // the first X-Forwarded-For
+  size_t request_id = none;     // the first X-Request-Id
   size_t kept = 0;
   for (size_t i = 0; i < entries.size(); ++i) {
     const std::string& name = entries[i].first;
@@ -183,18 +184,25 @@ void ProxyStream::AddForwardingHeaders(http::RequestHead& head) {
                                            absl::EqualsIgnoreCase(name, "x-forwarded-port"))) ||
                     (name.size() == 17 && absl::EqualsIgnoreCase(name, "x-forwarded-proto"));
     if (replaced) continue;
-    if (name.size() == 15 && absl::EqualsIgnoreCase(name, "x-forwarded-for")) forwarded_for = kept;
-    if (name.size() == 12 && absl::EqualsIgnoreCase(name, "x-request-id")) request_id = kept;
+    if (name.size() == 15 && absl::EqualsIgnoreCase(name, "x-forwarded-for")) {
+      if (forwarded_for != none) {
+        // Several make one list, in order, and one header: an upstream reading only the first
+        // would otherwise take a client's own entry for the last hop.
+        entries[forwarded_for].second.append(", ").append(entries[i].second);
+        continue;
+      }
+      forwarded_for = kept;
+    }
+    if (request_id == none && name.size() == 12 && absl::EqualsIgnoreCase(name, "x-request-id")) {
+      request_id = kept;
+    }
     if (kept != i) entries[kept] = std::move(entries[i]);
     ++kept;
   }
-  if (forwarded_for == entries.size()) forwarded_for = kept;
-  if (request_id == entries.size()) request_id = kept;
   entries.resize(kept);
 
   const std::string client = encoder_.peer_ip();
-  if (forwarded_for < kept) {
-    // Several X-Forwarded-For headers make one list, in order: the client goes at its end.
+  if (forwarded_for != none) {
     entries[forwarded_for].second.append(", ").append(client);
   } else {
     head.headers.Add("X-Forwarded-For", client);
@@ -202,7 +210,7 @@ void ProxyStream::AddForwardingHeaders(http::RequestHead& head) {
   head.headers.Add("X-Forwarded-Proto", downstream_.scheme);
   head.headers.Add("X-Forwarded-Host", head.authority);
   head.headers.Add("X-Forwarded-Port", absl::StrCat(downstream_.local_port));
-  if (request_id < kept) {
+  if (request_id != none) {
     if (record_ != nullptr) record_->request_id = entries[request_id].second;
   } else {
     std::string id = NewRequestId(context_.random);
@@ -246,6 +254,8 @@ std::string ProxyStream::HashKey(const http::RequestHead& head,
 }
 
 void ProxyStream::ConnectTo(const config::EndpointAddress& endpoint) {
+  // A retry after a reset: the first attempt's response deadline is not this one's.
+  event::DeadlineQueue::Disarm(*this);
   endpoint_ = &endpoint;
   context_.balancer.OnRequestStart(endpoint);
   absl::StatusOr<std::unique_ptr<upstream::UpstreamStream>> connection =

@@ -22,7 +22,7 @@ uint64_t StableHash(absl::string_view data, uint64_t seed = 0) {
 }
 
 bool SameEndpoint(const config::EndpointAddress& a, const config::EndpointAddress& b) {
-  return a.port == b.port && a.ip == b.ip;
+  return a.Key() == b.Key();
 }
 
 }  // namespace

@@ -13,7 +13,7 @@ absl::StatusOr<std::unique_ptr<Transport>> Transport::Connect(
     if (transport->tls_ == nullptr) return absl::InternalError("cannot start TLS");
   }
   absl::StatusOr<std::unique_ptr<event::TcpConnection>> tcp =
-      event::TcpConnection::Connect(dispatcher, endpoint.ip, endpoint.port, transport.get());
+      event::TcpConnection::Connect(dispatcher, endpoint.ip(), endpoint.port(), transport.get());
   if (!tcp.ok()) return tcp.status();
   transport->tcp_ = *std::move(tcp);
   return transport;

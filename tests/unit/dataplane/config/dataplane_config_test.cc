@@ -100,7 +100,7 @@ TEST(DataplaneConfigTest, TerminatingServingEndpointsOnlyWhenNothingIsReady) {
   ASSERT_TRUE(config.ok()) << config.status();
   const ClusterConfig* cluster = (*config)->FindCluster("default/web:80");
   ASSERT_EQ(cluster->endpoints.size(), 1u);
-  EXPECT_EQ(cluster->endpoints[0].ip, "10.0.0.2");
+  EXPECT_EQ(cluster->endpoints[0].ip(), "10.0.0.2");
 }
 
 TEST(DataplaneConfigTest, RefusesWholeVersionListingEveryError) {

@@ -38,13 +38,24 @@ TEST(BufferTest, GrowsAndCompactsWithoutLosingBytes) {
 
 TEST(BufferTest, AnEmptiedBufferGivesItsBlockToTheNextOne) {
   Buffer first;
+  first.Reserve(Buffer::kBlockSize);  // as a read does
   first.Append("request");
   const char* block = first.data();
   first.Consume(first.size());  // emptied: the block goes back to this thread's cache
   Buffer second;
-  second.Append("next request");
+  std::memcpy(second.Reserve(Buffer::kBlockSize), "next request", 12);
+  second.Commit(12);
   EXPECT_EQ(second.data(), block);
   EXPECT_EQ(second.view(), "next request");
+}
+
+TEST(BufferTest, ASmallBufferTakesOnlyWhatItNeeds) {
+  // An HTTP/2 stream's or a TLS connection's few pending bytes must not pin a whole block.
+  Buffer small;
+  small.Append("x");
+  small.Append(std::string(100, 'y'));
+  EXPECT_EQ(small.view(), "x" + std::string(100, 'y'));
+  EXPECT_LT(small.capacity(), 1024u);
 }
 
 TEST(BufferTest, MovingTakesTheBytes) {

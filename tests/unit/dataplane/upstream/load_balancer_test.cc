@@ -31,7 +31,7 @@ TEST_F(LoadBalancerTest, RoundRobinTakesEachEndpointInTurn) {
   config::ClusterConfig cluster = Cluster(3);
   std::vector<std::string> picked;
   for (int i = 0; i < 6; ++i) {
-    picked.push_back(balancer_.Pick(cluster, LoadBalancing::ROUND_ROBIN, {}, nullptr, now_)->ip);
+    picked.push_back(balancer_.Pick(cluster, LoadBalancing::ROUND_ROBIN, {}, nullptr, now_)->ip());
   }
   EXPECT_EQ(picked, (std::vector<std::string>{"10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.1",
                                               "10.0.0.2", "10.0.0.3"}));
@@ -42,11 +42,11 @@ TEST_F(LoadBalancerTest, LeastRequestAvoidsTheBusyEndpoint) {
   config::ClusterConfig cluster = Cluster(2);
   for (int i = 0; i < 10; ++i) balancer_.OnRequestStart(cluster.endpoints[0]);
   for (int i = 0; i < 50; ++i) {
-    EXPECT_EQ(balancer_.Pick(cluster, LoadBalancing::LEAST_REQUEST)->ip, "10.0.0.2");
+    EXPECT_EQ(balancer_.Pick(cluster, LoadBalancing::LEAST_REQUEST)->ip(), "10.0.0.2");
   }
   for (int i = 0; i < 10; ++i) balancer_.OnRequestEnd(cluster.endpoints[0]);
   for (int i = 0; i < 11; ++i) balancer_.OnRequestStart(cluster.endpoints[1]);
-  EXPECT_EQ(balancer_.Pick(cluster, LoadBalancing::LEAST_REQUEST)->ip, "10.0.0.1");
+  EXPECT_EQ(balancer_.Pick(cluster, LoadBalancing::LEAST_REQUEST)->ip(), "10.0.0.1");
 }
 
 TEST_F(LoadBalancerTest, ConsistentHashKeepsKeysAndMovesFewWhenAnEndpointJoins) {
@@ -56,9 +56,9 @@ TEST_F(LoadBalancerTest, ConsistentHashKeepsKeysAndMovesFewWhenAnEndpointJoins) 
   int moved = 0;
   for (int k = 0; k < 2000; ++k) {
     std::string key = absl::StrCat("user-", k);
-    std::string ip = balancer_.Pick(four, LoadBalancing::CONSISTENT_HASH, key)->ip;
-    EXPECT_EQ(balancer_.Pick(four, LoadBalancing::CONSISTENT_HASH, key)->ip, ip);  // stable
-    std::string after = balancer_.Pick(five, LoadBalancing::CONSISTENT_HASH, key)->ip;
+    std::string ip = balancer_.Pick(four, LoadBalancing::CONSISTENT_HASH, key)->ip();
+    EXPECT_EQ(balancer_.Pick(four, LoadBalancing::CONSISTENT_HASH, key)->ip(), ip);  // stable
+    std::string after = balancer_.Pick(five, LoadBalancing::CONSISTENT_HASH, key)->ip();
     if (after != ip) {
       ++moved;
       EXPECT_EQ(after, "10.0.0.5") << "a key moved between endpoints that stayed";
@@ -88,7 +88,7 @@ TEST_F(LoadBalancerTest, FailuresEjectForAGrowingTimeButNeverMoreThanHalf) {
   balancer_.OnFailure(cluster, bad, now_);
   EXPECT_TRUE(balancer_.Ejected(bad, now_));
   for (int i = 0; i < 40; ++i) {
-    EXPECT_NE(balancer_.Pick(cluster, LoadBalancing::ROUND_ROBIN, {}, nullptr, now_)->ip,
+    EXPECT_NE(balancer_.Pick(cluster, LoadBalancing::ROUND_ROBIN, {}, nullptr, now_)->ip(),
               "10.0.0.1");
   }
   // Back after the base time; ejected again, it stays out twice as long.
@@ -117,7 +117,7 @@ TEST_F(LoadBalancerTest, ARetryAvoidsTheEndpointThatFailedWhenItCan) {
     for (int i = 0; i < 20; ++i) {
       const config::EndpointAddress* first = balancer_.Pick(cluster, policy, "key");
       const config::EndpointAddress* retry = balancer_.Pick(cluster, policy, "key", first);
-      EXPECT_NE(retry->ip, first->ip) << LoadBalancing::Policy_Name(policy);
+      EXPECT_NE(retry->ip(), first->ip()) << LoadBalancing::Policy_Name(policy);
     }
   }
   config::ClusterConfig one = Cluster(1);
