@@ -5,12 +5,6 @@
 #include "absl/strings/str_cat.h"
 
 namespace gatehouse::dataplane::http {
-namespace {
-
-// A body up to this size is given room in the buffer its request head is written to.
-constexpr uint64_t kCoalescedBodyBytes = 16 * 1024;
-
-}  // namespace
 
 Http1ClientCodec::Http1ClientCodec(Callbacks* callbacks)
     : callbacks_(callbacks), parser_(Http1Parser::Kind::kResponse, this) {}

@@ -96,6 +96,10 @@ class Http1Parser {
   HeaderMap headers_;
 };
 
+// A body up to this size is given room in the buffer its head is written to, so that both leave
+// in one write. Both codecs size their heads with it.
+constexpr uint64_t kCoalescedBodyBytes = 16 * 1024;
+
 // One chunk of the chunked transfer coding: hex size, CRLF, data, CRLF. Both codecs write it.
 std::string EncodeChunk(absl::string_view data);
 

@@ -12,9 +12,6 @@
 namespace gatehouse::dataplane::http {
 namespace {
 
-// A body up to this size is given room in the buffer its response head is written to.
-constexpr uint64_t kCoalescedBodyBytes = 16 * 1024;
-
 bool StatusHasNoBody(int status) {
   return (status >= 100 && status < 200) || status == 204 || status == 304;
 }
