@@ -26,7 +26,6 @@ size_t HeaderMap::EncodedSize() const {
 }
 
 void HeaderMap::AppendTo(std::string& out) const {
-  out.reserve(out.size() + EncodedSize());
   for (const Entry& entry : entries_) {
     out.append(entry.first).append(": ", 2).append(entry.second).append("\r\n", 2);
   }

@@ -37,7 +37,7 @@ class HeaderMap {
 
   // The bytes the headers take in HTTP/1.1 ("Name: value" and CRLF each).
   size_t EncodedSize() const;
-  // Appends the headers to `out` as HTTP/1.1 header lines.
+  // Appends the headers to `out` as HTTP/1.1 header lines (size `out` with EncodedSize() first).
   void AppendTo(std::string& out) const;
 
  private:

@@ -1,7 +1,5 @@
 #include "dataplane/http/http1_client_codec.h"
 
-#include <algorithm>
-
 #include "absl/strings/str_cat.h"
 
 namespace gatehouse::dataplane::http {
@@ -17,10 +15,7 @@ void Http1ClientCodec::EncodeHeaders(const RequestHead& head, bool end_stream) {
   std::string out;
   // Room for the request line, the headers, the framing lines, and a small body.
   out.reserve(96 + head.method.size() + head.target.size() + head.headers.EncodedSize() +
-              head.upgrade.size() +
-              (head.framing == BodyFraming::kContentLength
-                   ? std::min<uint64_t>(head.content_length, kCoalescedBodyBytes)
-                   : 0));
+              head.upgrade.size() + BodyRoom(head.framing, head.content_length));
   out.append(head.method).append(" ", 1).append(head.target).append(" HTTP/1.1\r\n", 11);
   head.headers.AppendTo(out);
   upgrade_requested_ = !head.upgrade.empty();

@@ -1,5 +1,7 @@
 #include "dataplane/http/http1_parser.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "llhttp.h"
 
@@ -215,6 +217,12 @@ bool Http1Parser::has_content_length() const {
 }
 bool Http1Parser::upgrade() const { return state_->parser.upgrade != 0; }
 bool Http1Parser::ShouldKeepAlive() const { return llhttp_should_keep_alive(&state_->parser); }
+
+size_t BodyRoom(BodyFraming framing, uint64_t content_length) {
+  constexpr uint64_t kMaxRoom = 16 * 1024;
+  if (framing != BodyFraming::kContentLength) return 0;
+  return static_cast<size_t>(std::min(content_length, kMaxRoom));
+}
 
 std::string EncodeChunk(absl::string_view data) {
   std::string out = absl::StrCat(absl::Hex(data.size()), "\r\n");

@@ -96,9 +96,9 @@ class Http1Parser {
   HeaderMap headers_;
 };
 
-// A body up to this size is given room in the buffer its head is written to, so that both leave
-// in one write. Both codecs size their heads with it.
-constexpr uint64_t kCoalescedBodyBytes = 16 * 1024;
+// Room to leave for the body after a head, so that a small body joins its head in one write:
+// a Content-Length body up to 16 KiB; none for other framings. Both codecs size heads with it.
+size_t BodyRoom(BodyFraming framing, uint64_t content_length);
 
 // One chunk of the chunked transfer coding: hex size, CRLF, data, CRLF. Both codecs write it.
 std::string EncodeChunk(absl::string_view data);

@@ -16,7 +16,6 @@ bool StatusHasNoBody(int status) {
   return (status >= 100 && status < 200) || status == 204 || status == 304;
 }
 
-
 // RFC 9110 section 7.2: uri-host [ ":" port ], uri-host an IP literal in brackets or a reg-name.
 bool ValidHost(absl::string_view host) {
   if (host.empty()) return false;
@@ -276,16 +275,14 @@ void Http1ServerCodec::EncodeHeaders(const ResponseHead& head, bool end_stream) 
     return;
   }
   absl::string_view reason = head.reason.empty() ? ReasonPhrase(head.status) : head.reason;
+  body_allowed_ = !head_request_ && !StatusHasNoBody(head.status);
   std::string out;
   // Room for the status line, the headers, the framing lines, and a small body: what usually
   // leaves in one write then fills one buffer.
-  bool body_follows = !head_request_ && !StatusHasNoBody(head.status) &&
-                     head.framing == BodyFraming::kContentLength;
   out.reserve(96 + reason.size() + head.headers.EncodedSize() +
-              (body_follows ? std::min<uint64_t>(head.content_length, kCoalescedBodyBytes) : 0));
+              (body_allowed_ ? BodyRoom(head.framing, head.content_length) : 0));
   absl::StrAppend(&out, "HTTP/1.1 ", head.status, " ", reason, "\r\n");
   head.headers.AppendTo(out);
-  body_allowed_ = !head_request_ && !StatusHasNoBody(head.status);
   chunked_response_ = false;
   if (!StatusHasNoBody(head.status)) {
     switch (head.framing) {
