@@ -247,15 +247,25 @@ def idle_connections(proxy, count):
     return before, rss_kib(proxy.pid), sockets
 
 
+def upload_source(work):
+    """The 1 GiB file every upload sends, read through once before any upload is timed: the
+    first read of a fresh file fills the page cache, which costs seconds that would be charged to
+    whichever proxy went first."""
+    source = os.path.join(work, "upload.bin")
+    if not os.path.exists(source):
+        with open(source, "wb") as f:
+            f.truncate(GIB)  # sparse: reads as zeros, costs no disk
+        with open(source, "rb") as f:
+            while f.read(CHUNK):
+                pass
+    return source
+
+
 def stream(proxy, work, direction):
     """A 1 GiB upload or download through the proxy with curl; returns (seconds, peak KiB)."""
     url = "http://127.0.0.1:%d" % proxy.port
     if direction == "upload":
-        source = os.path.join(work, "upload.bin")
-        if not os.path.exists(source):
-            with open(source, "wb") as f:
-                f.truncate(GIB)  # sparse: reads as zeros, costs no disk
-        argv = ["curl", "-sS", "-o", "/dev/null", "-H", "Host: up", "-T", source,
+        argv = ["curl", "-sS", "-o", "/dev/null", "-H", "Host: up", "-T", upload_source(work),
                 url + "/sink"]
     else:
         argv = ["curl", "-sS", "-o", "/dev/null", "-H", "Host: up", url + "/bytes/%d" % GIB]
