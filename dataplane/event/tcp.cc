@@ -12,9 +12,6 @@ namespace gatehouse::dataplane::event {
 namespace {
 
 constexpr size_t kReadSize = 64 * 1024;
-// A connection closing after its writes gets this long to take them; a peer that stops reading
-// would otherwise hold its socket forever.
-constexpr uint64_t kLingerTimeoutMs = 30 * 1000;
 
 }  // namespace
 
@@ -298,7 +295,7 @@ void TcpConnection::WriteNow(Handle* handle, std::string data) {
   if (handle->pending_write >= kHighWatermark) handle->above_high = true;
 }
 
-void TcpConnection::CloseAfterWrites() {
+void TcpConnection::CloseAfterWrites(uint64_t linger_ms) {
   Handle* handle = handle_;
   handle_ = nullptr;
   handle->callbacks = nullptr;
@@ -320,7 +317,7 @@ void TcpConnection::CloseAfterWrites() {
   handle->linger_timer->data = handle;
   uv_timer_start(
       handle->linger_timer,
-      [](uv_timer_t* timer) { static_cast<Handle*>(timer->data)->Close(); }, kLingerTimeoutMs, 0);
+      [](uv_timer_t* timer) { static_cast<Handle*>(timer->data)->Close(); }, linger_ms, 0);
 }
 
 struct TcpListener::Handle {

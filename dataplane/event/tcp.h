@@ -71,9 +71,11 @@ class TcpConnection {
   Buffer& input();
   const Buffer& input() const;
   bool AboveHighWatermark() const { return pending_write_bytes() >= kHighWatermark; }
-  // Sends what is queued, then closes (at the latest after 30 s, for a peer that stopped
-  // reading); no callback runs afterwards and no other method may be called.
-  void CloseAfterWrites();
+  // How long CloseAfterWrites waits, by default, for a peer that stopped reading.
+  static constexpr uint64_t kDefaultLingerMs = 30 * 1000;
+  // Sends what is queued, then closes: at the latest after `linger_ms`, for a peer that stopped
+  // reading. No callback runs afterwards and no other method may be called.
+  void CloseAfterWrites(uint64_t linger_ms = kDefaultLingerMs);
   // Closes now, dropping what is queued; no callback runs afterwards and no other method may be
   // called.
   void Close();

@@ -1,0 +1,261 @@
+#include "dataplane/event/tcp.h"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "common/listen_socket.h"
+#include "gtest/gtest.h"
+
+namespace gatehouse::dataplane::event {
+namespace {
+
+// Records what a connection reports, for the test thread to wait on.
+class Recorder : public TcpConnection::Callbacks {
+ public:
+  void OnData(Buffer& input) override {
+    absl::MutexLock lock(&mu_);
+    data_.append(input.data(), input.size());
+    input.Consume(input.size());
+  }
+  void OnRemoteClose(absl::string_view error) override {
+    absl::MutexLock lock(&mu_);
+    close_error_ = std::string(error);
+    closed_.Notify();
+  }
+  void OnWritable() override { writable_.Notify(); }
+  void OnConnect(const absl::Status& status) override {
+    absl::MutexLock lock(&mu_);
+    connect_status_ = status;
+    connected_.Notify();
+  }
+
+  std::string data() {
+    absl::MutexLock lock(&mu_);
+    return data_;
+  }
+  std::string close_error() {
+    absl::MutexLock lock(&mu_);
+    return close_error_;
+  }
+  absl::Status connect_status() {
+    absl::MutexLock lock(&mu_);
+    return connect_status_;
+  }
+  absl::Notification closed_, writable_, connected_;
+
+ private:
+  absl::Mutex mu_;
+  std::string data_ ABSL_GUARDED_BY(mu_);
+  std::string close_error_ ABSL_GUARDED_BY(mu_);
+  absl::Status connect_status_ ABSL_GUARDED_BY(mu_);
+};
+
+// A dispatcher on a thread of its own, listening on 127.0.0.1; each test connects a plain
+// blocking client socket and works with the connection the listener accepted.
+class TcpConnectionTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<int> fd = ListenTcp(HostPort{"127.0.0.1", 0}, /*reuse_port=*/false);
+    ASSERT_TRUE(fd.ok()) << fd.status();
+    port_ = BoundPort(*fd);
+    thread_ = std::thread([this] { dispatcher_.Run(); });
+    RunOnLoop([this, fd = *fd] {
+      listener_ = *TcpListener::Create(dispatcher_, fd, [this](std::unique_ptr<TcpConnection> c) {
+        accepted_ = std::move(c);
+        accepted_->SetCallbacks(&server_);
+        accepted_->StartReading();
+        accepted_notification_.Notify();
+      });
+    });
+  }
+
+  void TearDown() override {
+    if (client_ >= 0) close(client_);
+    dispatcher_.Exit([this] {
+      accepted_.reset();
+      outgoing_.reset();
+      listener_.reset();
+    });
+    thread_.join();
+  }
+
+  // Posts `fn` and waits until it has run.
+  void RunOnLoop(std::function<void()> fn) {
+    absl::Notification done;
+    dispatcher_.Post([&] {
+      fn();
+      done.Notify();
+    });
+    done.WaitForNotification();
+  }
+
+  // Connects the client socket, with a small receive buffer when asked, and waits for the
+  // listener to accept it.
+  void ConnectClient(int receive_buffer = 0) {
+    client_ = socket(AF_INET, SOCK_STREAM, 0);
+    ASSERT_GE(client_, 0);
+    if (receive_buffer > 0) {
+      setsockopt(client_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof(receive_buffer));
+    }
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(port_);
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(connect(client_, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+    ASSERT_TRUE(accepted_notification_.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  }
+
+  // Reads from the client socket until end of stream or an error; returns the byte count.
+  size_t ReadClientToEnd() {
+    size_t total = 0;
+    char chunk[65536];
+    while (true) {
+      ssize_t n = read(client_, chunk, sizeof(chunk));
+      if (n > 0) {
+        total += static_cast<size_t>(n);
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      return total;
+    }
+  }
+
+  // Waits up to five seconds for no closed connection to be lingering.
+  bool WaitForNoLingering() {
+    absl::Time deadline = absl::Now() + absl::Seconds(5);
+    while (dispatcher_.lingering() != 0) {
+      if (absl::Now() > deadline) return false;
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+    return true;
+  }
+
+  Dispatcher dispatcher_;
+  std::thread thread_;
+  uint16_t port_ = 0;
+  int client_ = -1;
+  std::unique_ptr<TcpListener> listener_;
+  std::unique_ptr<TcpConnection> accepted_;   // loop thread only
+  std::unique_ptr<TcpConnection> outgoing_;   // loop thread only
+  absl::Notification accepted_notification_;
+  Recorder server_;    // what the accepted connection reports
+  Recorder outgoing_events_;  // what `outgoing_` reports
+};
+
+TEST_F(TcpConnectionTest, ReadsWhatThePeerSendsAndReportsItsClose) {
+  ConnectClient();
+  ASSERT_EQ(write(client_, "hello", 5), 5);
+  shutdown(client_, SHUT_WR);
+  ASSERT_TRUE(server_.closed_.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  EXPECT_EQ(server_.data(), "hello");
+  EXPECT_EQ(server_.close_error(), "");  // an orderly close, not an error
+}
+
+TEST_F(TcpConnectionTest, WritesOfOneTurnArriveInOrder) {
+  ConnectClient();
+  RunOnLoop([this] {
+    accepted_->Write("head ");
+    accepted_->WriteCopy("body ");
+    accepted_->Write("tail");
+  });
+  char text[14] = {0};
+  size_t got = 0;
+  while (got < 14) {
+    ssize_t n = read(client_, text + got, sizeof(text) - got);
+    ASSERT_GT(n, 0);
+    got += static_cast<size_t>(n);
+  }
+  EXPECT_EQ(std::string(text, 14), "head body tail");
+}
+
+TEST_F(TcpConnectionTest, CloseAfterWritesSendsEverythingThenEndsTheStream) {
+  ConnectClient();
+  const size_t size = 4 << 20;  // far more than the socket buffers take at once
+  RunOnLoop([this, size] {
+    accepted_->Write(std::string(size, 'x'));
+    accepted_->CloseAfterWrites();
+    accepted_.reset();  // the owner lets go; the handle lingers until the bytes are out
+  });
+  EXPECT_EQ(dispatcher_.lingering(), 1);
+  EXPECT_EQ(ReadClientToEnd(), size);
+  EXPECT_TRUE(WaitForNoLingering());
+}
+
+TEST_F(TcpConnectionTest, CloseAfterWritesGivesUpOnAPeerThatStopsReading) {
+  ConnectClient(/*receive_buffer=*/4096);
+  const size_t size = 8 << 20;
+  RunOnLoop([this, size] {
+    accepted_->Write(std::string(size, 'x'));
+    accepted_->CloseAfterWrites(/*linger_ms=*/300);
+    accepted_.reset();
+  });
+  absl::SleepFor(absl::Milliseconds(100));
+  EXPECT_EQ(dispatcher_.lingering(), 1);  // still waiting for the peer to read
+  EXPECT_TRUE(WaitForNoLingering());      // then closed without it
+  // What the kernel already held may still arrive; the rest was dropped.
+  EXPECT_LT(ReadClientToEnd(), size);
+}
+
+TEST_F(TcpConnectionTest, WatermarksPauseAndResumeAWriter) {
+  ConnectClient(/*receive_buffer=*/4096);
+  std::atomic<bool> above_high{false};
+  RunOnLoop([this, &above_high] {
+    accepted_->Write(std::string(2 << 20, 'x'));
+    above_high = accepted_->AboveHighWatermark();
+  });
+  EXPECT_TRUE(above_high);
+  EXPECT_FALSE(server_.writable_.HasBeenNotified());
+  std::thread reader([this] {
+    size_t total = 0;
+    char chunk[65536];
+    while (total < (2u << 20)) {
+      ssize_t n = read(client_, chunk, sizeof(chunk));
+      if (n <= 0) break;
+      total += static_cast<size_t>(n);
+    }
+  });
+  EXPECT_TRUE(server_.writable_.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  reader.join();
+  std::atomic<size_t> pending{1};
+  RunOnLoop([this, &pending] { pending = accepted_->pending_write_bytes(); });
+  EXPECT_EQ(pending, 0u);
+}
+
+TEST_F(TcpConnectionTest, ConnectReportsARefusedConnection) {
+  // A port that was just free: bound, then closed, so nothing listens there.
+  absl::StatusOr<int> fd = ListenTcp(HostPort{"127.0.0.1", 0}, /*reuse_port=*/false);
+  ASSERT_TRUE(fd.ok());
+  uint16_t closed_port = BoundPort(*fd);
+  close(*fd);
+  RunOnLoop([this, closed_port] {
+    outgoing_ = *TcpConnection::Connect(dispatcher_, "127.0.0.1", closed_port, &outgoing_events_);
+  });
+  ASSERT_TRUE(outgoing_events_.connected_.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  EXPECT_EQ(outgoing_events_.connect_status().code(), absl::StatusCode::kUnavailable);
+}
+
+TEST_F(TcpConnectionTest, ConnectReachesAListener) {
+  RunOnLoop([this] {
+    outgoing_ = *TcpConnection::Connect(dispatcher_, "127.0.0.1", port_, &outgoing_events_);
+  });
+  ASSERT_TRUE(outgoing_events_.connected_.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  EXPECT_TRUE(outgoing_events_.connect_status().ok()) << outgoing_events_.connect_status();
+  ASSERT_TRUE(accepted_notification_.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  RunOnLoop([this] { outgoing_->Write("ping"); });
+  absl::Time deadline = absl::Now() + absl::Seconds(5);
+  while (server_.data() != "ping" && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(5));
+  EXPECT_EQ(server_.data(), "ping");
+}
+
+}  // namespace
+}  // namespace gatehouse::dataplane::event
