@@ -1,11 +1,13 @@
 """The data plane's timeouts, each with a short flag value: a client slow to send its request head
 gets 408 and is closed (and nothing reaches the upstream); an idle keep-alive connection is
-closed; an upstream that accepts but never answers gets the client a 504. Each closed connection
+closed; an upstream that accepts but never answers gets the client a 504, and a request retried
+after a pooled connection was reset gets a response deadline of its own. Each closed connection
 is counted by its reason.
 """
 
 import re
 import socket
+import struct
 import threading
 import time
 import unittest
@@ -40,6 +42,54 @@ class SilentUpstream:
             connection.close()
 
 
+class ResetThenSlowAcceptUpstream:
+    """Answers a first request and keeps that connection. The next request on it is reset
+    unanswered after `reset_after` seconds, while the listener's accept queue is held full, so
+    a new connection waits for its SYN to be sent again (1 s later); the queue is emptied
+    `accept_after` seconds after that request arrived, and every later request is answered."""
+
+    def __init__(self, reset_after=0.2, accept_after=0.8):
+        self.reset_after, self.accept_after = reset_after, accept_after
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(1)  # two waiting connections fill the queue
+        self.port = self.listener.getsockname()[1]
+        self.fillers = []
+        self.second_request = threading.Event()
+        threading.Thread(target=self._first_connection, daemon=True).start()
+
+    def _first_connection(self):
+        connection, _ = self.listener.accept()
+        with connection:
+            connection.recv(65536)  # the first request
+            connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfirst")
+            # Nothing more is accepted until the second request: fill the accept queue now.
+            for _ in range(2):
+                self.fillers.append(socket.create_connection(("127.0.0.1", self.port)))
+            connection.recv(65536)  # the second request, on the pooled connection
+            self.second_request.set()
+            time.sleep(self.reset_after)
+            connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        time.sleep(self.accept_after - self.reset_after)
+        while True:
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._answer, args=(connection,), daemon=True).start()
+
+    @staticmethod
+    def _answer(connection):
+        with connection:
+            while connection.recv(65536):
+                connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nlate")
+
+    def close(self):
+        self.listener.close()
+        for filler in self.fillers:
+            filler.close()
+
+
 class TimeoutsTest(harness.GatehouseTestCase):
 
     @classmethod
@@ -52,13 +102,17 @@ class TimeoutsTest(harness.GatehouseTestCase):
         super().setUp()
         self.silent = SilentUpstream()
         self.addCleanup(self.silent.close)
+        self.flaky = ResetThenSlowAcceptUpstream()
+        self.addCleanup(self.flaky.close)
         manifests = self.manifest_dir({
             "world.yaml": [
                 ingress_class(),
                 *backed_service("echo", self.echo.host, self.echo.port),
                 *backed_service("silent", "127.0.0.1", self.silent.port),
+                *backed_service("flaky", "127.0.0.1", self.flaky.port),
                 ingress("web", rules=[rule("echo.test", path("/", "Prefix", "echo")),
-                                      rule("silent.test", path("/", "Prefix", "silent"))]),
+                                      rule("silent.test", path("/", "Prefix", "silent")),
+                                      rule("flaky.test", path("/", "Prefix", "flaky"))]),
             ],
         })
         controlplane = self.start_controlplane(manifests)
@@ -140,6 +194,22 @@ class TimeoutsTest(harness.GatehouseTestCase):
         # on a fresh upstream connection.
         self.assertEqual(self.dataplane.get("silent.test", "/again").status, 504)
         self.assertGreaterEqual(len(self.silent.accepted), 2)
+
+    def test_a_retry_gets_a_response_deadline_of_its_own(self):
+        # The pooled connection is reset 0.2 s into the first attempt; the retry's new
+        # connection is accepted only after the first attempt's deadline (0.6 s) has passed.
+        self.assertEqual(self.dataplane.get("flaky.test", "/warm").status, 200)
+        retries = harness.metric(self.dataplane.health,
+                                 "gatehouse_dataplane_upstream_retries_total") or 0
+        started = time.monotonic()
+        response = self.dataplane.get("flaky.test", "/retried")
+        elapsed = time.monotonic() - started
+        self.assertTrue(self.flaky.second_request.is_set())
+        self.assertEqual((response.status, response.body), (200, b"late"), response)
+        self.assertGreater(elapsed, 0.6, "the retry connected before the first attempt's "
+                           "deadline, so this did not test it")
+        self.assertEqual(harness.metric(self.dataplane.health,
+                                        "gatehouse_dataplane_upstream_retries_total"), retries + 1)
 
 
 if __name__ == "__main__":
