@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "common/log.h"
+#include "dataplane/event/timer.h"
 
 namespace gatehouse::dataplane::event {
 
@@ -70,10 +71,10 @@ void Dispatcher::Exit(std::function<void()> before_exit) {
     if (before_exit) before_exit();
     DrainDeferred();
     // Closing removes each entry; take them out first.
-    std::map<void*, std::function<void()>> lingering;
+    std::map<void*, Lingering> lingering;
     lingering.swap(lingering_);
     lingering_count_ = 0;
-    for (auto& [key, force_close] : lingering) force_close();
+    for (auto& [key, entry] : lingering) entry.force_close();
     uv_close(reinterpret_cast<uv_handle_t*>(&loop_->wakeup), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(&loop_->deferred), nullptr);
     after_io_.clear();
@@ -132,8 +133,18 @@ void Dispatcher::DrainDeferred() {
   if (!exiting_) uv_idle_stop(&loop_->deferred);
 }
 
-void Dispatcher::AddLingering(void* key, std::function<void()> force_close) {
-  lingering_[key] = std::move(force_close);
+void Dispatcher::AddLingering(void* key, uint64_t timeout_ms, std::function<void()> force_close) {
+  Lingering& entry = lingering_[key];
+  entry.force_close = std::move(force_close);
+  entry.timer = std::make_unique<Timer>(*this, [this, key] {
+    auto it = lingering_.find(key);
+    if (it == lingering_.end()) return;
+    std::function<void()> close = std::move(it->second.force_close);
+    lingering_.erase(it);  // and the timer running this: Timer allows that
+    lingering_count_ = static_cast<int>(lingering_.size());
+    close();
+  });
+  entry.timer->Start(timeout_ms);
   lingering_count_ = static_cast<int>(lingering_.size());
 }
 

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -18,6 +19,8 @@
 #include "common/metrics.h"
 
 namespace gatehouse::dataplane::event {
+
+class Timer;
 
 // An object whose destruction must wait until the loop has unwound the current callback.
 class DeferredDeletable {
@@ -45,9 +48,9 @@ class Dispatcher {
   void DeferDelete(std::unique_ptr<DeferredDeletable> object);
 
   // Handles nobody owns any more but that still finish some work (a connection writing its
-  // last bytes) register here; Exit() closes whatever is left so the loop can end. Loop thread
-  // only.
-  void AddLingering(void* key, std::function<void()> force_close);
+  // last bytes) register here. `force_close` runs once `timeout_ms` has passed, or when Exit()
+  // ends the loop, unless RemoveLingering came first. Loop thread only.
+  void AddLingering(void* key, uint64_t timeout_ms, std::function<void()> force_close);
   void RemoveLingering(void* key);
   // How many handles linger (a closed connection still writing); thread-safe.
   int lingering() const { return lingering_count_.load(); }
@@ -81,7 +84,11 @@ class Dispatcher {
   absl::Mutex mutex_;
   std::vector<std::function<void()>> posted_ ABSL_GUARDED_BY(mutex_);
   std::vector<std::unique_ptr<DeferredDeletable>> deferred_;
-  std::map<void*, std::function<void()>> lingering_;
+  struct Lingering {
+    std::function<void()> force_close;
+    std::unique_ptr<Timer> timer;  // runs force_close when the time is up
+  };
+  std::map<void*, Lingering> lingering_;
   std::atomic<int> lingering_count_{0};
   std::vector<std::pair<void*, void (*)(void*)>> after_io_;
   std::vector<std::pair<void*, void (*)(void*)>> after_io_running_;  // kept for its capacity

@@ -22,7 +22,6 @@ struct TcpConnection::Handle {
   Buffer input;
   // Bytes written this turn, sent together at its end; from the dispatcher, and only then.
   std::unique_ptr<std::string> outbox;
-  uv_timer_t* linger_timer = nullptr;  // while closing after writes
   // Bytes handed to libuv and not yet written: a producer pauses past the high watermark, so
   // this stays far below 4 GiB.
   uint32_t pending_write = 0;
@@ -53,12 +52,6 @@ struct TcpConnection::Handle {
     if (closing) return;
     closing = true;
     callbacks = nullptr;
-    if (linger_timer != nullptr) {
-      uv_timer_stop(linger_timer);
-      uv_close(reinterpret_cast<uv_handle_t*>(linger_timer),
-               [](uv_handle_t* timer) { delete reinterpret_cast<uv_timer_t*>(timer); });
-      linger_timer = nullptr;
-    }
     if (flush_scheduled) {
       dispatcher()->CancelCallAfterIo(this);
       flush_scheduled = false;
@@ -306,18 +299,9 @@ void TcpConnection::CloseAfterWrites(uint64_t linger_ms) {
     WriteNow(handle, handle->TakeOutboxBytes());
   }
   handle->close_after_writes = true;
-  handle->dispatcher()->AddLingering(handle, [handle] { handle->Close(); });
+  handle->dispatcher()->AddLingering(handle, linger_ms, [handle] { handle->Close(); });
   uv_read_stop(reinterpret_cast<uv_stream_t*>(&handle->tcp));
-  if (handle->pending_write == 0) {
-    handle->ShutdownAndClose();
-    return;
-  }
-  handle->linger_timer = new uv_timer_t;
-  uv_timer_init(handle->tcp.loop, handle->linger_timer);
-  handle->linger_timer->data = handle;
-  uv_timer_start(
-      handle->linger_timer,
-      [](uv_timer_t* timer) { static_cast<Handle*>(timer->data)->Close(); }, linger_ms, 0);
+  if (handle->pending_write == 0) handle->ShutdownAndClose();
 }
 
 struct TcpListener::Handle {

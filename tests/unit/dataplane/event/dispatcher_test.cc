@@ -1,5 +1,6 @@
 #include "dataplane/event/dispatcher.h"
 
+#include <atomic>
 #include <thread>
 
 #include "absl/synchronization/notification.h"
@@ -20,6 +21,7 @@ class RunningDispatcher {
     dispatcher_.Exit();
     thread_.join();
   }
+  Dispatcher& dispatcher() { return dispatcher_; }
   // Posts `fn` and waits until it has run.
   void RunOnLoop(std::function<void()> fn) {
     absl::Notification done;
@@ -59,6 +61,31 @@ TEST(DispatcherBusyTimeTest, ALongCallbackIsOneLongTurnAndWaitingIsNotBusy) {
   }
   EXPECT_EQ(CountAbove(busy, 0.025), 1u);  // the 40 ms callback, in the 25-100 ms bucket
   EXPECT_EQ(CountAbove(busy, 0.1), 0u);
+}
+
+TEST(DispatcherLingeringTest, ForceClosesAfterTheTimeoutUnlessRemovedAndAtExit) {
+  Histogram busy({1});
+  std::atomic<int> timed_out{0}, removed_ran{0}, at_exit{0};
+  int a = 0, b = 0, c = 0;  // keys
+  {
+    RunningDispatcher loop(&busy);
+    loop.RunOnLoop([&] {
+      loop.dispatcher().AddLingering(&a, 50, [&] { ++timed_out; });
+      loop.dispatcher().AddLingering(&b, 50, [&] { ++removed_ran; });
+      loop.dispatcher().AddLingering(&c, 60 * 1000, [&] { ++at_exit; });
+      loop.dispatcher().RemoveLingering(&b);
+    });
+    EXPECT_EQ(loop.dispatcher().lingering(), 2);
+    absl::Time deadline = absl::Now() + absl::Seconds(5);
+    while (loop.dispatcher().lingering() != 1 && absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+    EXPECT_EQ(loop.dispatcher().lingering(), 1);  // only the one with a minute to go
+    EXPECT_EQ(timed_out, 1);
+    EXPECT_EQ(at_exit, 0);
+  }
+  EXPECT_EQ(removed_ran, 0);
+  EXPECT_EQ(at_exit, 1);  // Exit closed what still lingered
 }
 
 }  // namespace
