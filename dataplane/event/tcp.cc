@@ -4,6 +4,7 @@
 #include <uv.h>
 
 #include <cstring>
+#include <type_traits>
 
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
@@ -15,10 +16,11 @@ constexpr size_t kReadSize = 64 * 1024;
 
 }  // namespace
 
-// Every connection has one for its whole life, idle or not: kept small.
+// Every connection has one for its whole life, idle or not: kept small. libuv's handle comes
+// first, so its callbacks find the Handle at the same address, and its `data` field holds the
+// owner's Callbacks.
 struct TcpConnection::Handle {
   uv_tcp_t tcp;  // the connect and shutdown requests are allocated only while in flight
-  TcpConnection::Callbacks* callbacks = nullptr;  // null once the owner let go
   Buffer input;
   // Bytes written this turn, sent together at its end; from the dispatcher, and only then.
   std::unique_ptr<std::string> outbox;
@@ -32,12 +34,19 @@ struct TcpConnection::Handle {
   bool close_after_writes : 1;
 
   Handle()
-      : flush_scheduled(false),
+      : tcp{},  // data, the callbacks, starts null
+        flush_scheduled(false),
         above_high(false),
         connected(false),
         closing(false),
         close_after_writes(false) {}
 
+  static Handle* Of(void* uv_handle) { return static_cast<Handle*>(uv_handle); }
+  // Null once the owner let go.
+  TcpConnection::Callbacks* callbacks() const {
+    return static_cast<TcpConnection::Callbacks*>(tcp.data);
+  }
+  void set_callbacks(TcpConnection::Callbacks* callbacks) { tcp.data = callbacks; }
   Dispatcher* dispatcher() const { return static_cast<Dispatcher*>(tcp.loop->data); }
   size_t outbox_size() const { return outbox != nullptr ? outbox->size() : 0; }
   // Hands the outbox back to the dispatcher, returning what it held.
@@ -51,15 +60,14 @@ struct TcpConnection::Handle {
   void Close() {
     if (closing) return;
     closing = true;
-    callbacks = nullptr;
+    set_callbacks(nullptr);
     if (flush_scheduled) {
       dispatcher()->CancelCallAfterIo(this);
       flush_scheduled = false;
     }
     TakeOutboxBytes();
     if (close_after_writes) dispatcher()->RemoveLingering(this);
-    uv_close(reinterpret_cast<uv_handle_t*>(&tcp),
-             [](uv_handle_t* h) { delete static_cast<Handle*>(h->data); });
+    uv_close(reinterpret_cast<uv_handle_t*>(&tcp), [](uv_handle_t* h) { delete Of(h); });
   }
 
   // Called once the write queue is empty, when the owner asked to close after writing.
@@ -82,9 +90,11 @@ struct TcpConnection::Handle {
       Close();
       return;
     }
-    if (callbacks != nullptr) callbacks->OnRemoteClose(error);
+    if (callbacks() != nullptr) callbacks()->OnRemoteClose(error);
   }
 };
+static_assert(std::is_standard_layout_v<TcpConnection::Handle>,
+              "libuv's callbacks find the Handle at the address of its first member");
 
 namespace {
 
@@ -118,8 +128,7 @@ absl::StatusOr<std::unique_ptr<TcpConnection>> TcpConnection::Connect(Dispatcher
   }
   auto* handle = new Handle();
   uv_tcp_init(static_cast<uv_loop_t*>(dispatcher.raw_loop()), &handle->tcp);
-  handle->tcp.data = handle;
-  handle->callbacks = callbacks;
+  handle->set_callbacks(callbacks);
   auto* request = new uv_connect_t;
   request->data = handle;
   std::unique_ptr<TcpConnection> connection(new TcpConnection(handle));
@@ -134,8 +143,8 @@ absl::StatusOr<std::unique_ptr<TcpConnection>> TcpConnection::Connect(Dispatcher
           h->connected = true;
           uv_tcp_nodelay(&h->tcp, 1);
         }
-        if (h->callbacks != nullptr) {
-          h->callbacks->OnConnect(status == 0 ? absl::OkStatus()
+        if (h->callbacks() != nullptr) {
+          h->callbacks()->OnConnect(status == 0 ? absl::OkStatus()
                                               : absl::UnavailableError(uv_strerror(status)));
         }
       });
@@ -156,7 +165,7 @@ void TcpConnection::Close() {
   handle_ = nullptr;
 }
 
-void TcpConnection::SetCallbacks(Callbacks* callbacks) { handle_->callbacks = callbacks; }
+void TcpConnection::SetCallbacks(Callbacks* callbacks) { handle_->set_callbacks(callbacks); }
 
 bool TcpConnection::connected() const { return handle_->connected && !handle_->closing; }
 
@@ -190,15 +199,15 @@ void TcpConnection::StartReading() {
   uv_read_start(
       reinterpret_cast<uv_stream_t*>(&handle_->tcp),
       [](uv_handle_t* h, size_t, uv_buf_t* buf) {
-        auto* handle = static_cast<Handle*>(h->data);
+        Handle* handle = Handle::Of(h);
         buf->base = handle->input.Reserve(kReadSize);
         buf->len = kReadSize;
       },
       [](uv_stream_t* stream, ssize_t nread, const uv_buf_t*) {
-        auto* handle = static_cast<Handle*>(stream->data);
+        Handle* handle = Handle::Of(stream);
         if (nread > 0) {
           handle->input.Commit(static_cast<size_t>(nread));
-          if (handle->callbacks != nullptr) handle->callbacks->OnData(handle->input);
+          if (handle->callbacks() != nullptr) handle->callbacks()->OnData(handle->input);
         } else if (nread == UV_EOF) {
           handle->Fail("");
         } else if (nread < 0) {
@@ -240,7 +249,7 @@ void TcpConnection::ScheduleFlush(Handle* handle) {
       // The socket may have taken it all at once: then no write callback will say so.
       if (h->above_high && h->pending_write <= kLowWatermark && !h->closing) {
         h->above_high = false;
-        if (h->callbacks != nullptr) h->callbacks->OnWritable();
+        if (h->callbacks() != nullptr) h->callbacks()->OnWritable();
       }
     });
   }
@@ -276,7 +285,7 @@ void TcpConnection::WriteNow(Handle* handle, std::string data) {
                       }
                       if (h->above_high && h->pending_write <= kLowWatermark) {
                         h->above_high = false;
-                        if (h->callbacks != nullptr) h->callbacks->OnWritable();
+                        if (h->callbacks() != nullptr) h->callbacks()->OnWritable();
                       }
                     });
   if (rc != 0) {
@@ -291,7 +300,7 @@ void TcpConnection::WriteNow(Handle* handle, std::string data) {
 void TcpConnection::CloseAfterWrites(uint64_t linger_ms) {
   Handle* handle = handle_;
   handle_ = nullptr;
-  handle->callbacks = nullptr;
+  handle->set_callbacks(nullptr);
   if (handle->closing) return;
   if (handle->flush_scheduled) {
     handle->dispatcher()->CancelCallAfterIo(handle);
@@ -333,7 +342,6 @@ absl::StatusOr<std::unique_ptr<TcpListener>> TcpListener::Create(Dispatcher& dis
                        auto* h = static_cast<Handle*>(server->data);
                        auto* conn = new TcpConnection::Handle();
                        uv_tcp_init(static_cast<uv_loop_t*>(h->dispatcher->raw_loop()), &conn->tcp);
-                       conn->tcp.data = conn;
                        std::unique_ptr<TcpConnection> connection(new TcpConnection(conn));
                        if (uv_accept(server, reinterpret_cast<uv_stream_t*>(&conn->tcp)) != 0) {
                          return;  // the destructor closes the handle

@@ -110,18 +110,19 @@ class DownstreamConnection : public event::DeferredDeletable,
     bool send_scheduled = false;
   };
   std::unique_ptr<Tls> tls_;  // null for plain HTTP
-  http::ServerProtocol protocol_ = http::ServerProtocol::kUnknownYet;
-  bool draining_ = false;
-  bool release_scheduled_ = false;
   // Its streams in progress: at most one over HTTP/1.1, held inline; many over HTTP/2.
   absl::InlinedVector<std::unique_ptr<ProxyStream>, 1> streams_;
-  bool resume_scheduled_ = false;  // pipelined input will be parsed after this turn's I/O
   enum class Phase { kNone, kIdle, kReadingHead, kInStream, kTunnel, kWriteStalled };
   // After a write: a connection whose write queue went over its high watermark waits under the
   // send timeout until it drains.
   void CheckWriteStall();
-  Phase phase_ = Phase::kNone;
 
+  // The small fields together, so that no padding sits between them.
+  http::ServerProtocol protocol_ = http::ServerProtocol::kUnknownYet;
+  Phase phase_ = Phase::kNone;
+  bool draining_ = false;
+  bool release_scheduled_ = false;
+  bool resume_scheduled_ = false;  // pipelined input will be parsed after this turn's I/O
   bool reading_paused_ = false;
   bool closed_ = false;
 };

@@ -82,7 +82,7 @@ void Worker::ApplyConfig(std::shared_ptr<const config::DataplaneConfig> config) 
 void Worker::BeginDrain() {
   dispatcher_.Post([this] {
     draining_ = true;
-    for (auto& [raw, connection] : connections_) connection->Drain();
+    for (const auto& connection : connections_) connection->Drain();
   });
 }
 
@@ -92,8 +92,8 @@ void Worker::StopAccepting() {
     https_listener_.reset();
     // Closing a connection removes it from the map; pick them out first.
     std::vector<DownstreamConnection*> idle;
-    for (auto& [raw, connection] : connections_) {
-      if (connection->idle()) idle.push_back(raw);
+    for (const auto& connection : connections_) {
+      if (connection->idle()) idle.push_back(connection.get());
     }
     for (DownstreamConnection* connection : idle) {
       connection->Close(http::CloseReason::kDrain, "draining");
@@ -108,7 +108,7 @@ void Worker::Stop() {
     https_listener_.reset();
     // Closing a connection removes it from the map; take them out first.
     std::vector<DownstreamConnection*> open;
-    for (auto& [raw, connection] : connections_) open.push_back(raw);
+    for (const auto& connection : connections_) open.push_back(connection.get());
     for (DownstreamConnection* connection : open) {
       connection->Close(http::CloseReason::kShutdown, "shutting down");
     }
@@ -134,7 +134,7 @@ void Worker::OnAccept(std::unique_ptr<event::TcpConnection> tcp, bool tls) {
       context_, static_cast<DownstreamConnection::Owner&>(*this), std::move(tcp),
       tls ? default_tls_ : nullptr);
   DownstreamConnection* raw = connection.get();
-  connections_.emplace(raw, std::move(connection));
+  connections_.insert(std::move(connection));
   active_connections_->Add(1);
   raw->Start();
   if (draining_) raw->Drain();
@@ -145,8 +145,7 @@ void Worker::OnConnectionClosed(DownstreamConnection& connection) {
   if (it == connections_.end()) return;
   active_connections_->Add(-1);
   limit_->Release();
-  dispatcher_.DeferDelete(std::move(it->second));
-  connections_.erase(it);
+  dispatcher_.DeferDelete(std::move(connections_.extract(it).value()));
 }
 
 }  // namespace gatehouse::dataplane::proxy

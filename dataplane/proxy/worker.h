@@ -7,7 +7,7 @@
 #include <memory>
 #include <thread>
 
-#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "dataplane/config/dataplane_config.h"
 #include "dataplane/event/dispatcher.h"
@@ -81,7 +81,8 @@ class Worker : private DownstreamConnection::Owner {
   std::unique_ptr<event::TcpListener> https_listener_;
   const tls::ServerContext* default_tls_ = nullptr;
   std::shared_ptr<const config::DataplaneConfig> config_;
-  absl::flat_hash_map<DownstreamConnection*, std::unique_ptr<DownstreamConnection>> connections_;
+  // Found by raw pointer (Abseil's hashing of smart pointers allows it): one pointer a slot.
+  absl::flat_hash_set<std::unique_ptr<DownstreamConnection>> connections_;
   std::thread thread_;
 };
 
