@@ -29,29 +29,8 @@ source tests/bench/peers.sh
 upstream=$(free_port); nginx_port=$(free_port); haproxy_port=$(free_port); gatehouse_port=$(free_port)
 xds=$(free_port); cp_admin=$(free_port); cp_health=$(free_port); dp_admin=$(free_port); dp_health=$(free_port)
 
-mkdir -p "$work/nginx-proxy" "$work/manifests"
+mkdir -p "$work/manifests"
 
-# nginx as the proxy: one worker, pooled keep-alive upstream connections.
-cat > "$work/nginx-proxy/nginx.conf" <<CONF
-worker_processes 1;
-pid $work/nginx-proxy/pid;
-error_log $work/nginx-proxy/error.log;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  keepalive_requests 1000000;
-  upstream backend { server 127.0.0.1:$upstream; keepalive 128; }
-  server {
-    listen 127.0.0.1:$nginx_port;
-    location / {
-      proxy_pass http://backend;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
-    }
-  }
-}
-CONF
 # HAProxy: one thread, keep-alive both sides.
 cat > "$work/haproxy.cfg" <<CONF
 global
@@ -71,23 +50,8 @@ backend be
   server up 127.0.0.1:$upstream
 CONF
 # Gatehouse: the same upstream as a Service with one endpoint.
-cat > "$work/manifests/world.yaml" <<CONF
-apiVersion: networking.k8s.io/v1
-kind: IngressClass
-metadata: {name: gatehouse, annotations: {ingressclass.kubernetes.io/is-default-class: "true"}}
-spec: {controller: gatehouse.dev/ingress-controller}
----
-apiVersion: v1
-kind: Service
-metadata: {name: up, namespace: default}
-spec: {ports: [{name: http, port: 80, targetPort: $upstream}]}
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata: {name: up, namespace: default, labels: {kubernetes.io/service-name: up}}
-addressType: IPv4
-ports: [{name: http, port: $upstream}]
-endpoints: [{addresses: ["127.0.0.1"]}]
+write_upstream_service "$work/manifests/world.yaml"
+cat >> "$work/manifests/world.yaml" <<CONF
 ---
 apiVersion: networking.k8s.io/v1
 kind: Ingress
@@ -98,8 +62,9 @@ CONF
 
 start_upstream "$upstream"
 declare -A pid_of
-nginx -c "$work/nginx-proxy/nginx.conf" -g 'daemon off;' 2>"$work/nginx-proxy.log" & pids+=($!)
-pid_of[nginx]=$!
+# nginx as the proxy: one worker, pooled keep-alive upstream connections.
+start_nginx_proxy "$nginx_port" 128
+pid_of[nginx]=$nginx_pid
 haproxy -f "$work/haproxy.cfg" -db >"$work/haproxy.log" 2>&1 & pids+=($!)
 pid_of[haproxy]=$!
 "$bin/gatehouse-controlplane" --source="file:$work/manifests" \
@@ -116,16 +81,7 @@ ready() {
     curl -sf -m 1 "http://127.0.0.1:$nginx_port/" >/dev/null &&
     curl -sf -m 1 "http://127.0.0.1:$haproxy_port/" >/dev/null
 }
-for i in $(seq 1 100); do
-  if ready; then break; fi
-  if [[ $i -eq 100 ]]; then
-    echo "proxy_bench.sh: the proxies did not all answer 200; logs kept in $work" >&2
-    trap - EXIT
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    exit 1
-  fi
-  sleep 0.1
-done
+wait_until "the proxies did not all answer 200" ready
 
 declare -A rps p99 cpu
 hz=$(getconf CLK_TCK)
@@ -135,9 +91,7 @@ run() {  # name port -> "rps p99_ms cpu_us_per_request"
   out=$(wrk -t1 -c"$connections" -d"${duration}s" --latency "http://127.0.0.1:$2/")
   after=$(cpu_ticks "${pid_of[$1]}")
   local r p n
-  r=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
-  p=$(awk '$1 == "99%" {v=$2; if (v ~ /us$/) {sub(/us$/,"",v); v=v/1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v=v*1000}; print v}' <<<"$out")
-  n=$(awk '/requests in/ {print $1}' <<<"$out")
+  read -r r p n < <(wrk_figures <<<"$out")
   echo "$r $p $(awk -v t=$((after - before)) -v hz="$hz" -v n="$n" 'BEGIN {printf "%.2f", t * 1e6 / hz / n}')"
 }
 

@@ -33,63 +33,20 @@ upstream=$(free_port); nginx_port=$(free_port); gatehouse_http=$(free_port)
 gatehouse_port=$(free_port); xds=$(free_port); cp_admin=$(free_port); cp_health=$(free_port)
 dp_admin=$(free_port); dp_health=$(free_port)
 
-mkdir -p "$work/nginx-proxy" "$work/manifests"
+mkdir -p "$work/manifests"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
   -subj /CN=bench.test -addext subjectAltName=DNS:bench.test \
   -keyout "$work/bench.key" -out "$work/bench.crt" 2>/dev/null
 
-# nginx terminating TLS (1.2 and 1.3, HTTP/2 through ALPN), session tickets on as they are by
-# default, up to 1024 idle keep-alive connections upstream, as Gatehouse keeps per endpoint (640
-# HTTP/2 requests in flight need that many HTTP/1.1 upstream connections).
-cat > "$work/nginx-proxy/nginx.conf" <<CONF
-worker_processes 1;
-pid $work/nginx-proxy/pid;
-error_log $work/nginx-proxy/error.log;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  keepalive_requests 1000000;
-  http2_max_requests 1000000;
-  upstream backend { server 127.0.0.1:$upstream; keepalive 1024; }
-  server {
-    listen 127.0.0.1:$nginx_port ssl http2;
-    server_name bench.test;
-    ssl_certificate $work/bench.crt;
-    ssl_certificate_key $work/bench.key;
-    ssl_protocols TLSv1.2 TLSv1.3;
-    location / {
-      proxy_pass http://backend;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
-    }
-  }
-}
-CONF
 crt=$(base64 -w0 "$work/bench.crt"); key=$(base64 -w0 "$work/bench.key")
-cat > "$work/manifests/world.yaml" <<CONF
-apiVersion: networking.k8s.io/v1
-kind: IngressClass
-metadata: {name: gatehouse, annotations: {ingressclass.kubernetes.io/is-default-class: "true"}}
-spec: {controller: gatehouse.dev/ingress-controller}
+write_upstream_service "$work/manifests/world.yaml"
+cat >> "$work/manifests/world.yaml" <<CONF
 ---
 apiVersion: v1
 kind: Secret
 metadata: {name: bench, namespace: default}
 type: kubernetes.io/tls
 data: {tls.crt: $crt, tls.key: $key}
----
-apiVersion: v1
-kind: Service
-metadata: {name: up, namespace: default}
-spec: {ports: [{name: http, port: 80, targetPort: $upstream}]}
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata: {name: up, namespace: default, labels: {kubernetes.io/service-name: up}}
-addressType: IPv4
-ports: [{name: http, port: $upstream}]
-endpoints: [{addresses: ["127.0.0.1"]}]
 ---
 apiVersion: networking.k8s.io/v1
 kind: Ingress
@@ -100,7 +57,13 @@ spec:
 CONF
 
 start_upstream "$upstream"
-nginx -c "$work/nginx-proxy/nginx.conf" -g 'daemon off;' 2>"$work/nginx-proxy.log" & pids+=($!)
+# nginx terminating TLS (1.2 and 1.3, HTTP/2 through ALPN), session tickets on as they are by
+# default, up to 1024 idle keep-alive connections upstream, as Gatehouse keeps per endpoint (640
+# HTTP/2 requests in flight need that many HTTP/1.1 upstream connections).
+start_nginx_proxy "$nginx_port" 1024 "ssl http2" "server_name bench.test;
+    ssl_certificate $work/bench.crt;
+    ssl_certificate_key $work/bench.key;
+    ssl_protocols TLSv1.2 TLSv1.3;"
 "$bin/gatehouse-controlplane" --source="file:$work/manifests" \
   --default-tls-secret=default/bench \
   --xds-listen=127.0.0.1:$xds --admin-listen=127.0.0.1:$cp_admin --health-listen=127.0.0.1:$cp_health \
@@ -113,28 +76,18 @@ ${DATAPLANE_WRAPPER:-} "$bin/gatehouse-dataplane" --xds-server=127.0.0.1:$xds --
 https_ok() {
   curl -sfk -m 1 --resolve "bench.test:$1:127.0.0.1" "https://bench.test:$1/" >/dev/null
 }
-for i in $(seq 1 100); do
-  if curl -sf -m 1 "http://127.0.0.1:$dp_health/readyz" >/dev/null && https_ok "$gatehouse_port" &&
-     https_ok "$nginx_port"; then
-    break
-  fi
-  if [[ $i -eq 100 ]]; then
-    echo "tls_bench.sh: the proxies did not both answer 200 over HTTPS; logs kept in $work" >&2
-    trap - EXIT
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    exit 1
-  fi
-  sleep 0.1
-done
+tls_ready() {
+  curl -sf -m 1 "http://127.0.0.1:$dp_health/readyz" >/dev/null && https_ok "$gatehouse_port" &&
+    https_ok "$nginx_port"
+}
+wait_until "the proxies did not both answer 200 over HTTPS" tls_ready
 
 # The clients connect to 127.0.0.1 and send no SNI: Gatehouse serves bench.test's certificate
 # as its default (--default-tls-secret), nginx as its only one; Host or :authority routes.
 keepalive() {  # port -> "rps p99_ms"
   local out
   out=$(wrk -t1 -c64 -d"${duration}s" --latency -H "Host: bench.test" "https://127.0.0.1:$1/")
-  awk '/^Requests\/sec:/ {r=$2}
-       $1 == "99%" {v=$2; if (v ~ /us$/) {sub(/us$/,"",v); v=v/1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v=v*1000}; p=v}
-       END {print r, p}' <<<"$out"
+  wrk_figures <<<"$out" | awk '{print $1, $2}'
 }
 handshakes() {  # port -> full handshakes per second, four clients at once
   local i outs=()
