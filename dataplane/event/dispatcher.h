@@ -62,6 +62,12 @@ class Dispatcher {
   void CallAfterIo(void* key, void (*fn)(void*));
   void CancelCallAfterIo(void* key);
 
+  // A socket was read this turn. After a turn with several, the loop yields its core before
+  // polling again: on a core shared with its peers, one poll then gathers what they answered
+  // meanwhile, where it would otherwise wake them, and be woken, once per event. Loop thread
+  // only.
+  void NoteRead() { ++reads_this_turn_; }
+
   // A string to gather one turn's writes in, and back when they are sent: connections hold one
   // only while they have bytes to send, not for their whole (mostly idle) life. Loop thread only.
   std::unique_ptr<std::string> TakeOutbox();
@@ -94,6 +100,7 @@ class Dispatcher {
   std::vector<std::pair<void*, void (*)(void*)>> after_io_running_;  // kept for its capacity
   std::vector<std::unique_ptr<std::string>> outboxes_;  // empty, for TakeOutbox
   bool exiting_ = false;
+  int reads_this_turn_ = 0;
 };
 
 }  // namespace gatehouse::dataplane::event

@@ -207,6 +207,7 @@ void TcpConnection::StartReading() {
         Handle* handle = Handle::Of(stream);
         if (nread > 0) {
           handle->input.Commit(static_cast<size_t>(nread));
+          handle->dispatcher()->NoteRead();
           if (handle->callbacks() != nullptr) handle->callbacks()->OnData(handle->input);
         } else if (nread == UV_EOF) {
           handle->Fail("");
