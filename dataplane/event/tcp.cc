@@ -145,7 +145,7 @@ absl::StatusOr<std::unique_ptr<TcpConnection>> TcpConnection::Connect(Dispatcher
         }
         if (h->callbacks() != nullptr) {
           h->callbacks()->OnConnect(status == 0 ? absl::OkStatus()
-                                              : absl::UnavailableError(uv_strerror(status)));
+                                                : absl::UnavailableError(uv_strerror(status)));
         }
       });
   if (rc != 0) {
