@@ -45,10 +45,7 @@ Dispatcher::Dispatcher() : loop_(std::make_unique<Loop>()) {
   uv_unref(reinterpret_cast<uv_handle_t*>(&loop_->yield));  // never keeps the loop alive
   uv_prepare_start(&loop_->yield, [](uv_prepare_t* handle) {
     auto* self = static_cast<Dispatcher*>(handle->loop->data);
-    // A turn that read from several sockets ran while others waited: let whatever else is ready
-    // on this core (the upstream, the clients, a neighbour) run before polling again, so that
-    // the next poll finds their answers together rather than one turn each. Alone on the core,
-    // this returns at once.
+    // See NoteRead. Alone on the core, sched_yield returns at once.
     if (self->reads_this_turn_ >= 2) sched_yield();
     self->reads_this_turn_ = 0;
   });

@@ -90,7 +90,7 @@ void Worker::StopAccepting() {
   dispatcher_.Post([this] {
     listener_.reset();
     https_listener_.reset();
-    // Closing a connection removes it from the map; pick them out first.
+    // Closing a connection removes it from the set; pick them out first.
     std::vector<DownstreamConnection*> idle;
     for (const auto& connection : connections_) {
       if (connection->idle()) idle.push_back(connection.get());
@@ -106,7 +106,7 @@ void Worker::Stop() {
   dispatcher_.Exit([this] {
     listener_.reset();
     https_listener_.reset();
-    // Closing a connection removes it from the map; take them out first.
+    // Closing a connection removes it from the set; take them out first.
     std::vector<DownstreamConnection*> open;
     for (const auto& connection : connections_) open.push_back(connection.get());
     for (DownstreamConnection* connection : open) {

@@ -1,41 +1,13 @@
 #include "dataplane/event/dispatcher.h"
 
 #include <atomic>
-#include <thread>
 
-#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "tests/unit/dataplane/event/running_dispatcher.h"
 
 namespace gatehouse::dataplane::event {
 namespace {
-
-// Runs a dispatcher on a thread of its own for the test's lifetime.
-class RunningDispatcher {
- public:
-  explicit RunningDispatcher(Histogram* busy) {
-    dispatcher_.MeasureBusyTime(busy);
-    thread_ = std::thread([this] { dispatcher_.Run(); });
-  }
-  ~RunningDispatcher() {
-    dispatcher_.Exit();
-    thread_.join();
-  }
-  Dispatcher& dispatcher() { return dispatcher_; }
-  // Posts `fn` and waits until it has run.
-  void RunOnLoop(std::function<void()> fn) {
-    absl::Notification done;
-    dispatcher_.Post([&] {
-      fn();
-      done.Notify();
-    });
-    done.WaitForNotification();
-  }
-
- private:
-  Dispatcher dispatcher_;
-  std::thread thread_;
-};
 
 uint64_t CountAbove(const Histogram& histogram, double seconds) {
   std::vector<uint64_t> counts = histogram.BucketCounts();

@@ -15,6 +15,7 @@
 #include "absl/time/clock.h"
 #include "common/listen_socket.h"
 #include "gtest/gtest.h"
+#include "tests/unit/dataplane/event/running_dispatcher.h"
 
 namespace gatehouse::dataplane::event {
 namespace {
@@ -68,7 +69,6 @@ class TcpConnectionTest : public ::testing::Test {
     absl::StatusOr<int> fd = ListenTcp(HostPort{"127.0.0.1", 0}, /*reuse_port=*/false);
     ASSERT_TRUE(fd.ok()) << fd.status();
     port_ = BoundPort(*fd);
-    thread_ = std::thread([this] { dispatcher_.Run(); });
     RunOnLoop([this, fd = *fd] {
       listener_ = *TcpListener::Create(dispatcher_, fd, [this](std::unique_ptr<TcpConnection> c) {
         accepted_ = std::move(c);
@@ -81,23 +81,14 @@ class TcpConnectionTest : public ::testing::Test {
 
   void TearDown() override {
     if (client_ >= 0) close(client_);
-    dispatcher_.Exit([this] {
+    loop_.Stop([this] {
       accepted_.reset();
       outgoing_.reset();
       listener_.reset();
     });
-    thread_.join();
   }
 
-  // Posts `fn` and waits until it has run.
-  void RunOnLoop(std::function<void()> fn) {
-    absl::Notification done;
-    dispatcher_.Post([&] {
-      fn();
-      done.Notify();
-    });
-    done.WaitForNotification();
-  }
+  void RunOnLoop(std::function<void()> fn) { loop_.RunOnLoop(std::move(fn)); }
 
   // Connects the client socket, with a small receive buffer when asked, and waits for the
   // listener to accept it.
@@ -140,8 +131,8 @@ class TcpConnectionTest : public ::testing::Test {
     return true;
   }
 
-  Dispatcher dispatcher_;
-  std::thread thread_;
+  RunningDispatcher loop_;
+  Dispatcher& dispatcher_ = loop_.dispatcher();
   uint16_t port_ = 0;
   int client_ = -1;
   std::unique_ptr<TcpListener> listener_;
