@@ -3,8 +3,16 @@
 # test: unit tests and the integration tests that drive the real processes with curl.
 # Exits non-zero on any failure. Installs its Debian 12 packages first (as root).
 #
-#   bash tools/test.sh
+#   bash tools/test.sh          # everything
+#   bash tools/test.sh --unit   # the unit tests only: the quick loop
 set -euo pipefail
+
+labels=()
+case "${1:-}" in
+  "") ;;
+  --unit) labels=(-L unit) ;;
+  *) echo "test.sh: unknown argument \"$1\" (want nothing, or --unit)" >&2; exit 2 ;;
+esac
 
 cd "$(dirname "$0")/.."
 
@@ -19,4 +27,4 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 export GTEST_COLOR=no
 export CLICOLOR=0
 
-ctest --preset dev --output-on-failure --no-tests=error
+ctest --preset dev --output-on-failure --no-tests=error "${labels[@]}"

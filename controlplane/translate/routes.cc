@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "controlplane/translate/route_filters.h"
 #include "re2/re2.h"
 
 namespace gatehouse::controlplane::translate {
@@ -135,7 +136,8 @@ void VirtualHostTable::SetTls(const std::string& server_name, bool redirect,
     bool covered = domain == server_name;
     if (!covered && wildcard && domain != kAnyHost && !absl::StartsWith(domain, "*.")) {
       size_t dot = domain.find('.');
-      covered = dot != std::string::npos && absl::string_view(domain).substr(dot) == wildcard_parent;
+      covered =
+          dot != std::string::npos && absl::string_view(domain).substr(dot) == wildcard_parent;
     }
     if (!covered) continue;
     host.https_redirect = host.https_redirect || redirect;
@@ -158,10 +160,20 @@ gatehouse::v1::RouteConfiguration VirtualHostTable::Build(const std::string& nam
     vhost.add_domains(*domain);
     std::vector<gatehouse::v1::Route> routes = host.routes;
     std::sort(routes.begin(), routes.end(), RouteBefore);
-    for (auto& route : routes) *vhost.add_routes() = std::move(route);
+    // The host's TLS filters come first in each of its chains: a redirect is answered before
+    // anything else looks at the request.
+    std::vector<gatehouse::v1::Filter> tls = TlsFilters(host.https_redirect, host.hsts);
+    for (auto& route : routes) {
+      gatehouse::v1::Route& added = *vhost.add_routes();
+      added = std::move(route);
+      if (tls.empty()) continue;
+      google::protobuf::RepeatedPtrField<gatehouse::v1::Filter> chain(tls.begin(), tls.end());
+      chain.MergeFrom(added.filters());
+      added.mutable_filters()->Swap(&chain);
+    }
     vhost.set_default_cluster(host.default_cluster);
-    vhost.set_https_redirect(host.https_redirect);
-    vhost.set_strict_transport_security(host.hsts);
+    for (const auto& filter : tls) *vhost.add_filters() = filter;
+    for (auto& filter : DefaultFilters()) *vhost.add_filters() = std::move(filter);
   }
   return config;
 }

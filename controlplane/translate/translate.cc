@@ -9,6 +9,7 @@
 #include "controlplane/translate/backends.h"
 #include "controlplane/translate/class_selection.h"
 #include "controlplane/translate/endpoints.h"
+#include "controlplane/translate/route_filters.h"
 #include "controlplane/translate/routes.h"
 #include "controlplane/translate/tls.h"
 
@@ -103,9 +104,9 @@ class Translator {
           outcome.reasons.push_back(absl::StrCat(where, ": ", match.status().message()));
           continue;
         }
-        ResolvedBackend backend = ApplyUpstreamAnnotations(
-            ResolveIngressBackend(ns, path.backend(), world_, &clusters_),
-            annotations.values.upstream, world_, &clusters_);
+        ResolvedBackend backend =
+            ApplyUpstreamAnnotations(ResolveIngressBackend(ns, path.backend(), world_, &clusters_),
+                                     annotations.values.upstream, world_, &clusters_);
         if (!backend.problem.empty()) {
           outcome.reasons.push_back(absl::StrCat(where, ": ", backend.problem));
         }
@@ -114,8 +115,8 @@ class Translator {
         route.set_source(source);
         *route.mutable_match() = *match;
         route.set_cluster(backend.cluster);
-        route.set_max_request_body_bytes(annotations.values.max_request_body_bytes);
         *route.mutable_load_balancing() = annotations.values.load_balancing;
+        AddRouteFilters(annotations.values, route);
         std::optional<VirtualHostTable::Claim> claim =
             table_.AddRoute(*domain, std::move(route), where);
         if (claim.has_value()) {
@@ -175,8 +176,7 @@ class Translator {
                                 ? absl::NotFoundError("does not exist")
                                 : CheckedSecret(secret_id, secret->second);
       if (!usable.ok()) {
-        outcome.reasons.push_back(absl::StrCat(where, ": secret ", secret_id, " ",
-                                               usable.message(),
+        outcome.reasons.push_back(absl::StrCat(where, ": secret ", secret_id, " ", usable.message(),
                                                "; its hosts are served over plain HTTP only"));
         continue;
       }
@@ -186,9 +186,9 @@ class Translator {
         if (domain.ok() && *domain != kAnyHost) {
           domains.push_back(*domain);
         } else {
-          outcome.reasons.push_back(absl::StrCat(
-              where, ": host \"", host, "\" ",
-              domain.ok() ? "is empty" : std::string(domain.status().message())));
+          outcome.reasons.push_back(
+              absl::StrCat(where, ": host \"", host, "\" ",
+                           domain.ok() ? "is empty" : std::string(domain.status().message())));
         }
       }
       if (tls.hosts().empty()) {
@@ -200,8 +200,8 @@ class Translator {
         auto [owner, claimed] = server_names_.try_emplace(domain, secret_id);
         if (!claimed && owner->second != secret_id) {
           outcome.reasons.push_back(absl::StrCat(where, ": host ", domain,
-                                                 " already has the certificate of ",
-                                                 owner->second, " (older)"));
+                                                 " already has the certificate of ", owner->second,
+                                                 " (older)"));
           continue;
         }
         gatehouse::v1::TlsCertificate& certificate = certificates_[secret_id];
@@ -301,7 +301,8 @@ class Translator {
       gatehouse::v1::TlsCertificate& added = *https.add_certificates() = certificate;
       std::sort(added.mutable_server_names()->begin(), added.mutable_server_names()->end());
     }
-    if (default_certificate_.has_value()) *https.mutable_default_certificate() = *default_certificate_;
+    if (default_certificate_.has_value())
+      *https.mutable_default_certificate() = *default_certificate_;
     out->route_configs.push_back(table_.Build(std::string(kHttpRouteConfig)));
   }
 

@@ -160,7 +160,7 @@ absl::Status ApplyResponse(const v1::DiscoveryResponse& response,
 
 absl::StatusOr<std::shared_ptr<const DataplaneConfig>> DataplaneConfig::Build(
     std::map<std::string, ResourceSet> sets, const DataplaneConfig* previous,
-    const tls::ServerSettings& tls) {
+    const tls::ServerSettings& tls, filters::FilterCompiler compile_filter) {
   std::unique_ptr<DataplaneConfig> config(new DataplaneConfig());
   std::vector<std::string> errors;
 
@@ -262,7 +262,8 @@ absl::StatusOr<std::shared_ptr<const DataplaneConfig>> DataplaneConfig::Build(
     if (routes.name() == route_config_name) http_routes = routes;
   }
   absl::StatusOr<std::shared_ptr<const router::RouteTable>> table =
-      routes_unchanged ? previous->http_routes_ : router::RouteTable::Build(http_routes);
+      routes_unchanged ? previous->http_routes_
+                       : router::RouteTable::Build(http_routes, compile_filter);
   if (table.ok()) {
     config->http_routes_ = *std::move(table);
   } else {

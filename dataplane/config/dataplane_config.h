@@ -73,10 +73,11 @@ class DataplaneConfig {
   // Validates the sets (keyed by type URL; missing types count as empty) and builds the config.
   // The error names every problem found. When `previous` has the same listener and route
   // versions, its route table is reused: an endpoints change rebuilds no routes. Certificates
-  // become TLS contexts set up by `tls`.
+  // become TLS contexts set up by `tls`; route filters compile with `compile_filter`.
   static absl::StatusOr<std::shared_ptr<const DataplaneConfig>> Build(
       std::map<std::string, ResourceSet> sets, const DataplaneConfig* previous = nullptr,
-      const tls::ServerSettings& tls = tls::ServerSettings::Defaults());
+      const tls::ServerSettings& tls = tls::ServerSettings::Defaults(),
+      filters::FilterCompiler compile_filter = filters::CompileFilter);
 
   // The route table of the "http" listener; never null.
   const router::RouteTable& http_routes() const { return *http_routes_; }

@@ -17,9 +17,8 @@ DownstreamConnection::DownstreamConnection(WorkerContext& context, Owner& owner,
   if (tls != nullptr) {
     tls_ = std::make_unique<Tls>();
     tls_->handshake_config = owner_.current_config();
-    tls_->session = tls::TlsSession::Server(*tls, tls_->handshake_config != nullptr
-                                                      ? tls_->handshake_config->certificates()
-                                                      : nullptr);
+    tls_->session = tls::TlsSession::Server(
+        *tls, tls_->handshake_config != nullptr ? tls_->handshake_config->certificates() : nullptr);
   }
 }
 
@@ -183,7 +182,8 @@ void DownstreamConnection::OnRemoteClose(absl::string_view error) {
 http::RequestDecoder& DownstreamConnection::NewStream(http::ResponseEncoder& encoder) {
   auto stream = std::make_unique<ProxyStream>(
       context_, static_cast<ProxyStream::Owner&>(*this), encoder, owner_.current_config(),
-      DownstreamInfo{tls_ != nullptr ? "https" : "http", tcp_.local_port()});
+      filters::DownstreamInfo{tls_ != nullptr ? "https" : "http", tcp_.local_port(),
+                              tcp_.peer_ip()});
   ProxyStream& added = *stream;
   streams_.push_back(std::move(stream));
   return added;

@@ -1,6 +1,6 @@
 #include "dataplane/proxy/proxy_stream.h"
 
-#include <cstring>
+#include <cstdlib>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -8,17 +8,12 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/log.h"
+#include "dataplane/filters/forwarding_headers.h"
 
 namespace gatehouse::dataplane::proxy {
 namespace {
 
 constexpr size_t kMaxPendingBody = 1 << 20;
-
-Counter* RequestCounter(const char* outcome) {
-  return MetricsRegistry::Global().GetCounter("gatehouse_dataplane_local_replies_total",
-                                              "Requests the data plane answered itself, by status.",
-                                              {{"code", outcome}});
-}
 
 // RFC 9110 section 9.2.2: sending these twice has the effect of sending them once.
 bool Idempotent(absl::string_view method) {
@@ -33,12 +28,6 @@ bool Idempotent(absl::string_view method) {
 ProxyStats::ProxyStats()
     : requests(MetricsRegistry::Global().GetCounter("gatehouse_dataplane_requests_total",
                                                     "Requests received from clients.")),
-      local_404(RequestCounter("404")),
-      local_502(RequestCounter("502")),
-      local_503(RequestCounter("503")),
-      local_504(RequestCounter("504")),
-      local_413(RequestCounter("413")),
-
       upstream_connects(MetricsRegistry::Global().GetCounter(
           "gatehouse_dataplane_upstream_connections_total", "Upstream connections opened.")),
       upstream_reuses(MetricsRegistry::Global().GetCounter(
@@ -58,30 +47,19 @@ ProxyStats::ProxyStats()
   }
 }
 
-std::string NewRequestId(absl::InsecureBitGen& random) {
-  uint64_t high = absl::Uniform<uint64_t>(random);
-  uint64_t low = absl::Uniform<uint64_t>(random);
-  high = (high & ~uint64_t{0xf000}) | 0x4000;                    // version 4
-  low = (low & ~(uint64_t{0xc} << 60)) | (uint64_t{0x8} << 60);  // RFC 9562 variant
-  // 8-4-4-4-12 hex digits, written directly: this runs for nearly every request.
-  static constexpr char kDigits[] = "0123456789abcdef";
-  char hex[32];
-  for (int i = 0; i < 16; ++i) {
-    hex[i] = kDigits[(high >> (60 - 4 * i)) & 0xf];
-    hex[16 + i] = kDigits[(low >> (60 - 4 * i)) & 0xf];
+Counter* ProxyStats::LocalReplies(int status) {
+  Counter*& counter = local_replies[status];
+  if (counter == nullptr) {
+    counter = MetricsRegistry::Global().GetCounter(
+        "gatehouse_dataplane_local_replies_total",
+        "Requests the data plane answered itself, by status.", {{"code", absl::StrCat(status)}});
   }
-  std::string id(36, '-');
-  std::memcpy(&id[0], hex, 8);
-  std::memcpy(&id[9], hex + 8, 4);
-  std::memcpy(&id[14], hex + 12, 4);
-  std::memcpy(&id[19], hex + 16, 4);
-  std::memcpy(&id[24], hex + 20, 12);
-  return id;
+  return counter;
 }
 
 ProxyStream::ProxyStream(WorkerContext& context, Owner& owner, http::ResponseEncoder& encoder,
                          std::shared_ptr<const config::DataplaneConfig> config,
-                         DownstreamInfo downstream)
+                         filters::DownstreamInfo downstream)
     : context_(context),
       owner_(owner),
       encoder_(encoder),
@@ -98,6 +76,34 @@ ProxyStream::~ProxyStream() {
   }
 }
 
+void ProxyStream::SetPhase(Phase next) {
+  bool allowed = false;
+  switch (phase_) {
+    case Phase::kHead:
+      allowed = next != Phase::kHead && next != Phase::kResponding && next != Phase::kTunnel;
+      break;
+    case Phase::kFiltering:
+      allowed = next == Phase::kConnecting || next == Phase::kRequesting || next == Phase::kDone;
+      break;
+    case Phase::kConnecting:  // a retry connects again
+    case Phase::kRequesting:  // a retry after a reset connects again, or reuses at once
+      allowed = next != Phase::kHead && next != Phase::kFiltering;
+      break;
+    case Phase::kResponding:
+    case Phase::kTunnel:
+      allowed = next == Phase::kDone;
+      break;
+    case Phase::kDone:
+      break;
+  }
+  if (!allowed) {
+    LOG_ERROR("proxy stream: no transition from phase ", static_cast<int>(phase_), " to ",
+              static_cast<int>(next));
+    std::abort();
+  }
+  phase_ = next;
+}
+
 void ProxyStream::DecodeHeaders(http::RequestHead head, bool end_stream) {
   context_.stats.requests->Increment();
   request_end_ = end_stream;
@@ -105,7 +111,7 @@ void ProxyStream::DecodeHeaders(http::RequestHead head, bool end_stream) {
     record_ = std::make_unique<AccessRecord>();
     record_->start = absl::Now();
     record_->worker = context_.worker_index;
-    record_->client = encoder_.peer_ip();
+    record_->client = downstream_.client_ip;
     record_->method = head.method;
     record_->authority = head.authority;
     record_->target = head.target;
@@ -117,105 +123,97 @@ void ProxyStream::DecodeHeaders(http::RequestHead head, bool end_stream) {
     return;
   }
   router::MatchResult match = config_->http_routes().Match(head.authority, head.Path());
-  if (match.virtual_host != nullptr) {
-    const router::VirtualHostEntry& vhost = *match.virtual_host;
-    if (downstream_.scheme == "https") {
-      hsts_ = &vhost.strict_transport_security;
-    } else if (vhost.https_redirect &&
-               !absl::StartsWith(head.Path(), "/.well-known/acme-challenge/")) {
-      // The host has a certificate: the same URL over HTTPS, method and body kept (308).
-      absl::string_view host = head.authority;
-      if (size_t colon = host.rfind(':');
-          colon != absl::string_view::npos && host.find(']', colon) == absl::string_view::npos) {
-        host = host.substr(0, colon);  // the default HTTPS port, as ingress-nginx does
-      }
-      redirect_location_ = absl::StrCat("https://", host, head.target);
-      LocalReply(308, "this host is served over HTTPS");
+  route_ = match.route;
+  cluster_name_ = match.cluster;
+  if (record_ != nullptr && route_ != nullptr) record_->route = route_->source;
+  if (match.filters != nullptr && !match.filters->empty()) {
+    match.filters->CreateFilters(filters_);
+    for (auto& filter : filters_) filter->set_callbacks(*this);
+  }
+  upstream_head_ = std::move(head);
+  RunRequestHeaders();
+}
+
+void ProxyStream::RunRequestHeaders() {
+  // No body byte has gone through a data hook yet: "end of stream" means none will come.
+  bool end_stream = request_end_ && pending_body_.empty() && !pending_trailers_.has_value();
+  while (request_filter_ < filters_.size()) {
+    filters::FilterStatus status =
+        filters_[request_filter_++]->OnRequestHeaders(upstream_head_, end_stream);
+    if (phase_ == Phase::kDone) return;  // answered locally
+    if (status == filters::FilterStatus::kStop) {
+      if (phase_ != Phase::kFiltering) SetPhase(Phase::kFiltering);
       return;
     }
   }
-  if (match.cluster == nullptr) {
-    context_.stats.local_404->Increment();
+  // What arrived while a filter held the request now meets the data and trailer hooks.
+  if (!pending_body_.empty() || (request_end_ && !end_stream)) {
+    bool trailers_follow = pending_trailers_.has_value();
+    if (!RunRequestData(pending_body_, request_end_ && !trailers_follow)) return;
+  }
+  if (pending_trailers_.has_value() && !RunRequestTrailers(*pending_trailers_)) return;
+  RouteToUpstream();
+}
+
+bool ProxyStream::RunRequestData(absl::string_view data, bool end_stream) {
+  for (auto& filter : filters_) {
+    filters::FilterStatus status = filter->OnRequestData(data, end_stream);
+    if (phase_ == Phase::kDone) return false;
+    if (status == filters::FilterStatus::kStop) {
+      // Holding body bytes is not offered to filters: the request would hang.
+      LocalReply(500, "a filter stopped the request body without answering");
+      return false;
+    }
+  }
+  return true;
+}
+
+bool ProxyStream::RunRequestTrailers(http::HeaderMap& trailers) {
+  for (auto& filter : filters_) {
+    filters::FilterStatus status = filter->OnRequestTrailers(trailers);
+    if (phase_ == Phase::kDone) return false;
+    if (status == filters::FilterStatus::kStop) {
+      LocalReply(500, "a filter stopped the request trailers without answering");
+      return false;
+    }
+  }
+  return true;
+}
+
+void ProxyStream::ContinueRequest() {
+  if (phase_ != Phase::kFiltering) return;
+  RunRequestHeaders();
+}
+
+void ProxyStream::SendLocalReply(int status, absl::string_view message, http::HeaderMap headers) {
+  if (phase_ == Phase::kDone) return;
+  LocalReply(status, message, std::move(headers));
+}
+
+void ProxyStream::SetRequestId(absl::string_view id) {
+  if (record_ != nullptr) record_->request_id = std::string(id);
+}
+
+void ProxyStream::RouteToUpstream() {
+  if (cluster_name_ == nullptr) {
     LocalReply(404, "no route matches this host and path");
     return;
   }
-  body_limit_ = match.route != nullptr ? match.route->max_request_body_bytes : 0;
-  if (record_ != nullptr && match.route != nullptr) record_->route = match.route->source;
-  if (body_limit_ > 0 && head.framing == http::BodyFraming::kContentLength &&
-      head.content_length > body_limit_) {
-    // Known from the head: refused before a byte goes anywhere (and before 100 Continue).
-    context_.stats.local_413->Increment();
-    LocalReply(413, "request body larger than this route allows");
-    return;
-  }
-  cluster_ = config_->FindCluster(*match.cluster);
-  if (match.route != nullptr) {
-    const v1::LoadBalancing& balancing = match.route->load_balancing;
+  cluster_ = config_->FindCluster(*cluster_name_);
+  if (route_ != nullptr) {
+    const v1::LoadBalancing& balancing = route_->load_balancing;
     policy_ = balancing.policy();
-    if (policy_ == v1::LoadBalancing::CONSISTENT_HASH) hash_key_ = HashKey(head, balancing);
+    if (policy_ == v1::LoadBalancing::CONSISTENT_HASH) {
+      hash_key_ = HashKey(upstream_head_, balancing);
+    }
   }
   const config::EndpointAddress* endpoint =
       cluster_ != nullptr ? context_.balancer.Pick(*cluster_, policy_, hash_key_) : nullptr;
   if (endpoint == nullptr) {
-    context_.stats.local_503->Increment();
     LocalReply(503, "no ready endpoint for this route");
     return;
   }
-
-  upstream_head_ = std::move(head);
-  AddForwardingHeaders(upstream_head_);
   ConnectTo(*endpoint);
-}
-
-void ProxyStream::AddForwardingHeaders(http::RequestHead& head) {
-  // What the client asked for, as the upstream cannot see it: the proxy's own view replaces any
-  // X-Forwarded-Proto, -Host and -Port the client sent; its address ends X-Forwarded-For; a
-  // request id the client (or a proxy in front) chose is kept. One pass over the headers finds
-  // all of it, dropping the replaced ones as it goes.
-  std::vector<http::HeaderMap::Entry>& entries = head.headers.mutable_entries();
-  const size_t none = entries.size();
-  size_t forwarded_for = none;  // the first X-Forwarded-For
-  size_t request_id = none;     // the first X-Request-Id
-  size_t kept = 0;
-  for (size_t i = 0; i < entries.size(); ++i) {
-    const std::string& name = entries[i].first;
-    bool replaced = (name.size() == 16 && (absl::EqualsIgnoreCase(name, "x-forwarded-host") ||
-                                           absl::EqualsIgnoreCase(name, "x-forwarded-port"))) ||
-                    (name.size() == 17 && absl::EqualsIgnoreCase(name, "x-forwarded-proto"));
-    if (replaced) continue;
-    if (name.size() == 15 && absl::EqualsIgnoreCase(name, "x-forwarded-for")) {
-      if (forwarded_for != none) {
-        // Several make one list, in order, and one header: an upstream reading only the first
-        // would otherwise take a client's own entry for the last hop.
-        entries[forwarded_for].second.append(", ").append(entries[i].second);
-        continue;
-      }
-      forwarded_for = kept;
-    }
-    if (request_id == none && name.size() == 12 && absl::EqualsIgnoreCase(name, "x-request-id")) {
-      request_id = kept;
-    }
-    if (kept != i) entries[kept] = std::move(entries[i]);
-    ++kept;
-  }
-  entries.resize(kept);
-
-  const std::string client = encoder_.peer_ip();
-  if (forwarded_for != none) {
-    entries[forwarded_for].second.append(", ").append(client);
-  } else {
-    head.headers.Add("X-Forwarded-For", client);
-  }
-  head.headers.Add("X-Forwarded-Proto", downstream_.scheme);
-  head.headers.Add("X-Forwarded-Host", head.authority);
-  head.headers.Add("X-Forwarded-Port", absl::StrCat(downstream_.local_port));
-  if (request_id != none) {
-    if (record_ != nullptr) record_->request_id = entries[request_id].second;
-  } else {
-    std::string id = NewRequestId(context_.random);
-    if (record_ != nullptr) record_->request_id = id;
-    head.headers.Add("X-Request-Id", id);
-  }
 }
 
 std::string ProxyStream::HashKey(const http::RequestHead& head,
@@ -226,7 +224,7 @@ std::string ProxyStream::HashKey(const http::RequestHead& head,
       return value != nullptr ? *value : std::string();
     }
     case v1::LoadBalancing::kClientIp:
-      return encoder_.peer_ip();
+      return downstream_.client_ip;
     case v1::LoadBalancing::kCookie: {
       for (const http::HeaderMap::Entry& entry : head.headers.entries()) {
         if (!absl::EqualsIgnoreCase(entry.first, "cookie")) continue;
@@ -239,7 +237,7 @@ std::string ProxyStream::HashKey(const http::RequestHead& head,
         }
       }
       // No cookie yet: make one, pick by it, and have the client keep it.
-      std::string value = absl::StrReplaceAll(NewRequestId(context_.random), {{"-", ""}});
+      std::string value = absl::StrReplaceAll(filters::NewRequestId(context_.random), {{"-", ""}});
       set_cookie_ = absl::StrCat(balancing.cookie(), "=", value, "; Path=/; HttpOnly");
       if (balancing.cookie_max_age_seconds() > 0) {
         absl::StrAppend(&set_cookie_, "; Max-Age=", balancing.cookie_max_age_seconds());
@@ -258,10 +256,9 @@ void ProxyStream::ConnectTo(const config::EndpointAddress& endpoint) {
   endpoint_ = &endpoint;
   context_.balancer.OnRequestStart(endpoint);
   absl::StatusOr<std::unique_ptr<upstream::UpstreamStream>> connection =
-      context_.pools.Acquire(*cluster_, endpoint, &reused_);
+      context_.upstreams.Acquire(*cluster_, endpoint, &reused_);
   if (!connection.ok()) {
     LeaveEndpoint();
-    context_.stats.local_502->Increment();
     LocalReply(502, "upstream address is not usable");
     return;
   }
@@ -270,18 +267,18 @@ void ProxyStream::ConnectTo(const config::EndpointAddress& endpoint) {
   if (reused_) {
     context_.stats.upstream_reuses->Increment();
     StartUpstream();
-  } else {
-    context_.stats.upstream_connects->Increment();
-    connecting_ = true;
-    absl::Duration connect_timeout = cluster_->connect_timeout_ms > 0
-                                         ? absl::Milliseconds(cluster_->connect_timeout_ms)
-                                         : context_.settings.upstream_connect_timeout;
-    if (connect_timer_ == nullptr) {
-      connect_timer_ =
-          std::make_unique<event::Timer>(context_.dispatcher, [this] { OnUpstreamTimeout(); });
-    }
-    connect_timer_->Start(static_cast<uint64_t>(absl::ToInt64Milliseconds(connect_timeout)));
+    return;
   }
+  context_.stats.upstream_connects->Increment();
+  SetPhase(Phase::kConnecting);
+  absl::Duration connect_timeout = cluster_->connect_timeout_ms > 0
+                                       ? absl::Milliseconds(cluster_->connect_timeout_ms)
+                                       : context_.settings.upstream_connect_timeout;
+  if (connect_timer_ == nullptr) {
+    connect_timer_ =
+        std::make_unique<event::Timer>(context_.dispatcher, [this] { OnUpstreamTimeout(); });
+  }
+  connect_timer_->Start(static_cast<uint64_t>(absl::ToInt64Milliseconds(connect_timeout)));
 }
 
 void ProxyStream::LeaveEndpoint() {
@@ -296,7 +293,6 @@ void ProxyStream::OnConnectFailed(int status, absl::string_view message) {
   context_.balancer.OnFailure(*cluster_, *failed);
   DropUpstream();
   LeaveEndpoint();
-  connecting_ = false;
   if (retries_left_ > 0) {
     // Nothing of the request went anywhere: another endpoint can take it whole.
     const config::EndpointAddress* next =
@@ -309,21 +305,17 @@ void ProxyStream::OnConnectFailed(int status, absl::string_view message) {
       return;
     }
   }
-  (status == 504 ? context_.stats.local_504 : context_.stats.local_502)->Increment();
   LocalReply(status, message);
 }
 
 void ProxyStream::OnUpstreamTimeout() {
-  if (done_ || response_started_) return;
-  if (connecting_) {
+  if (phase_ == Phase::kConnecting) {
     OnConnectFailed(504, "upstream connect timed out");
     return;
   }
+  if (phase_ != Phase::kRequesting) return;
   context_.stats.upstream_failures->Increment();
-  context_.stats.local_504->Increment();
   if (endpoint_ != nullptr) context_.balancer.OnFailure(*cluster_, *endpoint_);
-  DropUpstream();
-  LeaveEndpoint();
   LocalReply(504, "upstream response timed out");
 }
 
@@ -337,12 +329,11 @@ void ProxyStream::OnConnect(upstream::UpstreamStream& connection, const absl::St
 }
 
 void ProxyStream::StartUpstream() {
-  upstream_ready_ = true;
-  connecting_ = false;
+  SetPhase(Phase::kRequesting);
   if (connect_timer_ != nullptr) connect_timer_->Stop();
   context_.upstream_response_timeouts.Arm(*this);
   upstream_->SetDecoder(this);
-  bool end_now = request_end_ && pending_body_.empty();
+  bool end_now = request_end_ && pending_body_.empty() && !pending_trailers_.has_value();
   // Each encoder call may end the exchange at once (an HTTP/2 upstream refusing the stream):
   // then the stream has already answered and let go of upstream_.
   upstream_->encoder().EncodeHeaders(upstream_head_, end_now);
@@ -360,16 +351,14 @@ void ProxyStream::StartUpstream() {
 }
 
 void ProxyStream::DecodeData(absl::string_view data, bool end_stream) {
-  if (done_) return;
+  if (phase_ == Phase::kDone) return;
   body_received_ += data.size();
-  if (body_limit_ > 0 && body_received_ > body_limit_ && !tunnel_) {
-    RejectBody();
-    return;
-  }
+  // While a filter holds the request, the data hooks wait for the chain to resume.
+  if (phase_ != Phase::kFiltering && !RunRequestData(data, end_stream)) return;
   request_end_ = end_stream;
   // The whole body is in: reading may go on (it only buffers up to the next request).
   if (end_stream) encoder_.PauseRequestBody(false);
-  if (!upstream_ready_) {
+  if (!upstream_ready()) {
     pending_body_.append(data.data(), data.size());
     if (pending_body_.size() >= kMaxPendingBody) encoder_.PauseRequestBody(true);
     return;
@@ -381,35 +370,15 @@ void ProxyStream::DecodeData(absl::string_view data, bool end_stream) {
 }
 
 void ProxyStream::DecodeTrailers(http::HeaderMap trailers) {
-  if (done_) return;
+  if (phase_ == Phase::kDone) return;
   request_end_ = true;
   encoder_.PauseRequestBody(false);
-  if (!upstream_ready_) {
+  if (phase_ != Phase::kFiltering && !RunRequestTrailers(trailers)) return;
+  if (!upstream_ready()) {
     pending_trailers_ = std::move(trailers);
     return;
   }
   upstream_->encoder().EncodeTrailers(trailers);
-}
-
-void ProxyStream::DecodeResponseTrailers(http::HeaderMap trailers) {
-  encoder_.EncodeTrailers(trailers);
-  Finish();
-}
-
-void ProxyStream::RejectBody() {
-  // The upstream may have the head and part of the body: its connection can never be reused,
-  // and dropping it ends the request there incomplete.
-  DropUpstream();
-  StopUpstreamTimers();
-  if (response_started_) {
-    done_ = true;
-    LeaveEndpoint();
-    encoder_.ResetStream("request body larger than this route allows");
-    owner_.OnStreamDone(*this);
-    return;
-  }
-  context_.stats.local_413->Increment();
-  LocalReply(413, "request body larger than this route allows");
 }
 
 void ProxyStream::OnUpstreamWritable() {
@@ -417,7 +386,7 @@ void ProxyStream::OnUpstreamWritable() {
 }
 
 void ProxyStream::DecodeResponseHeaders(http::ResponseHead head, bool end_stream) {
-  response_started_ = true;
+  SetPhase(head.status == 101 ? Phase::kTunnel : Phase::kResponding);
   StopUpstreamTimers();
   if (endpoint_ != nullptr) {
     if (head.status >= 500) {
@@ -427,12 +396,11 @@ void ProxyStream::DecodeResponseHeaders(http::ResponseHead head, bool end_stream
     }
   }
   if (!set_cookie_.empty()) head.headers.Add("Set-Cookie", set_cookie_);
-  if (hsts_ != nullptr && !hsts_->empty()) head.headers.Set("Strict-Transport-Security", *hsts_);
+  for (size_t i = filters_.size(); i > 0; --i) filters_[i - 1]->OnResponseHeaders(head, end_stream);
   if (record_ != nullptr) {
     record_->status = head.status;
     if (endpoint_ != nullptr) record_->upstream = endpoint_->Key();
   }
-  tunnel_ = head.status == 101;
   if (!head.headers.Has("server")) head.headers.Add("Server", "gatehouse");
   encoder_.EncodeHeaders(head, end_stream);
   if (end_stream) Finish();
@@ -440,25 +408,33 @@ void ProxyStream::DecodeResponseHeaders(http::ResponseHead head, bool end_stream
 
 void ProxyStream::DecodeResponseData(absl::string_view data, bool end_stream) {
   if (record_ != nullptr) record_->response_body_bytes += data.size();
+  for (size_t i = filters_.size(); i > 0; --i) filters_[i - 1]->OnResponseData(data, end_stream);
   encoder_.EncodeData(data, end_stream);
   if (end_stream) {
     Finish();
-  } else if (!done_ && upstream_ != nullptr && encoder_.WriteBlocked()) {
+  } else if (phase_ != Phase::kDone && upstream_ != nullptr && encoder_.WriteBlocked()) {
     // (A downstream that failed while taking the bytes has already reset this stream.)
     upstream_->encoder().PauseResponseBody(true);
   }
 }
 
+void ProxyStream::DecodeResponseTrailers(http::HeaderMap trailers) {
+  for (size_t i = filters_.size(); i > 0; --i) filters_[i - 1]->OnResponseTrailers(trailers);
+  encoder_.EncodeTrailers(trailers);
+  Finish();
+}
+
 void ProxyStream::OnDownstreamWritable() {
-  if (upstream_ != nullptr && response_started_) upstream_->encoder().PauseResponseBody(false);
+  if (upstream_ != nullptr && response_started()) upstream_->encoder().PauseResponseBody(false);
 }
 
 void ProxyStream::OnUpstreamReset(absl::string_view reason) {
-  if (done_) return;
+  if (phase_ == Phase::kDone) return;
   context_.stats.upstream_failures->Increment();
   LOG_DEBUG("upstream reset: ", reason);
+  bool started = response_started();
   DropUpstream();
-  if (!response_started_ && reused_ && request_end_ && body_received_ == 0 && retries_left_ > 0 &&
+  if (!started && reused_ && request_end_ && body_received_ == 0 && retries_left_ > 0 &&
       endpoint_ != nullptr && Idempotent(upstream_head_.method)) {
     // A kept-alive connection the upstream had closed: the request (head only) goes again,
     // whole, on another connection.
@@ -469,58 +445,70 @@ void ProxyStream::OnUpstreamReset(absl::string_view reason) {
     ConnectTo(endpoint);
     return;
   }
-  if (endpoint_ != nullptr && !response_started_) {
-    context_.balancer.OnFailure(*cluster_, *endpoint_);
-  }
+  if (endpoint_ != nullptr && !started) context_.balancer.OnFailure(*cluster_, *endpoint_);
   LeaveEndpoint();
-  if (!response_started_) {
-    context_.stats.local_502->Increment();
+  if (!started) {
     LocalReply(502, "upstream failed before answering");
     return;
   }
-  done_ = true;
+  SetPhase(Phase::kDone);
   encoder_.ResetStream(reason);
   owner_.OnStreamDone(*this);
 }
 
 void ProxyStream::OnDownstreamReset(absl::string_view reason) {
-  if (done_) return;
-  done_ = true;
+  if (phase_ == Phase::kDone) return;
+  SetPhase(Phase::kDone);
   DropUpstream();
   LeaveEndpoint();
   owner_.OnStreamDone(*this);
 }
 
-void ProxyStream::LocalReply(int status, absl::string_view message) {
+void ProxyStream::LocalReply(int status, absl::string_view message, http::HeaderMap headers) {
+  // Whatever went upstream is abandoned: its connection may hold part of this request.
+  DropUpstream();
+  StopUpstreamTimers();
+  LeaveEndpoint();
+  if (response_started()) {
+    // Too late for a status: the client must see the response incomplete.
+    SetPhase(Phase::kDone);
+    encoder_.ResetStream(message);
+    owner_.OnStreamDone(*this);
+    return;
+  }
+  context_.stats.LocalReplies(status)->Increment();
   http::ResponseHead head;
   head.status = status;
+  head.headers = std::move(headers);
   head.headers.Add("Server", "gatehouse");
   head.headers.Add("Content-Type", "text/plain; charset=utf-8");
-  if (!redirect_location_.empty()) head.headers.Add("Location", redirect_location_);
-  if (hsts_ != nullptr && !hsts_->empty()) head.headers.Add("Strict-Transport-Security", *hsts_);
   std::string body = absl::StrCat(status, " ", http::ReasonPhrase(status), ": ", message, "\n");
   head.framing = http::BodyFraming::kContentLength;
   head.content_length = body.size();
-  response_started_ = true;
+  // The filters that saw the request see its answer.
+  for (size_t i = request_filter_; i > 0; --i) filters_[i - 1]->OnResponseHeaders(head, false);
+  for (size_t i = request_filter_; i > 0; --i) filters_[i - 1]->OnResponseData(body, true);
+  SetPhase(Phase::kDone);
   if (record_ != nullptr) {
     record_->status = status;
     record_->response_body_bytes = body.size();
   }
   encoder_.EncodeHeaders(head, false);
   encoder_.EncodeData(body, true);
-  Finish();
+  owner_.OnStreamDone(*this);
 }
 
 void ProxyStream::Finish() {
-  if (done_) return;
-  done_ = true;
+  if (phase_ == Phase::kDone) return;
+  bool reusable = phase_ == Phase::kResponding && request_end_;
+  SetPhase(Phase::kDone);
   LeaveEndpoint();
   StopUpstreamTimers();
   if (upstream_ != nullptr) {
     upstream_->SetListener(nullptr);
     upstream_->SetDecoder(nullptr);
-    if (upstream_ready_ && request_end_ && !tunnel_) {
-      context_.pools.Release(std::move(upstream_));
+    if (reusable) {
+      context_.upstreams.Release(std::move(upstream_));
     } else {
       DropUpstream();
     }
@@ -538,7 +526,6 @@ void ProxyStream::DropUpstream() {
   upstream_->SetListener(nullptr);
   upstream_->SetDecoder(nullptr);
   context_.dispatcher.DeferDelete(std::move(upstream_));
-  upstream_ready_ = false;
 }
 
 }  // namespace gatehouse::dataplane::proxy

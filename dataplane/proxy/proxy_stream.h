@@ -1,5 +1,6 @@
-// One request's trip through the proxy: route it, pick an endpoint, borrow an upstream
-// connection, and stream the request up and the response down with backpressure both ways.
+// One request's trip through the proxy: route it, run its route's filter chain, pick an
+// endpoint, borrow an upstream exchange, and stream the request up and the response down with
+// backpressure both ways.
 //
 // A request whose upstream connection failed before any of it was sent (a connect failure or
 // timeout) is retried once on another endpoint. A bodiless request with an idempotent method
@@ -7,9 +8,10 @@
 // more on a fresh connection to the same endpoint. Each exchange's outcome feeds the worker's
 // outlier detection.
 //
-// The stream answers locally when it cannot forward: 404 when no route matches, 413 when the
-// request body is over the route's limit, 503 when the cluster has no endpoint, 502 when the
-// upstream fails before answering.
+// The stream answers locally when it cannot forward: 404 when no route matches, 503 when the
+// cluster has no endpoint, 502 when the upstream fails before answering, 504 when it is too slow;
+// filters answer for themselves (a redirect, a 413). Its progress is one Phase, changed only by
+// SetPhase, which checks the phase it leaves.
 #pragma once
 
 #include <array>
@@ -17,17 +19,19 @@
 #include <optional>
 #include <string>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/random/random.h"
 #include "common/metrics.h"
 #include "dataplane/config/dataplane_config.h"
 #include "dataplane/event/deadline_queue.h"
 #include "dataplane/event/dispatcher.h"
 #include "dataplane/event/timer.h"
+#include "dataplane/filters/filter_chain.h"
 #include "dataplane/http/stream.h"
 #include "dataplane/proxy/access_log.h"
 #include "dataplane/proxy/proxy_settings.h"
-#include "dataplane/upstream/conn_pool.h"
 #include "dataplane/upstream/load_balancer.h"
+#include "dataplane/upstream/upstream_connector.h"
 
 namespace gatehouse::dataplane::proxy {
 
@@ -35,11 +39,9 @@ namespace gatehouse::dataplane::proxy {
 struct ProxyStats {
   ProxyStats();
   Counter* requests;
-  Counter* local_404;
-  Counter* local_502;
-  Counter* local_503;
-  Counter* local_504;
-  Counter* local_413;
+  // Requests the data plane answered itself, by status; made on first use.
+  Counter* LocalReplies(int status);
+  absl::flat_hash_map<int, Counter*> local_replies;
   // Client connections closed, by CloseReason.
   std::array<Counter*, http::kCloseReasonCount> closed;
   Counter* upstream_connects;
@@ -51,7 +53,7 @@ struct ProxyStats {
 // What a stream needs from the worker it runs on.
 struct WorkerContext {
   event::Dispatcher& dispatcher;
-  upstream::ConnPools& pools;
+  upstream::UpstreamConnector& upstreams;
   upstream::LoadBalancer& balancer;
   ProxyStats& stats;
   const ProxySettings& settings;
@@ -70,18 +72,10 @@ struct WorkerContext {
   event::DeadlineQueue& upstream_response_timeouts;
 };
 
-// What every request of one client connection shares.
-struct DownstreamInfo {
-  std::string scheme;       // "http" or "https", for X-Forwarded-Proto
-  uint16_t local_port = 0;  // the port the client connected to, for X-Forwarded-Port
-};
-
-// A new X-Request-Id: a random (version 4) UUID.
-std::string NewRequestId(absl::InsecureBitGen& random);
-
 class ProxyStream : public event::DeferredDeletable,
                     public http::RequestDecoder,
                     public http::ResponseDecoder,
+                    private filters::FilterCallbacks,
                     private upstream::UpstreamStream::Listener,
                     private event::DeadlineQueue::Entry {
  public:
@@ -93,7 +87,8 @@ class ProxyStream : public event::DeferredDeletable,
   };
 
   ProxyStream(WorkerContext& context, Owner& owner, http::ResponseEncoder& encoder,
-              std::shared_ptr<const config::DataplaneConfig> config, DownstreamInfo downstream);
+              std::shared_ptr<const config::DataplaneConfig> config,
+              filters::DownstreamInfo downstream);
   ~ProxyStream() override;
 
   // http::RequestDecoder
@@ -111,17 +106,47 @@ class ProxyStream : public event::DeferredDeletable,
   void OnUpstreamReset(absl::string_view reason) override;
 
  private:
+  enum class Phase {
+    kHead,        // waiting for the request's head
+    kFiltering,   // a filter stopped the request chain; it resumes it later
+    kConnecting,  // waiting for a new upstream connection (the body waits in pending_body_)
+    kRequesting,  // the request goes upstream; no response yet
+    kResponding,  // the response goes downstream
+    kTunnel,      // the upstream switched protocols (101): bytes pass both ways
+    kDone,        // answered or abandoned: nothing more happens
+  };
+  // Moves to `next`; leaving a phase that cannot lead there is a bug, and aborts.
+  void SetPhase(Phase next);
+  bool response_started() const { return phase_ == Phase::kResponding || phase_ == Phase::kTunnel; }
+  // Headers went upstream: body bytes go straight through.
+  bool upstream_ready() const {
+    return upstream_ != nullptr && (phase_ == Phase::kRequesting || response_started());
+  }
+
+  // filters::FilterCallbacks
+  const filters::DownstreamInfo& downstream() const override { return downstream_; }
+  absl::InsecureBitGen& random() override { return context_.random; }
+  void SendLocalReply(int status, absl::string_view message, http::HeaderMap headers) override;
+  void ContinueRequest() override;
+  void SetRequestId(absl::string_view id) override;
+
   // upstream::UpstreamStream::Listener
   void OnConnect(upstream::UpstreamStream& connection, const absl::Status& status) override;
   // event::DeadlineQueue::Entry: the response head did not come in time.
   void OnDeadline() override { OnUpstreamTimeout(); }
 
+  // Runs the request-header hooks from request_filter_ on; then, unless one stopped or
+  // answered, the held body through every data hook, and on to the upstream.
+  void RunRequestHeaders();
+  // Runs `data` through every filter's data hook; false when one answered (the stream is done).
+  bool RunRequestData(absl::string_view data, bool end_stream);
+  bool RunRequestTrailers(http::HeaderMap& trailers);
+  // After the request chain: 404, 503, or on to an endpoint.
+  void RouteToUpstream();
   // Starts the exchange with `endpoint`: a pooled connection, or a new one.
   void ConnectTo(const config::EndpointAddress& endpoint);
   // The connection to endpoint_ failed before any byte was sent: retry elsewhere, or 502/504.
   void OnConnectFailed(int status, absl::string_view message);
-  // Sets X-Forwarded-For, -Proto, -Host and -Port and, when absent, X-Request-Id.
-  void AddForwardingHeaders(http::RequestHead& head);
   // The request's key for consistent hashing; sets set_cookie_ when a cookie must be made.
   std::string HashKey(const http::RequestHead& head, const v1::LoadBalancing& balancing);
   // The endpoint_ no longer carries this request (least request counts).
@@ -130,9 +155,9 @@ class ProxyStream : public event::DeferredDeletable,
   void OnUpstreamTimeout();
   // Stops the connect and response-head deadlines.
   void StopUpstreamTimers();
-  // The body went over the route's limit: 413 if the response has not started.
-  void RejectBody();
-  void LocalReply(int status, absl::string_view message);
+  // A reply of the data plane's own, through the response hooks of the filters that saw the
+  // request; or, once the response has started, a reset.
+  void LocalReply(int status, absl::string_view message, http::HeaderMap headers = {});
   void Finish();
   void DropUpstream();
 
@@ -140,33 +165,31 @@ class ProxyStream : public event::DeferredDeletable,
   Owner& owner_;
   http::ResponseEncoder& encoder_;
   std::shared_ptr<const config::DataplaneConfig> config_;  // the version this request started with
-  const DownstreamInfo downstream_;
+  const filters::DownstreamInfo downstream_;
+  Phase phase_ = Phase::kHead;
+  const router::RouteEntry* route_ = nullptr;          // in config_; null: the host's default
+  const std::string* cluster_name_ = nullptr;          // in config_; null: no route (404)
   const config::ClusterConfig* cluster_ = nullptr;     // in config_
   const config::EndpointAddress* endpoint_ = nullptr;  // in config_; null when none is in use
+  filters::FilterList filters_;  // this request's instances of its route's chain
+  size_t request_filter_ = 0;    // the next filter whose request-header hook runs
   v1::LoadBalancing::Policy policy_ = v1::LoadBalancing::ROUND_ROBIN;
   std::string hash_key_;
-  std::string set_cookie_;             // a Set-Cookie for the response (cookie affinity), or empty
-  std::string redirect_location_;      // the Location of a 308 to HTTPS, or empty
-  const std::string* hsts_ = nullptr;  // in config_: Strict-Transport-Security to send
-  bool reused_ = false;                // the upstream connection came from the pool
-  bool tunnel_ = false;  // the upstream switched protocols (101): bytes pass both ways
+  std::string set_cookie_;    // a Set-Cookie for the response (cookie affinity), or empty
+  bool reused_ = false;       // the upstream connection came from the pool
+  bool request_end_ = false;  // the downstream request is complete
   int retries_left_ = 1;
   http::RequestHead upstream_head_;
   std::unique_ptr<upstream::UpstreamStream> upstream_;
-  bool upstream_ready_ = false;  // headers sent upstream; body bytes go straight through
-  std::string pending_body_;     // request body received while connecting
+  // Request body received before the upstream could take it (while filtering or connecting).
+  std::string pending_body_;
   std::optional<http::HeaderMap> pending_trailers_;  // request trailers received meanwhile
-  bool request_end_ = false;                         // the downstream request is complete
-  uint64_t body_limit_ = 0;  // the route's limit on the request body; 0: none
   uint64_t body_received_ = 0;
   // Filled as the request goes, written when the stream is destroyed; only with an access log.
   std::unique_ptr<AccessRecord> record_;
-  bool response_started_ = false;
-  bool done_ = false;
   // The connect deadline, made only for a new connection (the cluster sets its length); the
   // response-head deadline is this stream's entry in context_.upstream_response_timeouts.
   std::unique_ptr<event::Timer> connect_timer_;
-  bool connecting_ = false;
 };
 
 }  // namespace gatehouse::dataplane::proxy

@@ -44,7 +44,7 @@ absl::string_view HostWithoutPort(absl::string_view host) {
 }  // namespace
 
 absl::StatusOr<std::shared_ptr<const RouteTable>> RouteTable::Build(
-    const v1::RouteConfiguration& config) {
+    const v1::RouteConfiguration& config, filters::FilterCompiler compile_filter) {
   std::shared_ptr<RouteTable> table(new RouteTable());
   std::vector<std::string> errors;
   for (int v = 0; v < config.virtual_hosts_size(); ++v) {
@@ -54,8 +54,13 @@ absl::StatusOr<std::shared_ptr<const RouteTable>> RouteTable::Build(
     VirtualHostEntry entry;
     entry.name = vhost.name();
     entry.default_cluster = vhost.default_cluster();
-    entry.https_redirect = vhost.https_redirect();
-    entry.strict_transport_security = vhost.strict_transport_security();
+    if (absl::StatusOr<filters::FilterChain> chain =
+            filters::FilterChain::Compile(vhost.filters(), compile_filter);
+        chain.ok()) {
+      entry.filters = *std::move(chain);
+    } else {
+      errors.push_back(absl::StrCat(where, ".", chain.status().message()));
+    }
     if (vhost.domains().empty()) errors.push_back(absl::StrCat(where, ": no domains"));
     for (const std::string& domain : vhost.domains()) {
       std::string lower = absl::AsciiStrToLower(domain);
@@ -88,8 +93,14 @@ absl::StatusOr<std::shared_ptr<const RouteTable>> RouteTable::Build(
       route_entry.path = route.match().path();
       route_entry.cluster = route.cluster();
       route_entry.source = route.source();
-      route_entry.max_request_body_bytes = route.max_request_body_bytes();
       route_entry.load_balancing = route.load_balancing();
+      if (absl::StatusOr<filters::FilterChain> chain =
+              filters::FilterChain::Compile(route.filters(), compile_filter);
+          chain.ok()) {
+        route_entry.filters = *std::move(chain);
+      } else {
+        errors.push_back(absl::StrCat(route_where, ".", chain.status().message()));
+      }
       switch (route_entry.type) {
         case v1::RouteMatch::EXACT:
         case v1::RouteMatch::PREFIX:
@@ -157,9 +168,11 @@ MatchResult RouteTable::Match(absl::string_view host, absl::string_view path) co
     if (route.Matches(path)) {
       result.route = &route;
       result.cluster = &route.cluster;
+      result.filters = &route.filters;
       return result;
     }
   }
+  result.filters = &result.virtual_host->filters;
   if (!result.virtual_host->default_cluster.empty()) {
     result.cluster = &result.virtual_host->default_cluster;
   }

@@ -3,7 +3,8 @@
 // Built once per route configuration, off the request path, then shared read-only by every
 // worker. Match() picks the virtual host first (exact host, else the one-label wildcard, else
 // "*"), then the first route of that host whose path match holds, else the host's default
-// cluster. Requests never fall through to another host's routes.
+// cluster. Requests never fall through to another host's routes. Each route's filter chain, and
+// each host's for requests no route takes, is compiled here, once per route configuration.
 #pragma once
 
 #include <memory>
@@ -13,6 +14,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "dataplane/filters/filter_chain.h"
 #include "gatehouse/v1/config.pb.h"
 #include "re2/re2.h"
 
@@ -24,8 +26,8 @@ struct RouteEntry {
   std::string cluster;
   std::string source;
   std::shared_ptr<const re2::RE2> regex;  // REGEX routes: `path` compiled, case-insensitive
-  uint64_t max_request_body_bytes = 0;    // 0: no limit
   v1::LoadBalancing load_balancing;
+  filters::FilterChain filters;
 
   // Whether `path` (without query) satisfies this route.
   bool Matches(absl::string_view request_path) const;
@@ -35,14 +37,15 @@ struct VirtualHostEntry {
   std::string name;
   std::vector<RouteEntry> routes;
   std::string default_cluster;
-  bool https_redirect = false;             // plain HTTP gets 308 to https://
-  std::string strict_transport_security;  // sent over HTTPS; empty: none
+  filters::FilterChain filters;  // for requests that match none of `routes`
 };
 
 struct MatchResult {
   const VirtualHostEntry* virtual_host = nullptr;
   const RouteEntry* route = nullptr;     // null when the host's default cluster was taken
   const std::string* cluster = nullptr;  // null: nothing matched (404)
+  // The request's filters: its route's, else its host's; null when no host matched.
+  const filters::FilterChain* filters = nullptr;
 };
 
 class RouteTable {
@@ -50,7 +53,8 @@ class RouteTable {
   // Validates `config` and builds the table; the error lists every problem found, each with
   // its field path.
   static absl::StatusOr<std::shared_ptr<const RouteTable>> Build(
-      const v1::RouteConfiguration& config);
+      const v1::RouteConfiguration& config,
+      filters::FilterCompiler compile_filter = filters::CompileFilter);
 
   // Matches a request's Host header value (port and case ignored) and path (query excluded).
   MatchResult Match(absl::string_view host, absl::string_view path) const;

@@ -17,11 +17,14 @@
 #include "dataplane/event/dispatcher.h"
 #include "dataplane/upstream/http2_connection.h"
 #include "dataplane/upstream/upstream_connection.h"
+#include "dataplane/upstream/upstream_connector.h"
 #include "dataplane/upstream/upstream_stream.h"
 
 namespace gatehouse::dataplane::upstream {
 
-class ConnPools : private UpstreamConnection::IdleListener, private Http2Connection::Owner {
+class ConnPools : public UpstreamConnector,
+                  private UpstreamConnection::IdleListener,
+                  private Http2Connection::Owner {
  public:
   // Idle HTTP/1.1 connections kept per endpoint; more are closed when released. Enough for a
   // few HTTP/2 clients' worth of concurrent streams (128 each) without reconnecting: with 640
@@ -36,10 +39,10 @@ class ConnPools : private UpstreamConnection::IdleListener, private Http2Connect
   // readiness the stream's listener hears.
   absl::StatusOr<std::unique_ptr<UpstreamStream>> Acquire(const config::ClusterConfig& cluster,
                                                           const config::EndpointAddress& endpoint,
-                                                          bool* reused);
+                                                          bool* reused) override;
 
   // Takes back a stream after its exchange: an HTTP/1.1 connection is kept when reusable.
-  void Release(std::unique_ptr<UpstreamStream> stream);
+  void Release(std::unique_ptr<UpstreamStream> stream) override;
 
   // Closes idle connections to endpoints that are in no cluster of `config`, and drains their
   // HTTP/2 connections.

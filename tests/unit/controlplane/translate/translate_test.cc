@@ -66,6 +66,23 @@ const char* TypeName(gatehouse::v1::RouteMatch::PathType type) {
   }
 }
 
+// "name[=value],..." of a chain: the typed filters the data plane runs, in order.
+std::string FilterNames(const google::protobuf::RepeatedPtrField<gatehouse::v1::Filter>& filters) {
+  std::vector<std::string> names;
+  for (const gatehouse::v1::Filter& filter : filters) {
+    const google::protobuf::FieldDescriptor* field =
+        gatehouse::v1::Filter::descriptor()->FindFieldByNumber(filter.config_case());
+    std::string name = field != nullptr ? field->name() : "?";
+    if (filter.has_strict_transport_security()) {
+      absl::StrAppend(&name, "=", filter.strict_transport_security().value());
+    } else if (filter.has_request_body_limit()) {
+      absl::StrAppend(&name, "=", filter.request_body_limit().max_bytes());
+    }
+    names.push_back(name);
+  }
+  return absl::StrJoin(names, ",");
+}
+
 // "host [default=cluster]" then "  Type path -> cluster (source)" per route.
 std::string RenderRoutes(const TranslateResult& result) {
   std::vector<std::string> lines;
@@ -79,8 +96,10 @@ std::string RenderRoutes(const TranslateResult& result) {
       lines.push_back(absl::StrCat("  ", TypeName(route.match().path_type()), " ",
                                    route.match().path(), " -> ", route.cluster(), " (",
                                    route.source(), ")"));
-      if (route.max_request_body_bytes() > 0) {
-        absl::StrAppend(&lines.back(), " body<=", route.max_request_body_bytes());
+      for (const gatehouse::v1::Filter& filter : route.filters()) {
+        if (filter.has_request_body_limit()) {
+          absl::StrAppend(&lines.back(), " body<=", filter.request_body_limit().max_bytes());
+        }
       }
       const gatehouse::v1::LoadBalancing& lb = route.load_balancing();
       if (lb.ByteSizeLong() > 0) {
@@ -655,12 +674,17 @@ TEST(TranslateTlsTest, SecretsServeTheirHostsAndProblemsAreReported) {
   // The hosts of the broken Secrets are still routed, and only hosts with a certificate
   // redirect plain HTTP and send HSTS.
   EXPECT_THAT(RenderRoutes(result), ::testing::HasSubstr("d.com"));
+  // The TLS filters come first in every chain of the host: its routes' and its default's.
   for (const auto& vhost : result.resources.route_configs[0].virtual_hosts()) {
     bool secured = vhost.name() == "a.com" || vhost.name() == "b.com";
-    EXPECT_EQ(vhost.https_redirect(), secured) << vhost.name();
-    EXPECT_EQ(vhost.strict_transport_security(),
-              secured ? "max-age=31536000; includeSubDomains" : "")
-        << vhost.name();
+    std::string tls = secured ? "https_redirect,strict_transport_security="
+                                "max-age=31536000; includeSubDomains,"
+                              : "";
+    EXPECT_EQ(FilterNames(vhost.filters()), tls + "forwarding_headers") << vhost.name();
+    ASSERT_GT(vhost.routes_size(), 0) << vhost.name();
+    for (const auto& route : vhost.routes()) {
+      EXPECT_EQ(FilterNames(route.filters()), tls + "forwarding_headers") << vhost.name();
+    }
   }
   EVP_PKEY_free(key);
   EVP_PKEY_free(other);

@@ -113,3 +113,46 @@ TEST(RouteTableTest, ReportsEveryError) {
 
 }  // namespace
 }  // namespace gatehouse::dataplane::router
+
+namespace gatehouse::dataplane::router {
+namespace {
+
+TEST(RouteTableTest, EachRequestGetsItsRoutesFiltersElseItsHosts) {
+  v1::RouteConfiguration config = Config();
+  v1::VirtualHost* app = config.mutable_virtual_hosts(0);
+  config.mutable_virtual_hosts(2)->add_filters()->mutable_forwarding_headers();
+  app->mutable_routes(0)->add_filters()->mutable_request_body_limit()->set_max_bytes(1);
+  app->mutable_routes(0)->add_filters()->mutable_forwarding_headers();
+  absl::StatusOr<std::shared_ptr<const RouteTable>> table = RouteTable::Build(config);
+  ASSERT_TRUE(table.ok()) << table.status();
+  MatchResult exact = (*table)->Match("app.example.com", "/foo");
+  ASSERT_NE(exact.filters, nullptr);
+  EXPECT_EQ(exact.filters->size(), 2u);
+  MatchResult root = (*table)->Match("app.example.com", "/other");
+  ASSERT_NE(root.filters, nullptr);
+  EXPECT_TRUE(root.filters->empty());
+  // The host's own chain serves what none of its routes takes.
+  MatchResult none = (*table)->Match("elsewhere.test", "/other");
+  ASSERT_EQ(none.route, nullptr);
+  ASSERT_NE(none.cluster, nullptr);
+  EXPECT_EQ(*none.cluster, "fallback");
+  ASSERT_NE(none.filters, nullptr);
+  EXPECT_EQ(none.filters->size(), 1u);
+}
+
+TEST(RouteTableTest, BadFiltersAreNamedByRoute) {
+  v1::RouteConfiguration config = Config();
+  config.mutable_virtual_hosts(0)->mutable_routes(1)->add_filters()->mutable_request_body_limit();
+  config.mutable_virtual_hosts(2)->add_filters();
+  absl::StatusOr<std::shared_ptr<const RouteTable>> table = RouteTable::Build(config);
+  ASSERT_FALSE(table.ok());
+  EXPECT_NE(
+      table.status().message().find("virtual_hosts[0] (app.example.com).routes[1].filters[0]"),
+      std::string::npos)
+      << table.status();
+  EXPECT_NE(table.status().message().find("virtual_hosts[2] (*).filters[0]"), std::string::npos)
+      << table.status();
+}
+
+}  // namespace
+}  // namespace gatehouse::dataplane::router

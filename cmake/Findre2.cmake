@@ -1,0 +1,17 @@
+# RE2 through pkg-config: Debian's libre2-dev ships re2.pc but no CMake package. Defines
+# re2::re2 (gRPC's own find module then reuses it).
+if(TARGET re2::re2)
+  set(re2_FOUND TRUE)
+  return()
+endif()
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(RE2 QUIET IMPORTED_TARGET re2)
+if(RE2_FOUND)
+  add_library(re2::re2 INTERFACE IMPORTED)
+  target_link_libraries(re2::re2 INTERFACE PkgConfig::RE2)
+  set(re2_FOUND TRUE)
+else()
+  set(re2_FOUND FALSE)
+endif()
+include(FindPackageHandleStandardArgs)
+find_package_handle_standard_args(re2 REQUIRED_VARS re2_FOUND)

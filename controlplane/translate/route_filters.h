@@ -1,0 +1,26 @@
+// The typed filters of the routes Ingresses make (gatehouse.v1.Filter, run by the data plane's
+// per-route filter chain), in the order a request meets them:
+//   https_redirect, strict_transport_security   a host with a certificate (VirtualHostTable)
+//   request_body_limit                          proxy-body-size
+//   forwarding_headers                          every route
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "controlplane/translate/annotations.h"
+#include "gatehouse/v1/config.pb.h"
+
+namespace gatehouse::controlplane::translate {
+
+// Appends the filters an Ingress path's annotations ask for, and the ones every route has.
+void AddRouteFilters(const IngressAnnotations& annotations, gatehouse::v1::Route& route);
+
+// The filters every request a host takes without a route (its default backend, or 404) passes.
+std::vector<gatehouse::v1::Filter> DefaultFilters();
+
+// The filters of a host with a certificate, first in each of its chains: the redirect of plain
+// HTTP when `redirect`, and Strict-Transport-Security when `hsts` is not empty.
+std::vector<gatehouse::v1::Filter> TlsFilters(bool redirect, const std::string& hsts);
+
+}  // namespace gatehouse::controlplane::translate

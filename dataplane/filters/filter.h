@@ -1,0 +1,83 @@
+// A step of a route's request and response: the per-route filter chain's unit.
+//
+// A route's filters are compiled once per config version (FilterChain, filter_chain.h); each
+// request the route takes gets its own instances. Request hooks run first filter to last, then
+// the router's upstream exchange starts; response hooks run last filter to first. A hook may:
+//  - continue (kContinue): the next filter runs;
+//  - answer locally (SendLocalReply, then kStop): a redirect, a 401, a 413, a 429. Nothing goes
+//    upstream; the response hooks of the filters that saw the request still run on the reply;
+//  - stop and resume later (kStop from OnRequestHeaders alone, then ContinueRequest() on a later
+//    turn of the loop): an external auth call. Body bytes arriving meanwhile are held, and reach
+//    the later filters' data hooks when the chain resumes.
+// Response hooks edit what passes; they cannot stop it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "absl/random/random.h"
+#include "absl/strings/string_view.h"
+#include "dataplane/http/headers.h"
+
+namespace gatehouse::dataplane::filters {
+
+enum class FilterStatus {
+  kContinue,  // hand the event to the next filter
+  kStop,      // the filter answered locally, or (request headers only) will resume the chain
+};
+
+// What every request of one client connection shares.
+struct DownstreamInfo {
+  std::string scheme;       // "http" or "https"
+  uint16_t local_port = 0;  // the port the client connected to
+  std::string client_ip;    // the client's address as text
+};
+
+// What a filter may ask of the request it runs on; implemented by the proxy stream.
+class FilterCallbacks {
+ public:
+  virtual ~FilterCallbacks() = default;
+  virtual const DownstreamInfo& downstream() const = 0;
+  // The worker's generator: fast, seeded from the system, not for secrets.
+  virtual absl::InsecureBitGen& random() = 0;
+  // Answers the request with `status`, a short text body saying `message`, and `headers`. When
+  // the response has already started, the stream is reset instead. The filter then returns
+  // kStop; no later request hook runs.
+  virtual void SendLocalReply(int status, absl::string_view message,
+                              http::HeaderMap headers = http::HeaderMap()) = 0;
+  // Resumes a chain stopped at this filter's OnRequestHeaders. Never call it from inside that
+  // hook: return kContinue there instead.
+  virtual void ContinueRequest() = 0;
+  // The request's id, for the access log (X-Request-Id).
+  virtual void SetRequestId(absl::string_view id) = 0;
+};
+
+class Filter {
+ public:
+  virtual ~Filter() = default;
+
+  // Called once, before any hook.
+  void set_callbacks(FilterCallbacks& callbacks) { callbacks_ = &callbacks; }
+
+  virtual FilterStatus OnRequestHeaders(http::RequestHead& head, bool end_stream) {
+    return FilterStatus::kContinue;
+  }
+  virtual FilterStatus OnRequestData(absl::string_view data, bool end_stream) {
+    return FilterStatus::kContinue;
+  }
+  virtual FilterStatus OnRequestTrailers(http::HeaderMap& trailers) {
+    return FilterStatus::kContinue;
+  }
+  // `head` is the upstream's response or a local reply.
+  virtual void OnResponseHeaders(http::ResponseHead& head, bool end_stream) {}
+  virtual void OnResponseData(absl::string_view data, bool end_stream) {}
+  virtual void OnResponseTrailers(http::HeaderMap& trailers) {}
+
+ protected:
+  FilterCallbacks& callbacks() { return *callbacks_; }
+
+ private:
+  FilterCallbacks* callbacks_ = nullptr;
+};
+
+}  // namespace gatehouse::dataplane::filters

@@ -1,0 +1,49 @@
+#include "dataplane/filters/filter_chain.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "dataplane/filters/forwarding_headers.h"
+#include "dataplane/filters/https_redirect.h"
+#include "dataplane/filters/request_body_limit.h"
+#include "dataplane/filters/strict_transport_security.h"
+
+namespace gatehouse::dataplane::filters {
+
+absl::StatusOr<std::shared_ptr<const FilterFactory>> CompileFilter(const v1::Filter& filter) {
+  switch (filter.config_case()) {
+    case v1::Filter::kHttpsRedirect:
+      return HttpsRedirectFilter::Compile(filter.https_redirect());
+    case v1::Filter::kStrictTransportSecurity:
+      return StrictTransportSecurityFilter::Compile(filter.strict_transport_security());
+    case v1::Filter::kRequestBodyLimit:
+      return RequestBodyLimitFilter::Compile(filter.request_body_limit());
+    case v1::Filter::kForwardingHeaders:
+      return ForwardingHeadersFilter::Compile(filter.forwarding_headers());
+    case v1::Filter::CONFIG_NOT_SET:
+      break;
+  }
+  return absl::InvalidArgumentError("no filter config (unknown to this data plane?)");
+}
+
+absl::StatusOr<FilterChain> FilterChain::Compile(
+    const google::protobuf::RepeatedPtrField<v1::Filter>& filters, FilterCompiler compile) {
+  FilterChain chain;
+  std::vector<std::string> errors;
+  for (int i = 0; i < filters.size(); ++i) {
+    absl::StatusOr<std::shared_ptr<const FilterFactory>> factory = compile(filters[i]);
+    if (!factory.ok()) {
+      errors.push_back(absl::StrCat("filters[", i, "]: ", factory.status().message()));
+      continue;
+    }
+    chain.factories_.push_back(*std::move(factory));
+  }
+  if (!errors.empty()) return absl::InvalidArgumentError(absl::StrJoin(errors, "; "));
+  return chain;
+}
+
+void FilterChain::CreateFilters(FilterList& out) const {
+  out.reserve(factories_.size());
+  for (const auto& factory : factories_) out.push_back(factory->Create());
+}
+
+}  // namespace gatehouse::dataplane::filters

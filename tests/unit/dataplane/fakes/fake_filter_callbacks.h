@@ -1,0 +1,43 @@
+// A FilterCallbacks that records what a filter asked for, for the filters' unit tests.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "dataplane/filters/filter.h"
+
+namespace gatehouse::dataplane::fakes {
+
+class FakeFilterCallbacks : public filters::FilterCallbacks {
+ public:
+  struct LocalReply {
+    int status = 0;
+    std::string message;
+    http::HeaderMap headers;
+  };
+
+  explicit FakeFilterCallbacks(std::string scheme = "http", std::string client_ip = "192.0.2.7",
+                               uint16_t local_port = 8080) {
+    downstream_.scheme = std::move(scheme);
+    downstream_.client_ip = std::move(client_ip);
+    downstream_.local_port = local_port;
+  }
+
+  const filters::DownstreamInfo& downstream() const override { return downstream_; }
+  absl::InsecureBitGen& random() override { return random_; }
+  void SendLocalReply(int status, absl::string_view message, http::HeaderMap headers) override {
+    local_reply = LocalReply{status, std::string(message), std::move(headers)};
+  }
+  void ContinueRequest() override { ++continued; }
+  void SetRequestId(absl::string_view id) override { request_id = std::string(id); }
+
+  std::optional<LocalReply> local_reply;  // the last one
+  int continued = 0;
+  std::string request_id;
+
+ private:
+  filters::DownstreamInfo downstream_;
+  absl::InsecureBitGen random_;
+};
+
+}  // namespace gatehouse::dataplane::fakes

@@ -1,0 +1,429 @@
+// ProxyStream against fakes: a recording downstream encoder and an upstream connector the test
+// plays, on a real event loop (timers are real; the short timeouts below keep waits brief).
+#include "dataplane/proxy/proxy_stream.h"
+
+#include <chrono>
+#include <functional>
+#include <thread>
+
+#include "gtest/gtest.h"
+#include "tests/unit/dataplane/event/running_dispatcher.h"
+#include "tests/unit/dataplane/fakes/fake_response_encoder.h"
+#include "tests/unit/dataplane/fakes/fake_upstream.h"
+#include "tests/unit/dataplane/fakes/test_config.h"
+
+namespace gatehouse::dataplane::proxy {
+namespace {
+
+using fakes::FakeResponseEncoder;
+using fakes::FakeUpstreamConnector;
+using fakes::FakeUpstreamStream;
+
+constexpr char kCluster[] = "default/web:80";
+
+// The first value of `name` in `headers`, or "(none)".
+std::string Header(const http::HeaderMap& headers, absl::string_view name) {
+  const std::string* value = headers.Get(name);
+  return value != nullptr ? *value : "(none)";
+}
+
+// A filter that holds the request at its head until the test lets it go: what an external
+// auth call does. A config with no filter set compiles to it here.
+class HoldingFilter : public filters::Filter {
+ public:
+  static inline HoldingFilter* last = nullptr;
+  HoldingFilter() { last = this; }
+  ~HoldingFilter() override {
+    if (last == this) last = nullptr;
+  }
+  filters::FilterStatus OnRequestHeaders(http::RequestHead& head, bool end_stream) override {
+    head.headers.Add("x-held", "yes");
+    return filters::FilterStatus::kStop;
+  }
+  filters::FilterStatus OnRequestData(absl::string_view data, bool end_stream) override {
+    data_seen.append(data.data(), data.size());
+    return filters::FilterStatus::kContinue;
+  }
+  void Release() { callbacks().ContinueRequest(); }
+  void Deny() { callbacks().SendLocalReply(403, "denied"); }
+  std::string data_seen;
+};
+
+absl::StatusOr<std::shared_ptr<const filters::FilterFactory>> CompileWithHolding(
+    const v1::Filter& filter) {
+  class Factory : public filters::FilterFactory {
+    std::unique_ptr<filters::Filter> Create() const override {
+      return std::make_unique<HoldingFilter>();
+    }
+  };
+  if (filter.config_case() == v1::Filter::CONFIG_NOT_SET) return std::make_shared<Factory>();
+  return filters::CompileFilter(filter);
+}
+
+// a.test: "/" to the cluster with the route's filters; "/limited" with a 10-byte body limit.
+// secure.test: HTTPS-only, no routes, HSTS. Anything else: no host.
+v1::RouteConfiguration Routes(std::vector<v1::Filter> root_filters = {}) {
+  v1::RouteConfiguration routes;
+  routes.set_name("http");
+  v1::VirtualHost* a = routes.add_virtual_hosts();
+  a->set_name("a.test");
+  a->add_domains("a.test");
+  v1::Route* limited = a->add_routes();
+  limited->mutable_match()->set_path_type(v1::RouteMatch::PREFIX);
+  limited->mutable_match()->set_path("/limited");
+  limited->set_cluster(kCluster);
+  limited->add_filters()->mutable_request_body_limit()->set_max_bytes(10);
+  v1::Route* root = a->add_routes();
+  root->set_source("default/web");
+  root->mutable_match()->set_path_type(v1::RouteMatch::PREFIX);
+  root->mutable_match()->set_path("/");
+  root->set_cluster(kCluster);
+  for (const v1::Filter& filter : root_filters) *root->add_filters() = filter;
+  v1::VirtualHost* secure = routes.add_virtual_hosts();
+  secure->set_name("secure.test");
+  secure->add_domains("secure.test");
+  secure->add_filters()->mutable_strict_transport_security()->set_value("max-age=5");
+  return routes;
+}
+
+class ProxyStreamTest : public ::testing::Test, public ProxyStream::Owner {
+ protected:
+  // What a worker gives its streams, made and destroyed on the loop's thread.
+  struct Worker {
+    Worker(event::Dispatcher& dispatcher, upstream::UpstreamConnector& upstreams,
+           const ProxySettings& settings)
+        : settings(settings),
+          balancer(random),
+          idle(dispatcher, settings.idle_timeout),
+          head(dispatcher, settings.request_header_timeout),
+          tunnel(dispatcher, settings.tunnel_idle_timeout),
+          send(dispatcher, settings.send_timeout),
+          response(dispatcher, settings.upstream_response_timeout),
+          context{dispatcher, upstreams, balancer, stats,  this->settings, random,  nullptr,
+                  0,          idle,      head,     tunnel, send,           response} {}
+    ~Worker() {
+      for (event::DeadlineQueue* queue : {&idle, &head, &tunnel, &send, &response}) queue->Close();
+    }
+    ProxySettings settings;
+    absl::InsecureBitGen random;
+    upstream::LoadBalancer balancer;
+    ProxyStats stats;
+    event::DeadlineQueue idle, head, tunnel, send, response;
+    WorkerContext context;
+  };
+
+  void SetUp() override {
+    settings_.upstream_connect_timeout = absl::Milliseconds(50);
+    settings_.upstream_response_timeout = absl::Milliseconds(50);
+    OnLoop([&] { worker_ = std::make_unique<Worker>(loop_.dispatcher(), upstreams_, settings_); });
+  }
+  void TearDown() override {
+    loop_.Stop([&] {
+      stream_.reset();
+      worker_.reset();
+    });
+  }
+
+  void OnLoop(std::function<void()> fn) { loop_.RunOnLoop(std::move(fn)); }
+
+  // A new stream on `clusters`' config (`kCluster` with two endpoints by default).
+  void NewStream(const v1::RouteConfiguration& routes, const char* scheme = "http",
+                 fakes::TestClusters clusters = {{kCluster, {{"10.0.0.1", 80}, {"10.0.0.2", 80}}}},
+                 filters::FilterCompiler compile = CompileWithHolding) {
+    std::shared_ptr<const config::DataplaneConfig> config =
+        fakes::BuildTestConfig(routes, clusters, compile);
+    ASSERT_NE(config, nullptr);
+    OnLoop([&] {
+      worker_->balancer.OnConfigUpdate(*config);
+      stream_ = std::make_unique<ProxyStream>(worker_->context, *this, encoder_, config,
+                                              filters::DownstreamInfo{scheme, 8080, "192.0.2.7"});
+    });
+  }
+
+  void Send(absl::string_view method, absl::string_view host, absl::string_view target,
+            bool end_stream = true, uint64_t content_length = 0) {
+    http::RequestHead head;
+    head.method = std::string(method);
+    head.authority = std::string(host);
+    head.target = std::string(target);
+    if (content_length > 0) {
+      head.framing = http::BodyFraming::kContentLength;
+      head.content_length = content_length;
+    }
+    OnLoop([&] { stream_->DecodeHeaders(std::move(head), end_stream); });
+  }
+
+  // Waits (on real timers) until `done` holds on the loop, up to a few seconds.
+  bool WaitFor(std::function<bool()> done) {
+    for (int i = 0; i < 500; ++i) {
+      bool ok = false;
+      OnLoop([&] { ok = done(); });
+      if (ok) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  }
+
+  int status() const { return encoder_.head.has_value() ? encoder_.head->status : 0; }
+
+  // Before the loop: exchanges the loop deletes late still find their connector.
+  FakeUpstreamConnector upstreams_;
+  event::RunningDispatcher loop_;
+  ProxySettings settings_;
+  std::unique_ptr<Worker> worker_;
+  FakeResponseEncoder encoder_;
+  std::unique_ptr<ProxyStream> stream_;
+  int done_ = 0;
+
+ private:
+  void OnStreamDone(ProxyStream& stream) override { ++done_; }
+};
+
+TEST_F(ProxyStreamTest, ForwardsAndHandsTheConnectionBackAfterACompleteExchange) {
+  NewStream(Routes({[] {
+    v1::Filter f;
+    f.mutable_forwarding_headers();
+    return f;
+  }()}));
+  Send("GET", "a.test", "/x?y=1");
+  FakeUpstreamStream* upstream = upstreams_.last();
+  ASSERT_NE(upstream, nullptr);
+  EXPECT_FALSE(upstream->head.has_value());  // not before the connection is ready
+  OnLoop([&] { upstream->Connected(); });
+  ASSERT_TRUE(upstream->head.has_value());
+  EXPECT_EQ(upstream->head->target, "/x?y=1");
+  EXPECT_EQ(Header(upstream->head->headers, "x-forwarded-for"), "192.0.2.7");
+  EXPECT_TRUE(upstream->request_ended);
+  OnLoop([&] { upstream->Respond(200, "hello"); });
+  EXPECT_EQ(status(), 200);
+  EXPECT_EQ(encoder_.body, "hello");
+  EXPECT_TRUE(encoder_.ended);
+  EXPECT_EQ(Header(encoder_.head->headers, "server"), "gatehouse");
+  EXPECT_EQ(done_, 1);
+  EXPECT_EQ(upstreams_.released, 1);
+}
+
+TEST_F(ProxyStreamTest, ConnectionIsReusedOnlyAfterAWholeRequestAndResponse) {
+  upstreams_.reuse = true;
+  NewStream(Routes());
+  // The response ends while the request body is still coming: the upstream never read it all.
+  Send("POST", "a.test", "/", /*end_stream=*/false, 10);
+  OnLoop([&] { upstreams_.last()->Respond(400, "no"); });
+  EXPECT_EQ(status(), 400);
+  EXPECT_EQ(upstreams_.released, 0);
+
+  // A switched protocol ends with its connection.
+  encoder_ = FakeResponseEncoder();
+  NewStream(Routes());
+  Send("GET", "a.test", "/ws");
+  OnLoop([&] {
+    http::ResponseHead head;
+    head.status = 101;
+    head.upgrade = "websocket";
+    upstreams_.last()->decoder()->DecodeResponseHeaders(std::move(head), false);
+    upstreams_.last()->decoder()->DecodeResponseData("bye", true);
+  });
+  EXPECT_EQ(status(), 101);
+  EXPECT_EQ(upstreams_.released, 0);
+}
+
+TEST_F(ProxyStreamTest, LocalRepliesWhenItCannotForward) {
+  struct Case {
+    const char* host;
+    const char* target;
+    fakes::TestClusters clusters;
+    int status;
+  };
+  const Case cases[] = {
+      {"b.test", "/", {{kCluster, {{"10.0.0.1", 80}}}}, 404},       // no such host
+      {"secure.test", "/", {{kCluster, {{"10.0.0.1", 80}}}}, 404},  // host, no route
+      {"a.test", "/", {{kCluster, {}}}, 503},                       // no endpoint
+  };
+  for (const Case& c : cases) {
+    encoder_ = FakeResponseEncoder();
+    NewStream(Routes(), "http", c.clusters);
+    Send("GET", c.host, c.target);
+    EXPECT_EQ(status(), c.status) << c.host;
+    EXPECT_TRUE(encoder_.ended);
+    EXPECT_TRUE(upstreams_.acquired.empty());
+  }
+}
+
+TEST_F(ProxyStreamTest, HostFiltersRunOnLocalRepliesToo) {
+  NewStream(Routes(), "https");
+  Send("GET", "secure.test", "/");
+  EXPECT_EQ(status(), 404);
+  EXPECT_EQ(Header(encoder_.head->headers, "strict-transport-security"), "max-age=5");
+}
+
+TEST_F(ProxyStreamTest, ConnectFailureIsRetriedOnceOnAnotherEndpoint) {
+  NewStream(Routes());
+  Send("GET", "a.test", "/");
+  ASSERT_EQ(upstreams_.acquired.size(), 1u);
+  OnLoop([&] { upstreams_.last()->Connected(absl::UnavailableError("refused")); });
+  ASSERT_EQ(upstreams_.acquired.size(), 2u);
+  EXPECT_NE(upstreams_.acquired[0], upstreams_.acquired[1]);
+  OnLoop([&] { upstreams_.last()->Connected(absl::UnavailableError("refused")); });
+  EXPECT_EQ(upstreams_.acquired.size(), 2u);  // one retry only
+  EXPECT_EQ(status(), 502);
+}
+
+TEST_F(ProxyStreamTest, UnusableAddressIs502) {
+  upstreams_.acquire_error = absl::InvalidArgumentError("bad address");
+  NewStream(Routes());
+  Send("GET", "a.test", "/");
+  EXPECT_EQ(status(), 502);
+}
+
+TEST_F(ProxyStreamTest, ConnectTimeoutIs504) {
+  NewStream(Routes(), "http", {{kCluster, {{"10.0.0.1", 80}}}});
+  Send("GET", "a.test", "/");
+  ASSERT_TRUE(WaitFor([&] { return status() != 0; }));
+  EXPECT_EQ(status(), 504);
+  EXPECT_EQ(upstreams_.destroyed, 1);
+  EXPECT_EQ(upstreams_.released, 0);
+}
+
+TEST_F(ProxyStreamTest, ResponseTimeoutIs504AndDropsTheConnection) {
+  upstreams_.reuse = true;
+  NewStream(Routes());
+  Send("GET", "a.test", "/");
+  ASSERT_TRUE(upstreams_.last()->head.has_value());
+  ASSERT_TRUE(WaitFor([&] { return status() != 0; }));
+  EXPECT_EQ(status(), 504);
+  EXPECT_EQ(upstreams_.released, 0);
+  EXPECT_TRUE(WaitFor([&] { return upstreams_.live.empty(); }));
+}
+
+TEST_F(ProxyStreamTest, ClosedKeepAliveConnectionIsRetriedForIdempotentBodilessRequests) {
+  upstreams_.reuse = true;
+  NewStream(Routes());
+  Send("GET", "a.test", "/");
+  OnLoop([&] { upstreams_.last()->decoder()->OnUpstreamReset("closed by peer"); });
+  ASSERT_EQ(upstreams_.acquired.size(), 2u);
+  EXPECT_EQ(upstreams_.acquired[0], upstreams_.acquired[1]);  // the same endpoint
+  OnLoop([&] { upstreams_.last()->Respond(204, ""); });
+  EXPECT_EQ(status(), 204);
+}
+
+TEST_F(ProxyStreamTest, NonIdempotentRequestIsNotRetriedAfterAReset) {
+  upstreams_.reuse = true;
+  NewStream(Routes());
+  Send("POST", "a.test", "/");
+  OnLoop([&] { upstreams_.last()->decoder()->OnUpstreamReset("closed by peer"); });
+  EXPECT_EQ(upstreams_.acquired.size(), 1u);
+  EXPECT_EQ(status(), 502);
+}
+
+TEST_F(ProxyStreamTest, ResetAfterTheResponseStartedResetsTheClientsStream) {
+  upstreams_.reuse = true;
+  NewStream(Routes());
+  Send("GET", "a.test", "/");
+  OnLoop([&] {
+    upstreams_.last()->Respond(200, "part", /*end=*/false);
+    upstreams_.last()->decoder()->OnUpstreamReset("broke");
+  });
+  EXPECT_EQ(status(), 200);
+  EXPECT_TRUE(encoder_.reset.has_value());
+  EXPECT_EQ(done_, 1);
+}
+
+TEST_F(ProxyStreamTest, BodyWaitsForTheConnectionThenGoesUp) {
+  NewStream(Routes());
+  Send("POST", "a.test", "/", /*end_stream=*/false, 6);
+  OnLoop([&] { stream_->DecodeData("abc", false); });
+  OnLoop([&] { stream_->DecodeData("def", true); });
+  FakeUpstreamStream* upstream = upstreams_.last();
+  EXPECT_FALSE(upstream->head.has_value());
+  OnLoop([&] { upstream->Connected(); });
+  EXPECT_EQ(upstream->body, "abcdef");
+  EXPECT_TRUE(upstream->request_ended);
+}
+
+TEST_F(ProxyStreamTest, BackpressureBothWays) {
+  upstreams_.reuse = true;
+  NewStream(Routes());
+  Send("POST", "a.test", "/", /*end_stream=*/false, 100);
+  FakeUpstreamStream* upstream = upstreams_.last();
+  upstream->write_blocked = true;
+  OnLoop([&] { stream_->DecodeData("0123456789", false); });
+  EXPECT_TRUE(encoder_.request_body_paused);
+  upstream->write_blocked = false;
+  OnLoop([&] { stream_->OnUpstreamWritable(); });
+  EXPECT_FALSE(encoder_.request_body_paused);
+
+  encoder_.write_blocked = true;
+  OnLoop([&] { upstream->Respond(200, "first", /*end=*/false); });
+  EXPECT_TRUE(upstream->response_body_paused);
+  encoder_.write_blocked = false;
+  OnLoop([&] { stream_->OnDownstreamWritable(); });
+  EXPECT_FALSE(upstream->response_body_paused);
+}
+
+TEST_F(ProxyStreamTest, BodyLimitFromTheHeadNeverConnects) {
+  NewStream(Routes());
+  Send("POST", "a.test", "/limited", /*end_stream=*/false, 11);
+  EXPECT_EQ(status(), 413);
+  EXPECT_TRUE(upstreams_.acquired.empty());
+}
+
+TEST_F(ProxyStreamTest, BodyLimitMidBodyDropsTheHalfSentRequest) {
+  upstreams_.reuse = true;
+  NewStream(Routes());
+  Send("POST", "a.test", "/limited", /*end_stream=*/false);
+  OnLoop([&] { stream_->DecodeData("0123456789", false); });
+  EXPECT_EQ(upstreams_.last()->body, "0123456789");
+  OnLoop([&] { stream_->DecodeData("x", false); });
+  EXPECT_EQ(status(), 413);
+  EXPECT_EQ(upstreams_.released, 0);  // never reused: it holds part of a request
+  EXPECT_TRUE(WaitFor([&] { return upstreams_.live.empty(); }));
+}
+
+TEST_F(ProxyStreamTest, StoppedFilterHoldsTheRequestAndItsBodyUntilResumed) {
+  NewStream(Routes({v1::Filter()}));
+  Send("POST", "a.test", "/", /*end_stream=*/false, 4);
+  ASSERT_NE(HoldingFilter::last, nullptr);
+  OnLoop([&] { stream_->DecodeData("ab", false); });
+  OnLoop([&] { stream_->DecodeData("cd", true); });
+  EXPECT_TRUE(upstreams_.acquired.empty());
+  EXPECT_EQ(HoldingFilter::last->data_seen, "");  // not yet: the chain is held
+  OnLoop([&] { HoldingFilter::last->Release(); });
+  EXPECT_EQ(HoldingFilter::last->data_seen, "abcd");
+  ASSERT_EQ(upstreams_.acquired.size(), 1u);
+  OnLoop([&] { upstreams_.last()->Connected(); });
+  ASSERT_TRUE(upstreams_.last()->head.has_value());
+  EXPECT_EQ(Header(upstreams_.last()->head->headers, "x-held"), "yes");
+  EXPECT_EQ(upstreams_.last()->body, "abcd");
+  EXPECT_TRUE(upstreams_.last()->request_ended);
+}
+
+TEST_F(ProxyStreamTest, StoppedFilterMayAnswerLater) {
+  NewStream(Routes({v1::Filter()}));
+  Send("GET", "a.test", "/");
+  OnLoop([&] { HoldingFilter::last->Deny(); });
+  EXPECT_EQ(status(), 403);
+  EXPECT_TRUE(upstreams_.acquired.empty());
+  EXPECT_EQ(done_, 1);
+}
+
+TEST_F(ProxyStreamTest, ClientGoingAwayWhileHeldEndsTheStream) {
+  NewStream(Routes({v1::Filter()}));
+  Send("GET", "a.test", "/");
+  OnLoop([&] { stream_->OnDownstreamReset("gone"); });
+  EXPECT_EQ(done_, 1);
+  OnLoop([&] { HoldingFilter::last->Release(); });  // too late: nothing happens
+  EXPECT_TRUE(upstreams_.acquired.empty());
+}
+
+TEST_F(ProxyStreamTest, ResponseHooksRunLastFilterFirst) {
+  upstreams_.reuse = true;
+  v1::Filter hsts;
+  hsts.mutable_strict_transport_security()->set_value("max-age=1");
+  NewStream(Routes({hsts}), "https");
+  Send("GET", "a.test", "/");
+  OnLoop([&] { upstreams_.last()->Respond(200, "ok"); });
+  EXPECT_EQ(Header(encoder_.head->headers, "strict-transport-security"), "max-age=1");
+}
+
+}  // namespace
+}  // namespace gatehouse::dataplane::proxy
