@@ -11,7 +11,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "controlplane/source/yaml_json.h"
+#include "controlplane/kube/yaml_json.h"
 #include "gatehouse/v1/kube.pb.h"
 #include "google/protobuf/util/json_util.h"
 
@@ -86,7 +86,7 @@ struct Transfer {
 absl::StatusOr<KubeConnection> LoadKubeconfig(const std::string& path) {
   absl::StatusOr<std::string> text = ReadFile(path);
   if (!text.ok()) return text.status();
-  absl::StatusOr<std::vector<std::string>> documents = source::YamlDocumentsToJson(*text);
+  absl::StatusOr<std::vector<std::string>> documents = kube::YamlDocumentsToJson(*text);
   if (!documents.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat(path, ": not valid YAML: ", documents.status().message()));
@@ -115,8 +115,8 @@ absl::StatusOr<KubeConnection> LoadKubeconfig(const std::string& path) {
     if (named.name() == context->cluster()) cluster = &named.cluster();
   }
   if (cluster == nullptr || cluster->server().empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ": cluster \"", context->cluster(), "\" is not defined or has no server"));
+    return absl::InvalidArgumentError(absl::StrCat(path, ": cluster \"", context->cluster(),
+                                                   "\" is not defined or has no server"));
   }
   std::string folder = path.find('/') == std::string::npos ? "." : path.substr(0, path.rfind('/'));
   KubeConnection connection;
@@ -254,12 +254,13 @@ absl::StatusOr<KubeClient::Response> Perform(Transfer& transfer) {
   CURLcode code = curl_easy_perform(transfer.curl);
   if (code == CURLE_ABORTED_BY_CALLBACK) return absl::CancelledError("stopped");
   // A watch that reached its own time limit ended as a clean close would.
-  bool timed_out_stream = code == CURLE_OPERATION_TIMEDOUT && transfer.on_value != nullptr &&
-                          transfer.status == 200;
+  bool timed_out_stream =
+      code == CURLE_OPERATION_TIMEDOUT && transfer.on_value != nullptr && transfer.status == 200;
   if (code != CURLE_OK && !timed_out_stream) {
     return absl::UnavailableError(curl_easy_strerror(code));
   }
-  if (transfer.status == 0) curl_easy_getinfo(transfer.curl, CURLINFO_RESPONSE_CODE, &transfer.status);
+  if (transfer.status == 0)
+    curl_easy_getinfo(transfer.curl, CURLINFO_RESPONSE_CODE, &transfer.status);
   KubeClient::Response response;
   response.status = transfer.status;
   response.body = std::move(transfer.body);
@@ -269,12 +270,9 @@ absl::StatusOr<KubeClient::Response> Perform(Transfer& transfer) {
 
 }  // namespace
 
-absl::StatusOr<KubeClient::Response> KubeClient::Request(absl::string_view method,
-                                                         const std::string& path,
-                                                         absl::string_view body,
-                                                         absl::string_view content_type,
-                                                         const absl::Notification* stop,
-                                                         absl::Duration timeout) {
+absl::StatusOr<KubeClient::Response> KubeClient::Request(
+    absl::string_view method, const std::string& path, absl::string_view body,
+    absl::string_view content_type, const absl::Notification* stop, absl::Duration timeout) {
   std::unique_ptr<Transfer> transfer =
       Prepare(connection_, absl::StrCat(connection_.server, path), Token());
   CURL* curl = transfer->curl;
@@ -290,8 +288,8 @@ absl::StatusOr<KubeClient::Response> KubeClient::Request(absl::string_view metho
   if (method != "GET") {
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
     curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
-    transfer->headers = curl_slist_append(
-        transfer->headers, absl::StrCat("Content-Type: ", content_type).c_str());
+    transfer->headers =
+        curl_slist_append(transfer->headers, absl::StrCat("Content-Type: ", content_type).c_str());
   }
   absl::StatusOr<Response> response = Perform(*transfer);
   if (response.ok() && response->status == 401) TokenRejected();

@@ -7,7 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
-#include "controlplane/source/yaml_json.h"
+#include "controlplane/kube/yaml_json.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 
@@ -202,7 +202,8 @@ class Parser {
 ParsedManifests ParseManifests(absl::string_view yaml, absl::string_view file_name,
                                const ManifestOptions& options) {
   ParsedManifests out;
-  absl::StatusOr<std::vector<std::string>> documents = YamlDocumentsToJson(yaml);
+  absl::StatusOr<std::vector<std::string>> documents =
+      controlplane::kube::YamlDocumentsToJson(yaml);
   if (!documents.ok()) {
     out.syntax_error = true;
     gatehouse::v1::SourceError& error = out.errors.emplace_back();

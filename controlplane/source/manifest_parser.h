@@ -11,7 +11,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
-#include "controlplane/source/kube_objects.h"
+#include "controlplane/source/object_source.h"
 #include "gatehouse/v1/admin.pb.h"
 
 namespace gatehouse::controlplane::source {

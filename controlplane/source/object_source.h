@@ -12,10 +12,22 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "controlplane/source/kube_objects.h"
+#include "controlplane/objects/object_store.h"
 #include "gatehouse/v1/admin.pb.h"
 
 namespace gatehouse::controlplane::source {
+
+// The object model the sources deliver (controlplane/objects).
+namespace kube = ::gatehouse::v1::kube;
+using objects::IsNamespaced;
+using objects::KeyOf;
+using objects::Kind;
+using objects::KindName;
+using objects::KubeObject;
+using objects::NamespacedName;
+using objects::ObjectKey;
+using objects::ObjectStore;
+using objects::SameContent;
 
 // One change to the world: an object that is new or whose content changed, or the key of an
 // object that is gone.

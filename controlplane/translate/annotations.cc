@@ -16,7 +16,7 @@ struct Found {
   const std::string* value = nullptr;
 };
 
-Found Lookup(const source::kube::Ingress& ingress, absl::string_view name) {
+Found Lookup(const objects::kube::Ingress& ingress, absl::string_view name) {
   const auto& annotations = ingress.metadata().annotations();
   for (absl::string_view prefix : {kGatehousePrefix, kNginxPrefix}) {
     std::string key = absl::StrCat(prefix, name);
@@ -26,7 +26,7 @@ Found Lookup(const source::kube::Ingress& ingress, absl::string_view name) {
   return {};
 }
 
-void ParseLoadBalancing(const source::kube::Ingress& ingress, ParsedAnnotations* parsed) {
+void ParseLoadBalancing(const objects::kube::Ingress& ingress, ParsedAnnotations* parsed) {
   gatehouse::v1::LoadBalancing& out = parsed->values.load_balancing;
   if (Found found = Lookup(ingress, kLoadBalanceAnnotation); found.value != nullptr) {
     std::string value = absl::AsciiStrToLower(absl::StripAsciiWhitespace(*found.value));
@@ -114,7 +114,7 @@ absl::StatusOr<uint64_t> ParseSize(absl::string_view text) {
 
 namespace {
 
-void ParseUpstream(const source::kube::Ingress& ingress, const std::string& ns,
+void ParseUpstream(const objects::kube::Ingress& ingress, const std::string& ns,
                    ParsedAnnotations* parsed) {
   UpstreamAnnotations& out = parsed->values.upstream;
   if (Found found = Lookup(ingress, kBackendProtocolAnnotation); found.value != nullptr) {
@@ -154,7 +154,7 @@ void ParseUpstream(const source::kube::Ingress& ingress, const std::string& ns,
 
 }  // namespace
 
-ParsedAnnotations ParseAnnotations(const source::kube::Ingress& ingress) {
+ParsedAnnotations ParseAnnotations(const objects::kube::Ingress& ingress) {
   ParsedAnnotations parsed;
   if (Found found = Lookup(ingress, kUseRegexAnnotation); found.value != nullptr) {
     parsed.values.use_regex = absl::AsciiStrToLower(*found.value) == "true";

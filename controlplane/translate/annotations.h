@@ -10,7 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "controlplane/source/kube_objects.h"
+#include "controlplane/objects/kube_objects.h"
 #include "gatehouse/v1/config.pb.h"
 
 namespace gatehouse::controlplane::translate {
@@ -69,7 +69,7 @@ struct ParsedAnnotations {
   std::vector<std::string> errors;  // "annotation NAME: why", one per value that was not read
 };
 
-ParsedAnnotations ParseAnnotations(const source::kube::Ingress& ingress);
+ParsedAnnotations ParseAnnotations(const objects::kube::Ingress& ingress);
 
 // nginx's size syntax: digits with an optional k, m or g (either case), in bytes.
 absl::StatusOr<uint64_t> ParseSize(absl::string_view text);

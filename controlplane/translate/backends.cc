@@ -24,7 +24,7 @@ void ApplyAppProtocol(ClusterTarget& target) {
   }
 }
 
-ClusterTarget MakeTarget(const BackendRef& ref, std::optional<source::kube::ServicePort> port) {
+ClusterTarget MakeTarget(const BackendRef& ref, std::optional<objects::kube::ServicePort> port) {
   ClusterTarget target;
   target.ns = ref.ns;
   target.service = ref.service;
@@ -39,22 +39,22 @@ std::string ClusterName(absl::string_view ns, absl::string_view service, absl::s
   return absl::StrCat(ns, "/", service, ":", port);
 }
 
-ResolvedBackend ResolveBackendRef(const BackendRef& ref, const source::ObjectStore& world,
+ResolvedBackend ResolveBackendRef(const BackendRef& ref, const objects::ObjectStore& world,
                                   ClusterTargets* clusters) {
   std::string service_name = absl::StrCat(ref.ns, "/", ref.service);
   std::string port_text = ref.port_name.empty() ? absl::StrCat(ref.port_number) : ref.port_name;
-  auto service = world.services().find(source::NamespacedName{ref.ns, ref.service});
+  auto service = world.services().find(objects::NamespacedName{ref.ns, ref.service});
   if (service == world.services().end()) {
     std::string cluster = ClusterName(ref.ns, ref.service, port_text);
     clusters->try_emplace(cluster, MakeTarget(ref, std::nullopt));
     return {cluster, absl::StrCat("service ", service_name, " does not exist (no endpoints)")};
   }
-  const source::kube::ServiceSpec& spec = service->second.spec();
+  const objects::kube::ServiceSpec& spec = service->second.spec();
   if (spec.type() == "ExternalName") {
     return {"", absl::StrCat("service ", service_name,
                              " is of type ExternalName, which is not supported")};
   }
-  for (const source::kube::ServicePort& port : spec.ports()) {
+  for (const objects::kube::ServicePort& port : spec.ports()) {
     bool match =
         ref.port_name.empty() ? port.port() == ref.port_number : port.name() == ref.port_name;
     if (match) {
@@ -73,13 +73,13 @@ ResolvedBackend ResolveBackendRef(const BackendRef& ref, const source::ObjectSto
 }
 
 ResolvedBackend ResolveIngressBackend(const std::string& ns,
-                                      const source::kube::IngressBackend& backend,
-                                      const source::ObjectStore& world, ClusterTargets* clusters) {
+                                      const objects::kube::IngressBackend& backend,
+                                      const objects::ObjectStore& world, ClusterTargets* clusters) {
   if (backend.has_resource()) {
     return {"", absl::StrCat("resource backends (", backend.resource().kind(), " ",
                              backend.resource().name(), ") are not supported")};
   }
-  const source::kube::IngressServiceBackend& service = backend.service();
+  const objects::kube::IngressServiceBackend& service = backend.service();
   if (service.name().empty()) return {"", "the backend names no service"};
   BackendRef ref{ns, service.name(), service.port().number(), service.port().name()};
   if (ref.port_name.empty() && ref.port_number <= 0) {
@@ -90,7 +90,7 @@ ResolvedBackend ResolveIngressBackend(const std::string& ns,
 
 ResolvedBackend ApplyUpstreamAnnotations(ResolvedBackend backend,
                                          const UpstreamAnnotations& upstream,
-                                         const source::ObjectStore& world,
+                                         const objects::ObjectStore& world,
                                          ClusterTargets* clusters) {
   if (backend.cluster.empty()) return backend;
   const ClusterTarget& base = clusters->at(backend.cluster);
@@ -107,7 +107,7 @@ ResolvedBackend ApplyUpstreamAnnotations(ResolvedBackend backend,
                                                           : upstream.server_name);
     if (upstream.verify && !upstream.ca_secret.empty()) {
       std::pair<std::string, std::string> parts = absl::StrSplit(upstream.ca_secret, '/');
-      auto secret = world.secrets().find(source::NamespacedName{parts.first, parts.second});
+      auto secret = world.secrets().find(objects::NamespacedName{parts.first, parts.second});
       const std::string* ca = nullptr;
       if (secret != world.secrets().end()) {
         auto it = secret->second.data().find("ca.crt");

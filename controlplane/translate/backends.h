@@ -10,7 +10,7 @@
 #include <optional>
 #include <string>
 
-#include "controlplane/source/kube_objects.h"
+#include "controlplane/objects/object_store.h"
 #include "controlplane/translate/annotations.h"
 #include "controlplane/translate/options.h"
 #include "gatehouse/v1/config.pb.h"
@@ -23,7 +23,7 @@ namespace gatehouse::controlplane::translate {
 struct ClusterTarget {
   std::string ns;
   std::string service;
-  std::optional<source::kube::ServicePort> port;
+  std::optional<objects::kube::ServicePort> port;
   gatehouse::v1::Cluster::Protocol protocol = gatehouse::v1::Cluster::HTTP1;
   std::optional<gatehouse::v1::UpstreamTls> tls;
 };
@@ -39,13 +39,13 @@ struct ResolvedBackend {
 std::string ClusterName(absl::string_view ns, absl::string_view service, absl::string_view port);
 
 // Resolves a Service port reference, adding the cluster it needs to `clusters`.
-ResolvedBackend ResolveBackendRef(const BackendRef& ref, const source::ObjectStore& world,
+ResolvedBackend ResolveBackendRef(const BackendRef& ref, const objects::ObjectStore& world,
                                   ClusterTargets* clusters);
 
 // Resolves the backend of an Ingress in namespace `ns`, adding the cluster it needs to `clusters`.
 ResolvedBackend ResolveIngressBackend(const std::string& ns,
-                                      const source::kube::IngressBackend& backend,
-                                      const source::ObjectStore& world, ClusterTargets* clusters);
+                                      const objects::kube::IngressBackend& backend,
+                                      const objects::ObjectStore& world, ClusterTargets* clusters);
 
 // The cluster `backend` needs when an Ingress's annotations choose how to reach it: the same one
 // when they change nothing, else a variant named after what differs
@@ -53,7 +53,7 @@ ResolvedBackend ResolveIngressBackend(const std::string& ns,
 // leaves no cluster (a backend that would trust nothing is not served), and says why.
 ResolvedBackend ApplyUpstreamAnnotations(ResolvedBackend backend,
                                          const UpstreamAnnotations& upstream,
-                                         const source::ObjectStore& world,
+                                         const objects::ObjectStore& world,
                                          ClusterTargets* clusters);
 
 }  // namespace gatehouse::controlplane::translate

@@ -5,12 +5,12 @@
 namespace gatehouse::controlplane::translate {
 
 ClassDecision SelectClass(
-    const source::kube::Ingress& ingress,
-    const std::map<source::NamespacedName, source::kube::IngressClass>& classes,
+    const objects::kube::Ingress& ingress,
+    const std::map<objects::NamespacedName, objects::kube::IngressClass>& classes,
     const TranslateOptions& options) {
   if (ingress.spec().has_ingress_class_name()) {
     const std::string& name = ingress.spec().ingress_class_name();
-    auto it = classes.find(source::NamespacedName{"", name});
+    auto it = classes.find(objects::NamespacedName{"", name});
     if (it != classes.end()) {
       const std::string& controller = it->second.spec().controller();
       if (controller == options.controller) return {true, ""};

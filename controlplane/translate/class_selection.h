@@ -1,4 +1,4 @@
-// Which Ingresses this controller serves (DESIGN.md, "Ingress semantics": Class).
+// Which Ingresses this controller serves (docs/design.md, "Ingress semantics": Class).
 //
 // An Ingress is ours when spec.ingressClassName names an IngressClass whose spec.controller is
 // ours, or names our class when no IngressClass of that name exists; or, without a class, when
@@ -9,7 +9,7 @@
 #include <map>
 #include <string>
 
-#include "controlplane/source/kube_objects.h"
+#include "controlplane/objects/kube_objects.h"
 #include "controlplane/translate/options.h"
 
 namespace gatehouse::controlplane::translate {
@@ -25,8 +25,8 @@ struct ClassDecision {
 
 // Decides whether `ingress` belongs to this controller.
 ClassDecision SelectClass(
-    const source::kube::Ingress& ingress,
-    const std::map<source::NamespacedName, source::kube::IngressClass>& classes,
+    const objects::kube::Ingress& ingress,
+    const std::map<objects::NamespacedName, objects::kube::IngressClass>& classes,
     const TranslateOptions& options);
 
 }  // namespace gatehouse::controlplane::translate

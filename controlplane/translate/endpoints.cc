@@ -9,8 +9,8 @@
 namespace gatehouse::controlplane::translate {
 namespace {
 
-using source::kube::EndpointSlice;
-using source::kube::ServicePort;
+using objects::kube::EndpointSlice;
+using objects::kube::ServicePort;
 
 // The port traffic for `service_port` goes to in `slice`, if the slice serves it.
 std::optional<uint32_t> SlicePort(const EndpointSlice& slice, const ServicePort& service_port) {
@@ -22,7 +22,7 @@ std::optional<uint32_t> SlicePort(const EndpointSlice& slice, const ServicePort&
     }
     return std::nullopt;
   }
-  const source::kube::EndpointPort* chosen = nullptr;
+  const objects::kube::EndpointPort* chosen = nullptr;
   if (!service_port.name().empty()) {
     for (const auto& port : slice.ports()) {
       if (port.name() == service_port.name()) chosen = &port;
@@ -49,13 +49,13 @@ int Usability(const gatehouse::v1::Endpoint& endpoint) {
 
 gatehouse::v1::ClusterLoadAssignment BuildLoadAssignment(const std::string& cluster_name,
                                                          const ClusterTarget& target,
-                                                         const source::ObjectStore& world) {
+                                                         const objects::ObjectStore& world) {
   gatehouse::v1::ClusterLoadAssignment out;
   out.set_cluster_name(cluster_name);
   if (!target.port.has_value()) return out;
 
   std::map<std::pair<std::string, uint32_t>, gatehouse::v1::Endpoint> endpoints;
-  auto first = world.endpoint_slices().lower_bound(source::NamespacedName{target.ns, ""});
+  auto first = world.endpoint_slices().lower_bound(objects::NamespacedName{target.ns, ""});
   for (auto it = first; it != world.endpoint_slices().end() && it->first.ns == target.ns; ++it) {
     const EndpointSlice& slice = it->second;
     auto label = slice.metadata().labels().find(std::string(kServiceNameLabel));
@@ -63,8 +63,8 @@ gatehouse::v1::ClusterLoadAssignment BuildLoadAssignment(const std::string& clus
     if (slice.address_type() != "IPv4" && slice.address_type() != "IPv6") continue;
     std::optional<uint32_t> port = SlicePort(slice, *target.port);
     if (!port.has_value()) continue;
-    for (const source::kube::Endpoint& endpoint : slice.endpoints()) {
-      const source::kube::EndpointConditions& conditions = endpoint.conditions();
+    for (const objects::kube::Endpoint& endpoint : slice.endpoints()) {
+      const objects::kube::EndpointConditions& conditions = endpoint.conditions();
       gatehouse::v1::Endpoint converted;
       converted.set_port(*port);
       converted.set_ready(conditions.has_ready() ? conditions.ready() : true);

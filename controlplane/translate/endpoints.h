@@ -9,7 +9,7 @@
 
 #include <string>
 
-#include "controlplane/source/kube_objects.h"
+#include "controlplane/objects/object_store.h"
 #include "controlplane/translate/backends.h"
 #include "gatehouse/v1/config.pb.h"
 
@@ -20,6 +20,6 @@ inline constexpr absl::string_view kServiceNameLabel = "kubernetes.io/service-na
 // The endpoints of `cluster_name`, sorted by address and port; none when the target has no port.
 gatehouse::v1::ClusterLoadAssignment BuildLoadAssignment(const std::string& cluster_name,
                                                          const ClusterTarget& target,
-                                                         const source::ObjectStore& world);
+                                                         const objects::ObjectStore& world);
 
 }  // namespace gatehouse::controlplane::translate

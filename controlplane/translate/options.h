@@ -7,8 +7,8 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "controlplane/source/kube_objects.h"
 #include "absl/strings/string_view.h"
+#include "controlplane/objects/kube_objects.h"
 
 namespace gatehouse::controlplane::translate {
 
@@ -47,7 +47,7 @@ struct TranslateOptions {
   // Strict-Transport-Security on the HTTPS responses of hosts with a certificate; empty: none.
   std::string hsts = "max-age=31536000; includeSubDomains";
   // The kubernetes.io/tls Secret served to HTTPS clients naming no host with a certificate.
-  std::optional<gatehouse::controlplane::source::NamespacedName> default_tls_secret;
+  std::optional<gatehouse::controlplane::objects::NamespacedName> default_tls_secret;
 };
 
 }  // namespace gatehouse::controlplane::translate

@@ -65,7 +65,8 @@ absl::StatusOr<std::string> DomainForHost(absl::string_view host) {
   return domain;
 }
 
-absl::StatusOr<RouteMatch> MatchForPath(const source::kube::HTTPIngressPath& path, bool use_regex) {
+absl::StatusOr<RouteMatch> MatchForPath(const objects::kube::HTTPIngressPath& path,
+                                        bool use_regex) {
   RouteMatch match;
   std::string value = path.path().empty() ? "/" : path.path();
   const std::string& type = path.path_type();

@@ -1,4 +1,4 @@
-// Ingress rules to virtual hosts and routes (DESIGN.md, "Ingress semantics": Host, Paths,
+// Ingress rules to virtual hosts and routes (docs/design.md, "Ingress semantics": Host, Paths,
 // Precedence).
 //
 // One virtual host per lower-cased host, shared by every Ingress naming it; rules without host
@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "controlplane/source/kube_objects.h"
+#include "controlplane/objects/kube_objects.h"
 #include "gatehouse/v1/config.pb.h"
 
 namespace gatehouse::controlplane::translate {
@@ -27,7 +27,7 @@ absl::StatusOr<std::string> DomainForHost(absl::string_view host);
 // The route match of an Ingress path (an empty path means "/"). With `use_regex`, an
 // ImplementationSpecific path is a regular expression (RE2 syntax, matched case-insensitively
 // from the start of the path, as ingress-nginx does); a pattern RE2 cannot compile is an error.
-absl::StatusOr<gatehouse::v1::RouteMatch> MatchForPath(const source::kube::HTTPIngressPath& path,
+absl::StatusOr<gatehouse::v1::RouteMatch> MatchForPath(const objects::kube::HTTPIngressPath& path,
                                                        bool use_regex);
 
 // True when `a` must be tried before `b` inside one virtual host.

@@ -11,13 +11,13 @@
 #include "controlplane/translate/endpoints.h"
 #include "controlplane/translate/route_filters.h"
 #include "controlplane/translate/routes.h"
-#include "controlplane/translate/tls.h"
+#include "controlplane/translate/tls_secret.h"
 
 namespace gatehouse::controlplane::translate {
 namespace {
 
 using gatehouse::v1::IngressReport;
-using source::kube::Ingress;
+using objects::kube::Ingress;
 
 // What one Ingress contributed, to become its report.
 struct IngressOutcome {
@@ -48,7 +48,7 @@ std::string PathWhere(int rule, int path) {
 
 class Translator {
  public:
-  Translator(const source::ObjectStore& world, const TranslateOptions& options)
+  Translator(const objects::ObjectStore& world, const TranslateOptions& options)
       : world_(world), options_(options) {}
 
   TranslateResult Run() {
@@ -88,7 +88,7 @@ class Translator {
     for (std::string& error : annotations.errors) outcome.reasons.push_back(std::move(error));
     bool use_regex = annotations.values.use_regex;
     for (int r = 0; r < ingress.spec().rules_size(); ++r) {
-      const source::kube::IngressRule& rule = ingress.spec().rules(r);
+      const objects::kube::IngressRule& rule = ingress.spec().rules(r);
       absl::StatusOr<std::string> domain = DomainForHost(rule.host());
       if (!domain.ok()) {
         outcome.reasons.push_back(absl::StrCat("rules[", r, "]: ", domain.status().message()));
@@ -97,7 +97,7 @@ class Translator {
       hosts_of_[&ingress].push_back(*domain);
       table_.AddHost(*domain);
       for (int p = 0; p < rule.http().paths_size(); ++p) {
-        const source::kube::HTTPIngressPath& path = rule.http().paths(p);
+        const objects::kube::HTTPIngressPath& path = rule.http().paths(p);
         std::string where = PathWhere(r, p);
         absl::StatusOr<gatehouse::v1::RouteMatch> match = MatchForPath(path, use_regex);
         if (!match.ok()) {
@@ -164,7 +164,7 @@ class Translator {
     const std::string& ns = ingress.metadata().namespace_();
     const bool redirect = ParseAnnotations(ingress).values.ssl_redirect;
     for (int t = 0; t < ingress.spec().tls_size(); ++t) {
-      const source::kube::IngressTLS& tls = ingress.spec().tls(t);
+      const objects::kube::IngressTLS& tls = ingress.spec().tls(t);
       std::string where = absl::StrCat("tls[", t, "]");
       if (tls.secret_name().empty()) {
         outcome.reasons.push_back(absl::StrCat(where, ": no secretName"));
@@ -219,7 +219,7 @@ class Translator {
   }
 
   // CheckTlsSecret, once per Secret however many Ingresses name it.
-  absl::Status CheckedSecret(const std::string& id, const source::kube::Secret& secret) {
+  absl::Status CheckedSecret(const std::string& id, const objects::kube::Secret& secret) {
     auto [it, inserted] = checked_secrets_.try_emplace(id);
     if (inserted) it->second = CheckTlsSecret(secret);
     return it->second;
@@ -227,7 +227,7 @@ class Translator {
 
   void AddDefaultCertificate() {
     if (!options_.default_tls_secret.has_value()) return;
-    const source::NamespacedName& name = *options_.default_tls_secret;
+    const objects::NamespacedName& name = *options_.default_tls_secret;
     std::string id = name.ToString();
     auto secret = world_.secrets().find(name);
     absl::Status usable = secret == world_.secrets().end() ? absl::NotFoundError("does not exist")
@@ -256,7 +256,7 @@ class Translator {
     }
   }
 
-  IngressReport Report(const source::NamespacedName& name, const Ingress& ingress) const {
+  IngressReport Report(const objects::NamespacedName& name, const Ingress& ingress) const {
     IngressReport report;
     report.set_namespace_(name.ns);
     report.set_name(name.name);
@@ -306,9 +306,9 @@ class Translator {
     out->route_configs.push_back(table_.Build(std::string(kHttpRouteConfig)));
   }
 
-  const source::ObjectStore& world_;
+  const objects::ObjectStore& world_;
   const TranslateOptions& options_;
-  std::map<source::NamespacedName, std::string> ignored_;  // Ingress → why not ours
+  std::map<objects::NamespacedName, std::string> ignored_;  // Ingress → why not ours
   std::map<const Ingress*, IngressOutcome> outcomes_;
   std::map<const Ingress*, std::vector<std::string>> hosts_of_;  // domains of its valid rules
   VirtualHostTable table_;
@@ -322,8 +322,8 @@ class Translator {
 
 }  // namespace
 
-std::vector<size_t> RetranslateEndpoints(const source::ObjectStore& world,
-                                         const std::set<source::NamespacedName>& services,
+std::vector<size_t> RetranslateEndpoints(const objects::ObjectStore& world,
+                                         const std::set<objects::NamespacedName>& services,
                                          TranslateResult* result) {
   std::vector<size_t> recomputed;
   std::vector<gatehouse::v1::ClusterLoadAssignment>& assignments =
@@ -339,7 +339,7 @@ std::vector<size_t> RetranslateEndpoints(const source::ObjectStore& world,
   return recomputed;
 }
 
-TranslateResult Translate(const source::ObjectStore& world, const TranslateOptions& options) {
+TranslateResult Translate(const objects::ObjectStore& world, const TranslateOptions& options) {
   return Translator(world, options).Run();
 }
 

@@ -2,14 +2,14 @@
 //
 // A pure function (no I/O, no clock, no globals): the same objects and options always give the
 // same, sorted output, so it can be tested with tables ("these objects in, this config out") and
-// two replicas compute identical snapshots. The rules are DESIGN.md's "Ingress semantics".
+// two replicas compute identical snapshots. The rules are docs/design.md's "Ingress semantics".
 #pragma once
 
 #include <set>
 #include <string>
 #include <vector>
 
-#include "controlplane/source/kube_objects.h"
+#include "controlplane/objects/object_store.h"
 #include "controlplane/translate/backends.h"
 #include "controlplane/translate/options.h"
 #include "gatehouse/v1/admin.pb.h"
@@ -41,15 +41,15 @@ struct TranslateResult {
 };
 
 // Translates every Ingress of `world` that belongs to this controller.
-TranslateResult Translate(const source::ObjectStore& world, const TranslateOptions& options);
+TranslateResult Translate(const objects::ObjectStore& world, const TranslateOptions& options);
 
 // Recomputes, from `world`, the endpoint assignments of the clusters of `result` whose Service is
 // one of `services`: all an EndpointSlice-only change needs, with no route rebuild. Pure, like
 // Translate; gives what a full Translate of `world` would, as long as only EndpointSlices changed
 // since `result` was made.
 // Returns the indexes of the assignments it recomputed.
-std::vector<size_t> RetranslateEndpoints(const source::ObjectStore& world,
-                                         const std::set<source::NamespacedName>& services,
+std::vector<size_t> RetranslateEndpoints(const objects::ObjectStore& world,
+                                         const std::set<objects::NamespacedName>& services,
                                          TranslateResult* result);
 
 }  // namespace gatehouse::controlplane::translate

@@ -2,13 +2,10 @@
 
 #include <arpa/inet.h>
 
-#include <thread>
-
 #include "absl/container/flat_hash_set.h"
 #include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/synchronization/mutex.h"
 #include "common/resource_types.h"
 #include "dataplane/tls/tls_context.h"
 
@@ -75,44 +72,6 @@ std::vector<T> Unpack(const ResourceSet& set, absl::string_view kind,
   }
   return out;
 }
-
-// Frees configs on a thread of its own. The last holder of a config is often a worker (its last
-// request on the old version), and freeing a table of 100,000 routes there would stall every
-// connection of that worker for tens of milliseconds.
-class ConfigReaper {
- public:
-  // Lives until the process exits, so a config released at any time has somewhere to go.
-  static ConfigReaper& Get() {
-    static ConfigReaper* const reaper = new ConfigReaper();
-    return *reaper;
-  }
-
-  void Delete(const DataplaneConfig* config) {
-    absl::MutexLock lock(&mutex_);
-    queue_.push_back(config);
-  }
-
- private:
-  ConfigReaper() {
-    std::thread([this] { Run(); }).detach();
-  }
-
-  void Run() {
-    while (true) {
-      std::vector<const DataplaneConfig*> batch;
-      {
-        absl::MutexLock lock(&mutex_);
-        mutex_.Await(absl::Condition(
-            +[](std::vector<const DataplaneConfig*>* queue) { return !queue->empty(); }, &queue_));
-        batch.swap(queue_);
-      }
-      for (const DataplaneConfig* config : batch) delete config;
-    }
-  }
-
-  absl::Mutex mutex_;
-  std::vector<const DataplaneConfig*> queue_ ABSL_GUARDED_BY(mutex_);
-};
 
 }  // namespace
 
@@ -273,8 +232,7 @@ absl::StatusOr<std::shared_ptr<const DataplaneConfig>> DataplaneConfig::Build(
 
   if (!errors.empty()) return absl::InvalidArgumentError(absl::StrJoin(errors, "; "));
   config->sets_ = std::move(sets);
-  return std::shared_ptr<const DataplaneConfig>(
-      config.release(), [](const DataplaneConfig* done) { ConfigReaper::Get().Delete(done); });
+  return std::shared_ptr<const DataplaneConfig>(std::move(config));
 }
 
 const ClusterConfig* DataplaneConfig::FindCluster(absl::string_view name) const {

@@ -40,7 +40,7 @@
 #include "common/net_address.h"
 #include "common/process.h"
 #include "common/resource_types.h"
-#include "controlplane/source/yaml_json.h"
+#include "controlplane/kube/yaml_json.h"
 #include "gatehouse/v1/admin.pb.h"
 #include "gatehouse/v1/config.pb.h"
 #include "gatehouse/v1/discovery.grpc.pb.h"
@@ -49,7 +49,7 @@
 namespace gatehouse::testing {
 namespace {
 
-using controlplane::source::JsonQuote;
+using controlplane::kube::JsonQuote;
 
 using v1::DiscoveryRequest;
 using v1::DiscoveryResponse;
@@ -57,7 +57,6 @@ using ReaderWriter = grpc::ServerReaderWriter<DiscoveryResponse, DiscoveryReques
 
 constexpr char kProgram[] = "scripted_controlplane";
 constexpr absl::Duration kPollInterval = absl::Milliseconds(50);
-
 
 // One line of FILE.
 struct LogEntry {

@@ -19,7 +19,7 @@ namespace {
 constexpr char kProgram[] = "gatehousectl";
 constexpr char kDefaultServer[] = "127.0.0.1:19000";
 
-// Commands DESIGN.md names that later issues add; rejected with a clear line until then.
+// Commands docs/design.md names that are not built yet; rejected with a clear line until then.
 constexpr const char* kLaterCommands[] = {"endpoints", "route-test", "log-level", "drain"};
 
 int UsageError(const std::string& message) {

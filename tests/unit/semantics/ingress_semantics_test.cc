@@ -3,7 +3,7 @@
 // RouteTable, and requests are matched against it. The tables are the Kubernetes
 // documentation's own examples (concepts/services-networking/ingress: "Examples" of path
 // matching and "Hostname wildcards"), row by row, plus the precedence and regex rules of
-// DESIGN.md.
+// docs/design.md.
 #include <algorithm>
 #include <string>
 #include <vector>
@@ -62,7 +62,7 @@ std::shared_ptr<const dataplane::router::RouteTable> Build(const std::string& in
   controlplane::source::ParsedManifests parsed =
       controlplane::source::ParseManifests(yaml, "test.yaml", {});
   EXPECT_TRUE(parsed.errors.empty()) << parsed.errors.size() << " manifest errors";
-  controlplane::source::ObjectStore world;
+  controlplane::objects::ObjectStore world;
   for (const auto& object : parsed.objects) world.Upsert(object);
   controlplane::translate::TranslateResult result =
       controlplane::translate::Translate(world, controlplane::translate::TranslateOptions{});
@@ -196,7 +196,7 @@ TEST(IngressSemanticsTest, BadRegexIsReportedAndSkipped) {
                   "gatehouse.dev/use-regex: \"true\"");
   controlplane::source::ParsedManifests parsed =
       controlplane::source::ParseManifests(yaml, "test.yaml", {});
-  controlplane::source::ObjectStore world;
+  controlplane::objects::ObjectStore world;
   for (const auto& object : parsed.objects) world.Upsert(object);
   controlplane::translate::TranslateResult result =
       controlplane::translate::Translate(world, controlplane::translate::TranslateOptions{});

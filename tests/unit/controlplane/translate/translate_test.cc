@@ -11,10 +11,10 @@
 #include "absl/strings/str_split.h"
 #include "controlplane/source/manifest_parser.h"
 #include "controlplane/translate/annotations.h"
-#include "tests/unit/controlplane/translate/test_certificates.h"
-#include "google/protobuf/util/message_differencer.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
+#include "tests/unit/controlplane/translate/test_certificates.h"
 
 namespace gatehouse::controlplane::translate {
 namespace {
@@ -44,11 +44,11 @@ endpoints: [{addresses: [10.0.0.1]}]
 ---
 )";
 
-source::ObjectStore World(absl::string_view yaml) {
+objects::ObjectStore World(absl::string_view yaml) {
   source::ParsedManifests parsed = source::ParseManifests(yaml, "test.yaml", {});
   for (const auto& error : parsed.errors)
     ADD_FAILURE() << "bad test manifest: " << error.DebugString();
-  source::ObjectStore world;
+  objects::ObjectStore world;
   for (const auto& object : parsed.objects) world.Upsert(object);
   return world;
 }
@@ -103,7 +103,8 @@ std::string RenderRoutes(const TranslateResult& result) {
       }
       const gatehouse::v1::LoadBalancing& lb = route.load_balancing();
       if (lb.ByteSizeLong() > 0) {
-        absl::StrAppend(&lines.back(), " lb=", gatehouse::v1::LoadBalancing::Policy_Name(lb.policy()));
+        absl::StrAppend(&lines.back(),
+                        " lb=", gatehouse::v1::LoadBalancing::Policy_Name(lb.policy()));
         if (lb.has_header()) absl::StrAppend(&lines.back(), " header:", lb.header());
         if (lb.has_cookie()) absl::StrAppend(&lines.back(), " cookie:", lb.cookie());
         if (lb.client_ip()) absl::StrAppend(&lines.back(), " client-ip");
@@ -472,12 +473,18 @@ spec: {type: ExternalName, externalName: example.org}
           lb_ingress("ip", "nginx.ingress.kubernetes.io/upstream-hash-by: $remote_addr", "c.com"),
           lb_ingress("header", "nginx.ingress.kubernetes.io/upstream-hash-by: $http_x_user_id",
                      "d.com"),
-          lb_ingress("cookie", "gatehouse.dev/affinity: cookie, "
-                     "gatehouse.dev/session-cookie-max-age: \"60\"", "e.com"),
-          lb_ingress("named", "nginx.ingress.kubernetes.io/affinity: cookie, "
-                     "nginx.ingress.kubernetes.io/session-cookie-name: sticky", "f.com"),
-          lb_ingress("bad", "gatehouse.dev/load-balance: fastest, "
-                     "gatehouse.dev/upstream-hash-by: $request_uri", "g.com")),
+          lb_ingress("cookie",
+                     "gatehouse.dev/affinity: cookie, "
+                     "gatehouse.dev/session-cookie-max-age: \"60\"",
+                     "e.com"),
+          lb_ingress("named",
+                     "nginx.ingress.kubernetes.io/affinity: cookie, "
+                     "nginx.ingress.kubernetes.io/session-cookie-name: sticky",
+                     "f.com"),
+          lb_ingress("bad",
+                     "gatehouse.dev/load-balance: fastest, "
+                     "gatehouse.dev/upstream-hash-by: $request_uri",
+                     "g.com")),
       "a.com\n  Prefix / -> default/web:80 (default/lr) lb=LEAST_REQUEST\n"
       "b.com\n  Prefix / -> default/web:80 (default/ewma) lb=LEAST_REQUEST\n"
       "c.com\n  Prefix / -> default/web:80 (default/ip) lb=CONSISTENT_HASH client-ip\n"
@@ -601,8 +608,8 @@ TEST(TranslateTest, DeterministicWhateverTheInsertionOrder) {
                                           "http: {paths: [{path: /a, pathType: Prefix, backend: " +
                                               kBackendWeb + "}]}}]"));
   source::ParsedManifests parsed = source::ParseManifests(yaml, "t.yaml", {});
-  source::ObjectStore forward;
-  source::ObjectStore backward;
+  objects::ObjectStore forward;
+  objects::ObjectStore backward;
   for (const auto& object : parsed.objects) forward.Upsert(object);
   for (auto it = parsed.objects.rbegin(); it != parsed.objects.rend(); ++it) backward.Upsert(*it);
   TranslateResult a = Translate(forward, {});
@@ -640,18 +647,19 @@ TEST(TranslateTlsTest, SecretsServeTheirHostsAndProblemsAreReported) {
   std::string crt = testing_certificates::Certificate(key, "a.com");
   std::string pem_key = testing_certificates::Pkcs8(key);
   auto tls_ingress = [](absl::string_view name, absl::string_view tls, absl::string_view host) {
-    return Ingress(name, "", absl::StrCat("  ingressClassName: gatehouse\n  tls: ", tls,
-                                          "\n  rules: [{host: ", host,
-                                          ", http: {paths: [{path: /, pathType: Prefix, "
-                                          "backend: {service: {name: web, port: {number: 80}}}}]}}]"));
+    return Ingress(
+        name, "",
+        absl::StrCat("  ingressClassName: gatehouse\n  tls: ", tls, "\n  rules: [{host: ", host,
+                     ", http: {paths: [{path: /, pathType: Prefix, "
+                     "backend: {service: {name: web, port: {number: 80}}}}]}}]"));
   };
-  std::string yaml = absl::StrCat(
-      kOurClass, kWebService, TlsSecret("good", crt, pem_key),
-      TlsSecret("mismatched", crt, testing_certificates::Pkcs8(other)),
-      tls_ingress("a", "[{hosts: [a.com, \"*.a.com\"], secretName: good}]", "a.com"),
-      tls_ingress("b", "[{secretName: good}]", "b.com"),  // no hosts: the rule hosts
-      tls_ingress("c", "[{hosts: [c.com], secretName: missing}]", "c.com"),
-      tls_ingress("d", "[{hosts: [d.com], secretName: mismatched}]", "d.com"));
+  std::string yaml =
+      absl::StrCat(kOurClass, kWebService, TlsSecret("good", crt, pem_key),
+                   TlsSecret("mismatched", crt, testing_certificates::Pkcs8(other)),
+                   tls_ingress("a", "[{hosts: [a.com, \"*.a.com\"], secretName: good}]", "a.com"),
+                   tls_ingress("b", "[{secretName: good}]", "b.com"),  // no hosts: the rule hosts
+                   tls_ingress("c", "[{hosts: [c.com], secretName: missing}]", "c.com"),
+                   tls_ingress("d", "[{hosts: [d.com], secretName: mismatched}]", "d.com"));
   TranslateResult result = Translate(World(yaml), {});
   ASSERT_EQ(result.resources.listeners.size(), 2u);
   const gatehouse::v1::Listener& https = result.resources.listeners[1];
@@ -709,7 +717,8 @@ std::string RenderClusters(const TranslateResult& result) {
 }
 
 TEST(TranslateUpstreamTest, AppProtocolAndAnnotationsChooseHowBackendsAreReached) {
-  std::string yaml = absl::StrCat(kOurClass, R"(
+  std::string yaml = absl::StrCat(
+      kOurClass, R"(
 apiVersion: v1
 kind: Service
 metadata: {name: api}
@@ -723,12 +732,14 @@ type: kubernetes.io/tls
 data: {tls.crt: "", tls.key: "", ca.crt: Q0E=}
 ---
 )",
-      Ingress("plain", "", "  ingressClassName: gatehouse\n  rules: [{host: a.com, http: {paths: ["
+      Ingress("plain", "",
+              "  ingressClassName: gatehouse\n  rules: [{host: a.com, http: {paths: ["
               "{path: /g, pathType: Prefix, backend: {service: {name: api, port: {name: grpc}}}},"
               "{path: /w, pathType: Prefix, backend: {service: {name: api, port: {number: 80}}}},"
               "{path: /t, pathType: Prefix, backend: {service: {name: api, port: {number: 443}}}}"
               "]}}]"),
-      Ingress("grpcs", "annotations: {nginx.ingress.kubernetes.io/backend-protocol: GRPCS, "
+      Ingress("grpcs",
+              "annotations: {nginx.ingress.kubernetes.io/backend-protocol: GRPCS, "
               "nginx.ingress.kubernetes.io/proxy-ssl-verify: \"on\", "
               "nginx.ingress.kubernetes.io/proxy-ssl-secret: default/ca}",
               "  ingressClassName: gatehouse\n  rules: [{host: b.com, http: {paths: ["
@@ -738,7 +749,8 @@ data: {tls.crt: "", tls.key: "", ca.crt: Q0E=}
               "  ingressClassName: gatehouse\n  rules: [{host: c.com, http: {paths: ["
               "{path: /, pathType: Prefix, backend: {service: {name: api, port: {number: 50051}}}}"
               "]}}]"),
-      Ingress("badca", "annotations: {gatehouse.dev/backend-protocol: HTTPS, "
+      Ingress("badca",
+              "annotations: {gatehouse.dev/backend-protocol: HTTPS, "
               "gatehouse.dev/proxy-ssl-verify: \"on\", gatehouse.dev/proxy-ssl-secret: nope, "
               "gatehouse.dev/proxy-ssl-name: api.internal}",
               "  ingressClassName: gatehouse\n  rules: [{host: d.com, http: {paths: ["
@@ -757,7 +769,8 @@ data: {tls.crt: "", tls.key: "", ca.crt: Q0E=}
             "ca=2B\n"
             "default/api:80~untrusted=default/nope HTTP1");
   // The untrusted backend's path is kept, with no endpoints to send to.
-  EXPECT_THAT(RenderEndpoints(result), ::testing::HasSubstr("default/api:80~untrusted=default/nope: -"));
+  EXPECT_THAT(RenderEndpoints(result),
+              ::testing::HasSubstr("default/api:80~untrusted=default/nope: -"));
   EXPECT_EQ(RenderReports(result),
             "default/badca PARTLY_ACCEPTED\n"
             "  rules[0].http.paths[0]: proxy-ssl-secret default/nope is not a Secret with a "

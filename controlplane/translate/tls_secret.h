@@ -4,7 +4,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
-#include "controlplane/source/kube_objects.h"
+#include "controlplane/objects/kube_objects.h"
 
 namespace gatehouse::controlplane::translate {
 
@@ -13,6 +13,6 @@ namespace gatehouse::controlplane::translate {
 absl::Status CheckKeyPair(absl::string_view certificate_chain, absl::string_view private_key);
 
 // The same for a Secret: of type kubernetes.io/tls, with tls.crt and tls.key.
-absl::Status CheckTlsSecret(const source::kube::Secret& secret);
+absl::Status CheckTlsSecret(const objects::kube::Secret& secret);
 
 }  // namespace gatehouse::controlplane::translate

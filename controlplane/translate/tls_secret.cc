@@ -1,4 +1,4 @@
-#include "controlplane/translate/tls.h"
+#include "controlplane/translate/tls_secret.h"
 
 #include <openssl/bio.h>
 #include <openssl/err.h>
@@ -59,7 +59,7 @@ absl::Status CheckKeyPair(absl::string_view certificate_chain, absl::string_view
   return absl::OkStatus();
 }
 
-absl::Status CheckTlsSecret(const source::kube::Secret& secret) {
+absl::Status CheckTlsSecret(const objects::kube::Secret& secret) {
   if (secret.type() != "kubernetes.io/tls") {
     return absl::InvalidArgumentError("is not of type kubernetes.io/tls");
   }

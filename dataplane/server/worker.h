@@ -18,9 +18,9 @@
 #include "dataplane/upstream/conn_pool.h"
 #include "dataplane/upstream/load_balancer.h"
 
-namespace gatehouse::dataplane::proxy {
+namespace gatehouse::dataplane::server {
 
-class Worker : private DownstreamConnection::Owner {
+class Worker : private proxy::DownstreamConnection::Owner {
  public:
   // This worker's own bound, listening sockets, which it takes over.
   struct Listeners {
@@ -31,9 +31,9 @@ class Worker : private DownstreamConnection::Owner {
 
   // `limit`, `access_log` (null: none) and `listeners.default_tls` must outlive the worker.
   static absl::StatusOr<std::unique_ptr<Worker>> Create(int index, const Listeners& listeners,
-                                                        const ProxySettings& settings,
-                                                        ConnectionLimit* limit,
-                                                        AccessLog* access_log);
+                                                        const proxy::ProxySettings& settings,
+                                                        proxy::ConnectionLimit* limit,
+                                                        proxy::AccessLog* access_log);
   ~Worker() override;
 
   // Starts the worker's thread.
@@ -54,20 +54,21 @@ class Worker : private DownstreamConnection::Owner {
   void Stop();
 
  private:
-  Worker(int index, const ProxySettings& settings, ConnectionLimit* limit, AccessLog* access_log);
+  Worker(int index, const proxy::ProxySettings& settings, proxy::ConnectionLimit* limit,
+         proxy::AccessLog* access_log);
 
-  // DownstreamConnection::Owner
-  void OnConnectionClosed(DownstreamConnection& connection) override;
+  // proxy::DownstreamConnection::Owner
+  void OnConnectionClosed(proxy::DownstreamConnection& connection) override;
   std::shared_ptr<const config::DataplaneConfig> current_config() const override { return config_; }
 
   void OnAccept(std::unique_ptr<event::TcpConnection> tcp, bool tls);
 
-  const ProxySettings settings_;
-  ConnectionLimit* const limit_;
+  const proxy::ProxySettings settings_;
+  proxy::ConnectionLimit* const limit_;
   bool draining_ = false;  // loop thread only
   event::Dispatcher dispatcher_;
   upstream::ConnPools pools_;
-  ProxyStats stats_;
+  proxy::ProxyStats stats_;
   absl::InsecureBitGen random_;
   upstream::LoadBalancer balancer_;
   event::DeadlineQueue idle_timeouts_;
@@ -75,15 +76,15 @@ class Worker : private DownstreamConnection::Owner {
   event::DeadlineQueue tunnel_idle_timeouts_;
   event::DeadlineQueue send_timeouts_;
   event::DeadlineQueue upstream_response_timeouts_;
-  WorkerContext context_;
+  proxy::WorkerContext context_;
   Gauge* active_connections_;
   std::unique_ptr<event::TcpListener> listener_;
   std::unique_ptr<event::TcpListener> https_listener_;
   const tls::ServerContext* default_tls_ = nullptr;
   std::shared_ptr<const config::DataplaneConfig> config_;
   // Found by raw pointer (Abseil's hashing of smart pointers allows it): one pointer a slot.
-  absl::flat_hash_set<std::unique_ptr<DownstreamConnection>> connections_;
+  absl::flat_hash_set<std::unique_ptr<proxy::DownstreamConnection>> connections_;
   std::thread thread_;
 };
 
-}  // namespace gatehouse::dataplane::proxy
+}  // namespace gatehouse::dataplane::server

@@ -1,4 +1,4 @@
-// The typed Kubernetes objects the control plane reads, and the keyed store that holds them.
+// The typed Kubernetes objects the control plane reads (its object model), and their keys.
 //
 // A source delivers `KubeObject`s (one of the kube.proto messages) and deletes by `ObjectKey`;
 // `ObjectStore` is the in-memory world those deliveries build up, kept in typed, sorted maps so
@@ -12,7 +12,7 @@
 #include "absl/strings/string_view.h"
 #include "gatehouse/v1/kube.pb.h"
 
-namespace gatehouse::controlplane::source {
+namespace gatehouse::controlplane::objects {
 
 namespace kube = ::gatehouse::v1::kube;
 
@@ -57,31 +57,4 @@ ObjectKey KeyOf(const KubeObject& object);
 // True when both objects have identical content.
 bool SameContent(const KubeObject& a, const KubeObject& b);
 
-// Every object of the world, by kind, sorted by namespace/name.
-class ObjectStore {
- public:
-  // Inserts or replaces; returns false when an identical object was already stored.
-  bool Upsert(const KubeObject& object);
-  // Removes; returns false when there was no such object.
-  bool Delete(const ObjectKey& key);
-  size_t size() const;
-
-  const std::map<NamespacedName, kube::Ingress>& ingresses() const { return ingresses_; }
-  const std::map<NamespacedName, kube::IngressClass>& ingress_classes() const {
-    return ingress_classes_;
-  }
-  const std::map<NamespacedName, kube::Service>& services() const { return services_; }
-  const std::map<NamespacedName, kube::EndpointSlice>& endpoint_slices() const {
-    return endpoint_slices_;
-  }
-  const std::map<NamespacedName, kube::Secret>& secrets() const { return secrets_; }
-
- private:
-  std::map<NamespacedName, kube::Ingress> ingresses_;
-  std::map<NamespacedName, kube::IngressClass> ingress_classes_;
-  std::map<NamespacedName, kube::Service> services_;
-  std::map<NamespacedName, kube::EndpointSlice> endpoint_slices_;
-  std::map<NamespacedName, kube::Secret> secrets_;
-};
-
-}  // namespace gatehouse::controlplane::source
+}  // namespace gatehouse::controlplane::objects

@@ -14,7 +14,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
-namespace gatehouse::controlplane::source {
+namespace gatehouse::controlplane::kube {
 
 // Converts each document of a YAML stream to JSON text, in order; an empty document becomes
 // "null". A syntax error fails the whole stream with "line L, column C: <what>".
@@ -27,4 +27,4 @@ std::optional<std::string> PlainScalarAsJsonLiteral(absl::string_view scalar);
 // `text` as a JSON string literal, quotes included.
 std::string JsonQuote(absl::string_view text);
 
-}  // namespace gatehouse::controlplane::source
+}  // namespace gatehouse::controlplane::kube

@@ -1,8 +1,8 @@
-#include "controlplane/source/yaml_json.h"
+#include "controlplane/kube/yaml_json.h"
 
 #include "gtest/gtest.h"
 
-namespace gatehouse::controlplane::source {
+namespace gatehouse::controlplane::kube {
 namespace {
 
 TEST(PlainScalarAsJsonLiteralTest, CoreSchemaTable) {
@@ -71,4 +71,4 @@ TEST(YamlDocumentsToJsonTest, NonScalarKeyIsAnError) {
 }
 
 }  // namespace
-}  // namespace gatehouse::controlplane::source
+}  // namespace gatehouse::controlplane::kube

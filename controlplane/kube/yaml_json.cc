@@ -1,4 +1,4 @@
-#include "controlplane/source/yaml_json.h"
+#include "controlplane/kube/yaml_json.h"
 
 #include <cerrno>
 #include <cstdlib>
@@ -9,7 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "yaml-cpp/yaml.h"
 
-namespace gatehouse::controlplane::source {
+namespace gatehouse::controlplane::kube {
 namespace {
 
 bool AllOf(absl::string_view text, bool (*pred)(unsigned char)) {
@@ -208,4 +208,4 @@ absl::StatusOr<std::vector<std::string>> YamlDocumentsToJson(absl::string_view y
   }
 }
 
-}  // namespace gatehouse::controlplane::source
+}  // namespace gatehouse::controlplane::kube

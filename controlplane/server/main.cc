@@ -20,8 +20,8 @@
 #include "common/metrics.h"
 #include "common/process.h"
 #include "controlplane/admin/admin_service.h"
-#include "controlplane/cluster_state.h"
-#include "controlplane/controlplane_flags.h"
+#include "controlplane/server/controlplane_flags.h"
+#include "controlplane/server/rebuild_loop.h"
 #include "controlplane/source/file_source.h"
 #include "controlplane/source/kube_source.h"
 #include "controlplane/status/leader_election.h"
@@ -29,7 +29,7 @@
 #include "controlplane/xds/discovery_server.h"
 #include "controlplane/xds/snapshot_cache.h"
 
-namespace gatehouse::controlplane {
+namespace gatehouse::controlplane::server {
 namespace {
 
 [[noreturn]] void Die(int code, absl::string_view message) {
@@ -84,9 +84,9 @@ int Main(int argc, char** argv) {
   std::unique_ptr<source::ObjectSource> object_source;
   std::optional<kube::KubeConnection> kube_connection;
   if (flags.source->kind == SourceSpec::Kind::kKubernetes) {
-    absl::StatusOr<kube::KubeConnection> connection =
-        flags.kubeconfig.empty() ? kube::InClusterConnection()
-                                 : kube::LoadKubeconfig(flags.kubeconfig);
+    absl::StatusOr<kube::KubeConnection> connection = flags.kubeconfig.empty()
+                                                          ? kube::InClusterConnection()
+                                                          : kube::LoadKubeconfig(flags.kubeconfig);
     if (!connection.ok()) {
       Die(2, absl::StrCat(flags.kubeconfig.empty() ? "--source=kubernetes" : "--kubeconfig", ": ",
                           connection.status().message()));
@@ -104,7 +104,7 @@ int Main(int argc, char** argv) {
   }
 
   xds::SnapshotCache cache;
-  ClusterState::Options state_options;
+  RebuildLoop::Options state_options;
   state_options.translate.controller = flags.controller_name;
   state_options.translate.ingress_class = flags.ingress_class;
   state_options.translate.default_backend = flags.default_backend;
@@ -112,7 +112,7 @@ int Main(int argc, char** argv) {
   state_options.translate.default_tls_secret = flags.default_tls_secret;
   state_options.holdoff = flags.debounce;
   state_options.max_delay = std::max(flags.debounce, flags.debounce_max);
-  ClusterState state(state_options, &cache);
+  RebuildLoop state(state_options, &cache);
 
   xds::DiscoveryServer discovery(&cache);
   admin::AdminService admin_service(
@@ -190,9 +190,9 @@ int Main(int argc, char** argv) {
 }
 
 }  // namespace
-}  // namespace gatehouse::controlplane
+}  // namespace gatehouse::controlplane::server
 
 int main(int argc, char** argv) {
   curl_global_init(CURL_GLOBAL_DEFAULT);  // before any thread starts, as libcurl requires
-  return gatehouse::controlplane::Main(argc, argv);
+  return gatehouse::controlplane::server::Main(argc, argv);
 }

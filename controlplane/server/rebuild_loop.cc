@@ -1,4 +1,4 @@
-#include "controlplane/cluster_state.h"
+#include "controlplane/server/rebuild_loop.h"
 
 #include <algorithm>
 
@@ -7,27 +7,28 @@
 #include "absl/time/clock.h"
 #include "common/log.h"
 #include "common/resource_types.h"
+#include "controlplane/server/debouncer.h"
 #include "controlplane/translate/endpoints.h"
 #include "controlplane/translate/translate.h"
 
-namespace gatehouse::controlplane {
+namespace gatehouse::controlplane::server {
 
 using gatehouse::v1::IngressReport;
 
-ClusterState::ClusterState(Options options, xds::SnapshotCache* cache)
+RebuildLoop::RebuildLoop(Options options, xds::SnapshotCache* cache)
     : options_(std::move(options)),
       cache_(cache),
       translations_(MetricsRegistry::Global().GetCounter(
           "gatehouse_controlplane_translations_total",
           "Translations of the Kubernetes objects into a config snapshot")) {}
 
-ClusterState::~ClusterState() { Stop(); }
+RebuildLoop::~RebuildLoop() { Stop(); }
 
-void ClusterState::Start() {
+void RebuildLoop::Start() {
   thread_ = std::thread([this] { Run(); });
 }
 
-void ClusterState::Stop() {
+void RebuildLoop::Stop() {
   {
     absl::MutexLock lock(&mutex_);
     stop_ = true;
@@ -36,7 +37,7 @@ void ClusterState::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-void ClusterState::OnChanges(std::vector<source::ObjectChange> changes) {
+void RebuildLoop::OnChanges(std::vector<source::ObjectChange> changes) {
   absl::MutexLock lock(&mutex_);
   for (source::ObjectChange& change : changes) {
     std::visit([this](auto&& item) { queue_.emplace_back(std::move(item)); }, std::move(change));
@@ -44,41 +45,30 @@ void ClusterState::OnChanges(std::vector<source::ObjectChange> changes) {
   cond_.Signal();
 }
 
-void ClusterState::OnSynced() {
+void RebuildLoop::OnSynced() {
   absl::MutexLock lock(&mutex_);
   queue_.emplace_back(Synced{});
   cond_.Signal();
 }
 
-std::vector<IngressReport> ClusterState::Reports() const {
+std::vector<IngressReport> RebuildLoop::Reports() const {
   absl::MutexLock lock(&mutex_);
   return reports_;
 }
 
-uint64_t ClusterState::rebuilds() const {
+uint64_t RebuildLoop::rebuilds() const {
   absl::MutexLock lock(&mutex_);
   return rebuilds_;
 }
 
-void ClusterState::Run() {
-  source::ObjectStore store;
-  bool synced = false;
-  bool dirty = true;  // the first snapshot is published even for an empty world
-  absl::Time first_pending = absl::InfiniteFuture();
-  absl::Time last_change = absl::InfiniteFuture();
-  absl::Time last_rebuild = absl::InfinitePast();
-  auto deadline = [&] {
-    if (!synced || !dirty) return absl::InfiniteFuture();
-    // After a quiet spell the first change is not held back: it is likely alone, and a burst
-    // it starts is still coalesced from the second change on (Contour's holdoff does the same).
-    if (first_pending - last_rebuild >= options_.max_delay) return first_pending;
-    return std::min(last_change + options_.holdoff, first_pending + options_.max_delay);
-  };
+void RebuildLoop::Run() {
+  objects::ObjectStore store;
+  Debouncer debouncer(options_.holdoff, options_.max_delay);
   while (true) {
     std::vector<Change> changes;
     {
       absl::MutexLock lock(&mutex_);
-      absl::Time wait_until = deadline();
+      absl::Time wait_until = debouncer.Deadline();
       while (queue_.empty() && !stop_ && absl::Now() < wait_until) {
         cond_.WaitWithDeadline(&mutex_, wait_until);
       }
@@ -88,50 +78,41 @@ void ClusterState::Run() {
     absl::Time now = absl::Now();
     for (Change& change : changes) {
       NoteChange(change, store);
-      bool changed = false;
-      if (auto* object = std::get_if<source::KubeObject>(&change)) {
-        changed = store.Upsert(*object);
-      } else if (auto* key = std::get_if<source::ObjectKey>(&change)) {
-        changed = store.Delete(*key);
-      } else if (!synced) {
-        synced = true;
+      if (auto* object = std::get_if<objects::KubeObject>(&change)) {
+        if (store.Upsert(*object)) debouncer.OnChange(now);
+      } else if (auto* key = std::get_if<objects::ObjectKey>(&change)) {
+        if (store.Delete(*key)) debouncer.OnChange(now);
+      } else if (debouncer.OnSynced(now)) {
         LOG_INFO("source synced: ", store.size(), " objects");
-        changed = dirty;
       }
-      if (!changed) continue;
-      if (first_pending == absl::InfiniteFuture()) first_pending = now;
-      dirty = true;
-      last_change = now;
     }
-    if (synced && dirty && now >= deadline()) {
+    if (debouncer.Due(now)) {
       Rebuild(store);
-      last_rebuild = absl::Now();
-      dirty = false;
-      first_pending = last_change = absl::InfiniteFuture();
+      debouncer.OnRebuilt(absl::Now());
     }
   }
 }
 
-void ClusterState::NoteChange(const Change& change, const source::ObjectStore& store) {
+void RebuildLoop::NoteChange(const Change& change, const objects::ObjectStore& store) {
   // The Service an EndpointSlice belongs to, from its label.
-  auto note_slice = [this](const source::kube::EndpointSlice& slice) {
+  auto note_slice = [this](const objects::kube::EndpointSlice& slice) {
     auto label = slice.metadata().labels().find(std::string(translate::kServiceNameLabel));
     if (label != slice.metadata().labels().end()) {
       touched_services_.insert({slice.metadata().namespace_(), label->second});
     }
   };
-  auto note_stored = [&](const source::NamespacedName& name) {
+  auto note_stored = [&](const objects::NamespacedName& name) {
     auto it = store.endpoint_slices().find(name);
     if (it != store.endpoint_slices().end()) note_slice(it->second);
   };
-  if (const auto* object = std::get_if<source::KubeObject>(&change)) {
-    if (const auto* slice = std::get_if<source::kube::EndpointSlice>(object)) {
+  if (const auto* object = std::get_if<objects::KubeObject>(&change)) {
+    if (const auto* slice = std::get_if<objects::kube::EndpointSlice>(object)) {
       note_slice(*slice);
       note_stored({slice->metadata().namespace_(), slice->metadata().name()});  // old label
       return;
     }
-  } else if (const auto* key = std::get_if<source::ObjectKey>(&change)) {
-    if (key->kind == source::Kind::kEndpointSlice) {
+  } else if (const auto* key = std::get_if<objects::ObjectKey>(&change)) {
+    if (key->kind == objects::Kind::kEndpointSlice) {
       note_stored(key->name);
       return;
     }
@@ -141,7 +122,7 @@ void ClusterState::NoteChange(const Change& change, const source::ObjectStore& s
   only_endpoint_slices_changed_ = false;
 }
 
-void ClusterState::Rebuild(const source::ObjectStore& store) {
+void RebuildLoop::Rebuild(const objects::ObjectStore& store) {
   const absl::Time started = absl::Now();
   std::shared_ptr<const xds::Snapshot> current = cache_->Current();
   if (last_.has_value() && only_endpoint_slices_changed_ && current != nullptr) {
@@ -204,7 +185,7 @@ void ClusterState::Rebuild(const source::ObjectStore& store) {
   last_ = std::move(result);
 }
 
-void ClusterState::LogReportChanges(const std::vector<IngressReport>& reports) {
+void RebuildLoop::LogReportChanges(const std::vector<IngressReport>& reports) {
   std::map<std::string, std::string> next;
   for (const IngressReport& report : reports) {
     std::string name = absl::StrCat(report.namespace_(), "/", report.name());
@@ -227,4 +208,4 @@ void ClusterState::LogReportChanges(const std::vector<IngressReport>& reports) {
   logged_reports_ = std::move(next);
 }
 
-}  // namespace gatehouse::controlplane
+}  // namespace gatehouse::controlplane::server

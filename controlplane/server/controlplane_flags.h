@@ -1,4 +1,4 @@
-// The control plane's command line (DESIGN.md, "Command lines"): the flags, their defaults and
+// The control plane's command line (docs/design.md, "Command lines"): the flags, their defaults and
 // the checks of their values. A value that fails a check ends the process at start with one line.
 #pragma once
 
@@ -12,7 +12,7 @@
 #include "common/net_address.h"
 #include "controlplane/translate/options.h"
 
-namespace gatehouse::controlplane {
+namespace gatehouse::controlplane::server {
 
 inline constexpr absl::string_view kProgram = "gatehouse-controlplane";
 
@@ -31,9 +31,9 @@ struct ControlPlaneFlags {
   std::string watch_namespace;
   std::string kubeconfig;  // --source=kubernetes: empty means the pod's own service account
   std::string election_id = "gatehouse-controlplane";  // the Lease's name
-  std::string election_namespace;  // empty: the pod's namespace, else "default"
+  std::string election_namespace;                      // empty: the pod's namespace, else "default"
   std::string hsts = "max-age=31536000; includeSubDomains";
-  std::optional<gatehouse::controlplane::source::NamespacedName> default_tls_secret;
+  std::optional<gatehouse::controlplane::objects::NamespacedName> default_tls_secret;
   HostPort xds_listen{"0.0.0.0", 18000};
   HostPort admin_listen{"127.0.0.1", 19000};
   HostPort health_listen{"0.0.0.0", 19100};
@@ -54,4 +54,4 @@ absl::StatusOr<SourceSpec> ParseSourceSpec(absl::string_view text);
 // Declares every control-plane flag on `flags`, storing values into `out`.
 void RegisterControlPlaneFlags(FlagSet& flags, ControlPlaneFlags* out);
 
-}  // namespace gatehouse::controlplane
+}  // namespace gatehouse::controlplane::server

@@ -1,4 +1,4 @@
-#include "controlplane/controlplane_flags.h"
+#include "controlplane/server/controlplane_flags.h"
 
 #include <arpa/inet.h>
 
@@ -9,7 +9,7 @@
 #include "common/log.h"
 #include "controlplane/translate/options.h"
 
-namespace gatehouse::controlplane {
+namespace gatehouse::controlplane::server {
 namespace {
 
 using translate::IsDnsLabel;
@@ -77,7 +77,7 @@ void RegisterControlPlaneFlags(FlagSet& flags, ControlPlaneFlags* out) {
         if (parts.size() != 2 || !IsDnsLabel(parts[0]) || parts[1].empty()) {
           return absl::InvalidArgumentError("want NAMESPACE/NAME");
         }
-        out->default_tls_secret = source::NamespacedName{parts[0], parts[1]};
+        out->default_tls_secret = objects::NamespacedName{parts[0], parts[1]};
         return absl::OkStatus();
       },
       "the kubernetes.io/tls Secret served to HTTPS clients naming no host with a "
@@ -153,4 +153,4 @@ void RegisterControlPlaneFlags(FlagSet& flags, ControlPlaneFlags* out) {
       "debug, info, warning or error (default info)");
 }
 
-}  // namespace gatehouse::controlplane
+}  // namespace gatehouse::controlplane::server

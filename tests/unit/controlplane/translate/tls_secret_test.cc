@@ -1,4 +1,4 @@
-#include "controlplane/translate/tls.h"
+#include "controlplane/translate/tls_secret.h"
 
 #include <string>
 
@@ -61,7 +61,7 @@ TEST_F(CheckKeyPairTest, EachProblemIsNamedAndTheKeyNeverQuoted) {
 }
 
 TEST_F(CheckKeyPairTest, SecretsMustBeTlsSecretsWithBothFiles) {
-  source::kube::Secret secret;
+  objects::kube::Secret secret;
   secret.set_type("Opaque");
   EXPECT_THAT(std::string(CheckTlsSecret(secret).message()), HasSubstr("kubernetes.io/tls"));
   secret.set_type("kubernetes.io/tls");

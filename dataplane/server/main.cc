@@ -28,29 +28,13 @@
 #include "common/process.h"
 #include "dataplane/admin/admin_service.h"
 #include "dataplane/config/config_client.h"
-#include "dataplane/proxy/worker.h"
+#include "dataplane/server/config_reaper.h"
+#include "dataplane/server/dataplane_flags.h"
+#include "dataplane/server/worker.h"
 #include "dataplane/tls/tls_context.h"
 
-namespace gatehouse::dataplane {
+namespace gatehouse::dataplane::server {
 namespace {
-
-struct Options {
-  std::vector<HostPort> xds_servers;
-  std::string node_id;
-  int workers = 0;
-  HostPort http_listen{"0.0.0.0", 8080};
-  std::optional<HostPort> https_listen;  // none: no HTTPS listener
-  HostPort admin_listen{"127.0.0.1", 19001};
-  HostPort health_listen{"0.0.0.0", 19101};
-  TlsFiles xds_tls;  // mutual TLS on the config stream when set
-  proxy::ProxySettings proxy;
-  int max_connections = 0;  // 0: derived from the file descriptor limit
-  absl::Duration drain_delay = absl::Seconds(5);
-  absl::Duration drain_timeout = absl::Seconds(30);
-  std::string access_log;  // empty: none
-  tls::ServerSettings tls;
-  absl::Duration ticket_key_rotation = absl::Hours(1);  // zero: no session tickets
-};
 
 // Raises the limit on open files as servers do: to 1,048,576 (or the kernel's nr_open) where
 // the process may raise its hard limit, else the soft limit to the hard one. Returns the limit.
@@ -78,7 +62,7 @@ int64_t RaiseFileLimit() {
 }
 
 // SIGTERM's graceful exit: see the top of this file. Returns early on a second signal.
-void Drain(const Options& options, std::vector<std::unique_ptr<proxy::Worker>>& workers) {
+void Drain(const DataplaneFlags& options, std::vector<std::unique_ptr<Worker>>& workers) {
   LOG_INFO("draining: /readyz answers 503 and responses say Connection: close; listeners close in ",
            absl::FormatDuration(options.drain_delay));
   for (auto& worker : workers) worker->BeginDrain();
@@ -101,15 +85,6 @@ void Drain(const Options& options, std::vector<std::unique_ptr<proxy::Worker>>& 
   }
 }
 
-FlagSet::Parser HostPortFlag(HostPort* target) {
-  return [target](absl::string_view value) -> absl::Status {
-    absl::StatusOr<HostPort> parsed = ParseHostPort(value);
-    if (!parsed.ok()) return parsed.status();
-    *target = *std::move(parsed);
-    return absl::OkStatus();
-  };
-}
-
 [[noreturn]] void Fail(absl::string_view message) {
   std::fprintf(stderr, "gatehouse-dataplane: %s\n", std::string(message).c_str());
   std::exit(1);
@@ -123,95 +98,10 @@ std::string DefaultNodeId() {
 
 int Main(int argc, char** argv) {
   BlockShutdownSignals();
-  Options options;
-  std::string log_level = "info";
+  DataplaneFlags options;
   FlagSet flags("gatehouse-dataplane",
                 "gatehouse-dataplane --xds-server=HOST:PORT[,HOST:PORT] [flags]");
-  flags.AddCustom(
-      "xds-server", "HOST:PORT[,HOST:PORT]",
-      [&options](absl::string_view value) -> absl::Status {
-        absl::StatusOr<std::vector<HostPort>> parsed = ParseHostPortList(value);
-        if (!parsed.ok()) return parsed.status();
-        options.xds_servers = *std::move(parsed);
-        return absl::OkStatus();
-      },
-      "control planes to stream config from, tried in turn (required)");
-  flags.AddString("node-id", &options.node_id, "this replica's name (default: HOSTNAME-PID)");
-  flags.AddInt("workers", &options.workers, 1, 256,
-               "worker threads, each with its own listener (default: one per core)");
-  flags.AddCustom("http-listen", "HOST:PORT", HostPortFlag(&options.http_listen),
-                  "plain HTTP listener (default 0.0.0.0:8080)");
-  flags.AddCustom(
-      "https-listen", "HOST:PORT",
-      [&options](absl::string_view value) -> absl::Status {
-        absl::StatusOr<HostPort> parsed = ParseHostPort(value);
-        if (!parsed.ok()) return parsed.status();
-        options.https_listen = *std::move(parsed);
-        return absl::OkStatus();
-      },
-      "HTTPS listener, certificates from the Ingresses' TLS Secrets (default: none)");
-  flags.AddCustom(
-      "tls-min-version", "1.2|1.3",
-      [&options](absl::string_view value) {
-        return tls::ParseMinVersion(value, &options.tls.tls13_only);
-      },
-      "oldest TLS version the HTTPS listener accepts (default 1.2)");
-  flags.AddString("tls-ciphers", &options.tls.ciphers,
-                  "TLS 1.2 cipher suites, in OpenSSL's syntax (default: ECDHE with AES-GCM or "
-                  "ChaCha20-Poly1305)");
-  flags.AddDuration("tls-ticket-key-rotation", &options.ticket_key_rotation, absl::ZeroDuration(),
-                    absl::Hours(24 * 7),
-                    "session tickets are encrypted with a key made every this often; a ticket "
-                    "resumes for up to two of these (default 1h; 0s: no resumption)");
-  flags.AddCustom("admin-listen", "HOST:PORT", HostPortFlag(&options.admin_listen),
-                  "gRPC admin API (default 127.0.0.1:19001)");
-  flags.AddCustom("health-listen", "HOST:PORT", HostPortFlag(&options.health_listen),
-                  "/healthz, /readyz and /metrics (default 0.0.0.0:19101)");
-  flags.AddDuration("request-header-timeout", &options.proxy.request_header_timeout,
-                    absl::Milliseconds(10), absl::Hours(1),
-                    "time a client has to send a request's head (default 10s; then 408)");
-  flags.AddDuration("idle-timeout", &options.proxy.idle_timeout, absl::Milliseconds(10),
-                    absl::Hours(24),
-                    "keep-alive client connections idle this long close (default 60s)");
-  flags.AddDuration("tunnel-idle-timeout", &options.proxy.tunnel_idle_timeout,
-                    absl::Milliseconds(10), absl::Hours(24 * 7),
-                    "a WebSocket tunnel with no bytes either way this long closes (default 1h)");
-  flags.AddDuration("send-timeout", &options.proxy.send_timeout, absl::Milliseconds(10),
-                    absl::Hours(1),
-                    "a client taking none of the bytes queued for it this long is disconnected "
-                    "(default 60s)");
-  flags.AddDuration("upstream-connect-timeout", &options.proxy.upstream_connect_timeout,
-                    absl::Milliseconds(10), absl::Minutes(10),
-                    "connecting to an endpoint, unless the cluster sets it (default 5s; then 504)");
-  flags.AddDuration(
-      "upstream-response-timeout", &options.proxy.upstream_response_timeout, absl::Milliseconds(10),
-      absl::Hours(24),
-      "waiting for the response head after the request went up (default 60s; then 504)");
-  flags.AddInt("max-connections", &options.max_connections, 1, 10000000,
-               "open client connections at most; more are closed at once (default: half the "
-               "open-file limit, less 256, as each needs an upstream connection too)");
-  flags.AddDuration("drain-delay", &options.drain_delay, absl::ZeroDuration(), absl::Hours(1),
-                    "on SIGTERM, how long to keep accepting while /readyz answers 503 and "
-                    "load balancers take this replica out (default 5s)");
-  flags.AddDuration("drain-timeout", &options.drain_timeout, absl::ZeroDuration(), absl::Hours(1),
-                    "then, how long requests in progress may take to finish (default 30s)");
-  flags.AddString("access-log", &options.access_log,
-                  "write one JSON line per request to this file, or to standard output for "
-                  "\"stdout\" (default: no access log)");
-  flags.AddString("xds-tls-cert", &options.xds_tls.cert,
-                  "PEM certificate presented to control planes (with -key and -ca: mutual TLS)");
-  flags.AddString("xds-tls-key", &options.xds_tls.key, "PEM private key of --xds-tls-cert");
-  flags.AddString("xds-tls-ca", &options.xds_tls.ca,
-                  "PEM CA bundle control-plane certificates must chain to");
-  flags.AddCustom(
-      "log-level", "LEVEL",
-      [&log_level](absl::string_view value) -> absl::Status {
-        absl::StatusOr<LogLevel> level = ParseLogLevel(value);
-        if (!level.ok()) return level.status();
-        SetLogLevel(*level);
-        return absl::OkStatus();
-      },
-      "debug, info, warning or error (default info)");
+  RegisterDataplaneFlags(flags, &options);
   flags.ParseOrExit(argc, argv);
   if (!flags.positionals().empty()) {
     std::fprintf(stderr, "gatehouse-dataplane: unexpected argument \"%s\" (see --help)\n",
@@ -271,21 +161,21 @@ int Main(int argc, char** argv) {
                                               : std::max<int64_t>(64, (file_limit - 256) / 2));
 
   // One listening socket per worker on the same port; the kernel spreads connections.
-  std::vector<std::unique_ptr<proxy::Worker>> workers;
+  std::vector<std::unique_ptr<Worker>> workers;
   HostPort bind_address = options.http_listen;
   for (int i = 0; i < options.workers; ++i) {
     absl::StatusOr<int> fd = ListenTcp(bind_address, /*reuse_port=*/true);
     if (!fd.ok()) Fail(absl::StrCat("--http-listen: ", fd.status().message()));
     if (i == 0) bind_address.port = BoundPort(*fd);
-    proxy::Worker::Listeners listeners{*fd, -1, default_tls.get()};
+    Worker::Listeners listeners{*fd, -1, default_tls.get()};
     if (options.https_listen.has_value()) {
       absl::StatusOr<int> https_fd = ListenTcp(*options.https_listen, /*reuse_port=*/true);
       if (!https_fd.ok()) Fail(absl::StrCat("--https-listen: ", https_fd.status().message()));
       if (i == 0) options.https_listen->port = BoundPort(*https_fd);
       listeners.https_fd = *https_fd;
     }
-    absl::StatusOr<std::unique_ptr<proxy::Worker>> worker =
-        proxy::Worker::Create(i, listeners, options.proxy, &connection_limit, access_log.get());
+    absl::StatusOr<std::unique_ptr<Worker>> worker =
+        Worker::Create(i, listeners, options.proxy, &connection_limit, access_log.get());
     if (!worker.ok()) Fail(worker.status().message());
     workers.push_back(*std::move(worker));
   }
@@ -293,7 +183,10 @@ int Main(int argc, char** argv) {
   config::ConfigClient client(
       options.xds_servers, options.node_id, xds_credentials,
       [&workers](std::shared_ptr<const config::DataplaneConfig> config) {
-        for (auto& worker : workers) worker->ApplyConfig(config);
+        // Whichever worker lets go of it last, the reaper's thread frees it.
+        std::shared_ptr<const config::DataplaneConfig> shared =
+            ConfigReaper::Get().Adopt(std::move(config));
+        for (auto& worker : workers) worker->ApplyConfig(shared);
       },
       &options.tls);
   std::atomic<bool> draining{false};
@@ -339,6 +232,6 @@ int Main(int argc, char** argv) {
 }
 
 }  // namespace
-}  // namespace gatehouse::dataplane
+}  // namespace gatehouse::dataplane::server
 
-int main(int argc, char** argv) { return gatehouse::dataplane::Main(argc, argv); }
+int main(int argc, char** argv) { return gatehouse::dataplane::server::Main(argc, argv); }

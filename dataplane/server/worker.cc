@@ -1,11 +1,16 @@
-#include "dataplane/proxy/worker.h"
+#include "dataplane/server/worker.h"
 
 #include <unistd.h>
 
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
 
-namespace gatehouse::dataplane::proxy {
+namespace gatehouse::dataplane::server {
+
+using proxy::AccessLog;
+using proxy::ConnectionLimit;
+using proxy::DownstreamConnection;
+using proxy::ProxySettings;
 
 absl::StatusOr<std::unique_ptr<Worker>> Worker::Create(int index, const Listeners& listeners,
                                                        const ProxySettings& settings,
@@ -148,4 +153,4 @@ void Worker::OnConnectionClosed(DownstreamConnection& connection) {
   dispatcher_.DeferDelete(std::move(connections_.extract(it).value()));
 }
 
-}  // namespace gatehouse::dataplane::proxy
+}  // namespace gatehouse::dataplane::server

@@ -1,4 +1,4 @@
-#include "controlplane/controlplane_flags.h"
+#include "controlplane/server/controlplane_flags.h"
 
 #include <string>
 #include <vector>
@@ -6,7 +6,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace gatehouse::controlplane {
+namespace gatehouse::controlplane::server {
 namespace {
 
 using ::testing::HasSubstr;
@@ -87,4 +87,4 @@ TEST(ControlPlaneFlagsTest, KubernetesSourceParses) {
 }
 
 }  // namespace
-}  // namespace gatehouse::controlplane
+}  // namespace gatehouse::controlplane::server

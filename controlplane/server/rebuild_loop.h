@@ -1,15 +1,13 @@
-// The control plane's object cache and rebuild loop (DESIGN.md's ClusterState seam).
+// The control plane's object cache and rebuild loop (docs/design.md, "Seams": RebuildLoop).
 //
 // Sources call the ObjectSink methods from their own threads; those only enqueue. One owner
-// thread applies the queued changes to the object store it alone touches, and rebuilds: never
-// before the source has synced, and never in the middle of a batch of changes. A change that
-// comes after a quiet spell (no rebuild for `max_delay`) is rebuilt at once; changes that follow
-// a recent rebuild are debounced, so the rest of a burst costs one more translation (it waits
-// for `holdoff` of quiet after the last change, but never more than `max_delay` after the first
-// pending one). Each rebuild runs the pure translation and publishes the result to the snapshot
-// cache, which pushes only the resource types whose content changed.
+// thread applies the queued changes to the object store it alone touches, and rebuilds when its
+// Debouncer (debouncer.h: the rules, with the time passed in) says one is due, never in the
+// middle of a batch of changes. Each rebuild runs the pure translation and publishes the result
+// to the snapshot cache, which pushes only the resource types whose content changed. This class
+// is the thin threaded shell: a queue, a condition variable and the clock.
 //
-// It lives at the top of controlplane/ because it joins source/, translate/ and xds/.
+// It lives in controlplane/server/ because it joins source/, objects/, translate/ and xds/.
 #pragma once
 
 #include <cstdint>
@@ -31,9 +29,9 @@
 #include "controlplane/xds/snapshot_cache.h"
 #include "gatehouse/v1/admin.pb.h"
 
-namespace gatehouse::controlplane {
+namespace gatehouse::controlplane::server {
 
-class ClusterState final : public source::ObjectSink {
+class RebuildLoop final : public source::ObjectSink {
  public:
   struct Options {
     translate::TranslateOptions translate;
@@ -42,8 +40,8 @@ class ClusterState final : public source::ObjectSink {
   };
 
   // `cache` must outlive this object.
-  ClusterState(Options options, xds::SnapshotCache* cache);
-  ~ClusterState() override;
+  RebuildLoop(Options options, xds::SnapshotCache* cache);
+  ~RebuildLoop() override;
 
   // Starts the owner thread.
   void Start();
@@ -60,14 +58,14 @@ class ClusterState final : public source::ObjectSink {
 
  private:
   struct Synced {};
-  using Change = std::variant<source::KubeObject, source::ObjectKey, Synced>;
+  using Change = std::variant<objects::KubeObject, objects::ObjectKey, Synced>;
 
   void Run();
   // Translates the store and publishes; owner thread only. When only EndpointSlices changed since
   // the last rebuild, only the endpoints of their Services' clusters are recomputed.
-  void Rebuild(const source::ObjectStore& store);
+  void Rebuild(const objects::ObjectStore& store);
   // Notes what `change` touches before it is applied to `store`, for Rebuild's fast path.
-  void NoteChange(const Change& change, const source::ObjectStore& store);
+  void NoteChange(const Change& change, const objects::ObjectStore& store);
   void LogReportChanges(const std::vector<gatehouse::v1::IngressReport>& reports);
 
   const Options options_;
@@ -78,7 +76,7 @@ class ClusterState final : public source::ObjectSink {
   // Owner thread only.
   std::optional<translate::TranslateResult> last_;  // the last full translation, kept current
   bool only_endpoint_slices_changed_ = false;
-  std::set<source::NamespacedName> touched_services_;
+  std::set<objects::NamespacedName> touched_services_;
   std::map<std::string, std::string> logged_reports_;  // "ns/name" → what was logged
   std::vector<std::string> logged_warnings_;
 
@@ -90,4 +88,4 @@ class ClusterState final : public source::ObjectSink {
   uint64_t rebuilds_ ABSL_GUARDED_BY(mutex_) = 0;
 };
 
-}  // namespace gatehouse::controlplane
+}  // namespace gatehouse::controlplane::server

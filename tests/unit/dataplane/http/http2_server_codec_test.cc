@@ -1,0 +1,239 @@
+// Http2ServerCodec against a real nghttp2 client session (h2_peer.h): requests arrive as
+// protocol-neutral heads, responses go back as frames, and the codec's limits and its drain hold.
+// Reference: RFC 9113 (HTTP/2) for the framing, pseudo-headers and GOAWAY.
+#include "dataplane/http/http2_server_codec.h"
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "tests/unit/dataplane/http/h2_peer.h"
+
+namespace gatehouse::dataplane::http {
+namespace {
+
+// One request as the proxy would see it.
+class RecordingDecoder : public RequestDecoder {
+ public:
+  void DecodeHeaders(RequestHead head, bool end_stream) override {
+    this->head = std::move(head);
+    ended = end_stream;
+  }
+  void DecodeData(absl::string_view data, bool end_stream) override {
+    body.append(data.data(), data.size());
+    ended = end_stream;
+  }
+  void DecodeTrailers(HeaderMap trailers) override {
+    this->trailers = std::move(trailers);
+    ended = true;
+  }
+  void OnDownstreamWritable() override { ++writable; }
+  void OnDownstreamReset(absl::string_view reason) override { reset = std::string(reason); }
+
+  ResponseEncoder* encoder = nullptr;
+  std::optional<RequestHead> head;
+  std::string body;
+  std::optional<HeaderMap> trailers;
+  bool ended = false;
+  int writable = 0;
+  std::optional<std::string> reset;
+};
+
+class Http2ServerCodecTest : public ::testing::Test, public ServerCodec::Callbacks {
+ protected:
+  Http2ServerCodecTest() : client_(std::make_unique<H2Peer>(H2Peer::Role::kClient)), codec_(this) {}
+
+  // ServerCodec::Callbacks
+  RequestDecoder& NewStream(ResponseEncoder& encoder) override {
+    decoders_.push_back(std::make_unique<RecordingDecoder>());
+    decoders_.back()->encoder = &encoder;
+    return *decoders_.back();
+  }
+  void Write(std::string data) override { written_ += data; }
+  bool WriteBlocked() const override { return false; }
+  void PauseReading(bool paused) override {}
+  void CloseAfterWrites(CloseReason reason, absl::string_view detail) override {
+    closed_ = std::string(CloseReasonName(reason));
+  }
+  void Abort(CloseReason reason, absl::string_view detail) override {
+    closed_ = std::string(CloseReasonName(reason));
+  }
+  void OnReadyForNextRequest() override {}
+  std::string peer_ip() const override { return "192.0.2.7"; }
+
+  // Moves bytes both ways until neither side has more to say.
+  void Pump() {
+    for (int i = 0; i < 50; ++i) {
+      std::string up = client_->TakeOutput();
+      if (!up.empty()) {
+        EXPECT_EQ(codec_.Dispatch(up), up.size());
+      }
+      std::string down = std::move(written_);
+      written_.clear();
+      if (!down.empty()) {
+        EXPECT_TRUE(client_->Receive(down));
+      }
+      if (up.empty() && down.empty()) return;
+    }
+    ADD_FAILURE() << "the connection never went quiet";
+  }
+
+  static H2Peer::Fields Get(absl::string_view path, absl::string_view authority = "a.test") {
+    return {{":method", "GET"},
+            {":scheme", "https"},
+            {":authority", std::string(authority)},
+            {":path", std::string(path)}};
+  }
+
+  std::unique_ptr<H2Peer> client_;
+  Http2ServerCodec codec_;
+  std::vector<std::unique_ptr<RecordingDecoder>> decoders_;
+  std::string written_;
+  std::optional<std::string> closed_;
+};
+
+TEST_F(Http2ServerCodecTest, RequestBecomesAHeadAndTheResponseFrames) {
+  H2Peer::Fields request = Get("/x?y=1");
+  request.emplace_back("accept", "*/*");
+  int32_t id = client_->SubmitRequest(request);
+  Pump();
+  ASSERT_EQ(decoders_.size(), 1u);
+  RecordingDecoder& decoder = *decoders_[0];
+  ASSERT_TRUE(decoder.head.has_value());
+  EXPECT_EQ(decoder.head->method, "GET");
+  EXPECT_EQ(decoder.head->target, "/x?y=1");
+  EXPECT_EQ(decoder.head->authority, "a.test");
+  EXPECT_EQ(decoder.head->version_major, 2);
+  EXPECT_EQ(*decoder.head->headers.Get("accept"), "*/*");
+  EXPECT_TRUE(decoder.ended);
+
+  ResponseHead response;
+  response.status = 200;
+  response.headers.Add("Content-Type", "text/plain");
+  response.framing = BodyFraming::kContentLength;
+  response.content_length = 5;
+  decoder.encoder->EncodeHeaders(response, false);
+  decoder.encoder->EncodeData("hello", true);
+  Pump();
+  const H2Peer::StreamState& stream = client_->streams[id];
+  EXPECT_EQ(stream.Field(":status"), "200");
+  EXPECT_EQ(stream.Field("content-type"), "text/plain");
+  EXPECT_EQ(stream.data, "hello");
+  EXPECT_TRUE(stream.ended);
+  EXPECT_TRUE(codec_.idle());
+}
+
+TEST_F(Http2ServerCodecTest, BodyAndTrailersBothWays) {
+  H2Peer::Fields request = {{":method", "POST"},
+                            {":scheme", "http"},
+                            {":authority", "a.test"},
+                            {":path", "/grpc.Echo/Say"},
+                            {"content-type", "application/grpc"}};
+  int32_t id = client_->SubmitRequest(request, "payload");
+  Pump();
+  ASSERT_EQ(decoders_.size(), 1u);
+  RecordingDecoder& decoder = *decoders_[0];
+  EXPECT_EQ(decoder.body, "payload");
+  EXPECT_TRUE(decoder.ended);
+
+  ResponseHead response;
+  response.status = 200;
+  response.framing = BodyFraming::kChunked;  // a body of unknown length, as from an upstream
+  decoder.encoder->EncodeHeaders(response, false);
+  decoder.encoder->EncodeData("answer", false);
+  HeaderMap trailers;
+  trailers.Add("grpc-status", "0");
+  decoder.encoder->EncodeTrailers(trailers);
+  Pump();
+  const H2Peer::StreamState& stream = client_->streams[id];
+  EXPECT_EQ(stream.data, "answer");
+  ASSERT_EQ(stream.trailers.size(), 1u);
+  EXPECT_EQ(stream.trailers[0], (std::pair<std::string, std::string>{"grpc-status", "0"}));
+  EXPECT_TRUE(stream.ended);
+}
+
+TEST_F(Http2ServerCodecTest, ManyStreamsAtOnceEachWithItsOwnEncoder) {
+  int32_t first = client_->SubmitRequest(Get("/one"));
+  int32_t second = client_->SubmitRequest(Get("/two"));
+  Pump();
+  ASSERT_EQ(decoders_.size(), 2u);
+  // Answered out of order.
+  ResponseHead response;
+  response.status = 204;
+  decoders_[1]->encoder->EncodeHeaders(response, true);
+  response.status = 202;
+  decoders_[0]->encoder->EncodeHeaders(response, true);
+  Pump();
+  EXPECT_EQ(client_->streams[first].Field(":status"), "202");
+  EXPECT_EQ(client_->streams[second].Field(":status"), "204");
+}
+
+TEST_F(Http2ServerCodecTest, TooManyHeaderFieldsGet431WithoutADecoder) {
+  H2Peer::Fields request = Get("/");
+  for (size_t i = 0; i <= Http2ServerCodec::kMaxHeaders; ++i) {
+    request.emplace_back("x-field-" + std::to_string(i), "v");
+  }
+  int32_t id = client_->SubmitRequest(request);
+  Pump();
+  EXPECT_TRUE(decoders_.empty());
+  EXPECT_EQ(client_->streams[id].Field(":status"), "431");
+}
+
+TEST_F(Http2ServerCodecTest, ClientResetReachesTheDecoder) {
+  int32_t id = client_->SubmitRequest(Get("/slow"));
+  Pump();
+  ASSERT_EQ(decoders_.size(), 1u);
+  client_->SubmitReset(id, NGHTTP2_CANCEL);
+  Pump();
+  EXPECT_TRUE(decoders_[0]->reset.has_value());
+}
+
+TEST_F(Http2ServerCodecTest, DrainSendsGoawayAndClosesWhenTheLastStreamEnds) {
+  int32_t id = client_->SubmitRequest(Get("/"));
+  Pump();
+  codec_.Drain(CloseReason::kDrain);
+  Pump();
+  EXPECT_TRUE(client_->goaway);
+  EXPECT_EQ(client_->goaway_error, static_cast<uint32_t>(NGHTTP2_NO_ERROR));
+  EXPECT_FALSE(closed_.has_value());  // a stream is still open
+  ResponseHead response;
+  response.status = 200;
+  decoders_[0]->encoder->EncodeHeaders(response, true);
+  Pump();
+  EXPECT_EQ(client_->streams[id].Field(":status"), "200");
+  EXPECT_EQ(closed_.value_or("(open)"), "drain");
+}
+
+TEST_F(Http2ServerCodecTest, ResponseBodyWaitsForTheClientsWindow) {
+  // The client's stream window is 16 bytes and it never opens it: the rest waits.
+  client_ = std::make_unique<H2Peer>(
+      H2Peer::Role::kClient,
+      std::vector<nghttp2_settings_entry>{{NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, 16}},
+      /*open_windows=*/false);
+  int32_t id = client_->SubmitRequest(Get("/big"));
+  Pump();
+  ASSERT_EQ(decoders_.size(), 1u);
+  ResponseHead response;
+  response.status = 200;
+  response.framing = BodyFraming::kContentLength;
+  response.content_length = 1000;
+  decoders_[0]->encoder->EncodeHeaders(response, false);
+  decoders_[0]->encoder->EncodeData(std::string(1000, 'x'), true);
+  Pump();
+  EXPECT_EQ(client_->streams[id].data.size(), 16u);
+  EXPECT_FALSE(client_->streams[id].ended);
+  EXPECT_FALSE(codec_.idle());
+  // As the client reads, the rest follows.
+  client_->Consume(id, 16);
+  Pump();
+  EXPECT_EQ(client_->streams[id].data.size(), 32u);
+  nghttp2_session_set_local_window_size(client_->session(), NGHTTP2_FLAG_NONE, id, 1 << 20);
+  Pump();
+  EXPECT_EQ(client_->streams[id].data.size(), 1000u);
+  EXPECT_TRUE(client_->streams[id].ended);
+}
+
+}  // namespace
+}  // namespace gatehouse::dataplane::http
