@@ -1,14 +1,10 @@
 // The config stream every data plane holds open (gatehouse.v1.ConfigDiscoveryService).
 //
-// State of the world per resource type, in the order clusters, endpoints, listeners, routes:
-// whenever the current snapshot's version of a type differs from what the stream last sent (at
-// stream start: from the version the data plane says it runs), the stream gets every resource of
-// that type with the version and a fresh nonce. The data plane ACKs or NACKs each response; both
-// are recorded per stream, a NACK is logged and counted, and a NACKed version is never resent:
-// the stream waits for the next snapshot. Requests with a stale nonce are ignored.
-//
-// Each stream is served by its gRPC handler thread plus one reader thread that queues requests;
-// the handler waits for a request, a new snapshot or the end of the stream.
+// What each stream sends and when is StreamProtocol's (stream_protocol.h). This is its shell:
+// each stream is served by its gRPC handler thread plus one reader thread that queues requests;
+// the handler waits for a request, a new snapshot or the end of the stream, hands requests to
+// the protocol and writes what it answers. ACKs and NACKs are recorded per stream, and a NACK
+// is logged and counted.
 #pragma once
 
 #include <cstdint>
