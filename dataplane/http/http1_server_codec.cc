@@ -1,6 +1,8 @@
 #include "dataplane/http/http1_server_codec.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -106,14 +108,50 @@ Http1ServerCodec::RequestError Http1ServerCodec::CheckRequest(const RequestHead&
 Http1ServerCodec::Http1ServerCodec(Callbacks* callbacks)
     : callbacks_(callbacks), parser_(Http1Parser::Kind::kRequest, this) {}
 
+void Http1ServerCodec::SetPhase(Phase next) {
+  bool allowed = false;
+  switch (next) {
+    case Phase::kClosed:
+      allowed = true;
+      break;
+    case Phase::kIdle:
+      allowed = phase_ == Phase::kRequestDone || phase_ == Phase::kAwaitingResponse;
+      break;
+    case Phase::kReadingHead:
+      allowed = phase_ == Phase::kIdle;
+      break;
+    case Phase::kReadingBody:
+      allowed = phase_ == Phase::kReadingHead;
+      break;
+    case Phase::kRequestDone:
+      allowed = phase_ == Phase::kReadingBody;
+      break;
+    case Phase::kAwaitingResponse:
+      allowed = phase_ == Phase::kRequestDone;
+      break;
+    case Phase::kTunnel:
+      allowed = phase_ == Phase::kReadingBody || phase_ == Phase::kRequestDone ||
+                phase_ == Phase::kAwaitingResponse;
+      break;
+  }
+  if (!allowed) {
+    std::fprintf(stderr, "http1 server codec: no transition from phase %d to %d\n",
+                 static_cast<int>(phase_), static_cast<int>(next));
+    std::abort();
+  }
+  phase_ = next;
+}
+
 size_t Http1ServerCodec::Dispatch(absl::string_view input) {
-  if (tunnel_) {
+  if (phase_ == Phase::kTunnel) {
     // After 101 Switching Protocols the bytes are the new protocol's: passed on as they come.
     if (decoder_ != nullptr && !input.empty()) decoder_->DecodeData(input, false);
     return input.size();
   }
   size_t consumed = 0;
-  while (!dead_ && !waiting_for_response_ && consumed < input.size()) {
+  // Parsing stops where the connection closed, switched protocols, or waits for a response.
+  while (!closed() && phase_ != Phase::kAwaitingResponse && phase_ != Phase::kTunnel &&
+         consumed < input.size()) {
     Http1Parser::Result result = parser_.Execute(input.substr(consumed));
     consumed += result.consumed;
     if (result.code == Http1Parser::Result::kError) {
@@ -127,12 +165,13 @@ size_t Http1ServerCodec::Dispatch(absl::string_view input) {
       case Http1Parser::Result::kPaused:
       case Http1Parser::Result::kUpgrade:
         if (result.code == Http1Parser::Result::kUpgrade) close_after_response_ = true;
+        // The completed response may already have closed the connection, or switched it.
+        if (closed() || phase_ == Phase::kTunnel) break;
         if (response_complete_) {
-          in_request_ = false;
-          if (dead_) break;  // the completed response already closed the connection
+          SetPhase(Phase::kIdle);
           parser_.Resume();
         } else {
-          waiting_for_response_ = true;
+          SetPhase(Phase::kAwaitingResponse);
         }
         break;
       case Http1Parser::Result::kError:
@@ -169,9 +208,7 @@ bool Http1ServerCodec::SplitAbsoluteForm(RequestHead& head) {
 }
 
 bool Http1ServerCodec::OnHead() {
-  in_request_ = true;
-  reading_head_ = false;
-  request_complete_ = false;
+  SetPhase(Phase::kReadingBody);
   request_end_sent_ = false;
   response_started_ = false;
   response_complete_ = false;
@@ -190,7 +227,8 @@ bool Http1ServerCodec::OnHead() {
     // WebSocket: if the upstream agrees (101), the connection becomes a tunnel; if not, it
     // closes after the answer. Other protocols are not switched to: the request goes as is.
     const std::string* upgrade = head.headers.Get("upgrade");
-    if (upgrade != nullptr && absl::EqualsIgnoreCase(*upgrade, "websocket")) head.upgrade = *upgrade;
+    if (upgrade != nullptr && absl::EqualsIgnoreCase(*upgrade, "websocket"))
+      head.upgrade = *upgrade;
   }
   if (head.method == "CONNECT") {
     // A proxy for tunnels is not what an ingress is: refuse, never forward.
@@ -237,7 +275,7 @@ void Http1ServerCodec::DeliverHead() {
   request_end_sent_ = end_stream;
   decoder_ = &callbacks_->NewStream(*this);
   decoder_->DecodeHeaders(std::move(head), end_stream);
-  if (expect_continue_ && !end_stream && !response_started_ && !dead_) {
+  if (expect_continue_ && !end_stream && !response_started_ && !closed()) {
     callbacks_->Write("HTTP/1.1 100 Continue\r\n\r\n");
   }
 }
@@ -249,7 +287,8 @@ void Http1ServerCodec::OnBody(absl::string_view data) {
 
 void Http1ServerCodec::OnMessageComplete() {
   DeliverHead();
-  request_complete_ = true;
+  // (A stream answering at once may have closed or switched the connection meanwhile.)
+  if (phase_ == Phase::kReadingBody) SetPhase(Phase::kRequestDone);
   if (decoder_ != nullptr && !request_end_sent_) {
     request_end_sent_ = true;
     HeaderMap trailers = std::move(parser_.headers());
@@ -269,7 +308,7 @@ void Http1ServerCodec::EncodeHeaders(const ResponseHead& head, bool end_stream) 
     head.headers.AppendTo(out);
     absl::StrAppend(&out, "Connection: Upgrade\r\nUpgrade: ", head.upgrade, "\r\n\r\n");
     callbacks_->Write(std::move(out));
-    tunnel_ = true;
+    SetPhase(Phase::kTunnel);
     // Bytes the client sent after its request are the tunnel's first: read on.
     callbacks_->OnReadyForNextRequest();
     return;
@@ -304,7 +343,7 @@ void Http1ServerCodec::EncodeHeaders(const ResponseHead& head, bool end_stream) 
     }
   }
   // A response before the request's end means the rest of it is never read: say so.
-  bool request_unfinished = !request_complete_ && !request_end_sent_;
+  bool request_unfinished = phase_ == Phase::kReadingBody && !request_end_sent_;
   if (!keep_alive_ || close_after_response_ || draining_ || request_unfinished) {
     close_after_response_ = true;
     out += "Connection: close\r\n";
@@ -317,7 +356,7 @@ void Http1ServerCodec::EncodeHeaders(const ResponseHead& head, bool end_stream) 
 }
 
 void Http1ServerCodec::EncodeTrailers(const HeaderMap& trailers) {
-  if (!chunked_response_ || tunnel_) {
+  if (!chunked_response_ || phase_ == Phase::kTunnel) {
     EncodeData(absl::string_view(), true);
     return;
   }
@@ -329,10 +368,10 @@ void Http1ServerCodec::EncodeTrailers(const HeaderMap& trailers) {
 }
 
 void Http1ServerCodec::EncodeData(absl::string_view data, bool end_stream) {
-  if (tunnel_) {
+  if (phase_ == Phase::kTunnel) {
     if (!data.empty()) callbacks_->WriteCopy(data);
     if (end_stream) {
-      dead_ = true;
+      SetPhase(Phase::kClosed);
       callbacks_->CloseAfterWrites(CloseReason::kConnectionClose, "the upstream ended the tunnel");
     }
     return;
@@ -355,10 +394,10 @@ void Http1ServerCodec::OnResponseComplete() {
   response_started_ = false;  // a parse error before the next request still gets its 400
   decoder_ = nullptr;
   // A request without body is complete once its head is parsed.
-  bool request_done = request_complete_ || request_end_sent_;
+  bool request_done = phase_ != Phase::kReadingBody || request_end_sent_;
   if (close_after_response_ || !request_done) {
     // Unread request bytes would have to be drained first; closing is simpler and allowed.
-    dead_ = true;
+    SetPhase(Phase::kClosed);
     if (close_after_response_) {
       callbacks_->CloseAfterWrites(draining_ ? CloseReason::kDrain : CloseReason::kConnectionClose,
                                    "connection close");
@@ -367,9 +406,8 @@ void Http1ServerCodec::OnResponseComplete() {
     }
     return;
   }
-  if (waiting_for_response_) {
-    waiting_for_response_ = false;
-    in_request_ = false;
+  if (phase_ == Phase::kAwaitingResponse) {
+    SetPhase(Phase::kIdle);
     parser_.Resume();
     callbacks_->OnReadyForNextRequest();
   }
@@ -380,7 +418,7 @@ void Http1ServerCodec::OnWritable() {
 }
 
 void Http1ServerCodec::OnRemoteClose(absl::string_view error) {
-  dead_ = true;
+  SetPhase(Phase::kClosed);
   if (decoder_ != nullptr) {
     RequestDecoder* decoder = decoder_;
     decoder_ = nullptr;
@@ -389,13 +427,13 @@ void Http1ServerCodec::OnRemoteClose(absl::string_view error) {
 }
 
 void Http1ServerCodec::ResetStream(absl::string_view detail) {
-  dead_ = true;
+  SetPhase(Phase::kClosed);
   decoder_ = nullptr;
   callbacks_->Abort(CloseReason::kUpstreamReset, detail);
 }
 
 void Http1ServerCodec::SendError(int status, absl::string_view detail) {
-  dead_ = true;
+  SetPhase(Phase::kClosed);
   if (!response_started_) {
     std::string body = absl::StrCat(status, " ", ReasonPhrase(status), "\n");
     callbacks_->Write(absl::StrCat("HTTP/1.1 ", status, " ", ReasonPhrase(status),

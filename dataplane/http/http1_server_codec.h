@@ -17,9 +17,7 @@
 
 namespace gatehouse::dataplane::http {
 
-class Http1ServerCodec : public ServerCodec,
-                         public ResponseEncoder,
-                         private Http1Parser::Listener {
+class Http1ServerCodec : public ServerCodec, public ResponseEncoder, private Http1Parser::Listener {
  public:
   explicit Http1ServerCodec(Callbacks* callbacks);
 
@@ -29,10 +27,10 @@ class Http1ServerCodec : public ServerCodec,
   void OnWritable() override;
   void OnRemoteClose(absl::string_view error) override;
   // True between requests: nothing parsed and no response pending.
-  bool idle() const override { return !in_request_ && !reading_head_; }
+  bool idle() const override { return phase_ == Phase::kIdle; }
   // True from a request's first byte until its head is complete.
-  bool reading_head() const override { return reading_head_; }
-  bool tunneling() const override { return tunnel_; }
+  bool reading_head() const override { return phase_ == Phase::kReadingHead; }
+  bool tunneling() const override { return phase_ == Phase::kTunnel; }
   void Reject(int status, absl::string_view reason) override { SendError(status, reason); }
   // From now on every response says Connection: close and ends the connection; one already
   // started goes on as it began.
@@ -48,8 +46,24 @@ class Http1ServerCodec : public ServerCodec,
   void ResetStream(absl::string_view detail) override;
 
  private:
+  // Where the connection's current exchange is. The response's progress (response_started_,
+  // response_complete_) is apart: a response may start, or end, while its request still arrives.
+  enum class Phase {
+    kIdle,              // between requests: no byte of the next one yet
+    kReadingHead,       // a request began; its head is not complete
+    kReadingBody,       // its head went to a stream; its body is still arriving
+    kRequestDone,       // the whole request arrived (parsing pauses after it)
+    kAwaitingResponse,  // ...and the parser waits for the response to end (pipelining)
+    kTunnel,            // switched protocols (101): bytes pass through both ways
+    kClosed,            // finished: an error, a close after the response, or a reset
+  };
+  // Moves to `next`; leaving a phase that cannot lead there is a bug, and aborts. Closing is
+  // allowed from anywhere, again included.
+  void SetPhase(Phase next);
+  bool closed() const { return phase_ == Phase::kClosed; }
+
   // Http1Parser::Listener
-  void OnMessageBegin() override { reading_head_ = true; }
+  void OnMessageBegin() override { SetPhase(Phase::kReadingHead); }
   bool OnHead() override;
   void OnBody(absl::string_view data) override;
   void OnMessageComplete() override;
@@ -72,22 +86,17 @@ class Http1ServerCodec : public ServerCodec,
   Callbacks* callbacks_;
   Http1Parser parser_;
   RequestDecoder* decoder_ = nullptr;  // null when no stream is listening
-  bool in_request_ = false;            // a request's head is parsed, its response not complete
-  bool reading_head_ = false;          // a request began and its head is not complete yet
-  bool request_complete_ = false;
-  bool request_end_sent_ = false;
-  bool response_started_ = false;
+  Phase phase_ = Phase::kIdle;
+  bool request_end_sent_ = false;  // the stream was told the request ended
+  bool response_started_ = false;  // a response is being written (not yet complete)
   bool response_complete_ = false;
-  bool waiting_for_response_ = false;  // parser paused after a complete request
   bool keep_alive_ = true;
   bool close_after_response_ = false;
   bool head_request_ = false;
   bool body_allowed_ = true;
   bool chunked_response_ = false;
   int request_version_minor_ = 1;
-  bool dead_ = false;
   bool draining_ = false;
-  bool tunnel_ = false;  // switched protocols: bytes pass through both ways
   std::optional<RequestHead> pending_head_;  // parsed, not yet handed on
   bool expect_continue_ = false;             // the pending request asked for 100 Continue
 };
