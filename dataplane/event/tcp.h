@@ -85,6 +85,8 @@ class TcpConnection {
   // For an accepted connection, the port the client connected to; 0 otherwise.
   uint16_t local_port() const { return local_port_; }
   bool connected() const;
+  // False once Close or CloseAfterWrites was called (or the socket moved away).
+  bool open() const { return handle_ != nullptr; }
 
   struct Handle;  // libuv state, defined in tcp.cc
 

@@ -8,73 +8,46 @@ namespace {
 // Input waiting behind an unfinished response beyond this pauses reading.
 constexpr size_t kMaxBufferedInput = 64 * 1024;
 
+// The certificates an accepted TLS connection chooses from: the config current at accept,
+// which the connection keeps until its handshake is done. (The config is copied into the
+// socket, not moved: the order arguments are evaluated in is not fixed.)
+const tls::CertificateTable* CertificatesOf(
+    const std::shared_ptr<const config::DataplaneConfig>& config) {
+  return config != nullptr ? config->certificates() : nullptr;
+}
+
 }  // namespace
 
 DownstreamConnection::DownstreamConnection(WorkerContext& context, Owner& owner,
                                            std::unique_ptr<event::TcpConnection> tcp,
                                            const tls::ServerContext* tls)
-    : context_(context), owner_(owner), tcp_(std::move(*tcp)) {
-  if (tls != nullptr) {
-    tls_ = std::make_unique<Tls>();
-    tls_->handshake_config = owner_.current_config();
-    tls_->session = tls::TlsSession::Server(
-        *tls, tls_->handshake_config != nullptr ? tls_->handshake_config->certificates() : nullptr);
-  }
-}
+    : DownstreamConnection(context, owner, std::move(tcp), tls,
+                           tls != nullptr ? owner.current_config() : nullptr) {}
+
+DownstreamConnection::DownstreamConnection(
+    WorkerContext& context, Owner& owner, std::unique_ptr<event::TcpConnection> tcp,
+    const tls::ServerContext* tls, std::shared_ptr<const config::DataplaneConfig> handshake_config)
+    : context_(context),
+      owner_(owner),
+      transport_(std::move(*tcp), context.dispatcher, tls, CertificatesOf(handshake_config),
+                 handshake_config) {}
 
 void DownstreamConnection::Write(std::string data) {
   if (closed_) return;
-  if (tls_ == nullptr) {
-    if (phase_ == Phase::kTunnel) UpdateTimeout();  // bytes from the upstream count as activity
-    tcp_.Write(std::move(data));
-    CheckWriteStall();
-    return;
-  }
-  WriteCopy(data);
+  if (phase_ == Phase::kTunnel) UpdateTimeout();  // bytes from the upstream count as activity
+  transport_.Write(std::move(data));
+  CheckWriteStall();
 }
 
 void DownstreamConnection::WriteCopy(absl::string_view data) {
   if (closed_) return;
   if (phase_ == Phase::kTunnel) UpdateTimeout();  // bytes from the upstream count as activity
-  if (tls_ == nullptr) {
-    tcp_.WriteCopy(data);
-    CheckWriteStall();
-    return;
-  }
-  // Everything one turn of the loop writes (a response's head and body, the frames of many
-  // HTTP/2 streams) is encrypted together: fewer, fuller records.
-  tls_->pending_plaintext.append(data.data(), data.size());
-  if (tls_->send_scheduled) return;
-  tls_->send_scheduled = true;
-  context_.dispatcher.CallAfterIo(this, [](void* key) {
-    auto* self = static_cast<DownstreamConnection*>(key);
-    self->tls_->send_scheduled = false;
-    self->SendPlaintext();
-  });
-}
-
-void DownstreamConnection::SendPlaintext() {
-  if (tls_ == nullptr) return;
-  if (closed_) tls_->pending_plaintext.clear();  // the socket is gone
-  if (tls_->pending_plaintext.empty()) return;
-  std::string plaintext = std::move(tls_->pending_plaintext);
-  tls_->pending_plaintext.clear();
-  if (absl::Status sent = tls_->session->Send(plaintext); !sent.ok()) {
-    if (!closed_) Close(http::CloseReason::kPeerClosed, sent.message());
-    return;
-  }
-  FlushTls();
-}
-
-void DownstreamConnection::FlushTls() {
-  std::string out = tls_->session->TakeOutgoing();
-  if (out.empty()) return;
-  tcp_.Write(std::move(out));
+  transport_.WriteCopy(data);
   CheckWriteStall();
 }
 
 void DownstreamConnection::CheckWriteStall() {
-  if (closed_ || phase_ == Phase::kWriteStalled || !tcp_.AboveHighWatermark()) return;
+  if (closed_ || phase_ == Phase::kWriteStalled || !transport_.AboveHighWatermark()) return;
   phase_ = Phase::kWriteStalled;
   context_.send_timeouts.Arm(*this);
 }
@@ -89,9 +62,7 @@ void DownstreamConnection::OnWritable() {
 }
 
 DownstreamConnection::~DownstreamConnection() {
-  if (resume_scheduled_ || release_scheduled_ || (tls_ != nullptr && tls_->send_scheduled)) {
-    context_.dispatcher.CancelCallAfterIo(this);
-  }
+  if (resume_scheduled_ || release_scheduled_) context_.dispatcher.CancelCallAfterIo(this);
   // The codec lets go of its decoders first: they are the streams about to be freed.
   if (codec_ != nullptr) codec_->OnRemoteClose("connection destroyed");
   auto streams = std::move(streams_);
@@ -100,8 +71,8 @@ DownstreamConnection::~DownstreamConnection() {
 }
 
 void DownstreamConnection::Start() {
-  tcp_.SetCallbacks(this);
-  tcp_.StartReading();
+  transport_.Start(this);
+  transport_.StartReading();
   UpdateTimeout();
 }
 
@@ -147,21 +118,7 @@ void DownstreamConnection::OnDeadline() {
   }
 }
 
-void DownstreamConnection::OnData(event::Buffer& input) {
-  if (tls_ != nullptr) {
-    std::string plaintext;
-    absl::Status received = tls_->session->Receive(input.view(), &plaintext);
-    input.Consume(input.size());
-    FlushTls();  // the handshake's answers
-    if (!received.ok()) {
-      Close(http::CloseReason::kPeerClosed, received.message());
-      return;
-    }
-    if (tls_->session->handshake_done()) tls_->handshake_config.reset();
-    tls_->plaintext.Append(plaintext);
-  }
-  ProcessInput();
-}
+void DownstreamConnection::OnData(event::Buffer& input) { ProcessInput(); }
 
 void DownstreamConnection::ProcessInput() {
   if (closed_) return;
@@ -171,7 +128,7 @@ void DownstreamConnection::ProcessInput() {
   if (closed_) return;
   input.Consume(consumed);
   UpdateTimeout();
-  if (input.size() > kMaxBufferedInput && !reading_paused_) tcp_.StopReading();
+  if (input.size() > kMaxBufferedInput && !reading_paused_) transport_.StopReading();
 }
 
 void DownstreamConnection::OnRemoteClose(absl::string_view error) {
@@ -182,8 +139,8 @@ void DownstreamConnection::OnRemoteClose(absl::string_view error) {
 http::RequestDecoder& DownstreamConnection::NewStream(http::ResponseEncoder& encoder) {
   auto stream = std::make_unique<ProxyStream>(
       context_, static_cast<ProxyStream::Owner&>(*this), encoder, owner_.current_config(),
-      filters::DownstreamInfo{tls_ != nullptr ? "https" : "http", tcp_.local_port(),
-                              tcp_.peer_ip()});
+      filters::DownstreamInfo{transport_.secure() ? "https" : "http", transport_.local_port(),
+                              transport_.peer_ip()});
   ProxyStream& added = *stream;
   streams_.push_back(std::move(stream));
   return added;
@@ -193,16 +150,16 @@ void DownstreamConnection::PauseReading(bool paused) {
   if (closed_ || paused == reading_paused_) return;
   reading_paused_ = paused;
   if (paused) {
-    tcp_.StopReading();
+    transport_.StopReading();
   } else {
-    tcp_.StartReading();
+    transport_.StartReading();
   }
 }
 
 bool DownstreamConnection::ChooseProtocol() {
-  if (tls_ != nullptr) {
-    if (!tls_->session->handshake_done()) return false;
-    protocol_ = http::ProtocolFromAlpn(tls_->session->alpn());
+  if (transport_.secure()) {
+    if (!transport_.handshake_done()) return false;
+    protocol_ = http::ProtocolFromAlpn(transport_.alpn());
   } else {
     protocol_ = http::DetectCleartextProtocol(Input().view());
   }
@@ -237,7 +194,7 @@ void DownstreamConnection::OnReadyForNextRequest() {
   if (closed_) return;
   UpdateTimeout();
   reading_paused_ = false;
-  tcp_.StartReading();
+  transport_.StartReading();
   if (Input().empty()) ScheduleRelease();
   if (!Input().empty() && !resume_scheduled_) {
     // Parse what is already buffered on a fresh stack, not inside the response that just ended.
@@ -261,16 +218,10 @@ void DownstreamConnection::OnStreamDone(ProxyStream& stream) {
 
 void DownstreamConnection::CloseAfterWrites(http::CloseReason reason, absl::string_view detail) {
   if (closed_) return;
-  if (tls_ != nullptr) SendPlaintext();  // the last bytes, then close_notify
-  if (closed_) return;                   // sending them failed
   closed_ = true;
   context_.stats.closed[static_cast<int>(reason)]->Increment();
   LOG_DEBUG("closing downstream connection after writes: ", detail);
-  if (tls_ != nullptr) {
-    tls_->session->Shutdown();
-    FlushTls();
-  }
-  tcp_.CloseAfterWrites();
+  transport_.CloseAfterWrites();  // the last bytes, then (TLS) close_notify
   owner_.OnConnectionClosed(*this);
 }
 
@@ -287,7 +238,7 @@ void DownstreamConnection::Close(http::CloseReason reason, absl::string_view det
     stream->OnDownstreamReset(detail);
     context_.dispatcher.DeferDelete(std::move(stream));
   }
-  tcp_.Close();
+  transport_.Close();
   owner_.OnConnectionClosed(*this);
 }
 

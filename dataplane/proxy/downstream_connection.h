@@ -13,12 +13,12 @@
 #include "dataplane/event/tcp.h"
 #include "dataplane/http/server_codec.h"
 #include "dataplane/proxy/proxy_stream.h"
-#include "dataplane/tls/tls_session.h"
+#include "dataplane/transport/transport_socket.h"
 
 namespace gatehouse::dataplane::proxy {
 
 class DownstreamConnection : public event::DeferredDeletable,
-                             private event::TcpConnection::Callbacks,
+                             private transport::TransportSocket::Callbacks,
                              private http::ServerCodec::Callbacks,
                              private ProxyStream::Owner,
                              // In one of the worker's deadline queues (idle, request head,
@@ -50,26 +50,27 @@ class DownstreamConnection : public event::DeferredDeletable,
   void Close(http::CloseReason reason, absl::string_view detail);
 
  private:
-  // event::TcpConnection::Callbacks
+  DownstreamConnection(WorkerContext& context, Owner& owner,
+                       std::unique_ptr<event::TcpConnection> tcp, const tls::ServerContext* tls,
+                       std::shared_ptr<const config::DataplaneConfig> handshake_config);
+
+  // transport::TransportSocket::Callbacks
   void OnData(event::Buffer& input) override;
   void OnRemoteClose(absl::string_view error) override;
   void OnWritable() override;
+  void OnQueued() override { CheckWriteStall(); }
 
   // http::ServerCodec::Callbacks
   http::RequestDecoder& NewStream(http::ResponseEncoder& encoder) override;
   void Write(std::string data) override;
   void WriteCopy(absl::string_view data) override;
   // Over TLS, what this turn wrote and is not yet encrypted counts too.
-  bool WriteBlocked() const override {
-    return !closed_ && tcp_.pending_write_bytes() +
-                               (tls_ != nullptr ? tls_->pending_plaintext.size() : 0) >=
-                           event::TcpConnection::kHighWatermark;
-  }
+  bool WriteBlocked() const override { return !closed_ && transport_.WriteBlocked(); }
   void PauseReading(bool paused) override;
   void CloseAfterWrites(http::CloseReason reason, absl::string_view detail) override;
   void Abort(http::CloseReason reason, absl::string_view detail) override { Close(reason, detail); }
   void OnReadyForNextRequest() override;
-  std::string peer_ip() const override { return tcp_.peer_ip(); }
+  std::string peer_ip() const override { return transport_.peer_ip(); }
 
   // ProxyStream::Owner
   void OnStreamDone(ProxyStream& stream) override;
@@ -79,12 +80,8 @@ class DownstreamConnection : public event::DeferredDeletable,
   // False until the first bytes (or the handshake) tell.
   bool ChooseProtocol();
   // The bytes the codec parses: what TLS decrypted, or what the socket read.
-  event::Buffer& Input() { return tls_ != nullptr ? tls_->plaintext : tcp_.input(); }
-  const event::Buffer& Input() const { return tls_ != nullptr ? tls_->plaintext : tcp_.input(); }
-  // Sends what TLS has for the peer.
-  void FlushTls();
-  // Encrypts and sends what this turn wrote.
-  void SendPlaintext();
+  event::Buffer& Input() { return transport_.input(); }
+  const event::Buffer& Input() const { return transport_.input(); }
   // Arms the timer the connection's state calls for: idle between requests, header while a
   // request's head arrives, none while a stream runs.
   void UpdateTimeout();
@@ -93,23 +90,13 @@ class DownstreamConnection : public event::DeferredDeletable,
 
   WorkerContext& context_;
   Owner& owner_;
-  event::TcpConnection tcp_;
+  transport::TransportSocket transport_;  // plain or TLS; TLS state only when TLS
   // The codec, made on demand.
   http::ServerCodec& Codec();
   // Lets an idle connection's codec go, after this turn's I/O.
   void ScheduleRelease();
 
-  std::unique_ptr<http::ServerCodec> codec_;                         // null while idle
-  // What only a TLS connection has: kept apart, so that the many plain connections of a busy
-  // worker do not carry it.
-  struct Tls {
-    std::unique_ptr<tls::TlsSession> session;
-    std::shared_ptr<const config::DataplaneConfig> handshake_config;  // its certificates, meanwhile
-    event::Buffer plaintext;                                          // decrypted, not yet parsed
-    std::string pending_plaintext;  // written this turn, not yet encrypted
-    bool send_scheduled = false;
-  };
-  std::unique_ptr<Tls> tls_;  // null for plain HTTP
+  std::unique_ptr<http::ServerCodec> codec_;  // null while idle
   // Its streams in progress: at most one over HTTP/1.1, held inline; many over HTTP/2.
   absl::InlinedVector<std::unique_ptr<ProxyStream>, 1> streams_;
   enum class Phase { kNone, kIdle, kReadingHead, kInStream, kTunnel, kWriteStalled };

@@ -33,8 +33,10 @@ absl::StatusOr<std::unique_ptr<Http2Connection>> Http2Connection::Connect(
     const config::EndpointAddress& endpoint, Owner* owner) {
   std::unique_ptr<Http2Connection> connection(new Http2Connection(
       endpoint.Key(), cluster.ConnectionKey(endpoint), cluster.tls != nullptr, owner));
-  absl::StatusOr<std::unique_ptr<Transport>> transport =
-      Transport::Connect(dispatcher, cluster, endpoint, connection.get());
+  absl::StatusOr<std::unique_ptr<transport::TransportSocket>> transport =
+      transport::TransportSocket::Connect(dispatcher, endpoint.ip(), endpoint.port(),
+                                          cluster.tls.get(), cluster.tls_server_name,
+                                          connection.get());
   if (!transport.ok()) return transport.status();
   connection->transport_ = *std::move(transport);
   return connection;

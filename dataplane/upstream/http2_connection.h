@@ -11,13 +11,13 @@
 #include "dataplane/config/dataplane_config.h"
 #include "dataplane/event/dispatcher.h"
 #include "dataplane/http/http2_client_codec.h"
-#include "dataplane/upstream/transport.h"
+#include "dataplane/transport/transport_socket.h"
 #include "dataplane/upstream/upstream_stream.h"
 
 namespace gatehouse::dataplane::upstream {
 
 class Http2Connection : public event::DeferredDeletable,
-                        private Transport::Callbacks,
+                        private transport::TransportSocket::Callbacks,
                         private http::Http2ClientCodec::Callbacks {
  public:
   class Owner {
@@ -52,7 +52,7 @@ class Http2Connection : public event::DeferredDeletable,
 
   Http2Connection(std::string endpoint_key, std::string connection_key, bool tls, Owner* owner);
 
-  // Transport::Callbacks
+  // transport::TransportSocket::Callbacks
   void OnConnect(const absl::Status& status) override;
   void OnData(event::Buffer& input) override;
   void OnRemoteClose(absl::string_view error) override;
@@ -60,9 +60,7 @@ class Http2Connection : public event::DeferredDeletable,
 
   // http::Http2ClientCodec::Callbacks
   void Write(std::string data) override;
-  bool WriteBlocked() const override {
-    return transport_ != nullptr && transport_->AboveHighWatermark();
-  }
+  bool WriteBlocked() const override { return transport_ != nullptr && transport_->WriteBlocked(); }
 
   void Detach(Exchange* exchange);
   // Tells the owner the connection is over, once.
@@ -71,7 +69,7 @@ class Http2Connection : public event::DeferredDeletable,
   const std::string endpoint_key_;
   const std::string connection_key_;
   Owner* owner_;
-  std::unique_ptr<Transport> transport_;
+  std::unique_ptr<transport::TransportSocket> transport_;
   http::Http2ClientCodec codec_;
   std::vector<Exchange*> exchanges_;  // every exchange not yet destroyed
   std::string before_connect_;        // frames written before the connection was up

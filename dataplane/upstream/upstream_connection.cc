@@ -7,8 +7,10 @@ absl::StatusOr<std::unique_ptr<UpstreamConnection>> UpstreamConnection::Connect(
     const config::EndpointAddress& endpoint) {
   std::unique_ptr<UpstreamConnection> connection(
       new UpstreamConnection(endpoint.Key(), cluster.ConnectionKey(endpoint)));
-  absl::StatusOr<std::unique_ptr<Transport>> transport =
-      Transport::Connect(dispatcher, cluster, endpoint, connection.get());
+  absl::StatusOr<std::unique_ptr<transport::TransportSocket>> transport =
+      transport::TransportSocket::Connect(dispatcher, endpoint.ip(), endpoint.port(),
+                                          cluster.tls.get(), cluster.tls_server_name,
+                                          connection.get());
   if (!transport.ok()) return transport.status();
   connection->transport_ = *std::move(transport);
   return connection;

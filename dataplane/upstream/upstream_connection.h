@@ -13,13 +13,13 @@
 #include "dataplane/config/dataplane_config.h"
 #include "dataplane/event/dispatcher.h"
 #include "dataplane/http/http1_client_codec.h"
-#include "dataplane/upstream/transport.h"
+#include "dataplane/transport/transport_socket.h"
 #include "dataplane/upstream/upstream_stream.h"
 
 namespace gatehouse::dataplane::upstream {
 
 class UpstreamConnection : public UpstreamStream,
-                           private Transport::Callbacks,
+                           private transport::TransportSocket::Callbacks,
                            private http::Http1ClientCodec::Callbacks {
  public:
   // Hears that an idle connection closed, while it waits in a pool.
@@ -55,7 +55,7 @@ class UpstreamConnection : public UpstreamStream,
  private:
   UpstreamConnection(std::string endpoint_key, std::string connection_key);
 
-  // Transport::Callbacks
+  // transport::TransportSocket::Callbacks
   void OnData(event::Buffer& input) override;
   void OnRemoteClose(absl::string_view error) override;
   void OnWritable() override { codec_.OnWritable(); }
@@ -64,12 +64,12 @@ class UpstreamConnection : public UpstreamStream,
   // http::Http1ClientCodec::Callbacks
   void Write(std::string data) override { transport_->Write(std::move(data)); }
   void WriteCopy(absl::string_view data) override { transport_->WriteCopy(data); }
-  bool WriteBlocked() const override { return transport_->AboveHighWatermark(); }
+  bool WriteBlocked() const override { return transport_->WriteBlocked(); }
   void PauseReading(bool paused) override;
 
   std::string endpoint_key_;
   std::string connection_key_;
-  std::unique_ptr<Transport> transport_;
+  std::unique_ptr<transport::TransportSocket> transport_;
   http::Http1ClientCodec codec_;
   Listener* listener_ = nullptr;
   IdleListener* idle_listener_ = nullptr;
