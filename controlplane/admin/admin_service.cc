@@ -12,6 +12,30 @@
 namespace gatehouse::controlplane::admin {
 namespace {
 
+// The admin API's message for a report: the one place the translation's plain types meet it.
+gatehouse::v1::IngressReport ToProto(const translate::IngressReport& report) {
+  gatehouse::v1::IngressReport out;
+  out.set_namespace_(report.ns);
+  out.set_name(report.name);
+  out.set_uid(report.uid);
+  switch (report.state) {
+    case translate::IngressReport::State::kAccepted:
+      out.set_state(gatehouse::v1::IngressReport::ACCEPTED);
+      break;
+    case translate::IngressReport::State::kPartlyAccepted:
+      out.set_state(gatehouse::v1::IngressReport::PARTLY_ACCEPTED);
+      break;
+    case translate::IngressReport::State::kRejected:
+      out.set_state(gatehouse::v1::IngressReport::REJECTED);
+      break;
+    case translate::IngressReport::State::kIgnored:
+      out.set_state(gatehouse::v1::IngressReport::IGNORED);
+      break;
+  }
+  for (const std::string& reason : report.reasons) out.add_reasons(reason);
+  return out;
+}
+
 std::string Hostname() {
   char name[256] = {};
   if (gethostname(name, sizeof(name) - 1) != 0) return "unknown";
@@ -44,8 +68,9 @@ grpc::Status AdminService::GetStatus(grpc::ServerContext* context,
     }
   }
   if (providers_.ingress_reports) {
-    for (auto& report : providers_.ingress_reports())
-      *response->add_ingresses() = std::move(report);
+    for (const translate::IngressReport& report : providers_.ingress_reports()) {
+      *response->add_ingresses() = ToProto(report);
+    }
   }
   if (providers_.source_errors) {
     for (auto& error : providers_.source_errors())

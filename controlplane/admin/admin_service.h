@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "controlplane/translate/report.h"
 #include "controlplane/xds/discovery_server.h"
 #include "controlplane/xds/snapshot_cache.h"
 #include "gatehouse/v1/admin.grpc.pb.h"
@@ -22,7 +23,7 @@ class AdminService final : public gatehouse::v1::AdminService::Service {
  public:
   struct Providers {
     const xds::SnapshotCache* cache = nullptr;
-    std::function<std::vector<gatehouse::v1::IngressReport>()> ingress_reports;
+    std::function<std::vector<translate::IngressReport>()> ingress_reports;
     std::function<std::vector<gatehouse::v1::SourceError>()> source_errors;
     std::function<std::vector<xds::StreamStatus>()> streams;
   };

@@ -13,7 +13,7 @@
 
 namespace gatehouse::controlplane::server {
 
-using gatehouse::v1::IngressReport;
+using translate::IngressReport;
 
 RebuildLoop::RebuildLoop(Options options, xds::SnapshotCache* cache)
     : options_(std::move(options)),
@@ -188,13 +188,13 @@ void RebuildLoop::Rebuild(const objects::ObjectStore& store) {
 void RebuildLoop::LogReportChanges(const std::vector<IngressReport>& reports) {
   std::map<std::string, std::string> next;
   for (const IngressReport& report : reports) {
-    std::string name = absl::StrCat(report.namespace_(), "/", report.name());
-    std::string text = IngressReport::State_Name(report.state());
-    if (!report.reasons().empty())
-      absl::StrAppend(&text, ": ", absl::StrJoin(report.reasons(), "; "));
+    std::string name = report.Key();
+    std::string text(translate::StateName(report.state));
+    if (!report.reasons.empty()) absl::StrAppend(&text, ": ", absl::StrJoin(report.reasons, "; "));
     auto old = logged_reports_.find(name);
     if (old == logged_reports_.end() || old->second != text) {
-      if (report.state() == IngressReport::ACCEPTED || report.state() == IngressReport::IGNORED) {
+      if (report.state == IngressReport::State::kAccepted ||
+          report.state == IngressReport::State::kIgnored) {
         LOG_INFO("ingress ", name, ": ", text);
       } else {
         LOG_WARNING("ingress ", name, ": ", text);

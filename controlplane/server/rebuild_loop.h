@@ -52,7 +52,7 @@ class RebuildLoop final : public source::ObjectSink {
   void OnSynced() override;
 
   // The Ingress reports of the last rebuild, sorted by namespace/name; thread-safe.
-  std::vector<gatehouse::v1::IngressReport> Reports() const;
+  std::vector<translate::IngressReport> Reports() const;
   // How many translations ran; thread-safe.
   uint64_t rebuilds() const;
 
@@ -66,7 +66,7 @@ class RebuildLoop final : public source::ObjectSink {
   void Rebuild(const objects::ObjectStore& store);
   // Notes what `change` touches before it is applied to `store`, for Rebuild's fast path.
   void NoteChange(const Change& change, const objects::ObjectStore& store);
-  void LogReportChanges(const std::vector<gatehouse::v1::IngressReport>& reports);
+  void LogReportChanges(const std::vector<translate::IngressReport>& reports);
 
   const Options options_;
   xds::SnapshotCache* const cache_;
@@ -84,7 +84,7 @@ class RebuildLoop final : public source::ObjectSink {
   absl::CondVar cond_;
   std::vector<Change> queue_ ABSL_GUARDED_BY(mutex_);
   bool stop_ ABSL_GUARDED_BY(mutex_) = false;
-  std::vector<gatehouse::v1::IngressReport> reports_ ABSL_GUARDED_BY(mutex_);
+  std::vector<translate::IngressReport> reports_ ABSL_GUARDED_BY(mutex_);
   uint64_t rebuilds_ ABSL_GUARDED_BY(mutex_) = 0;
 };
 

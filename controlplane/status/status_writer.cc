@@ -15,7 +15,7 @@
 namespace gatehouse::controlplane::status {
 namespace {
 
-using gatehouse::v1::IngressReport;
+using translate::IngressReport;
 namespace kube_api = gatehouse::v1::kube;
 
 std::string ToJson(const google::protobuf::Message& message) {
@@ -32,20 +32,20 @@ bool IsIp(const std::string& text) {
 
 // What the writer remembers an Ingress by: its uid when it has one (the API always gives one).
 std::string Identity(const IngressReport& report) {
-  if (!report.uid().empty()) return report.uid();
-  return absl::StrCat(report.namespace_(), "/", report.name());
+  if (!report.uid.empty()) return report.uid;
+  return report.Key();
 }
 
-bool Ours(const IngressReport& report) {
-  return report.state() == IngressReport::ACCEPTED ||
-         report.state() == IngressReport::PARTLY_ACCEPTED;
-}
+bool Ours(const IngressReport& report) { return report.served(); }
 
 }  // namespace
 
 StatusWriter::StatusWriter(kube::KubeClient* client, const LeaderElector* elector, Options options,
                            Reports reports)
-    : client_(client), elector_(elector), options_(std::move(options)), reports_(std::move(reports)) {}
+    : client_(client),
+      elector_(elector),
+      options_(std::move(options)),
+      reports_(std::move(reports)) {}
 
 StatusWriter::~StatusWriter() { Stop(); }
 
@@ -107,18 +107,18 @@ void StatusWriter::WriteStatuses(const std::vector<IngressReport>& reports) {
   std::map<std::string, std::string> still;
   for (const IngressReport& report : reports) {
     if (!Ours(report)) continue;  // never another class's Ingress
-    std::string key = absl::StrCat(report.namespace_(), "/", report.name());
+    std::string key = report.Key();
     std::string identity = Identity(report);
     auto it = written_status_.find(identity);
     if (it != written_status_.end() && it->second == patch) {
       still.emplace(identity, patch);
       continue;
     }
-    absl::StatusOr<kube::KubeClient::Response> patched = client_->Request(
-        "PATCH",
-        absl::StrCat("/apis/networking.k8s.io/v1/namespaces/", report.namespace_(),
-                     "/ingresses/", report.name(), "/status"),
-        patch, "application/merge-patch+json");
+    absl::StatusOr<kube::KubeClient::Response> patched =
+        client_->Request("PATCH",
+                         absl::StrCat("/apis/networking.k8s.io/v1/namespaces/", report.ns,
+                                      "/ingresses/", report.name, "/status"),
+                         patch, "application/merge-patch+json");
     if (patched.ok() && patched->status == 200) {
       LOG_INFO("ingress ", key, ": status.loadBalancer set to ", load_balancer);
       still.emplace(identity, patch);
@@ -134,31 +134,30 @@ void StatusWriter::WriteStatuses(const std::vector<IngressReport>& reports) {
 void StatusWriter::WriteEvents(const std::vector<IngressReport>& reports) {
   std::map<std::string, std::string> still;
   for (const IngressReport& report : reports) {
-    bool rejected = report.state() == IngressReport::REJECTED;
-    if (!rejected && report.state() != IngressReport::PARTLY_ACCEPTED) continue;
-    std::string key = absl::StrCat(report.namespace_(), "/", report.name());
-    std::string message = absl::StrJoin(report.reasons(), "; ");
+    bool rejected = report.state == IngressReport::State::kRejected;
+    if (!rejected && report.state != IngressReport::State::kPartlyAccepted) continue;
+    std::string key = report.Key();
+    std::string message = absl::StrJoin(report.reasons, "; ");
     std::string reason = rejected ? "Rejected" : "PartlyAccepted";
     std::string said = absl::StrCat(reason, ": ", message);
     std::string identity = Identity(report);
     still.emplace(identity, said);
-    if (auto it = written_event_.find(identity);
-        it != written_event_.end() && it->second == said) {
+    if (auto it = written_event_.find(identity); it != written_event_.end() && it->second == said) {
       continue;
     }
     absl::Time now = absl::Now();
     kube_api::Event event;
     event.set_api_version("v1");
     event.set_kind("Event");
-    event.mutable_metadata()->set_name(absl::StrFormat(
-        "%s.%x", report.name(), absl::Uniform<uint64_t>(random_)));
-    event.mutable_metadata()->set_namespace_(report.namespace_());
+    event.mutable_metadata()->set_name(
+        absl::StrFormat("%s.%x", report.name, absl::Uniform<uint64_t>(random_)));
+    event.mutable_metadata()->set_namespace_(report.ns);
     kube_api::ObjectReference& object = *event.mutable_involved_object();
     object.set_api_version("networking.k8s.io/v1");
     object.set_kind("Ingress");
-    object.set_namespace_(report.namespace_());
-    object.set_name(report.name());
-    object.set_uid(report.uid());
+    object.set_namespace_(report.ns);
+    object.set_name(report.name);
+    object.set_uid(report.uid);
     event.set_reason(reason);
     event.set_message(message);
     event.set_type("Warning");
@@ -170,8 +169,7 @@ void StatusWriter::WriteEvents(const std::vector<IngressReport>& reports) {
     event.set_reporting_component("gatehouse.dev/controlplane");
     event.set_reporting_instance(options_.identity);
     absl::StatusOr<kube::KubeClient::Response> posted = client_->Request(
-        "POST", absl::StrCat("/api/v1/namespaces/", report.namespace_(), "/events"),
-        ToJson(event));
+        "POST", absl::StrCat("/api/v1/namespaces/", report.ns, "/events"), ToJson(event));
     if (!posted.ok() || (posted->status != 201 && posted->status != 200)) {
       still.erase(identity);  // try again next round
       LOG_WARNING("ingress ", key, ": cannot record an Event: ",

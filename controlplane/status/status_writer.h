@@ -18,6 +18,7 @@
 #include "absl/time/time.h"
 #include "controlplane/kube/kube_client.h"
 #include "controlplane/status/leader_election.h"
+#include "controlplane/translate/report.h"
 #include "gatehouse/v1/admin.pb.h"
 
 namespace gatehouse::controlplane::status {
@@ -30,7 +31,7 @@ class StatusWriter {
     std::string identity;         // this replica, for the Events' reportingInstance
     absl::Duration period = absl::Seconds(2);
   };
-  using Reports = std::function<std::vector<gatehouse::v1::IngressReport>()>;
+  using Reports = std::function<std::vector<translate::IngressReport>()>;
 
   // `client` and `elector` must outlive the writer.
   StatusWriter(kube::KubeClient* client, const LeaderElector* elector, Options options,
@@ -44,8 +45,8 @@ class StatusWriter {
   void Run();
   // The load-balancer entries to publish as JSON ({"ingress":[...]}), or "" when unknown.
   std::string LoadBalancerJson();
-  void WriteStatuses(const std::vector<gatehouse::v1::IngressReport>& reports);
-  void WriteEvents(const std::vector<gatehouse::v1::IngressReport>& reports);
+  void WriteStatuses(const std::vector<translate::IngressReport>& reports);
+  void WriteEvents(const std::vector<translate::IngressReport>& reports);
 
   kube::KubeClient* const client_;
   const LeaderElector* const elector_;

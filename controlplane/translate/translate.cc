@@ -16,7 +16,6 @@
 namespace gatehouse::controlplane::translate {
 namespace {
 
-using gatehouse::v1::IngressReport;
 using objects::kube::Ingress;
 
 // What one Ingress contributed, to become its report.
@@ -258,12 +257,12 @@ class Translator {
 
   IngressReport Report(const objects::NamespacedName& name, const Ingress& ingress) const {
     IngressReport report;
-    report.set_namespace_(name.ns);
-    report.set_name(name.name);
-    report.set_uid(ingress.metadata().uid());
+    report.ns = name.ns;
+    report.name = name.name;
+    report.uid = ingress.metadata().uid();
     if (auto it = ignored_.find(name); it != ignored_.end()) {
-      report.set_state(IngressReport::IGNORED);
-      report.add_reasons(it->second);
+      report.state = IngressReport::State::kIgnored;
+      report.reasons.push_back(it->second);
       return report;
     }
     auto it = outcomes_.find(&ingress);
@@ -271,12 +270,12 @@ class Translator {
     if (ingress.spec().rules().empty() && !ingress.spec().has_default_backend()) {
       outcome.reasons.push_back("no rules and no defaultBackend");
     }
-    for (const std::string& reason : outcome.reasons) report.add_reasons(reason);
+    report.reasons = outcome.reasons;
     if (outcome.reasons.empty()) {
-      report.set_state(IngressReport::ACCEPTED);
+      report.state = IngressReport::State::kAccepted;
     } else {
-      report.set_state(outcome.contributed ? IngressReport::PARTLY_ACCEPTED
-                                           : IngressReport::REJECTED);
+      report.state = outcome.contributed ? IngressReport::State::kPartlyAccepted
+                                         : IngressReport::State::kRejected;
     }
     return report;
   }

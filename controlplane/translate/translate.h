@@ -12,7 +12,7 @@
 #include "controlplane/objects/object_store.h"
 #include "controlplane/translate/backends.h"
 #include "controlplane/translate/options.h"
-#include "gatehouse/v1/admin.pb.h"
+#include "controlplane/translate/report.h"
 #include "gatehouse/v1/config.pb.h"
 
 namespace gatehouse::controlplane::translate {
@@ -33,7 +33,7 @@ struct ConfigResources {
 struct TranslateResult {
   ConfigResources resources;
   // One per Ingress in the world (ours or not), sorted by namespace/name.
-  std::vector<gatehouse::v1::IngressReport> reports;
+  std::vector<IngressReport> reports;
   // Problems of the controller's own settings (e.g. its default backend's Service is missing).
   std::vector<std::string> warnings;
   // The Service port behind each cluster, for RetranslateEndpoints.

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "controlplane/source/manifest_parser.h"
 #include "controlplane/translate/translate.h"
 #include "dataplane/router/route_table.h"
@@ -67,7 +68,8 @@ std::shared_ptr<const dataplane::router::RouteTable> Build(const std::string& in
   controlplane::translate::TranslateResult result =
       controlplane::translate::Translate(world, controlplane::translate::TranslateOptions{});
   for (const auto& report : result.reports) {
-    EXPECT_EQ(report.state(), v1::IngressReport::ACCEPTED) << report.DebugString();
+    EXPECT_EQ(report.state, controlplane::translate::IngressReport::State::kAccepted)
+        << report.Key() << ": " << absl::StrJoin(report.reasons, "; ");
   }
   auto table = dataplane::router::RouteTable::Build(result.resources.route_configs.at(0));
   EXPECT_TRUE(table.ok()) << table.status();
@@ -201,11 +203,12 @@ TEST(IngressSemanticsTest, BadRegexIsReportedAndSkipped) {
   controlplane::translate::TranslateResult result =
       controlplane::translate::Translate(world, controlplane::translate::TranslateOptions{});
   ASSERT_EQ(result.reports.size(), 1u);
-  EXPECT_EQ(result.reports[0].state(), v1::IngressReport::PARTLY_ACCEPTED);
-  ASSERT_EQ(result.reports[0].reasons_size(), 1) << result.reports[0].DebugString();
-  EXPECT_NE(result.reports[0].reasons(0).find("rules[0].http.paths[1]: path regex"),
+  EXPECT_EQ(result.reports[0].state,
+            controlplane::translate::IngressReport::State::kPartlyAccepted);
+  ASSERT_EQ(result.reports[0].reasons.size(), 1u) << absl::StrJoin(result.reports[0].reasons, "; ");
+  EXPECT_NE(result.reports[0].reasons[0].find("rules[0].http.paths[1]: path regex"),
             std::string::npos)
-      << result.reports[0].reasons(0);
+      << result.reports[0].reasons[0];
   auto table = dataplane::router::RouteTable::Build(result.resources.route_configs.at(0));
   ASSERT_TRUE(table.ok()) << table.status();
   EXPECT_EQ(Route(**table, "app.example.com", "/ok/b"), "a");

@@ -68,7 +68,7 @@ TEST_F(RebuildLoopTest, SnapshotOnceSynced) {
   EXPECT_EQ(ClusterCount(), 1);
   EXPECT_EQ(state_.rebuilds(), 1u);
   ASSERT_EQ(state_.Reports().size(), 1u);
-  EXPECT_EQ(state_.Reports()[0].state(), gatehouse::v1::IngressReport::ACCEPTED);
+  EXPECT_EQ(state_.Reports()[0].state, translate::IngressReport::State::kAccepted);
 }
 
 TEST_F(RebuildLoopTest, EmptyWorldStillPublishesAFirstSnapshot) {

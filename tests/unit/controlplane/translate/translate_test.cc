@@ -19,8 +19,6 @@
 namespace gatehouse::controlplane::translate {
 namespace {
 
-using gatehouse::v1::IngressReport;
-
 constexpr absl::string_view kOurClass = R"(
 apiVersion: networking.k8s.io/v1
 kind: IngressClass
@@ -140,9 +138,8 @@ std::string RenderEndpoints(const TranslateResult& result) {
 std::string RenderReports(const TranslateResult& result) {
   std::vector<std::string> lines;
   for (const IngressReport& report : result.reports) {
-    lines.push_back(absl::StrCat(report.namespace_(), "/", report.name(), " ",
-                                 IngressReport::State_Name(report.state())));
-    for (const std::string& reason : report.reasons()) lines.push_back("  " + reason);
+    lines.push_back(absl::StrCat(report.Key(), " ", StateName(report.state)));
+    for (const std::string& reason : report.reasons) lines.push_back("  " + reason);
   }
   return absl::StrJoin(lines, "\n");
 }

@@ -1,0 +1,39 @@
+// What the translation made of one Ingress, as plain C++: the status writer, the logs and the
+// admin service read it, and only the admin service turns it into its API's message.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+
+namespace gatehouse::controlplane::translate {
+
+struct IngressReport {
+  enum class State {
+    kAccepted,        // every rule is served
+    kPartlyAccepted,  // some of it is served; `reasons` say what is not
+    kRejected,        // nothing of it is served; `reasons` say why
+    kIgnored,         // not this controller's (its class), `reasons[0]` says why
+  };
+
+  std::string ns;
+  std::string name;
+  std::string uid;  // metadata.uid, when the source has one
+  State state = State::kIgnored;
+  std::vector<std::string> reasons;
+
+  bool operator==(const IngressReport& other) const {
+    return ns == other.ns && name == other.name && uid == other.uid && state == other.state &&
+           reasons == other.reasons;
+  }
+  // "ns/name".
+  std::string Key() const { return ns + "/" + name; }
+  // Served at least in part.
+  bool served() const { return state == State::kAccepted || state == State::kPartlyAccepted; }
+};
+
+// "ACCEPTED", "PARTLY_ACCEPTED", "REJECTED" or "IGNORED", as the admin API and logs say it.
+absl::string_view StateName(IngressReport::State state);
+
+}  // namespace gatehouse::controlplane::translate
