@@ -1,11 +1,37 @@
 #include "dataplane/http/http1_client_codec.h"
 
+#include <cstdio>
+#include <cstdlib>
+
 #include "absl/strings/str_cat.h"
 
 namespace gatehouse::dataplane::http {
 
 Http1ClientCodec::Http1ClientCodec(Callbacks* callbacks)
     : callbacks_(callbacks), parser_(Http1Parser::Kind::kResponse, this) {}
+
+void Http1ClientCodec::SetPhase(Phase next) {
+  bool allowed = false;
+  switch (next) {
+    case Phase::kBroken:
+      allowed = true;
+      break;
+    case Phase::kIdle:
+      allowed = phase_ == Phase::kInterim || phase_ == Phase::kResponding;
+      break;
+    case Phase::kInterim:
+    case Phase::kResponding:
+    case Phase::kTunnel:
+      allowed = phase_ == Phase::kIdle;
+      break;
+  }
+  if (!allowed) {
+    std::fprintf(stderr, "http1 client codec: no transition from phase %d to %d\n",
+                 static_cast<int>(phase_), static_cast<int>(next));
+    std::abort();
+  }
+  phase_ = next;
+}
 
 void Http1ClientCodec::EncodeHeaders(const RequestHead& head, bool end_stream) {
   request_complete_ = false;
@@ -67,20 +93,20 @@ void Http1ClientCodec::EncodeData(absl::string_view data, bool end_stream) {
 }
 
 size_t Http1ClientCodec::Dispatch(absl::string_view input) {
-  if (tunnel_) {
+  if (phase_ == Phase::kTunnel) {
     if (decoder_ != nullptr && !input.empty()) decoder_->DecodeResponseData(input, false);
     return input.size();
   }
   size_t consumed = 0;
-  while (!broken_ && consumed < input.size()) {
-    if (!response_in_progress_ && decoder_ == nullptr) {
+  while (phase_ != Phase::kBroken && consumed < input.size()) {
+    if (phase_ != Phase::kResponding && decoder_ == nullptr) {
       // Bytes on an idle connection: the upstream broke the exchange.
       Reset("upstream sent bytes outside a response");
       return input.size();
     }
     Http1Parser::Result result = parser_.Execute(input.substr(consumed));
     consumed += result.consumed;
-    if (result.code == Http1Parser::Result::kUpgrade && tunnel_) {
+    if (result.code == Http1Parser::Result::kUpgrade && phase_ == Phase::kTunnel) {
       // What follows the 101's head is already the new protocol's.
       if (decoder_ != nullptr && consumed < input.size()) {
         decoder_->DecodeResponseData(input.substr(consumed), false);
@@ -101,9 +127,7 @@ bool Http1ClientCodec::OnHead() {
   int status = parser_.status();
   if (status == 101 && upgrade_requested_) {
     // Switched: the response "body" is the tunnel, for as long as the connection lives.
-    informational_ = false;
-    response_in_progress_ = true;
-    tunnel_ = true;
+    SetPhase(Phase::kTunnel);
     reusable_ = false;
     ResponseHead head;
     head.status = status;
@@ -115,9 +139,11 @@ bool Http1ClientCodec::OnHead() {
     if (decoder_ != nullptr) decoder_->DecodeResponseHeaders(std::move(head), false);
     return false;
   }
-  informational_ = status >= 100 && status < 200;
-  if (informational_) return false;  // 1xx interim responses are not forwarded
-  response_in_progress_ = true;
+  if (status >= 100 && status < 200) {
+    SetPhase(Phase::kInterim);  // 1xx interim responses are not forwarded
+    return false;
+  }
+  SetPhase(Phase::kResponding);
   keep_alive_ = parser_.ShouldKeepAlive() && !upgrade_requested_;
 
   ResponseHead head;
@@ -152,8 +178,12 @@ void Http1ClientCodec::OnBody(absl::string_view data) {
 }
 
 void Http1ClientCodec::OnMessageComplete() {
-  if (informational_ || tunnel_) return;
-  response_in_progress_ = false;
+  if (phase_ == Phase::kInterim) {
+    SetPhase(Phase::kIdle);  // the final response is still to come
+    return;
+  }
+  if (phase_ != Phase::kResponding) return;  // a tunnel, or already reset
+  SetPhase(Phase::kIdle);
   reusable_ = keep_alive_ && request_complete_;
   ResponseDecoder* decoder = decoder_;
   decoder_ = nullptr;
@@ -174,26 +204,25 @@ void Http1ClientCodec::OnWritable() {
 }
 
 void Http1ClientCodec::OnRemoteClose(absl::string_view error) {
-  if (tunnel_ && error.empty() && decoder_ != nullptr) {
+  if (phase_ == Phase::kTunnel && error.empty() && decoder_ != nullptr) {
     // The upstream closed its end of the tunnel: that ends the exchange.
     ResponseDecoder* decoder = decoder_;
     decoder_ = nullptr;
-    broken_ = true;
+    SetPhase(Phase::kBroken);
     decoder->DecodeResponseData(absl::string_view(), true);
     return;
   }
-  if (response_in_progress_ && error.empty()) {
+  if (phase_ == Phase::kResponding && error.empty()) {
     // A body delimited by the close ends here; any other framing is truncated.
     Http1Parser::Result result = parser_.Finish();
-    if (result.code != Http1Parser::Result::kError && !response_in_progress_) return;
+    if (result.code != Http1Parser::Result::kError && phase_ != Phase::kResponding) return;
   }
   Reset(error.empty() ? "upstream closed the connection" : error);
 }
 
 void Http1ClientCodec::Reset(absl::string_view reason) {
-  broken_ = true;
+  SetPhase(Phase::kBroken);
   reusable_ = false;
-  response_in_progress_ = false;
   ResponseDecoder* decoder = decoder_;
   decoder_ = nullptr;
   if (decoder != nullptr) decoder->OnUpstreamReset(reason);

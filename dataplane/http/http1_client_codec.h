@@ -44,6 +44,19 @@ class Http1ClientCodec : public RequestEncoder, private Http1Parser::Listener {
   void PauseResponseBody(bool paused) override { callbacks_->PauseReading(paused); }
 
  private:
+  // Where the response side is. The request's progress (request_complete_) is apart: a
+  // response may start, or end, while its request is still being sent.
+  enum class Phase {
+    kIdle,        // no response in progress: before a request, or after a complete exchange
+    kInterim,     // a 1xx interim response is being parsed (it is not forwarded)
+    kResponding,  // a response's head arrived; its body is still coming
+    kTunnel,      // the upstream switched protocols (101): bytes pass through both ways
+    kBroken,      // the exchange was reset: the connection is unusable
+  };
+  // Moves to `next`; leaving a phase that cannot lead there is a bug, and aborts. Breaking is
+  // allowed from anywhere, again included.
+  void SetPhase(Phase next);
+
   bool OnHead() override;
   void OnBody(absl::string_view data) override;
   void OnMessageComplete() override;
@@ -52,17 +65,14 @@ class Http1ClientCodec : public RequestEncoder, private Http1Parser::Listener {
   Callbacks* callbacks_;
   Http1Parser parser_;
   ResponseDecoder* decoder_ = nullptr;
+  Phase phase_ = Phase::kIdle;
   bool head_request_ = false;
   bool chunked_request_ = false;
   bool request_complete_ = false;
-  bool response_in_progress_ = false;
-  bool response_end_sent_ = false;
-  bool informational_ = false;
+  bool response_end_sent_ = false;  // the decoder was told the response ended
   bool keep_alive_ = true;
   bool reusable_ = false;
-  bool broken_ = false;
   bool upgrade_requested_ = false;  // the request asked to switch protocols
-  bool tunnel_ = false;             // the upstream switched: bytes pass through both ways
 };
 
 }  // namespace gatehouse::dataplane::http

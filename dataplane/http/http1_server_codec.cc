@@ -398,11 +398,11 @@ void Http1ServerCodec::OnResponseComplete() {
   if (close_after_response_ || !request_done) {
     // Unread request bytes would have to be drained first; closing is simpler and allowed.
     SetPhase(Phase::kClosed);
-    if (close_after_response_) {
+    if (!request_done) {
+      callbacks_->CloseAfterWrites(CloseReason::kUnreadRequestBody, "response before request end");
+    } else {
       callbacks_->CloseAfterWrites(draining_ ? CloseReason::kDrain : CloseReason::kConnectionClose,
                                    "connection close");
-    } else {
-      callbacks_->CloseAfterWrites(CloseReason::kUnreadRequestBody, "response before request end");
     }
     return;
   }

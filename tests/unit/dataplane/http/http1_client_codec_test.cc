@@ -44,6 +44,47 @@ RequestHead Get(const char* method = "GET") {
   return head;
 }
 
+TEST(Http1ClientCodecTest, SwitchedProtocolsPassBytesUntilTheUpstreamCloses) {
+  FakeConnection connection;
+  Http1ClientCodec codec(&connection);
+  RecordingDecoder decoder;
+  codec.SetDecoder(&decoder);
+  RequestHead head = Get();
+  head.upgrade = "websocket";
+  codec.EncodeHeaders(head, true);
+  std::string answer =
+      "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n"
+      "\x81\x02hi";
+  EXPECT_EQ(codec.Dispatch(answer), answer.size());
+  ASSERT_TRUE(decoder.got_head);
+  EXPECT_EQ(decoder.head.status, 101);
+  EXPECT_EQ(decoder.head.upgrade, "websocket");
+  EXPECT_EQ(decoder.body, "\x81\x02hi");  // what followed the head is the tunnel's
+  codec.Dispatch("more");
+  EXPECT_EQ(decoder.body, "\x81\x02himore");
+  EXPECT_FALSE(codec.reusable());
+  codec.OnRemoteClose("");
+  EXPECT_TRUE(decoder.ended);
+  EXPECT_TRUE(decoder.reset.empty());
+}
+
+TEST(Http1ClientCodecTest, BytesOnAnIdleConnectionBreakIt) {
+  FakeConnection connection;
+  Http1ClientCodec codec(&connection);
+  RecordingDecoder decoder;
+  codec.SetDecoder(&decoder);
+  codec.EncodeHeaders(Get(), true);
+  codec.Dispatch("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+  EXPECT_TRUE(codec.reusable());
+  codec.Dispatch("HTTP/1.1 200 OK\r\n");  // nobody asked
+  EXPECT_FALSE(codec.reusable());
+  // Broken for good: a later exchange hears nothing from it but a reset.
+  RecordingDecoder later;
+  codec.SetDecoder(&later);
+  codec.OnRemoteClose("");
+  EXPECT_FALSE(later.reset.empty());
+}
+
 TEST(Http1ClientCodecTest, EncodesChunkedRequest) {
   FakeConnection connection;
   Http1ClientCodec codec(&connection);
@@ -163,8 +204,9 @@ TEST(Http1ClientCodecTest, TrailersGoUpWithAChunkedRequestAndComeBackFromTheResp
   EXPECT_EQ(connection.written,
             "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n"
             "0\r\nX-Checksum: 42\r\n\r\n");
-  codec.Dispatch("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n"
-                 "0\r\nGrpc-Status: 0\r\n\r\n");
+  codec.Dispatch(
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n"
+      "0\r\nGrpc-Status: 0\r\n\r\n");
   EXPECT_EQ(decoder.body, "ok");
   EXPECT_TRUE(decoder.ended);
   ASSERT_NE(decoder.trailers.Get("grpc-status"), nullptr);

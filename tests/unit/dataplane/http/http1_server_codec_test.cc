@@ -109,6 +109,51 @@ TEST(Http1ServerCodecTest, PipelinedRequestsWaitForTheResponseBefore) {
   EXPECT_EQ(connection.streams[1]->head.target, "/2");
 }
 
+// What the connection reads off the codec to choose its timeout: idle between requests, the
+// head timeout while a head arrives, none while a request is served, the tunnel's after a 101.
+TEST(Http1ServerCodecTest, PhasesAsTheConnectionSeesThem) {
+  FakeConnection connection;
+  Http1ServerCodec codec(&connection);
+  EXPECT_TRUE(codec.idle());
+  codec.Dispatch("GET /ws HTTP/1.1\r\nHost: a\r\n");
+  EXPECT_TRUE(codec.reading_head());
+  EXPECT_FALSE(codec.idle());
+  codec.Dispatch("Connection: Upgrade\r\nUpgrade: websocket\r\n\r\n");
+  ASSERT_EQ(connection.streams.size(), 1u);
+  EXPECT_FALSE(codec.reading_head());
+  EXPECT_FALSE(codec.idle());
+  EXPECT_FALSE(codec.tunneling());
+  ResponseHead switched;
+  switched.status = 101;
+  switched.upgrade = "websocket";
+  connection.encoder->EncodeHeaders(switched, false);
+  EXPECT_TRUE(codec.tunneling());
+  // Bytes either way now pass as they are.
+  EXPECT_EQ(codec.Dispatch("\x81\x02hi"), 4u);
+  EXPECT_EQ(connection.streams[0]->body, "\x81\x02hi");
+  connection.encoder->EncodeData("\x81\x02yo", false);
+  EXPECT_NE(connection.written.find("\x81\x02yo"), std::string::npos);
+  connection.encoder->EncodeData("", true);  // the upstream ended the tunnel
+  EXPECT_TRUE(connection.closed);
+}
+
+TEST(Http1ServerCodecTest, AKeptAliveConnectionIsIdleAgainAfterTheResponse) {
+  FakeConnection connection;
+  Http1ServerCodec codec(&connection);
+  codec.Dispatch("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+  EXPECT_FALSE(codec.idle());
+  Respond(*connection.encoder, "ok");
+  EXPECT_TRUE(codec.idle());
+  EXPECT_FALSE(connection.closed);
+  // A response before the request body ended: the rest is never read, the connection closes.
+  codec.Dispatch("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n12345");
+  ASSERT_EQ(connection.streams.size(), 2u);
+  Respond(*connection.encoder, "early");
+  EXPECT_TRUE(connection.closed);
+  EXPECT_EQ(connection.close_reason, CloseReason::kUnreadRequestBody);
+  EXPECT_NE(connection.written.find("Connection: close"), std::string::npos);
+}
+
 TEST(Http1ServerCodecTest, ChunkedRequestBodyArrivesWhole) {
   FakeConnection connection;
   Http1ServerCodec codec(&connection);
@@ -217,8 +262,9 @@ TEST(Http1ServerCodecTest, ConnectionCloseRequestClosesAfterResponse) {
 TEST(Http1ServerCodecTest, TrailersArriveAfterTheBodyAndGoOutWithAChunkedResponse) {
   FakeConnection connection;
   Http1ServerCodec codec(&connection);
-  codec.Dispatch("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
-                 "3\r\nabc\r\n0\r\nX-Checksum: 42\r\nX-Other: y\r\n\r\n");
+  codec.Dispatch(
+      "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "3\r\nabc\r\n0\r\nX-Checksum: 42\r\nX-Other: y\r\n\r\n");
   ASSERT_EQ(connection.streams.size(), 1u);
   RecordingDecoder& stream = *connection.streams[0];
   EXPECT_EQ(stream.body, "abc");
