@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
@@ -103,7 +104,8 @@ absl::Status FlagSet::Parse(int argc, char** argv) {
     }
     const Flag* flag = Find(name);
     if (flag == nullptr) {
-      return absl::InvalidArgumentError(absl::StrCat("unknown flag --", name, " (see --help)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown flag --", absl::CHexEscape(name), " (see --help)"));
     }
     if (!has_value && !flag->value_name.empty()) {
       if (i + 1 >= argc) {
@@ -114,7 +116,9 @@ absl::Status FlagSet::Parse(int argc, char** argv) {
     }
     if (absl::Status status = flag->parser(value); !status.ok()) {
       return absl::InvalidArgumentError(
-          absl::StrCat("bad value \"", value, "\" for --", name, ": ", status.message()));
+          // Quoted escaped: a value with a line break must not make the one line two.
+          absl::StrCat("bad value \"", absl::CHexEscape(value), "\" for --", name, ": ",
+                       status.message()));
     }
   }
   return absl::OkStatus();

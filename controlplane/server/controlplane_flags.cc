@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/http_syntax.h"
 #include "common/log.h"
 #include "controlplane/translate/options.h"
 
@@ -82,9 +83,19 @@ void RegisterControlPlaneFlags(FlagSet& flags, ControlPlaneFlags* out) {
       },
       "the kubernetes.io/tls Secret served to HTTPS clients naming no host with a "
       "certificate (default: each data plane's own self-signed one)");
-  flags.AddString("hsts", &out->hsts,
-                  "Strict-Transport-Security sent over HTTPS by hosts with a certificate; empty "
-                  "for none (default \"max-age=31536000; includeSubDomains\")");
+  flags.AddCustom(
+      "hsts", "VALUE",
+      [out](absl::string_view value) -> absl::Status {
+        // Every data plane refuses a header value it could not send: checked here, at start.
+        if (!IsFieldValue(value)) {
+          return absl::InvalidArgumentError(
+              "not a valid header value (control characters, or leading or trailing spaces)");
+        }
+        out->hsts = std::string(value);
+        return absl::OkStatus();
+      },
+      "Strict-Transport-Security sent over HTTPS by hosts with a certificate; empty for none "
+      "(default \"max-age=31536000; includeSubDomains\")");
   flags.AddCustom("ingress-class", "NAME", NonEmptyParser(&out->ingress_class),
                   "the class name this controller answers to (default gatehouse)");
   flags.AddCustom("controller-name", "NAME", NonEmptyParser(&out->controller_name),

@@ -1,6 +1,7 @@
 #include "dataplane/filters/strict_transport_security.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/http_syntax.h"
 
 namespace gatehouse::dataplane::filters {
 
@@ -9,7 +10,7 @@ absl::StatusOr<std::shared_ptr<const FilterFactory>> StrictTransportSecurityFilt
   if (config.value().empty()) {
     return absl::InvalidArgumentError("strict_transport_security: empty value");
   }
-  if (!http::IsFieldValue(config.value())) {
+  if (!IsFieldValue(config.value())) {
     return absl::InvalidArgumentError(
         "strict_transport_security: the value is not a valid header field value");
   }

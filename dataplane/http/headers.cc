@@ -109,15 +109,6 @@ bool RemoveFramingAndHopByHopHeaders(HeaderMap& headers) {
   return close;
 }
 
-bool IsFieldValue(absl::string_view value) {
-  for (char c : value) {
-    unsigned char byte = static_cast<unsigned char>(c);
-    if (byte < 0x20 ? byte != '\t' : byte == 0x7f) return false;
-  }
-  return value.empty() || (value.front() != ' ' && value.front() != '\t' && value.back() != ' ' &&
-                           value.back() != '\t');
-}
-
 absl::string_view ReasonPhrase(int status) {
   switch (status) {
     case 100:

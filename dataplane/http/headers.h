@@ -90,10 +90,6 @@ struct ResponseHead {
 // Returns whether the Connection header carried the "close" option.
 bool RemoveFramingAndHopByHopHeaders(HeaderMap& headers);
 
-// Whether `value` is a field value RFC 9110 section 5.5 allows a sender to write: visible ASCII,
-// obs-text, spaces and tabs, neither leading nor trailing whitespace; never CR, LF or NUL.
-bool IsFieldValue(absl::string_view value);
-
 // The standard reason phrase of `status`, or "Unknown".
 absl::string_view ReasonPhrase(int status);
 

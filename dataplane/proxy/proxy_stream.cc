@@ -126,6 +126,13 @@ void ProxyStream::DecodeHeaders(http::RequestHead head, bool end_stream) {
   route_ = match.route;
   cluster_name_ = match.cluster;
   if (record_ != nullptr && route_ != nullptr) record_->route = route_->source;
+  if (route_ != nullptr) {
+    // The key comes from the request as the client sent it ($http_NAME in ingress-nginx), not
+    // as the filters rewrite it (X-Forwarded-For gains the client's address, say).
+    const v1::LoadBalancing& balancing = route_->load_balancing;
+    policy_ = balancing.policy();
+    if (policy_ == v1::LoadBalancing::CONSISTENT_HASH) hash_key_ = HashKey(head, balancing);
+  }
   if (match.filters != nullptr && !match.filters->empty()) {
     match.filters->CreateFilters(filters_);
     for (auto& filter : filters_) filter->set_callbacks(*this);
@@ -200,13 +207,6 @@ void ProxyStream::RouteToUpstream() {
     return;
   }
   cluster_ = config_->FindCluster(*cluster_name_);
-  if (route_ != nullptr) {
-    const v1::LoadBalancing& balancing = route_->load_balancing;
-    policy_ = balancing.policy();
-    if (policy_ == v1::LoadBalancing::CONSISTENT_HASH) {
-      hash_key_ = HashKey(upstream_head_, balancing);
-    }
-  }
   const config::EndpointAddress* endpoint =
       cluster_ != nullptr ? context_.balancer.Pick(*cluster_, policy_, hash_key_) : nullptr;
   if (endpoint == nullptr) {
@@ -335,17 +335,18 @@ void ProxyStream::StartUpstream() {
   upstream_->SetDecoder(this);
   bool end_now = request_end_ && pending_body_.empty() && !pending_trailers_.has_value();
   // Each encoder call may end the exchange at once (an HTTP/2 upstream refusing the stream):
-  // then the stream has already answered and let go of upstream_.
+  // then the stream has answered, or retried on another exchange, and this attempt is over.
+  const upstream::UpstreamStream* attempt = upstream_.get();
   upstream_->encoder().EncodeHeaders(upstream_head_, end_now);
-  if (upstream_ == nullptr) return;
+  if (upstream_.get() != attempt) return;
   if (!end_now && (!pending_body_.empty() || request_end_)) {
     std::string body = std::move(pending_body_);
     pending_body_.clear();
     bool trailers_follow = pending_trailers_.has_value();
     upstream_->encoder().EncodeData(body, request_end_ && !trailers_follow);
-    if (upstream_ == nullptr) return;
+    if (upstream_.get() != attempt) return;
     if (trailers_follow) upstream_->encoder().EncodeTrailers(*pending_trailers_);
-    if (upstream_ == nullptr) return;
+    if (upstream_.get() != attempt) return;
   }
   if (!request_end_) encoder_.PauseRequestBody(upstream_->encoder().WriteBlocked());
 }

@@ -94,7 +94,24 @@ void TransportSocket::WriteCopy(absl::string_view data) {
       return;
     }
     self->callbacks_->OnQueued();
+    // A writer told to wait while its bytes were still plaintext hears it may go on, unless
+    // the socket's own queue is now over its mark (then the socket says so when it drains).
+    if (self->tls_->blocked_seen && self->tcp_.open() && !self->WriteBlocked()) {
+      self->tls_->blocked_seen = false;
+      self->callbacks_->OnWritable();
+    }
   });
+}
+
+bool TransportSocket::WriteBlocked() const {
+  bool blocked = pending_write_bytes() >= event::TcpConnection::kHighWatermark;
+  if (blocked && tls_ != nullptr) tls_->blocked_seen = true;
+  return blocked;
+}
+
+void TransportSocket::OnWritable() {
+  if (tls_ != nullptr) tls_->blocked_seen = false;
+  callbacks_->OnWritable();
 }
 
 size_t TransportSocket::pending_write_bytes() const {

@@ -69,9 +69,10 @@ class TransportSocket : private event::TcpConnection::Callbacks {
   void WriteCopy(absl::string_view data);
   // Bytes written and not yet sent, counting plaintext not yet encrypted.
   size_t pending_write_bytes() const;
-  bool WriteBlocked() const {
-    return pending_write_bytes() >= event::TcpConnection::kHighWatermark;
-  }
+  // Whether the writer should wait: OnWritable follows when it may go on. (With TLS, bytes
+  // counted here while still plaintext may leave without the socket's queue ever passing its
+  // high watermark: the socket says so itself then.)
+  bool WriteBlocked() const;
   // Whether the socket's own queue (ciphertext, for TLS) is over its high watermark.
   bool AboveHighWatermark() const { return tcp_.AboveHighWatermark(); }
   void StartReading() { tcp_.StartReading(); }
@@ -103,6 +104,7 @@ class TransportSocket : private event::TcpConnection::Callbacks {
     event::Buffer plaintext;           // decrypted, not yet consumed
     std::string pending;               // written this turn, not yet encrypted
     bool send_scheduled = false;
+    bool blocked_seen = false;  // WriteBlocked() said true: OnWritable is owed
     bool client = false;
     bool connected = false;  // client: reported usable
     bool failed = false;     // the session broke: reported once, then silent
@@ -113,7 +115,7 @@ class TransportSocket : private event::TcpConnection::Callbacks {
   // event::TcpConnection::Callbacks
   void OnData(event::Buffer& input) override;
   void OnRemoteClose(absl::string_view error) override;
-  void OnWritable() override { callbacks_->OnWritable(); }
+  void OnWritable() override;
   void OnConnect(const absl::Status& status) override;
 
   // Encrypts what this turn wrote and queues it; false when the session failed.

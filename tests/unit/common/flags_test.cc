@@ -44,6 +44,13 @@ TEST(FlagSetTest, ErrorsAreOneClearLine) {
   absl::Status missing = ParseArgs(flags, {"--workers"});
   EXPECT_EQ(missing.message(), "flag --workers needs a value (--workers=N)");
   EXPECT_EQ(workers, 1);
+
+  // What the user typed is quoted escaped: a line break in it cannot make the one line two.
+  absl::Status broken = ParseArgs(flags, {"--workers=1\r\n2"});
+  EXPECT_EQ(broken.message(),
+            "bad value \"1\\r\\n2\" for --workers: want a whole number from 1 to 64");
+  absl::Status odd_name = ParseArgs(flags, {"--a\nb=1"});
+  EXPECT_EQ(odd_name.message(), "unknown flag --a\\nb (see --help)");
 }
 
 TEST(FlagSetTest, UsageListsEveryFlag) {

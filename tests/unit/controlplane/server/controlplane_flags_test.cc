@@ -59,6 +59,8 @@ TEST(ControlPlaneFlagsTest, BadValuesAreOneClearLine) {
       {"--nope=1", "unknown flag --nope"},
       {"--debounce=soon", "want a duration from 0 to 10s"},
       {"--debounce-max=-1s", "want a duration from 0 to 1m"},
+      {"--hsts=max-age=1; ", "not a valid header value"},
+      {"--hsts=max-age=1\r\nSet-Cookie: a=b", "not a valid header value"},
   };
   for (const Case& c : cases) {
     ControlPlaneFlags flags;

@@ -6,6 +6,7 @@
 #include <functional>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "tests/unit/dataplane/event/running_dispatcher.h"
 #include "tests/unit/dataplane/fakes/fake_response_encoder.h"
@@ -129,14 +130,15 @@ class ProxyStreamTest : public ::testing::Test, public ProxyStream::Owner {
   // A new stream on `clusters`' config (`kCluster` with two endpoints by default).
   void NewStream(const v1::RouteConfiguration& routes, const char* scheme = "http",
                  fakes::TestClusters clusters = {{kCluster, {{"10.0.0.1", 80}, {"10.0.0.2", 80}}}},
-                 filters::FilterCompiler compile = CompileWithHolding) {
+                 filters::FilterCompiler compile = CompileWithHolding,
+                 const char* client_ip = "192.0.2.7") {
     std::shared_ptr<const config::DataplaneConfig> config =
         fakes::BuildTestConfig(routes, clusters, compile);
     ASSERT_NE(config, nullptr);
     OnLoop([&] {
       worker_->balancer.OnConfigUpdate(*config);
       stream_ = std::make_unique<ProxyStream>(worker_->context, *this, encoder_, config,
-                                              filters::DownstreamInfo{scheme, 8080, "192.0.2.7"});
+                                              filters::DownstreamInfo{scheme, 8080, client_ip});
     });
   }
 
@@ -413,6 +415,37 @@ TEST_F(ProxyStreamTest, ClientGoingAwayWhileHeldEndsTheStream) {
   EXPECT_EQ(done_, 1);
   OnLoop([&] { HoldingFilter::last->Release(); });  // too late: nothing happens
   EXPECT_TRUE(upstreams_.acquired.empty());
+}
+
+// Reference: ingress-nginx's upstream-hash-by ("$http_x_forwarded_for", say) hashes the header
+// the client sent, whatever the proxy then adds to it on the way up.
+TEST_F(ProxyStreamTest, HashKeysComeFromTheRequestAsTheClientSentIt) {
+  upstreams_.reuse = true;
+  v1::Filter forwarding;
+  forwarding.mutable_forwarding_headers();
+  v1::RouteConfiguration routes = Routes({forwarding});
+  v1::LoadBalancing* balancing =
+      routes.mutable_virtual_hosts(0)->mutable_routes(1)->mutable_load_balancing();
+  balancing->set_policy(v1::LoadBalancing::CONSISTENT_HASH);
+  balancing->set_header("x-forwarded-for");
+  fakes::TestClusters clusters = {{kCluster, {}}};
+  for (int i = 1; i <= 8; ++i) clusters[kCluster].push_back({absl::StrCat("10.0.0.", i), 80});
+  // The same client header from different peers (a load balancer's nodes): one endpoint.
+  const char* peers[] = {"198.51.100.1", "198.51.100.2", "198.51.100.3",
+                         "198.51.100.4", "198.51.100.5", "198.51.100.6"};
+  for (const char* peer : peers) {
+    NewStream(routes, "http", clusters, CompileWithHolding, peer);
+    http::RequestHead head;
+    head.method = "GET";
+    head.authority = "a.test";
+    head.target = "/";
+    head.headers.Add("X-Forwarded-For", "203.0.113.9");
+    OnLoop([&] { stream_->DecodeHeaders(std::move(head), true); });
+  }
+  ASSERT_EQ(upstreams_.acquired.size(), 6u);
+  for (const std::string& endpoint : upstreams_.acquired) {
+    EXPECT_EQ(endpoint, upstreams_.acquired[0]);
+  }
 }
 
 TEST_F(ProxyStreamTest, ResponseHooksRunLastFilterFirst) {
