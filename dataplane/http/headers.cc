@@ -109,6 +109,45 @@ bool RemoveFramingAndHopByHopHeaders(HeaderMap& headers) {
   return close;
 }
 
+// RFC 9110 section 7.2: uri-host [ ":" port ], uri-host an IP literal in brackets or a reg-name.
+bool IsValidHost(absl::string_view host) {
+  if (host.empty()) return false;
+  absl::string_view name = host;
+  absl::string_view port;
+  if (host.front() == '[') {
+    size_t close = host.find(']');
+    if (close == absl::string_view::npos || close == 1) return false;
+    for (char c : host.substr(1, close - 1)) {
+      if (!absl::ascii_isxdigit(static_cast<unsigned char>(c)) && c != ':' && c != '.') {
+        return false;
+      }
+    }
+    absl::string_view rest = host.substr(close + 1);
+    if (!rest.empty()) {
+      if (rest.front() != ':') return false;
+      port = rest.substr(1);
+    }
+  } else {
+    size_t colon = host.find(':');
+    if (colon != absl::string_view::npos) {
+      name = host.substr(0, colon);
+      port = host.substr(colon + 1);
+    }
+    if (name.empty()) return false;
+    for (char c : name) {
+      if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) &&
+          absl::string_view("-._~%!$&'()*+,;=").find(c) == absl::string_view::npos) {
+        return false;
+      }
+    }
+  }
+  if (port.size() > 5) return false;
+  for (char c : port) {
+    if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) return false;
+  }
+  return true;
+}
+
 absl::string_view ReasonPhrase(int status) {
   switch (status) {
     case 100:

@@ -90,6 +90,11 @@ struct ResponseHead {
 // Returns whether the Connection header carried the "close" option.
 bool RemoveFramingAndHopByHopHeaders(HeaderMap& headers);
 
+// Whether `host` is what RFC 9110 section 7.2 allows in Host or :authority: uri-host (an IP
+// literal in brackets, or a reg-name) with an optional port. No userinfo: "b.test:@evil.com",
+// which URL parsers read as evil.com, is refused.
+bool IsValidHost(absl::string_view host);
+
 // The standard reason phrase of `status`, or "Unknown".
 absl::string_view ReasonPhrase(int status);
 

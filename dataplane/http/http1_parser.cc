@@ -84,6 +84,14 @@ struct Http1Parser::State {
       char before = at > self->execute_begin_ ? at[-1] : self->byte_before_execute_;
       if (before == '\n') return Reject(self, 400, "obsolete line folding in a header");
     }
+    if (!self->in_value_ && length > 0) {
+      // A fold whose first line's value is empty ("Name:" CRLF SP "value") reaches here as the
+      // value's first span: what precedes it on its line is only whitespace, after a line break.
+      const char* p = at;
+      while (p > self->execute_begin_ && (p[-1] == ' ' || p[-1] == '\t')) --p;
+      char before = p > self->execute_begin_ ? p[-1] : self->byte_before_execute_;
+      if (before == '\n') return Reject(self, 400, "obsolete line folding in a header");
+    }
     self->in_value_ = true;
     self->header_->second.append(at, length);
     return Count(self, length);

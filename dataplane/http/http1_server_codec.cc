@@ -18,45 +18,6 @@ bool StatusHasNoBody(int status) {
   return (status >= 100 && status < 200) || status == 204 || status == 304;
 }
 
-// RFC 9110 section 7.2: uri-host [ ":" port ], uri-host an IP literal in brackets or a reg-name.
-bool ValidHost(absl::string_view host) {
-  if (host.empty()) return false;
-  absl::string_view name = host;
-  absl::string_view port;
-  if (host.front() == '[') {
-    size_t close = host.find(']');
-    if (close == absl::string_view::npos || close == 1) return false;
-    for (char c : host.substr(1, close - 1)) {
-      if (!absl::ascii_isxdigit(static_cast<unsigned char>(c)) && c != ':' && c != '.') {
-        return false;
-      }
-    }
-    absl::string_view rest = host.substr(close + 1);
-    if (!rest.empty()) {
-      if (rest.front() != ':') return false;
-      port = rest.substr(1);
-    }
-  } else {
-    size_t colon = host.find(':');
-    if (colon != absl::string_view::npos) {
-      name = host.substr(0, colon);
-      port = host.substr(colon + 1);
-    }
-    if (name.empty()) return false;
-    for (char c : name) {
-      if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) &&
-          absl::string_view("-._~%!$&'()*+,;=").find(c) == absl::string_view::npos) {
-        return false;
-      }
-    }
-  }
-  if (port.size() > 5) return false;
-  for (char c : port) {
-    if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 Http1ServerCodec::RequestError Http1ServerCodec::CheckRequest(const RequestHead& head,
@@ -78,7 +39,7 @@ Http1ServerCodec::RequestError Http1ServerCodec::CheckRequest(const RequestHead&
   }
   if (hosts > 1) return {400, "more than one Host header"};
   if (hosts == 0 && head.version_minor >= 1) return {400, "missing Host header"};
-  if (hosts == 1 && !ValidHost(*head.headers.Get("host"))) return {400, "invalid Host header"};
+  if (hosts == 1 && !IsValidHost(*head.headers.Get("host"))) return {400, "invalid Host header"};
   // RFC 9112 section 6.1: chunked, once and last, is the only transfer coding a request may
   // have here; anything else means its framing cannot be trusted.
   std::vector<std::string> codings;
@@ -240,7 +201,7 @@ bool Http1ServerCodec::OnHead() {
     return false;
   }
   // CheckRequest checked the Host header; an absolute-form target's authority replaces it.
-  if (SplitAbsoluteForm(head) && !ValidHost(*head.headers.Get("host"))) {
+  if (SplitAbsoluteForm(head) && !IsValidHost(*head.headers.Get("host"))) {
     SendError(400, "invalid authority in the request target");
     return false;
   }

@@ -403,8 +403,8 @@ void Http2ServerCodec::DeliverHead(Stream& stream, bool end_stream) {
     head.headers.Set("host", stream.authority_);
   }
   const std::string* host = head.headers.Get("host");
-  if (host == nullptr || host->empty()) {
-    SendLocalResponse(stream, 400);
+  if (host == nullptr || !IsValidHost(*host)) {
+    SendLocalResponse(stream, 400);  // as an HTTP/1.1 Host would be refused
     return;
   }
   head.authority = *host;

@@ -6,7 +6,7 @@ absl::StatusOr<std::unique_ptr<UpstreamConnection>> UpstreamConnection::Connect(
     event::Dispatcher& dispatcher, const config::ClusterConfig& cluster,
     const config::EndpointAddress& endpoint) {
   std::unique_ptr<UpstreamConnection> connection(
-      new UpstreamConnection(endpoint.Key(), cluster.ConnectionKey(endpoint)));
+      new UpstreamConnection(dispatcher, endpoint.Key(), cluster.ConnectionKey(endpoint)));
   absl::StatusOr<std::unique_ptr<transport::TransportSocket>> transport =
       transport::TransportSocket::Connect(dispatcher, endpoint.ip(), endpoint.port(),
                                           cluster.tls.get(), cluster.tls_server_name,
@@ -16,12 +16,16 @@ absl::StatusOr<std::unique_ptr<UpstreamConnection>> UpstreamConnection::Connect(
   return connection;
 }
 
-UpstreamConnection::UpstreamConnection(std::string endpoint_key, std::string connection_key)
-    : endpoint_key_(std::move(endpoint_key)),
+UpstreamConnection::UpstreamConnection(event::Dispatcher& dispatcher, std::string endpoint_key,
+                                       std::string connection_key)
+    : dispatcher_(dispatcher),
+      endpoint_key_(std::move(endpoint_key)),
       connection_key_(std::move(connection_key)),
       codec_(this) {}
 
-UpstreamConnection::~UpstreamConnection() = default;
+UpstreamConnection::~UpstreamConnection() {
+  if (resume_scheduled_) dispatcher_.CancelCallAfterIo(this);
+}
 
 void UpstreamConnection::OnConnect(const absl::Status& status) {
   if (status.ok()) {
@@ -50,8 +54,20 @@ void UpstreamConnection::PauseReading(bool paused) {
     transport_->StopReading();
   } else {
     transport_->StartReading();
-    // Bytes read before the pause are still waiting.
-    if (!transport_->input().empty()) OnData(transport_->input());
+    // Bytes read before the pause are still waiting: parsed on a fresh stack after this turn's
+    // I/O, never inside the call that resumed reading. That call often comes from within this
+    // connection's own dispatch (a response ending, its stream handing the connection back),
+    // and a nested dispatch would free the buffer the outer one is still reading.
+    if (!transport_->input().empty() && !resume_scheduled_) {
+      resume_scheduled_ = true;
+      dispatcher_.CallAfterIo(this, [](void* key) {
+        auto* self = static_cast<UpstreamConnection*>(key);
+        self->resume_scheduled_ = false;
+        if (!self->closed_ && !self->reading_paused_ && !self->transport_->input().empty()) {
+          self->OnData(self->transport_->input());
+        }
+      });
+    }
   }
 }
 

@@ -49,11 +49,13 @@ class UpstreamConnection : public UpstreamStream,
   bool connected() const { return connected_ && !closed_; }
   // Connected, not closed, and the last exchange left it reusable.
   bool Reusable() const { return connected() && codec_.reusable(); }
-  // Reads again if a stream paused reading (a pooled connection must watch its socket).
+  // Reads again if a stream paused reading (a pooled connection must watch its socket). Bytes
+  // already read are parsed after this turn's I/O, never before this returns.
   void ResumeReading() { PauseReading(false); }
 
  private:
-  UpstreamConnection(std::string endpoint_key, std::string connection_key);
+  UpstreamConnection(event::Dispatcher& dispatcher, std::string endpoint_key,
+                     std::string connection_key);
 
   // transport::TransportSocket::Callbacks
   void OnData(event::Buffer& input) override;
@@ -67,6 +69,7 @@ class UpstreamConnection : public UpstreamStream,
   bool WriteBlocked() const override { return transport_->WriteBlocked(); }
   void PauseReading(bool paused) override;
 
+  event::Dispatcher& dispatcher_;
   std::string endpoint_key_;
   std::string connection_key_;
   std::unique_ptr<transport::TransportSocket> transport_;
@@ -76,6 +79,7 @@ class UpstreamConnection : public UpstreamStream,
   bool connected_ = false;
   bool closed_ = false;
   bool reading_paused_ = false;
+  bool resume_scheduled_ = false;  // buffered input will be parsed after this turn's I/O
 };
 
 }  // namespace gatehouse::dataplane::upstream

@@ -313,6 +313,13 @@ class Http2Test(harness.GatehouseTestCase):
         def te_not_trailers(conn):
             conn.send(headers_frame(conn, 1, authority + [("te", "gzip")]))
 
+        def authority_with_userinfo(conn):
+            # RFC 9113 section 8.3.1 / RFC 9110 section 7.2: no userinfo. URL parsers read
+            # "echo.test:@evil.test" as evil.test; over HTTP/1.1 the same Host gets 400.
+            conn.send(headers_frame(conn, 1, [(":method", "GET"), (":scheme", "http"),
+                                              (":authority", PLAIN.split(":")[0] + ":@evil.test"),
+                                              (":path", "/never")]))
+
         def connect_method(conn):
             conn.send(headers_frame(conn, 1, [(":method", "CONNECT"),
                                               (":authority", "elsewhere:443")]))
@@ -373,6 +380,7 @@ class Http2Test(harness.GatehouseTestCase):
             ("Connection header", connection_header, ("rst", PROTOCOL_ERROR)),
             ("TE other than trailers", te_not_trailers, ("rst", PROTOCOL_ERROR)),
             ("CONNECT", connect_method, ("status", 405)),
+            (":authority with userinfo", authority_with_userinfo, ("status", 400)),
             ("header list over 64 KiB", header_list_too_large, ("status", 431)),
             ("150 header fields", too_many_fields, ("status", 431)),
             ("CONTINUATION flood", continuation_flood, ("goaway", ENHANCE_YOUR_CALM)),

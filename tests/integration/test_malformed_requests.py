@@ -227,6 +227,13 @@ CASES = [
     Case("obs-fold-hides-te", 400, lambda m, s: post(
         m, ["Content-Length: {cl}", "X-Note: x", " Transfer-Encoding: chunked"],
         "0\r\n\r\n" + smuggled(s))),
+    # A fold whose first line's value is empty: the folded value is the whole field.
+    Case("obs-fold-empty-first-te", 400, lambda m, s: post(
+        m, ["Transfer-Encoding:", " chunked"], "0\r\n\r\n" + smuggled(s))),
+    Case("obs-fold-empty-first-cl", 400, lambda m, s: post(
+        m, ["Content-Length:", " 5"], "hello")),
+    Case("obs-fold-empty-first-host", 400, lambda m, s: request(
+        m, ["Host:", " echo.test"], host=None)),
     Case("space-before-colon-te", 400, lambda m, s: post(
         m, ["Content-Length: {cl}", "Transfer-Encoding : chunked"], "0\r\n\r\n" + smuggled(s))),
     Case("tab-before-colon", 400, lambda m, s: request(m, ["X-Test\t: v"])),

@@ -21,7 +21,8 @@ namespace gatehouse::dataplane::fakes {
 
 class LoopbackHttpServer {
  public:
-  LoopbackHttpServer() {
+  // `extra` follows each response in the same write (an upstream misbehaving, say).
+  explicit LoopbackHttpServer(std::string extra = "") : extra_(std::move(extra)) {
     listen_fd_ = socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in address{};
     address.sin_family = AF_INET;
@@ -97,13 +98,14 @@ class LoopbackHttpServer {
         while ((end = input.find("\r\n\r\n")) != std::string::npos) {
           input.erase(0, end + 4);
           ++requests_;
-          static constexpr char kResponse[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
-          write(fds[i].fd, kResponse, sizeof(kResponse) - 1);
+          std::string response = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok" + extra_;
+          write(fds[i].fd, response.data(), response.size());
         }
       }
     }
   }
 
+  const std::string extra_;
   int listen_fd_ = -1;
   int wake_[2] = {-1, -1};
   uint16_t port_ = 0;

@@ -175,6 +175,12 @@ TEST(Http1ServerCodecTest, MalformedRequestsGetA400AndNeverAStream) {
       "GET / HTTP/1.1\r\nHost : a\r\n\r\n",
       "GET / HTTP/1.1\r\nHost: a\r\nContent-Length: abc\r\n\r\n",
       "NOT A REQUEST\r\n\r\n",
+      // RFC 9112 section 5.2: obsolete line folding, refused also when the first line's value
+      // is empty, where a folded value could otherwise smuggle framing or a host.
+      "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding:\r\n chunked\r\n\r\n0\r\n\r\n",
+      "POST / HTTP/1.1\r\nHost: a\r\nContent-Length:\r\n 5\r\n\r\nhello",
+      "GET / HTTP/1.1\r\nHost:\r\n b.test\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: a\r\nX-A: \r\n\tfolded\r\n\r\n",
   };
   for (const char* request : bad) {
     FakeConnection connection;

@@ -87,9 +87,10 @@ class Http2ServerCodecTest : public ::testing::Test, public ServerCodec::Callbac
             {":path", std::string(path)}};
   }
 
+  // The decoders outlive the codec: it resets the streams still open when it goes.
+  std::vector<std::unique_ptr<RecordingDecoder>> decoders_;
   std::unique_ptr<H2Peer> client_;
   Http2ServerCodec codec_;
-  std::vector<std::unique_ptr<RecordingDecoder>> decoders_;
   std::string written_;
   std::optional<std::string> closed_;
 };
@@ -179,6 +180,22 @@ TEST_F(Http2ServerCodecTest, TooManyHeaderFieldsGet431WithoutADecoder) {
   Pump();
   EXPECT_TRUE(decoders_.empty());
   EXPECT_EQ(client_->streams[id].Field(":status"), "431");
+}
+
+// RFC 9113 section 8.3.1 and RFC 9110 section 7.2: :authority carries no userinfo, and is
+// checked as an HTTP/1.1 Host is.
+TEST_F(Http2ServerCodecTest, AnAuthorityThatIsNoHostGets400WithoutADecoder) {
+  for (const char* authority : {"b.test:@evil.com", "user@b.test", "b.test:80x", "[::1"}) {
+    int32_t id = client_->SubmitRequest(Get("/", authority));
+    Pump();
+    EXPECT_EQ(client_->streams[id].Field(":status"), "400") << authority;
+  }
+  EXPECT_TRUE(decoders_.empty());
+  int32_t good = client_->SubmitRequest(Get("/", "b.test:8443"));
+  Pump();
+  ASSERT_EQ(decoders_.size(), 1u);
+  EXPECT_EQ(decoders_[0]->head->authority, "b.test:8443");
+  (void)good;
 }
 
 TEST_F(Http2ServerCodecTest, ClientResetReachesTheDecoder) {
