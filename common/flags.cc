@@ -69,6 +69,18 @@ void FlagSet::AddBool(std::string name, bool* target, std::string help) {
                         std::move(help)});
 }
 
+void FlagSet::AddHostPort(std::string name, HostPort* target, std::string help) {
+  AddCustom(
+      std::move(name), "HOST:PORT",
+      [target](absl::string_view value) -> absl::Status {
+        absl::StatusOr<HostPort> parsed = ParseHostPort(value);
+        if (!parsed.ok()) return parsed.status();
+        *target = *std::move(parsed);
+        return absl::OkStatus();
+      },
+      std::move(help));
+}
+
 void FlagSet::AddCustom(std::string name, std::string value_name, Parser parser, std::string help) {
   flags_.push_back(
       Flag{std::move(name), std::move(value_name), std::move(parser), std::move(help)});

@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/net_address.h"
 
 namespace gatehouse {
 
@@ -29,6 +30,8 @@ class FlagSet {
   // Accepts a duration like "250ms", "10s" or "2m" in [min, max].
   void AddDuration(std::string name, absl::Duration* target, absl::Duration min, absl::Duration max,
                    std::string help);
+  // A HOST:PORT flag (ParseHostPort).
+  void AddHostPort(std::string name, HostPort* target, std::string help);
   // A flag whose value `parser` checks and stores.
   void AddCustom(std::string name, std::string value_name, Parser parser, std::string help);
 

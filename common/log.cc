@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -28,10 +29,14 @@ absl::StatusOr<LogLevel> ParseLogLevel(absl::string_view text) {
 
 absl::string_view LogLevelName(LogLevel level) {
   switch (level) {
-    case LogLevel::kDebug: return "debug";
-    case LogLevel::kInfo: return "info";
-    case LogLevel::kWarning: return "warning";
-    case LogLevel::kError: return "error";
+    case LogLevel::kDebug:
+      return "debug";
+    case LogLevel::kInfo:
+      return "info";
+    case LogLevel::kWarning:
+      return "warning";
+    case LogLevel::kError:
+      return "error";
   }
   return "unknown";
 }
@@ -45,13 +50,18 @@ bool LogEnabled(LogLevel level) {
 void LogLine(LogLevel level, const char* file, int line, absl::string_view message) {
   const char* base = std::strrchr(file, '/');
   base = base ? base + 1 : file;
-  std::string out = absl::StrCat(
-      absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone()), " ",
-      absl::AsciiStrToUpper(LogLevelName(level)).substr(0, 4), " ", base, ":", line, "] ",
-      message, "\n");
+  std::string out =
+      absl::StrCat(absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone()), " ",
+                   absl::AsciiStrToUpper(LogLevelName(level)).substr(0, 4), " ", base, ":", line,
+                   "] ", message, "\n");
   // One write(2) per line keeps lines from different threads whole.
   ssize_t ignored = write(STDERR_FILENO, out.data(), out.size());
   (void)ignored;
+}
+
+void LogFatal(const char* file, int line, absl::string_view message) {
+  LogLine(LogLevel::kError, file, line, message);
+  std::abort();
 }
 
 }  // namespace gatehouse

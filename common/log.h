@@ -5,10 +5,10 @@
 #pragma once
 
 #include <atomic>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 
 namespace gatehouse {
 
@@ -25,16 +25,21 @@ bool LogEnabled(LogLevel level);
 // Writes one line; thread-safe.
 void LogLine(LogLevel level, const char* file, int line, absl::string_view message);
 
+// Writes one error line and aborts: for states that cannot happen unless the code is wrong (an
+// object's phase moving where it cannot go), never for bad input.
+[[noreturn]] void LogFatal(const char* file, int line, absl::string_view message);
+
 }  // namespace gatehouse
 
-#define GH_LOG(level, ...)                                                                 \
-  do {                                                                                     \
-    if (::gatehouse::LogEnabled(::gatehouse::LogLevel::level)) {                           \
-      ::gatehouse::LogLine(::gatehouse::LogLevel::level, __FILE__, __LINE__,               \
-                           ::absl::StrCat(__VA_ARGS__));                                   \
-    }                                                                                      \
+#define GH_LOG(level, ...)                                                   \
+  do {                                                                       \
+    if (::gatehouse::LogEnabled(::gatehouse::LogLevel::level)) {             \
+      ::gatehouse::LogLine(::gatehouse::LogLevel::level, __FILE__, __LINE__, \
+                           ::absl::StrCat(__VA_ARGS__));                     \
+    }                                                                        \
   } while (0)
 #define LOG_DEBUG(...) GH_LOG(kDebug, __VA_ARGS__)
 #define LOG_INFO(...) GH_LOG(kInfo, __VA_ARGS__)
 #define LOG_WARNING(...) GH_LOG(kWarning, __VA_ARGS__)
 #define LOG_ERROR(...) GH_LOG(kError, __VA_ARGS__)
+#define LOG_FATAL(...) ::gatehouse::LogFatal(__FILE__, __LINE__, ::absl::StrCat(__VA_ARGS__))

@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/json_string.h"
 #include "yaml-cpp/yaml.h"
 
 namespace gatehouse::controlplane::kube {
@@ -156,37 +157,6 @@ std::optional<std::string> PlainScalarAsJsonLiteral(absl::string_view scalar) {
   }
   if (scalar == ".nan" || scalar == ".NaN" || scalar == ".NAN") return "\"NaN\"";
   return FloatLiteral(scalar);
-}
-
-std::string JsonQuote(absl::string_view text) {
-  std::string out = "\"";
-  for (char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          absl::StrAppendFormat(&out, "\\u%04x", static_cast<unsigned char>(c));
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-  out.push_back('"');
-  return out;
 }
 
 absl::StatusOr<std::vector<std::string>> YamlDocumentsToJson(absl::string_view yaml) {

@@ -24,7 +24,4 @@ absl::StatusOr<std::vector<std::string>> YamlDocumentsToJson(absl::string_view y
 // nullopt when it is a string. Infinities and NaN become the JSON strings Protobuf accepts.
 std::optional<std::string> PlainScalarAsJsonLiteral(absl::string_view scalar);
 
-// `text` as a JSON string literal, quotes included.
-std::string JsonQuote(absl::string_view text);
-
 }  // namespace gatehouse::controlplane::kube

@@ -15,15 +15,6 @@ namespace {
 
 using translate::IsDnsLabel;
 
-FlagSet::Parser HostPortParser(HostPort* target) {
-  return [target](absl::string_view value) -> absl::Status {
-    absl::StatusOr<HostPort> parsed = ParseHostPort(value);
-    if (!parsed.ok()) return parsed.status();
-    *target = *parsed;
-    return absl::OkStatus();
-  };
-}
-
 FlagSet::Parser NamespaceParser(std::string* target) {
   return [target](absl::string_view value) -> absl::Status {
     if (!IsDnsLabel(value)) return absl::InvalidArgumentError("not a namespace name");
@@ -103,12 +94,11 @@ void RegisterControlPlaneFlags(FlagSet& flags, ControlPlaneFlags* out) {
                   "(default gatehouse.dev/ingress-controller)");
   flags.AddCustom("watch-namespace", "NS", NamespaceParser(&out->watch_namespace),
                   "only objects of this namespace (default: all)");
-  flags.AddCustom("xds-listen", "HOST:PORT", HostPortParser(&out->xds_listen),
-                  "config stream for data planes (default 0.0.0.0:18000)");
-  flags.AddCustom("admin-listen", "HOST:PORT", HostPortParser(&out->admin_listen),
-                  "admin gRPC API (default 127.0.0.1:19000)");
-  flags.AddCustom("health-listen", "HOST:PORT", HostPortParser(&out->health_listen),
-                  "/healthz, /readyz and /metrics (default 0.0.0.0:19100)");
+  flags.AddHostPort("xds-listen", &out->xds_listen,
+                    "config stream for data planes (default 0.0.0.0:18000)");
+  flags.AddHostPort("admin-listen", &out->admin_listen, "admin gRPC API (default 127.0.0.1:19000)");
+  flags.AddHostPort("health-listen", &out->health_listen,
+                    "/healthz, /readyz and /metrics (default 0.0.0.0:19100)");
   flags.AddCustom(
       "publish-service", "NS/NAME",
       [out](absl::string_view value) -> absl::Status {

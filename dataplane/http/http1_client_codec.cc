@@ -1,9 +1,7 @@
 #include "dataplane/http/http1_client_codec.h"
 
-#include <cstdio>
-#include <cstdlib>
-
 #include "absl/strings/str_cat.h"
+#include "common/log.h"
 
 namespace gatehouse::dataplane::http {
 
@@ -26,9 +24,8 @@ void Http1ClientCodec::SetPhase(Phase next) {
       break;
   }
   if (!allowed) {
-    std::fprintf(stderr, "http1 client codec: no transition from phase %d to %d\n",
-                 static_cast<int>(phase_), static_cast<int>(next));
-    std::abort();
+    LOG_FATAL("http1 client codec: no transition from phase ", static_cast<int>(phase_), " to ",
+              static_cast<int>(next));
   }
   phase_ = next;
 }

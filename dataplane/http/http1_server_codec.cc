@@ -1,8 +1,6 @@
 #include "dataplane/http/http1_server_codec.h"
 
 #include <algorithm>
-#include <cstdio>
-#include <cstdlib>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -10,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/log.h"
 
 namespace gatehouse::dataplane::http {
 namespace {
@@ -96,9 +95,8 @@ void Http1ServerCodec::SetPhase(Phase next) {
       break;
   }
   if (!allowed) {
-    std::fprintf(stderr, "http1 server codec: no transition from phase %d to %d\n",
-                 static_cast<int>(phase_), static_cast<int>(next));
-    std::abort();
+    LOG_FATAL("http1 server codec: no transition from phase ", static_cast<int>(phase_), " to ",
+              static_cast<int>(next));
   }
   phase_ = next;
 }

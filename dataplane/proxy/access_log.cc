@@ -5,41 +5,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/json_string.h"
 
 namespace gatehouse::dataplane::proxy {
 namespace {
-
-// `text` as a JSON string, quotes included: '"', '\' and control characters escaped; other bytes
-// as they are (a request's bytes need not be UTF-8, and the line stays what the client sent).
-void AppendJsonString(std::string& out, absl::string_view text) {
-  out += '"';
-  for (char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          absl::StrAppendFormat(&out, "\\u%04x", static_cast<unsigned char>(c));
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
-}
 
 void AppendField(std::string& out, absl::string_view name, absl::string_view value) {
   absl::StrAppend(&out, out.size() > 1 ? ",\"" : "\"", name, "\":");

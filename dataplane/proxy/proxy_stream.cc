@@ -1,7 +1,5 @@
 #include "dataplane/proxy/proxy_stream.h"
 
-#include <cstdlib>
-
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
@@ -97,9 +95,8 @@ void ProxyStream::SetPhase(Phase next) {
       break;
   }
   if (!allowed) {
-    LOG_ERROR("proxy stream: no transition from phase ", static_cast<int>(phase_), " to ",
+    LOG_FATAL("proxy stream: no transition from phase ", static_cast<int>(phase_), " to ",
               static_cast<int>(next));
-    std::abort();
   }
   phase_ = next;
 }

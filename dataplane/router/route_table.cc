@@ -47,6 +47,17 @@ absl::StatusOr<std::shared_ptr<const RouteTable>> RouteTable::Build(
     const v1::RouteConfiguration& config, filters::FilterCompiler compile_filter) {
   std::shared_ptr<RouteTable> table(new RouteTable());
   std::vector<std::string> errors;
+  // Compiles a filter list into `chain`, or notes why it cannot be, under `where`.
+  auto compile_chain = [&](const google::protobuf::RepeatedPtrField<v1::Filter>& list,
+                           const std::string& where, filters::FilterChain& chain) {
+    absl::StatusOr<filters::FilterChain> compiled =
+        filters::FilterChain::Compile(list, compile_filter);
+    if (compiled.ok()) {
+      chain = *std::move(compiled);
+    } else {
+      errors.push_back(absl::StrCat(where, ".", compiled.status().message()));
+    }
+  };
   for (int v = 0; v < config.virtual_hosts_size(); ++v) {
     const v1::VirtualHost& vhost = config.virtual_hosts(v);
     std::string where = absl::StrCat("virtual_hosts[", v, "] (", vhost.name(), ")");
@@ -54,13 +65,7 @@ absl::StatusOr<std::shared_ptr<const RouteTable>> RouteTable::Build(
     VirtualHostEntry entry;
     entry.name = vhost.name();
     entry.default_cluster = vhost.default_cluster();
-    if (absl::StatusOr<filters::FilterChain> chain =
-            filters::FilterChain::Compile(vhost.filters(), compile_filter);
-        chain.ok()) {
-      entry.filters = *std::move(chain);
-    } else {
-      errors.push_back(absl::StrCat(where, ".", chain.status().message()));
-    }
+    compile_chain(vhost.filters(), where, entry.filters);
     if (vhost.domains().empty()) errors.push_back(absl::StrCat(where, ": no domains"));
     for (const std::string& domain : vhost.domains()) {
       std::string lower = absl::AsciiStrToLower(domain);
@@ -94,13 +99,7 @@ absl::StatusOr<std::shared_ptr<const RouteTable>> RouteTable::Build(
       route_entry.cluster = route.cluster();
       route_entry.source = route.source();
       route_entry.load_balancing = route.load_balancing();
-      if (absl::StatusOr<filters::FilterChain> chain =
-              filters::FilterChain::Compile(route.filters(), compile_filter);
-          chain.ok()) {
-        route_entry.filters = *std::move(chain);
-      } else {
-        errors.push_back(absl::StrCat(route_where, ".", chain.status().message()));
-      }
+      compile_chain(route.filters(), route_where, route_entry.filters);
       switch (route_entry.type) {
         case v1::RouteMatch::EXACT:
         case v1::RouteMatch::PREFIX:

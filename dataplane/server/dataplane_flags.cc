@@ -3,19 +3,6 @@
 #include "common/log.h"
 
 namespace gatehouse::dataplane::server {
-namespace {
-
-FlagSet::Parser HostPortFlag(HostPort* target) {
-  return [target](absl::string_view value) -> absl::Status {
-    absl::StatusOr<HostPort> parsed = ParseHostPort(value);
-    if (!parsed.ok()) return parsed.status();
-    *target = *std::move(parsed);
-    return absl::OkStatus();
-  };
-}
-
-}  // namespace
-
 void RegisterDataplaneFlags(FlagSet& flags, DataplaneFlags* out) {
   flags.AddCustom(
       "xds-server", "HOST:PORT[,HOST:PORT]",
@@ -29,8 +16,7 @@ void RegisterDataplaneFlags(FlagSet& flags, DataplaneFlags* out) {
   flags.AddString("node-id", &out->node_id, "this replica's name (default: HOSTNAME-PID)");
   flags.AddInt("workers", &out->workers, 1, 256,
                "worker threads, each with its own listener (default: one per core)");
-  flags.AddCustom("http-listen", "HOST:PORT", HostPortFlag(&out->http_listen),
-                  "plain HTTP listener (default 0.0.0.0:8080)");
+  flags.AddHostPort("http-listen", &out->http_listen, "plain HTTP listener (default 0.0.0.0:8080)");
   flags.AddCustom(
       "https-listen", "HOST:PORT",
       [out](absl::string_view value) -> absl::Status {
@@ -51,10 +37,9 @@ void RegisterDataplaneFlags(FlagSet& flags, DataplaneFlags* out) {
                     absl::Hours(24 * 7),
                     "session tickets are encrypted with a key made every this often; a ticket "
                     "resumes for up to two of these (default 1h; 0s: no resumption)");
-  flags.AddCustom("admin-listen", "HOST:PORT", HostPortFlag(&out->admin_listen),
-                  "gRPC admin API (default 127.0.0.1:19001)");
-  flags.AddCustom("health-listen", "HOST:PORT", HostPortFlag(&out->health_listen),
-                  "/healthz, /readyz and /metrics (default 0.0.0.0:19101)");
+  flags.AddHostPort("admin-listen", &out->admin_listen, "gRPC admin API (default 127.0.0.1:19001)");
+  flags.AddHostPort("health-listen", &out->health_listen,
+                    "/healthz, /readyz and /metrics (default 0.0.0.0:19101)");
   flags.AddDuration("request-header-timeout", &out->proxy.request_header_timeout,
                     absl::Milliseconds(10), absl::Hours(1),
                     "time a client has to send a request's head (default 10s; then 408)");

@@ -107,6 +107,12 @@ void ConnPools::OnConfigUpdate(const config::DataplaneConfig& config) {
   for (Http2Connection* connection : leaving) connection->Drain();  // may remove it
 }
 
+size_t ConnPools::idle_connections() const {
+  size_t count = 0;
+  for (const auto& [key, idle] : idle_) count += idle.size();
+  return count;
+}
+
 void ConnPools::Clear() {
   for (auto& [key, idle] : idle_) {
     for (auto& connection : idle) dispatcher_.DeferDelete(std::move(connection));

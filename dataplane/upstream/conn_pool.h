@@ -51,6 +51,9 @@ class ConnPools : public UpstreamConnector,
   // Closes every idle connection and drains every HTTP/2 one.
   void Clear();
 
+  // Idle HTTP/1.1 connections kept, across endpoints.
+  size_t idle_connections() const;
+
  private:
   void OnIdleClose(UpstreamConnection& connection) override;
   void OnConnectionDone(Http2Connection& connection) override;

@@ -47,6 +47,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/flags.h"
+#include "common/json_string.h"
 #include "common/net_address.h"
 #include "common/resource_types.h"
 #include "gatehouse/v1/discovery.grpc.pb.h"
@@ -152,15 +153,6 @@ std::string Distribution(const std::vector<double>& values) {
 void Emit(const std::string& line) {
   std::fputs((line + "\n").c_str(), stdout);
   std::fflush(stdout);
-}
-
-std::string JsonQuote(absl::string_view text) {
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += (static_cast<unsigned char>(c) < 0x20) ? ' ' : c;
-  }
-  return out + "\"";
 }
 
 // Waits for every stream to hold a full config, then reports phase 1.

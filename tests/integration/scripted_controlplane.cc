@@ -36,11 +36,11 @@
 #include "absl/time/time.h"
 #include "common/flags.h"
 #include "common/grpc_server.h"
+#include "common/json_string.h"
 #include "common/log.h"
 #include "common/net_address.h"
 #include "common/process.h"
 #include "common/resource_types.h"
-#include "controlplane/kube/yaml_json.h"
 #include "gatehouse/v1/admin.pb.h"
 #include "gatehouse/v1/config.pb.h"
 #include "gatehouse/v1/discovery.grpc.pb.h"
@@ -49,7 +49,7 @@
 namespace gatehouse::testing {
 namespace {
 
-using controlplane::kube::JsonQuote;
+using ::gatehouse::JsonQuote;
 
 using v1::DiscoveryRequest;
 using v1::DiscoveryResponse;

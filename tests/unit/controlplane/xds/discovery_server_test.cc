@@ -58,21 +58,9 @@ class TestClient {
       ASSERT_TRUE(stream_->Write(request));
     }
   }
-  void Ack(const DiscoveryResponse& response) {
-    DiscoveryRequest request;
-    request.set_type_url(response.type_url());
-    request.set_version_info(response.version_info());
-    request.set_response_nonce(response.nonce());
-    ASSERT_TRUE(stream_->Write(request));
-  }
+  void Ack(const DiscoveryResponse& response) { ASSERT_TRUE(stream_->Write(AckOf(response))); }
   void Nack(const DiscoveryResponse& response, const std::string& kept, const std::string& why) {
-    DiscoveryRequest request;
-    request.set_type_url(response.type_url());
-    request.set_version_info(kept);
-    request.set_response_nonce(response.nonce());
-    request.mutable_error_detail()->set_code(3);
-    request.mutable_error_detail()->set_message(why);
-    ASSERT_TRUE(stream_->Write(request));
+    ASSERT_TRUE(stream_->Write(NackOf(response, kept, why)));
   }
 
   // The next response, or nullopt after `timeout` (or when the stream ended).

@@ -36,22 +36,12 @@ void Subscribe(StreamProtocol& protocol, const std::map<std::string, std::string
 }
 
 StreamProtocol::Outcome Ack(StreamProtocol& protocol, const DiscoveryResponse& response) {
-  DiscoveryRequest request;
-  request.set_type_url(response.type_url());
-  request.set_version_info(response.version_info());
-  request.set_response_nonce(response.nonce());
-  return protocol.Handle(request);
+  return protocol.Handle(AckOf(response));
 }
 
 StreamProtocol::Outcome Nack(StreamProtocol& protocol, const DiscoveryResponse& response,
                              const std::string& kept, const std::string& why) {
-  DiscoveryRequest request;
-  request.set_type_url(response.type_url());
-  request.set_version_info(kept);
-  request.set_response_nonce(response.nonce());
-  request.mutable_error_detail()->set_code(3);
-  request.mutable_error_detail()->set_message(why);
-  return protocol.Handle(request);
+  return protocol.Handle(NackOf(response, kept, why));
 }
 
 TEST(StreamProtocolTest, NothingBeforeTheFirstSnapshotThenEveryTypeInOrder) {

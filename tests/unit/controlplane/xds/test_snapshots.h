@@ -1,4 +1,4 @@
-// Snapshots for the config stream's tests.
+// Snapshots, and a data plane's answers, for the config stream's tests.
 #pragma once
 
 #include <map>
@@ -68,6 +68,25 @@ inline std::vector<std::string> Names(const gatehouse::v1::DiscoveryResponse& re
   std::vector<std::string> names;
   for (const auto& resource : response.resources()) names.push_back(*ResourceName(resource));
   return names;
+}
+
+// The data plane's ACK of `response`: it now runs that version.
+inline gatehouse::v1::DiscoveryRequest AckOf(const gatehouse::v1::DiscoveryResponse& response) {
+  gatehouse::v1::DiscoveryRequest request;
+  request.set_type_url(response.type_url());
+  request.set_version_info(response.version_info());
+  request.set_response_nonce(response.nonce());
+  return request;
+}
+
+// The data plane's NACK of `response`: it keeps version `kept`, refusing the new one for `why`.
+inline gatehouse::v1::DiscoveryRequest NackOf(const gatehouse::v1::DiscoveryResponse& response,
+                                              const std::string& kept, const std::string& why) {
+  gatehouse::v1::DiscoveryRequest request = AckOf(response);
+  request.set_version_info(kept);
+  request.mutable_error_detail()->set_code(3);
+  request.mutable_error_detail()->set_message(why);
+  return request;
 }
 
 }  // namespace gatehouse::controlplane::xds

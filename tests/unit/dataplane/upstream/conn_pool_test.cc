@@ -136,9 +136,10 @@ TEST_F(ConnPoolsTest, AConnectionNotReleasedIsNotReused) {
 
 TEST_F(ConnPoolsTest, AnIdleConnectionTheUpstreamClosedLeavesThePool) {
   EXPECT_FALSE(RoundTrip());
+  OnLoop([&] { EXPECT_EQ(pools_->idle_connections(), 1u); });
   upstream_.CloseAll();
   // The pool watches its idle sockets: the close is noticed without a request.
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_TRUE(WaitFor([&] { return pools_->idle_connections() == 0; }));
   EXPECT_FALSE(RoundTrip());
   EXPECT_EQ(upstream_.accepted(), 2);
 }
