@@ -94,7 +94,9 @@ bool RemoveFramingAndHopByHopHeaders(HeaderMap& headers) {
       option = absl::StripAsciiWhitespace(option);
       if (absl::EqualsIgnoreCase(option, "close")) close = true;
       // ("close" too: RFC 9110 section 7.6.1 keeps that name from ever being a header's.)
-      if (!option.empty() && !AlwaysHopByHop(option)) listed.emplace_back(option);
+      if (!option.empty() && !AlwaysHopByHop(option) && !absl::EqualsIgnoreCase(option, "host")) {
+        listed.emplace_back(option);
+      }
     }
   }
   auto drop = [&listed](const HeaderMap::Entry& entry) {
@@ -107,6 +109,51 @@ bool RemoveFramingAndHopByHopHeaders(HeaderMap& headers) {
   std::vector<HeaderMap::Entry>& entries = headers.mutable_entries();
   entries.erase(std::remove_if(entries.begin(), entries.end(), drop), entries.end());
   return close;
+}
+
+namespace {
+
+// Fields that must not arrive as trailers (see RemoveDisallowedTrailers), lowercase.
+constexpr absl::string_view kNotInTrailers[] = {
+    "host",
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "set-cookie",
+    "content-type",
+    "content-encoding",
+    "content-range",
+    "content-length",
+    "expect",
+    "range",
+    "max-forwards",
+    "cache-control",
+    "forwarded",
+    "x-real-ip",
+    "www-authenticate",
+    "location",
+    "proxy-authenticate",
+};
+
+bool NotInTrailers(absl::string_view name) {
+  if (absl::StartsWithIgnoreCase(name, "x-forwarded-") || absl::StartsWithIgnoreCase(name, "if-")) {
+    return true;
+  }
+  for (absl::string_view banned : kNotInTrailers) {
+    if (absl::EqualsIgnoreCase(name, banned)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+void RemoveDisallowedTrailers(HeaderMap& trailers) {
+  RemoveFramingAndHopByHopHeaders(trailers);
+  std::vector<HeaderMap::Entry>& entries = trailers.mutable_entries();
+  entries.erase(
+      std::remove_if(entries.begin(), entries.end(),
+                     [](const HeaderMap::Entry& entry) { return NotInTrailers(entry.first); }),
+      entries.end());
 }
 
 // RFC 9110 section 7.2: uri-host [ ":" port ], uri-host an IP literal in brackets or a reg-name.

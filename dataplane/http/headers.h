@@ -87,8 +87,16 @@ struct ResponseHead {
 // Removes, in one pass, the framing headers each codec writes itself (Content-Length,
 // Transfer-Encoding) and the hop-by-hop headers of RFC 9110 section 7.6.1 (Connection,
 // Keep-Alive, Proxy-Connection, TE, Trailer, Upgrade and those the Connection header lists).
-// Returns whether the Connection header carried the "close" option.
+// Returns whether the Connection header carried the "close" option. Connection cannot name Host:
+// that is the request's authority, not a hop's.
 bool RemoveFramingAndHopByHopHeaders(HeaderMap& headers);
+
+// Removes from trailer fields, besides the hop-by-hop ones, every field RFC 9110 section 6.5.1
+// keeps out of trailers because it routes, frames, authenticates or describes the message (Host,
+// Content-Length, Authorization, Cookie, Content-Type, ...) and the forwarding fields the proxy
+// writes itself (X-Forwarded-*, Forwarded, X-Real-IP): a peer must not slip past the proxy, in
+// trailers, what it checks or sets in heads.
+void RemoveDisallowedTrailers(HeaderMap& trailers);
 
 // Whether `host` is what RFC 9110 section 7.2 allows in Host or :authority: uri-host (an IP
 // literal in brackets, or a reg-name) with an optional port. No userinfo: "b.test:@evil.com",

@@ -187,7 +187,7 @@ void Http1ClientCodec::OnMessageComplete() {
   if (decoder != nullptr && !response_end_sent_) {
     response_end_sent_ = true;
     HeaderMap trailers = std::move(parser_.headers());
-    RemoveFramingAndHopByHopHeaders(trailers);
+    RemoveDisallowedTrailers(trailers);
     if (trailers.size() > 0) {
       decoder->DecodeResponseTrailers(std::move(trailers));
     } else {

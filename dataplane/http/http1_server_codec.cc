@@ -251,7 +251,7 @@ void Http1ServerCodec::OnMessageComplete() {
   if (decoder_ != nullptr && !request_end_sent_) {
     request_end_sent_ = true;
     HeaderMap trailers = std::move(parser_.headers());
-    RemoveFramingAndHopByHopHeaders(trailers);
+    RemoveDisallowedTrailers(trailers);
     if (trailers.size() > 0) {
       decoder_->DecodeTrailers(std::move(trailers));
     } else {

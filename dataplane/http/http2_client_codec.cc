@@ -111,6 +111,7 @@ struct Http2ClientCodec::SessionCallbacks {
         stream->response_ended_ = true;
         if (ResponseDecoder* decoder = stream->decoder_) {
           stream->decoder_ = nullptr;
+          RemoveDisallowedTrailers(stream->trailers_);
           decoder->DecodeResponseTrailers(std::move(stream->trailers_));
         }
       }

@@ -143,7 +143,7 @@ struct Http2ServerCodec::SessionCallbacks {
           // Trailers end the request.
           stream->request_ended_ = true;
           if (stream->decoder_ != nullptr) {
-            RemoveFramingAndHopByHopHeaders(stream->trailers_in_);
+            RemoveDisallowedTrailers(stream->trailers_in_);
             stream->decoder_->DecodeTrailers(std::move(stream->trailers_in_));
           }
         }

@@ -160,6 +160,36 @@ class Http1EdgesTest(harness.GatehouseTestCase):
             raw += self.client.file.read1(65536)
         self.assertTrue(raw.endswith(b"0\r\nX-Echo-Trailer: done\r\n\r\n"), raw[-80:])
 
+    def test_request_trailers_cannot_carry_routing_framing_or_credentials(self):
+        # RFC 9110 section 6.5.1: trailers must not carry fields that route, frame or
+        # authenticate the message; a client putting them there would reach the upstream with
+        # what the proxy never checked.
+        body = (b"3\r\nabc\r\n0\r\nHost: evil.test\r\nX-Forwarded-For: 203.0.113.9\r\n"
+                b"Authorization: Basic Zm9vOmJhcg==\r\nContent-Length: 99\r\n"
+                b"X-Real-IP: 203.0.113.9\r\nCookie: a=b\r\n"
+                b"X-Checksum: 42\r\n\r\n")
+        self.client.send(request("POST", "/bad-trailers",
+                                 headers=[("Transfer-Encoding", "chunked")]) + body)
+        status, _, answer = self.client.read_response()
+        self.assertEqual(status, 200)
+        received = json.loads(answer)
+        self.assertEqual(received["body_bytes"], 3)
+        self.assertEqual(received["trailers"], [["X-Checksum", "42"]])
+
+    def test_connection_cannot_remove_the_host_header(self):
+        # Connection names hop-by-hop fields; Host is the request's authority, never a hop's.
+        self.client.send(b"GET /conn-host HTTP/1.1\r\nHost: echo.test\r\n"
+                         b"Connection: host\r\n\r\n")
+        status, _, answer = self.client.read_response()
+        self.assertEqual(status, 200)
+        sent = {name.lower(): value for name, value in json.loads(answer)["headers"]}
+        self.assertEqual(sent.get("host"), "echo.test")
+        # Without a Host the request is refused, whatever Connection says.
+        other = RawClient(self.dataplane.http)
+        self.addCleanup(other.close)
+        other.send(b"GET /no-host HTTP/1.1\r\nConnection: host\r\n\r\n")
+        self.assertEqual(other.read_response()[0], 400)
+
     def test_bodiless_responses_keep_the_upstream_connection(self):
         self.client.send(request("HEAD", "/head"))
         status, headers, _ = self.client.read_response(head_request=True)

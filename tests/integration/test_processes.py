@@ -6,6 +6,7 @@ import json
 import re
 import socket
 import subprocess
+import time
 import unittest
 
 import harness
@@ -53,6 +54,28 @@ class ProcessesTest(harness.GatehouseTestCase):
                     if line and not line.startswith("#"):
                         self.assertIsNotNone(METRIC_SAMPLE.fullmatch(line),
                                              "not a Prometheus sample: %r" % line)
+
+    def test_health_answers_while_other_clients_hold_connections_idle(self):
+        # Anything that can reach the health port must not be able to fail a liveness probe by
+        # connecting and saying nothing, or by trickling a request.
+        controlplane, (dataplane,) = self.start_world()
+        for name, port in [("controlplane", controlplane.health), ("dataplane", dataplane.health)]:
+            with self.subTest(process=name):
+                held = []
+                for i in range(40):
+                    sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+                    self.addCleanup(sock.close)
+                    if i % 2:
+                        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x")  # never finished
+                    held.append(sock)
+                started = time.monotonic()
+                self.assertEqual(harness.health_get(port, "/healthz")[0], 200)
+                self.assertEqual(harness.health_get(port, "/readyz")[0], 200)
+                self.assertLess(time.monotonic() - started, 1.0)
+                # Held connections are closed by the exchange deadline (2 s), not kept.
+                held[0].settimeout(5)
+                self.assertEqual(held[0].recv(100), b"")
+                self.assertEqual(held[1].recv(100), b"")
 
     def test_dataplane_is_ready_only_once_it_has_config(self):
         xds_port = harness.free_port()  # no control plane there yet

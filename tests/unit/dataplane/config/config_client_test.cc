@@ -135,7 +135,9 @@ class ConfigClientTest : public ::testing::Test {
       if (!request.has_value()) break;
       EXPECT_EQ(request->type_url(), type);
       EXPECT_TRUE(request->response_nonce().empty());
-      if (type == kClusterType) EXPECT_EQ(request->node().id(), "dp-test");
+      if (type == kClusterType) {
+        EXPECT_EQ(request->node().id(), "dp-test");
+      }
       versions.push_back(request->version_info());
     }
     return versions;

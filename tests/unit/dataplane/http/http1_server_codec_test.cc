@@ -292,5 +292,34 @@ TEST(Http1ServerCodecTest, TrailersArriveAfterTheBodyAndGoOutWithAChunkedRespons
   EXPECT_FALSE(connection.closed);
 }
 
+// RFC 9110 section 6.5.1: fields that route, frame, authenticate or describe the message are
+// not taken from trailers, nor the forwarding fields the proxy writes itself.
+TEST(Http1ServerCodecTest, TrailersCannotCarryRoutingFramingOrCredentials) {
+  FakeConnection connection;
+  Http1ServerCodec codec(&connection);
+  codec.Dispatch(
+      "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "3\r\nabc\r\n0\r\nHost: evil.test\r\nX-Forwarded-For: 203.0.113.9\r\n"
+      "Authorization: Basic Zm9v\r\nContent-Length: 99\r\nCookie: a=b\r\n"
+      "X-Forwarded-Proto: https\r\nForwarded: for=1.2.3.4\r\nIf-Match: *\r\n"
+      "X-Checksum: 42\r\n\r\n");
+  ASSERT_EQ(connection.streams.size(), 1u);
+  RecordingDecoder& stream = *connection.streams[0];
+  EXPECT_TRUE(stream.ended);
+  ASSERT_EQ(stream.trailers.size(), 1u);
+  EXPECT_EQ(stream.trailers.entries()[0].first, "X-Checksum");
+}
+
+// Connection lists hop-by-hop fields; Host is the request's authority and stays.
+TEST(Http1ServerCodecTest, ConnectionCannotRemoveHost) {
+  FakeConnection connection;
+  Http1ServerCodec codec(&connection);
+  codec.Dispatch("GET / HTTP/1.1\r\nHost: b.test\r\nConnection: host, x-drop\r\n\r\n");
+  ASSERT_EQ(connection.streams.size(), 1u);
+  EXPECT_EQ(connection.streams[0]->head.authority, "b.test");
+  ASSERT_NE(connection.streams[0]->head.headers.Get("host"), nullptr);
+  EXPECT_EQ(*connection.streams[0]->head.headers.Get("host"), "b.test");
+}
+
 }  // namespace
 }  // namespace gatehouse::dataplane::http
