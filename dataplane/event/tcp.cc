@@ -32,6 +32,7 @@ struct TcpConnection::Handle {
   bool connected : 1;
   bool closing : 1;
   bool close_after_writes : 1;
+  CloseHook on_closed;  // with close_after_writes
 
   Handle()
       : tcp{},  // data, the callbacks, starts null
@@ -68,6 +69,9 @@ struct TcpConnection::Handle {
     TakeOutboxBytes();
     if (close_after_writes) dispatcher()->RemoveLingering(this);
     uv_close(reinterpret_cast<uv_handle_t*>(&tcp), [](uv_handle_t* h) { delete Of(h); });
+    CloseHook hook = on_closed;
+    on_closed = {};
+    hook.Run();
   }
 
   // Called once the write queue is empty, when the owner asked to close after writing.
@@ -134,8 +138,7 @@ absl::StatusOr<std::unique_ptr<TcpConnection>> TcpConnection::Connect(Dispatcher
   std::unique_ptr<TcpConnection> connection(new TcpConnection(handle));
   CopyAddress(addr, &connection->peer_family_, &connection->peer_address_);
   int rc = uv_tcp_connect(
-      request, &handle->tcp, reinterpret_cast<sockaddr*>(&addr),
-      [](uv_connect_t* req, int status) {
+      request, &handle->tcp, reinterpret_cast<sockaddr*>(&addr), [](uv_connect_t* req, int status) {
         auto* h = static_cast<Handle*>(req->data);
         delete req;  // libuv calls this even when the handle closed first (ECANCELED)
         if (h->closing) return;
@@ -298,11 +301,15 @@ void TcpConnection::WriteNow(Handle* handle, std::string data) {
   if (handle->pending_write >= kHighWatermark) handle->above_high = true;
 }
 
-void TcpConnection::CloseAfterWrites(uint64_t linger_ms) {
+void TcpConnection::CloseAfterWrites(uint64_t linger_ms, CloseHook on_closed) {
   Handle* handle = handle_;
   handle_ = nullptr;
   handle->set_callbacks(nullptr);
-  if (handle->closing) return;
+  if (handle->closing) {
+    on_closed.Run();
+    return;
+  }
+  handle->on_closed = on_closed;
   if (handle->flush_scheduled) {
     handle->dispatcher()->CancelCallAfterIo(handle);
     handle->flush_scheduled = false;
@@ -333,31 +340,30 @@ absl::StatusOr<std::unique_ptr<TcpListener>> TcpListener::Create(Dispatcher& dis
   sockaddr_storage bound{};
   int bound_len = sizeof(bound);
   if (uv_tcp_getsockname(&handle->tcp, reinterpret_cast<sockaddr*>(&bound), &bound_len) == 0) {
-    handle->port = ntohs(bound.ss_family == AF_INET6
-                             ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
-                             : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+    handle->port =
+        ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
+                                          : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
   }
-  int rc = uv_listen(reinterpret_cast<uv_stream_t*>(&handle->tcp), 1024,
-                     [](uv_stream_t* server, int status) {
-                       if (status != 0) return;
-                       auto* h = static_cast<Handle*>(server->data);
-                       auto* conn = new TcpConnection::Handle();
-                       uv_tcp_init(static_cast<uv_loop_t*>(h->dispatcher->raw_loop()), &conn->tcp);
-                       std::unique_ptr<TcpConnection> connection(new TcpConnection(conn));
-                       if (uv_accept(server, reinterpret_cast<uv_stream_t*>(&conn->tcp)) != 0) {
-                         return;  // the destructor closes the handle
-                       }
-                       conn->connected = true;
-                       uv_tcp_nodelay(&conn->tcp, 1);
-                       sockaddr_storage peer{};
-                       int peer_length = sizeof(peer);
-                       if (uv_tcp_getpeername(&conn->tcp, reinterpret_cast<sockaddr*>(&peer),
-                                              &peer_length) == 0) {
-                         CopyAddress(peer, &connection->peer_family_, &connection->peer_address_);
-                       }
-                       connection->local_port_ = h->port;
-                       h->on_accept(std::move(connection));
-                     });
+  int rc = uv_listen(
+      reinterpret_cast<uv_stream_t*>(&handle->tcp), 1024, [](uv_stream_t* server, int status) {
+        if (status != 0) return;
+        auto* h = static_cast<Handle*>(server->data);
+        auto* conn = new TcpConnection::Handle();
+        uv_tcp_init(static_cast<uv_loop_t*>(h->dispatcher->raw_loop()), &conn->tcp);
+        std::unique_ptr<TcpConnection> connection(new TcpConnection(conn));
+        if (uv_accept(server, reinterpret_cast<uv_stream_t*>(&conn->tcp)) != 0) {
+          return;  // the destructor closes the handle
+        }
+        conn->connected = true;
+        uv_tcp_nodelay(&conn->tcp, 1);
+        sockaddr_storage peer{};
+        int peer_length = sizeof(peer);
+        if (uv_tcp_getpeername(&conn->tcp, reinterpret_cast<sockaddr*>(&peer), &peer_length) == 0) {
+          CopyAddress(peer, &connection->peer_family_, &connection->peer_address_);
+        }
+        connection->local_port_ = h->port;
+        h->on_accept(std::move(connection));
+      });
   if (rc != 0) return absl::InternalError(absl::StrCat("uv_listen: ", uv_strerror(rc)));
   return listener;
 }

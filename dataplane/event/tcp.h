@@ -20,6 +20,16 @@
 
 namespace gatehouse::dataplane::event {
 
+// What runs, `fn(arg)`, once a lingering socket is closed, however that comes about: its writes
+// ended, the peer failed, the linger ran out, or the loop ended.
+struct CloseHook {
+  void (*fn)(void*) = nullptr;
+  void* arg = nullptr;
+  void Run() const {
+    if (fn != nullptr) fn(arg);
+  }
+};
+
 class TcpConnection {
  public:
   class Callbacks {
@@ -74,8 +84,9 @@ class TcpConnection {
   // How long CloseAfterWrites waits, by default, for a peer that stopped reading.
   static constexpr uint64_t kDefaultLingerMs = 30 * 1000;
   // Sends what is queued, then closes: at the latest after `linger_ms`, for a peer that stopped
-  // reading. No callback runs afterwards and no other method may be called.
-  void CloseAfterWrites(uint64_t linger_ms = kDefaultLingerMs);
+  // reading; then `on_closed` runs. No other callback runs afterwards and no other method may be
+  // called.
+  void CloseAfterWrites(uint64_t linger_ms = kDefaultLingerMs, CloseHook on_closed = {});
   // Closes now, dropping what is queued; no callback runs afterwards and no other method may be
   // called.
   void Close();

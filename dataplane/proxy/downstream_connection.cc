@@ -221,8 +221,11 @@ void DownstreamConnection::CloseAfterWrites(http::CloseReason reason, absl::stri
   closed_ = true;
   context_.stats.closed[static_cast<int>(reason)]->Increment();
   LOG_DEBUG("closing downstream connection after writes: ", detail);
-  transport_.CloseAfterWrites();  // the last bytes, then (TLS) close_notify
-  owner_.OnConnectionClosed(*this);
+  // The last bytes, then (TLS) close_notify; the owner hears when the socket is gone.
+  transport_.CloseAfterWrites(
+      event::TcpConnection::kDefaultLingerMs,
+      {[](void* owner) { static_cast<Owner*>(owner)->OnLingerEnd(); }, &owner_});
+  owner_.OnConnectionClosed(*this, /*lingers=*/true);
 }
 
 void DownstreamConnection::Close(http::CloseReason reason, absl::string_view detail) {
@@ -239,7 +242,7 @@ void DownstreamConnection::Close(http::CloseReason reason, absl::string_view det
     context_.dispatcher.DeferDelete(std::move(stream));
   }
   transport_.Close();
-  owner_.OnConnectionClosed(*this);
+  owner_.OnConnectionClosed(*this, /*lingers=*/false);
 }
 
 }  // namespace gatehouse::dataplane::proxy

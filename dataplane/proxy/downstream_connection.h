@@ -28,8 +28,10 @@ class DownstreamConnection : public event::DeferredDeletable,
   class Owner {
    public:
     virtual ~Owner() = default;
-    // The connection is finished; the owner retires it.
-    virtual void OnConnectionClosed(DownstreamConnection& connection) = 0;
+    // The connection is finished; the owner retires it. When it `lingers`, its socket still
+    // sends its last bytes, and OnLingerEnd follows once the socket is closed.
+    virtual void OnConnectionClosed(DownstreamConnection& connection, bool lingers) = 0;
+    virtual void OnLingerEnd() = 0;
     // The config new requests start with.
     virtual std::shared_ptr<const config::DataplaneConfig> current_config() const = 0;
   };

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "absl/time/time.h"
+#include "dataplane/upstream/conn_pool.h"
 
 namespace gatehouse::dataplane::proxy {
 
@@ -20,6 +21,8 @@ struct ProxySettings {
   absl::Duration upstream_connect_timeout = absl::Seconds(5);
   // From the request being sent upstream until the response head arrives (504 after).
   absl::Duration upstream_response_timeout = absl::Seconds(60);
+  // How idle upstream connections are kept.
+  upstream::PoolSettings upstream_pool;
 };
 
 }  // namespace gatehouse::dataplane::proxy

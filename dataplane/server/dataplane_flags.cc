@@ -60,6 +60,14 @@ void RegisterDataplaneFlags(FlagSet& flags, DataplaneFlags* out) {
       "upstream-response-timeout", &out->proxy.upstream_response_timeout, absl::Milliseconds(10),
       absl::Hours(24),
       "waiting for the response head after the request went up (default 60s; then 504)");
+  flags.AddDuration(
+      "upstream-idle-timeout", &out->proxy.upstream_pool.idle_timeout, absl::Milliseconds(10),
+      absl::Hours(24),
+      "a pooled keep-alive upstream connection unused this long closes (default 60s)");
+  flags.AddInt("upstream-max-idle-per-endpoint", &out->proxy.upstream_pool.max_idle_per_endpoint, 0,
+               100000,
+               "keep-alive upstream connections kept idle per endpoint and worker; more close "
+               "(default 64; 0: none kept)");
   flags.AddInt("max-connections", &out->max_connections, 1, 10000000,
                "open client connections at most; more are closed at once (default: half the "
                "open-file limit, less 256, as each needs an upstream connection too)");

@@ -39,7 +39,7 @@ Worker::Worker(int index, const ProxySettings& settings, ConnectionLimit* limit,
                AccessLog* access_log)
     : settings_(settings),
       limit_(limit),
-      pools_(dispatcher_),
+      pools_(dispatcher_, settings_.upstream_pool),
       balancer_(random_),
       idle_timeouts_(dispatcher_, settings_.idle_timeout),
       request_header_timeouts_(dispatcher_, settings_.request_header_timeout),
@@ -145,11 +145,11 @@ void Worker::OnAccept(std::unique_ptr<event::TcpConnection> tcp, bool tls) {
   if (draining_) raw->Drain();
 }
 
-void Worker::OnConnectionClosed(DownstreamConnection& connection) {
+void Worker::OnConnectionClosed(DownstreamConnection& connection, bool lingers) {
   auto it = connections_.find(&connection);
   if (it == connections_.end()) return;
   active_connections_->Add(-1);
-  limit_->Release();
+  if (!lingers) limit_->Release();
   dispatcher_.DeferDelete(std::move(connections_.extract(it).value()));
 }
 

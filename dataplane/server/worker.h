@@ -58,7 +58,10 @@ class Worker : private proxy::DownstreamConnection::Owner {
          proxy::AccessLog* access_log);
 
   // proxy::DownstreamConnection::Owner
-  void OnConnectionClosed(proxy::DownstreamConnection& connection) override;
+  // A connection's slot of --max-connections is given back once its socket is closed: a
+  // closed connection still sending its last bytes holds a file descriptor.
+  void OnConnectionClosed(proxy::DownstreamConnection& connection, bool lingers) override;
+  void OnLingerEnd() override { limit_->Release(); }
   std::shared_ptr<const config::DataplaneConfig> current_config() const override { return config_; }
 
   void OnAccept(std::unique_ptr<event::TcpConnection> tcp, bool tls);

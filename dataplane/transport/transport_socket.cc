@@ -185,17 +185,21 @@ void TransportSocket::OnRemoteClose(absl::string_view error) {
   callbacks_->OnRemoteClose(error);
 }
 
-void TransportSocket::CloseAfterWrites(uint64_t linger_ms) {
-  if (!tcp_.open()) return;
+void TransportSocket::CloseAfterWrites(uint64_t linger_ms, event::CloseHook on_closed) {
+  if (!tcp_.open()) {
+    on_closed.Run();
+    return;
+  }
   if (tls_ != nullptr && !tls_->failed) {
     if (!SendPending()) {
       tcp_.Close();  // the session broke: nothing more can be said
+      on_closed.Run();
       return;
     }
     tls_->session->Shutdown();  // close_notify
     FlushTls();
   }
-  tcp_.CloseAfterWrites(linger_ms);
+  tcp_.CloseAfterWrites(linger_ms, on_closed);
 }
 
 void TransportSocket::Close() { tcp_.Close(); }

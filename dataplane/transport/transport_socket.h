@@ -82,8 +82,10 @@ class TransportSocket : private event::TcpConnection::Callbacks {
   const event::Buffer& input() const { return tls_ != nullptr ? tls_->plaintext : tcp_.input(); }
 
   // Sends what was written (with TLS, then close_notify) and closes; at the latest after
-  // `linger_ms` for a peer that stopped reading. No callback runs afterwards.
-  void CloseAfterWrites(uint64_t linger_ms = event::TcpConnection::kDefaultLingerMs);
+  // `linger_ms` for a peer that stopped reading. Then `on_closed` runs (at once when there is
+  // nothing left to send); no other callback runs afterwards.
+  void CloseAfterWrites(uint64_t linger_ms = event::TcpConnection::kDefaultLingerMs,
+                        event::CloseHook on_closed = {});
   // Closes now, dropping what waits; no callback runs afterwards.
   void Close();
 

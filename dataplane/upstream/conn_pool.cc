@@ -30,8 +30,8 @@ absl::StatusOr<std::unique_ptr<UpstreamStream>> ConnPools::Acquire(
     while (!idle.empty()) {
       std::unique_ptr<UpstreamConnection> connection = std::move(idle.back());
       idle.pop_back();
+      connection->EndIdle();
       if (connection->Reusable()) {
-        connection->SetIdleListener(nullptr);
         *reused = true;
         return connection;
       }
@@ -54,14 +54,11 @@ void ConnPools::Release(std::unique_ptr<UpstreamStream> stream) {
   std::unique_ptr<UpstreamConnection> connection(
       static_cast<UpstreamConnection*>(stream.release()));
   std::vector<std::unique_ptr<UpstreamConnection>>& idle = idle_[connection->connection_key()];
-  if (!connection->Reusable() || idle.size() >= kMaxIdlePerEndpoint) {
+  if (!connection->Reusable() || idle.size() >= max_idle_per_endpoint_) {
     dispatcher_.DeferDelete(std::move(connection));
     return;
   }
-  connection->SetListener(nullptr);
-  connection->SetDecoder(nullptr);
-  connection->SetIdleListener(this);
-  connection->ResumeReading();
+  connection->StartIdle(*this, idle_timeouts_);
   idle.push_back(std::move(connection));
 }
 
@@ -71,6 +68,7 @@ void ConnPools::OnIdleClose(UpstreamConnection& connection) {
   std::vector<std::unique_ptr<UpstreamConnection>>& idle = it->second;
   for (auto i = idle.begin(); i != idle.end(); ++i) {
     if (i->get() == &connection) {
+      connection.EndIdle();
       dispatcher_.DeferDelete(std::move(*i));
       idle.erase(i);
       return;
@@ -96,7 +94,10 @@ void ConnPools::OnConfigUpdate(const config::DataplaneConfig& config) {
   for (auto it = idle_.begin(); it != idle_.end();) {
     auto current = it++;
     if (config.HasConnectionKey(current->first)) continue;
-    for (auto& connection : current->second) dispatcher_.DeferDelete(std::move(connection));
+    for (auto& connection : current->second) {
+      connection->EndIdle();
+      dispatcher_.DeferDelete(std::move(connection));
+    }
     idle_.erase(current);
   }
   std::vector<Http2Connection*> leaving;
@@ -115,7 +116,10 @@ size_t ConnPools::idle_connections() const {
 
 void ConnPools::Clear() {
   for (auto& [key, idle] : idle_) {
-    for (auto& connection : idle) dispatcher_.DeferDelete(std::move(connection));
+    for (auto& connection : idle) {
+      connection->EndIdle();
+      dispatcher_.DeferDelete(std::move(connection));
+    }
   }
   idle_.clear();
   std::vector<Http2Connection*> open;
@@ -123,6 +127,7 @@ void ConnPools::Clear() {
     for (auto& connection : connections) open.push_back(connection.get());
   }
   for (Http2Connection* connection : open) connection->Drain();
+  idle_timeouts_.Close();
 }
 
 }  // namespace gatehouse::dataplane::upstream

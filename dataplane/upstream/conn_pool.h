@@ -13,7 +13,9 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "dataplane/config/dataplane_config.h"
+#include "dataplane/event/deadline_queue.h"
 #include "dataplane/event/dispatcher.h"
 #include "dataplane/upstream/http2_connection.h"
 #include "dataplane/upstream/upstream_connection.h"
@@ -22,16 +24,24 @@
 
 namespace gatehouse::dataplane::upstream {
 
+// How idle HTTP/1.1 connections are kept (--upstream-idle-timeout and
+// --upstream-max-idle-per-endpoint).
+struct PoolSettings {
+  // An idle connection unused this long is closed.
+  absl::Duration idle_timeout = absl::Seconds(60);
+  // Idle connections kept per endpoint (and way of connecting); more are closed when released.
+  // 0 keeps none: every exchange connects anew.
+  int max_idle_per_endpoint = 64;
+};
+
 class ConnPools : public UpstreamConnector,
                   private UpstreamConnection::IdleListener,
                   private Http2Connection::Owner {
  public:
-  // Idle HTTP/1.1 connections kept per endpoint; more are closed when released. Enough for a
-  // few HTTP/2 clients' worth of concurrent streams (128 each) without reconnecting: with 640
-  // requests in flight and 128 kept, connections churn and throughput halves.
-  static constexpr size_t kMaxIdlePerEndpoint = 1024;
-
-  explicit ConnPools(event::Dispatcher& dispatcher) : dispatcher_(dispatcher) {}
+  explicit ConnPools(event::Dispatcher& dispatcher, const PoolSettings& settings = {})
+      : dispatcher_(dispatcher),
+        max_idle_per_endpoint_(static_cast<size_t>(settings.max_idle_per_endpoint)),
+        idle_timeouts_(dispatcher, settings.idle_timeout) {}
   ~ConnPools() override;
 
   // An exchange with `endpoint` as `cluster` speaks to it: on an idle HTTP/1.1 connection or an
@@ -48,7 +58,8 @@ class ConnPools : public UpstreamConnector,
   // HTTP/2 connections.
   void OnConfigUpdate(const config::DataplaneConfig& config);
 
-  // Closes every idle connection and drains every HTTP/2 one.
+  // Closes every idle connection and drains every HTTP/2 one; at shutdown, since it also stops
+  // the idle timer, so that the loop can end.
   void Clear();
 
   // Idle HTTP/1.1 connections kept, across endpoints.
@@ -59,6 +70,8 @@ class ConnPools : public UpstreamConnector,
   void OnConnectionDone(Http2Connection& connection) override;
 
   event::Dispatcher& dispatcher_;
+  const size_t max_idle_per_endpoint_;
+  event::DeadlineQueue idle_timeouts_;
   absl::flat_hash_map<std::string, std::vector<std::unique_ptr<UpstreamConnection>>> idle_;
   absl::flat_hash_map<std::string, std::vector<std::unique_ptr<Http2Connection>>> http2_;
 };

@@ -47,6 +47,23 @@ void UpstreamConnection::OnRemoteClose(absl::string_view error) {
   if (idle_listener_ != nullptr) idle_listener_->OnIdleClose(*this);
 }
 
+void UpstreamConnection::StartIdle(IdleListener& listener, event::DeadlineQueue& timeouts) {
+  SetListener(nullptr);
+  SetDecoder(nullptr);
+  idle_listener_ = &listener;
+  timeouts.Arm(*this);
+  ResumeReading();
+}
+
+void UpstreamConnection::EndIdle() {
+  idle_listener_ = nullptr;
+  event::DeadlineQueue::Disarm(*this);
+}
+
+void UpstreamConnection::OnDeadline() {
+  if (idle_listener_ != nullptr) idle_listener_->OnIdleClose(*this);
+}
+
 void UpstreamConnection::PauseReading(bool paused) {
   if (closed_ || paused == reading_paused_) return;
   reading_paused_ = paused;

@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "dataplane/config/dataplane_config.h"
+#include "dataplane/event/deadline_queue.h"
 #include "dataplane/event/dispatcher.h"
 #include "dataplane/http/http1_client_codec.h"
 #include "dataplane/transport/transport_socket.h"
@@ -20,9 +21,10 @@ namespace gatehouse::dataplane::upstream {
 
 class UpstreamConnection : public UpstreamStream,
                            private transport::TransportSocket::Callbacks,
-                           private http::Http1ClientCodec::Callbacks {
+                           private http::Http1ClientCodec::Callbacks,
+                           private event::DeadlineQueue::Entry {  // the pool's idle timeout
  public:
-  // Hears that an idle connection closed, while it waits in a pool.
+  // Hears that a connection waiting in a pool closed, or stayed idle past the pool's timeout.
   class IdleListener {
    public:
     virtual ~IdleListener() = default;
@@ -42,8 +44,11 @@ class UpstreamConnection : public UpstreamStream,
   bool multiplexed() const override { return false; }
   const std::string& endpoint_key() const override { return endpoint_key_; }
 
-  // Set while the connection waits in a pool (no stream listens then).
-  void SetIdleListener(IdleListener* listener) { idle_listener_ = listener; }
+  // The connection waits in a pool: no stream listens, `listener` hears when it closes or when
+  // it has been idle for `timeouts`' duration, and it reads again to notice a close.
+  void StartIdle(IdleListener& listener, event::DeadlineQueue& timeouts);
+  // It leaves the pool for an exchange.
+  void EndIdle();
   // The ConnPools key it is kept under.
   const std::string& connection_key() const { return connection_key_; }
   bool connected() const { return connected_ && !closed_; }
@@ -68,6 +73,9 @@ class UpstreamConnection : public UpstreamStream,
   void WriteCopy(absl::string_view data) override { transport_->WriteCopy(data); }
   bool WriteBlocked() const override { return transport_->WriteBlocked(); }
   void PauseReading(bool paused) override;
+
+  // event::DeadlineQueue::Entry: idle in a pool for too long.
+  void OnDeadline() override;
 
   event::Dispatcher& dispatcher_;
   std::string endpoint_key_;

@@ -136,10 +136,10 @@ class TcpConnectionTest : public ::testing::Test {
   uint16_t port_ = 0;
   int client_ = -1;
   std::unique_ptr<TcpListener> listener_;
-  std::unique_ptr<TcpConnection> accepted_;   // loop thread only
-  std::unique_ptr<TcpConnection> outgoing_;   // loop thread only
+  std::unique_ptr<TcpConnection> accepted_;  // loop thread only
+  std::unique_ptr<TcpConnection> outgoing_;  // loop thread only
   absl::Notification accepted_notification_;
-  Recorder server_;    // what the accepted connection reports
+  Recorder server_;           // what the accepted connection reports
   Recorder outgoing_events_;  // what `outgoing_` reports
 };
 
@@ -169,17 +169,38 @@ TEST_F(TcpConnectionTest, WritesOfOneTurnArriveInOrder) {
   EXPECT_EQ(std::string(text, 14), "head body tail");
 }
 
+// Counts the runs of a CloseHook.
+std::atomic<int> hook_runs{0};
+CloseHook CountingHook() {
+  hook_runs = 0;
+  return {[](void*) { ++hook_runs; }, nullptr};
+}
+
 TEST_F(TcpConnectionTest, CloseAfterWritesSendsEverythingThenEndsTheStream) {
-  ConnectClient();
-  const size_t size = 4 << 20;  // far more than the socket buffers take at once
+  ConnectClient(/*receive_buffer=*/4096);
+  const size_t size = 8 << 20;  // far more than the socket buffers take at once
   RunOnLoop([this, size] {
     accepted_->Write(std::string(size, 'x'));
-    accepted_->CloseAfterWrites();
+    accepted_->CloseAfterWrites(TcpConnection::kDefaultLingerMs, CountingHook());
     accepted_.reset();  // the owner lets go; the handle lingers until the bytes are out
   });
+  absl::SleepFor(absl::Milliseconds(100));
   EXPECT_EQ(dispatcher_.lingering(), 1);
+  EXPECT_EQ(hook_runs, 0);  // the socket is still open: its owner must still count it
   EXPECT_EQ(ReadClientToEnd(), size);
   EXPECT_TRUE(WaitForNoLingering());
+  EXPECT_EQ(hook_runs, 1);
+}
+
+TEST_F(TcpConnectionTest, CloseAfterWritesWithNothingQueuedRunsItsHookOnce) {
+  ConnectClient();
+  RunOnLoop([this] {
+    accepted_->CloseAfterWrites(TcpConnection::kDefaultLingerMs, CountingHook());
+    accepted_.reset();
+  });
+  EXPECT_EQ(ReadClientToEnd(), 0u);
+  EXPECT_TRUE(WaitForNoLingering());
+  EXPECT_EQ(hook_runs, 1);
 }
 
 TEST_F(TcpConnectionTest, CloseAfterWritesGivesUpOnAPeerThatStopsReading) {
@@ -187,12 +208,14 @@ TEST_F(TcpConnectionTest, CloseAfterWritesGivesUpOnAPeerThatStopsReading) {
   const size_t size = 8 << 20;
   RunOnLoop([this, size] {
     accepted_->Write(std::string(size, 'x'));
-    accepted_->CloseAfterWrites(/*linger_ms=*/300);
+    accepted_->CloseAfterWrites(/*linger_ms=*/300, CountingHook());
     accepted_.reset();
   });
   absl::SleepFor(absl::Milliseconds(100));
   EXPECT_EQ(dispatcher_.lingering(), 1);  // still waiting for the peer to read
-  EXPECT_TRUE(WaitForNoLingering());      // then closed without it
+  EXPECT_EQ(hook_runs, 0);
+  EXPECT_TRUE(WaitForNoLingering());  // then closed without it
+  EXPECT_EQ(hook_runs, 1);
   // What the kernel already held may still arrive; the rest was dropped.
   EXPECT_LT(ReadClientToEnd(), size);
 }

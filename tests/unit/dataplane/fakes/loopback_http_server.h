@@ -48,6 +48,8 @@ class LoopbackHttpServer {
   uint16_t port() const { return port_; }
   int accepted() const { return accepted_.load(); }
   int requests() const { return requests_.load(); }
+  // Connections the server has open: accepted, and not yet closed by either side.
+  int open_connections() const { return open_.load(); }
   // Closes every open connection (as an upstream's idle timeout would).
   void CloseAll() {
     close_all_ = true;
@@ -73,6 +75,7 @@ class LoopbackHttpServer {
       if (close_all_) {
         for (auto& [fd, input] : connections_) close(fd);
         connections_.clear();
+        open_ = 0;
         close_all_ = false;
         continue;
       }
@@ -81,6 +84,7 @@ class LoopbackHttpServer {
         if (fd >= 0) {
           connections_[fd];
           ++accepted_;
+          open_ = static_cast<int>(connections_.size());
         }
       }
       for (size_t i = 2; i < fds.size(); ++i) {
@@ -90,6 +94,7 @@ class LoopbackHttpServer {
         if (n <= 0) {
           close(fds[i].fd);
           connections_.erase(fds[i].fd);
+          open_ = static_cast<int>(connections_.size());
           continue;
         }
         std::string& input = connections_[fds[i].fd];
@@ -112,6 +117,7 @@ class LoopbackHttpServer {
   std::map<int, std::string> connections_;  // server thread only: fd -> unparsed input
   std::atomic<int> accepted_{0};
   std::atomic<int> requests_{0};
+  std::atomic<int> open_{0};
   std::atomic<bool> stop_{false};
   std::atomic<bool> close_all_{false};
   std::thread thread_;

@@ -1,5 +1,6 @@
 // ConnPools on a real event loop against a real HTTP/1.1 upstream on 127.0.0.1: keep-alive
-// reuse, idle connections the upstream closed, and endpoints that left the config.
+// reuse, idle connections the upstream closed, the idle timeout and cap, and endpoints that left
+// the config.
 #include "dataplane/upstream/conn_pool.h"
 
 #include <chrono>
@@ -78,6 +79,9 @@ class ConnPoolsTest : public ::testing::Test {
   const config::ClusterConfig& cluster() const { return *config_->FindCluster("default/web:80"); }
 
   void OnLoop(std::function<void()> fn) { loop_.RunOnLoop(std::move(fn)); }
+  void UsePools(const PoolSettings& settings) {
+    OnLoop([&] { pools_ = std::make_unique<ConnPools>(loop_.dispatcher(), settings); });
+  }
   bool WaitFor(std::function<bool()> done) {
     for (int i = 0; i < 500; ++i) {
       bool ok = false;
@@ -153,6 +157,53 @@ TEST_F(ConnPoolsTest, EndpointsThatLeftTheConfigLoseTheirIdleConnections) {
   // The endpoint is still in the config: its idle connection stays.
   OnLoop([&] { pools_->OnConfigUpdate(*config_); });
   EXPECT_TRUE(RoundTrip());
+}
+
+TEST_F(ConnPoolsTest, IdleConnectionsCloseAfterTheIdleTimeout) {
+  UsePools({.idle_timeout = absl::Milliseconds(100), .max_idle_per_endpoint = 64});
+  EXPECT_FALSE(RoundTrip());
+  OnLoop([&] { EXPECT_EQ(pools_->idle_connections(), 1u); });
+  // Reuse within the timeout is still reuse, and starts the connection's idle time again.
+  EXPECT_TRUE(RoundTrip());
+  EXPECT_TRUE(WaitFor([&] { return pools_->idle_connections() == 0; }));
+  EXPECT_TRUE(WaitFor([&] { return upstream_.open_connections() == 0; }));
+  EXPECT_FALSE(RoundTrip());
+  EXPECT_EQ(upstream_.accepted(), 2);
+}
+
+TEST_F(ConnPoolsTest, AtMostMaxIdlePerEndpointAreKept) {
+  UsePools({.idle_timeout = absl::Seconds(60), .max_idle_per_endpoint = 2});
+  // Three exchanges at once need three connections; two of them are kept afterwards.
+  std::vector<std::unique_ptr<UpstreamStream>> streams(3);
+  std::vector<Exchange> exchanges(3);
+  OnLoop([&] {
+    for (size_t i = 0; i < streams.size(); ++i) {
+      bool reused = false;
+      auto stream = pools_->Acquire(cluster(), cluster().endpoints[0], &reused);
+      ASSERT_TRUE(stream.ok()) << stream.status();
+      streams[i] = *std::move(stream);
+      exchanges[i].Start(*streams[i], reused);
+    }
+  });
+  EXPECT_TRUE(WaitFor([&] {
+    for (const Exchange& exchange : exchanges) {
+      if (!exchange.complete) return false;
+    }
+    return true;
+  }));
+  OnLoop([&] {
+    for (auto& stream : streams) {
+      stream->SetListener(nullptr);
+      stream->SetDecoder(nullptr);
+      pools_->Release(std::move(stream));
+    }
+    EXPECT_EQ(pools_->idle_connections(), 2u);
+  });
+  EXPECT_TRUE(WaitFor([&] { return upstream_.open_connections() == 2; }));
+  // None kept at all: every exchange connects.
+  UsePools({.idle_timeout = absl::Seconds(60), .max_idle_per_endpoint = 0});
+  EXPECT_FALSE(RoundTrip());
+  EXPECT_FALSE(RoundTrip());
 }
 
 TEST_F(ConnPoolsTest, ClearClosesEveryIdleConnection) {
