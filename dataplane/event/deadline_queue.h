@@ -59,7 +59,18 @@ class DeadlineQueue {
 
   const int64_t timeout_ms_;
   std::unique_ptr<Timer> timer_;  // null once closed
-  Link head_;  // head_.next expires first, head_.prev last
+  Link head_;                     // head_.next expires first, head_.prev last
+};
+
+// An entry that calls `(owner->*fn)()` when it expires: for an owner with several deadlines.
+template <typename Owner, void (Owner::*fn)()>
+class MemberDeadline final : public DeadlineQueue::Entry {
+ public:
+  explicit MemberDeadline(Owner* owner) : owner_(owner) {}
+
+ private:
+  void OnDeadline() override { (owner_->*fn)(); }
+  Owner* const owner_;
 };
 
 }  // namespace gatehouse::dataplane::event

@@ -81,6 +81,10 @@ class OutgoingBody {
 
   bool over_watermark() const { return output_.size() >= kHighWatermark; }
   bool ended() const { return ended_; }
+  // Bytes nghttp2 has not taken yet.
+  size_t pending() const { return output_.size(); }
+  // Drops what waits: the stream is being reset.
+  void Discard() { output_.Consume(output_.size()); }
 
  private:
   event::Buffer output_;

@@ -15,7 +15,7 @@
 
 namespace gatehouse::dataplane::http {
 // One client stream: its request as it arrives, and the encoder of its response.
-class Http2ServerCodec::Stream : public ResponseEncoder {
+class Http2ServerCodec::Stream : public ResponseEncoder, private event::DeadlineQueue::Entry {
  public:
   Stream(Http2ServerCodec& codec, int32_t id) : codec_(codec), id_(id) {}
 
@@ -35,6 +35,13 @@ class Http2ServerCodec::Stream : public ResponseEncoder {
 
   // `length` request body bytes arrived; acknowledged at once unless the body is paused.
   void OnBodyBytes(size_t length);
+  // The response body's send deadline runs while it has bytes nghttp2 has not taken, from the
+  // last time it took some: a client holding its window at 0 cannot hold the stream forever.
+  // Called after bytes were added (`progress` false) or taken (`progress` true).
+  void UpdateSendDeadline(bool progress);
+  void StopSendDeadline() { event::DeadlineQueue::Disarm(*this); }
+  // event::DeadlineQueue::Entry: the client took none of the body for the send timeout.
+  void OnDeadline() override;
 
   Http2ServerCodec& codec_;
   const int32_t id_;
@@ -211,6 +218,7 @@ struct Http2ServerCodec::SessionCallbacks {
       stream->decoder_ = nullptr;
       decoder->OnDownstreamReset("the client reset the stream");
     }
+    stream->StopSendDeadline();
     codec.closed_.push_back(std::move(stream));
     if (codec.streams_.empty()) codec.callbacks_->OnReadyForNextRequest();  // idle from now
     return 0;
@@ -222,6 +230,11 @@ struct Http2ServerCodec::SessionCallbacks {
     if (stream == nullptr) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
     bool drained = false;
     ssize_t n = stream->body_.Read(session, stream_id, buffer, length, flags, &drained);
+    if ((*flags & NGHTTP2_DATA_FLAG_EOF) != 0) {
+      stream->StopSendDeadline();
+    } else {
+      stream->UpdateSendDeadline(/*progress=*/n > 0);
+    }
     if (drained && stream->blocked_) {
       stream->blocked_ = false;
       stream->codec_.writable_.push_back(stream_id);
@@ -462,6 +475,7 @@ void Http2ServerCodec::Stream::EncodeData(absl::string_view data, bool end_strea
     decoder_ = nullptr;
   }
   body_.Append(codec_.session_, id_, data, end_stream);
+  UpdateSendDeadline(/*progress=*/false);
   codec_.Flush();
 }
 
@@ -469,6 +483,28 @@ void Http2ServerCodec::Stream::EncodeTrailers(const HeaderMap& trailers) {
   response_ended_ = true;
   decoder_ = nullptr;
   body_.EndWithTrailers(codec_.session_, id_, trailers);
+  UpdateSendDeadline(/*progress=*/false);
+  codec_.Flush();
+}
+
+void Http2ServerCodec::Stream::UpdateSendDeadline(bool progress) {
+  event::DeadlineQueue* queue = codec_.callbacks_->stream_send_timeouts();
+  if (queue == nullptr) return;
+  if (body_.pending() == 0) {
+    StopSendDeadline();
+  } else if (progress || !armed()) {
+    queue->Arm(*this);
+  }
+}
+
+void Http2ServerCodec::Stream::OnDeadline() {
+  body_.Discard();
+  RequestDecoder* decoder = decoder_;
+  decoder_ = nullptr;
+  response_ended_ = true;
+  nghttp2_submit_rst_stream(codec_.session_, NGHTTP2_FLAG_NONE, id_, NGHTTP2_CANCEL);
+  if (decoder != nullptr)
+    decoder->OnDownstreamReset("the client took no bytes for the send timeout");
   codec_.Flush();
 }
 

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
+#include "dataplane/event/deadline_queue.h"
 #include "dataplane/http/stream.h"
 
 namespace gatehouse::dataplane::http {
@@ -36,6 +37,9 @@ class ServerCodec {
     // request may be parsed; HTTP/2's last open stream closed.
     virtual void OnReadyForNextRequest() = 0;
     virtual std::string peer_ip() const = 0;
+    // Where a multiplexed codec arms the send deadline of each stream whose response waits on
+    // the client (HTTP/2 flow control); null: none.
+    virtual event::DeadlineQueue* stream_send_timeouts() { return nullptr; }
   };
 
   virtual ~ServerCodec() = default;

@@ -73,6 +73,7 @@ class DownstreamConnection : public event::DeferredDeletable,
   void Abort(http::CloseReason reason, absl::string_view detail) override { Close(reason, detail); }
   void OnReadyForNextRequest() override;
   std::string peer_ip() const override { return transport_.peer_ip(); }
+  event::DeadlineQueue* stream_send_timeouts() override { return &context_.send_timeouts; }
 
   // ProxyStream::Owner
   void OnStreamDone(ProxyStream& stream) override;

@@ -19,8 +19,15 @@ struct ProxySettings {
   // From the request's arrival until the upstream connection is established (504 after).
   // A cluster's own connect timeout, when the config sets one, takes precedence.
   absl::Duration upstream_connect_timeout = absl::Seconds(5);
-  // From the request being sent upstream until the response head arrives (504 after).
+  // From the whole request having been sent upstream until the response head arrives (504
+  // after).
   absl::Duration upstream_response_timeout = absl::Seconds(60);
+  // Between two reads of a request body, while the proxy reads it (408 after, as nginx's
+  // client_body_timeout).
+  absl::Duration request_body_timeout = absl::Seconds(60);
+  // A stream with no bytes in either direction (408 or 504 before the response, a reset after;
+  // as Envoy's stream_idle_timeout).
+  absl::Duration stream_idle_timeout = absl::Minutes(5);
   // How idle upstream connections are kept.
   upstream::PoolSettings upstream_pool;
 };

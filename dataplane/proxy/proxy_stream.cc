@@ -99,11 +99,52 @@ void ProxyStream::SetPhase(Phase next) {
               static_cast<int>(next));
   }
   phase_ = next;
+  if (next == Phase::kDone || next == Phase::kTunnel) {
+    // Nothing more to wait for; a tunnel has its connection's idle timeout.
+    event::DeadlineQueue::Disarm(body_deadline_);
+    event::DeadlineQueue::Disarm(idle_deadline_);
+  }
+}
+
+void ProxyStream::Touch() {
+  if (phase_ != Phase::kDone && phase_ != Phase::kTunnel) {
+    context_.stream_idle_timeouts.Arm(idle_deadline_);
+  }
+}
+
+void ProxyStream::PauseRequestBody(bool paused) {
+  body_paused_ = paused;
+  encoder_.PauseRequestBody(paused);
+  if (paused || request_end_ || phase_ == Phase::kDone) {
+    event::DeadlineQueue::Disarm(body_deadline_);
+  } else if (!body_deadline_.armed()) {
+    context_.request_body_timeouts.Arm(body_deadline_);
+  }
+}
+
+void ProxyStream::OnRequestBodyTimeout() {
+  if (phase_ == Phase::kDone || request_end_) return;
+  LocalReply(408, "the client sent no request body bytes for the request body timeout");
+}
+
+void ProxyStream::OnStreamIdleTimeout() {
+  if (phase_ == Phase::kDone || phase_ == Phase::kTunnel) return;
+  if (request_end_ || response_started()) {
+    LocalReply(504, "no bytes either way for the stream idle timeout");
+  } else {
+    LocalReply(408, "no bytes either way for the stream idle timeout");
+  }
+}
+
+void ProxyStream::OnRequestSent() {
+  if (phase_ == Phase::kRequesting) context_.upstream_response_timeouts.Arm(*this);
 }
 
 void ProxyStream::DecodeHeaders(http::RequestHead head, bool end_stream) {
   context_.stats.requests->Increment();
   request_end_ = end_stream;
+  Touch();
+  if (!end_stream) context_.request_body_timeouts.Arm(body_deadline_);
   if (context_.access_log != nullptr) {
     record_ = std::make_unique<AccessRecord>();
     record_->start = absl::Now();
@@ -328,7 +369,6 @@ void ProxyStream::OnConnect(upstream::UpstreamStream& connection, const absl::St
 void ProxyStream::StartUpstream() {
   SetPhase(Phase::kRequesting);
   if (connect_timer_ != nullptr) connect_timer_->Stop();
-  context_.upstream_response_timeouts.Arm(*this);
   upstream_->SetDecoder(this);
   bool end_now = request_end_ && pending_body_.empty() && !pending_trailers_.has_value();
   // Each encoder call may end the exchange at once (an HTTP/2 upstream refusing the stream):
@@ -345,47 +385,63 @@ void ProxyStream::StartUpstream() {
     if (trailers_follow) upstream_->encoder().EncodeTrailers(*pending_trailers_);
     if (upstream_.get() != attempt) return;
   }
-  if (!request_end_) encoder_.PauseRequestBody(upstream_->encoder().WriteBlocked());
+  if (request_end_) {
+    OnRequestSent();
+  } else {
+    PauseRequestBody(upstream_->encoder().WriteBlocked());
+  }
 }
 
 void ProxyStream::DecodeData(absl::string_view data, bool end_stream) {
   if (phase_ == Phase::kDone) return;
   body_received_ += data.size();
+  Touch();
   // While a filter holds the request, the data hooks wait for the chain to resume.
   if (phase_ != Phase::kFiltering && !RunRequestData(data, end_stream)) return;
   request_end_ = end_stream;
   // The whole body is in: reading may go on (it only buffers up to the next request).
-  if (end_stream) encoder_.PauseRequestBody(false);
+  if (end_stream) {
+    PauseRequestBody(false);
+  } else if (!body_paused_) {
+    context_.request_body_timeouts.Arm(body_deadline_);  // from this read to the next
+  }
   if (!upstream_ready()) {
     pending_body_.append(data.data(), data.size());
-    if (pending_body_.size() >= kMaxPendingBody) encoder_.PauseRequestBody(true);
+    if (pending_body_.size() >= kMaxPendingBody) PauseRequestBody(true);
     return;
   }
   upstream_->encoder().EncodeData(data, end_stream);
-  if (!end_stream && upstream_ != nullptr && upstream_->encoder().WriteBlocked()) {
-    encoder_.PauseRequestBody(true);
+  if (upstream_ == nullptr) return;
+  if (end_stream) {
+    OnRequestSent();
+  } else if (upstream_->encoder().WriteBlocked()) {
+    PauseRequestBody(true);
   }
 }
 
 void ProxyStream::DecodeTrailers(http::HeaderMap trailers) {
   if (phase_ == Phase::kDone) return;
   request_end_ = true;
-  encoder_.PauseRequestBody(false);
+  Touch();
+  PauseRequestBody(false);
   if (phase_ != Phase::kFiltering && !RunRequestTrailers(trailers)) return;
   if (!upstream_ready()) {
     pending_trailers_ = std::move(trailers);
     return;
   }
   upstream_->encoder().EncodeTrailers(trailers);
+  if (upstream_ != nullptr) OnRequestSent();
 }
 
 void ProxyStream::OnUpstreamWritable() {
-  if (!request_end_) encoder_.PauseRequestBody(false);
+  Touch();
+  if (!request_end_) PauseRequestBody(false);
 }
 
 void ProxyStream::DecodeResponseHeaders(http::ResponseHead head, bool end_stream) {
   SetPhase(head.status == 101 ? Phase::kTunnel : Phase::kResponding);
   StopUpstreamTimers();
+  Touch();
   if (endpoint_ != nullptr) {
     if (head.status >= 500) {
       context_.balancer.OnFailure(*cluster_, *endpoint_);
@@ -405,6 +461,7 @@ void ProxyStream::DecodeResponseHeaders(http::ResponseHead head, bool end_stream
 }
 
 void ProxyStream::DecodeResponseData(absl::string_view data, bool end_stream) {
+  Touch();
   if (record_ != nullptr) record_->response_body_bytes += data.size();
   for (size_t i = filters_.size(); i > 0; --i) filters_[i - 1]->OnResponseData(data, end_stream);
   encoder_.EncodeData(data, end_stream);
@@ -423,6 +480,7 @@ void ProxyStream::DecodeResponseTrailers(http::HeaderMap trailers) {
 }
 
 void ProxyStream::OnDownstreamWritable() {
+  Touch();
   if (upstream_ != nullptr && response_started()) upstream_->encoder().PauseResponseBody(false);
 }
 

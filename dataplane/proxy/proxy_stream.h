@@ -12,6 +12,12 @@
 // cluster has no endpoint, 502 when the upstream fails before answering, 504 when it is too slow;
 // filters answer for themselves (a redirect, a 413). Its progress is one Phase, changed only by
 // SetPhase, which checks the phase it leaves.
+//
+// Every stall has a deadline: the upstream connect; the response head, from the moment the
+// whole request has gone up (an upload may take as long as it takes); the client's request body
+// between two reads, except while the proxy itself holds the body back (408); and no byte
+// either way for the stream idle timeout (408 while the request is incomplete, 504 after, a
+// reset once the response has started). A tunnel has its connection's idle timeout instead.
 #pragma once
 
 #include <array>
@@ -68,8 +74,12 @@ struct WorkerContext {
   event::DeadlineQueue& tunnel_idle_timeouts;
   // Connections whose peer stopped taking bytes (--send-timeout).
   event::DeadlineQueue& send_timeouts;
-  // Requests waiting for their response's head (--upstream-response-timeout).
+  // Requests sent whole, waiting for their response's head (--upstream-response-timeout).
   event::DeadlineQueue& upstream_response_timeouts;
+  // Request bodies between two reads of the client's bytes (--request-body-timeout).
+  event::DeadlineQueue& request_body_timeouts;
+  // Streams with no bytes either way (--stream-idle-timeout).
+  event::DeadlineQueue& stream_idle_timeouts;
 };
 
 class ProxyStream : public event::DeferredDeletable,
@@ -155,6 +165,15 @@ class ProxyStream : public event::DeferredDeletable,
   void OnUpstreamTimeout();
   // Stops the connect and response-head deadlines.
   void StopUpstreamTimers();
+  // The whole request has gone up: the response head is awaited from now.
+  void OnRequestSent();
+  // Reading the client's request body stops (or goes on); the request body deadline runs only
+  // while the proxy reads.
+  void PauseRequestBody(bool paused);
+  void OnRequestBodyTimeout();
+  // A byte moved one way or the other: the stream idle deadline starts again.
+  void Touch();
+  void OnStreamIdleTimeout();
   // A reply of the data plane's own, through the response hooks of the filters that saw the
   // request; or, once the response has started, a reset.
   void LocalReply(int status, absl::string_view message, http::HeaderMap headers = {});
@@ -190,6 +209,9 @@ class ProxyStream : public event::DeferredDeletable,
   // The connect deadline, made only for a new connection (the cluster sets its length); the
   // response-head deadline is this stream's entry in context_.upstream_response_timeouts.
   std::unique_ptr<event::Timer> connect_timer_;
+  event::MemberDeadline<ProxyStream, &ProxyStream::OnRequestBodyTimeout> body_deadline_{this};
+  event::MemberDeadline<ProxyStream, &ProxyStream::OnStreamIdleTimeout> idle_deadline_{this};
+  bool body_paused_ = false;  // the proxy stopped reading the request body
 };
 
 }  // namespace gatehouse::dataplane::proxy

@@ -59,7 +59,14 @@ void RegisterDataplaneFlags(FlagSet& flags, DataplaneFlags* out) {
   flags.AddDuration(
       "upstream-response-timeout", &out->proxy.upstream_response_timeout, absl::Milliseconds(10),
       absl::Hours(24),
-      "waiting for the response head after the request went up (default 60s; then 504)");
+      "waiting for the response head once the whole request went up (default 60s; then 504)");
+  flags.AddDuration("request-body-timeout", &out->proxy.request_body_timeout,
+                    absl::Milliseconds(10), absl::Hours(24),
+                    "a client sending no request body bytes this long gets 408 (default 60s)");
+  flags.AddDuration("stream-idle-timeout", &out->proxy.stream_idle_timeout, absl::Milliseconds(10),
+                    absl::Hours(24),
+                    "a request with no bytes either way this long ends: 408 or 504 before the "
+                    "response, a reset after (default 5m)");
   flags.AddDuration(
       "upstream-idle-timeout", &out->proxy.upstream_pool.idle_timeout, absl::Milliseconds(10),
       absl::Hours(24),

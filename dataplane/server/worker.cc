@@ -46,6 +46,8 @@ Worker::Worker(int index, const ProxySettings& settings, ConnectionLimit* limit,
       tunnel_idle_timeouts_(dispatcher_, settings_.tunnel_idle_timeout),
       send_timeouts_(dispatcher_, settings_.send_timeout),
       upstream_response_timeouts_(dispatcher_, settings_.upstream_response_timeout),
+      request_body_timeouts_(dispatcher_, settings_.request_body_timeout),
+      stream_idle_timeouts_(dispatcher_, settings_.stream_idle_timeout),
       context_{dispatcher_,
                pools_,
                balancer_,
@@ -58,7 +60,9 @@ Worker::Worker(int index, const ProxySettings& settings, ConnectionLimit* limit,
                request_header_timeouts_,
                tunnel_idle_timeouts_,
                send_timeouts_,
-               upstream_response_timeouts_},
+               upstream_response_timeouts_,
+               request_body_timeouts_,
+               stream_idle_timeouts_},
       active_connections_(MetricsRegistry::Global().GetGauge(
           "gatehouse_dataplane_downstream_connections", "Open client connections, per worker.",
           {{"worker", absl::StrCat(index)}})) {
@@ -123,6 +127,8 @@ void Worker::Stop() {
     tunnel_idle_timeouts_.Close();
     send_timeouts_.Close();
     upstream_response_timeouts_.Close();
+    request_body_timeouts_.Close();
+    stream_idle_timeouts_.Close();
   });
   thread_.join();
 }

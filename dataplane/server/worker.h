@@ -79,6 +79,8 @@ class Worker : private proxy::DownstreamConnection::Owner {
   event::DeadlineQueue tunnel_idle_timeouts_;
   event::DeadlineQueue send_timeouts_;
   event::DeadlineQueue upstream_response_timeouts_;
+  event::DeadlineQueue request_body_timeouts_;
+  event::DeadlineQueue stream_idle_timeouts_;
   proxy::WorkerContext context_;
   Gauge* active_connections_;
   std::unique_ptr<event::TcpListener> listener_;

@@ -1,8 +1,11 @@
 """The data plane's timeouts, each with a short flag value: a client slow to send its request head
 gets 408 and is closed (and nothing reaches the upstream); an idle keep-alive connection is
 closed; an upstream that accepts but never answers gets the client a 504, and a request retried
-after a pooled connection was reset gets a response deadline of its own. Each closed connection
-is counted by its reason.
+after a pooled connection was reset gets a response deadline of its own. The response deadline
+starts once the whole request has gone up, so a slow upload is not cut; a client that stops
+sending its body gets 408; an HTTP/2 client holding a stream's window at 0 has the stream reset
+after the send timeout; a stream with no bytes either way ends at the stream idle timeout. Each
+closed connection is counted by its reason.
 """
 
 import re
@@ -12,8 +15,11 @@ import threading
 import time
 import unittest
 
+from hyperframe import frame as h2frame
+
 import harness
 from manifests import backed_service, ingress, ingress_class, path, rule
+from test_http2 import RawH2
 
 
 class SilentUpstream:
@@ -35,11 +41,36 @@ class SilentUpstream:
             except OSError:
                 return
             self.accepted.append(connection)
+            self.serve(connection)
+
+    def serve(self, connection):
+        """Reads nothing, answers nothing."""
 
     def close(self):
         self.listener.close()
         for connection in self.accepted:
             connection.close()
+
+
+class StallingUpstream(SilentUpstream):
+    """Answers every request with the head of a 100-byte response and 4 bytes of it, then
+    sends nothing more."""
+
+    def serve(self, connection):
+        threading.Thread(target=self._answer, args=(connection,), daemon=True).start()
+
+    @staticmethod
+    def _answer(connection):
+        request = b""
+        try:
+            while b"\r\n\r\n" not in request:
+                chunk = connection.recv(65536)
+                if not chunk:
+                    return
+                request += chunk
+            connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nhalf")
+        except OSError:
+            pass
 
 
 class ResetThenSlowAcceptUpstream:
@@ -104,22 +135,27 @@ class TimeoutsTest(harness.GatehouseTestCase):
         self.addCleanup(self.silent.close)
         self.flaky = ResetThenSlowAcceptUpstream()
         self.addCleanup(self.flaky.close)
+        self.stalling = StallingUpstream()
+        self.addCleanup(self.stalling.close)
         manifests = self.manifest_dir({
             "world.yaml": [
                 ingress_class(),
                 *backed_service("echo", self.echo.host, self.echo.port),
                 *backed_service("silent", "127.0.0.1", self.silent.port),
                 *backed_service("flaky", "127.0.0.1", self.flaky.port),
+                *backed_service("stalling", "127.0.0.1", self.stalling.port),
                 ingress("web", rules=[rule("echo.test", path("/", "Prefix", "echo")),
                                       rule("silent.test", path("/", "Prefix", "silent")),
-                                      rule("flaky.test", path("/", "Prefix", "flaky"))]),
+                                      rule("flaky.test", path("/", "Prefix", "flaky")),
+                                      rule("stalling.test", path("/", "Prefix", "stalling"))]),
             ],
         })
         controlplane = self.start_controlplane(manifests)
         self.dataplane = harness.DataPlane(
             self.group, controlplane.xds_address, "timeouts", workers=1,
             extra_args=["--request-header-timeout=500ms", "--idle-timeout=700ms",
-                        "--upstream-response-timeout=600ms", "--send-timeout=1s"])
+                        "--upstream-response-timeout=600ms", "--send-timeout=1s",
+                        "--request-body-timeout=800ms", "--stream-idle-timeout=1500ms"])
         self.dataplane.wait_ready()
 
     def connect(self):
@@ -168,8 +204,13 @@ class TimeoutsTest(harness.GatehouseTestCase):
                                         reason="idle_timeout"), 1)
 
     def test_a_client_that_stops_reading_is_disconnected(self):
-        sock = self.connect()
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        # A receive buffer of 64 kB: what the kernel queued is read quickly at the end (through
+        # 4 kB windows it would take a minute and a half).
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+        sock.settimeout(10)
+        sock.connect(("127.0.0.1", self.dataplane.http))
+        self.addCleanup(sock.close)
         # 40 MB: more than the kernel's buffers on both sides take, and quick for the echo server
         # to start (it hashes the body first).
         sock.sendall(b"GET /__bytes/40000000 HTTP/1.1\r\nHost: echo.test\r\n\r\n")
@@ -210,6 +251,68 @@ class TimeoutsTest(harness.GatehouseTestCase):
                            "deadline, so this did not test it")
         self.assertEqual(harness.metric(self.dataplane.health,
                                         "gatehouse_dataplane_upstream_retries_total"), retries + 1)
+
+    def test_an_upload_slower_than_the_response_timeout_is_not_cut(self):
+        # 2.4 s of upload, four times the response timeout: as Envoy's route timeout, the wait
+        # for the response starts when the request is complete.
+        sock = self.connect()
+        sock.sendall(b"POST /upload HTTP/1.1\r\nHost: echo.test\r\nContent-Length: 48\r\n\r\n")
+        for _ in range(8):
+            time.sleep(0.3)
+            sock.sendall(b"012345")
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            answer += sock.recv(65536)
+        self.assertTrue(answer.startswith(b"HTTP/1.1 200 "), answer[:200])
+
+    def test_a_client_that_stops_sending_its_body_gets_408(self):
+        # As nginx's client_body_timeout: the time allowed between two reads of the body.
+        sock = self.connect()
+        sock.sendall(b"POST /stalled HTTP/1.1\r\nHost: echo.test\r\nContent-Length: 100\r\n\r\n")
+        for _ in range(4):  # bytes more often than the timeout keep it going
+            time.sleep(0.4)
+            sock.sendall(b"0123456789")
+        started = time.monotonic()
+        answer = self.read_until_closed(sock)
+        self.assertTrue(answer.startswith(b"HTTP/1.1 408 "), answer[:200])
+        self.assertIn(b"request body timeout", answer)
+        self.assertLess(time.monotonic() - started, 2.5)
+        self.assertEqual(harness.metric(self.dataplane.health,
+                                        "gatehouse_dataplane_local_replies_total", code="408"), 1)
+
+    def test_an_http2_stream_held_by_a_zero_window_is_reset(self):
+        # RFC 9113 6.9.2: a client may set INITIAL_WINDOW_SIZE to 0 and never open it. The
+        # response then waits; after the send timeout the stream is reset, and the connection
+        # serves on.
+        conn = RawH2(self.dataplane.http, settings={h2frame.SettingsFrame.INITIAL_WINDOW_SIZE: 0})
+        self.addCleanup(conn.close)
+        request = [(":method", "GET"), (":scheme", "http"), (":authority", "echo.test")]
+        conn.request(1, request + [(":path", "/__bytes/100000")])
+        started = time.monotonic()
+        frames = conn.frames_until(lambda f: isinstance(f, h2frame.RstStreamFrame), timeout=10)
+        self.assertIsInstance(frames[-1], h2frame.RstStreamFrame, frames)
+        self.assertEqual(frames[-1].stream_id, 1)
+        self.assertEqual(frames[-1].error_code, 8)  # CANCEL
+        self.assertGreater(time.monotonic() - started, 0.9)
+        self.assertFalse(any(isinstance(f, h2frame.DataFrame) and f.data for f in frames))
+        # The connection still answers a stream that fits its window.
+        conn.request(3, request + [(":path", "/__status/204")])
+        status, _, _, _ = conn.response(3)
+        self.assertEqual(status, 204)
+
+    def test_a_response_that_stalls_midway_is_cut_at_the_stream_idle_timeout(self):
+        # As Envoy's stream_idle_timeout: no byte either way for its length ends the stream;
+        # once the response has started, the client sees it cut short.
+        sock = self.connect()
+        sock.sendall(b"GET /stalls HTTP/1.1\r\nHost: stalling.test\r\n\r\n")
+        started = time.monotonic()
+        sock.settimeout(10)
+        answer = self.read_until_closed(sock)
+        elapsed = time.monotonic() - started
+        self.assertTrue(answer.startswith(b"HTTP/1.1 200 "), answer[:200])
+        self.assertTrue(answer.endswith(b"\r\n\r\nhalf"), answer[-100:])
+        self.assertGreater(elapsed, 1.4)
+        self.assertLess(elapsed, 5)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "tests/unit/dataplane/event/running_dispatcher.h"
 #include "tests/unit/dataplane/http/h2_peer.h"
 
 namespace gatehouse::dataplane::http {
@@ -249,6 +250,97 @@ TEST_F(Http2ServerCodecTest, ResponseBodyWaitsForTheClientsWindow) {
   Pump();
   EXPECT_EQ(client_->streams[id].data.size(), 1000u);
   EXPECT_TRUE(client_->streams[id].ended);
+}
+
+// With a 100 ms send timeout for streams: every step runs on a real loop, as deadlines need.
+class Http2ServerCodecSendTimeoutTest : public Http2ServerCodecTest {
+ protected:
+  void SetUp() override {
+    OnLoop([&] {
+      send_timeouts_ =
+          std::make_unique<event::DeadlineQueue>(loop_.dispatcher(), absl::Milliseconds(100));
+    });
+  }
+  void TearDown() override {
+    loop_.Stop([&] { send_timeouts_->Close(); });
+  }
+  event::DeadlineQueue* stream_send_timeouts() override { return send_timeouts_.get(); }
+  void OnLoop(std::function<void()> fn) { loop_.RunOnLoop(std::move(fn)); }
+  void Respond(RecordingDecoder& decoder, size_t size) {
+    ResponseHead response;
+    response.status = 200;
+    response.framing = BodyFraming::kContentLength;
+    response.content_length = size;
+    decoder.encoder->EncodeHeaders(response, false);
+    decoder.encoder->EncodeData(std::string(size, 'x'), true);
+  }
+
+  event::RunningDispatcher loop_;
+  std::unique_ptr<event::DeadlineQueue> send_timeouts_;
+};
+
+// RFC 9113 section 6.9: a receiver controls how much it is sent. A client that keeps its window
+// at 0 still must not hold a stream (and its buffered response) open past the send timeout.
+TEST_F(Http2ServerCodecSendTimeoutTest, AStreamHeldByAClosedWindowIsResetAfterTheSendTimeout) {
+  client_ = std::make_unique<H2Peer>(
+      H2Peer::Role::kClient,
+      std::vector<nghttp2_settings_entry>{{NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, 16}},
+      /*open_windows=*/false);
+  int32_t slow = 0, fast = 0;
+  OnLoop([&] {
+    slow = client_->SubmitRequest(Get("/slow"));
+    fast = client_->SubmitRequest(Get("/fast"));
+    Pump();
+    ASSERT_EQ(decoders_.size(), 2u);
+    Respond(*decoders_[0], 1000);
+    Respond(*decoders_[1], 10);
+    Pump();
+    EXPECT_TRUE(client_->streams[fast].ended);  // sent whole: nothing to time out
+    EXPECT_EQ(client_->streams[slow].data.size(), 16u);
+  });
+  // A client that reads, however slowly, keeps its stream.
+  for (int i = 0; i < 4; ++i) {
+    absl::SleepFor(absl::Milliseconds(60));
+    OnLoop([&] {
+      client_->Consume(slow, 16);
+      Pump();
+    });
+  }
+  OnLoop([&] {
+    EXPECT_EQ(client_->streams[slow].data.size(), 80u);
+    EXPECT_EQ(client_->streams[slow].reset_code, -1);
+  });
+  // One that stops reading loses it, and the connection goes idle.
+  absl::SleepFor(absl::Milliseconds(300));
+  OnLoop([&] {
+    Pump();
+    EXPECT_EQ(client_->streams[slow].reset_code, NGHTTP2_CANCEL);
+    EXPECT_FALSE(client_->streams[slow].ended);
+    EXPECT_EQ(client_->streams[fast].reset_code, -1);
+    EXPECT_TRUE(codec_.idle());
+  });
+}
+
+TEST_F(Http2ServerCodecSendTimeoutTest, TheResetReachesAStreamStillBeingAnswered) {
+  client_ = std::make_unique<H2Peer>(
+      H2Peer::Role::kClient,
+      std::vector<nghttp2_settings_entry>{{NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, 0}},
+      /*open_windows=*/false);
+  OnLoop([&] {
+    client_->SubmitRequest(Get("/"));
+    Pump();
+    ASSERT_EQ(decoders_.size(), 1u);
+    ResponseHead response;
+    response.status = 200;
+    decoders_[0]->encoder->EncodeHeaders(response, false);
+    decoders_[0]->encoder->EncodeData("part of it", false);
+    Pump();
+  });
+  absl::SleepFor(absl::Milliseconds(300));
+  OnLoop([&] {
+    ASSERT_TRUE(decoders_[0]->reset.has_value());  // the proxy lets its upstream go
+    EXPECT_EQ(*decoders_[0]->reset, "the client took no bytes for the send timeout");
+  });
 }
 
 }  // namespace

@@ -100,16 +100,21 @@ class ProxyStreamTest : public ::testing::Test, public ProxyStream::Owner {
           tunnel(dispatcher, settings.tunnel_idle_timeout),
           send(dispatcher, settings.send_timeout),
           response(dispatcher, settings.upstream_response_timeout),
-          context{dispatcher, upstreams, balancer, stats,  this->settings, random,  nullptr,
-                  0,          idle,      head,     tunnel, send,           response} {}
+          body(dispatcher, settings.request_body_timeout),
+          stream_idle(dispatcher, settings.stream_idle_timeout),
+          context{dispatcher, upstreams, balancer, stats, this->settings, random, nullptr,    0,
+                  idle,       head,      tunnel,   send,  response,       body,   stream_idle} {}
     ~Worker() {
-      for (event::DeadlineQueue* queue : {&idle, &head, &tunnel, &send, &response}) queue->Close();
+      for (event::DeadlineQueue* queue :
+           {&idle, &head, &tunnel, &send, &response, &body, &stream_idle}) {
+        queue->Close();
+      }
     }
     ProxySettings settings;
     absl::InsecureBitGen random;
     upstream::LoadBalancer balancer;
     ProxyStats stats;
-    event::DeadlineQueue idle, head, tunnel, send, response;
+    event::DeadlineQueue idle, head, tunnel, send, response, body, stream_idle;
     WorkerContext context;
   };
 
@@ -126,6 +131,14 @@ class ProxyStreamTest : public ::testing::Test, public ProxyStream::Owner {
   }
 
   void OnLoop(std::function<void()> fn) { loop_.RunOnLoop(std::move(fn)); }
+  // The worker again, with `settings_` as the test changed them.
+  void NewWorker() {
+    OnLoop([&] {
+      stream_.reset();
+      worker_ = std::make_unique<Worker>(loop_.dispatcher(), upstreams_, settings_);
+    });
+  }
+  static void Sleep(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
 
   // A new stream on `clusters`' config (`kCluster` with two endpoints by default).
   void NewStream(const v1::RouteConfiguration& routes, const char* scheme = "http",
@@ -456,6 +469,103 @@ TEST_F(ProxyStreamTest, ResponseHooksRunLastFilterFirst) {
   Send("GET", "a.test", "/");
   OnLoop([&] { upstreams_.last()->Respond(200, "ok"); });
   EXPECT_EQ(Header(encoder_.head->headers, "strict-transport-security"), "max-age=1");
+}
+
+// As Envoy's route timeout: the wait for the response starts once the request is complete, so
+// an upload may take longer than the response timeout.
+TEST_F(ProxyStreamTest, ResponseTimeoutStartsOnceTheWholeRequestHasGoneUp) {
+  settings_.upstream_response_timeout = absl::Milliseconds(100);
+  NewWorker();
+  upstreams_.reuse = true;
+  NewStream(Routes());
+  Send("POST", "a.test", "/", /*end_stream=*/false, 12);
+  for (int i = 0; i < 6; ++i) {  // 300 ms of upload
+    OnLoop([&] { stream_->DecodeData("ab", false); });
+    Sleep(50);
+  }
+  EXPECT_EQ(status(), 0);
+  OnLoop([&] { stream_->DecodeData("", true); });
+  EXPECT_TRUE(upstreams_.last()->request_ended);
+  ASSERT_TRUE(WaitFor([&] { return status() != 0; }));
+  EXPECT_EQ(status(), 504);
+}
+
+// As nginx's client_body_timeout: the time between two reads of the body, not the whole body.
+TEST_F(ProxyStreamTest, AClientThatStopsSendingItsBodyGets408) {
+  settings_.request_body_timeout = absl::Milliseconds(100);
+  NewWorker();
+  upstreams_.reuse = true;
+  NewStream(Routes());
+  Send("POST", "a.test", "/", /*end_stream=*/false, 100);
+  for (int i = 0; i < 6; ++i) {
+    OnLoop([&] { stream_->DecodeData("ab", false); });
+    Sleep(50);
+  }
+  EXPECT_EQ(status(), 0);
+  ASSERT_TRUE(WaitFor([&] { return status() != 0; }));
+  EXPECT_EQ(status(), 408);
+  EXPECT_EQ(done_, 1);
+  EXPECT_EQ(upstreams_.released, 0);  // it holds half a request
+}
+
+TEST_F(ProxyStreamTest, TheBodyTimeoutDoesNotRunWhileTheProxyHoldsTheClientBack) {
+  settings_.request_body_timeout = absl::Milliseconds(100);
+  NewWorker();
+  upstreams_.reuse = true;
+  NewStream(Routes());
+  Send("POST", "a.test", "/", /*end_stream=*/false, 100);
+  FakeUpstreamStream* upstream = upstreams_.last();
+  upstream->write_blocked = true;
+  OnLoop([&] { stream_->DecodeData("0123456789", false); });
+  EXPECT_TRUE(encoder_.request_body_paused);
+  Sleep(300);
+  EXPECT_EQ(status(), 0);
+  upstream->write_blocked = false;
+  OnLoop([&] { stream_->OnUpstreamWritable(); });
+  EXPECT_FALSE(encoder_.request_body_paused);
+  ASSERT_TRUE(WaitFor([&] { return status() != 0; }));  // reading again: the timeout runs
+  EXPECT_EQ(status(), 408);
+}
+
+// As Envoy's stream_idle_timeout: no byte either way for its length ends the stream.
+TEST_F(ProxyStreamTest, AStreamWithNoBytesEitherWayEnds) {
+  settings_.upstream_response_timeout = absl::Seconds(30);
+  settings_.stream_idle_timeout = absl::Milliseconds(100);
+  NewWorker();
+  upstreams_.reuse = true;
+
+  // The request incomplete: the client is the one that stalled.
+  NewStream(Routes());
+  Send("POST", "a.test", "/", /*end_stream=*/false, 100);
+  ASSERT_TRUE(WaitFor([&] { return status() != 0; }));
+  EXPECT_EQ(status(), 408);
+
+  // The request sent, no answer: the upstream stalled.
+  encoder_ = FakeResponseEncoder();
+  NewStream(Routes());
+  Send("GET", "a.test", "/");
+  ASSERT_TRUE(WaitFor([&] { return status() != 0; }));
+  EXPECT_EQ(status(), 504);
+
+  // Mid-response, with a client that takes nothing (an HTTP/2 window of 0): bytes trickling
+  // keep the stream alive, silence resets it.
+  encoder_ = FakeResponseEncoder();
+  NewStream(Routes());
+  Send("GET", "a.test", "/");
+  for (int i = 0; i < 6; ++i) {
+    OnLoop([&] {
+      if (i == 0) {
+        upstreams_.last()->Respond(200, "a", /*end=*/false);
+      } else {
+        upstreams_.last()->decoder()->DecodeResponseData("b", false);
+      }
+    });
+    Sleep(50);
+  }
+  EXPECT_FALSE(encoder_.reset.has_value());
+  ASSERT_TRUE(WaitFor([&] { return encoder_.reset.has_value(); }));
+  EXPECT_EQ(status(), 200);
+  EXPECT_EQ(encoder_.body, "abbbbb");
 }
 
 }  // namespace
