@@ -3,7 +3,8 @@
 # Idempotent: packages already installed are left alone, and apt runs only when one is missing.
 #
 #   bash tools/install-deps.sh          # build dependencies
-#   bash tools/install-deps.sh --test   # plus the clients and peers the tests drive
+#   bash tools/install-deps.sh --test   # plus the clients and peers the tests drive, and clang
+#   bash tools/install-deps.sh --fuzz   # build dependencies and clang with libFuzzer
 set -euo pipefail
 
 BUILD_PACKAGES=(
@@ -17,17 +18,21 @@ BUILD_PACKAGES=(
 # h2load, HTTP/2 frames and gRPC for Python, BoringSSL (the TLS layer's tests), wrk, the nginx and
 # HAProxy peers of the benchmarks, openssl s_client and kubectl.
 TEST_PACKAGES=(nghttp2-client python3-h2 python3-grpcio android-libboringssl-dev wrk nginx-light haproxy openssl kubernetes-client)
+# The fuzz targets (tools/fuzz.sh, also run by the tests): clang with libFuzzer.
+FUZZ_PACKAGES=(clang-14 libfuzzer-14-dev)
 
 with_test=0
+with_fuzz=0
 for arg in "$@"; do
   case "$arg" in
-    --test) with_test=1 ;;
+    --test) with_test=1; with_fuzz=1 ;;
+    --fuzz) with_fuzz=1 ;;
     -h|--help)
-      echo "usage: $0 [--test]"
+      echo "usage: $0 [--test|--fuzz]"
       exit 0
       ;;
     *)
-      echo "install-deps.sh: unknown argument \"$arg\" (usage: $0 [--test])" >&2
+      echo "install-deps.sh: unknown argument \"$arg\" (usage: $0 [--test|--fuzz])" >&2
       exit 2
       ;;
   esac
@@ -36,6 +41,9 @@ done
 packages=("${BUILD_PACKAGES[@]}")
 if [[ $with_test -eq 1 ]]; then
   packages+=("${TEST_PACKAGES[@]}")
+fi
+if [[ $with_fuzz -eq 1 ]]; then
+  packages+=("${FUZZ_PACKAGES[@]}")
 fi
 
 missing=()

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the dev preset (debug, AddressSanitizer + UndefinedBehaviorSanitizer) and runs every
-# test: unit tests and the integration tests that drive the real processes with curl.
+# test: unit tests and the integration tests that drive the real processes with curl; then each
+# fuzz target for 20 s (GATEHOUSE_FUZZ_SECONDS) under the fuzz preset (tools/fuzz.sh).
 # Exits non-zero on any failure. Installs its Debian 12 packages first (as root).
 #
 #   bash tools/test.sh          # everything
@@ -28,3 +29,9 @@ export GTEST_COLOR=no
 export CLICOLOR=0
 
 ctest --preset dev --output-on-failure --no-tests=error "${labels[@]}"
+
+# Every fuzz target for a while under ASan and UBSan (clang-14): its seed corpus, which keeps
+# the crash inputs found before, then new inputs.
+if [[ ${#labels[@]} -eq 0 ]]; then
+  bash tools/fuzz.sh all "${GATEHOUSE_FUZZ_SECONDS:-20}"
+fi

@@ -2,12 +2,14 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <sstream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/json_string.h"
+#include "yaml-cpp/eventhandler.h"
 #include "yaml-cpp/yaml.h"
 
 namespace gatehouse::controlplane::kube {
@@ -87,7 +89,14 @@ void AppendScalar(const YAML::Node& node, std::string* out) {
   absl::StrAppend(out, JsonQuote(value));
 }
 
+// A document's JSON grows past this many bytes only through aliases repeating anchored nodes
+// (a "billion laughs"): refused rather than expanded.
+constexpr size_t kMaxDocumentJsonBytes = 16 << 20;
+
+struct TooLarge {};
+
 void AppendJson(const YAML::Node& node, std::string* out) {
+  if (out->size() > kMaxDocumentJsonBytes) throw TooLarge();
   switch (node.Type()) {
     case YAML::NodeType::Undefined:
     case YAML::NodeType::Null:
@@ -159,10 +168,59 @@ std::optional<std::string> PlainScalarAsJsonLiteral(absl::string_view scalar) {
   return FloatLiteral(scalar);
 }
 
+namespace {
+
+// Counts documents, and nothing else.
+class DocumentCounter : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
+// The most documents `yaml` can hold: one, and one more after each line that starts with a
+// document marker ("---" or "...").
+size_t MaxDocuments(absl::string_view yaml) {
+  size_t count = 1;
+  for (size_t at = 0; at < yaml.size();) {
+    absl::string_view line = yaml.substr(at, yaml.find('\n', at) - at);
+    if (absl::StartsWith(line, "---") || absl::StartsWith(line, "...")) ++count;
+    at += line.size() + 1;
+  }
+  return count;
+}
+
+}  // namespace
+
 absl::StatusOr<std::vector<std::string>> YamlDocumentsToJson(absl::string_view yaml) {
   // yaml-cpp reports every problem by throwing; they all end here as one Status.
   try {
-    std::vector<YAML::Node> documents = YAML::LoadAll(std::string(yaml));
+    // yaml-cpp 0.7 can report documents forever on some malformed streams (a document that
+    // begins with ",", say), each one a null node: bounded here before LoadAll would loop
+    // until memory runs out.
+    std::string text(yaml);
+    {
+      std::istringstream stream(text);
+      YAML::Parser parser(stream);
+      DocumentCounter counter;
+      const size_t max_documents = MaxDocuments(yaml);
+      for (size_t documents = 0; parser.HandleNextDocument(counter);) {
+        if (++documents > max_documents) {
+          return absl::InvalidArgumentError(
+              "not YAML: the parser found more documents than the stream has markers");
+        }
+      }
+    }
+    std::vector<YAML::Node> documents = YAML::LoadAll(text);
     std::vector<std::string> out;
     out.reserve(documents.size());
     for (const YAML::Node& document : documents) {
@@ -171,6 +229,10 @@ absl::StatusOr<std::vector<std::string>> YamlDocumentsToJson(absl::string_view y
       out.push_back(std::move(json));
     }
     return out;
+  } catch (const TooLarge&) {
+    return absl::InvalidArgumentError(absl::StrCat("a document is larger than ",
+                                                   kMaxDocumentJsonBytes >> 20,
+                                                   " MiB once its aliases are expanded"));
   } catch (const YAML::Exception& e) {
     if (e.mark.is_null()) return absl::InvalidArgumentError(e.msg);
     return absl::InvalidArgumentError(

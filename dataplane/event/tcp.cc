@@ -4,7 +4,6 @@
 #include <uv.h>
 
 #include <cstring>
-#include <type_traits>
 
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
@@ -16,9 +15,8 @@ constexpr size_t kReadSize = 64 * 1024;
 
 }  // namespace
 
-// Every connection has one for its whole life, idle or not: kept small. libuv's handle comes
-// first, so its callbacks find the Handle at the same address, and its `data` field holds the
-// owner's Callbacks.
+// Every connection has one for its whole life, idle or not: kept small. libuv's handle's `data`
+// field points back to it.
 struct TcpConnection::Handle {
   uv_tcp_t tcp;  // the connect and shutdown requests are allocated only while in flight
   Buffer input;
@@ -32,22 +30,27 @@ struct TcpConnection::Handle {
   bool connected : 1;
   bool closing : 1;
   bool close_after_writes : 1;
-  CloseHook on_closed;  // with close_after_writes
+  CloseHook on_closed;                             // with close_after_writes
+  TcpConnection::Callbacks* callbacks_ = nullptr;  // null once the owner let go
 
   Handle()
-      : tcp{},  // data, the callbacks, starts null
+      : tcp{},
         flush_scheduled(false),
         above_high(false),
         connected(false),
         closing(false),
-        close_after_writes(false) {}
-
-  static Handle* Of(void* uv_handle) { return static_cast<Handle*>(uv_handle); }
-  // Null once the owner let go.
-  TcpConnection::Callbacks* callbacks() const {
-    return static_cast<TcpConnection::Callbacks*>(tcp.data);
+        close_after_writes(false) {
+    tcp.data = this;  // libuv leaves it alone
   }
-  void set_callbacks(TcpConnection::Callbacks* callbacks) { tcp.data = callbacks; }
+  Handle(const Handle&) = delete;
+  Handle& operator=(const Handle&) = delete;
+
+  static Handle* Of(void* uv_handle) {
+    return static_cast<Handle*>(static_cast<uv_handle_t*>(uv_handle)->data);
+  }
+  // Null once the owner let go.
+  TcpConnection::Callbacks* callbacks() const { return callbacks_; }
+  void set_callbacks(TcpConnection::Callbacks* callbacks) { callbacks_ = callbacks; }
   Dispatcher* dispatcher() const { return static_cast<Dispatcher*>(tcp.loop->data); }
   size_t outbox_size() const { return outbox != nullptr ? outbox->size() : 0; }
   // Hands the outbox back to the dispatcher, returning what it held.
@@ -97,8 +100,6 @@ struct TcpConnection::Handle {
     if (callbacks() != nullptr) callbacks()->OnRemoteClose(error);
   }
 };
-static_assert(std::is_standard_layout_v<TcpConnection::Handle>,
-              "libuv's callbacks find the Handle at the address of its first member");
 
 namespace {
 

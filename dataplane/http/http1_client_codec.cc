@@ -103,8 +103,10 @@ size_t Http1ClientCodec::Dispatch(absl::string_view input) {
     }
     Http1Parser::Result result = parser_.Execute(input.substr(consumed));
     consumed += result.consumed;
-    if (result.code == Http1Parser::Result::kUpgrade && phase_ == Phase::kTunnel) {
-      // What follows the 101's head is already the new protocol's.
+    if (phase_ == Phase::kTunnel) {
+      // What follows the 101's head is already the new protocol's. (llhttp says so, kUpgrade,
+      // only when the 101 names its protocol in Upgrade; without, it ends the message there,
+      // kPaused, and would parse the tunnel's bytes as the next response.)
       if (decoder_ != nullptr && consumed < input.size()) {
         decoder_->DecodeResponseData(input.substr(consumed), false);
       }

@@ -70,5 +70,35 @@ TEST(YamlDocumentsToJsonTest, NonScalarKeyIsAnError) {
   EXPECT_FALSE(docs.ok());
 }
 
+// Found by fuzz_manifest (corpus crash-endless-documents): yaml-cpp 0.7 reports null documents
+// forever for a stream that starts with ",", taking more memory each time. It is refused.
+TEST(YamlDocumentsToJsonTest, AStreamThatNeverEndsIsRefused) {
+  for (const char* yaml : {",\n", "a: 1\n---\n,\n", ",\n---\n,\n..."}) {
+    auto docs = YamlDocumentsToJson(yaml);
+    ASSERT_FALSE(docs.ok()) << yaml;
+    EXPECT_EQ(docs.status().message(),
+              "not YAML: the parser found more documents than the stream has markers");
+  }
+}
+
+TEST(YamlDocumentsToJsonTest, AliasesThatExpandPastTheLimitAreRefused) {
+  // Nine levels of nine aliases each: 387 million scalars once expanded.
+  std::string yaml = "a0: &a0 [x, x, x, x, x, x, x, x, x]\n";
+  for (int i = 1; i <= 9; ++i) {
+    std::string prev = "*a" + std::to_string(i - 1);
+    yaml += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [";
+    for (int j = 0; j < 9; ++j) yaml += (j > 0 ? ", " : "") + prev;
+    yaml += "]\n";
+  }
+  auto docs = YamlDocumentsToJson(yaml);
+  ASSERT_FALSE(docs.ok());
+  EXPECT_EQ(docs.status().message(),
+            "a document is larger than 16 MiB once its aliases are expanded");
+  // A few aliases are fine.
+  docs = YamlDocumentsToJson("a: &x [1, 2]\nb: *x\n");
+  ASSERT_TRUE(docs.ok()) << docs.status();
+  EXPECT_EQ((*docs)[0], R"({"a":[1,2],"b":[1,2]})");
+}
+
 }  // namespace
 }  // namespace gatehouse::controlplane::kube

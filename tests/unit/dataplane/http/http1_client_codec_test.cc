@@ -68,6 +68,25 @@ TEST(Http1ClientCodecTest, SwitchedProtocolsPassBytesUntilTheUpstreamCloses) {
   EXPECT_TRUE(decoder.reset.empty());
 }
 
+// Found by fuzz_http1_client (corpus crash-101-without-upgrade): llhttp ends a 101 that names no
+// protocol in Upgrade as a message without body and parses on. The bytes after it are the
+// tunnel's all the same; none of them may be read as another response.
+TEST(Http1ClientCodecTest, ASwitchWithoutUpgradeFieldStillTunnelsWhatFollows) {
+  FakeConnection connection;
+  Http1ClientCodec codec(&connection);
+  RecordingDecoder decoder;
+  codec.SetDecoder(&decoder);
+  RequestHead head = Get();
+  head.upgrade = "websocket";
+  codec.EncodeHeaders(head, true);
+  std::string answer =
+      "HTTP/1.1 101 Switching Protocols\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+  EXPECT_EQ(codec.Dispatch(answer), answer.size());
+  EXPECT_EQ(decoder.head.status, 101);
+  EXPECT_EQ(decoder.body, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+  EXPECT_FALSE(codec.reusable());
+}
+
 TEST(Http1ClientCodecTest, BytesOnAnIdleConnectionBreakIt) {
   FakeConnection connection;
   Http1ClientCodec codec(&connection);

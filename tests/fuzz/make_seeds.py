@@ -1,0 +1,203 @@
+#!/usr/bin/env python3
+"""Writes the seed corpus of each fuzz target into corpus/TARGET/seed-*: small valid (and a few
+invalid) inputs that start the fuzzer deep in each parser. Run from anywhere with Debian's
+python3 (python3-h2 brings hpack and hyperframe); crash inputs found later are added beside the
+seeds as crash-* files and are not rewritten here.
+
+An input of a wire target starts with its settings byte (fuzz_input.h): low four bits the mode,
+high four the piece size (0x00: one byte at a time, 0x80: 64 bytes, 0xf0: 64 KiB)."""
+
+import os
+import pathlib
+
+import hpack
+from hyperframe import frame as h2
+
+HERE = pathlib.Path(__file__).resolve().parent
+PREFACE_SETTINGS = h2.SettingsFrame(0, settings={h2.SettingsFrame.INITIAL_WINDOW_SIZE: 65535})
+
+
+def write(target, seeds):
+    folder = HERE / "corpus" / target
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("seed-*"):
+        old.unlink()
+    for index, seed in enumerate(seeds):
+        (folder / ("seed-%02d" % index)).write_bytes(seed)
+
+
+def http1_server():
+    requests = [
+        b"GET / HTTP/1.1\r\nHost: a.test\r\n\r\n",
+        b"POST /up HTTP/1.1\r\nHost: a.test\r\nContent-Length: 5\r\n\r\nhello",
+        b"POST /up HTTP/1.1\r\nHost: a.test\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"5\r\nhello\r\n0\r\nX-Sum: 1\r\n\r\n",
+        b"GET /1 HTTP/1.1\r\nHost: a.test\r\n\r\nGET /2 HTTP/1.1\r\nHost: a.test\r\n\r\n"
+        b"HEAD /3 HTTP/1.1\r\nHost: a.test\r\nConnection: close\r\n\r\n",
+        b"GET /ws HTTP/1.1\r\nHost: a.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+        b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\nframes",
+        b"PUT /x HTTP/1.1\r\nHost: a.test\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\nabc",
+        b"GET http://a.test/abs?q=1 HTTP/1.1\r\nHost: a.test\r\n\r\n",
+        b"GET / HTTP/1.0\r\n\r\n",
+        b"GET / HTTP/1.1\r\nHost: a.test\r\nTransfer-Encoding:\r\n chunked\r\n\r\n",
+        b"POST / HTTP/1.1\r\nHost: a.test\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd",
+        b"GET / HTTP/1.1\r\nHost: a.test\r\nConnection: host, keep-alive\r\n\r\n",
+    ]
+    seeds = []
+    for index, request in enumerate(requests):
+        settings = [0x80, 0x00, 0x31, 0xd2, 0x84, 0x5b][index % 6]
+        seeds.append(bytes([settings]) + request)
+    write("http1_server", seeds)
+
+
+def http1_client():
+    responses = [
+        (0x80, b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"),
+        (0x82, b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Sum\r\n\r\n"
+               b"5\r\nhello\r\n0\r\nX-Sum: 1\r\n\r\n"),
+        (0x00, b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n"),
+        (0x83, b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+               b"\r\ntunnel bytes"),
+        (0x81, b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n"),
+        (0x40, b"HTTP/1.1 204 No Content\r\n\r\nHTTP/1.1 304 Not Modified\r\nETag: x\r\n\r\n"),
+        (0x80, b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil the end"),
+        (0x30, b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 200 OK\r\n"
+               b"Content-Length: 3\r\n\r\nyes"),
+        (0x86, b"HTTP/1.1 413 Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
+    ]
+    write("http1_client", [bytes([settings]) + wire for settings, wire in responses])
+
+
+def frames(*items):
+    return b"".join(item.serialize() for item in items)
+
+
+def headers(stream_id, fields, encoder, end_stream=False):
+    frame = h2.HeadersFrame(stream_id, encoder.encode(fields))
+    frame.flags.add("END_HEADERS")
+    if end_stream:
+        frame.flags.add("END_STREAM")
+    return frame
+
+
+def data(stream_id, payload, end_stream=False):
+    frame = h2.DataFrame(stream_id, payload)
+    if end_stream:
+        frame.flags.add("END_STREAM")
+    return frame
+
+
+def settings_ack():
+    frame = h2.SettingsFrame(0)
+    frame.flags.add("ACK")
+    return frame
+
+
+def http2_server():
+    request = [(":method", "GET"), (":scheme", "https"), (":authority", "a.test"), (":path", "/")]
+    post = [(":method", "POST"), (":scheme", "https"), (":authority", "a.test"),
+            (":path", "/up"), ("content-length", "5")]
+    seeds = []
+    encoder = hpack.Encoder()
+    seeds.append(bytes([0x80]) + frames(PREFACE_SETTINGS, headers(1, request, encoder, True)))
+    encoder = hpack.Encoder()
+    seeds.append(bytes([0x82]) + frames(
+        PREFACE_SETTINGS, settings_ack(), headers(1, post, encoder), data(1, b"hello", True),
+        headers(3, request, encoder, True), h2.WindowUpdateFrame(0, 1 << 20),
+        h2.WindowUpdateFrame(1, 1 << 20)))
+    encoder = hpack.Encoder()
+    seeds.append(bytes([0x0e]) + frames(
+        h2.SettingsFrame(0, settings={h2.SettingsFrame.INITIAL_WINDOW_SIZE: 0}),
+        headers(1, request, encoder, True), h2.PingFrame(0, b"12345678"),
+        h2.RstStreamFrame(1, 8), headers(3, request + [("te", "trailers")], encoder, True),
+        h2.GoAwayFrame(0, 3, 0)))
+    encoder = hpack.Encoder()
+    grpc = [(":method", "POST"), (":scheme", "http"), (":authority", "a.test"),
+            (":path", "/pkg.Svc/Call"), ("content-type", "application/grpc"), ("te", "trailers")]
+    seeds.append(bytes([0xc5]) + frames(
+        PREFACE_SETTINGS, headers(1, grpc, encoder), data(1, b"\0\0\0\0\0"),
+        headers(1, [("x-end", "1")], encoder, True)))
+    encoder = hpack.Encoder()
+    bad = [(":path", "/"), (":method", "GET"), (":scheme", "https"), (":authority", "a.test"),
+           (":path", "/again"), ("connection", "close"), ("Upper", "x")]
+    seeds.append(bytes([0x30]) + frames(PREFACE_SETTINGS, headers(1, bad, encoder, True)))
+    encoder = hpack.Encoder()
+    continued = h2.HeadersFrame(1, encoder.encode(request[:2]))
+    rest = h2.ContinuationFrame(1, encoder.encode(request[2:]))
+    rest.flags.add("END_HEADERS")
+    continued.flags.add("END_STREAM")
+    seeds.append(bytes([0x81]) + frames(PREFACE_SETTINGS, continued, rest))
+    write("http2_server", seeds)
+
+
+def http2_client():
+    seeds = []
+    encoder = hpack.Encoder()
+    seeds.append(bytes([0x80]) + frames(
+        h2.SettingsFrame(0), settings_ack(), headers(1, [(":status", "200")], encoder, True)))
+    encoder = hpack.Encoder()
+    seeds.append(bytes([0x84]) + frames(
+        h2.SettingsFrame(0, settings={h2.SettingsFrame.MAX_CONCURRENT_STREAMS: 2}),
+        settings_ack(), h2.WindowUpdateFrame(0, 1 << 20), h2.WindowUpdateFrame(3, 1 << 20),
+        headers(3, [(":status", "201"), ("content-length", "2")], encoder), data(3, b"ok", True),
+        headers(5, [(":status", "200"), ("content-type", "application/grpc")], encoder),
+        data(5, b"\0\0\0\0\0"), headers(5, [("grpc-status", "0")], encoder, True)))
+    encoder = hpack.Encoder()
+    seeds.append(bytes([0x32]) + frames(
+        h2.SettingsFrame(0), headers(1, [(":status", "100")], encoder),
+        headers(1, [(":status", "200")], encoder), data(1, b"x" * 100),
+        h2.RstStreamFrame(3, 7), h2.PingFrame(0, b"abcdefgh"), h2.GoAwayFrame(0, 1, 0)))
+    encoder = hpack.Encoder()
+    seeds.append(bytes([0x00]) + frames(
+        h2.SettingsFrame(0), h2.PushPromiseFrame(1, 2, encoder.encode([(":method", "GET")])),
+        headers(1, [(":status", "999"), ("Connection", "x")], encoder, True)))
+    write("http2_client", seeds)
+
+
+def manifest():
+    examples = HERE.parent.parent / "deploy" / "examples"
+    seeds = [path.read_bytes() for path in sorted(examples.glob("*.yaml"))]
+    seeds.append(b"apiVersion: v1\nkind: List\nitems:\n- apiVersion: networking.k8s.io/v1\n"
+                 b"  kind: Ingress\n  metadata: {name: a, namespace: b, annotations: {x: y}}\n"
+                 b"  spec: {rules: [{host: a.test, http: {paths: [{path: /, pathType: Prefix,"
+                 b" backend: {service: {name: s, port: {number: 80}}}}]}}]}\n"
+                 b"---\nkind: EndpointSlice\napiVersion: discovery.k8s.io/v1\n"
+                 b"metadata: {name: s-1, namespace: b, labels: {kubernetes.io/service-name: s}}\n"
+                 b"addressType: IPv4\nendpoints: [{addresses: [10.0.0.1], conditions:"
+                 b" {ready: true}}]\nports: [{port: 8080, name: http}]\n---\n: bad\n  - [\n")
+    write("manifest", seeds)
+
+
+def annotations():
+    write("annotations", [
+        b"proxy-body-size=8m\nssl-redirect=false\nuse-regex=true",
+        b"affinity=cookie\nsession-cookie-name=route\nsession-cookie-max-age=3600\n"
+        b"session-cookie-path=/app",
+        b"upstream-hash-by=$remote_addr\nload-balance=ewma",
+        b"backend-protocol=GRPCS\nproxy-ssl-verify=on\nproxy-ssl-secret=default/ca\n"
+        b"proxy-ssl-name=api.internal",
+        b"gatehouse.dev/proxy-body-size=1g\nproxy-body-size=0\nupstream-hash-by=$http_x_user",
+        b"proxy-body-size=99999999999999999999k\nsession-cookie-name=a\r\nSet-Cookie: b",
+    ])
+
+
+def route_table():
+    write("route_table", [
+        b"h a.test\np /\ne /exact\nr /api/v[0-9]+/.*\na.test /api/v2/x\na.test:8080 /exact\n"
+        b"b.test /",
+        b"h *.wild.test\ns /static\nd\nx.wild.test /static/app.js\nwild.test /",
+        b"h *\nr (?i)/CaSe(/|$)(.*)\nanything /case/x",
+        b"h a.test\nr ((a|b|c|d|e|f|g|h|i|j)+)+$\na.test /" + b"a" * 2000 + b"!",
+        b"h A.TEST\np relative\nr [unclosed\nh \na.test /",
+    ])
+
+
+if __name__ == "__main__":
+    os.umask(0o022)
+    http1_server()
+    http1_client()
+    http2_server()
+    http2_client()
+    manifest()
+    annotations()
+    route_table()
