@@ -411,8 +411,15 @@ void Http2ServerCodec::DeliverHead(Stream& stream, bool end_stream) {
     return;
   }
   // nghttp2 checked the pseudo-headers are there and well formed; the authority is :authority,
-  // else Host (RFC 9113 section 8.3.1).
+  // else Host (RFC 9113 section 8.3.1). A Host naming another authority makes the request
+  // malformed (same section): routed by one and read upstream by the other, it would pass a
+  // check made on the first.
   if (!stream.authority_.empty()) {
+    const std::string* host = head.headers.Get("host");
+    if (host != nullptr && !absl::EqualsIgnoreCase(*host, stream.authority_)) {
+      SendLocalResponse(stream, 400);
+      return;
+    }
     head.headers.Set("host", stream.authority_);
   }
   const std::string* host = head.headers.Get("host");

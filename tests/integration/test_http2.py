@@ -418,6 +418,90 @@ class Http2Test(harness.GatehouseTestCase):
         status, version, _, err = self.curl("--http2", "/after", https=True)
         self.assertEqual((status, version), (200, "2"), err)
 
+    def test_malformed_requests_of_rfc9113_never_reach_the_upstream(self):
+        # RFC 9113 sections 8.2 and 8.3: a request with these faults is malformed; the server
+        # treats it as a stream error of type PROTOCOL_ERROR (section 8.1.1), and may answer
+        # with a 4xx instead; either way an intermediary MUST NOT forward it. Each case sends
+        # one request on a fresh connection, then expects a reset of the stream or a 4xx, and
+        # that the data plane routed nothing.
+        method, scheme = (":method", "GET"), (":scheme", "http")
+        authority, path = (":authority", PLAIN), (":path", "/rfc9113")
+        base = [method, scheme, authority, path]
+        cases = [
+            # 8.3: pseudo-header fields come before every regular field, once each.
+            ("pseudo-header after a regular field", [method, scheme, ("x-a", "1"), authority,
+                                                     path]),
+            ("pseudo-header last", [method, scheme, authority, ("accept", "*/*"), path]),
+            ("two :path", base + [(":path", "/other")]),
+            ("two :method", [method, (":method", "POST"), scheme, authority, path]),
+            ("two :scheme", base + [(":scheme", "https")]),
+            ("two :authority", base + [(":authority", "other.test")]),
+            # 8.3: only the defined pseudo-headers, and none of a response's.
+            ("unknown pseudo-header", base + [(":protocol", "websocket")]),
+            ("made-up pseudo-header", base + [(":foo", "bar")]),
+            (":status in a request", base + [(":status", "200")]),
+            # 8.3.1: :method, :scheme and :path are all present, :path not empty.
+            ("no :method", [scheme, authority, path]),
+            ("no :scheme", [method, authority, path]),
+            ("empty :path", [method, scheme, authority, (":path", "")]),
+            # 8.3.1: :path starts with "/" (or is "*" for OPTIONS).
+            (":path without a leading slash", [method, scheme, authority, (":path", "rfc9113")]),
+            (":path asterisk for GET", [method, scheme, authority, (":path", "*")]),
+            (":path absolute URI", [method, scheme, authority,
+                                    (":path", "http://other.test/rfc9113")]),
+            # 8.2: field names are lowercase, pseudo-headers included.
+            ("uppercase pseudo-header", [method, scheme, authority, (":Path", "/rfc9113")]),
+            ("mixed-case field name", base + [("Content-Type", "text/plain")]),
+            # 8.2.1: names are tokens; values hold no CR, LF or NUL, and no whitespace at
+            # either end.
+            ("space in a field name", base + [("x a", "1")]),
+            ("colon in a field name", base + [("x:a", "1")]),
+            ("empty field name", base + [("", "1")]),
+            ("CR LF in a value", base + [("x-a", "1\r\nx-injected: 2")]),
+            ("NUL in a value", base + [("x-a", "1\x002")]),
+            ("leading space in a value", base + [("x-a", " 1")]),
+            ("trailing tab in a value", base + [("x-a", "1\t")]),
+            # 8.2.2: connection-specific fields.
+            ("keep-alive", base + [("keep-alive", "timeout=5")]),
+            ("proxy-connection", base + [("proxy-connection", "keep-alive")]),
+            ("transfer-encoding", base + [("transfer-encoding", "chunked")]),
+            ("upgrade", base + [("upgrade", "websocket")]),
+            ("TE listing trailers and more", base + [("te", "trailers, deflate")]),
+            # 8.3.1: Host naming another authority than :authority.
+            ("Host differs from :authority", base + [("host", "other.test")]),
+        ]
+        for name, fields in cases:
+            with self.subTest(case=name):
+                before = self.requests_proxied()
+                conn = RawH2(self.dataplane.http)
+                self.addCleanup(conn.close)
+                block = hpack.Encoder().encode(fields) if name != "empty field name" else (
+                    hpack.Encoder().encode(base) + b"\x00\x00\x011")
+                frame = h2frame.HeadersFrame(1, block)
+                frame.flags.add("END_HEADERS")
+                frame.flags.add("END_STREAM")
+                conn.send(frame)
+                frames = conn.frames_until(
+                    lambda f: f is not None and f.stream_id == 1 and (
+                        isinstance(f, h2frame.RstStreamFrame) or "END_STREAM" in f.flags
+                        or isinstance(f, h2frame.HeadersFrame))
+                    or isinstance(f, h2frame.GoAwayFrame))
+                last = frames[-1]
+                if isinstance(last, h2frame.HeadersFrame):
+                    status = int(last.decoded[":status"])
+                    self.assertTrue(400 <= status < 500, "answered %d" % status)
+                else:
+                    self.assertIsInstance(last, (h2frame.RstStreamFrame, h2frame.GoAwayFrame),
+                                          frames)
+                    self.assertEqual(last.error_code, PROTOCOL_ERROR, last)
+                self.assertEqual(self.requests_proxied(), before, "the request was routed")
+                conn.close()
+        # The same request, well formed, is served.
+        conn = RawH2(self.dataplane.http)
+        self.addCleanup(conn.close)
+        conn.request(1, base)
+        self.assertEqual(conn.response(1)[0], 200)
+
     def test_a_client_vanishing_with_streams_in_flight_harms_nothing(self):
         # Windows wide open, so responses stream while the client resets the connection.
         wide = {h2frame.SettingsFrame.INITIAL_WINDOW_SIZE: 2**31 - 1}

@@ -221,6 +221,39 @@ CASES = [
     Case("chunk-extension-bws", (200, 400), phase=EITHER_IN_BODY, body_bytes=5,
          build=lambda m, s: post(m, [TE], "5 ; name = value\r\nhello\r\n0\r\n\r\n")),
 
+    # --- more of RFC 9112 sections 6 and 7: framing fields and chunks ---
+    Case("te-empty", 400, lambda m, s: post(m, ["Transfer-Encoding: "], chunked("hello"))),
+    Case("te-comma-only", 400, lambda m, s: post(m, ["Transfer-Encoding: ,"], chunked("hello"))),
+    # Section 7: chunked takes no parameters.
+    Case("te-chunked-with-parameter", 400,
+         lambda m, s: post(m, ["Transfer-Encoding: chunked;q=1"], chunked("hello"))),
+    # Section 6.1: identity is no transfer coding (RFC 7230 removed it); unknown before chunked.
+    Case("te-identity-then-chunked", (400, 501),
+         lambda m, s: post(m, ["Transfer-Encoding: identity, chunked"], chunked("hello"))),
+    Case("cl-trailing-comma", 400, lambda m, s: post(m, ["Content-Length: 5,"], "hello")),
+    Case("cl-leading-comma", 400, lambda m, s: post(m, ["Content-Length: ,5"], "hello")),
+    Case("chunk-size-leading-space", 400, phase=REFUSED_IN_BODY,
+         build=lambda m, s: post(m, [TE], " 5\r\nhello\r\n0\r\n\r\n")),
+    Case("chunk-size-plus-sign", 400, phase=REFUSED_IN_BODY,
+         build=lambda m, s: post(m, [TE], "+5\r\nhello\r\n0\r\n\r\n")),
+    Case("chunk-size-missing", 400, phase=REFUSED_IN_BODY,
+         build=lambda m, s: post(m, [TE], "\r\nhello\r\n0\r\n\r\n")),
+    # Section 7.1.2: trailer fields follow the field syntax of section 5.
+    Case("trailer-obs-fold", 400, phase=REFUSED_IN_BODY,
+         build=lambda m, s: post(m, [TE], "5\r\nhello\r\n0\r\nX-T: a\r\n b\r\n\r\n")),
+    Case("trailer-space-before-colon", 400, phase=REFUSED_IN_BODY,
+         build=lambda m, s: post(m, [TE], "5\r\nhello\r\n0\r\nX-T : a\r\n\r\n")),
+    Case("trailer-nul-in-value", 400, phase=REFUSED_IN_BODY,
+         build=lambda m, s: post(m, [TE], "5\r\nhello\r\n0\r\nX-T: a\x00b\r\n\r\n")),
+    Case("trailer-bare-cr", 400, phase=REFUSED_IN_BODY,
+         build=lambda m, s: post(m, [TE], "5\r\nhello\r\n0\r\nX-T: a\rb\r\n\r\n")),
+    # Section 7.1: chunk-size is 1*HEXDIG, leading zeros and either case included.
+    Case("ok-chunk-size-leading-zeros", 200, phase=FORWARDED, body_bytes=5,
+         build=lambda m, s: post(m, [TE], "0005\r\nhello\r\n000\r\n\r\n")),
+    Case("ok-chunk-size-hex-letters", 200, phase=FORWARDED, body_bytes=26,
+         build=lambda m, s: post(m, [TE], "a\r\n0123456789\r\n10\r\n" + "x" * 16 +
+                                          "\r\n0\r\n\r\n")),
+
     # --- header syntax (RFC 9112 sections 2.2, 5.1, 5.2; RFC 9110 section 5.5) ---
     Case("obs-fold-space", 400, lambda m, s: request(m, ["X-Folded: a", " b"])),
     Case("obs-fold-tab", 400, lambda m, s: request(m, ["X-Folded: a", "\tb"])),

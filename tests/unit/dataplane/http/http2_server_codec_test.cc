@@ -198,6 +198,23 @@ TEST_F(Http2ServerCodecTest, AnAuthorityThatIsNoHostGets400WithoutADecoder) {
   EXPECT_EQ(decoders_[0]->head->authority, "b.test:8443");
 }
 
+// RFC 9113 section 8.3.1: a Host that names another authority than :authority is malformed.
+TEST_F(Http2ServerCodecTest, AHostOtherThanTheAuthorityGets400WithoutADecoder) {
+  H2Peer::Fields fields = Get("/", "a.test");
+  fields.push_back({"host", "evil.test"});
+  int32_t id = client_->SubmitRequest(fields);
+  Pump();
+  EXPECT_EQ(client_->streams[id].Field(":status"), "400");
+  EXPECT_TRUE(decoders_.empty());
+  // The same authority in other letters is the same authority.
+  fields = Get("/", "a.test");
+  fields.push_back({"host", "A.Test"});
+  client_->SubmitRequest(fields);
+  Pump();
+  ASSERT_EQ(decoders_.size(), 1u);
+  EXPECT_EQ(decoders_[0]->head->authority, "a.test");
+}
+
 TEST_F(Http2ServerCodecTest, ClientResetReachesTheDecoder) {
   int32_t id = client_->SubmitRequest(Get("/slow"));
   Pump();
