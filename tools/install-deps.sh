@@ -16,8 +16,8 @@ BUILD_PACKAGES=(
 )
 # curl and python3 drive the integration tests; the tests and benchmarks also need nghttp and
 # h2load, HTTP/2 frames and gRPC for Python, BoringSSL (the TLS layer's tests), wrk, the nginx and
-# HAProxy peers of the benchmarks, openssl s_client and kubectl.
-TEST_PACKAGES=(nghttp2-client python3-h2 python3-grpcio android-libboringssl-dev wrk nginx-light haproxy openssl kubernetes-client)
+# HAProxy peers of the benchmarks, openssl s_client, kubectl, and ss (the soak test).
+TEST_PACKAGES=(nghttp2-client python3-h2 python3-grpcio android-libboringssl-dev wrk nginx-light haproxy openssl kubernetes-client iproute2)
 # The fuzz targets (tools/fuzz.sh, also run by the tests): clang with libFuzzer.
 FUZZ_PACKAGES=(clang-14 libfuzzer-14-dev)
 
