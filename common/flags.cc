@@ -3,9 +3,12 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "absl/algorithm/container.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 
 namespace gatehouse {
 
@@ -49,6 +52,34 @@ void FlagSet::AddDuration(std::string name, absl::Duration* target, absl::Durati
                            absl::FormatDuration(max), ", like 250ms or 10s"));
         }
         *target = parsed;
+        return absl::OkStatus();
+      },
+      std::move(help));
+}
+
+void FlagSet::AddByteSize(std::string name, size_t* target, size_t min, size_t max,
+                          std::string help) {
+  AddCustom(
+      std::move(name), "BYTES",
+      [target, min, max](absl::string_view value) {
+        static constexpr std::pair<absl::string_view, int> kUnits[] = {
+            {"KiB", 10}, {"MiB", 20}, {"GiB", 30}};
+        absl::string_view digits = value;
+        int shift = 0;
+        for (const auto& [suffix, bits] : kUnits) {
+          if (absl::ConsumeSuffix(&digits, suffix)) {
+            shift = bits;
+            break;
+          }
+        }
+        uint64_t number = 0;
+        bool ok = !digits.empty() && absl::c_all_of(digits, absl::ascii_isdigit) &&
+                  absl::SimpleAtoi(digits, &number) && number <= (max >> shift);
+        if (!ok || (number << shift) < min) {
+          return absl::InvalidArgumentError(absl::StrCat("want a byte count from ", min, " to ",
+                                                         max, ", like 65536, 512KiB or 4MiB"));
+        }
+        *target = static_cast<size_t>(number << shift);
         return absl::OkStatus();
       },
       std::move(help));

@@ -27,6 +27,9 @@ class FlagSet {
   // Accepts a decimal integer in [min, max].
   void AddInt(std::string name, int* target, int min, int max, std::string help);
   void AddBool(std::string name, bool* target, std::string help);
+  // Accepts a byte count in [min, max]: a decimal number, with a suffix KiB, MiB or GiB or
+  // none.
+  void AddByteSize(std::string name, size_t* target, size_t min, size_t max, std::string help);
   // Accepts a duration like "250ms", "10s" or "2m" in [min, max].
   void AddDuration(std::string name, absl::Duration* target, absl::Duration min, absl::Duration max,
                    std::string help);

@@ -25,13 +25,17 @@ struct TcpConnection::Handle {
   // Bytes handed to libuv and not yet written: a producer pauses past the high watermark, so
   // this stays far below 4 GiB.
   uint32_t pending_write = 0;
+  // What the budget holds of the queue (outbox and pending_write) as last charged.
+  uint32_t charged = 0;
   bool flush_scheduled : 1;
   bool above_high : 1;
   bool connected : 1;
   bool closing : 1;
   bool close_after_writes : 1;
-  CloseHook on_closed;                             // with close_after_writes
+  bool budget_waiting : 1;  // reported blocked by the budget: OnWritable is owed
+  CloseHook on_closed;      // with close_after_writes
   TcpConnection::Callbacks* callbacks_ = nullptr;  // null once the owner let go
+  BufferBudget* budget = nullptr;                  // the queue's bytes are charged to it
 
   Handle()
       : tcp{},
@@ -39,7 +43,8 @@ struct TcpConnection::Handle {
         above_high(false),
         connected(false),
         closing(false),
-        close_after_writes(false) {
+        close_after_writes(false),
+        budget_waiting(false) {
     tcp.data = this;  // libuv leaves it alone
   }
   Handle(const Handle&) = delete;
@@ -61,9 +66,58 @@ struct TcpConnection::Handle {
     return bytes;
   }
 
+  // Charges the budget with what the queue holds now.
+  void SyncBudget() {
+    if (budget == nullptr) return;
+    size_t held = pending_write + outbox_size();
+    if (held > charged) {
+      budget->Charge(held - charged);
+    } else if (held < charged) {
+      budget->Release(charged - held);
+    }
+    charged = static_cast<uint32_t>(held);
+  }
+
+  void DetachBudget() {
+    if (budget == nullptr) return;
+    budget->Release(charged);
+    budget->Forget(this);
+    budget = nullptr;
+    charged = 0;
+    budget_waiting = false;
+  }
+
+  // After the queue shrank: charges the budget, and tells the owner it may write again if it
+  // was told otherwise (by its own queue, or by the budget while this queue held more than the
+  // budget's floor).
+  void AfterShrink() {
+    SyncBudget();
+    if (closing || close_after_writes) return;
+    bool writable = false;
+    if (above_high && pending_write <= kLowWatermark) {
+      above_high = false;
+      writable = true;
+    }
+    if (budget_waiting && !above_high && pending_write + outbox_size() <= BufferBudget::kFloor) {
+      budget_waiting = false;
+      budget->Forget(this);
+      writable = true;
+    }
+    if (writable && callbacks() != nullptr) callbacks()->OnWritable();
+  }
+
+  // The budget has room again (a BufferBudget::Waiter).
+  static void OnBudgetRoom(void* arg) {
+    auto* h = static_cast<Handle*>(arg);
+    h->budget_waiting = false;
+    if (h->closing || h->close_after_writes || h->above_high) return;
+    if (h->callbacks() != nullptr) h->callbacks()->OnWritable();
+  }
+
   void Close() {
     if (closing) return;
     closing = true;
+    DetachBudget();
     set_callbacks(nullptr);
     if (flush_scheduled) {
       dispatcher()->CancelCallAfterIo(this);
@@ -221,6 +275,26 @@ void TcpConnection::StartReading() {
       });
 }
 
+bool TcpConnection::WriteBlocked() const {
+  size_t held = pending_write_bytes();
+  if (held >= kHighWatermark) return true;
+  Handle* h = handle_;
+  if (h->budget == nullptr || !h->budget->Blocks(held)) return false;
+  // The caller stops writing now and waits for OnWritable: owed once the budget has room, or
+  // once this queue is down to the budget's floor.
+  h->budget_waiting = true;
+  h->budget->Wait({&Handle::OnBudgetRoom, h});
+  return true;
+}
+
+void TcpConnection::SetBudget(BufferBudget* budget) {
+  Handle* h = handle_;
+  if (h == nullptr || h->budget == budget) return;
+  h->DetachBudget();
+  h->budget = budget;
+  h->SyncBudget();
+}
+
 void TcpConnection::StopReading() { uv_read_stop(reinterpret_cast<uv_stream_t*>(&handle_->tcp)); }
 
 void TcpConnection::Write(std::string data) {
@@ -245,6 +319,7 @@ void TcpConnection::WriteCopy(absl::string_view data) {
 
 void TcpConnection::ScheduleFlush(Handle* handle) {
   if (handle->pending_write + handle->outbox_size() >= kHighWatermark) handle->above_high = true;
+  handle->SyncBudget();
   if (!handle->flush_scheduled) {
     handle->flush_scheduled = true;
     handle->dispatcher()->CallAfterIo(handle, [](void* key) {
@@ -252,10 +327,7 @@ void TcpConnection::ScheduleFlush(Handle* handle) {
       h->flush_scheduled = false;
       WriteNow(h, h->TakeOutboxBytes());
       // The socket may have taken it all at once: then no write callback will say so.
-      if (h->above_high && h->pending_write <= kLowWatermark && !h->closing) {
-        h->above_high = false;
-        if (h->callbacks() != nullptr) h->callbacks()->OnWritable();
-      }
+      h->AfterShrink();
     });
   }
 }
@@ -288,10 +360,7 @@ void TcpConnection::WriteNow(Handle* handle, std::string data) {
                         if (h->pending_write == 0) h->ShutdownAndClose();
                         return;
                       }
-                      if (h->above_high && h->pending_write <= kLowWatermark) {
-                        h->above_high = false;
-                        if (h->callbacks() != nullptr) h->callbacks()->OnWritable();
-                      }
+                      h->AfterShrink();
                     });
   if (rc != 0) {
     handle->pending_write -= static_cast<uint32_t>(request->data.size());
@@ -306,6 +375,7 @@ void TcpConnection::CloseAfterWrites(uint64_t linger_ms, CloseHook on_closed) {
   Handle* handle = handle_;
   handle_ = nullptr;
   handle->set_callbacks(nullptr);
+  handle->DetachBudget();  // its owner, and the budget, may go before the lingering socket
   if (handle->closing) {
     on_closed.Run();
     return;

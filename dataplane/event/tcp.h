@@ -16,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "dataplane/event/buffer.h"
+#include "dataplane/event/buffer_budget.h"
 #include "dataplane/event/dispatcher.h"
 
 namespace gatehouse::dataplane::event {
@@ -80,7 +81,14 @@ class TcpConnection {
   // Bytes read but not yet consumed, for an owner resuming after it paused.
   Buffer& input();
   const Buffer& input() const;
+  // The queue alone is past the high watermark (the connection is slow to take bytes).
   bool AboveHighWatermark() const { return pending_write_bytes() >= kHighWatermark; }
+  // True when the owner must stop writing: the queue is past the high watermark, or past the
+  // budget's floor with the budget exhausted. OnWritable follows once it may go on.
+  bool WriteBlocked() const;
+  // Charges the write queue to `budget` from now on (null: to none), moving the charge from
+  // the budget before. Close and CloseAfterWrites take it off.
+  void SetBudget(BufferBudget* budget);
   // How long CloseAfterWrites waits, by default, for a peer that stopped reading.
   static constexpr uint64_t kDefaultLingerMs = 30 * 1000;
   // Sends what is queued, then closes: at the latest after `linger_ms`, for a peer that stopped

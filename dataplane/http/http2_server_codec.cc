@@ -18,6 +18,9 @@ namespace gatehouse::dataplane::http {
 class Http2ServerCodec::Stream : public ResponseEncoder, private event::DeadlineQueue::Entry {
  public:
   Stream(Http2ServerCodec& codec, int32_t id) : codec_(codec), id_(id) {}
+  ~Stream() override {
+    if (charged_ != 0) codec_.callbacks_->buffer_budget()->Release(charged_);
+  }
 
   // ResponseEncoder
   void EncodeHeaders(const ResponseHead& head, bool end_stream) override;
@@ -26,6 +29,10 @@ class Http2ServerCodec::Stream : public ResponseEncoder, private event::Deadline
   // Whoever sees true waits for OnDownstreamWritable, which blocked_ makes sure comes.
   bool WriteBlocked() const override {
     bool blocked = body_.over_watermark() || codec_.callbacks_->WriteBlocked();
+    if (!blocked && charged_ != 0 && codec_.callbacks_->buffer_budget()->Blocks(body_.pending())) {
+      blocked = budget_blocked_ = true;
+      codec_.WaitForBudget();
+    }
     if (blocked) blocked_ = true;
     return blocked;
   }
@@ -35,6 +42,8 @@ class Http2ServerCodec::Stream : public ResponseEncoder, private event::Deadline
 
   // `length` request body bytes arrived; acknowledged at once unless the body is paused.
   void OnBodyBytes(size_t length);
+  // Charges the connection's budget with what the response body holds now.
+  void ChargeBody();
   // The response body's send deadline runs while it has bytes nghttp2 has not taken, from the
   // last time it took some: a client holding its window at 0 cannot hold the stream forever.
   // Called after bytes were added (`progress` false) or taken (`progress` true).
@@ -57,7 +66,9 @@ class Http2ServerCodec::Stream : public ResponseEncoder, private event::Deadline
   bool response_started_ = false;
   bool response_ended_ = false;   // the proxy encoded the whole response
   mutable bool blocked_ = false;  // WriteBlocked was reported; the decoder waits for writable
-  OutgoingBody body_;             // the response body, not yet framed
+  mutable bool budget_blocked_ = false;  // by the budget, the body holding more than its floor
+  size_t charged_ = 0;                   // of the body, to the connection's budget
+  OutgoingBody body_;                    // the response body, not yet framed
   bool body_paused_ = false;
   size_t unacknowledged_ = 0;  // request body bytes taken while paused
 };
@@ -230,6 +241,11 @@ struct Http2ServerCodec::SessionCallbacks {
     if (stream == nullptr) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
     bool drained = false;
     ssize_t n = stream->body_.Read(session, stream_id, buffer, length, flags, &drained);
+    stream->ChargeBody();
+    if (stream->budget_blocked_ && stream->body_.pending() <= event::BufferBudget::kFloor) {
+      stream->budget_blocked_ = false;
+      drained = true;
+    }
     if ((*flags & NGHTTP2_DATA_FLAG_EOF) != 0) {
       stream->StopSendDeadline();
     } else {
@@ -273,6 +289,7 @@ Http2ServerCodec::Http2ServerCodec(Callbacks* callbacks) : callbacks_(callbacks)
 }
 
 Http2ServerCodec::~Http2ServerCodec() {
+  if (event::BufferBudget* budget = callbacks_->buffer_budget()) budget->Forget(this);
   ResetAllStreams("connection destroyed");
   nghttp2_session_del(session_);
 }
@@ -360,6 +377,21 @@ void Http2ServerCodec::OnWritable() {
     }
   }
   for (RequestDecoder* decoder : writable) decoder->OnDownstreamWritable();
+}
+
+void Http2ServerCodec::WaitForBudget() {
+  callbacks_->buffer_budget()->Wait({&Http2ServerCodec::OnBudgetRoom, this});
+}
+
+void Http2ServerCodec::OnBudgetRoom(void* arg) {
+  auto* codec = static_cast<Http2ServerCodec*>(arg);
+  if (codec->closed_connection_) return;
+  if (codec->window_withheld_ > 0) {
+    nghttp2_session_consume_connection(codec->session_, codec->window_withheld_);
+    codec->window_withheld_ = 0;
+  }
+  // Flushes the window update and wakes the streams the budget held.
+  codec->OnWritable();
 }
 
 void Http2ServerCodec::OnRemoteClose(absl::string_view error) {
@@ -482,8 +514,21 @@ void Http2ServerCodec::Stream::EncodeData(absl::string_view data, bool end_strea
     decoder_ = nullptr;
   }
   body_.Append(codec_.session_, id_, data, end_stream);
+  ChargeBody();
   UpdateSendDeadline(/*progress=*/false);
   codec_.Flush();
+}
+
+void Http2ServerCodec::Stream::ChargeBody() {
+  event::BufferBudget* budget = codec_.callbacks_->buffer_budget();
+  if (budget == nullptr) return;
+  size_t held = body_.pending();
+  if (held > charged_) {
+    budget->Charge(held - charged_);
+  } else if (held < charged_) {
+    budget->Release(charged_ - held);
+  }
+  charged_ = held;
 }
 
 void Http2ServerCodec::Stream::EncodeTrailers(const HeaderMap& trailers) {
@@ -506,6 +551,7 @@ void Http2ServerCodec::Stream::UpdateSendDeadline(bool progress) {
 
 void Http2ServerCodec::Stream::OnDeadline() {
   body_.Discard();
+  ChargeBody();
   RequestDecoder* decoder = decoder_;
   decoder_ = nullptr;
   response_ended_ = true;
@@ -517,8 +563,16 @@ void Http2ServerCodec::Stream::OnDeadline() {
 
 void Http2ServerCodec::Stream::OnBodyBytes(size_t length) {
   // The connection's window opens at once (the stream windows bound what is buffered), so a
-  // paused stream holds back only itself, and nothing is owed when it ends while paused.
-  nghttp2_session_consume_connection(codec_.session_, length);
+  // paused stream holds back only itself, and nothing is owed when it ends while paused;
+  // unless the connection's budget is exhausted: then the client sends no more on any stream
+  // until there is room.
+  event::BufferBudget* budget = codec_.callbacks_->buffer_budget();
+  if (budget != nullptr && budget->exhausted()) {
+    codec_.window_withheld_ += length;
+    codec_.WaitForBudget();
+  } else {
+    nghttp2_session_consume_connection(codec_.session_, length);
+  }
   if (body_paused_) {
     unacknowledged_ += length;
   } else {

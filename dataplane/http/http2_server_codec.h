@@ -79,6 +79,10 @@ class Http2ServerCodec : public ServerCodec {
   // The request head of `stream` is complete: checked, then handed to a new decoder.
   void DeliverHead(Stream& stream, bool end_stream);
   Stream* FindStream(int32_t id) const;
+  // The connection's budget is exhausted: OnBudgetRoom runs once it has room again, to open
+  // the connection window withheld meanwhile and wake the streams it held.
+  void WaitForBudget();
+  static void OnBudgetRoom(void* arg);
   void ResetAllStreams(absl::string_view reason);
 
   Callbacks* callbacks_;
@@ -88,7 +92,8 @@ class Http2ServerCodec : public ServerCodec {
   std::vector<std::unique_ptr<Stream>> closed_;
   // Streams whose response buffer went under its watermark while nghttp2 was sending.
   std::vector<int32_t> writable_;
-  size_t heads_pending_ = 0;  // live streams whose request head is not complete
+  size_t window_withheld_ = 0;  // request bytes whose connection window waits for the budget
+  size_t heads_pending_ = 0;    // live streams whose request head is not complete
   uint64_t streams_opened_ = 0;
   uint64_t premature_resets_ = 0;
   size_t block_frames_ = 0;         // frames of the header block being received

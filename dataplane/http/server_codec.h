@@ -11,6 +11,7 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
+#include "dataplane/event/buffer_budget.h"
 #include "dataplane/event/deadline_queue.h"
 #include "dataplane/http/stream.h"
 
@@ -40,6 +41,9 @@ class ServerCodec {
     // Where a multiplexed codec arms the send deadline of each stream whose response waits on
     // the client (HTTP/2 flow control); null: none.
     virtual event::DeadlineQueue* stream_send_timeouts() { return nullptr; }
+    // What the connection's buffers are charged to, the codec's streams' included; null: no
+    // limit.
+    virtual event::BufferBudget* buffer_budget() { return nullptr; }
   };
 
   virtual ~ServerCodec() = default;

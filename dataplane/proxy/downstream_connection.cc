@@ -168,6 +168,11 @@ bool DownstreamConnection::ChooseProtocol() {
 
 http::ServerCodec& DownstreamConnection::Codec() {
   if (codec_ == nullptr) {
+    if (budget_ == nullptr && context_.settings.max_connection_buffer != 0) {
+      budget_ = std::make_unique<event::BufferBudget>(context_.dispatcher,
+                                                      context_.settings.max_connection_buffer);
+      transport_.SetBudget(budget_.get());
+    }
     codec_ = http::NewServerCodec(protocol_, static_cast<http::ServerCodec::Callbacks*>(this));
     if (draining_) codec_->Drain(http::CloseReason::kDrain);
   }
@@ -186,7 +191,11 @@ void DownstreamConnection::ScheduleRelease() {
   context_.dispatcher.CallAfterIo(this, [](void* key) {
     auto* self = static_cast<DownstreamConnection*>(key);
     self->release_scheduled_ = false;
-    if (!self->closed_ && self->streams_.empty() && self->idle()) self->codec_.reset();
+    if (!self->closed_ && self->streams_.empty() && self->idle()) {
+      self->codec_.reset();
+      self->transport_.SetBudget(nullptr);
+      self->budget_.reset();
+    }
   });
 }
 

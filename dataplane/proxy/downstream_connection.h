@@ -74,6 +74,8 @@ class DownstreamConnection : public event::DeferredDeletable,
   void OnReadyForNextRequest() override;
   std::string peer_ip() const override { return transport_.peer_ip(); }
   event::DeadlineQueue* stream_send_timeouts() override { return &context_.send_timeouts; }
+  // http::ServerCodec::Callbacks and ProxyStream::Owner: the budget lives with the codec.
+  event::BufferBudget* buffer_budget() override { return budget_.get(); }
 
   // ProxyStream::Owner
   void OnStreamDone(ProxyStream& stream) override;
@@ -93,6 +95,10 @@ class DownstreamConnection : public event::DeferredDeletable,
 
   WorkerContext& context_;
   Owner& owner_;
+  // What the socket, the streams' upstream connections and HTTP/2 response bodies hold,
+  // against --max-connection-buffer; made with the codec, let go with it. Before transport_:
+  // the socket's charge is taken off before the budget goes.
+  std::unique_ptr<event::BufferBudget> budget_;
   transport::TransportSocket transport_;  // plain or TLS; TLS state only when TLS
   // The codec, made on demand.
   http::ServerCodec& Codec();

@@ -28,6 +28,9 @@ struct ProxySettings {
   // A stream with no bytes in either direction (408 or 504 before the response, a reset after;
   // as Envoy's stream_idle_timeout).
   absl::Duration stream_idle_timeout = absl::Minutes(5);
+  // The bytes one client connection may make the data plane hold, across its streams and both
+  // directions; past it, its streams pause reading (event::BufferBudget). 0: no limit.
+  size_t max_connection_buffer = 4 << 20;
   // How idle upstream connections are kept.
   upstream::PoolSettings upstream_pool;
 };

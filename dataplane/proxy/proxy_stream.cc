@@ -302,6 +302,7 @@ void ProxyStream::ConnectTo(const config::EndpointAddress& endpoint) {
   }
   upstream_ = *std::move(connection);
   upstream_->SetListener(this);
+  upstream_->SetBufferBudget(owner_.buffer_budget());
   if (reused_) {
     context_.stats.upstream_reuses->Increment();
     StartUpstream();
@@ -561,9 +562,8 @@ void ProxyStream::Finish() {
   LeaveEndpoint();
   StopUpstreamTimers();
   if (upstream_ != nullptr) {
-    upstream_->SetListener(nullptr);
-    upstream_->SetDecoder(nullptr);
     if (reusable) {
+      DetachUpstream();
       context_.upstreams.Release(std::move(upstream_));
     } else {
       DropUpstream();
@@ -577,10 +577,16 @@ void ProxyStream::StopUpstreamTimers() {
   event::DeadlineQueue::Disarm(*this);
 }
 
-void ProxyStream::DropUpstream() {
-  if (upstream_ == nullptr) return;
+void ProxyStream::DetachUpstream() {
   upstream_->SetListener(nullptr);
   upstream_->SetDecoder(nullptr);
+  // The budget is the client connection's, which may end before the upstream stream does.
+  upstream_->SetBufferBudget(nullptr);
+}
+
+void ProxyStream::DropUpstream() {
+  if (upstream_ == nullptr) return;
+  DetachUpstream();
   context_.dispatcher.DeferDelete(std::move(upstream_));
 }
 

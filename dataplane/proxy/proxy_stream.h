@@ -29,6 +29,7 @@
 #include "absl/random/random.h"
 #include "common/metrics.h"
 #include "dataplane/config/dataplane_config.h"
+#include "dataplane/event/buffer_budget.h"
 #include "dataplane/event/deadline_queue.h"
 #include "dataplane/event/dispatcher.h"
 #include "dataplane/event/timer.h"
@@ -94,6 +95,8 @@ class ProxyStream : public event::DeferredDeletable,
     virtual ~Owner() = default;
     // The stream finished (response complete or abandoned); the owner retires it.
     virtual void OnStreamDone(ProxyStream& stream) = 0;
+    // What the connection's buffers are charged to; null: no limit.
+    virtual event::BufferBudget* buffer_budget() { return nullptr; }
   };
 
   ProxyStream(WorkerContext& context, Owner& owner, http::ResponseEncoder& encoder,
@@ -178,6 +181,8 @@ class ProxyStream : public event::DeferredDeletable,
   // request; or, once the response has started, a reset.
   void LocalReply(int status, absl::string_view message, http::HeaderMap headers = {});
   void Finish();
+  // Lets go of the upstream stream's listener, decoder and budget; DropUpstream also frees it.
+  void DetachUpstream();
   void DropUpstream();
 
   WorkerContext& context_;

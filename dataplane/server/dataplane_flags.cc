@@ -75,6 +75,10 @@ void RegisterDataplaneFlags(FlagSet& flags, DataplaneFlags* out) {
                100000,
                "keep-alive upstream connections kept idle per endpoint and worker; more close "
                "(default 64; 0: none kept)");
+  flags.AddByteSize("max-connection-buffer", &out->proxy.max_connection_buffer, 0, size_t{1} << 30,
+                    "bytes one client connection may make the data plane hold, all its streams "
+                    "and both directions; past it they pause reading (default 4MiB; 0: no "
+                    "limit)");
   flags.AddInt("max-connections", &out->max_connections, 1, 10000000,
                "open client connections at most; more are closed at once (default: half the "
                "open-file limit, less 256, as each needs an upstream connection too)");

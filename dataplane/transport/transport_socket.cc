@@ -104,7 +104,8 @@ void TransportSocket::WriteCopy(absl::string_view data) {
 }
 
 bool TransportSocket::WriteBlocked() const {
-  bool blocked = pending_write_bytes() >= event::TcpConnection::kHighWatermark;
+  bool blocked =
+      pending_write_bytes() >= event::TcpConnection::kHighWatermark || tcp_.WriteBlocked();
   if (blocked && tls_ != nullptr) tls_->blocked_seen = true;
   return blocked;
 }

@@ -73,6 +73,8 @@ class TransportSocket : private event::TcpConnection::Callbacks {
   // counted here while still plaintext may leave without the socket's queue ever passing its
   // high watermark: the socket says so itself then.)
   bool WriteBlocked() const;
+  // Charges the socket's queue to `budget` (null: to none); see event::BufferBudget.
+  void SetBudget(event::BufferBudget* budget) { tcp_.SetBudget(budget); }
   // Whether the socket's own queue (ciphertext, for TLS) is over its high watermark.
   bool AboveHighWatermark() const { return tcp_.AboveHighWatermark(); }
   void StartReading() { tcp_.StartReading(); }

@@ -41,6 +41,7 @@ class UpstreamConnection : public UpstreamStream,
   void SetListener(Listener* listener) override { listener_ = listener; }
   http::RequestEncoder& encoder() override { return codec_; }
   void SetDecoder(http::ResponseDecoder* decoder) override { codec_.SetDecoder(decoder); }
+  void SetBufferBudget(event::BufferBudget* budget) override { transport_->SetBudget(budget); }
   bool multiplexed() const override { return false; }
   const std::string& endpoint_key() const override { return endpoint_key_; }
 

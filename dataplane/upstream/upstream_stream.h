@@ -10,6 +10,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "dataplane/event/buffer_budget.h"
 #include "dataplane/event/dispatcher.h"
 #include "dataplane/http/stream.h"
 
@@ -30,6 +31,9 @@ class UpstreamStream : public event::DeferredDeletable {
   virtual http::RequestEncoder& encoder() = 0;
   // The decoder of the response; nullptr detaches it.
   virtual void SetDecoder(http::ResponseDecoder* decoder) = 0;
+  // Charges what the stream buffers on its way up to `budget`, the client connection's (null:
+  // to none). An HTTP/2 stream's request body is bounded by its own watermark instead.
+  virtual void SetBufferBudget(event::BufferBudget* budget) {}
   // True when the stream shares a connection with others (HTTP/2).
   virtual bool multiplexed() const = 0;
   // "ip:port" of the endpoint, for logs.

@@ -53,6 +53,31 @@ TEST(FlagSetTest, ErrorsAreOneClearLine) {
   EXPECT_EQ(odd_name.message(), "unknown flag --a\\nb (see --help)");
 }
 
+TEST(FlagSetTest, ByteSizesTakeBinarySuffixesWithinTheirRange) {
+  size_t bytes = 7;
+  FlagSet flags("prog", "prog [flags]");
+  flags.AddByteSize("buffer", &bytes, 0, size_t{1} << 30, "a buffer");
+  ASSERT_TRUE(ParseArgs(flags, {"--buffer=65536"}).ok());
+  EXPECT_EQ(bytes, 65536u);
+  ASSERT_TRUE(ParseArgs(flags, {"--buffer=512KiB"}).ok());
+  EXPECT_EQ(bytes, 512u << 10);
+  ASSERT_TRUE(ParseArgs(flags, {"--buffer=4MiB"}).ok());
+  EXPECT_EQ(bytes, 4u << 20);
+  ASSERT_TRUE(ParseArgs(flags, {"--buffer=1GiB"}).ok());
+  EXPECT_EQ(bytes, 1u << 30);
+  ASSERT_TRUE(ParseArgs(flags, {"--buffer=0"}).ok());
+  EXPECT_EQ(bytes, 0u);
+  // Past the maximum, even where the shift would wrap; signs, spaces, other units: refused.
+  for (const char* bad :
+       {"2GiB", "1073741825", "18014398509481984KiB", "-1", "4 MiB", "4MB", "4m", "MiB", ""}) {
+    absl::Status status = ParseArgs(flags, {std::string("--buffer=") + bad});
+    EXPECT_FALSE(status.ok()) << bad;
+    EXPECT_NE(status.message().find("want a byte count from 0 to 1073741824"), std::string::npos)
+        << status.message();
+  }
+  EXPECT_EQ(bytes, 0u);
+}
+
 TEST(FlagSetTest, UsageListsEveryFlag) {
   std::string name;
   FlagSet flags("prog", "prog [flags]");

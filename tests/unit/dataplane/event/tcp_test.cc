@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <memory>
@@ -33,7 +34,10 @@ class Recorder : public TcpConnection::Callbacks {
     close_error_ = std::string(error);
     closed_.Notify();
   }
-  void OnWritable() override { writable_.Notify(); }
+  void OnWritable() override {
+    ++writable_count_;
+    if (!writable_.HasBeenNotified()) writable_.Notify();
+  }
   void OnConnect(const absl::Status& status) override {
     absl::MutexLock lock(&mu_);
     connect_status_ = status;
@@ -53,6 +57,7 @@ class Recorder : public TcpConnection::Callbacks {
     return connect_status_;
   }
   absl::Notification closed_, writable_, connected_;
+  std::atomic<int> writable_count_{0};
 
  private:
   absl::Mutex mu_;
@@ -121,13 +126,16 @@ class TcpConnectionTest : public ::testing::Test {
     }
   }
 
-  // Waits up to five seconds for no closed connection to be lingering.
+  // Waits up to five seconds for no closed connection to be lingering, then for the loop to
+  // finish the turn that closed the last one (the count drops before that turn's close hook
+  // runs, and this thread may see it in between).
   bool WaitForNoLingering() {
     absl::Time deadline = absl::Now() + absl::Seconds(5);
     while (dispatcher_.lingering() != 0) {
       if (absl::Now() > deadline) return false;
       absl::SleepFor(absl::Milliseconds(5));
     }
+    RunOnLoop([] {});
     return true;
   }
 
@@ -243,6 +251,86 @@ TEST_F(TcpConnectionTest, WatermarksPauseAndResumeAWriter) {
   std::atomic<size_t> pending{1};
   RunOnLoop([this, &pending] { pending = accepted_->pending_write_bytes(); });
   EXPECT_EQ(pending, 0u);
+}
+
+// Reads `bytes` from `fd`, blocking.
+void ReadExactly(int fd, size_t bytes) {
+  char chunk[65536];
+  while (bytes > 0) {
+    ssize_t n = read(fd, chunk, std::min(sizeof(chunk), bytes));
+    ASSERT_GT(n, 0);
+    bytes -= static_cast<size_t>(n);
+  }
+}
+
+// Waits up to five seconds for `count` to reach `want`.
+bool WaitForCount(const std::atomic<int>& count, int want) {
+  absl::Time deadline = absl::Now() + absl::Seconds(5);
+  while (count.load() < want) {
+    if (absl::Now() > deadline) return false;
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  return true;
+}
+
+TEST_F(TcpConnectionTest, AnExhaustedBudgetBlocksAQueuePastItsFloorUntilEitherDrains) {
+  ConnectClient(/*receive_buffer=*/4096);
+  std::unique_ptr<BufferBudget> budget;
+  const size_t other = 1 << 20;  // what the connection's other buffers hold, say
+  std::atomic<bool> blocked{false}, above_high{true};
+  std::atomic<size_t> queued{0};
+  // Writes until the socket's buffers are full and a few hundred KiB wait in the queue: past
+  // the budget's floor, under the connection's own high watermark.
+  auto fill = [&]() -> size_t {
+    size_t written = 0;
+    for (int i = 0; i < 200 && queued < 256 * 1024; ++i) {
+      RunOnLoop([&] { accepted_->Write(std::string(64 << 10, 'x')); });
+      written += 64 << 10;
+      absl::SleepFor(absl::Milliseconds(5));
+      RunOnLoop([&] { queued = accepted_->pending_write_bytes(); });
+    }
+    return written;
+  };
+  RunOnLoop([&] {
+    budget = std::make_unique<BufferBudget>(dispatcher_, 1 << 20);
+    accepted_->SetBudget(budget.get());
+    budget->Charge(other);
+  });
+  size_t written = fill();
+  RunOnLoop([&] {
+    blocked = accepted_->WriteBlocked();
+    above_high = accepted_->AboveHighWatermark();
+  });
+  EXPECT_TRUE(blocked) << queued;
+  EXPECT_FALSE(above_high);  // the budget, not the connection's own queue
+  absl::SleepFor(absl::Milliseconds(100));
+  EXPECT_EQ(server_.writable_count_, 0);
+
+  // The client reads it all: the queue is under the floor, so the writer may go on although
+  // the budget is still exhausted by the others.
+  ReadExactly(client_, written);
+  EXPECT_TRUE(WaitForCount(server_.writable_count_, 1));
+  std::atomic<size_t> used{0};
+  RunOnLoop([&] { used = budget->used(); });
+  EXPECT_EQ(used, other);
+
+  // Stuck again past the floor; then the others let go of theirs: the budget's wake says so,
+  // though this queue has not moved.
+  queued = 0;
+  fill();
+  RunOnLoop([&] { blocked = accepted_->WriteBlocked(); });
+  EXPECT_TRUE(blocked);
+  int before = server_.writable_count_;
+  RunOnLoop([&] { budget->Release(other); });
+  EXPECT_TRUE(WaitForCount(server_.writable_count_, before + 1));
+  RunOnLoop([&] {
+    blocked = accepted_->WriteBlocked();
+    accepted_.reset();  // takes its charge off
+    used = budget->used();
+    budget.reset();
+  });
+  EXPECT_FALSE(blocked);
+  EXPECT_EQ(used, 0u);
 }
 
 TEST_F(TcpConnectionTest, ConnectReportsARefusedConnection) {
