@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 #include <optional>
+#include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -51,6 +52,9 @@ class Http2ServerCodec::Stream : public ResponseEncoder, private event::Deadline
   void StopSendDeadline() { event::DeadlineQueue::Disarm(*this); }
   // event::DeadlineQueue::Entry: the client took none of the body for the send timeout.
   void OnDeadline() override;
+  // Ends the stream with RST_STREAM(`error_code`), dropping the response body not yet sent; a
+  // decoder still attached hears `tell_decoder` unless it is empty.
+  void Reset(uint32_t error_code, absl::string_view tell_decoder);
 
   Http2ServerCodec& codec_;
   const int32_t id_;
@@ -550,14 +554,17 @@ void Http2ServerCodec::Stream::UpdateSendDeadline(bool progress) {
 }
 
 void Http2ServerCodec::Stream::OnDeadline() {
+  Reset(NGHTTP2_CANCEL, "the client took no bytes for the send timeout");
+}
+
+void Http2ServerCodec::Stream::Reset(uint32_t error_code, absl::string_view tell_decoder) {
   body_.Discard();
   ChargeBody();
-  RequestDecoder* decoder = decoder_;
-  decoder_ = nullptr;
+  StopSendDeadline();
+  RequestDecoder* decoder = std::exchange(decoder_, nullptr);
   response_ended_ = true;
-  nghttp2_submit_rst_stream(codec_.session_, NGHTTP2_FLAG_NONE, id_, NGHTTP2_CANCEL);
-  if (decoder != nullptr)
-    decoder->OnDownstreamReset("the client took no bytes for the send timeout");
+  nghttp2_submit_rst_stream(codec_.session_, NGHTTP2_FLAG_NONE, id_, error_code);
+  if (decoder != nullptr && !tell_decoder.empty()) decoder->OnDownstreamReset(tell_decoder);
   codec_.Flush();
 }
 
@@ -590,10 +597,7 @@ void Http2ServerCodec::Stream::PauseRequestBody(bool paused) {
 }
 
 void Http2ServerCodec::Stream::ResetStream(absl::string_view) {
-  decoder_ = nullptr;
-  response_ended_ = true;
-  nghttp2_submit_rst_stream(codec_.session_, NGHTTP2_FLAG_NONE, id_, NGHTTP2_INTERNAL_ERROR);
-  codec_.Flush();
+  Reset(NGHTTP2_INTERNAL_ERROR, /*tell_decoder=*/{});  // the decoder asked: it knows
 }
 
 }  // namespace gatehouse::dataplane::http

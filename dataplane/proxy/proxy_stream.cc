@@ -129,11 +129,9 @@ void ProxyStream::OnRequestBodyTimeout() {
 
 void ProxyStream::OnStreamIdleTimeout() {
   if (phase_ == Phase::kDone || phase_ == Phase::kTunnel) return;
-  if (request_end_ || response_started()) {
-    LocalReply(504, "no bytes either way for the stream idle timeout");
-  } else {
-    LocalReply(408, "no bytes either way for the stream idle timeout");
-  }
+  // Waiting on the upstream: 504; on the client: 408; once the response started, a reset.
+  LocalReply(request_end_ || response_started() ? 504 : 408,
+             "no bytes either way for the stream idle timeout");
 }
 
 void ProxyStream::OnRequestSent() {
