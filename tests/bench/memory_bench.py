@@ -5,6 +5,9 @@ of the same upstream on 127.0.0.1 (run it through memory_bench.sh, which builds 
            proxy's resident memory before and after, per connection.
   stream   a 1 GiB upload and a 1 GiB download through the proxy (curl), each against a fresh
            proxy: its peak resident memory (VmHWM) and the throughput.
+  streams  M HTTP/2 connections of 128 streams each (h2load), every stream uploading 8 MiB to
+           an upstream that accepts and never reads: the proxy's peak resident memory once the
+           uploads have stalled, which --max-connection-buffer bounds (issue 16).
 
 The upstream is this file's own server: GET /small answers 128 bytes, PUT /sink reads and
 discards a body of any size, GET /bytes/N streams N bytes. Nothing here is a pass/fail check:
@@ -101,9 +104,18 @@ def rss_kib(pid, field="VmRSS"):
     raise RuntimeError("no %s for %d" % (field, pid))
 
 
-def wait_http(port, host, path="/small", limit=30):
+def wait_http(port, host, path="/small", limit=30, h2=False):
     deadline = time.time() + limit
     while time.time() < deadline:
+        if h2:
+            out = subprocess.run(
+                ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "1",
+                 "--http2-prior-knowledge", "-H", "Host: " + host,
+                 "http://127.0.0.1:%d%s" % (port, path)], capture_output=True, text=True).stdout
+            if out == "200":
+                return
+            time.sleep(0.05)
+            continue
         try:
             request = urllib.request.Request("http://127.0.0.1:%d%s" % (port, path),
                                              headers={"Host": host})
@@ -119,10 +131,10 @@ def wait_http(port, host, path="/small", limit=30):
 class Proxy:
     """A proxy process (and the worker process whose memory counts)."""
 
-    def __init__(self, name, argv, port, host, log, worker_of=None, env=None):
+    def __init__(self, name, argv, port, host, log, worker_of=None, env=None, h2=False):
         self.name, self.port, self.host = name, port, host
         self.process = subprocess.Popen(argv, stdout=log, stderr=log, env=env)
-        wait_http(port, host)
+        wait_http(port, host, h2=h2)
         self.pid = self.process.pid
         if worker_of == "nginx":  # the one worker process, not the master
             children = open("/proc/%d/task/%d/children" % (self.pid, self.pid)).read().split()
@@ -137,8 +149,60 @@ class Proxy:
             self.process.wait()
 
 
-def start_proxies(work, upstream, which):
-    """Starts the proxy named `which` in front of `upstream`."""
+class NonReadingUpstream:
+    """Answers GET /small (the readiness check); on any other request reads nothing more, ever.
+    Its receive buffers are small: the kernel holds little on the way."""
+
+    def __init__(self):
+        self.listener = socket.socket()
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(4096)
+        self.listener.setblocking(False)
+        self.port = self.listener.getsockname()[1]
+        self.selector = selectors.DefaultSelector()
+        self.selector.register(self.listener, selectors.EVENT_READ)
+        self.lock = threading.Lock()
+        self.accepted = []
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def _run(self):
+        while True:
+            for key, _ in self.selector.select():
+                with self.lock:
+                    if key.fileobj is self.listener:
+                        try:
+                            connection = self.listener.accept()[0]
+                        except OSError:
+                            continue
+                        self.accepted.append(connection)
+                        self.selector.register(connection, selectors.EVENT_READ)
+                        continue
+                    connection = key.fileobj
+                    try:
+                        head = connection.recv(4096)
+                    except OSError:
+                        head = b""
+                    if head.startswith(b"GET /small"):
+                        connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 128\r\n\r\n"
+                                           + b"x" * 128)
+                    else:
+                        self.selector.unregister(connection)
+
+    def close_connections(self):
+        with self.lock:
+            for connection in self.accepted:
+                try:
+                    self.selector.unregister(connection)
+                except (KeyError, ValueError):
+                    pass
+                connection.close()
+            self.accepted = []
+
+
+def start_proxies(work, upstream, which, extra_args=(), h2=False):
+    """Starts the proxy named `which` in front of `upstream`; with `h2`, checked over HTTP/2
+    without TLS (prior knowledge), which nginx then speaks instead of HTTP/1.1."""
     log = open(os.path.join(work, which + ".log"), "a")
     port = free_port()
     if which == "nginx":
@@ -156,7 +220,7 @@ http {
   keepalive_requests 1000000;
   upstream backend { server 127.0.0.1:%(upstream)d; keepalive 128; }
   server {
-    listen 127.0.0.1:%(port)d;
+    listen 127.0.0.1:%(port)d%(h2)s;
     client_max_body_size 0;
     location / {
       proxy_pass http://backend;
@@ -167,9 +231,9 @@ http {
     }
   }
 }
-""" % {"work": work, "port": port, "upstream": upstream})
+""" % {"work": work, "port": port, "upstream": upstream, "h2": " http2" if h2 else ""})
         return Proxy("nginx", ["nginx", "-c", conf, "-g", "daemon off;"], port, "up", log,
-                     worker_of="nginx")
+                     worker_of="nginx", h2=h2)
     manifests = os.path.join(work, "manifests")
     os.makedirs(manifests, exist_ok=True)
     with open(os.path.join(manifests, "world.yaml"), "w") as f:
@@ -204,8 +268,8 @@ spec:
     proxy = Proxy("gatehouse", [
         "build/release/bin/gatehouse-dataplane", "--xds-server=127.0.0.1:%d" % xds,
         "--workers=1", "--http-listen=127.0.0.1:%d" % port, "--admin-listen=127.0.0.1:0",
-        "--health-listen=127.0.0.1:0", "--log-level=warning", "--max-connections=30000"],
-        port, "up", log)
+        "--health-listen=127.0.0.1:0", "--log-level=warning", "--max-connections=30000",
+        *extra_args], port, "up", log, h2=h2)
     proxy.controlplane = controlplane
     original_stop = proxy.stop
 
@@ -274,12 +338,34 @@ def stream(proxy, work, direction):
     return time.time() - started, rss_kib(proxy.pid, "VmHWM")
 
 
+def many_streams(proxy, work, connections, seconds=20):
+    """`connections` HTTP/2 connections of 128 streams, each uploading 8 MiB to an upstream
+    that never reads, for `seconds`; returns the proxy's peak resident KiB."""
+    body = os.path.join(work, "stream-body.bin")
+    if not os.path.exists(body):
+        with open(body, "wb") as f:
+            f.truncate(8 << 20)
+    h2load = subprocess.Popen(
+        ["h2load", "-c", str(connections), "-m", "128", "-n", str(connections * 128), "-d", body,
+         "-H", ":authority: up", "http://127.0.0.1:%d/sink" % proxy.port],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(seconds)
+    peak = rss_kib(proxy.pid, "VmHWM")
+    h2load.kill()
+    h2load.wait()
+    return peak
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--connections", type=int, default=10000)
+    parser.add_argument("--h2-connections", type=int, default=100,
+                        help="HTTP/2 connections of 128 stalled uploads each (0: skip)")
+    parser.add_argument("--only-streams", action="store_true",
+                        help="measure the stalled uploads alone")
     args = parser.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    want = max(args.connections * 2 + 1024, soft)
+    want = max(args.connections * 2 + 1024, args.h2_connections * 128 * 3 + 1024, soft)
     try:
         resource.setrlimit(resource.RLIMIT_NOFILE, (want, max(want, hard)))
     except (ValueError, OSError):
@@ -292,6 +378,36 @@ def main():
     threading.Thread(target=upstream.serve_forever, daemon=True).start()
     upstream_port = upstream.server_address[1]
 
+    if not args.only_streams:
+        idle_and_stream(args, work, upstream_port)
+    if args.h2_connections > 0:
+        stalled_uploads(args, work)
+    upstream.shutdown()
+
+
+def stalled_uploads(args, work):
+    sink = NonReadingUpstream()
+    print("%d HTTP/2 connections x 128 streams uploading to an upstream that reads nothing, "
+          "one worker each:" % args.h2_connections)
+    runs = [("gatehouse", "default 4MiB", []),
+            ("gatehouse", "1MiB", ["--max-connection-buffer=1MiB"]),
+            ("nginx", "", [])]
+    peaks = {}
+    for which, label, extra in runs:
+        proxy = start_proxies(work, sink.port, which, extra, h2=True)
+        try:
+            peak = many_streams(proxy, work, args.h2_connections)
+            peaks[(which, label)] = peak
+            print("  %-10s %-13s peak RSS %7.1f MiB (%5.2f MiB per connection)" % (
+                which, label, peak / 1024, peak / 1024 / args.h2_connections))
+        finally:
+            proxy.stop()
+            sink.close_connections()
+    print("  gatehouse (default)/nginx peak: %.2fx" % (
+        peaks[("gatehouse", "default 4MiB")] / peaks[("nginx", "")]))
+
+
+def idle_and_stream(args, work, upstream_port):
     print("%d idle keep-alive connections, one worker each:" % args.connections)
     per_connection = {}
     for which in ("gatehouse", "nginx"):
@@ -319,7 +435,6 @@ def main():
                     which, direction, seconds, 1024 / seconds, peak / 1024, target))
             finally:
                 proxy.stop()
-    upstream.shutdown()
 
 
 if __name__ == "__main__":
