@@ -88,8 +88,13 @@ class Http2ServerCodecTest : public ::testing::Test, public ServerCodec::Callbac
             {":path", std::string(path)}};
   }
 
+  event::BufferBudget* buffer_budget() override { return budget_.get(); }
+
   // The decoders outlive the codec: it resets the streams still open when it goes.
   std::vector<std::unique_ptr<RecordingDecoder>> decoders_;
+  // The connection's budget, when a test sets one; it outlives the codec, whose streams take
+  // their charges off as they go.
+  std::unique_ptr<event::BufferBudget> budget_;
   std::unique_ptr<H2Peer> client_;
   Http2ServerCodec codec_;
   std::string written_;
@@ -357,6 +362,99 @@ TEST_F(Http2ServerCodecSendTimeoutTest, TheResetReachesAStreamStillBeingAnswered
   OnLoop([&] {
     ASSERT_TRUE(decoders_[0]->reset.has_value());  // the proxy lets its upstream go
     EXPECT_EQ(*decoders_[0]->reset, "the client took no bytes for the send timeout");
+  });
+}
+
+// With a 128 KiB connection budget (--max-connection-buffer), of which `others` stand for what
+// the connection's upstream queues hold.
+class Http2ServerCodecBudgetTest : public Http2ServerCodecSendTimeoutTest {
+ protected:
+  static constexpr size_t kLimit = 128 * 1024;
+  void SetUp() override {
+    Http2ServerCodecSendTimeoutTest::SetUp();
+    OnLoop([&] { budget_ = std::make_unique<event::BufferBudget>(loop_.dispatcher(), kLimit); });
+  }
+  void RespondPartly(RecordingDecoder& decoder, size_t size) {
+    ResponseHead response;
+    response.status = 200;
+    response.framing = BodyFraming::kContentLength;
+    response.content_length = size + 1;
+    decoder.encoder->EncodeHeaders(response, false);
+    decoder.encoder->EncodeData(std::string(size, 'x'), false);
+  }
+  size_t BodyBytesReceived() const {
+    size_t total = 0;
+    for (const auto& decoder : decoders_) total += decoder->body.size();
+    return total;
+  }
+};
+
+TEST_F(Http2ServerCodecBudgetTest, ResponseBodiesPastTheFloorWaitWhileTheBudgetIsExhausted) {
+  // The client's windows are shut: responses stay in the codec, charged to the budget.
+  client_ = std::make_unique<H2Peer>(
+      H2Peer::Role::kClient,
+      std::vector<nghttp2_settings_entry>{{NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, 0}},
+      /*open_windows=*/false);
+  const size_t others = 96 * 1024;
+  int32_t big = 0;
+  bool big_blocked = false, small_blocked = true;
+  OnLoop([&] {
+    big = client_->SubmitRequest(Get("/big"));
+    client_->SubmitRequest(Get("/small"));
+    Pump();
+    ASSERT_EQ(decoders_.size(), 2u);
+    budget_->Charge(others);
+    RespondPartly(*decoders_[0], 40 * 1024);  // under the stream's own 64 KiB watermark
+    RespondPartly(*decoders_[1], 8 * 1024);   // under the budget's floor
+    Pump();
+    EXPECT_EQ(budget_->used(), others + 48 * 1024);
+    big_blocked = decoders_[0]->encoder->WriteBlocked();
+    small_blocked = decoders_[1]->encoder->WriteBlocked();
+  });
+  EXPECT_TRUE(big_blocked);
+  EXPECT_FALSE(small_blocked);  // a stream under the floor always moves
+  // The client reads the big body: under the floor, its stream may go on, though the budget is
+  // still exhausted.
+  OnLoop([&] {
+    EXPECT_EQ(decoders_[0]->writable, 0);
+    nghttp2_submit_window_update(client_->session(), NGHTTP2_FLAG_NONE, big, 40 * 1024);
+    Pump();
+    EXPECT_EQ(client_->streams[big].data.size(), 40u * 1024);
+    EXPECT_EQ(decoders_[0]->writable, 1);
+    EXPECT_EQ(budget_->used(), others + 8 * 1024);
+    // Blocked again past the floor; then the others let go of theirs: the budget wakes it, on
+    // a later turn, though the client has not read.
+    decoders_[0]->encoder->EncodeData(std::string(40 * 1024, 'y'), false);
+    budget_->Charge(kLimit);
+    EXPECT_TRUE(decoders_[0]->encoder->WriteBlocked());
+    budget_->Release(kLimit + others);
+    EXPECT_EQ(decoders_[0]->writable, 1);
+  });
+  OnLoop([&] {
+    EXPECT_EQ(decoders_[0]->writable, 2);
+    EXPECT_FALSE(decoders_[0]->encoder->WriteBlocked());
+  });
+}
+
+TEST_F(Http2ServerCodecBudgetTest, TheConnectionWindowStaysShutWhileTheBudgetIsExhausted) {
+  // Six uploads of 256 KiB: each fits its stream's window, together they pass the connection's.
+  const size_t each = Http2ServerCodec::kStreamWindow;
+  OnLoop([&] {
+    budget_->Charge(kLimit);  // the connection's upstream queues are full
+    for (int i = 0; i < 6; ++i) {
+      client_->SubmitRequest(
+          {{":method", "POST"}, {":scheme", "http"}, {":authority", "a.test"}, {":path", "/up"}},
+          std::string(each, 'u'));
+    }
+    Pump();
+    // What the connection window let through, and no more.
+    EXPECT_LE(BodyBytesReceived(), size_t{Http2ServerCodec::kConnectionWindow});
+    EXPECT_LT(BodyBytesReceived(), 6 * each);
+    budget_->Release(kLimit);
+  });
+  OnLoop([&] {
+    Pump();
+    EXPECT_EQ(BodyBytesReceived(), 6 * each);
   });
 }
 
