@@ -2,6 +2,7 @@
 // upstream, and the test plays the connection (ready, failed) and the upstream's response.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -30,14 +31,17 @@ class FakeUpstreamStream : public upstream::UpstreamStream, public http::Request
   void EncodeHeaders(const http::RequestHead& head, bool end_stream) override {
     this->head = head;
     request_ended = end_stream;
+    if (end_stream) OnRequestEnd();
   }
   void EncodeData(absl::string_view data, bool end_stream) override {
     body.append(data.data(), data.size());
     request_ended = end_stream;
+    if (end_stream) OnRequestEnd();
   }
   void EncodeTrailers(const http::HeaderMap& trailers) override {
     this->trailers = trailers;
     request_ended = true;
+    OnRequestEnd();
   }
   bool WriteBlocked() const override { return write_blocked; }
   void PauseResponseBody(bool paused) override { response_body_paused = paused; }
@@ -64,6 +68,9 @@ class FakeUpstreamStream : public upstream::UpstreamStream, public http::Request
   bool response_body_paused = false;
 
  private:
+  // Runs the connector's answer_at_request_end, if any.
+  void OnRequestEnd();
+
   FakeUpstreamConnector& connector_;
   std::string endpoint_;
   Listener* listener_ = nullptr;
@@ -100,6 +107,9 @@ class FakeUpstreamConnector : public upstream::UpstreamConnector {
   }
 
   bool reuse = false;  // exchanges are ready at once, as on a pooled connection
+  // When set, called with each exchange as soon as its request has ended, from inside the
+  // proxy's call that ended it: an upstream answering at once.
+  std::function<void(FakeUpstreamStream&)> answer_at_request_end;
   absl::Status acquire_error;
   std::vector<std::string> acquired;  // endpoint keys, in order
   std::vector<FakeUpstreamStream*> live;
@@ -108,5 +118,9 @@ class FakeUpstreamConnector : public upstream::UpstreamConnector {
 };
 
 inline FakeUpstreamStream::~FakeUpstreamStream() { connector_.Forget(this); }
+
+inline void FakeUpstreamStream::OnRequestEnd() {
+  if (connector_.answer_at_request_end) connector_.answer_at_request_end(*this);
+}
 
 }  // namespace gatehouse::dataplane::fakes

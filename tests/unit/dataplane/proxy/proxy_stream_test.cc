@@ -12,6 +12,7 @@
 #include "tests/unit/dataplane/fakes/fake_response_encoder.h"
 #include "tests/unit/dataplane/fakes/fake_upstream.h"
 #include "tests/unit/dataplane/fakes/test_config.h"
+#include "tests/unit/dataplane/fakes/test_worker.h"
 
 namespace gatehouse::dataplane::proxy {
 namespace {
@@ -89,34 +90,7 @@ v1::RouteConfiguration Routes(std::vector<v1::Filter> root_filters = {}) {
 
 class ProxyStreamTest : public ::testing::Test, public ProxyStream::Owner {
  protected:
-  // What a worker gives its streams, made and destroyed on the loop's thread.
-  struct Worker {
-    Worker(event::Dispatcher& dispatcher, upstream::UpstreamConnector& upstreams,
-           const ProxySettings& settings)
-        : settings(settings),
-          balancer(random),
-          idle(dispatcher, settings.idle_timeout),
-          head(dispatcher, settings.request_header_timeout),
-          tunnel(dispatcher, settings.tunnel_idle_timeout),
-          send(dispatcher, settings.send_timeout),
-          response(dispatcher, settings.upstream_response_timeout),
-          body(dispatcher, settings.request_body_timeout),
-          stream_idle(dispatcher, settings.stream_idle_timeout),
-          context{dispatcher, upstreams, balancer, stats, this->settings, random, nullptr,    0,
-                  idle,       head,      tunnel,   send,  response,       body,   stream_idle} {}
-    ~Worker() {
-      for (event::DeadlineQueue* queue :
-           {&idle, &head, &tunnel, &send, &response, &body, &stream_idle}) {
-        queue->Close();
-      }
-    }
-    ProxySettings settings;
-    absl::InsecureBitGen random;
-    upstream::LoadBalancer balancer;
-    ProxyStats stats;
-    event::DeadlineQueue idle, head, tunnel, send, response, body, stream_idle;
-    WorkerContext context;
-  };
+  using Worker = fakes::TestWorker;
 
   void SetUp() override {
     settings_.upstream_connect_timeout = absl::Milliseconds(50);
