@@ -106,6 +106,60 @@ TEST_F(Http2ClientCodecTest, RequestGoesUpAsPseudoHeadersAndTheResponseComesBack
   EXPECT_EQ(codec_.streams(), 0u);
 }
 
+// The re-entrancy rule of docs/design.md ("Data plane inside") for the HTTP/2 upstream
+// connection: what a response's end makes the proxy do, from inside the codec's dispatch (hand
+// its exchange back, start the next request on the same connection), never runs the codec
+// again under that dispatch: nothing is sent until nghttp2 has returned.
+class NextRequestAtResponseEnd : public RecordingResponse {
+ public:
+  NextRequestAtResponseEnd(Http2ClientCodec& codec, const std::string& written)
+      : codec_(codec), written_(written) {}
+  void DecodeResponseData(absl::string_view data, bool end_stream) override {
+    RecordingResponse::DecodeResponseData(data, end_stream);
+    if (!end_stream) return;
+    size_t written_before = written_.size();
+    codec_.ReleaseStream(stream);
+    next_stream = codec_.NewStream(&next);
+    RequestHead head;
+    head.method = "GET";
+    head.target = "/next";
+    head.authority = "a.test";
+    head.version_major = 2;
+    next_stream->EncodeHeaders(head, true);
+    bytes_sent_inside = written_.size() - written_before;
+  }
+
+  RequestEncoder* stream = nullptr;
+  RequestEncoder* next_stream = nullptr;
+  RecordingResponse next;
+  size_t bytes_sent_inside = 0;
+
+ private:
+  Http2ClientCodec& codec_;
+  const std::string& written_;
+};
+
+TEST_F(Http2ClientCodecTest, WhatAResponseEndStartsRunsAfterTheDispatchNotInsideIt) {
+  NextRequestAtResponseEnd first(codec_, written_);
+  first.stream = codec_.NewStream(&first);
+  first.stream->EncodeHeaders(Request("GET", "/first"), true);
+  Pump();
+  ASSERT_EQ(server_.heads_received.size(), 1u);
+  server_.SubmitResponse(server_.heads_received[0], {{":status", "200"}}, "one");
+  Pump();
+  EXPECT_EQ(first.body, "one");
+  EXPECT_EQ(first.bytes_sent_inside, 0u);  // the next request left once nghttp2 had returned
+  ASSERT_EQ(server_.heads_received.size(), 2u);
+  int32_t next_id = server_.heads_received[1];
+  EXPECT_EQ(server_.streams[next_id].Field(":path"), "/next");
+  server_.SubmitResponse(next_id, {{":status", "200"}}, "two");
+  Pump();
+  EXPECT_EQ(first.next.body, "two");
+  EXPECT_TRUE(first.next.ended);
+  codec_.ReleaseStream(first.next_stream);
+  EXPECT_EQ(codec_.streams(), 0u);
+}
+
 TEST_F(Http2ClientCodecTest, BodyAndTrailersGoUp) {
   RecordingResponse response;
   RequestEncoder* stream = codec_.NewStream(&response);
