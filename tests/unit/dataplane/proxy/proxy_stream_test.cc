@@ -542,5 +542,20 @@ TEST_F(ProxyStreamTest, AStreamWithNoBytesEitherWayEnds) {
   EXPECT_EQ(encoder_.body, "abbbbb");
 }
 
+// A filter that never lets the request go (an external auth call that hangs) is bounded by the
+// stream idle timeout alone: the request ends with 504, and nothing reaches the upstream.
+TEST_F(ProxyStreamTest, ARequestAFilterHoldsEndsAtTheStreamIdleTimeout) {
+  settings_.stream_idle_timeout = absl::Milliseconds(100);
+  NewWorker();
+  NewStream(Routes({v1::Filter()}));
+  Send("GET", "a.test", "/");
+  ASSERT_NE(HoldingFilter::last, nullptr);
+  EXPECT_EQ(status(), 0);
+  ASSERT_TRUE(WaitFor([&] { return status() != 0; }));
+  EXPECT_EQ(status(), 504);
+  EXPECT_EQ(done_, 1);
+  EXPECT_TRUE(upstreams_.acquired.empty());
+}
+
 }  // namespace
 }  // namespace gatehouse::dataplane::proxy
