@@ -42,13 +42,39 @@ class RecordingDecoder : public RequestDecoder {
   std::optional<std::string> reset;
 };
 
+// Answers its request from inside the codec's dispatch, as the proxy does for a local reply, and
+// counts the bytes the codec wrote meanwhile.
+class AnsweringDecoder : public RecordingDecoder {
+ public:
+  explicit AnsweringDecoder(const std::string& written) : written_(written) {}
+  void DecodeHeaders(RequestHead head, bool end_stream) override {
+    RecordingDecoder::DecodeHeaders(std::move(head), end_stream);
+    size_t before = written_.size();
+    ResponseHead response;
+    response.status = 200;
+    response.framing = BodyFraming::kContentLength;
+    response.content_length = 2;
+    encoder->EncodeHeaders(response, false);
+    encoder->EncodeData("hi", true);
+    bytes_written_inside = written_.size() - before;
+  }
+  size_t bytes_written_inside = 0;
+
+ private:
+  const std::string& written_;
+};
+
 class Http2ServerCodecTest : public ::testing::Test, public ServerCodec::Callbacks {
  protected:
   Http2ServerCodecTest() : client_(std::make_unique<H2Peer>(H2Peer::Role::kClient)), codec_(this) {}
 
   // ServerCodec::Callbacks
   RequestDecoder& NewStream(ResponseEncoder& encoder) override {
-    decoders_.push_back(std::make_unique<RecordingDecoder>());
+    if (answer_at_head_) {
+      decoders_.push_back(std::make_unique<AnsweringDecoder>(written_));
+    } else {
+      decoders_.push_back(std::make_unique<RecordingDecoder>());
+    }
     decoders_.back()->encoder = &encoder;
     return *decoders_.back();
   }
@@ -99,6 +125,7 @@ class Http2ServerCodecTest : public ::testing::Test, public ServerCodec::Callbac
   Http2ServerCodec codec_;
   std::string written_;
   std::optional<std::string> closed_;
+  bool answer_at_head_ = false;  // new streams get an AnsweringDecoder
 };
 
 TEST_F(Http2ServerCodecTest, RequestBecomesAHeadAndTheResponseFrames) {
@@ -130,6 +157,23 @@ TEST_F(Http2ServerCodecTest, RequestBecomesAHeadAndTheResponseFrames) {
   EXPECT_EQ(stream.data, "hello");
   EXPECT_TRUE(stream.ended);
   EXPECT_TRUE(codec_.idle());
+}
+
+// The re-entrancy rule of docs/design.md ("Data plane inside") for the HTTP/2 client
+// connection: a response encoded from inside a request's callback is sent once nghttp2 has
+// returned, never from inside it.
+TEST_F(Http2ServerCodecTest, AnAnswerGivenInsideTheDispatchIsSentAfterIt) {
+  answer_at_head_ = true;
+  int32_t first = client_->SubmitRequest(Get("/1"));
+  int32_t second = client_->SubmitRequest(Get("/2"));
+  Pump();
+  ASSERT_EQ(decoders_.size(), 2u);
+  for (const auto& decoder : decoders_) {
+    EXPECT_EQ(static_cast<AnsweringDecoder&>(*decoder).bytes_written_inside, 0u);
+  }
+  EXPECT_EQ(client_->streams[first].data, "hi");
+  EXPECT_EQ(client_->streams[second].data, "hi");
+  EXPECT_TRUE(client_->streams[second].ended);
 }
 
 TEST_F(Http2ServerCodecTest, BodyAndTrailersBothWays) {
