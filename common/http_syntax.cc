@@ -1,6 +1,36 @@
 #include "common/http_syntax.h"
 
 namespace gatehouse {
+namespace {
+
+// tchar of RFC 9110 section 5.6.2.
+struct TokenTable {
+  bool allowed[256] = {};
+  constexpr TokenTable() {
+    for (int c = '0'; c <= '9'; ++c) allowed[c] = true;
+    for (int c = 'a'; c <= 'z'; ++c) allowed[c] = true;
+    for (int c = 'A'; c <= 'Z'; ++c) allowed[c] = true;
+    for (char c : {'!', '#', '$', '%', '&', '\'', '*', '+', '-', '.', '^', '_', '`', '|', '~'}) {
+      allowed[static_cast<unsigned char>(c)] = true;
+    }
+  }
+};
+constexpr TokenTable kTokenTable;
+
+}  // namespace
+
+bool IsToken(absl::string_view text) {
+  if (text.empty()) return false;
+  for (char c : text) {
+    if (!kTokenTable.allowed[static_cast<unsigned char>(c)]) return false;
+  }
+  return true;
+}
+
+bool IsWritableField(absl::string_view name, absl::string_view value) {
+  return IsToken(name) &&
+         value.find_first_of(absl::string_view("\r\n\0", 3)) == absl::string_view::npos;
+}
 
 bool IsFieldValue(absl::string_view value) {
   for (char c : value) {

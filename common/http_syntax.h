@@ -10,4 +10,13 @@ namespace gatehouse {
 // obs-text, spaces and tabs, neither leading nor trailing whitespace; never CR, LF or NUL.
 bool IsFieldValue(absl::string_view value);
 
+// Whether `text` is a token (RFC 9110 section 5.6.2), as field names and methods are.
+bool IsToken(absl::string_view text);
+
+// Whether a field may reach the wire at all, whatever its origin (a client, an upstream, a
+// tenant's annotation): a token name, and a value without CR, LF or NUL, which would end the
+// field early and let its text become another field or another message (RFC 9110 section 5.5,
+// RFC 9113 section 8.2.1). Both HTTP encoders leave out any field that is not.
+bool IsWritableField(absl::string_view name, absl::string_view value);
+
 }  // namespace gatehouse

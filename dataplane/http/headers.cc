@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
+#include "common/http_syntax.h"
 
 namespace gatehouse::dataplane::http {
 
@@ -27,6 +28,7 @@ size_t HeaderMap::EncodedSize() const {
 
 void HeaderMap::AppendTo(std::string& out) const {
   for (const Entry& entry : entries_) {
+    if (!IsWritableField(entry.first, entry.second)) continue;
     out.append(entry.first).append(": ", 2).append(entry.second).append("\r\n", 2);
   }
 }

@@ -5,6 +5,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/http_syntax.h"
 
 namespace gatehouse::dataplane::http {
 namespace {
@@ -34,7 +35,8 @@ NvList::NvList(std::vector<std::pair<std::string, std::string>> pseudo, const He
   for (const auto& [name, value] : owned_) nva_.push_back(MakeNv(name, value));
   for (const HeaderMap::Entry& entry : headers.entries()) {
     std::string name = absl::AsciiStrToLower(entry.first);
-    if (name.empty() || name.front() == ':' || name == "host" || ConnectionSpecificField(name)) {
+    if (name.empty() || name.front() == ':' || name == "host" || ConnectionSpecificField(name) ||
+        !IsWritableField(name, entry.second)) {
       continue;
     }
     names_.push_back(std::move(name));

@@ -117,6 +117,22 @@ TEST(Http1ClientCodecTest, EncodesChunkedRequest) {
             "3\r\nabc\r\n0\r\n\r\n");
 }
 
+// Towards the upstream too: a field that could end early and smuggle another field or request
+// (CR, LF or NUL in its value, a name that is not a token) is left out.
+TEST(Http1ClientCodecTest, FieldsThatCouldSmuggleARequestAreLeftOut) {
+  FakeConnection connection;
+  Http1ClientCodec codec(&connection);
+  RequestHead head = Get("GET");
+  head.headers.Add("X-Before", "1");
+  head.headers.Add("X-Id", "1\r\n\r\nGET /admin HTTP/1.1\r\nHost: internal");
+  head.headers.Add("X-Nul", std::string("a\0b", 3));
+  head.headers.Add("X:Colon", "c");
+  head.headers.Add("X-After", "2");
+  codec.EncodeHeaders(head, true);
+  EXPECT_EQ(connection.written,
+            "GET /x?y=1 HTTP/1.1\r\nHost: example.com\r\nX-Before: 1\r\nX-After: 2\r\n\r\n");
+}
+
 TEST(Http1ClientCodecTest, ContentLengthResponseLeavesConnectionReusable) {
   FakeConnection connection;
   Http1ClientCodec codec(&connection);

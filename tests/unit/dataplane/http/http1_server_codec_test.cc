@@ -1,6 +1,7 @@
 #include "dataplane/http/http1_server_codec.h"
 
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -253,6 +254,28 @@ TEST(Http1ServerCodecTest, Http10GetsCloseAndChunkedResponsesForHttp11) {
               "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
     EXPECT_FALSE(connection.closed);
   }
+}
+
+// Whatever a field's origin (an upstream, a filter, a tenant's annotation), the encoder never
+// writes one that could end early and become another field or another response: CR, LF or NUL
+// in its value, or a name that is not a token (RFC 9110 sections 5.1 and 5.5). It leaves it out.
+TEST(Http1ServerCodecTest, FieldsThatCouldSplitTheResponseAreLeftOut) {
+  FakeConnection connection;
+  Http1ServerCodec codec(&connection);
+  codec.Dispatch("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+  ResponseHead head;
+  head.headers.Add("X-Before", "1");
+  head.headers.Add("Set-Cookie", "s=1\r\n\r\nHTTP/1.1 200 OK\r\nX-Evil: 1");
+  head.headers.Add("X-Lf", "a\nb");
+  head.headers.Add("X-Nul", std::string("a\0b", 3));
+  head.headers.Add("X Space", "c");
+  head.headers.Add("X-After", "2");
+  head.framing = BodyFraming::kContentLength;
+  head.content_length = 2;
+  connection.encoder->EncodeHeaders(head, false);
+  connection.encoder->EncodeData("ok", true);
+  EXPECT_EQ(connection.written,
+            "HTTP/1.1 200 OK\r\nX-Before: 1\r\nX-After: 2\r\nContent-Length: 2\r\n\r\nok");
 }
 
 TEST(Http1ServerCodecTest, ConnectionCloseRequestClosesAfterResponse) {

@@ -176,6 +176,31 @@ TEST_F(Http2ServerCodecTest, AnAnswerGivenInsideTheDispatchIsSentAfterIt) {
   EXPECT_TRUE(client_->streams[second].ended);
 }
 
+// As over HTTP/1.1: a field with CR, LF or NUL in its value, or a name that is not a token, is
+// left out of the header block (RFC 9113 section 8.2.1 makes such a field malformed).
+TEST_F(Http2ServerCodecTest, FieldsWithLineBreaksOrNulAreLeftOut) {
+  int32_t id = client_->SubmitRequest(Get("/"));
+  Pump();
+  ASSERT_EQ(decoders_.size(), 1u);
+  ResponseHead response;
+  response.status = 200;
+  response.headers.Add("x-before", "1");
+  response.headers.Add("set-cookie", "s=1\r\nx-evil: 1");
+  response.headers.Add("x-nul", std::string("a\0b", 3));
+  response.headers.Add("x space", "c");
+  response.headers.Add("x-after", "2");
+  decoders_[0]->encoder->EncodeHeaders(response, true);
+  Pump();
+  const H2Peer::StreamState& stream = client_->streams[id];
+  EXPECT_EQ(stream.Field(":status"), "200");
+  EXPECT_EQ(stream.Field("x-before"), "1");
+  EXPECT_EQ(stream.Field("x-after"), "2");
+  EXPECT_EQ(stream.Field("set-cookie"), "(none)");
+  EXPECT_EQ(stream.Field("x-nul"), "(none)");
+  EXPECT_EQ(stream.Field("x space"), "(none)");
+  EXPECT_TRUE(stream.ended);
+}
+
 TEST_F(Http2ServerCodecTest, BodyAndTrailersBothWays) {
   H2Peer::Fields request = {{":method", "POST"},
                             {":scheme", "http"},
