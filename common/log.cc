@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 
@@ -47,13 +48,39 @@ bool LogEnabled(LogLevel level) {
   return static_cast<int>(level) >= g_level.load(std::memory_order_relaxed);
 }
 
+std::string EscapeControlCharacters(absl::string_view message) {
+  std::string out;
+  out.reserve(message.size());
+  for (char c : message) {
+    unsigned char byte = static_cast<unsigned char>(c);
+    if (byte >= 0x20 && byte != 0x7f) {
+      out.push_back(c);
+      continue;
+    }
+    switch (byte) {
+      case '\n':
+        out.append("\\n");
+        break;
+      case '\r':
+        out.append("\\r");
+        break;
+      case '\t':
+        out.append("\\t");
+        break;
+      default:
+        absl::StrAppend(&out, "\\x", absl::Hex(byte, absl::kZeroPad2));
+    }
+  }
+  return out;
+}
+
 void LogLine(LogLevel level, const char* file, int line, absl::string_view message) {
   const char* base = std::strrchr(file, '/');
   base = base ? base + 1 : file;
   std::string out =
       absl::StrCat(absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone()), " ",
                    absl::AsciiStrToUpper(LogLevelName(level)).substr(0, 4), " ", base, ":", line,
-                   "] ", message, "\n");
+                   "] ", EscapeControlCharacters(message), "\n");
   // One write(2) per line keeps lines from different threads whole.
   ssize_t ignored = write(STDERR_FILENO, out.data(), out.size());
   (void)ignored;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
@@ -22,7 +23,12 @@ void SetLogLevel(LogLevel level);
 LogLevel GetLogLevel();
 bool LogEnabled(LogLevel level);
 
-// Writes one line; thread-safe.
+// `message` with each control character (a line break, an escape sequence, NUL, DEL) written
+// as \n, \r, \t or \xHH: a value from a request or a tenant can neither forge a log line nor
+// drive a terminal. Other bytes pass as they are (text quoted already escaped stays readable).
+std::string EscapeControlCharacters(absl::string_view message);
+
+// Writes one line, its message escaped (EscapeControlCharacters); thread-safe.
 void LogLine(LogLevel level, const char* file, int line, absl::string_view message);
 
 // Writes one error line and aborts: for states that cannot happen unless the code is wrong (an

@@ -1,0 +1,48 @@
+// Log lines stay one line each whatever a message carries: values from requests and tenants are
+// written with their control characters escaped.
+#include "common/log.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <string>
+
+#include "gtest/gtest.h"
+
+namespace gatehouse {
+namespace {
+
+TEST(LogTest, ControlCharactersAreEscapedOtherBytesKept) {
+  EXPECT_EQ(EscapeControlCharacters("plain text, \"quoted\" \\ and \xc3\xa9"),
+            "plain text, \"quoted\" \\ and \xc3\xa9");
+  EXPECT_EQ(EscapeControlCharacters("a\r\nb\tc"), "a\\r\\nb\\tc");
+  EXPECT_EQ(EscapeControlCharacters(std::string("nul\0esc\x1b[31mdel\x7f", 16)),
+            "nul\\x00esc\\x1b[31mdel\\x7f");
+}
+
+TEST(LogTest, AMessageWithLineBreaksIsWrittenAsOneLine) {
+  // stderr goes to a file for the length of one log line.
+  char path[] = "/tmp/gatehouse-log-test-XXXXXX";
+  int file = mkstemp(path);
+  ASSERT_GE(file, 0);
+  int saved = dup(STDERR_FILENO);
+  ASSERT_GE(saved, 0);
+  ASSERT_GE(dup2(file, STDERR_FILENO), 0);
+  LogLine(LogLevel::kWarning, "dir/source.cc", 7,
+          "annotation value x\n2026-01-01T00:00:00.000Z INFO forged.cc:1] all is well");
+  dup2(saved, STDERR_FILENO);
+  close(saved);
+  std::string written(4096, '\0');
+  ssize_t n = pread(file, written.data(), written.size(), 0);
+  close(file);
+  unlink(path);
+  ASSERT_GT(n, 0);
+  written.resize(static_cast<size_t>(n));
+  EXPECT_EQ(written.find('\n'), written.size() - 1) << written;  // the line's own end only
+  EXPECT_NE(written.find("WARN source.cc:7] annotation value x\\n2026-01-01"), std::string::npos)
+      << written;
+}
+
+}  // namespace
+}  // namespace gatehouse
