@@ -1,11 +1,14 @@
 #include "controlplane/translate/annotations.h"
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/http_syntax.h"
 
 namespace gatehouse::controlplane::translate {
 namespace {
@@ -15,6 +18,44 @@ struct Found {
   std::string key;
   const std::string* value = nullptr;
 };
+
+// A tenant's value as reports quote it: escaped (no control character reaches a log line, an
+// Event or a terminal) and cut short.
+std::string Quote(absl::string_view value) {
+  constexpr size_t kShown = 128;
+  if (value.size() <= kShown) return absl::StrCat("\"", absl::CHexEscape(value), "\"");
+  return absl::StrCat("\"", absl::CHexEscape(value.substr(0, kShown)), "\"... (", value.size(),
+                      " bytes)");
+}
+
+// Whether `name` is a Kubernetes object name (DNS-1123 subdomain): lower-case alphanumerics, '-'
+// and '.', starting and ending alphanumeric, at most 253 characters.
+bool IsDnsSubdomain(absl::string_view name) {
+  if (name.empty() || name.size() > 253) return false;
+  for (char c : name) {
+    if (!absl::ascii_islower(static_cast<unsigned char>(c)) &&
+        !absl::ascii_isdigit(static_cast<unsigned char>(c)) && c != '-' && c != '.') {
+      return false;
+    }
+  }
+  return absl::ascii_isalnum(static_cast<unsigned char>(name.front())) &&
+         absl::ascii_isalnum(static_cast<unsigned char>(name.back()));
+}
+
+// Whether `name` is a DNS name a TLS client may send as SNI: dot-separated labels of letters,
+// digits and '-', none starting or ending with '-', at most 253 characters.
+bool IsDnsName(absl::string_view name) {
+  if (name.empty() || name.size() > 253) return false;
+  for (absl::string_view label : absl::StrSplit(name, '.')) {
+    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') {
+      return false;
+    }
+    for (char c : label) {
+      if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-') return false;
+    }
+  }
+  return true;
+}
 
 Found Lookup(const objects::kube::Ingress& ingress, absl::string_view name) {
   const auto& annotations = ingress.metadata().annotations();
@@ -35,8 +76,8 @@ void ParseLoadBalancing(const objects::kube::Ingress& ingress, ParsedAnnotations
     } else if (value == "least_request" || value == "ewma") {
       out.set_policy(gatehouse::v1::LoadBalancing::LEAST_REQUEST);
     } else {
-      parsed->errors.push_back(absl::StrCat("annotation ", found.key, ": \"", *found.value,
-                                            "\" is not round_robin or least_request; using "
+      parsed->errors.push_back(absl::StrCat("annotation ", found.key, ": ", Quote(*found.value),
+                                            " is not round_robin or least_request; using "
                                             "round_robin"));
     }
   }
@@ -44,14 +85,14 @@ void ParseLoadBalancing(const objects::kube::Ingress& ingress, ParsedAnnotations
     absl::string_view value = absl::StripAsciiWhitespace(*found.value);
     if (value == "$remote_addr" || value == "$binary_remote_addr") {
       out.set_client_ip(true);
-    } else if (absl::ConsumePrefix(&value, "$http_") && !value.empty()) {
+    } else if (absl::ConsumePrefix(&value, "$http_") && IsToken(value)) {
       out.set_header(absl::StrReplaceAll(absl::AsciiStrToLower(value), {{"_", "-"}}));
-    } else if (absl::ConsumePrefix(&value, "$cookie_") && !value.empty()) {
+    } else if (absl::ConsumePrefix(&value, "$cookie_") && IsToken(value)) {
       out.set_cookie(std::string(value));
     } else {
       parsed->errors.push_back(
-          absl::StrCat("annotation ", found.key, ": \"", *found.value,
-                       "\" is not $remote_addr, $http_NAME or $cookie_NAME; no hashing applies"));
+          absl::StrCat("annotation ", found.key, ": ", Quote(*found.value),
+                       " is not $remote_addr, $http_NAME or $cookie_NAME; no hashing applies"));
     }
     if (out.hash_key_case() != gatehouse::v1::LoadBalancing::HASH_KEY_NOT_SET) {
       out.set_policy(gatehouse::v1::LoadBalancing::CONSISTENT_HASH);
@@ -59,11 +100,18 @@ void ParseLoadBalancing(const objects::kube::Ingress& ingress, ParsedAnnotations
   }
   if (Found found = Lookup(ingress, kAffinityAnnotation); found.value != nullptr) {
     if (absl::AsciiStrToLower(absl::StripAsciiWhitespace(*found.value)) != "cookie") {
-      parsed->errors.push_back(absl::StrCat("annotation ", found.key, ": \"", *found.value,
-                                            "\" is not cookie; no affinity applies"));
+      parsed->errors.push_back(absl::StrCat("annotation ", found.key, ": ", Quote(*found.value),
+                                            " is not cookie; no affinity applies"));
       return;
     }
     Found name = Lookup(ingress, kSessionCookieNameAnnotation);
+    // The name goes into Set-Cookie: a cookie-name is a token (RFC 6265 section 4.1.1).
+    if (name.value != nullptr && !name.value->empty() && !IsToken(*name.value)) {
+      parsed->errors.push_back(absl::StrCat(
+          "annotation ", name.key, ": ", Quote(*name.value),
+          " is not a cookie name (letters, digits and !#$%&'*+-.^_`|~); no affinity applies"));
+      return;
+    }
     out.set_cookie(name.value != nullptr && !name.value->empty() ? *name.value
                                                                  : std::string("INGRESSCOOKIE"));
     out.set_policy(gatehouse::v1::LoadBalancing::CONSISTENT_HASH);
@@ -72,8 +120,9 @@ void ParseLoadBalancing(const objects::kube::Ingress& ingress, ParsedAnnotations
       if (absl::SimpleAtoi(*max_age.value, &seconds)) {
         out.set_cookie_max_age_seconds(seconds);
       } else {
-        parsed->errors.push_back(absl::StrCat("annotation ", max_age.key, ": \"", *max_age.value,
-                                              "\" is not a number of seconds; the cookie lasts "
+        parsed->errors.push_back(absl::StrCat("annotation ", max_age.key, ": ",
+                                              Quote(*max_age.value),
+                                              " is not a number of seconds; the cookie lasts "
                                               "the session"));
       }
     }
@@ -107,7 +156,7 @@ absl::StatusOr<uint64_t> ParseSize(absl::string_view text) {
     all_digits = all_digits && absl::ascii_isdigit(static_cast<unsigned char>(c));
   if (!all_digits || !absl::SimpleAtoi(digits, &count) || count > UINT64_MAX / unit) {
     return absl::InvalidArgumentError(
-        absl::StrCat("\"", text, "\" is not a size (digits, then k, m or g)"));
+        absl::StrCat(Quote(text), " is not a size (digits, then k, m or g)"));
   }
   return count * unit;
 }
@@ -127,8 +176,8 @@ void ParseUpstream(const objects::kube::Ingress& ingress, const std::string& ns,
       out.protocol = Cluster::HTTP2;
       out.tls = value == "GRPCS";
     } else {
-      parsed->errors.push_back(absl::StrCat("annotation ", found.key, ": \"", *found.value,
-                                            "\" is not HTTP, HTTPS, GRPC, GRPCS or H2C; using "
+      parsed->errors.push_back(absl::StrCat("annotation ", found.key, ": ", Quote(*found.value),
+                                            " is not HTTP, HTTPS, GRPC, GRPCS or H2C; using "
                                             "the Service port's protocol"));
     }
   }
@@ -137,18 +186,37 @@ void ParseUpstream(const objects::kube::Ingress& ingress, const std::string& ns,
     if (value == "on" || value == "true" || value == "off" || value == "false") {
       out.verify = value == "on" || value == "true";
     } else {
-      parsed->errors.push_back(absl::StrCat("annotation ", found.key, ": \"", *found.value,
-                                            "\" is not on or off; not verifying"));
+      parsed->errors.push_back(absl::StrCat("annotation ", found.key, ": ", Quote(*found.value),
+                                            " is not on or off; not verifying"));
     }
   }
   if (Found found = Lookup(ingress, kProxySslSecretAnnotation); found.value != nullptr) {
     absl::string_view value = absl::StripAsciiWhitespace(*found.value);
-    // ingress-nginx takes "namespace/name"; a bare name is in the Ingress's namespace.
-    out.ca_secret =
-        absl::StrContains(value, '/') ? std::string(value) : absl::StrCat(ns, "/", value);
+    // ingress-nginx takes "namespace/name"; a bare name is in the Ingress's namespace. Only
+    // that namespace is read: another tenant's Secret is neither used nor looked up, so the
+    // answer is the same whether it exists or not.
+    std::pair<absl::string_view, absl::string_view> parts =
+        absl::StrContains(value, '/') ? absl::StrSplit(value, absl::MaxSplits('/', 1))
+                                      : std::pair<absl::string_view, absl::string_view>(ns, value);
+    if (parts.first != ns || !IsDnsSubdomain(parts.second)) {
+      out.ca_secret_refused = true;
+      out.ca_secret = std::string(value);
+      parsed->errors.push_back(absl::StrCat(
+          "annotation ", found.key, ": ", Quote(*found.value),
+          " is not a Secret name in the Ingress's namespace; only that namespace's Secrets are "
+          "read"));
+    } else {
+      out.ca_secret = absl::StrCat(parts.first, "/", parts.second);
+    }
   }
   if (Found found = Lookup(ingress, kProxySslNameAnnotation); found.value != nullptr) {
-    out.server_name = std::string(absl::StripAsciiWhitespace(*found.value));
+    absl::string_view value = absl::StripAsciiWhitespace(*found.value);
+    if (IsDnsName(value)) {
+      out.server_name = std::string(value);
+    } else {
+      parsed->errors.push_back(absl::StrCat("annotation ", found.key, ": ", Quote(*found.value),
+                                            " is not a DNS name; using the Service's"));
+    }
   }
 }
 
@@ -173,8 +241,8 @@ ParsedAnnotations ParseAnnotations(const objects::kube::Ingress& ingress) {
     if (value == "true" || value == "false") {
       parsed.values.ssl_redirect = value == "true";
     } else {
-      parsed.errors.push_back(absl::StrCat("annotation ", found.key, ": \"", *found.value,
-                                           "\" is not true or false; redirecting"));
+      parsed.errors.push_back(absl::StrCat("annotation ", found.key, ": ", Quote(*found.value),
+                                           " is not true or false; redirecting"));
     }
   }
   ParseLoadBalancing(ingress, &parsed);

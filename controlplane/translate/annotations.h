@@ -52,7 +52,10 @@ struct UpstreamAnnotations {
   std::optional<gatehouse::v1::Cluster::Protocol> protocol;
   std::optional<bool> tls;
   bool verify = false;
-  std::string ca_secret;    // "namespace/name", or empty
+  std::string ca_secret;  // "namespace/name", or empty
+  // The Secret named is not one the Ingress may read (another namespace, or no Secret name):
+  // the backend fails closed, without a lookup.
+  bool ca_secret_refused = false;
   std::string server_name;  // empty: "<service>.<namespace>.svc"
 };
 

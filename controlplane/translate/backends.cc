@@ -106,20 +106,30 @@ ResolvedBackend ApplyUpstreamAnnotations(ResolvedBackend backend,
     settings.set_server_name(upstream.server_name.empty() ? ServiceDnsName(base)
                                                           : upstream.server_name);
     if (upstream.verify && !upstream.ca_secret.empty()) {
-      std::pair<std::string, std::string> parts = absl::StrSplit(upstream.ca_secret, '/');
-      auto secret = world.secrets().find(objects::NamespacedName{parts.first, parts.second});
       const std::string* ca = nullptr;
-      if (secret != world.secrets().end()) {
-        auto it = secret->second.data().find("ca.crt");
-        if (it != secret->second.data().end() && !it->second.empty()) ca = &it->second;
+      if (!upstream.ca_secret_refused) {
+        std::pair<std::string, std::string> parts = absl::StrSplit(upstream.ca_secret, '/');
+        auto secret = world.secrets().find(objects::NamespacedName{parts.first, parts.second});
+        if (secret != world.secrets().end()) {
+          auto it = secret->second.data().find("ca.crt");
+          if (it != secret->second.data().end() && !it->second.empty()) ca = &it->second;
+        }
       }
       if (ca == nullptr) {
         // Failing closed: the path stays the Ingress's, answered 503 by a cluster without
         // endpoints, rather than falling to a shorter path or trusting any certificate.
-        std::string untrusted = absl::StrCat(backend.cluster, "~untrusted=", upstream.ca_secret);
+        // A refused name is the tenant's text: it names nothing, here or in a cluster's name.
+        std::string untrusted = absl::StrCat(
+            backend.cluster,
+            "~untrusted=", upstream.ca_secret_refused ? "refused" : upstream.ca_secret);
         ClusterTarget nowhere = base;
         nowhere.port.reset();
         clusters->try_emplace(untrusted, std::move(nowhere));
+        if (upstream.ca_secret_refused) {
+          return {untrusted,
+                  "proxy-ssl-secret names no Secret this Ingress may read; the backend answers "
+                  "503 rather than trusting any certificate"};
+        }
         return {untrusted, absl::StrCat("proxy-ssl-secret ", upstream.ca_secret,
                                         " is not a Secret with a ca.crt; the backend answers 503 "
                                         "rather than trusting any certificate")};

@@ -504,6 +504,50 @@ spec: {type: ExternalName, externalName: example.org}
   return cases;
 }
 
+// A tenant's annotation values reach Set-Cookie, a header lookup, TLS SNI and reports: each is
+// checked where it is read, refused alone with a reason, and quoted escaped in that reason.
+TEST(TranslateAnnotationsTest, HostileValuesAreRefusedAloneAndQuotedEscaped) {
+  auto ingress = [](absl::string_view name, absl::string_view annotations, absl::string_view host) {
+    return Ingress(name, absl::StrCat("annotations: {", annotations, "}"),
+                   absl::StrCat("  ingressClassName: gatehouse\n  rules: [{host: ", host,
+                                ", http: {paths: [{path: /, pathType: Prefix, backend: ",
+                                kBackendWeb, "}]}}]"));
+  };
+  std::string yaml = absl::StrCat(
+      kOurClass, kWebService,
+      // Response splitting through the affinity cookie's name.
+      ingress("split",
+              "nginx.ingress.kubernetes.io/affinity: cookie, "
+              "nginx.ingress.kubernetes.io/session-cookie-name: \"s\\r\\nSet-Cookie: x=1\"",
+              "a.com"),
+      ingress("header", "nginx.ingress.kubernetes.io/upstream-hash-by: \"$http_x\\ny\"", "b.com"),
+      ingress("cookie", "gatehouse.dev/upstream-hash-by: \"$cookie_a;b\"", "c.com"),
+      ingress("long", absl::StrCat("gatehouse.dev/load-balance: ", std::string(300, 'x')),
+              "d.com"));
+  TranslateResult result = Translate(World(yaml), {});
+  EXPECT_EQ(RenderRoutes(result),
+            "a.com\n  Prefix / -> default/web:80 (default/split)\n"
+            "b.com\n  Prefix / -> default/web:80 (default/header)\n"
+            "c.com\n  Prefix / -> default/web:80 (default/cookie)\n"
+            "d.com\n  Prefix / -> default/web:80 (default/long)");
+  EXPECT_EQ(RenderReports(result),
+            absl::StrCat(
+                "default/cookie PARTLY_ACCEPTED\n"
+                "  annotation gatehouse.dev/upstream-hash-by: \"$cookie_a;b\" is not $remote_addr, "
+                "$http_NAME or $cookie_NAME; no hashing applies\n"
+                "default/header PARTLY_ACCEPTED\n"
+                "  annotation nginx.ingress.kubernetes.io/upstream-hash-by: \"$http_x\\ny\" is not "
+                "$remote_addr, $http_NAME or $cookie_NAME; no hashing applies\n"
+                "default/long PARTLY_ACCEPTED\n"
+                "  annotation gatehouse.dev/load-balance: \"",
+                std::string(128, 'x'),
+                "\"... (300 bytes) is not round_robin or least_request; using round_robin\n"
+                "default/split PARTLY_ACCEPTED\n"
+                "  annotation nginx.ingress.kubernetes.io/session-cookie-name: "
+                "\"s\\r\\nSet-Cookie: x=1\" is not a cookie name (letters, digits and "
+                "!#$%&'*+-.^_`|~); no affinity applies"));
+}
+
 INSTANTIATE_TEST_SUITE_P(Tables, TranslateTableTest, ::testing::ValuesIn(Cases()),
                          [](const auto& info) {
                            return absl::StrCat(info.param.name, "_", info.index);
@@ -728,6 +772,12 @@ metadata: {name: ca}
 type: kubernetes.io/tls
 data: {tls.crt: "", tls.key: "", ca.crt: Q0E=}
 ---
+apiVersion: v1
+kind: Secret
+metadata: {name: ca, namespace: other}
+type: kubernetes.io/tls
+data: {tls.crt: "", tls.key: "", ca.crt: Q0E=}
+---
 )",
       Ingress("plain", "",
               "  ingressClassName: gatehouse\n  rules: [{host: a.com, http: {paths: ["
@@ -753,6 +803,22 @@ data: {tls.crt: "", tls.key: "", ca.crt: Q0E=}
               "  ingressClassName: gatehouse\n  rules: [{host: d.com, http: {paths: ["
               "{path: /, pathType: Prefix, backend: {service: {name: api, port: {number: 80}}}}"
               "]}}]"),
+      // Another namespace's Secret is never read: the same answer whether it exists or not.
+      Ingress("foreign",
+              "annotations: {gatehouse.dev/backend-protocol: HTTPS, "
+              "gatehouse.dev/proxy-ssl-verify: \"on\", "
+              "gatehouse.dev/proxy-ssl-secret: other/ca}",
+              "  ingressClassName: gatehouse\n  rules: [{host: f.com, http: {paths: ["
+              "{path: /, pathType: Prefix, backend: {service: {name: api, port: {number: 80}}}}"
+              "]}}]"),
+      Ingress("foreign2",
+              "annotations: {gatehouse.dev/backend-protocol: HTTPS, "
+              "gatehouse.dev/proxy-ssl-verify: \"on\", "
+              "gatehouse.dev/proxy-ssl-secret: other/nothing, "
+              "gatehouse.dev/proxy-ssl-name: \"api\\r\\n.internal\"}",
+              "  ingressClassName: gatehouse\n  rules: [{host: g.com, http: {paths: ["
+              "{path: /, pathType: Prefix, backend: {service: {name: api, port: {number: 80}}}}"
+              "]}}]"),
       Ingress("typo", "annotations: {gatehouse.dev/backend-protocol: FCGI}",
               "  ingressClassName: gatehouse\n  rules: [{host: e.com, http: {paths: ["
               "{path: /, pathType: Prefix, backend: {service: {name: api, port: {number: 80}}}}"
@@ -764,7 +830,8 @@ data: {tls.crt: "", tls.key: "", ca.crt: Q0E=}
             "default/api:80 HTTP1\n"
             "default/api:80~grpcs~verify=default/ca HTTP2 tls verify=on name=api.default.svc "
             "ca=2B\n"
-            "default/api:80~untrusted=default/nope HTTP1");
+            "default/api:80~untrusted=default/nope HTTP1\n"
+            "default/api:80~untrusted=refused HTTP1");
   // The untrusted backend's path is kept, with no endpoints to send to.
   EXPECT_THAT(RenderEndpoints(result),
               ::testing::HasSubstr("default/api:80~untrusted=default/nope: -"));
@@ -772,6 +839,18 @@ data: {tls.crt: "", tls.key: "", ca.crt: Q0E=}
             "default/badca PARTLY_ACCEPTED\n"
             "  rules[0].http.paths[0]: proxy-ssl-secret default/nope is not a Secret with a "
             "ca.crt; the backend answers 503 rather than trusting any certificate\n"
+            "default/foreign PARTLY_ACCEPTED\n"
+            "  annotation gatehouse.dev/proxy-ssl-secret: \"other/ca\" is not a Secret name in "
+            "the Ingress's namespace; only that namespace's Secrets are read\n"
+            "  rules[0].http.paths[0]: proxy-ssl-secret names no Secret this Ingress may read; "
+            "the backend answers 503 rather than trusting any certificate\n"
+            "default/foreign2 PARTLY_ACCEPTED\n"
+            "  annotation gatehouse.dev/proxy-ssl-secret: \"other/nothing\" is not a Secret name "
+            "in the Ingress's namespace; only that namespace's Secrets are read\n"
+            "  annotation gatehouse.dev/proxy-ssl-name: \"api\\r\\n.internal\" is not a DNS "
+            "name; using the Service's\n"
+            "  rules[0].http.paths[0]: proxy-ssl-secret names no Secret this Ingress may read; "
+            "the backend answers 503 rather than trusting any certificate\n"
             "default/grpcs ACCEPTED\n"
             "default/plain ACCEPTED\n"
             "default/same ACCEPTED\n"
