@@ -8,6 +8,7 @@
 #include "absl/strings/str_split.h"
 #include "common/http_syntax.h"
 #include "common/log.h"
+#include "common/path_regex.h"
 #include "controlplane/translate/options.h"
 
 namespace gatehouse::controlplane::server {
@@ -143,6 +144,7 @@ void RegisterControlPlaneFlags(FlagSet& flags, ControlPlaneFlags* out) {
   flags.AddString("xds-tls-key", &out->xds_tls.key, "PEM private key of --xds-tls-cert");
   flags.AddString("xds-tls-ca", &out->xds_tls.ca,
                   "PEM CA bundle data-plane certificates must chain to");
+  AddMaxRegexProgramSizeFlag(flags);
   flags.AddCustom(
       "log-level", "LEVEL",
       [out](absl::string_view value) -> absl::Status {

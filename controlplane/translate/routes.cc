@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "common/path_regex.h"
 #include "controlplane/translate/route_filters.h"
 #include "re2/re2.h"
 
@@ -77,12 +78,9 @@ absl::StatusOr<RouteMatch> MatchForPath(const objects::kube::HTTPIngressPath& pa
     while (value.size() > 1 && value.back() == '/') value.pop_back();
   } else if (type == "ImplementationSpecific" && use_regex) {
     match.set_path_type(RouteMatch::REGEX);
-    RE2::Options options;
-    options.set_log_errors(false);
-    RE2 regex(value, options);
-    if (!regex.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("path regex \"", value, "\" does not compile: ", regex.error()));
+    // Compiled as the data plane compiles it, within the same budget.
+    if (absl::StatusOr<std::shared_ptr<const RE2>> regex = CompilePathRegex(value); !regex.ok()) {
+      return regex.status();
     }
   } else if (type == "ImplementationSpecific") {
     match.set_path_type(RouteMatch::STRING_PREFIX);
@@ -118,6 +116,7 @@ std::optional<VirtualHostTable::Claim> VirtualHostTable::AddRoute(const std::str
   MatchKey key{route.match().path_type(), route.match().path()};
   auto [it, inserted] = host.claims.try_emplace(key, Claim{route.source(), where});
   if (!inserted) return it->second;
+  if (route.match().path_type() == RouteMatch::REGEX) ++host.regex_routes;
   host.routes.push_back(std::move(route));
   return std::nullopt;
 }

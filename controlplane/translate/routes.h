@@ -49,6 +49,11 @@ class VirtualHostTable {
   // Sets the default cluster of `domain` unless one is set already; returns whether it did.
   bool SetDefaultIfUnset(const std::string& domain, const std::string& cluster);
   bool HasHost(const std::string& domain) const { return hosts_.count(domain) > 0; }
+  // How many regex paths `domain` has.
+  size_t RegexRoutes(const std::string& domain) const {
+    auto it = hosts_.find(domain);
+    return it == hosts_.end() ? 0 : it->second.regex_routes;
+  }
   // Every host a certificate for `server_name` covers (itself, or one label under a wildcard)
   // redirects HTTP to HTTPS when `redirect`, and sends `hsts` over HTTPS.
   void SetTls(const std::string& server_name, bool redirect, const std::string& hsts);
@@ -64,6 +69,7 @@ class VirtualHostTable {
     std::string default_cluster;
     bool https_redirect = false;
     std::string hsts;
+    size_t regex_routes = 0;
   };
   std::map<std::string, Host> hosts_;
 };

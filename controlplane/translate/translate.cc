@@ -5,6 +5,7 @@
 #include <tuple>
 
 #include "absl/strings/str_cat.h"
+#include "common/path_regex.h"
 #include "controlplane/translate/annotations.h"
 #include "controlplane/translate/backends.h"
 #include "controlplane/translate/class_selection.h"
@@ -110,6 +111,13 @@ class Translator {
           outcome.reasons.push_back(absl::StrCat(where, ": ", backend.problem));
         }
         if (backend.cluster.empty()) continue;
+        if (match->path_type() == gatehouse::v1::RouteMatch::REGEX &&
+            table_.RegexRoutes(*domain) >= kMaxRegexPathsPerHost) {
+          outcome.reasons.push_back(absl::StrCat(where, ": host ", *domain, " already has ",
+                                                 kMaxRegexPathsPerHost,
+                                                 " regex paths, the most one host may have"));
+          continue;
+        }
         gatehouse::v1::Route route;
         route.set_source(source);
         *route.mutable_match() = *match;

@@ -173,6 +173,10 @@ void ProxyStream::DecodeHeaders(http::RequestHead head, bool end_stream) {
     match.filters->CreateFilters(filters_);
     for (auto& filter : filters_) filter->set_callbacks(*this);
   }
+  if (match.path_too_long) {
+    LocalReply(414, "the path is longer than a host with regex paths matches");
+    return;
+  }
   upstream_head_ = std::move(head);
   RunRequestHeaders();
 }

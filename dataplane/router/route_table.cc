@@ -4,6 +4,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/path_regex.h"
 
 namespace gatehouse::dataplane::router {
 
@@ -20,8 +21,7 @@ bool RouteEntry::Matches(absl::string_view request_path) const {
       return absl::StartsWith(request_path, path);
     case v1::RouteMatch::REGEX:
       // Anchored at the start only, as ingress-nginx's "location ~* ^PATTERN" is.
-      return regex->Match(re2::StringPiece(request_path.data(), request_path.size()), 0,
-                          request_path.size(), re2::RE2::ANCHOR_START, nullptr, 0);
+      return MatchesPathRegex(*regex, request_path);
     default:
       return false;
   }
@@ -90,6 +90,7 @@ absl::StatusOr<std::shared_ptr<const RouteTable>> RouteTable::Build(
         errors.push_back(absl::StrCat(where, ": domain \"", domain, "\" appears twice"));
       }
     }
+    size_t regex_routes = 0;
     for (int r = 0; r < vhost.routes_size(); ++r) {
       const v1::Route& route = vhost.routes(r);
       std::string route_where = absl::StrCat(where, ".routes[", r, "]");
@@ -106,16 +107,19 @@ absl::StatusOr<std::shared_ptr<const RouteTable>> RouteTable::Build(
         case v1::RouteMatch::STRING_PREFIX:
           break;
         case v1::RouteMatch::REGEX: {
-          re2::RE2::Options options;
-          options.set_case_sensitive(false);
-          options.set_log_errors(false);
-          auto regex = std::make_shared<const re2::RE2>(route_entry.path, options);
-          if (!regex->ok()) {
-            errors.push_back(absl::StrCat(route_where, ": regex \"", route_entry.path,
-                                          "\" does not compile: ", regex->error()));
+          if (++regex_routes > kMaxRegexPathsPerHost) {
+            errors.push_back(absl::StrCat(route_where, ": more than ", kMaxRegexPathsPerHost,
+                                          " regex paths on one host"));
             continue;
           }
-          route_entry.regex = std::move(regex);
+          absl::StatusOr<std::shared_ptr<const re2::RE2>> regex =
+              CompilePathRegex(route_entry.path);
+          if (!regex.ok()) {
+            errors.push_back(absl::StrCat(route_where, ": ", regex.status().message()));
+            continue;
+          }
+          route_entry.regex = *std::move(regex);
+          entry.has_regex = true;
           break;
         }
         default:
@@ -163,6 +167,12 @@ MatchResult RouteTable::Match(absl::string_view host, absl::string_view path) co
   }
   result.virtual_host = FindVirtualHost(normalized);
   if (result.virtual_host == nullptr) return result;
+  if (result.virtual_host->has_regex && path.size() > kMaxRegexMatchBytes) {
+    // Not matched at all: a regex's cost grows with the path (414).
+    result.path_too_long = true;
+    result.filters = &result.virtual_host->filters;
+    return result;
+  }
   for (const RouteEntry& route : result.virtual_host->routes) {
     if (route.Matches(path)) {
       result.route = &route;

@@ -38,6 +38,7 @@ struct VirtualHostEntry {
   std::vector<RouteEntry> routes;
   std::string default_cluster;
   filters::FilterChain filters;  // for requests that match none of `routes`
+  bool has_regex = false;        // paths past kMaxRegexMatchBytes are not matched (414)
 };
 
 struct MatchResult {
@@ -46,6 +47,8 @@ struct MatchResult {
   const std::string* cluster = nullptr;  // null: nothing matched (404)
   // The request's filters: its route's, else its host's; null when no host matched.
   const filters::FilterChain* filters = nullptr;
+  // The host has regex paths and the path is longer than they are matched against: 414.
+  bool path_too_long = false;
 };
 
 class RouteTable {

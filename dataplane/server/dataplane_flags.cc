@@ -1,6 +1,7 @@
 #include "dataplane/server/dataplane_flags.h"
 
 #include "common/log.h"
+#include "common/path_regex.h"
 
 namespace gatehouse::dataplane::server {
 void RegisterDataplaneFlags(FlagSet& flags, DataplaneFlags* out) {
@@ -95,6 +96,7 @@ void RegisterDataplaneFlags(FlagSet& flags, DataplaneFlags* out) {
   flags.AddString("xds-tls-key", &out->xds_tls.key, "PEM private key of --xds-tls-cert");
   flags.AddString("xds-tls-ca", &out->xds_tls.ca,
                   "PEM CA bundle control-plane certificates must chain to");
+  AddMaxRegexProgramSizeFlag(flags);
   flags.AddCustom(
       "log-level", "LEVEL",
       [](absl::string_view value) -> absl::Status {

@@ -5,13 +5,15 @@
 //
 // BM_Match is one lookup (host then path) of a random request that matches a mid-table route;
 // BM_Build is building the whole table from its route configuration, as a data plane does on
-// every new version.
+// every new version; BM_RegexWorstCase is one lookup on a host whose regex paths are the costliest
+// the regex budget lets through.
 #include <random>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "benchmark/benchmark.h"
+#include "common/path_regex.h"
 #include "dataplane/router/route_table.h"
 
 namespace gatehouse::dataplane::router {
@@ -73,6 +75,41 @@ void BM_Build(benchmark::State& state) {
   state.counters["routes"] = kHosts * kPathsPerHost;
 }
 BENCHMARK(BM_Build)->Unit(benchmark::kMillisecond);
+
+// The regex budget's worst case (common/path_regex.h): a host with kMaxRegexPathsPerHost regex
+// paths, each of the kind RE2 cannot keep a small automaton for ("(a|b)*a" then many "(a|b)"),
+// within the program-size limit, against the longest path matched (8 KiB of random a and b),
+// which none of them matches. Arg: the patterns' repeat count; the instructions are reported.
+void BM_RegexWorstCase(benchmark::State& state) {
+  v1::RouteConfiguration config;
+  config.set_name("http");
+  v1::VirtualHost* vhost = config.add_virtual_hosts();
+  vhost->set_name("regex.example.com");
+  vhost->add_domains("regex.example.com");
+  std::string tail;
+  for (int64_t i = 0; i < state.range(0); ++i) tail += "(a|b)";
+  for (size_t r = 0; r < kMaxRegexPathsPerHost; ++r) {
+    v1::Route* route = vhost->add_routes();
+    route->mutable_match()->set_path_type(v1::RouteMatch::REGEX);
+    route->mutable_match()->set_path(absl::StrCat("/", r, "?(a|b)*a", tail, "x"));
+    route->set_cluster("c");
+  }
+  absl::StatusOr<std::shared_ptr<const RouteTable>> table = RouteTable::Build(config);
+  if (!table.ok()) {
+    state.SkipWithError(std::string(table.status().message()).c_str());
+    return;
+  }
+  std::mt19937 random(7);
+  std::string path = "/";
+  while (path.size() < kMaxRegexMatchBytes) path.push_back("ab"[random() & 1]);
+  for (auto _ : state) {
+    MatchResult match = (*table)->Match("regex.example.com", path);
+    benchmark::DoNotOptimize(match);
+  }
+  state.counters["instructions"] =
+      static_cast<double>(CompilePathRegex(vhost->routes(0).match().path()).value()->ProgramSize());
+}
+BENCHMARK(BM_RegexWorstCase)->Arg(4)->Arg(16)->Arg(36)->Arg(62)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace gatehouse::dataplane::router

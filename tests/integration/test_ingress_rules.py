@@ -4,6 +4,7 @@ hosts; host-less rules; the Ingress's and the controller's default backends; con
 the oldest Ingress; Ingresses of another class ignored; a backend without ready endpoints.
 """
 
+import subprocess
 import unittest
 
 import harness
@@ -102,6 +103,22 @@ class IngressRulesTest(harness.GatehouseTestCase):
         self.assertRegex(status.stdout, r"default/younger: rejected")
         self.assertIn("already served by default/main (older)", status.stdout)
         self.assertIn("default/foreign: ignored", status.stdout)
+
+    def test_paths_past_8_kib_on_hosts_with_regex_paths_get_414(self):
+        # A regex's matching cost grows with the path: on a host with regex paths, a path past
+        # 8 KiB is refused (414) instead of matched. HTTP/1.1 refuses such a request line anyway;
+        # HTTP/2 carries it in :path, so the route table decides. Other hosts match it.
+        controlplane = self.start_controlplane(self.manifest_dir(self.world()))
+        (dataplane,) = self.start_dataplanes(controlplane, count=1)
+        for host, path, expected in [("regex.test", "/user/1/" + "x" * 8200, "414"),
+                                     ("regex.test", "/user/1/" + "x" * 8000, "200"),
+                                     ("string.test", "/img/" + "x" * 8200, "200")]:
+            with self.subTest(host=host, length=len(path)):
+                result = subprocess.run(
+                    ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "10",
+                     "--http2-prior-knowledge", "-H", "Host: " + host, dataplane.url(path)],
+                    capture_output=True, text=True, check=False)
+                self.assertEqual(result.stdout, expected, result.stderr)
 
 
 if __name__ == "__main__":

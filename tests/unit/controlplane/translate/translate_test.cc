@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/path_regex.h"
 #include "controlplane/source/manifest_parser.h"
 #include "controlplane/translate/annotations.h"
 #include "gmock/gmock.h"
@@ -59,6 +60,8 @@ const char* TypeName(gatehouse::v1::RouteMatch::PathType type) {
       return "Prefix";
     case gatehouse::v1::RouteMatch::STRING_PREFIX:
       return "StringPrefix";
+    case gatehouse::v1::RouteMatch::REGEX:
+      return "Regex";
     default:
       return "?";
   }
@@ -546,6 +549,42 @@ TEST(TranslateAnnotationsTest, HostileValuesAreRefusedAloneAndQuotedEscaped) {
                 "  annotation nginx.ingress.kubernetes.io/session-cookie-name: "
                 "\"s\\r\\nSet-Cookie: x=1\" is not a cookie name (letters, digits and "
                 "!#$%&'*+-.^_`|~); no affinity applies"));
+}
+
+// The regex budget of common/path_regex.h, applied before publishing exactly as a data plane
+// applies it: the pattern compiled case-insensitively (ingress-nginx's "~*"), its program size,
+// and the regex paths one host may have. What is over it is refused alone, with the reason.
+TEST(TranslateRegexTest, PathsOverTheRegexBudgetAreRefusedAlone) {
+  std::string paths;
+  for (size_t i = 0; i <= kMaxRegexPathsPerHost; ++i) {
+    absl::StrAppend(&paths, "{path: \"/r", i,
+                    "/.*\", pathType: ImplementationSpecific, backend: ", kBackendWeb, "},");
+  }
+  std::string yaml = absl::StrCat(
+      kOurClass, kWebService,
+      Ingress("big", "annotations: {nginx.ingress.kubernetes.io/use-regex: \"true\"}",
+              absl::StrCat("  ingressClassName: gatehouse\n  rules: [{host: a.com, http: {paths: ["
+                           "{path: \"/[a-z]{40}\", pathType: ImplementationSpecific, backend: ",
+                           kBackendWeb,
+                           "}, {path: \"/ok/[0-9]+\", pathType: ImplementationSpecific, backend: ",
+                           kBackendWeb, "}]}}]")),
+      Ingress("many", "annotations: {nginx.ingress.kubernetes.io/use-regex: \"true\"}",
+              absl::StrCat("  ingressClassName: gatehouse\n  rules: [{host: b.com, http: {paths: [",
+                           paths, "]}}]")));
+  TranslateResult result = Translate(World(yaml), {});
+  std::string routes = RenderRoutes(result);
+  EXPECT_NE(routes.find("Regex /ok/[0-9]+ -> default/web:80 (default/big)"), std::string::npos)
+      << routes;
+  EXPECT_NE(routes.find("Regex /r31/.* -> default/web:80 (default/many)"), std::string::npos)
+      << routes;
+  EXPECT_EQ(routes.find("/r32/"), std::string::npos) << routes;
+  EXPECT_EQ(RenderReports(result),
+            "default/big PARTLY_ACCEPTED\n"
+            "  rules[0].http.paths[0]: path regex \"/[a-z]{40}\" compiles to 245 RE2 "
+            "instructions, more than the limit of 200 (--max-regex-program-size)\n"
+            "default/many PARTLY_ACCEPTED\n"
+            "  rules[0].http.paths[32]: host b.com already has 32 regex paths, the most one host "
+            "may have");
 }
 
 INSTANTIATE_TEST_SUITE_P(Tables, TranslateTableTest, ::testing::ValuesIn(Cases()),

@@ -1,5 +1,7 @@
 #include "dataplane/router/route_table.h"
 
+#include "absl/strings/str_cat.h"
+#include "common/path_regex.h"
 #include "gtest/gtest.h"
 
 namespace gatehouse::dataplane::router {
@@ -108,7 +110,48 @@ TEST(RouteTableTest, ReportsEveryError) {
   EXPECT_NE(message.find("domain \"dup.example.com\" appears twice"), std::string::npos);
   EXPECT_NE(message.find("path \"nope\" must start with /"), std::string::npos);
   EXPECT_NE(message.find("routes[0]: no cluster"), std::string::npos);
-  EXPECT_NE(message.find("routes[1]: regex \"/(\" does not compile"), std::string::npos) << message;
+  EXPECT_NE(message.find("routes[1]: path regex \"/(\" does not compile"), std::string::npos)
+      << message;
+}
+
+// The regex budget (common/path_regex.h), applied by the data plane as by the control plane.
+TEST(RouteTableTest, RegexPathsAreBudgeted) {
+  v1::RouteConfiguration config;
+  v1::VirtualHost* many = config.add_virtual_hosts();
+  many->set_name("many");
+  many->add_domains("many.example.com");
+  for (size_t i = 0; i <= kMaxRegexPathsPerHost; ++i) {
+    *many->add_routes() = MakeRoute(v1::RouteMatch::REGEX, absl::StrCat("/r", i, "/.*"), "c");
+  }
+  v1::VirtualHost* big = config.add_virtual_hosts();
+  big->set_name("big");
+  big->add_domains("big.example.com");
+  *big->add_routes() = MakeRoute(v1::RouteMatch::REGEX, "/[a-z]{40}", "c");
+  absl::StatusOr<std::shared_ptr<const RouteTable>> table = RouteTable::Build(config);
+  ASSERT_FALSE(table.ok());
+  EXPECT_EQ(table.status().message(),
+            "virtual_hosts[0] (many).routes[32]: more than 32 regex paths on one host; "
+            "virtual_hosts[1] (big).routes[0]: path regex \"/[a-z]{40}\" compiles to 245 RE2 "
+            "instructions, more than the limit of 200 (--max-regex-program-size)");
+}
+
+// Past 8 KiB a path is not matched against a host's regex paths at all (414); hosts without
+// regex paths match any length.
+TEST(RouteTableTest, LongPathsOnHostsWithRegexPathsAreNotMatched) {
+  absl::StatusOr<std::shared_ptr<const RouteTable>> table = RouteTable::Build(Config());
+  ASSERT_TRUE(table.ok()) << table.status();
+  std::string at_limit = "/re/" + std::string(kMaxRegexMatchBytes - 4, '1');
+  MatchResult fits = (*table)->Match("app.example.com", at_limit);
+  EXPECT_FALSE(fits.path_too_long);
+  ASSERT_NE(fits.cluster, nullptr);
+  EXPECT_EQ(*fits.cluster, "regex");
+  MatchResult over = (*table)->Match("app.example.com", at_limit + "1");
+  EXPECT_TRUE(over.path_too_long);
+  EXPECT_EQ(over.cluster, nullptr);
+  MatchResult plain = (*table)->Match("x.example.com", at_limit + "1");
+  EXPECT_FALSE(plain.path_too_long);
+  ASSERT_NE(plain.cluster, nullptr);
+  EXPECT_EQ(*plain.cluster, "wildcard");
 }
 
 }  // namespace

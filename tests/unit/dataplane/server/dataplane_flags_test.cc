@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "common/path_regex.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -35,6 +36,17 @@ TEST(DataplaneFlagsTest, DefaultsAndValues) {
   EXPECT_EQ(flags.proxy.upstream_response_timeout, absl::Seconds(2));
   EXPECT_EQ(flags.proxy.idle_timeout, absl::Seconds(60));
   EXPECT_EQ(flags.drain_timeout, absl::Seconds(30));
+  EXPECT_EQ(flags.proxy.max_connection_buffer, 4u << 20);
+  EXPECT_EQ(MaxRegexProgramSize(), kDefaultMaxRegexProgramSize);
+}
+
+TEST(DataplaneFlagsTest, TheRegexBudgetIsTheProcesssOwn) {
+  DataplaneFlags flags;
+  ASSERT_TRUE(
+      Parse(&flags, {"--max-regex-program-size=300", "--max-connection-buffer=512KiB"}).ok());
+  EXPECT_EQ(MaxRegexProgramSize(), 300);
+  EXPECT_EQ(flags.proxy.max_connection_buffer, 512u << 10);
+  SetMaxRegexProgramSize(kDefaultMaxRegexProgramSize);
 }
 
 TEST(DataplaneFlagsTest, BadValuesAreOneClearLine) {
@@ -43,10 +55,15 @@ TEST(DataplaneFlagsTest, BadValuesAreOneClearLine) {
     std::string message;
   };
   const Case cases[] = {
-      {"--xds-server=nohost", "xds-server"},        {"--workers=0", "workers"},
-      {"--http-listen=1.2.3.4", "http-listen"},     {"--idle-timeout=forever", "idle-timeout"},
-      {"--tls-min-version=1.1", "tls-min-version"}, {"--log-level=loud", "log-level"},
+      {"--xds-server=nohost", "xds-server"},
+      {"--workers=0", "workers"},
+      {"--http-listen=1.2.3.4", "http-listen"},
+      {"--idle-timeout=forever", "idle-timeout"},
+      {"--tls-min-version=1.1", "tls-min-version"},
+      {"--log-level=loud", "log-level"},
       {"--no-such-flag=1", "no-such-flag"},
+      {"--max-regex-program-size=5", "max-regex-program-size"},
+      {"--max-connection-buffer=4MB", "max-connection-buffer"},
   };
   for (const Case& c : cases) {
     DataplaneFlags flags;
