@@ -8,6 +8,9 @@
 
 #include <memory>
 
+#include "absl/strings/str_cat.h"
+#include "dataplane/tls/tls_context.h"
+
 namespace gatehouse::controlplane::translate {
 namespace {
 
@@ -55,6 +58,15 @@ absl::Status CheckKeyPair(absl::string_view certificate_chain, absl::string_view
   if (X509_check_private_key(leaf.get(), key.get()) != 1) {
     ERR_clear_error();
     return absl::InvalidArgumentError("tls.key is not the key of the certificate in tls.crt");
+  }
+  // Then exactly what a data plane does with it, with its TLS settings: what it would refuse
+  // (an RSA key under 2048 bits, a weak signature) is refused here, for this Secret alone.
+  absl::StatusOr<std::shared_ptr<const dataplane::tls::ServerContext>> loaded =
+      dataplane::tls::ServerContext::Create(certificate_chain, private_key,
+                                            dataplane::tls::ServerSettings::Defaults());
+  if (!loaded.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("a data plane would refuse it: ", loaded.status().message()));
   }
   return absl::OkStatus();
 }

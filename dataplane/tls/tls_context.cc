@@ -167,10 +167,17 @@ absl::StatusOr<std::shared_ptr<const ServerContext>> ServerContext::Create(
   std::unique_ptr<BIO, BioFree> certificates(
       BIO_new_mem_buf(certificate_chain.data(), static_cast<int>(certificate_chain.size())));
   X509* leaf = PEM_read_bio_X509(certificates.get(), nullptr, nullptr, nullptr);
-  if (leaf == nullptr || SSL_CTX_use_certificate(ctx, leaf) != 1) {
-    X509_free(leaf);
+  if (leaf == nullptr) {
     ERR_clear_error();
     return absl::InvalidArgumentError("the certificate does not parse");
+  }
+  if (SSL_CTX_use_certificate(ctx, leaf) != 1) {
+    // The library's security level: an RSA key under 2048 bits, an MD5 or SHA-1 signature.
+    const char* reason = ERR_reason_error_string(ERR_peek_last_error());
+    X509_free(leaf);
+    ERR_clear_error();
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the certificate is below the TLS security level: ", reason != nullptr ? reason : "?"));
   }
   X509_free(leaf);
   while (X509* next = PEM_read_bio_X509(certificates.get(), nullptr, nullptr, nullptr)) {

@@ -44,6 +44,19 @@ TEST_F(CheckKeyPairTest, RsaAndEcdsaInEveryKeyForm) {
   EXPECT_TRUE(CheckKeyPair(ec_cert + Certificate(other_, "ca.example"), Pkcs8(ec_)).ok());
 }
 
+// What a data plane's TLS library would refuse is refused here, for that Secret alone: an
+// RSA-1024 certificate once passed these checks and then failed SSL_CTX_use_certificate on every
+// data plane, holding back every tenant's certificates.
+TEST_F(CheckKeyPairTest, WhatTheDataPlanesTlsLibraryRefusesIsRefusedFirst) {
+  EVP_PKEY* weak = EVP_RSA_gen(1024);
+  ASSERT_NE(weak, nullptr);
+  absl::Status status = CheckKeyPair(Certificate(weak, "weak.example"), Pkcs8(weak));
+  EVP_PKEY_free(weak);
+  EXPECT_EQ(status.message(),
+            "a data plane would refuse it: the certificate is below the TLS security level: ee "
+            "key too small");
+}
+
 TEST_F(CheckKeyPairTest, EachProblemIsNamedAndTheKeyNeverQuoted) {
   std::string cert = Certificate(ec_, "ec.example");
   std::string key = Pkcs8(ec_);
