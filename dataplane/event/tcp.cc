@@ -25,17 +25,22 @@ struct TcpConnection::Handle {
   // Bytes handed to libuv and not yet written: a producer pauses past the high watermark, so
   // this stays far below 4 GiB.
   uint32_t pending_write = 0;
-  // What the budget holds of the queue (outbox and pending_write) as last charged.
-  uint32_t charged = 0;
   bool flush_scheduled : 1;
   bool above_high : 1;
   bool connected : 1;
   bool closing : 1;
   bool close_after_writes : 1;
   bool budget_waiting : 1;  // reported blocked by the budget: OnWritable is owed
-  CloseHook on_closed;      // with close_after_writes
+  // Until close_after_writes, the budget the queue is charged to; from then on, the hook run
+  // once the socket is closed. Never both, so they share the space.
+  union Tail {
+    struct Account {
+      BufferBudget* budget;  // null: none
+      uint32_t charged;      // what it holds of the queue (outbox and pending_write)
+    } account;
+    CloseHook on_closed;
+  } tail = {{nullptr, 0}};
   TcpConnection::Callbacks* callbacks_ = nullptr;  // null once the owner let go
-  BufferBudget* budget = nullptr;                  // the queue's bytes are charged to it
 
   Handle()
       : tcp{},
@@ -66,24 +71,29 @@ struct TcpConnection::Handle {
     return bytes;
   }
 
+  // The budget the queue is charged to; null for none, and once closing after writes.
+  BufferBudget* budget() const { return close_after_writes ? nullptr : tail.account.budget; }
+
   // Charges the budget with what the queue holds now.
   void SyncBudget() {
-    if (budget == nullptr) return;
+    BufferBudget* to = budget();
+    if (to == nullptr) return;
     size_t held = pending_write + outbox_size();
+    uint32_t& charged = tail.account.charged;
     if (held > charged) {
-      budget->Charge(held - charged);
+      to->Charge(held - charged);
     } else if (held < charged) {
-      budget->Release(charged - held);
+      to->Release(charged - held);
     }
     charged = static_cast<uint32_t>(held);
   }
 
   void DetachBudget() {
-    if (budget == nullptr) return;
-    budget->Release(charged);
-    budget->Forget(this);
-    budget = nullptr;
-    charged = 0;
+    BufferBudget* from = budget();
+    if (from == nullptr) return;
+    from->Release(tail.account.charged);
+    from->Forget(this);
+    tail.account = {nullptr, 0};
     budget_waiting = false;
   }
 
@@ -100,7 +110,7 @@ struct TcpConnection::Handle {
     }
     if (budget_waiting && !above_high && pending_write + outbox_size() <= BufferBudget::kFloor) {
       budget_waiting = false;
-      budget->Forget(this);
+      budget()->Forget(this);
       writable = true;
     }
     if (writable && callbacks() != nullptr) callbacks()->OnWritable();
@@ -126,9 +136,11 @@ struct TcpConnection::Handle {
     TakeOutboxBytes();
     if (close_after_writes) dispatcher()->RemoveLingering(this);
     uv_close(reinterpret_cast<uv_handle_t*>(&tcp), [](uv_handle_t* h) { delete Of(h); });
-    CloseHook hook = on_closed;
-    on_closed = {};
-    hook.Run();
+    if (close_after_writes) {
+      CloseHook hook = tail.on_closed;
+      tail.on_closed = {};
+      hook.Run();
+    }
   }
 
   // Called once the write queue is empty, when the owner asked to close after writing.
@@ -279,19 +291,20 @@ bool TcpConnection::WriteBlocked() const {
   size_t held = pending_write_bytes();
   if (held >= kHighWatermark) return true;
   Handle* h = handle_;
-  if (h->budget == nullptr || !h->budget->Blocks(held)) return false;
+  BufferBudget* budget = h->budget();
+  if (budget == nullptr || !budget->Blocks(held)) return false;
   // The caller stops writing now and waits for OnWritable: owed once the budget has room, or
   // once this queue is down to the budget's floor.
   h->budget_waiting = true;
-  h->budget->Wait({&Handle::OnBudgetRoom, h});
+  budget->Wait({&Handle::OnBudgetRoom, h});
   return true;
 }
 
 void TcpConnection::SetBudget(BufferBudget* budget) {
   Handle* h = handle_;
-  if (h == nullptr || h->budget == budget) return;
+  if (h == nullptr || h->budget() == budget) return;
   h->DetachBudget();
-  h->budget = budget;
+  h->tail.account = {budget, 0};
   h->SyncBudget();
 }
 
@@ -380,13 +393,13 @@ void TcpConnection::CloseAfterWrites(uint64_t linger_ms, CloseHook on_closed) {
     on_closed.Run();
     return;
   }
-  handle->on_closed = on_closed;
   if (handle->flush_scheduled) {
     handle->dispatcher()->CancelCallAfterIo(handle);
     handle->flush_scheduled = false;
     WriteNow(handle, handle->TakeOutboxBytes());
   }
-  handle->close_after_writes = true;
+  handle->close_after_writes = true;  // from here on, the tail holds the hook
+  handle->tail.on_closed = on_closed;
   handle->dispatcher()->AddLingering(handle, linger_ms, [handle] { handle->Close(); });
   uv_read_stop(reinterpret_cast<uv_stream_t*>(&handle->tcp));
   if (handle->pending_write == 0) handle->ShutdownAndClose();
