@@ -7,6 +7,8 @@
 #include <string>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -72,6 +74,13 @@ std::string EscapeControlCharacters(absl::string_view message) {
     }
   }
   return out;
+}
+
+std::string QuoteForMessage(absl::string_view text) {
+  constexpr size_t kShown = 128;
+  if (text.size() <= kShown) return absl::StrCat("\"", absl::CHexEscape(text), "\"");
+  return absl::StrCat("\"", absl::CHexEscape(text.substr(0, kShown)), "\"... (", text.size(),
+                      " bytes)");
 }
 
 void LogLine(LogLevel level, const char* file, int line, absl::string_view message) {

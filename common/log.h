@@ -28,6 +28,10 @@ bool LogEnabled(LogLevel level);
 // drive a terminal. Other bytes pass as they are (text quoted already escaped stays readable).
 std::string EscapeControlCharacters(absl::string_view message);
 
+// A tenant's or a client's text as a message quotes it (a log line, an Event, a status): in
+// double quotes, C-escaped, and past 128 bytes cut short with its full length given.
+std::string QuoteForMessage(absl::string_view text);
+
 // Writes one line, its message escaped (EscapeControlCharacters); thread-safe.
 void LogLine(LogLevel level, const char* file, int line, absl::string_view message);
 

@@ -1,42 +1,25 @@
 #include "common/path_regex.h"
 
-#include <atomic>
 #include <string>
 
-#include "absl/strings/escaping.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/log.h"
 
 namespace gatehouse {
 namespace {
 
-std::atomic<int> g_max_program_size{kDefaultMaxRegexProgramSize};
-
-// A tenant's pattern as messages quote it: escaped, and cut short.
-std::string Quoted(absl::string_view pattern) {
-  constexpr size_t kShown = 128;
-  if (pattern.size() <= kShown) return absl::StrCat("\"", absl::CHexEscape(pattern), "\"");
-  return absl::StrCat("\"", absl::CHexEscape(pattern.substr(0, kShown)), "\"...");
-}
+// Written only while flags are parsed at start, before any thread reads it.
+int g_max_program_size = kDefaultMaxRegexProgramSize;
 
 }  // namespace
 
-void SetMaxRegexProgramSize(int instructions) { g_max_program_size.store(instructions); }
-int MaxRegexProgramSize() { return g_max_program_size.load(std::memory_order_relaxed); }
+void SetMaxRegexProgramSize(int instructions) { g_max_program_size = instructions; }
+int MaxRegexProgramSize() { return g_max_program_size; }
 
 void AddMaxRegexProgramSizeFlag(FlagSet& flags) {
-  flags.AddCustom(
-      "max-regex-program-size", "N",
-      [](absl::string_view value) -> absl::Status {
-        int size = 0;
-        if (!absl::SimpleAtoi(value, &size) || size < 10 || size > 100000) {
-          return absl::InvalidArgumentError("want a whole number from 10 to 100000");
-        }
-        SetMaxRegexProgramSize(size);
-        return absl::OkStatus();
-      },
-      "a path regex compiling to more RE2 instructions is refused; the control plane and the "
-      "data planes must agree (default 200)");
+  flags.AddInt("max-regex-program-size", &g_max_program_size, 10, 100000,
+               "a path regex compiling to more RE2 instructions is refused; the control plane "
+               "and the data planes must agree (default 200)");
 }
 
 absl::StatusOr<std::shared_ptr<const re2::RE2>> CompilePathRegex(absl::string_view pattern) {
@@ -52,13 +35,14 @@ absl::StatusOr<std::shared_ptr<const re2::RE2>> CompilePathRegex(absl::string_vi
   auto regex =
       std::make_shared<const re2::RE2>(re2::StringPiece(pattern.data(), pattern.size()), options);
   if (!regex->ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("path regex ", Quoted(pattern),
-                                                   " does not compile: ", Quoted(regex->error())));
+    return absl::InvalidArgumentError(
+        absl::StrCat("path regex ", QuoteForMessage(pattern),
+                     " does not compile: ", QuoteForMessage(regex->error())));
   }
   int size = regex->ProgramSize();
   if (size > MaxRegexProgramSize()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("path regex ", Quoted(pattern), " compiles to ", size,
+        absl::StrCat("path regex ", QuoteForMessage(pattern), " compiles to ", size,
                      " RE2 instructions, more than the limit of ", MaxRegexProgramSize(),
                      " (--max-regex-program-size)"));
   }

@@ -9,6 +9,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/http_syntax.h"
+#include "common/log.h"
 
 namespace gatehouse::controlplane::translate {
 namespace {
@@ -18,15 +19,6 @@ struct Found {
   std::string key;
   const std::string* value = nullptr;
 };
-
-// A tenant's value as reports quote it: escaped (no control character reaches a log line, an
-// Event or a terminal) and cut short.
-std::string Quote(absl::string_view value) {
-  constexpr size_t kShown = 128;
-  if (value.size() <= kShown) return absl::StrCat("\"", absl::CHexEscape(value), "\"");
-  return absl::StrCat("\"", absl::CHexEscape(value.substr(0, kShown)), "\"... (", value.size(),
-                      " bytes)");
-}
 
 // Whether `name` is a Kubernetes object name (DNS-1123 subdomain): lower-case alphanumerics, '-'
 // and '.', starting and ending alphanumeric, at most 253 characters.
@@ -76,7 +68,8 @@ void ParseLoadBalancing(const objects::kube::Ingress& ingress, ParsedAnnotations
     } else if (value == "least_request" || value == "ewma") {
       out.set_policy(gatehouse::v1::LoadBalancing::LEAST_REQUEST);
     } else {
-      parsed->errors.push_back(absl::StrCat("annotation ", found.key, ": ", Quote(*found.value),
+      parsed->errors.push_back(absl::StrCat("annotation ", found.key, ": ",
+                                            QuoteForMessage(*found.value),
                                             " is not round_robin or least_request; using "
                                             "round_robin"));
     }
@@ -91,7 +84,7 @@ void ParseLoadBalancing(const objects::kube::Ingress& ingress, ParsedAnnotations
       out.set_cookie(std::string(value));
     } else {
       parsed->errors.push_back(
-          absl::StrCat("annotation ", found.key, ": ", Quote(*found.value),
+          absl::StrCat("annotation ", found.key, ": ", QuoteForMessage(*found.value),
                        " is not $remote_addr, $http_NAME or $cookie_NAME; no hashing applies"));
     }
     if (out.hash_key_case() != gatehouse::v1::LoadBalancing::HASH_KEY_NOT_SET) {
@@ -100,7 +93,8 @@ void ParseLoadBalancing(const objects::kube::Ingress& ingress, ParsedAnnotations
   }
   if (Found found = Lookup(ingress, kAffinityAnnotation); found.value != nullptr) {
     if (absl::AsciiStrToLower(absl::StripAsciiWhitespace(*found.value)) != "cookie") {
-      parsed->errors.push_back(absl::StrCat("annotation ", found.key, ": ", Quote(*found.value),
+      parsed->errors.push_back(absl::StrCat("annotation ", found.key, ": ",
+                                            QuoteForMessage(*found.value),
                                             " is not cookie; no affinity applies"));
       return;
     }
@@ -108,7 +102,7 @@ void ParseLoadBalancing(const objects::kube::Ingress& ingress, ParsedAnnotations
     // The name goes into Set-Cookie: a cookie-name is a token (RFC 6265 section 4.1.1).
     if (name.value != nullptr && !name.value->empty() && !IsToken(*name.value)) {
       parsed->errors.push_back(absl::StrCat(
-          "annotation ", name.key, ": ", Quote(*name.value),
+          "annotation ", name.key, ": ", QuoteForMessage(*name.value),
           " is not a cookie name (letters, digits and !#$%&'*+-.^_`|~); no affinity applies"));
       return;
     }
@@ -121,7 +115,7 @@ void ParseLoadBalancing(const objects::kube::Ingress& ingress, ParsedAnnotations
         out.set_cookie_max_age_seconds(seconds);
       } else {
         parsed->errors.push_back(absl::StrCat("annotation ", max_age.key, ": ",
-                                              Quote(*max_age.value),
+                                              QuoteForMessage(*max_age.value),
                                               " is not a number of seconds; the cookie lasts "
                                               "the session"));
       }
@@ -156,7 +150,7 @@ absl::StatusOr<uint64_t> ParseSize(absl::string_view text) {
     all_digits = all_digits && absl::ascii_isdigit(static_cast<unsigned char>(c));
   if (!all_digits || !absl::SimpleAtoi(digits, &count) || count > UINT64_MAX / unit) {
     return absl::InvalidArgumentError(
-        absl::StrCat(Quote(text), " is not a size (digits, then k, m or g)"));
+        absl::StrCat(QuoteForMessage(text), " is not a size (digits, then k, m or g)"));
   }
   return count * unit;
 }
@@ -176,7 +170,8 @@ void ParseUpstream(const objects::kube::Ingress& ingress, const std::string& ns,
       out.protocol = Cluster::HTTP2;
       out.tls = value == "GRPCS";
     } else {
-      parsed->errors.push_back(absl::StrCat("annotation ", found.key, ": ", Quote(*found.value),
+      parsed->errors.push_back(absl::StrCat("annotation ", found.key, ": ",
+                                            QuoteForMessage(*found.value),
                                             " is not HTTP, HTTPS, GRPC, GRPCS or H2C; using "
                                             "the Service port's protocol"));
     }
@@ -186,7 +181,8 @@ void ParseUpstream(const objects::kube::Ingress& ingress, const std::string& ns,
     if (value == "on" || value == "true" || value == "off" || value == "false") {
       out.verify = value == "on" || value == "true";
     } else {
-      parsed->errors.push_back(absl::StrCat("annotation ", found.key, ": ", Quote(*found.value),
+      parsed->errors.push_back(absl::StrCat("annotation ", found.key, ": ",
+                                            QuoteForMessage(*found.value),
                                             " is not on or off; not verifying"));
     }
   }
@@ -202,7 +198,7 @@ void ParseUpstream(const objects::kube::Ingress& ingress, const std::string& ns,
       out.ca_secret_refused = true;
       out.ca_secret = std::string(value);
       parsed->errors.push_back(absl::StrCat(
-          "annotation ", found.key, ": ", Quote(*found.value),
+          "annotation ", found.key, ": ", QuoteForMessage(*found.value),
           " is not a Secret name in the Ingress's namespace; only that namespace's Secrets are "
           "read"));
     } else {
@@ -214,7 +210,8 @@ void ParseUpstream(const objects::kube::Ingress& ingress, const std::string& ns,
     if (IsDnsName(value)) {
       out.server_name = std::string(value);
     } else {
-      parsed->errors.push_back(absl::StrCat("annotation ", found.key, ": ", Quote(*found.value),
+      parsed->errors.push_back(absl::StrCat("annotation ", found.key, ": ",
+                                            QuoteForMessage(*found.value),
                                             " is not a DNS name; using the Service's"));
     }
   }
@@ -241,7 +238,8 @@ ParsedAnnotations ParseAnnotations(const objects::kube::Ingress& ingress) {
     if (value == "true" || value == "false") {
       parsed.values.ssl_redirect = value == "true";
     } else {
-      parsed.errors.push_back(absl::StrCat("annotation ", found.key, ": ", Quote(*found.value),
+      parsed.errors.push_back(absl::StrCat("annotation ", found.key, ": ",
+                                           QuoteForMessage(*found.value),
                                            " is not true or false; redirecting"));
     }
   }

@@ -21,12 +21,7 @@ void BufferBudget::Release(size_t bytes) {
   dispatcher_.CallAfterIo(this, [](void* self) { static_cast<BufferBudget*>(self)->Wake(); });
 }
 
-void BufferBudget::Wait(Waiter waiter) {
-  for (const Waiter& w : waiters_) {
-    if (w.arg == waiter.arg && w.fn == waiter.fn) return;
-  }
-  waiters_.push_back(waiter);
-}
+void BufferBudget::Wait(Waiter waiter) { waiters_.push_back(waiter); }
 
 void BufferBudget::Forget(void* arg) {
   waiters_.erase(std::remove_if(waiters_.begin(), waiters_.end(),

@@ -41,6 +41,15 @@ class BufferBudget {
   BufferBudget& operator=(const BufferBudget&) = delete;
 
   void Charge(size_t bytes) { used_ += bytes; }
+  // A buffer that was charged `charged` bytes now holds `held`: charges or releases the
+  // difference.
+  void Recharge(size_t charged, size_t held) {
+    if (held > charged) {
+      Charge(held - charged);
+    } else if (held < charged) {
+      Release(charged - held);
+    }
+  }
   // Releases bytes charged before; wakes the waiters (later) once at most half the limit is
   // used.
   void Release(size_t bytes);
@@ -51,8 +60,8 @@ class BufferBudget {
   size_t used() const { return used_; }
   size_t limit() const { return limit_; }
 
-  // `waiter` stopped because the budget is exhausted and is called once room is made. Waiting
-  // again before then adds nothing.
+  // `waiter` stopped because the budget is exhausted and is called once room is made. Each
+  // waiter keeps its own flag and waits at most once until it is called or forgets.
   void Wait(Waiter waiter);
   // `arg` is going away: its waits are forgotten.
   void Forget(void* arg);

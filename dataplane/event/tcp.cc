@@ -79,13 +79,8 @@ struct TcpConnection::Handle {
     BufferBudget* to = budget();
     if (to == nullptr) return;
     size_t held = pending_write + outbox_size();
-    uint32_t& charged = tail.account.charged;
-    if (held > charged) {
-      to->Charge(held - charged);
-    } else if (held < charged) {
-      to->Release(charged - held);
-    }
-    charged = static_cast<uint32_t>(held);
+    to->Recharge(tail.account.charged, held);
+    tail.account.charged = static_cast<uint32_t>(held);
   }
 
   void DetachBudget() {
@@ -295,8 +290,10 @@ bool TcpConnection::WriteBlocked() const {
   if (budget == nullptr || !budget->Blocks(held)) return false;
   // The caller stops writing now and waits for OnWritable: owed once the budget has room, or
   // once this queue is down to the budget's floor.
-  h->budget_waiting = true;
-  budget->Wait({&Handle::OnBudgetRoom, h});
+  if (!h->budget_waiting) {
+    h->budget_waiting = true;
+    budget->Wait({&Handle::OnBudgetRoom, h});
+  }
   return true;
 }
 

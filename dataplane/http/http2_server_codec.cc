@@ -384,11 +384,14 @@ void Http2ServerCodec::OnWritable() {
 }
 
 void Http2ServerCodec::WaitForBudget() {
+  if (waiting_for_budget_) return;
+  waiting_for_budget_ = true;
   callbacks_->buffer_budget()->Wait({&Http2ServerCodec::OnBudgetRoom, this});
 }
 
 void Http2ServerCodec::OnBudgetRoom(void* arg) {
   auto* codec = static_cast<Http2ServerCodec*>(arg);
+  codec->waiting_for_budget_ = false;
   if (codec->closed_connection_) return;
   if (codec->window_withheld_ > 0) {
     nghttp2_session_consume_connection(codec->session_, codec->window_withheld_);
@@ -527,11 +530,7 @@ void Http2ServerCodec::Stream::ChargeBody() {
   event::BufferBudget* budget = codec_.callbacks_->buffer_budget();
   if (budget == nullptr) return;
   size_t held = body_.pending();
-  if (held > charged_) {
-    budget->Charge(held - charged_);
-  } else if (held < charged_) {
-    budget->Release(charged_ - held);
-  }
+  budget->Recharge(charged_, held);
   charged_ = held;
 }
 

@@ -92,8 +92,9 @@ class Http2ServerCodec : public ServerCodec {
   std::vector<std::unique_ptr<Stream>> closed_;
   // Streams whose response buffer went under its watermark while nghttp2 was sending.
   std::vector<int32_t> writable_;
-  size_t window_withheld_ = 0;  // request bytes whose connection window waits for the budget
-  size_t heads_pending_ = 0;    // live streams whose request head is not complete
+  size_t window_withheld_ = 0;       // request bytes whose connection window waits for the budget
+  bool waiting_for_budget_ = false;  // in the budget's waiters: OnBudgetRoom is owed
+  size_t heads_pending_ = 0;         // live streams whose request head is not complete
   uint64_t streams_opened_ = 0;
   uint64_t premature_resets_ = 0;
   size_t block_frames_ = 0;         // frames of the header block being received

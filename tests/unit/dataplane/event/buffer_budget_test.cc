@@ -37,6 +37,22 @@ TEST(BufferBudgetTest, ExhaustedAtTheLimitButBuffersUnderTheFloorGoOn) {
   });
 }
 
+TEST(BufferBudgetTest, RechargeMovesTheChargeToWhatTheBufferNowHolds) {
+  RunningDispatcher loop;
+  loop.RunOnLoop([&] {
+    BufferBudget budget(loop.dispatcher(), 1000);
+    budget.Recharge(0, 300);
+    EXPECT_EQ(budget.used(), 300u);
+    budget.Recharge(300, 1200);
+    EXPECT_EQ(budget.used(), 1200u);
+    EXPECT_TRUE(budget.exhausted());
+    budget.Recharge(1200, 1200);
+    EXPECT_EQ(budget.used(), 1200u);
+    budget.Recharge(1200, 0);
+    EXPECT_EQ(budget.used(), 0u);
+  });
+}
+
 TEST(BufferBudgetTest, WaitersAreCalledOnALaterTurnOnceHalfTheLimitIsFree) {
   RunningDispatcher loop;
   std::unique_ptr<BufferBudget> budget;
@@ -45,7 +61,6 @@ TEST(BufferBudgetTest, WaitersAreCalledOnALaterTurnOnceHalfTheLimitIsFree) {
     budget = std::make_unique<BufferBudget>(loop.dispatcher(), 1000);
     budget->Charge(1000);
     budget->Wait(a.waiter());
-    budget->Wait(a.waiter());  // waiting twice is waiting once
     budget->Wait(b.waiter());
     budget->Wait(forgotten.waiter());
     budget->Forget(&forgotten);
