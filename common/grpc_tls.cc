@@ -21,15 +21,9 @@ absl::StatusOr<std::string> ReadPem(const std::string& path, const char* what) {
   return contents.str();
 }
 
-struct Pems {
-  std::string cert;
-  std::string key;
-  std::string ca;
-};
-
-absl::StatusOr<Pems> ReadAll(const TlsFiles& files) {
+absl::StatusOr<TlsPems> ReadAll(const TlsFiles& files) {
   if (absl::Status complete = files.CheckComplete(); !complete.ok()) return complete;
-  Pems pems;
+  TlsPems pems;
   absl::StatusOr<std::string> cert = ReadPem(files.cert, "certificate");
   if (!cert.ok()) return cert.status();
   absl::StatusOr<std::string> key = ReadPem(files.key, "private key");
@@ -50,20 +44,24 @@ absl::Status TlsFiles::CheckComplete() const {
       "--xds-tls-cert, --xds-tls-key and --xds-tls-ca go together: set all three or none");
 }
 
-absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MutualTlsServerCredentials(
-    const TlsFiles& files) {
-  absl::StatusOr<Pems> pems = ReadAll(files);
-  if (!pems.ok()) return pems.status();
+std::shared_ptr<grpc::ServerCredentials> MutualTlsServerCredentials(const TlsPems& pems) {
   grpc::SslServerCredentialsOptions options(
       GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
-  options.pem_root_certs = pems->ca;
-  options.pem_key_cert_pairs.push_back({pems->key, pems->cert});
+  options.pem_root_certs = pems.ca;
+  options.pem_key_cert_pairs.push_back({pems.key, pems.cert});
   return grpc::SslServerCredentials(options);
+}
+
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MutualTlsServerCredentials(
+    const TlsFiles& files) {
+  absl::StatusOr<TlsPems> pems = ReadAll(files);
+  if (!pems.ok()) return pems.status();
+  return MutualTlsServerCredentials(*pems);
 }
 
 absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MutualTlsChannelCredentials(
     const TlsFiles& files) {
-  absl::StatusOr<Pems> pems = ReadAll(files);
+  absl::StatusOr<TlsPems> pems = ReadAll(files);
   if (!pems.ok()) return pems.status();
   grpc::SslCredentialsOptions options;
   options.pem_root_certs = pems->ca;

@@ -32,6 +32,15 @@ FlagSet::Parser NonEmptyParser(std::string* target) {
   };
 }
 
+// A DNS name: dot-separated DNS labels, at most 253 characters.
+bool IsDnsName(absl::string_view text) {
+  if (text.empty() || text.size() > 253) return false;
+  for (absl::string_view label : absl::StrSplit(text, '.')) {
+    if (!IsDnsLabel(label)) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 absl::StatusOr<SourceSpec> ParseSourceSpec(absl::string_view text) {
@@ -144,6 +153,33 @@ void RegisterControlPlaneFlags(FlagSet& flags, ControlPlaneFlags* out) {
   flags.AddString("xds-tls-key", &out->xds_tls.key, "PEM private key of --xds-tls-cert");
   flags.AddString("xds-tls-ca", &out->xds_tls.ca,
                   "PEM CA bundle data-plane certificates must chain to");
+  flags.AddCustom(
+      "xds-tls-secret", "NS/NAME",
+      [out](absl::string_view value) -> absl::Status {
+        std::vector<std::string> parts = absl::StrSplit(value, '/');
+        if (parts.size() != 2 || !IsDnsLabel(parts[0]) || !IsDnsName(parts[1])) {
+          return absl::InvalidArgumentError("want NAMESPACE/NAME");
+        }
+        out->xds_tls_secret = objects::NamespacedName{parts[0], parts[1]};
+        return absl::OkStatus();
+      },
+      "with --source=kubernetes: mutual TLS on the config stream with certificates kept in "
+      "this Secret, made into it when it does not exist (instead of --xds-tls-cert/-key/-ca)");
+  flags.AddCustom(
+      "xds-tls-server-names", "NAME[,NAME]",
+      [out](absl::string_view value) -> absl::Status {
+        std::vector<std::string> names = absl::StrSplit(value, ',');
+        for (const std::string& name : names) {
+          if (!IsDnsName(name)) {
+            return absl::InvalidArgumentError(
+                absl::StrCat(QuoteForMessage(name), " is not a DNS name"));
+          }
+        }
+        out->xds_tls_server_names = std::move(names);
+        return absl::OkStatus();
+      },
+      "with --xds-tls-secret: the DNS names data planes dial the config stream by, written into "
+      "the certificate the control plane makes");
   AddMaxRegexProgramSizeFlag(flags);
   flags.AddCustom(
       "log-level", "LEVEL",

@@ -46,6 +46,10 @@ struct ControlPlaneFlags {
   absl::Duration debounce = absl::Milliseconds(50);
   absl::Duration debounce_max = absl::Milliseconds(500);
   TlsFiles xds_tls;  // mutual TLS on the config stream when set
+  // Or: mutual TLS with certificates kept in (and, the first time, made into) this Secret,
+  // the server certificate naming `xds_tls_server_names`.
+  std::optional<objects::NamespacedName> xds_tls_secret;
+  std::vector<std::string> xds_tls_server_names;
 };
 
 // Parses "kubernetes" or "file:DIR".

@@ -16,10 +16,13 @@
 #include "common/grpc_server.h"
 #include "common/grpc_tls.h"
 #include "common/health_server.h"
+#include "common/library_logs.h"
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/process.h"
 #include "controlplane/admin/admin_service.h"
+#include "controlplane/kube/kube_client.h"
+#include "controlplane/pki/xds_tls_secret.h"
 #include "controlplane/server/controlplane_flags.h"
 #include "controlplane/server/rebuild_loop.h"
 #include "controlplane/source/file_source.h"
@@ -59,6 +62,7 @@ std::string ElectionNamespace(const std::string& flag) {
 
 int Main(int argc, char** argv) {
   BlockShutdownSignals();
+  RouteLibraryLogs();
   absl::Time started = absl::Now();
 
   ControlPlaneFlags flags;
@@ -72,6 +76,19 @@ int Main(int argc, char** argv) {
   if (!flags.source.has_value()) Die(2, "--source is required (--source=file:DIR)");
   if (absl::Status tls = flags.xds_tls.CheckComplete(); !tls.ok()) {
     Die(2, std::string(tls.message()));
+  }
+  if (flags.xds_tls_secret.has_value()) {
+    if (flags.xds_tls.enabled()) {
+      Die(2, "--xds-tls-secret and --xds-tls-cert/-key/-ca exclude each other");
+    }
+    if (flags.source->kind != SourceSpec::Kind::kKubernetes) {
+      Die(2, "--xds-tls-secret needs --source=kubernetes");
+    }
+    if (flags.xds_tls_server_names.empty()) {
+      Die(2, "--xds-tls-secret needs --xds-tls-server-names (the names data planes dial)");
+    }
+  } else if (!flags.xds_tls_server_names.empty()) {
+    Die(2, "--xds-tls-server-names needs --xds-tls-secret");
   }
   if (!flags.publish_service.empty() && !flags.publish_address.empty()) {
     Die(2, "--publish-service and --publish-address exclude each other");
@@ -121,9 +138,16 @@ int Main(int argc, char** argv) {
                                      [&discovery] { return discovery.Streams(); }},
       flags.source_text, started);
 
-  // Listen before doing any work, so a taken port ends the process at once.
+  // Listen before doing any work, so a taken port ends the process at once (the certificates
+  // from a Secret come first: the port is not served without them).
   std::shared_ptr<grpc::ServerCredentials> xds_credentials;
-  if (flags.xds_tls.enabled()) {
+  if (flags.xds_tls_secret.has_value()) {
+    kube::KubeClient client(*kube_connection);
+    absl::StatusOr<TlsPems> pems = pki::GetOrCreateXdsTlsSecret(
+        client, pki::XdsTlsSecretOptions{*flags.xds_tls_secret, flags.xds_tls_server_names});
+    if (!pems.ok()) Die(1, absl::StrCat("--xds-tls-secret: ", pems.status().message()));
+    xds_credentials = MutualTlsServerCredentials(*pems);
+  } else if (flags.xds_tls.enabled()) {
     absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
         MutualTlsServerCredentials(flags.xds_tls);
     if (!credentials.ok()) Die(2, std::string(credentials.status().message()));
@@ -147,8 +171,14 @@ int Main(int argc, char** argv) {
   HostPort admin_bound{flags.admin_listen.host, static_cast<uint16_t>(admin_server->port)};
   HostPort health_bound{flags.health_listen.host, (*health)->port()};
   LOG_INFO("gatehouse-controlplane ", kBuildVersion, " watching ", flags.source_text);
-  LOG_INFO("xds listening on ", xds_bound.ToString(),
-           flags.xds_tls.enabled() ? " (mutual TLS)" : " (plaintext)");
+  if (xds_credentials != nullptr) {
+    LOG_INFO("xds listening on ", xds_bound.ToString(), " (mutual TLS)");
+  } else {
+    LOG_WARNING("xds listening on ", xds_bound.ToString(),
+                " in plain text: the config stream carries every TLS private key, and any "
+                "client that reaches this port receives them (for local use only; set "
+                "--xds-tls-secret or --xds-tls-cert/-key/-ca)");
+  }
   LOG_INFO("admin listening on ", admin_bound.ToString());
   LOG_INFO("health listening on ", health_bound.ToString());
 

@@ -20,12 +20,11 @@ constexpr int kMaxConfigMessageBytes = 1 << 30;
 
 }  // namespace
 
-ConfigClient::ConfigClient(std::vector<HostPort> servers, std::string node_id,
-                           std::shared_ptr<grpc::ChannelCredentials> credentials, ApplyFn apply,
-                           const tls::ServerSettings* tls)
+ConfigClient::ConfigClient(std::vector<HostPort> servers, std::string node_id, Security security,
+                           ApplyFn apply, const tls::ServerSettings* tls)
     : servers_(std::move(servers)),
       node_id_(std::move(node_id)),
-      credentials_(std::move(credentials)),
+      security_(std::move(security)),
       apply_(std::move(apply)),
       tls_(tls) {}
 
@@ -91,9 +90,13 @@ std::string ConfigClient::StreamFrom(const HostPort& server, bool* received_any)
   // A first full response of a large world passes gRPC's default 4 MiB receive limit (100,000
   // endpoints are about 4 MiB); the control plane is trusted, so the limit is its size alone.
   arguments.SetMaxReceiveMessageSize(kMaxConfigMessageBytes);
+  if (security_.credentials != nullptr && !security_.server_name.empty()) {
+    arguments.SetSslTargetNameOverride(security_.server_name);
+  }
   std::shared_ptr<grpc::Channel> channel = grpc::CreateCustomChannel(
       server.ToString(),
-      credentials_ != nullptr ? credentials_ : grpc::InsecureChannelCredentials(), arguments);
+      security_.credentials != nullptr ? security_.credentials : grpc::InsecureChannelCredentials(),
+      arguments);
   std::unique_ptr<v1::ConfigDiscoveryService::Stub> stub =
       v1::ConfigDiscoveryService::NewStub(channel);
   grpc::ClientContext context;

@@ -32,10 +32,15 @@ class ConfigClient {
     std::string last_error;                         // the last NACK or connection error
   };
 
-  // `credentials` secure the stream (mutual TLS); null means plaintext. Configs are built with
-  // `tls`, which must outlive the client.
-  ConfigClient(std::vector<HostPort> servers, std::string node_id,
-               std::shared_ptr<grpc::ChannelCredentials> credentials, ApplyFn apply,
+  // How the stream is secured: `credentials` (mutual TLS; null means plaintext), and the name
+  // the server's certificate must carry (empty: the server's host).
+  struct Security {
+    std::shared_ptr<grpc::ChannelCredentials> credentials;
+    std::string server_name;
+  };
+
+  // Configs are built with `tls`, which must outlive the client.
+  ConfigClient(std::vector<HostPort> servers, std::string node_id, Security security, ApplyFn apply,
                const tls::ServerSettings* tls = &tls::ServerSettings::Defaults());
   ~ConfigClient();
 
@@ -51,7 +56,7 @@ class ConfigClient {
 
   const std::vector<HostPort> servers_;
   const std::string node_id_;
-  const std::shared_ptr<grpc::ChannelCredentials> credentials_;
+  const Security security_;
   const ApplyFn apply_;
   const tls::ServerSettings* const tls_;
   std::thread thread_;

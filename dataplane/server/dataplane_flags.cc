@@ -96,6 +96,9 @@ void RegisterDataplaneFlags(FlagSet& flags, DataplaneFlags* out) {
   flags.AddString("xds-tls-key", &out->xds_tls.key, "PEM private key of --xds-tls-cert");
   flags.AddString("xds-tls-ca", &out->xds_tls.ca,
                   "PEM CA bundle control-plane certificates must chain to");
+  flags.AddString("xds-tls-server-name", &out->xds_tls.server_name,
+                  "the DNS name the control plane's certificate must carry (default: the host "
+                  "of --xds-server)");
   AddMaxRegexProgramSizeFlag(flags);
   flags.AddCustom(
       "log-level", "LEVEL",

@@ -22,6 +22,7 @@
 #include "common/grpc_server.h"
 #include "common/grpc_tls.h"
 #include "common/health_server.h"
+#include "common/library_logs.h"
 #include "common/listen_socket.h"
 #include "common/log.h"
 #include "common/net_address.h"
@@ -98,6 +99,7 @@ std::string DefaultNodeId() {
 
 int Main(int argc, char** argv) {
   BlockShutdownSignals();
+  RouteLibraryLogs();
   DataplaneFlags options;
   FlagSet flags("gatehouse-dataplane",
                 "gatehouse-dataplane --xds-server=HOST:PORT[,HOST:PORT] [flags]");
@@ -116,6 +118,11 @@ int Main(int argc, char** argv) {
   std::shared_ptr<grpc::ChannelCredentials> xds_credentials;
   if (absl::Status tls = options.xds_tls.CheckComplete(); !tls.ok()) {
     std::fprintf(stderr, "gatehouse-dataplane: %s\n", std::string(tls.message()).c_str());
+    return 2;
+  }
+  if (!options.xds_tls.server_name.empty() && !options.xds_tls.enabled()) {
+    std::fprintf(stderr,
+                 "gatehouse-dataplane: --xds-tls-server-name needs --xds-tls-cert, -key and -ca\n");
     return 2;
   }
   if (options.xds_tls.enabled()) {
@@ -181,7 +188,8 @@ int Main(int argc, char** argv) {
   }
 
   config::ConfigClient client(
-      options.xds_servers, options.node_id, xds_credentials,
+      options.xds_servers, options.node_id,
+      config::ConfigClient::Security{xds_credentials, options.xds_tls.server_name},
       [&workers](std::shared_ptr<const config::DataplaneConfig> config) {
         // Whichever worker lets go of it last, the reaper's thread frees it.
         std::shared_ptr<const config::DataplaneConfig> shared =

@@ -89,6 +89,14 @@ class XdsTlsTest(harness.GatehouseTestCase):
                 status = harness.gatehousectl("--server=127.0.0.1:%d" % dataplane.admin, "status")
                 self.assertRegex(status.stdout, r"(?m)^config source: +not connected$")
 
+    def test_a_plaintext_control_plane_warns_that_keys_travel_in_the_clear(self):
+        controlplane = self.start_controlplane(self.manifest_dir({
+            "world.yaml": echo_world(self.echo),
+        }))
+        self.assertRegex(controlplane.process.log(),
+                         r"(?m)^\S+ WARN \S+\] xds listening on 127\.0\.0\.1:\d+ in plain text: "
+                         r"the config stream carries every TLS private key")
+
     def test_bad_tls_flags_stop_at_start_with_one_line(self):
         folder = self.manifest_dir({"class.yaml": [ingress_class()]}).path
         not_pem = os.path.join(self.pki, "ca.srl")  # the serial file openssl wrote
@@ -106,6 +114,23 @@ class XdsTlsTest(harness.GatehouseTestCase):
             ([harness.dataplane_binary(), "--xds-server=127.0.0.1:1",
               "--xds-tls-cert=/nonexistent.crt",
               *tls_args(self.pki, "dataplane", "ca")[1:]], "cannot read the certificate"),
+            ([harness.dataplane_binary(), "--xds-server=127.0.0.1:1",
+              "--xds-tls-server-name=xds.test"], "--xds-tls-server-name needs"),
+            # Certificates kept in a Secret need the API server...
+            ([harness.controlplane_binary(), "--source=file:" + folder,
+              "--xds-tls-secret=gatehouse-system/xds", "--xds-tls-server-names=xds.test"],
+             "--xds-tls-secret needs --source=kubernetes"),
+            # ...and exclude certificates from files...
+            ([harness.controlplane_binary(), "--source=kubernetes",
+              "--xds-tls-secret=gatehouse-system/xds", "--xds-tls-server-names=xds.test",
+              *tls_args(self.pki, "controlplane", "ca")], "exclude each other"),
+            # ...and take only DNS names for the certificate they make.
+            ([harness.controlplane_binary(), "--source=file:" + folder,
+              "--xds-tls-server-names=xds.test,bad\r\nname"], "is not a DNS name"),
+            ([harness.controlplane_binary(), "--source=file:" + folder,
+              "--xds-tls-server-names=xds.test"], "--xds-tls-server-names needs --xds-tls-secret"),
+            ([harness.controlplane_binary(), "--source=kubernetes",
+              "--xds-tls-secret=gatehouse-system/xds"], "needs --xds-tls-server-names"),
         ]
         for argv, expected in cases:
             with self.subTest(argv=" ".join(argv[1:])):

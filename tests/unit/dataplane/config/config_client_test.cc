@@ -114,8 +114,8 @@ class ConfigClientTest : public ::testing::Test {
     ASSERT_TRUE(running.ok()) << running.status();
     grpc_ = *std::move(running);
     client_ = std::make_unique<ConfigClient>(
-        std::vector<HostPort>{{"127.0.0.1", static_cast<uint16_t>(grpc_.port)}}, "dp-test", nullptr,
-        [this](std::shared_ptr<const DataplaneConfig> config) {
+        std::vector<HostPort>{{"127.0.0.1", static_cast<uint16_t>(grpc_.port)}}, "dp-test",
+        ConfigClient::Security{}, [this](std::shared_ptr<const DataplaneConfig> config) {
           absl::MutexLock lock(&mutex_);
           applied_.push_back(std::move(config));
         });
