@@ -60,6 +60,12 @@ StreamProtocol::Outcome StreamProtocol::Handle(const DiscoveryRequest& request) 
   outcome.version = answered.version;
   if (request.has_error_detail()) {
     state.rejected_version = answered.version;
+    // A data plane that applied the version without what it could not serve says it runs it:
+    // its resources are no longer the ones known here, so the next version goes whole.
+    if (request.version_info() != state.has_version) {
+      state.has_version = request.version_info();
+      state.content_known = false;
+    }
     outcome.kind = Outcome::Kind::kNack;
     outcome.kept_version = request.version_info();
     outcome.message = request.error_detail().message();

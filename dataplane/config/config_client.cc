@@ -3,6 +3,7 @@
 #include <random>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/log.h"
@@ -168,12 +169,31 @@ std::string ConfigClient::StreamFrom(const HostPort& server, bool* received_any)
     if (built.ok()) {
       apply_(*built);
       applied->Increment();
-      LOG_INFO("applied ", response.type_url(), " version ", response.version_info(), " in ",
-               absl::ToInt64Milliseconds(absl::Now() - started), " ms");
       answer.set_version_info(response.version_info());
+      const std::vector<std::string>& dropped = (*built)->DroppedOf(response.type_url());
+      std::string left_out;
+      if (dropped.empty()) {
+        LOG_INFO("applied ", response.type_url(), " version ", response.version_info(), " in ",
+                 absl::ToInt64Milliseconds(absl::Now() - started), " ms");
+      } else {
+        // Applied without what cannot be served; the NACK tells the control plane what was
+        // left out (and makes it send the next version of this type whole).
+        nacks->Increment();
+        left_out = absl::StrCat(
+            "applied in part, without ", dropped.size(),
+            dropped.size() == 1 ? " resource: " : " resources: ", absl::StrJoin(dropped, "; "));
+        LOG_WARNING(response.type_url(), " version ", response.version_info(), " ", left_out);
+        answer.mutable_error_detail()->set_code(
+            static_cast<int>(absl::StatusCode::kInvalidArgument));
+        answer.mutable_error_detail()->set_message(left_out);
+      }
       absl::MutexLock lock(&mutex_);
       sets_ = std::move(candidate);
       snapshot_.config = *std::move(built);
+      if (!left_out.empty()) {
+        snapshot_.last_error =
+            absl::StrCat(response.type_url(), " version ", response.version_info(), " ", left_out);
+      }
     } else {
       nacks->Increment();
       std::string error = std::string(built.status().message());

@@ -133,7 +133,9 @@ absl::StatusOr<std::shared_ptr<const DataplaneConfig>> DataplaneConfig::Build(
     entry.name = cluster.name();
     if (cluster.connect_timeout_ms() > 0) entry.connect_timeout_ms = cluster.connect_timeout_ms();
     if (absl::Status transport = SetTransport(cluster, previous, entry); !transport.ok()) {
-      errors.push_back(absl::StrCat("cluster \"", cluster.name(), "\": ", transport.message()));
+      // Left out alone: its routes answer 503, everyone else's are served.
+      config->dropped_clusters_.push_back(
+          absl::StrCat("cluster \"", cluster.name(), "\": ", transport.message()));
       continue;
     }
     if (!config->clusters_.emplace(cluster.name(), std::move(entry)).second) {
@@ -156,8 +158,9 @@ absl::StatusOr<std::shared_ptr<const DataplaneConfig>> DataplaneConfig::Build(
     for (int i = 0; i < assignment.endpoints_size(); ++i) {
       const v1::Endpoint& endpoint = assignment.endpoints(i);
       if (!IsIpLiteral(endpoint.address()) || endpoint.port() == 0 || endpoint.port() > 65535) {
-        errors.push_back(absl::StrCat("endpoints for cluster \"", name, "\"[", i, "]: bad address ",
-                                      endpoint.address(), ":", endpoint.port()));
+        config->dropped_endpoints_.push_back(absl::StrCat("endpoints for cluster \"", name, "\"[",
+                                                          i, "]: bad address ", endpoint.address(),
+                                                          ":", endpoint.port()));
         continue;
       }
       EndpointAddress address{endpoint.address(), static_cast<uint16_t>(endpoint.port())};
@@ -188,13 +191,14 @@ absl::StatusOr<std::shared_ptr<const DataplaneConfig>> DataplaneConfig::Build(
        Unpack<v1::Listener>(SetOf(sets, kListenerType), "listeners", errors)) {
     if (listener.name() == "http") route_config_name = listener.route_config_name();
     if (listener.name() != "https" || listeners_unchanged) continue;
-    // Every certificate is loaded now: one that does not load refuses the whole version.
+    // Every certificate is loaded now: one that does not load is left out (its hosts get the
+    // default certificate), and the others are served.
     for (const v1::TlsCertificate& certificate : listener.certificates()) {
       absl::StatusOr<std::shared_ptr<const tls::ServerContext>> context =
           tls::ServerContext::Create(certificate.certificate_chain(), certificate.private_key(),
                                      tls);
       if (!context.ok()) {
-        errors.push_back(
+        config->dropped_certificates_.push_back(
             absl::StrCat("certificate \"", certificate.name(), "\": ", context.status().message()));
         continue;
       }
@@ -209,25 +213,33 @@ absl::StatusOr<std::shared_ptr<const DataplaneConfig>> DataplaneConfig::Build(
       if (context.ok()) {
         certificates->SetDefault(*std::move(context));
       } else {
-        errors.push_back(absl::StrCat("default certificate \"", fallback.name(),
-                                      "\": ", context.status().message()));
+        config->dropped_certificates_.push_back(absl::StrCat(
+            "default certificate \"", fallback.name(), "\": ", context.status().message()));
       }
     }
   }
-  config->certificates_ = listeners_unchanged ? previous->certificates_ : std::move(certificates);
+  if (listeners_unchanged) {
+    config->certificates_ = previous->certificates_;
+    config->dropped_certificates_ = previous->dropped_certificates_;
+  } else {
+    config->certificates_ = std::move(certificates);
+  }
   v1::RouteConfiguration http_routes;
   for (const v1::RouteConfiguration& routes :
        Unpack<v1::RouteConfiguration>(SetOf(sets, kRouteType), "routes", errors)) {
     if (routes.name() == route_config_name) http_routes = routes;
   }
-  absl::StatusOr<std::shared_ptr<const router::RouteTable>> table =
-      routes_unchanged ? previous->http_routes_
-                       : router::RouteTable::Build(http_routes, compile_filter);
-  if (table.ok()) {
-    config->http_routes_ = *std::move(table);
+  if (routes_unchanged) {
+    config->http_routes_ = previous->http_routes_;
+    config->dropped_routes_ = previous->dropped_routes_;
   } else {
-    errors.push_back(absl::StrCat("route configuration \"", route_config_name,
-                                  "\": ", table.status().message()));
+    router::RouteTable::Isolated table =
+        router::RouteTable::BuildIsolating(http_routes, compile_filter);
+    config->http_routes_ = std::move(table.table);
+    for (std::string& dropped : table.dropped) {
+      config->dropped_routes_.push_back(
+          absl::StrCat("route configuration \"", route_config_name, "\" ", dropped));
+    }
   }
 
   if (!errors.empty()) return absl::InvalidArgumentError(absl::StrJoin(errors, "; "));
@@ -238,6 +250,24 @@ absl::StatusOr<std::shared_ptr<const DataplaneConfig>> DataplaneConfig::Build(
 const ClusterConfig* DataplaneConfig::FindCluster(absl::string_view name) const {
   auto it = clusters_.find(name);
   return it == clusters_.end() ? nullptr : &it->second;
+}
+
+const std::vector<std::string>& DataplaneConfig::DroppedOf(absl::string_view type_url) const {
+  static const std::vector<std::string>* const kNone = new std::vector<std::string>();
+  if (type_url == kClusterType) return dropped_clusters_;
+  if (type_url == kEndpointsType) return dropped_endpoints_;
+  if (type_url == kListenerType) return dropped_certificates_;
+  if (type_url == kRouteType) return dropped_routes_;
+  return *kNone;
+}
+
+std::vector<std::string> DataplaneConfig::dropped() const {
+  std::vector<std::string> all;
+  for (absl::string_view type : kResourceTypesInOrder) {
+    const std::vector<std::string>& of_type = DroppedOf(type);
+    all.insert(all.end(), of_type.begin(), of_type.end());
+  }
+  return all;
 }
 
 bool DataplaneConfig::complete() const {

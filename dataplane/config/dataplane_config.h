@@ -2,7 +2,12 @@
 //
 // The config client builds a DataplaneConfig from the four resource sets it holds, off the
 // request path, and posts a shared_ptr to every worker; a request keeps the one it started with.
-// Building validates everything, so a bad version is refused whole and never half-applied.
+// Building validates everything. A version that is malformed as a whole (a resource of the
+// wrong type, without a name, twice) is refused whole. Otherwise a resource the data plane
+// cannot serve (a virtual host whose regex or filter does not compile, a certificate that does
+// not load, a cluster whose TLS cannot be set up, an endpoint with a bad address) is left out
+// alone and listed in dropped(): one tenant's bad object never holds back everyone else's
+// change. The config client applies such a version and reports what it left out in a NACK.
 #pragma once
 
 #include <map>
@@ -70,8 +75,9 @@ absl::Status ApplyResponse(const v1::DiscoveryResponse& response,
 
 class DataplaneConfig {
  public:
-  // Validates the sets (keyed by type URL; missing types count as empty) and builds the config.
-  // The error names every problem found. When `previous` has the same listener and route
+  // Validates the sets (keyed by type URL; missing types count as empty) and builds the config,
+  // leaving out what cannot be served (dropped()). The error names every problem that refuses
+  // the version whole. When `previous` has the same listener and route
   // versions, its route table is reused: an endpoints change rebuilds no routes. Certificates
   // become TLS contexts set up by `tls`; route filters compile with `compile_filter`.
   static absl::StatusOr<std::shared_ptr<const DataplaneConfig>> Build(
@@ -95,6 +101,10 @@ class DataplaneConfig {
   std::string VersionOf(absl::string_view type_url) const;
   // Whether every resource type has arrived at least once: only then is the data plane ready.
   bool complete() const;
+  // The resources of type `type_url` left out of this config, each with the reason
+  // ("cluster \"x\": ..."); dropped() has those of every type.
+  const std::vector<std::string>& DroppedOf(absl::string_view type_url) const;
+  std::vector<std::string> dropped() const;
 
  private:
   DataplaneConfig() = default;
@@ -105,6 +115,12 @@ class DataplaneConfig {
   absl::flat_hash_map<std::string, ClusterConfig> clusters_;
   absl::flat_hash_set<std::string> endpoint_keys_;
   absl::flat_hash_set<std::string> connection_keys_;  // those with a transport key
+  // What was left out, by type; those of the route table and the certificates are carried
+  // with them when they are reused.
+  std::vector<std::string> dropped_clusters_;
+  std::vector<std::string> dropped_endpoints_;
+  std::vector<std::string> dropped_certificates_;
+  std::vector<std::string> dropped_routes_;
 };
 
 }  // namespace gatehouse::dataplane::config

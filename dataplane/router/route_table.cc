@@ -1,5 +1,6 @@
 #include "dataplane/router/route_table.h"
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -43,101 +44,138 @@ absl::string_view HostWithoutPort(absl::string_view host) {
 
 }  // namespace
 
-absl::StatusOr<std::shared_ptr<const RouteTable>> RouteTable::Build(
-    const v1::RouteConfiguration& config, filters::FilterCompiler compile_filter) {
-  std::shared_ptr<RouteTable> table(new RouteTable());
+namespace {
+
+// One virtual host compiled on its own: its entry, its domains (lower-cased), or its errors.
+struct CompiledHost {
+  VirtualHostEntry entry;
+  std::vector<std::string> domains;
   std::vector<std::string> errors;
-  // Compiles a filter list into `chain`, or notes why it cannot be, under `where`.
+};
+
+CompiledHost CompileHost(const v1::VirtualHost& vhost, const std::string& where,
+                         const filters::FilterCompiler& compile_filter) {
+  CompiledHost out;
+  std::vector<std::string>& errors = out.errors;
+  // Compiles a filter list into `chain`, or notes why it cannot be, under `at`.
   auto compile_chain = [&](const google::protobuf::RepeatedPtrField<v1::Filter>& list,
-                           const std::string& where, filters::FilterChain& chain) {
+                           const std::string& at, filters::FilterChain& chain) {
     absl::StatusOr<filters::FilterChain> compiled =
         filters::FilterChain::Compile(list, compile_filter);
     if (compiled.ok()) {
       chain = *std::move(compiled);
     } else {
-      errors.push_back(absl::StrCat(where, ".", compiled.status().message()));
+      errors.push_back(absl::StrCat(at, ".", compiled.status().message()));
     }
   };
+  VirtualHostEntry& entry = out.entry;
+  entry.name = vhost.name();
+  entry.default_cluster = vhost.default_cluster();
+  compile_chain(vhost.filters(), where, entry.filters);
+  if (vhost.domains().empty()) errors.push_back(absl::StrCat(where, ": no domains"));
+  for (const std::string& domain : vhost.domains()) {
+    std::string lower = absl::AsciiStrToLower(domain);
+    if (absl::StartsWith(lower, "*.")) {
+      absl::string_view suffix = absl::string_view(lower).substr(2);
+      if (suffix.empty() || absl::StrContains(suffix, '*')) {
+        errors.push_back(absl::StrCat(where, ": bad wildcard domain \"", domain, "\""));
+        continue;
+      }
+    } else if (lower != "*" && (lower.empty() || absl::StrContains(lower, '*'))) {
+      errors.push_back(absl::StrCat(where, ": bad domain \"", domain, "\""));
+      continue;
+    }
+    out.domains.push_back(std::move(lower));
+  }
+  size_t regex_routes = 0;
+  for (int r = 0; r < vhost.routes_size(); ++r) {
+    const v1::Route& route = vhost.routes(r);
+    std::string route_where = absl::StrCat(where, ".routes[", r, "]");
+    RouteEntry route_entry;
+    route_entry.type = route.match().path_type();
+    route_entry.path = route.match().path();
+    route_entry.cluster = route.cluster();
+    route_entry.source = route.source();
+    route_entry.load_balancing = route.load_balancing();
+    compile_chain(route.filters(), route_where, route_entry.filters);
+    switch (route_entry.type) {
+      case v1::RouteMatch::EXACT:
+      case v1::RouteMatch::PREFIX:
+      case v1::RouteMatch::STRING_PREFIX:
+        break;
+      case v1::RouteMatch::REGEX: {
+        if (++regex_routes > kMaxRegexPathsPerHost) {
+          errors.push_back(absl::StrCat(route_where, ": more than ", kMaxRegexPathsPerHost,
+                                        " regex paths on one host"));
+          continue;
+        }
+        absl::StatusOr<std::shared_ptr<const re2::RE2>> regex = CompilePathRegex(route_entry.path);
+        if (!regex.ok()) {
+          errors.push_back(absl::StrCat(route_where, ": ", regex.status().message()));
+          continue;
+        }
+        route_entry.regex = *std::move(regex);
+        entry.has_regex = true;
+        break;
+      }
+      default:
+        errors.push_back(absl::StrCat(route_where, ": unsupported path type ",
+                                      v1::RouteMatch::PathType_Name(route_entry.type)));
+        continue;
+    }
+    if (!absl::StartsWith(route_entry.path, "/")) {
+      errors.push_back(
+          absl::StrCat(route_where, ": path \"", route_entry.path, "\" must start with /"));
+    }
+    if (route_entry.cluster.empty()) errors.push_back(absl::StrCat(route_where, ": no cluster"));
+    entry.routes.push_back(std::move(route_entry));
+  }
+  return out;
+}
+
+}  // namespace
+
+RouteTable::Isolated RouteTable::BuildIsolating(const v1::RouteConfiguration& config,
+                                                filters::FilterCompiler compile_filter) {
+  std::shared_ptr<RouteTable> table(new RouteTable());
+  Isolated out;
+  absl::flat_hash_set<std::string> claimed;  // lower-cased domains, as written ("*.a.b", "*")
   for (int v = 0; v < config.virtual_hosts_size(); ++v) {
     const v1::VirtualHost& vhost = config.virtual_hosts(v);
     std::string where = absl::StrCat("virtual_hosts[", v, "] (", vhost.name(), ")");
+    CompiledHost host = CompileHost(vhost, where, compile_filter);
+    // A domain an earlier host named (kept or left out: a bad host's domains go to nobody),
+    // or that appears twice here: the later host loses.
+    for (const std::string& domain : host.domains) {
+      if (!claimed.insert(domain).second) {
+        host.errors.push_back(absl::StrCat(where, ": domain \"", domain, "\" appears twice"));
+      }
+    }
+    if (!host.errors.empty()) {
+      out.dropped.push_back(absl::StrJoin(host.errors, "; "));
+      continue;
+    }
     size_t index = table->virtual_hosts_.size();
-    VirtualHostEntry entry;
-    entry.name = vhost.name();
-    entry.default_cluster = vhost.default_cluster();
-    compile_chain(vhost.filters(), where, entry.filters);
-    if (vhost.domains().empty()) errors.push_back(absl::StrCat(where, ": no domains"));
-    for (const std::string& domain : vhost.domains()) {
-      std::string lower = absl::AsciiStrToLower(domain);
-      bool inserted = true;
-      if (lower == "*") {
-        if (table->catch_all_ >= 0) inserted = false;
+    for (const std::string& domain : host.domains) {
+      if (domain == "*") {
         table->catch_all_ = static_cast<int>(index);
-      } else if (absl::StartsWith(lower, "*.")) {
-        std::string suffix = lower.substr(2);
-        if (suffix.empty() || absl::StrContains(suffix, '*')) {
-          errors.push_back(absl::StrCat(where, ": bad wildcard domain \"", domain, "\""));
-          continue;
-        }
-        inserted = table->wildcard_.emplace(suffix, index).second;
-      } else if (lower.empty() || absl::StrContains(lower, '*')) {
-        errors.push_back(absl::StrCat(where, ": bad domain \"", domain, "\""));
-        continue;
+      } else if (absl::StartsWith(domain, "*.")) {
+        table->wildcard_.emplace(domain.substr(2), index);
       } else {
-        inserted = table->exact_.emplace(lower, index).second;
-      }
-      if (!inserted) {
-        errors.push_back(absl::StrCat(where, ": domain \"", domain, "\" appears twice"));
+        table->exact_.emplace(domain, index);
       }
     }
-    size_t regex_routes = 0;
-    for (int r = 0; r < vhost.routes_size(); ++r) {
-      const v1::Route& route = vhost.routes(r);
-      std::string route_where = absl::StrCat(where, ".routes[", r, "]");
-      RouteEntry route_entry;
-      route_entry.type = route.match().path_type();
-      route_entry.path = route.match().path();
-      route_entry.cluster = route.cluster();
-      route_entry.source = route.source();
-      route_entry.load_balancing = route.load_balancing();
-      compile_chain(route.filters(), route_where, route_entry.filters);
-      switch (route_entry.type) {
-        case v1::RouteMatch::EXACT:
-        case v1::RouteMatch::PREFIX:
-        case v1::RouteMatch::STRING_PREFIX:
-          break;
-        case v1::RouteMatch::REGEX: {
-          if (++regex_routes > kMaxRegexPathsPerHost) {
-            errors.push_back(absl::StrCat(route_where, ": more than ", kMaxRegexPathsPerHost,
-                                          " regex paths on one host"));
-            continue;
-          }
-          absl::StatusOr<std::shared_ptr<const re2::RE2>> regex =
-              CompilePathRegex(route_entry.path);
-          if (!regex.ok()) {
-            errors.push_back(absl::StrCat(route_where, ": ", regex.status().message()));
-            continue;
-          }
-          route_entry.regex = *std::move(regex);
-          entry.has_regex = true;
-          break;
-        }
-        default:
-          errors.push_back(absl::StrCat(route_where, ": unsupported path type ",
-                                        v1::RouteMatch::PathType_Name(route_entry.type)));
-          continue;
-      }
-      if (!absl::StartsWith(route_entry.path, "/")) {
-        errors.push_back(
-            absl::StrCat(route_where, ": path \"", route_entry.path, "\" must start with /"));
-      }
-      if (route_entry.cluster.empty()) errors.push_back(absl::StrCat(route_where, ": no cluster"));
-      entry.routes.push_back(std::move(route_entry));
-    }
-    table->virtual_hosts_.push_back(std::move(entry));
+    table->virtual_hosts_.push_back(std::move(host.entry));
   }
-  if (!errors.empty()) return absl::InvalidArgumentError(absl::StrJoin(errors, "; "));
-  return std::shared_ptr<const RouteTable>(std::move(table));
+  out.table = std::move(table);
+  return out;
+}
+
+absl::StatusOr<std::shared_ptr<const RouteTable>> RouteTable::Build(
+    const v1::RouteConfiguration& config, filters::FilterCompiler compile_filter) {
+  Isolated built = BuildIsolating(config, std::move(compile_filter));
+  if (!built.dropped.empty()) return absl::InvalidArgumentError(absl::StrJoin(built.dropped, "; "));
+  return std::move(built.table);
 }
 
 const VirtualHostEntry* RouteTable::FindVirtualHost(absl::string_view host) const {

@@ -53,8 +53,18 @@ struct MatchResult {
 
 class RouteTable {
  public:
-  // Validates `config` and builds the table; the error lists every problem found, each with
-  // its field path.
+  // A table built from the virtual hosts that are valid, and why each other one was left out
+  // (every problem found, with its field path). One host's bad regex, filter or domain never
+  // keeps the others from being served. A domain held by an earlier host leaves out the later.
+  struct Isolated {
+    std::shared_ptr<const RouteTable> table;
+    std::vector<std::string> dropped;
+  };
+  static Isolated BuildIsolating(const v1::RouteConfiguration& config,
+                                 filters::FilterCompiler compile_filter = filters::CompileFilter);
+
+  // Validates `config` and builds the table, or, when any host would be left out, an error
+  // listing every problem found.
   static absl::StatusOr<std::shared_ptr<const RouteTable>> Build(
       const v1::RouteConfiguration& config,
       filters::FilterCompiler compile_filter = filters::CompileFilter);

@@ -86,6 +86,37 @@ TEST(StreamProtocolTest, NackedVersionIsNotResentUntilTheSnapshotChanges) {
   EXPECT_EQ(next[0].nonce(), "5");
 }
 
+// A data plane that applied a version without what it could not serve NACKs it while saying it
+// runs it. It holds every resource of that version, not of the last ACKed one, so the next
+// change goes whole (an incremental one from the ACKed content would leave stale resources),
+// and going back to the ACKed content is sent too.
+TEST(StreamProtocolTest, AVersionAppliedInPartIsWhatTheDataPlaneRunsNext) {
+  StreamProtocol protocol;
+  Subscribe(protocol);
+  for (const auto& response : protocol.Responses(Shared(MakeSnapshot({"a:1"})))) {
+    Ack(protocol, response);
+  }
+  std::vector<DiscoveryResponse> second = protocol.Responses(Shared(MakeSnapshot({"a:1", "b:2"})));
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_TRUE(second[0].incremental());
+  StreamProtocol::Outcome nack =
+      Nack(protocol, second[0], second[0].version_info(), "applied in part, without b:2");
+  EXPECT_EQ(nack.kind, Kind::kNack);
+  EXPECT_EQ(nack.kept_version, second[0].version_info());
+
+  // Back to the content last ACKed: the data plane no longer runs it, so it is sent, whole.
+  std::vector<DiscoveryResponse> back = protocol.Responses(Shared(MakeSnapshot({"a:1"})));
+  ASSERT_EQ(back.size(), 1u);
+  EXPECT_FALSE(back[0].incremental());
+  EXPECT_THAT(Names(back[0]), ElementsAre("a:1"));
+  Ack(protocol, back[0]);
+  // ACKed whole, the content is known again: the next change is incremental.
+  std::vector<DiscoveryResponse> third = protocol.Responses(Shared(MakeSnapshot({"a:1", "c:3"})));
+  ASSERT_EQ(third.size(), 1u);
+  EXPECT_TRUE(third[0].incremental());
+  EXPECT_THAT(Names(third[0]), ElementsAre("c:3"));
+}
+
 TEST(StreamProtocolTest, OneResponsePerTypeInFlightAndStaleNoncesIgnored) {
   StreamProtocol protocol;
   Subscribe(protocol);

@@ -188,20 +188,49 @@ TEST_F(ConfigClientTest, SubscribesThenAppliesAndAcksEachVersion) {
   EXPECT_THAT(snapshot.server, ::testing::HasSubstr("127.0.0.1"));
 }
 
-TEST_F(ConfigClientTest, AnInvalidVersionIsNackedAndTheLastGoodOneKeepsServing) {
+TEST_F(ConfigClientTest, AMalformedVersionIsNackedAndTheLastGoodOneKeepsServing) {
   Subscriptions();
   SendWorld("v1");
-  control_plane_.Send(Response(kRouteType, "v2", "v2-4", std::vector{Routes("/(unclosed")}));
+  v1::Listener not_routes;
+  not_routes.set_name("http");
+  control_plane_.Send(Response(kRouteType, "v2", "v2-4", std::vector{not_routes}));
   std::optional<DiscoveryRequest> nack = control_plane_.Next();
   ASSERT_TRUE(nack.has_value());
   EXPECT_EQ(nack->response_nonce(), "v2-4");
   EXPECT_EQ(nack->version_info(), "v1");  // the version it keeps
   ASSERT_TRUE(nack->has_error_detail());
-  EXPECT_THAT(nack->error_detail().message(), ::testing::HasSubstr("does not compile"));
+  EXPECT_THAT(nack->error_detail().message(), ::testing::HasSubstr("is a type.googleapis.com/"));
   EXPECT_EQ(applied(), 4u);
   ConfigClient::Snapshot snapshot = client_->GetSnapshot();
   EXPECT_EQ(snapshot.config->VersionOf(kRouteType), "v1");
   EXPECT_THAT(snapshot.last_error, ::testing::HasSubstr("refused"));
+}
+
+// A version the data plane can serve only in part is applied without what it cannot serve; the
+// NACK says it runs that version and names what was left out.
+TEST_F(ConfigClientTest, AVersionServableInPartIsAppliedAndTheRestIsNamedInTheNack) {
+  Subscriptions();
+  SendWorld("v1");
+  v1::RouteConfiguration routes = Routes("/(unclosed");
+  v1::VirtualHost* fine = routes.add_virtual_hosts();
+  fine->set_name("fine");
+  fine->add_domains("fine.example.com");
+  fine->set_default_cluster("web");
+  control_plane_.Send(Response(kRouteType, "v2", "v2-4", std::vector{routes}));
+  std::optional<DiscoveryRequest> nack = control_plane_.Next();
+  ASSERT_TRUE(nack.has_value());
+  EXPECT_EQ(nack->response_nonce(), "v2-4");
+  EXPECT_EQ(nack->version_info(), "v2");  // it runs v2, without the bad host
+  ASSERT_TRUE(nack->has_error_detail());
+  EXPECT_THAT(nack->error_detail().message(),
+              ::testing::HasSubstr("applied in part, without 1 resource: route configuration "
+                                   "\"http\" virtual_hosts[0] (*).routes[0]: path regex"));
+  EXPECT_EQ(applied(), 5u);
+  ConfigClient::Snapshot snapshot = client_->GetSnapshot();
+  EXPECT_EQ(snapshot.config->VersionOf(kRouteType), "v2");
+  EXPECT_NE(snapshot.config->http_routes().Match("fine.example.com", "/").cluster, nullptr);
+  EXPECT_EQ(snapshot.config->http_routes().Match("other.example.com", "/").cluster, nullptr);
+  EXPECT_THAT(snapshot.last_error, ::testing::HasSubstr("v2 applied in part"));
 }
 
 TEST_F(ConfigClientTest, ReconnectsAndSaysWhichVersionsItRuns) {

@@ -1,5 +1,6 @@
 #include "dataplane/config/dataplane_config.h"
 
+#include "absl/strings/str_join.h"
 #include "common/resource_types.h"
 #include "gtest/gtest.h"
 
@@ -103,19 +104,110 @@ TEST(DataplaneConfigTest, TerminatingServingEndpointsOnlyWhenNothingIsReady) {
   EXPECT_EQ(cluster->endpoints[0].ip(), "10.0.0.2");
 }
 
-TEST(DataplaneConfigTest, RefusesWholeVersionListingEveryError) {
+// A version malformed as a whole (here a resource of the wrong type in a set) is refused
+// whole, with every reason.
+TEST(DataplaneConfigTest, RefusesAMalformedVersionWholeListingEveryError) {
   std::map<std::string, ResourceSet> sets = World();
   v1::ClusterLoadAssignment bad;
   bad.set_cluster_name("default/web:80");
-  bad.add_endpoints()->set_address("not-an-ip");
-  sets[std::string(kEndpointsType)] = Set("e3", {Pack(bad)});
   sets[std::string(kListenerType)].resources["odd"] = Pack(bad);  // wrong type in the set
+  sets[std::string(kRouteType)].resources["odd"] = Pack(bad);
   absl::StatusOr<std::shared_ptr<const DataplaneConfig>> config = DataplaneConfig::Build(sets);
   ASSERT_FALSE(config.ok());
   std::string message(config.status().message());
-  EXPECT_NE(message.find("bad address not-an-ip:0"), std::string::npos) << message;
   EXPECT_NE(message.find("listeners \"odd\": not a gatehouse.v1.Listener"), std::string::npos)
       << message;
+  EXPECT_NE(message.find("routes \"odd\": not a gatehouse.v1.RouteConfiguration"),
+            std::string::npos)
+      << message;
+}
+
+// What the data plane cannot serve (a version skew, a control-plane bug) is left out alone, each
+// with its reason, and everything else in the version is served: one tenant's bad object never
+// holds back another's change.
+TEST(DataplaneConfigTest, LeavesOutWhatItCannotServeAndBuildsTheRest) {
+  std::map<std::string, ResourceSet> sets = World();
+  v1::Cluster web;
+  web.set_name("default/web:80");
+  v1::Cluster bad_tls;
+  bad_tls.set_name("team-b/tls:443");
+  bad_tls.mutable_tls()->set_verify(true);  // verification without a server name
+  sets[std::string(kClusterType)] = Set("c2", {Pack(web), Pack(bad_tls)});
+
+  v1::ClusterLoadAssignment assignment;
+  assignment.set_cluster_name("default/web:80");
+  v1::Endpoint* good = assignment.add_endpoints();
+  good->set_address("10.0.0.1");
+  good->set_port(8080);
+  good->set_ready(true);
+  v1::Endpoint* bad = assignment.add_endpoints();
+  bad->set_address("not-an-ip");
+  bad->set_ready(true);
+  sets[std::string(kEndpointsType)] = Set("e2", {Pack(assignment)});
+
+  v1::Listener https;
+  https.set_name("https");
+  v1::TlsCertificate* certificate = https.add_certificates();
+  certificate->set_name("team-b/broken");
+  certificate->set_certificate_chain("not a certificate");
+  certificate->set_private_key("not a key");
+  certificate->add_server_names("b.example.com");
+  sets[std::string(kListenerType)].resources["https"] = Pack(https);
+
+  v1::RouteConfiguration routes;
+  routes.set_name("http");
+  v1::VirtualHost* broken = routes.add_virtual_hosts();
+  broken->set_name("b.example.com");
+  broken->add_domains("b.example.com");
+  v1::Route* regex = broken->add_routes();
+  regex->mutable_match()->set_path_type(v1::RouteMatch::REGEX);
+  regex->mutable_match()->set_path("/(");
+  regex->set_cluster("default/web:80");
+  v1::VirtualHost* fine = routes.add_virtual_hosts();
+  fine->set_name("a.example.com");
+  fine->add_domains("a.example.com");
+  fine->set_default_cluster("default/web:80");
+  sets[std::string(kRouteType)] = Set("r2", {Pack(routes)});
+
+  absl::StatusOr<std::shared_ptr<const DataplaneConfig>> config = DataplaneConfig::Build(sets);
+  ASSERT_TRUE(config.ok()) << config.status();
+  const std::vector<std::string> dropped = (*config)->dropped();
+  ASSERT_EQ(dropped.size(), 4u) << absl::StrJoin(dropped, "\n");
+  EXPECT_EQ(dropped[0], "cluster \"team-b/tls:443\": TLS verification needs a server name");
+  EXPECT_EQ(dropped[1], "endpoints for cluster \"default/web:80\"[1]: bad address not-an-ip:0");
+  EXPECT_EQ(dropped[2].rfind("certificate \"team-b/broken\": ", 0), 0u) << dropped[2];
+  EXPECT_EQ(dropped[3].rfind("route configuration \"http\" virtual_hosts[0] (b.example.com)"
+                             ".routes[0]: path regex \"/(\" does not compile",
+                             0),
+            0u)
+      << dropped[3];
+  // The rest is served.
+  ASSERT_NE((*config)->FindCluster("default/web:80"), nullptr);
+  EXPECT_EQ((*config)->FindCluster("default/web:80")->endpoints.size(), 1u);
+  EXPECT_EQ((*config)->FindCluster("team-b/tls:443"), nullptr);
+  ASSERT_NE((*config)->http_routes().Match("a.example.com", "/").cluster, nullptr);
+  EXPECT_EQ((*config)->http_routes().Match("b.example.com", "/").virtual_host, nullptr);
+
+  // A later endpoints change reuses the route table and the certificates, and still reports
+  // what they left out.
+  v1::ClusterLoadAssignment moved;
+  moved.set_cluster_name("default/web:80");
+  v1::Endpoint* other = moved.add_endpoints();
+  other->set_address("10.0.0.9");
+  other->set_port(8080);
+  other->set_ready(true);
+  sets[std::string(kEndpointsType)] = Set("e3", {Pack(moved)});
+  absl::StatusOr<std::shared_ptr<const DataplaneConfig>> next =
+      DataplaneConfig::Build(sets, config->get());
+  ASSERT_TRUE(next.ok()) << next.status();
+  EXPECT_EQ(&(*next)->http_routes(), &(*config)->http_routes());
+  ASSERT_EQ((*next)->dropped().size(), 3u) << absl::StrJoin((*next)->dropped(), "\n");
+  EXPECT_EQ((*next)->dropped()[1], dropped[2]);
+  EXPECT_EQ((*next)->dropped()[2], dropped[3]);
+  // Each type owns its own: the endpoints change itself left nothing out.
+  EXPECT_TRUE((*next)->DroppedOf(kEndpointsType).empty());
+  EXPECT_EQ((*next)->DroppedOf(kRouteType).size(), 1u);
+  EXPECT_EQ((*next)->DroppedOf(kListenerType).size(), 1u);
 }
 
 v1::DiscoveryResponse Response(absl::string_view type, std::string version, bool incremental,

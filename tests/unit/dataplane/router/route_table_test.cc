@@ -114,6 +114,41 @@ TEST(RouteTableTest, ReportsEveryError) {
       << message;
 }
 
+// A version the control plane should never have sent (a version skew, a bug) costs only the
+// hosts it is wrong about: the others are served.
+TEST(RouteTableTest, ABadHostIsLeftOutAndTheOthersAreServed) {
+  v1::RouteConfiguration config;
+  v1::VirtualHost* bad = config.add_virtual_hosts();
+  bad->set_name("bad");
+  bad->add_domains("bad.example.com");
+  *bad->add_routes() = MakeRoute(v1::RouteMatch::REGEX, "/(", "c");
+  v1::VirtualHost* good = config.add_virtual_hosts();
+  good->set_name("good");
+  good->add_domains("good.example.com");
+  *good->add_routes() = MakeRoute(v1::RouteMatch::PREFIX, "/", "good");
+  // A later host naming the bad one's domain does not inherit it.
+  v1::VirtualHost* usurper = config.add_virtual_hosts();
+  usurper->set_name("usurper");
+  usurper->add_domains("bad.example.com");
+  *usurper->add_routes() = MakeRoute(v1::RouteMatch::PREFIX, "/", "usurper");
+  RouteTable::Isolated built = RouteTable::BuildIsolating(config);
+  ASSERT_NE(built.table, nullptr);
+  ASSERT_EQ(built.dropped.size(), 2u);
+  EXPECT_EQ(built.dropped[0],
+            "virtual_hosts[0] (bad).routes[0]: path regex \"/(\" does not compile: \"missing ): "
+            "/(\"");
+  EXPECT_EQ(built.dropped[1],
+            "virtual_hosts[2] (usurper): domain \"bad.example.com\" appears twice");
+  MatchResult good_match = built.table->Match("good.example.com", "/x");
+  ASSERT_NE(good_match.cluster, nullptr);
+  EXPECT_EQ(*good_match.cluster, "good");
+  EXPECT_EQ(built.table->Match("bad.example.com", "/x").virtual_host, nullptr);
+  // Build, the strict form, refuses the same configuration with every reason.
+  absl::StatusOr<std::shared_ptr<const RouteTable>> strict = RouteTable::Build(config);
+  ASSERT_FALSE(strict.ok());
+  EXPECT_EQ(strict.status().message(), absl::StrCat(built.dropped[0], "; ", built.dropped[1]));
+}
+
 // The regex budget (common/path_regex.h), applied by the data plane as by the control plane.
 TEST(RouteTableTest, RegexPathsAreBudgeted) {
   v1::RouteConfiguration config;
