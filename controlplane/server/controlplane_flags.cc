@@ -85,6 +85,21 @@ void RegisterControlPlaneFlags(FlagSet& flags, ControlPlaneFlags* out) {
       "the kubernetes.io/tls Secret served to HTTPS clients naming no host with a "
       "certificate (default: each data plane's own self-signed one)");
   flags.AddCustom(
+      "host-ownership", "shared|first-namespace",
+      [out](absl::string_view value) -> absl::Status {
+        if (value == "shared") {
+          out->host_ownership = translate::HostOwnership::kShared;
+        } else if (value == "first-namespace") {
+          out->host_ownership = translate::HostOwnership::kFirstNamespace;
+        } else {
+          return absl::InvalidArgumentError("want shared or first-namespace");
+        }
+        return absl::OkStatus();
+      },
+      "who may serve a host that Ingresses in several namespaces name: all of them (shared, "
+      "the Ingress specification's behaviour and the default), or only the namespace of the "
+      "oldest (first-namespace)");
+  flags.AddCustom(
       "hsts", "VALUE",
       [out](absl::string_view value) -> absl::Status {
         // Every data plane refuses a header value it could not send: checked here, at start.

@@ -36,6 +36,15 @@ absl::StatusOr<BackendRef> ParseBackendRef(absl::string_view text);
 // alphanumerics and '-', starting and ending alphanumeric, at most 63 characters.
 bool IsDnsLabel(absl::string_view text);
 
+// Who may serve a host named by Ingresses in several namespaces (--host-ownership).
+enum class HostOwnership {
+  // The Ingress specification's behaviour: every Ingress naming a host adds to it.
+  kShared,
+  // The namespace of the oldest Ingress naming a host (in a rule or in spec.tls) owns it:
+  // Ingresses of other namespaces add neither paths nor TLS to it, and are told why.
+  kFirstNamespace,
+};
+
 struct TranslateOptions {
   // An IngressClass is ours when its spec.controller equals this.
   std::string controller = std::string(kDefaultController);
@@ -48,6 +57,7 @@ struct TranslateOptions {
   std::string hsts = "max-age=31536000; includeSubDomains";
   // The kubernetes.io/tls Secret served to HTTPS clients naming no host with a certificate.
   std::optional<gatehouse::controlplane::objects::NamespacedName> default_tls_secret;
+  HostOwnership host_ownership = HostOwnership::kShared;
 };
 
 }  // namespace gatehouse::controlplane::translate

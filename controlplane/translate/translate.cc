@@ -62,6 +62,9 @@ class Translator {
       }
     }
     std::sort(ours.begin(), ours.end(), OlderThan);
+    if (options_.host_ownership == HostOwnership::kFirstNamespace) {
+      for (const Ingress* ingress : ours) ClaimHosts(*ingress);
+    }
     for (const Ingress* ingress : ours) AddRules(*ingress);
     for (const Ingress* ingress : ours) AddDefaultBackend(*ingress);
     for (const Ingress* ingress : ours) AddTls(*ingress);
@@ -79,6 +82,30 @@ class Translator {
   }
 
  private:
+  // --host-ownership=first-namespace: the hosts `ingress` names (rules and spec.tls) go to its
+  // namespace unless an older Ingress's namespace has them. Called oldest first.
+  void ClaimHosts(const Ingress& ingress) {
+    const std::string& ns = ingress.metadata().namespace_();
+    for (const objects::kube::IngressRule& rule : ingress.spec().rules()) {
+      absl::StatusOr<std::string> domain = DomainForHost(rule.host());
+      if (domain.ok()) host_owners_.try_emplace(*domain, ns);
+    }
+    for (const objects::kube::IngressTLS& tls : ingress.spec().tls()) {
+      for (const std::string& host : tls.hosts()) {
+        absl::StatusOr<std::string> domain = DomainForHost(host);
+        if (domain.ok()) host_owners_.try_emplace(*domain, ns);
+      }
+    }
+  }
+
+  // Why `ns` may not serve `domain`, or "" when it may.
+  std::string NotOwner(const std::string& domain, const std::string& ns) const {
+    auto owner = host_owners_.find(domain);
+    if (owner == host_owners_.end() || owner->second == ns) return "";
+    return absl::StrCat("host ", domain, " belongs to namespace ", owner->second,
+                        ", whose Ingress named it first (--host-ownership=first-namespace)");
+  }
+
   void AddRules(const Ingress& ingress) {
     IngressOutcome& outcome = outcomes_[&ingress];
     const std::string& ns = ingress.metadata().namespace_();
@@ -92,6 +119,10 @@ class Translator {
       absl::StatusOr<std::string> domain = DomainForHost(rule.host());
       if (!domain.ok()) {
         outcome.reasons.push_back(absl::StrCat("rules[", r, "]: ", domain.status().message()));
+        continue;
+      }
+      if (std::string not_owner = NotOwner(*domain, ns); !not_owner.empty()) {
+        outcome.reasons.push_back(absl::StrCat("rules[", r, "]: ", not_owner));
         continue;
       }
       hosts_of_[&ingress].push_back(*domain);
@@ -151,7 +182,8 @@ class Translator {
       outcome.reasons.push_back(absl::StrCat("defaultBackend: ", backend.problem));
     }
     if (backend.cluster.empty()) return;
-    bool used = table_.SetDefaultIfUnset(std::string(kAnyHost), backend.cluster);
+    bool used = NotOwner(std::string(kAnyHost), ingress.metadata().namespace_()).empty() &&
+                table_.SetDefaultIfUnset(std::string(kAnyHost), backend.cluster);
     for (const std::string& domain : hosts_of_[&ingress]) {
       used = table_.SetDefaultIfUnset(domain, backend.cluster) || used;
     }
@@ -190,7 +222,10 @@ class Translator {
       std::vector<std::string> domains;
       for (const std::string& host : tls.hosts()) {
         absl::StatusOr<std::string> domain = DomainForHost(host);
-        if (domain.ok() && *domain != kAnyHost) {
+        std::string not_owner;
+        if (domain.ok() && *domain != kAnyHost && !(not_owner = NotOwner(*domain, ns)).empty()) {
+          outcome.reasons.push_back(absl::StrCat(where, ": ", not_owner));
+        } else if (domain.ok() && *domain != kAnyHost) {
           domains.push_back(*domain);
         } else {
           outcome.reasons.push_back(
@@ -325,6 +360,7 @@ class Translator {
   std::map<std::string, std::string> server_names_;  // domain → the Secret whose cert serves it
   std::map<std::string, absl::Status> checked_secrets_;
   std::optional<gatehouse::v1::TlsCertificate> default_certificate_;
+  std::map<std::string, std::string> host_owners_;  // domain → namespace (first-namespace only)
 };
 
 }  // namespace

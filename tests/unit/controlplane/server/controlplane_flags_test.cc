@@ -39,6 +39,17 @@ TEST(ControlPlaneFlagsTest, DefaultsAndValues) {
   EXPECT_EQ(flags.default_backend->port_name, "http");
   EXPECT_EQ(flags.watch_namespace, "shop");
   EXPECT_EQ(flags.publish_address, "::1");
+  EXPECT_EQ(flags.host_ownership, translate::HostOwnership::kShared);
+  ControlPlaneFlags owned;
+  ASSERT_TRUE(Parse(&owned, {"--host-ownership=first-namespace",
+                             "--xds-tls-secret=gatehouse-system/xds-tls",
+                             "--xds-tls-server-names=xds.gatehouse-system.svc,xds"})
+                  .ok());
+  EXPECT_EQ(owned.host_ownership, translate::HostOwnership::kFirstNamespace);
+  ASSERT_TRUE(owned.xds_tls_secret.has_value());
+  EXPECT_EQ(owned.xds_tls_secret->ToString(), "gatehouse-system/xds-tls");
+  EXPECT_EQ(owned.xds_tls_server_names,
+            (std::vector<std::string>{"xds.gatehouse-system.svc", "xds"}));
 }
 
 TEST(ControlPlaneFlagsTest, BadValuesAreOneClearLine) {
@@ -61,6 +72,9 @@ TEST(ControlPlaneFlagsTest, BadValuesAreOneClearLine) {
       {"--debounce-max=-1s", "want a duration from 0 to 1m"},
       {"--hsts=max-age=1; ", "not a valid header value"},
       {"--hsts=max-age=1\r\nSet-Cookie: a=b", "not a valid header value"},
+      {"--host-ownership=first", "want shared or first-namespace"},
+      {"--xds-tls-secret=gatehouse-system", "want NAMESPACE/NAME"},
+      {"--xds-tls-server-names=xds.svc,-bad-", "\"-bad-\" is not a DNS name"},
   };
   for (const Case& c : cases) {
     ControlPlaneFlags flags;

@@ -341,6 +341,45 @@ spec: {ports: [{port: 80}]}
       "default/young PARTLY_ACCEPTED\n"
       "  rules[0].http.paths[0]: Prefix / on host a.com is already served by team/old (older)\n"
       "team/old ACCEPTED"});
+  // --host-ownership=first-namespace: the namespace of the oldest Ingress naming a host owns it;
+  // younger Ingresses of that namespace add to it, other namespaces' are refused, with why.
+  TranslateOptions first_namespace;
+  first_namespace.host_ownership = HostOwnership::kFirstNamespace;
+  cases.push_back(Case{
+      "FirstNamespaceOwnsTheHost",
+      absl::StrCat(
+          kOurClass, kWebService, R"(
+apiVersion: v1
+kind: Service
+metadata: {name: api, namespace: team}
+spec: {ports: [{port: 80}]}
+---
+)",
+          Ingress("old", "namespace: team, creationTimestamp: \"2023-01-01T00:00:00Z\"",
+                  "  ingressClassName: gatehouse\n  rules: [{host: a.com, http: {paths: [{path: /, "
+                  "pathType: Prefix, backend: {service: {name: api, port: {number: 80}}}}]}}]"),
+          Ingress(
+              "sibling", "namespace: team, creationTimestamp: \"2025-01-01T00:00:00Z\"",
+              "  ingressClassName: gatehouse\n  rules: [{host: a.com, http: {paths: [{path: "
+              "/v2, pathType: Prefix, backend: {service: {name: api, port: {number: 80}}}}]}}]"),
+          Ingress("intruder", "creationTimestamp: \"2024-05-01T00:00:00Z\"",
+                  "  ingressClassName: gatehouse\n  rules: [{host: A.com, http: {paths: [{path: "
+                  "/admin, pathType: Prefix, backend: " +
+                      kBackendWeb +
+                      "}]}}, {host: b.com, http: {paths: [{path: /, pathType: "
+                      "Prefix, backend: " +
+                      kBackendWeb + "}]}}]")),
+      "a.com\n"
+      "  Prefix /v2 -> team/api:80 (team/sibling)\n"
+      "  Prefix / -> team/api:80 (team/old)\n"
+      "b.com\n"
+      "  Prefix / -> default/web:80 (default/intruder)",
+      "default/intruder PARTLY_ACCEPTED\n"
+      "  rules[0]: host a.com belongs to namespace team, whose Ingress named it first "
+      "(--host-ownership=first-namespace)\n"
+      "team/old ACCEPTED\n"
+      "team/sibling ACCEPTED",
+      first_namespace});
   TranslateOptions with_default;
   with_default.default_backend = BackendRef{"default", "web", 0, "http"};
   cases.push_back(Case{
@@ -776,6 +815,48 @@ TEST(TranslateTlsTest, SecretsServeTheirHostsAndProblemsAreReported) {
   }
   EVP_PKEY_free(key);
   EVP_PKEY_free(other);
+}
+
+// With first-namespace ownership a namespace cannot attach its certificate (and so HSTS and the
+// HTTPS redirect) to another namespace's host, even naming it only in spec.tls.
+TEST(TranslateTlsTest, FirstNamespaceOwnershipKeepsOtherNamespacesCertificatesOffAHost) {
+  EVP_PKEY* key = testing_certificates::NewKey(false);
+  std::string crt = testing_certificates::Certificate(key, "a.com");
+  std::string pem_key = testing_certificates::Pkcs8(key);
+  std::string owner =
+      Ingress("owner", "namespace: team, creationTimestamp: \"2023-01-01T00:00:00Z\"",
+              "  ingressClassName: gatehouse\n  rules: [{host: a.com, http: "
+              "{paths: [{path: /, pathType: Prefix, backend: {service: {name: "
+              "web, port: {number: 80}}}}]}}]");
+  std::string intruder = Ingress(
+      "intruder", "creationTimestamp: \"2024-01-01T00:00:00Z\"",
+      "  ingressClassName: gatehouse\n  tls: [{hosts: [a.com, c.com], secretName: good}]\n"
+      "  rules: [{host: c.com, http: {paths: [{path: /, pathType: Prefix, backend: {service: "
+      "{name: web, port: {number: 80}}}}]}}]");
+  std::string yaml =
+      absl::StrCat(kOurClass, kWebService, TlsSecret("good", crt, pem_key), owner, intruder);
+  TranslateOptions options;
+  options.host_ownership = HostOwnership::kFirstNamespace;
+  TranslateResult result = Translate(World(yaml), options);
+  const gatehouse::v1::Listener& https = result.resources.listeners[1];
+  ASSERT_EQ(https.certificates_size(), 1);
+  EXPECT_EQ(std::vector<std::string>(https.certificates(0).server_names().begin(),
+                                     https.certificates(0).server_names().end()),
+            (std::vector<std::string>{"c.com"}));
+  EXPECT_EQ(RenderReports(result),
+            "default/intruder PARTLY_ACCEPTED\n"
+            "  tls[0]: host a.com belongs to namespace team, whose Ingress named it first "
+            "(--host-ownership=first-namespace)\n"
+            "team/owner PARTLY_ACCEPTED\n"
+            "  rules[0].http.paths[0]: service team/web does not exist (no endpoints)");
+  for (const auto& vhost : result.resources.route_configs[0].virtual_hosts()) {
+    if (vhost.name() == "a.com") EXPECT_EQ(FilterNames(vhost.filters()), "forwarding_headers");
+  }
+  // Shared (the default): the same objects put the certificate on a.com.
+  TranslateResult shared = Translate(World(yaml), {});
+  ASSERT_EQ(shared.resources.listeners[1].certificates_size(), 1);
+  EXPECT_EQ(shared.resources.listeners[1].certificates(0).server_names_size(), 2);
+  EVP_PKEY_free(key);
 }
 
 // "cluster protocol [tls verify=... name=... ca=N bytes]" per cluster.
