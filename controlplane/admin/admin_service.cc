@@ -33,6 +33,13 @@ gatehouse::v1::IngressReport ToProto(const translate::IngressReport& report) {
       break;
   }
   for (const std::string& reason : report.reasons) out.add_reasons(reason);
+  for (const translate::CertificateExpiry& certificate : report.certificates) {
+    gatehouse::v1::CertificateExpiry& added = *out.add_certificates();
+    added.set_where(certificate.where);
+    added.set_secret(certificate.secret);
+    added.set_not_after(
+        absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", certificate.not_after, absl::UTCTimeZone()));
+  }
   return out;
 }
 

@@ -131,53 +131,94 @@ void StatusWriter::WriteStatuses(const std::vector<IngressReport>& reports) {
   written_status_ = std::move(still);
 }
 
+namespace {
+
+// The Events an Ingress's report calls for: a key (one Event per key and message), the reason
+// and the message.
+struct EventToSay {
+  std::string key;
+  std::string reason;
+  std::string message;
+};
+
+std::vector<EventToSay> EventsFor(const IngressReport& report, absl::Time now) {
+  std::vector<EventToSay> out;
+  bool rejected = report.state == IngressReport::State::kRejected;
+  if (rejected || report.state == IngressReport::State::kPartlyAccepted) {
+    out.push_back(
+        {"state", rejected ? "Rejected" : "PartlyAccepted", absl::StrJoin(report.reasons, "; ")});
+  }
+  if (!report.served()) return out;
+  for (const translate::CertificateExpiry& certificate : report.certificates) {
+    absl::Duration left = certificate.not_after - now;
+    if (left > translate::kCertificateExpiryWarning) continue;
+    std::string until =
+        absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", certificate.not_after, absl::UTCTimeZone());
+    bool expired = left <= absl::ZeroDuration();
+    out.push_back({absl::StrCat("certificate ", certificate.where, " ", certificate.secret),
+                   expired ? "CertificateExpired" : "CertificateExpiring",
+                   expired ? absl::StrCat(certificate.where, ": the certificate in Secret ",
+                                          certificate.secret, " expired at ", until,
+                                          "; clients refuse it until it is renewed")
+                           : absl::StrCat(certificate.where, ": the certificate in Secret ",
+                                          certificate.secret, " expires at ", until, ", in ",
+                                          absl::ToInt64Hours(left) / 24, " days; renew it")});
+  }
+  return out;
+}
+
+}  // namespace
+
 void StatusWriter::WriteEvents(const std::vector<IngressReport>& reports) {
   std::map<std::string, std::string> still;
+  const absl::Time now = absl::Now();
   for (const IngressReport& report : reports) {
-    bool rejected = report.state == IngressReport::State::kRejected;
-    if (!rejected && report.state != IngressReport::State::kPartlyAccepted) continue;
-    std::string key = report.Key();
-    std::string message = absl::StrJoin(report.reasons, "; ");
-    std::string reason = rejected ? "Rejected" : "PartlyAccepted";
-    std::string said = absl::StrCat(reason, ": ", message);
-    std::string identity = Identity(report);
-    still.emplace(identity, said);
-    if (auto it = written_event_.find(identity); it != written_event_.end() && it->second == said) {
-      continue;
-    }
-    absl::Time now = absl::Now();
-    kube_api::Event event;
-    event.set_api_version("v1");
-    event.set_kind("Event");
-    event.mutable_metadata()->set_name(
-        absl::StrFormat("%s.%x", report.name, absl::Uniform<uint64_t>(random_)));
-    event.mutable_metadata()->set_namespace_(report.ns);
-    kube_api::ObjectReference& object = *event.mutable_involved_object();
-    object.set_api_version("networking.k8s.io/v1");
-    object.set_kind("Ingress");
-    object.set_namespace_(report.ns);
-    object.set_name(report.name);
-    object.set_uid(report.uid);
-    event.set_reason(reason);
-    event.set_message(message);
-    event.set_type("Warning");
-    event.mutable_source()->set_component("gatehouse-controlplane");
-    std::string timestamp = absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", now, absl::UTCTimeZone());
-    event.set_first_timestamp(timestamp);
-    event.set_last_timestamp(timestamp);
-    event.set_count(1);
-    event.set_reporting_component("gatehouse.dev/controlplane");
-    event.set_reporting_instance(options_.identity);
-    absl::StatusOr<kube::KubeClient::Response> posted = client_->Request(
-        "POST", absl::StrCat("/api/v1/namespaces/", report.ns, "/events"), ToJson(event));
-    if (!posted.ok() || (posted->status != 201 && posted->status != 200)) {
-      still.erase(identity);  // try again next round
-      LOG_WARNING("ingress ", key, ": cannot record an Event: ",
-                  posted.ok() ? absl::StrCat("HTTP ", posted->status)
-                              : std::string(posted.status().message()));
+    for (const EventToSay& say : EventsFor(report, now)) {
+      std::string identity = absl::StrCat(Identity(report), " ", say.key);
+      std::string said = absl::StrCat(say.reason, ": ", say.message);
+      still.emplace(identity, said);
+      if (auto it = written_event_.find(identity);
+          it != written_event_.end() && it->second == said) {
+        continue;
+      }
+      if (!PostEvent(report, say.reason, say.message)) still.erase(identity);  // next round
     }
   }
   written_event_ = std::move(still);
+}
+
+bool StatusWriter::PostEvent(const IngressReport& report, const std::string& reason,
+                             const std::string& message) {
+  absl::Time now = absl::Now();
+  kube_api::Event event;
+  event.set_api_version("v1");
+  event.set_kind("Event");
+  event.mutable_metadata()->set_name(
+      absl::StrFormat("%s.%x", report.name, absl::Uniform<uint64_t>(random_)));
+  event.mutable_metadata()->set_namespace_(report.ns);
+  kube_api::ObjectReference& object = *event.mutable_involved_object();
+  object.set_api_version("networking.k8s.io/v1");
+  object.set_kind("Ingress");
+  object.set_namespace_(report.ns);
+  object.set_name(report.name);
+  object.set_uid(report.uid);
+  event.set_reason(reason);
+  event.set_message(message);
+  event.set_type("Warning");
+  event.mutable_source()->set_component("gatehouse-controlplane");
+  std::string timestamp = absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", now, absl::UTCTimeZone());
+  event.set_first_timestamp(timestamp);
+  event.set_last_timestamp(timestamp);
+  event.set_count(1);
+  event.set_reporting_component("gatehouse.dev/controlplane");
+  event.set_reporting_instance(options_.identity);
+  absl::StatusOr<kube::KubeClient::Response> posted = client_->Request(
+      "POST", absl::StrCat("/api/v1/namespaces/", report.ns, "/events"), ToJson(event));
+  if (posted.ok() && (posted->status == 201 || posted->status == 200)) return true;
+  LOG_WARNING(
+      "ingress ", report.Key(), ": cannot record an Event: ",
+      posted.ok() ? absl::StrCat("HTTP ", posted->status) : std::string(posted.status().message()));
+  return false;
 }
 
 }  // namespace gatehouse::controlplane::status

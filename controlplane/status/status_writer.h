@@ -1,6 +1,8 @@
 // What the leader writes back to Kubernetes: each of our Ingresses' status.loadBalancer (the
-// data planes' address, from --publish-service or --publish-address), and an Event on each
-// Ingress that is rejected or only partly applied, so `kubectl describe ingress` says why.
+// data planes' address, from --publish-service or --publish-address), and a Warning Event on each
+// Ingress that is rejected or only partly applied, so `kubectl describe ingress` says why, and on
+// each whose certificate expires within 14 days (CertificateExpiring) or has expired
+// (CertificateExpired).
 //
 // It works from the control plane's Ingress reports, so it never touches an Ingress of another
 // class, and writes only what changed since it last wrote (everything again after it becomes
@@ -47,6 +49,9 @@ class StatusWriter {
   std::string LoadBalancerJson();
   void WriteStatuses(const std::vector<translate::IngressReport>& reports);
   void WriteEvents(const std::vector<translate::IngressReport>& reports);
+  // Records a Warning Event on the report's Ingress; false when the API server did not take it.
+  bool PostEvent(const translate::IngressReport& report, const std::string& reason,
+                 const std::string& message);
 
   kube::KubeClient* const client_;
   const LeaderElector* const elector_;

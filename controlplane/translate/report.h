@@ -6,8 +6,23 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 
 namespace gatehouse::controlplane::translate {
+
+// A certificate an Ingress's spec.tls entry serves, and when it stops being valid.
+struct CertificateExpiry {
+  std::string where;   // "tls[0]"
+  std::string secret;  // "ns/name"
+  absl::Time not_after;
+
+  bool operator==(const CertificateExpiry& other) const {
+    return where == other.where && secret == other.secret && not_after == other.not_after;
+  }
+};
+
+// Certificates expiring within this are warned of (a Warning Event on the Ingress).
+inline constexpr absl::Duration kCertificateExpiryWarning = absl::Hours(24 * 14);
 
 struct IngressReport {
   enum class State {
@@ -22,10 +37,11 @@ struct IngressReport {
   std::string uid;  // metadata.uid, when the source has one
   State state = State::kIgnored;
   std::vector<std::string> reasons;
+  std::vector<CertificateExpiry> certificates;  // the certificates its spec.tls serves
 
   bool operator==(const IngressReport& other) const {
     return ns == other.ns && name == other.name && uid == other.uid && state == other.state &&
-           reasons == other.reasons;
+           reasons == other.reasons && certificates == other.certificates;
   }
   // "ns/name".
   std::string Key() const { return ns + "/" + name; }

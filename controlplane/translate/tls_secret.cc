@@ -5,6 +5,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <time.h>
 
 #include <memory>
 
@@ -69,6 +70,18 @@ absl::Status CheckKeyPair(absl::string_view certificate_chain, absl::string_view
         absl::StrCat("a data plane would refuse it: ", loaded.status().message()));
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<absl::Time> CertificateNotAfter(absl::string_view certificate_chain) {
+  auto certificates = Reader(certificate_chain);
+  std::unique_ptr<X509, X509Free> leaf(
+      PEM_read_bio_X509(certificates.get(), nullptr, nullptr, nullptr));
+  struct tm when = {};
+  if (leaf == nullptr || ASN1_TIME_to_tm(X509_get0_notAfter(leaf.get()), &when) != 1) {
+    ERR_clear_error();
+    return absl::InvalidArgumentError("tls.crt has no readable notAfter");
+  }
+  return absl::FromTimeT(timegm(&when));
 }
 
 absl::Status CheckTlsSecret(const objects::kube::Secret& secret) {

@@ -22,6 +22,7 @@ using objects::kube::Ingress;
 // What one Ingress contributed, to become its report.
 struct IngressOutcome {
   std::vector<std::string> reasons;
+  std::vector<CertificateExpiry> certificates;
   bool contributed = false;  // at least one route or default backend is served
 };
 
@@ -219,6 +220,9 @@ class Translator {
                                                "; its hosts are served over plain HTTP only"));
         continue;
       }
+      absl::StatusOr<absl::Time> not_after =
+          CertificateNotAfter(secret->second.data().at("tls.crt"));
+      if (not_after.ok()) outcome.certificates.push_back({where, secret_id, *not_after});
       std::vector<std::string> domains;
       for (const std::string& host : tls.hosts()) {
         absl::StatusOr<std::string> domain = DomainForHost(host);
@@ -314,6 +318,7 @@ class Translator {
       outcome.reasons.push_back("no rules and no defaultBackend");
     }
     report.reasons = outcome.reasons;
+    report.certificates = outcome.certificates;
     if (outcome.reasons.empty()) {
       report.state = IngressReport::State::kAccepted;
     } else {

@@ -3,12 +3,15 @@ two replicas elect a leader through a Lease; only the leader sets status.loadBal
 Ingresses (never on another class's) and records an Event on an Ingress it cannot fully apply;
 when the leader dies the other replica takes over within the lease time and goes on writing;
 a replica stopped cleanly hands the Lease back at once; --publish-service follows the load
-balancer's address.
+balancer's address; a certificate expiring within 14 days gets a Warning Event on each Ingress
+serving it, and `gatehousectl status` shows every served certificate's expiry.
 """
 
+import base64
 import json
 import os
 import signal
+import subprocess
 import sys
 import time
 import unittest
@@ -161,6 +164,59 @@ spec: {type: LoadBalancer, ports: [{name: http, port: 80, targetPort: 8080}]}
             lambda: self.status_of("web") ==
             {"loadBalancer": {"ingress": [{"ip": "198.51.100.7"}]}}, 10,
             "the new address on our Ingress")
+
+    def test_a_certificate_expiring_within_14_days_is_warned_of_on_its_ingress(self):
+        def secret(name, days):
+            crt, key = os.path.join(self.dir, name + ".crt"), os.path.join(self.dir, name + ".key")
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                            "ec_paramgen_curve:P-256", "-nodes", "-days", str(days), "-subj",
+                            "/CN=%s.test" % name, "-keyout", key, "-out", crt],
+                           check=True, capture_output=True, timeout=60)
+            data = {}
+            for field, path in (("tls.crt", crt), ("tls.key", key)):
+                with open(path, "rb") as f:
+                    data[field] = base64.b64encode(f.read()).decode()
+            return json.dumps({"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/tls",
+                               "metadata": {"name": name, "namespace": "default"},
+                               "data": data})
+
+        def ingress(name):
+            return json.dumps({
+                "apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+                "metadata": {"name": name, "namespace": "default"},
+                "spec": {"tls": [{"hosts": [name + ".test"], "secretName": name}],
+                         "rules": [{"host": name + ".test", "http": {"paths": [{
+                             "path": "/", "pathType": "Prefix", "backend": {"service": {
+                                 "name": "web", "port": {"number": 80}}}}]}}]}})
+
+        for name, days in (("soon", 5), ("later", 60)):
+            self.kube.kubectl("apply", "-f", "-", input=secret(name, days))
+            self.kube.kubectl("apply", "-f", "-", input=ingress(name))
+        replica = harness.ControlPlane(
+            self.group, name="replica", extra_args=["--publish-address=203.0.113.10"],
+            source=["--source=kubernetes", "--kubeconfig=" + self.kube.kubeconfig])
+
+        def events(name):
+            return [e for e in self.kube.kubectl_json("get", "events", "-n", "default")["items"]
+                    if e["involvedObject"]["name"] == name]
+        harness.wait_until(lambda: events("soon"), 20, "an Event on the Ingress whose "
+                           "certificate expires in 5 days", [replica.process])
+        (event,) = events("soon")
+        self.assertEqual(event["type"], "Warning")
+        self.assertEqual(event["reason"], "CertificateExpiring")
+        self.assertRegex(event["message"], r"^tls\[0\]: the certificate in Secret default/soon "
+                         r"expires at 20\d\d-\d\d-\d\dT\d\d:\d\d:\d\dZ, in 4 days; renew it$")
+        # Ingresses whose certificates have longer are told nothing; the Event is not repeated.
+        harness.wait_until(lambda: self.status_of("later").get("loadBalancer"), 15,
+                           "the leader to write the other Ingress's status", [replica.process])
+        time.sleep(3)  # a writer round or more
+        self.assertEqual(events("later"), [])
+        self.assertEqual(len(events("soon")), 1)
+        status = harness.gatehousectl("--server=127.0.0.1:%d" % replica.admin, "status").stdout
+        self.assertRegex(status, r"default/later: accepted\n    certificate tls\[0\] "
+                         r"\(default/later\): valid until 20\d\d-")
+        self.assertRegex(status, r"default/soon: accepted\n    certificate tls\[0\] "
+                         r"\(default/soon\): valid until 20\d\d-")
 
 
 if __name__ == "__main__":

@@ -88,6 +88,10 @@ std::string FormatStatus(const gatehouse::v1::GetStatusResponse& status) {
       for (const std::string& reason : ingress.reasons()) {
         absl::StrAppend(&out, "    - ", reason, "\n");
       }
+      for (const auto& certificate : ingress.certificates()) {
+        absl::StrAppend(&out, "    certificate ", certificate.where(), " (", certificate.secret(),
+                        "): valid until ", certificate.not_after(), "\n");
+      }
     }
   }
 

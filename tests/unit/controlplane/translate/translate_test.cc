@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "common/path_regex.h"
 #include "controlplane/source/manifest_parser.h"
 #include "controlplane/translate/annotations.h"
@@ -798,6 +799,14 @@ TEST(TranslateTlsTest, SecretsServeTheirHostsAndProblemsAreReported) {
             "default/d PARTLY_ACCEPTED\n"
             "  tls[0]: secret default/mismatched tls.key is not the key of the certificate in "
             "tls.crt; its hosts are served over plain HTTP only");
+  // Each served certificate's expiry is in its Ingress's report; a refused Secret has none.
+  ASSERT_EQ(result.reports.size(), 4u);
+  ASSERT_EQ(result.reports[0].certificates.size(), 1u);
+  EXPECT_EQ(result.reports[0].certificates[0].where, "tls[0]");
+  EXPECT_EQ(result.reports[0].certificates[0].secret, "default/good");
+  EXPECT_GT(result.reports[0].certificates[0].not_after, absl::Now());
+  EXPECT_LT(result.reports[0].certificates[0].not_after, absl::Now() + absl::Hours(24 * 3650));
+  EXPECT_TRUE(result.reports[2].certificates.empty());
   // The hosts of the broken Secrets are still routed, and only hosts with a certificate
   // redirect plain HTTP and send HSTS.
   EXPECT_THAT(RenderRoutes(result), ::testing::HasSubstr("d.com"));
