@@ -192,6 +192,24 @@ def route_table():
     ])
 
 
+def translate_validate():
+    write("translate_validate", [
+        b"n:default/web\nh:a.test\np:Prefix /\np:Exact /exact\nt:good a.test\nd:",
+        b"n:default/re\na:use-regex=true\nh:re.test\np:ImplementationSpecific /api/v[0-9]+/.*\n"
+        b"p:ImplementationSpecific /(x|[a-z]{40})\np:ImplementationSpecific /[unclosed",
+        b"n:default/lb\na:affinity=cookie\na:session-cookie-name=a\r\nX: 1\n"
+        b"a:upstream-hash-by=$http_x\x00y\nh:lb.test\np:Prefix /",
+        b"n:other/tls\nh:a.test\np:Prefix /other\nt:weak a.test\nt:mismatched b.test\n"
+        b"n:default/tls\nh:b.test\np:Prefix /\nt:good b.test *.b.test",
+        b"n:default/up\na:backend-protocol=HTTPS\na:proxy-ssl-verify=on\n"
+        b"a:proxy-ssl-secret=default/ca\na:proxy-ssl-name=web.default.svc\nh:up.test\n"
+        b"p:Prefix /\nn:other/up\na:backend-protocol=GRPCS\na:proxy-ssl-secret=default/ca\n"
+        b"a:proxy-ssl-verify=on\nh:up2.test\np:Prefix /",
+        b"n:default/size\na:proxy-body-size=8m\na:ssl-redirect=false\nh:*.w.test\n"
+        b"p:Prefix /\nh:\np:Prefix /x",
+    ])
+
+
 if __name__ == "__main__":
     os.umask(0o022)
     http1_server()
@@ -201,3 +219,4 @@ if __name__ == "__main__":
     manifest()
     annotations()
     route_table()
+    translate_validate()
