@@ -1,5 +1,8 @@
 #include "common/http_syntax.h"
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_split.h"
+
 namespace gatehouse {
 namespace {
 
@@ -39,6 +42,19 @@ bool IsFieldValue(absl::string_view value) {
   }
   return value.empty() || (value.front() != ' ' && value.front() != '\t' && value.back() != ' ' &&
                            value.back() != '\t');
+}
+
+bool IsDnsName(absl::string_view name) {
+  if (name.empty() || name.size() > 253) return false;
+  for (absl::string_view label : absl::StrSplit(name, '.')) {
+    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') {
+      return false;
+    }
+    for (char c : label) {
+      if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-') return false;
+    }
+  }
+  return true;
 }
 
 }  // namespace gatehouse

@@ -19,4 +19,9 @@ bool IsToken(absl::string_view text);
 // RFC 9113 section 8.2.1). Both HTTP encoders leave out any field that is not.
 bool IsWritableField(absl::string_view name, absl::string_view value);
 
+// Whether `name` is a DNS name (a host a client may send as SNI or Host, a redirect target):
+// dot-separated labels of letters, digits and '-', none empty, none starting or ending with
+// '-', at most 63 characters each and 253 in all.
+bool IsDnsName(absl::string_view name);
+
 }  // namespace gatehouse

@@ -32,15 +32,6 @@ FlagSet::Parser NonEmptyParser(std::string* target) {
   };
 }
 
-// A DNS name: dot-separated DNS labels, at most 253 characters.
-bool IsDnsName(absl::string_view text) {
-  if (text.empty() || text.size() > 253) return false;
-  for (absl::string_view label : absl::StrSplit(text, '.')) {
-    if (!IsDnsLabel(label)) return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 absl::StatusOr<SourceSpec> ParseSourceSpec(absl::string_view text) {

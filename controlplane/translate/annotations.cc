@@ -14,11 +14,7 @@
 namespace gatehouse::controlplane::translate {
 namespace {
 
-// The value of annotation `name` under our prefix, else under nginx's; with its full key.
-struct Found {
-  std::string key;
-  const std::string* value = nullptr;
-};
+using Found = AnnotationValue;
 
 // Whether `name` is a Kubernetes object name (DNS-1123 subdomain): lower-case alphanumerics, '-'
 // and '.', starting and ending alphanumeric, at most 253 characters.
@@ -34,29 +30,8 @@ bool IsDnsSubdomain(absl::string_view name) {
          absl::ascii_isalnum(static_cast<unsigned char>(name.back()));
 }
 
-// Whether `name` is a DNS name a TLS client may send as SNI: dot-separated labels of letters,
-// digits and '-', none starting or ending with '-', at most 253 characters.
-bool IsDnsName(absl::string_view name) {
-  if (name.empty() || name.size() > 253) return false;
-  for (absl::string_view label : absl::StrSplit(name, '.')) {
-    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') {
-      return false;
-    }
-    for (char c : label) {
-      if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-') return false;
-    }
-  }
-  return true;
-}
-
 Found Lookup(const objects::kube::Ingress& ingress, absl::string_view name) {
-  const auto& annotations = ingress.metadata().annotations();
-  for (absl::string_view prefix : {kGatehousePrefix, kNginxPrefix}) {
-    std::string key = absl::StrCat(prefix, name);
-    auto it = annotations.find(key);
-    if (it != annotations.end()) return {std::move(key), &it->second};
-  }
-  return {};
+  return LookupAnnotation(ingress, name);
 }
 
 void ParseLoadBalancing(const objects::kube::Ingress& ingress, ParsedAnnotations* parsed) {
@@ -219,6 +194,16 @@ void ParseUpstream(const objects::kube::Ingress& ingress, const std::string& ns,
 
 }  // namespace
 
+AnnotationValue LookupAnnotation(const objects::kube::Ingress& ingress, absl::string_view name) {
+  const auto& annotations = ingress.metadata().annotations();
+  for (absl::string_view prefix : {kGatehousePrefix, kNginxPrefix}) {
+    std::string key = absl::StrCat(prefix, name);
+    auto it = annotations.find(key);
+    if (it != annotations.end()) return {std::move(key), &it->second};
+  }
+  return {};
+}
+
 ParsedAnnotations ParseAnnotations(const objects::kube::Ingress& ingress) {
   ParsedAnnotations parsed;
   if (Found found = Lookup(ingress, kUseRegexAnnotation); found.value != nullptr) {
@@ -245,6 +230,7 @@ ParsedAnnotations ParseAnnotations(const objects::kube::Ingress& ingress) {
   }
   ParseLoadBalancing(ingress, &parsed);
   ParseUpstream(ingress, ingress.metadata().namespace_(), &parsed);
+  ParseRedirectAnnotations(ingress, &parsed);
   return parsed;
 }
 

@@ -12,6 +12,7 @@
 #include "absl/strings/string_view.h"
 #include "controlplane/objects/kube_objects.h"
 #include "gatehouse/v1/config.pb.h"
+#include "gatehouse/v1/filters.pb.h"
 
 namespace gatehouse::controlplane::translate {
 
@@ -44,6 +45,20 @@ inline constexpr absl::string_view kProxySslVerifyAnnotation = "proxy-ssl-verify
 inline constexpr absl::string_view kProxySslSecretAnnotation = "proxy-ssl-secret";
 inline constexpr absl::string_view kProxySslNameAnnotation = "proxy-ssl-name";
 
+// Redirects (redirect_annotations.cc): "permanent-redirect" (a URL, answered with 301 or
+// permanent-redirect-code) and "temporal-redirect" (302 or temporal-redirect-code; it wins
+// when both are set) answer every request of the Ingress's paths; "app-root" sends "/" to a
+// path with 302; "from-to-www-redirect" sends www.HOST to HOST (or HOST to www.HOST when the
+// rule names www.HOST) with 308; "force-ssl-redirect" redirects plain HTTP to HTTPS even
+// without a certificate (behind a load balancer that terminates TLS).
+inline constexpr absl::string_view kPermanentRedirectAnnotation = "permanent-redirect";
+inline constexpr absl::string_view kPermanentRedirectCodeAnnotation = "permanent-redirect-code";
+inline constexpr absl::string_view kTemporalRedirectAnnotation = "temporal-redirect";
+inline constexpr absl::string_view kTemporalRedirectCodeAnnotation = "temporal-redirect-code";
+inline constexpr absl::string_view kAppRootAnnotation = "app-root";
+inline constexpr absl::string_view kFromToWwwRedirectAnnotation = "from-to-www-redirect";
+inline constexpr absl::string_view kForceSslRedirectAnnotation = "force-ssl-redirect";
+
 inline constexpr absl::string_view kGatehousePrefix = "gatehouse.dev/";
 inline constexpr absl::string_view kNginxPrefix = "nginx.ingress.kubernetes.io/";
 
@@ -59,12 +74,20 @@ struct UpstreamAnnotations {
   std::string server_name;  // empty: "<service>.<namespace>.svc"
 };
 
+struct RedirectAnnotations {
+  std::optional<gatehouse::v1::Redirect> redirect;  // permanent-redirect or temporal-redirect
+  std::string app_root;                             // empty: none
+  bool from_to_www = false;
+  bool force_ssl_redirect = false;
+};
+
 struct IngressAnnotations {
   bool use_regex = false;
   uint64_t max_request_body_bytes = 0;  // 0: no limit
   bool ssl_redirect = true;
   gatehouse::v1::LoadBalancing load_balancing;
   UpstreamAnnotations upstream;
+  RedirectAnnotations redirects;
 };
 
 struct ParsedAnnotations {
@@ -73,6 +96,17 @@ struct ParsedAnnotations {
 };
 
 ParsedAnnotations ParseAnnotations(const objects::kube::Ingress& ingress);
+
+// One annotation's value, under our prefix or else ingress-nginx's, with its full key; `value`
+// is null when neither is set.
+struct AnnotationValue {
+  std::string key;
+  const std::string* value = nullptr;
+};
+AnnotationValue LookupAnnotation(const objects::kube::Ingress& ingress, absl::string_view name);
+
+// The redirect annotations (redirect_annotations.cc), into `parsed`.
+void ParseRedirectAnnotations(const objects::kube::Ingress& ingress, ParsedAnnotations* parsed);
 
 // nginx's size syntax: digits with an optional k, m or g (either case), in bytes.
 absl::StatusOr<uint64_t> ParseSize(absl::string_view text);

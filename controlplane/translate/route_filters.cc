@@ -3,6 +3,14 @@
 namespace gatehouse::controlplane::translate {
 
 void AddRouteFilters(const IngressAnnotations& annotations, gatehouse::v1::Route& route) {
+  // Redirects first: they answer before anything else looks at the request.
+  const RedirectAnnotations& redirects = annotations.redirects;
+  if (redirects.force_ssl_redirect) route.add_filters()->mutable_https_redirect();
+  if (!redirects.app_root.empty()) {
+    route.add_filters()->mutable_app_root()->set_path(redirects.app_root);
+  }
+  if (redirects.redirect.has_value())
+    *route.add_filters()->mutable_redirect() = *redirects.redirect;
   if (annotations.max_request_body_bytes > 0) {
     route.add_filters()->mutable_request_body_limit()->set_max_bytes(
         annotations.max_request_body_bytes);
@@ -14,6 +22,13 @@ std::vector<gatehouse::v1::Filter> DefaultFilters() {
   std::vector<gatehouse::v1::Filter> filters(1);
   filters[0].mutable_forwarding_headers();
   return filters;
+}
+
+gatehouse::v1::Filter HostRedirectFilter(const std::string& host) {
+  gatehouse::v1::Filter filter;
+  filter.mutable_host_redirect()->set_host(host);
+  filter.mutable_host_redirect()->set_code(308);
+  return filter;
 }
 
 std::vector<gatehouse::v1::Filter> TlsFilters(bool redirect, const std::string& hsts) {

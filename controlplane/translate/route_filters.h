@@ -1,6 +1,10 @@
 // The typed filters of the routes Ingresses make (gatehouse.v1.Filter, run by the data plane's
 // per-route filter chain), in the order a request meets them:
 //   https_redirect, strict_transport_security   a host with a certificate (VirtualHostTable)
+//   host_redirect                               the other host of from-to-www-redirect
+//   https_redirect                              force-ssl-redirect
+//   app_root                                    app-root
+//   redirect                                    temporal-redirect or permanent-redirect
 //   request_body_limit                          proxy-body-size
 //   forwarding_headers                          every route
 #pragma once
@@ -18,6 +22,9 @@ void AddRouteFilters(const IngressAnnotations& annotations, gatehouse::v1::Route
 
 // The filters every request a host takes without a route (its default backend, or 404) passes.
 std::vector<gatehouse::v1::Filter> DefaultFilters();
+
+// The filter of a host that only redirects to `host` (from-to-www-redirect): 308, same path.
+gatehouse::v1::Filter HostRedirectFilter(const std::string& host);
 
 // The filters of a host with a certificate, first in each of its chains: the redirect of plain
 // HTTP when `redirect`, and Strict-Transport-Security when `hsts` is not empty.

@@ -121,6 +121,12 @@ std::optional<VirtualHostTable::Claim> VirtualHostTable::AddRoute(const std::str
   return std::nullopt;
 }
 
+bool VirtualHostTable::AddRedirectHost(const std::string& domain, const std::string& target) {
+  auto [it, inserted] = hosts_.try_emplace(domain);
+  if (inserted) it->second.redirect_to = target;
+  return inserted;
+}
+
 bool VirtualHostTable::SetDefaultIfUnset(const std::string& domain, const std::string& cluster) {
   Host& host = hosts_[domain];
   if (!host.default_cluster.empty()) return false;
@@ -173,6 +179,7 @@ gatehouse::v1::RouteConfiguration VirtualHostTable::Build(const std::string& nam
     }
     vhost.set_default_cluster(host.default_cluster);
     for (const auto& filter : tls) *vhost.add_filters() = filter;
+    if (!host.redirect_to.empty()) *vhost.add_filters() = HostRedirectFilter(host.redirect_to);
     for (auto& filter : DefaultFilters()) *vhost.add_filters() = std::move(filter);
   }
   return config;

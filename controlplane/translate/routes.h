@@ -54,6 +54,9 @@ class VirtualHostTable {
     auto it = hosts_.find(domain);
     return it == hosts_.end() ? 0 : it->second.regex_routes;
   }
+  // Makes `domain`, unless it exists, a host that redirects every request to `target`
+  // (from-to-www-redirect); returns whether it did.
+  bool AddRedirectHost(const std::string& domain, const std::string& target);
   // Every host a certificate for `server_name` covers (itself, or one label under a wildcard)
   // redirects HTTP to HTTPS when `redirect`, and sends `hsts` over HTTPS.
   void SetTls(const std::string& server_name, bool redirect, const std::string& hsts);
@@ -69,6 +72,7 @@ class VirtualHostTable {
     std::string default_cluster;
     bool https_redirect = false;
     std::string hsts;
+    std::string redirect_to;  // a host that only redirects there
     size_t regex_routes = 0;
   };
   std::map<std::string, Host> hosts_;

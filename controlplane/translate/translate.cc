@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <tuple>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/path_regex.h"
 #include "controlplane/translate/annotations.h"
@@ -67,6 +69,7 @@ class Translator {
       for (const Ingress* ingress : ours) ClaimHosts(*ingress);
     }
     for (const Ingress* ingress : ours) AddRules(*ingress);
+    for (const Ingress* ingress : ours) AddWwwRedirects(*ingress);
     for (const Ingress* ingress : ours) AddDefaultBackend(*ingress);
     for (const Ingress* ingress : ours) AddTls(*ingress);
     AddDefaultCertificate();
@@ -167,6 +170,32 @@ class Translator {
         }
         outcome.contributed = true;
       }
+    }
+  }
+
+  // from-to-www-redirect: the www. twin of each of the Ingress's hosts (or the bare host of a
+  // www. one) redirects to it, unless some Ingress serves that twin itself.
+  void AddWwwRedirects(const Ingress& ingress) {
+    if (!ParseAnnotations(ingress).values.redirects.from_to_www) return;
+    IngressOutcome& outcome = outcomes_[&ingress];
+    const std::string& ns = ingress.metadata().namespace_();
+    for (const std::string& domain : hosts_of_[&ingress]) {
+      if (domain == kAnyHost || absl::StartsWith(domain, "*.")) continue;
+      std::string twin =
+          absl::StartsWith(domain, "www.") ? domain.substr(4) : absl::StrCat("www.", domain);
+      if (twin.find('.') == std::string::npos) continue;  // "www.com" has no bare twin to use
+      std::string reason;
+      if (std::string not_owner = NotOwner(twin, ns); !not_owner.empty()) {
+        reason = not_owner;
+      } else if (!table_.AddRedirectHost(twin, domain)) {
+        if (redirect_hosts_.count(twin) > 0) continue;  // made by an older Ingress already
+        reason = absl::StrCat("host ", twin, " is served by its own rules");
+      } else {
+        redirect_hosts_.insert(twin);
+        continue;
+      }
+      outcome.reasons.push_back(absl::StrCat("annotation from-to-www-redirect: ", reason,
+                                             "; it is not redirected to ", domain));
     }
   }
 
@@ -366,6 +395,7 @@ class Translator {
   std::map<std::string, absl::Status> checked_secrets_;
   std::optional<gatehouse::v1::TlsCertificate> default_certificate_;
   std::map<std::string, std::string> host_owners_;  // domain → namespace (first-namespace only)
+  std::set<std::string> redirect_hosts_;            // hosts made by from-to-www-redirect
 };
 
 }  // namespace

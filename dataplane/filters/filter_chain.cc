@@ -2,8 +2,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "dataplane/filters/app_root.h"
 #include "dataplane/filters/forwarding_headers.h"
+#include "dataplane/filters/host_redirect.h"
 #include "dataplane/filters/https_redirect.h"
+#include "dataplane/filters/redirect.h"
 #include "dataplane/filters/request_body_limit.h"
 #include "dataplane/filters/strict_transport_security.h"
 
@@ -19,6 +22,12 @@ absl::StatusOr<std::shared_ptr<const FilterFactory>> CompileFilter(const v1::Fil
       return RequestBodyLimitFilter::Compile(filter.request_body_limit());
     case v1::Filter::kForwardingHeaders:
       return ForwardingHeadersFilter::Compile(filter.forwarding_headers());
+    case v1::Filter::kRedirect:
+      return RedirectFilter::Compile(filter.redirect());
+    case v1::Filter::kAppRoot:
+      return AppRootFilter::Compile(filter.app_root());
+    case v1::Filter::kHostRedirect:
+      return HostRedirectFilter::Compile(filter.host_redirect());
     case v1::Filter::CONFIG_NOT_SET:
       break;
   }

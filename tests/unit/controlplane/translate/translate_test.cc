@@ -79,6 +79,13 @@ std::string FilterNames(const google::protobuf::RepeatedPtrField<gatehouse::v1::
       absl::StrAppend(&name, "=", filter.strict_transport_security().value());
     } else if (filter.has_request_body_limit()) {
       absl::StrAppend(&name, "=", filter.request_body_limit().max_bytes());
+    } else if (filter.has_redirect()) {
+      absl::StrAppend(&name, "=", filter.redirect().code(), " ", filter.redirect().location());
+    } else if (filter.has_app_root()) {
+      absl::StrAppend(&name, "=", filter.app_root().path());
+    } else if (filter.has_host_redirect()) {
+      absl::StrAppend(&name, "=", filter.host_redirect().code(), " ",
+                      filter.host_redirect().host());
     }
     names.push_back(name);
   }
@@ -866,6 +873,82 @@ TEST(TranslateTlsTest, FirstNamespaceOwnershipKeepsOtherNamespacesCertificatesOf
   ASSERT_EQ(shared.resources.listeners[1].certificates_size(), 1);
   EXPECT_EQ(shared.resources.listeners[1].certificates(0).server_names_size(), 2);
   EVP_PKEY_free(key);
+}
+
+// The redirect annotations, as ingress-nginx documents them (user-guide/nginx-configuration/
+// annotations: Permanent Redirect, Temporal Redirect, App Root, Redirect from/to www, Server-side
+// HTTPS enforcement) and its e2e tests check them: temporal wins over permanent, codes 300 to
+// 308, a bad value refused alone with its reason.
+TEST(TranslateRedirectsTest, AnnotationsBecomeRedirectFiltersFirstInTheChain) {
+  auto ingress = [](absl::string_view name, absl::string_view annotations, absl::string_view host) {
+    return Ingress(name, absl::StrCat("annotations: {", annotations, "}"),
+                   absl::StrCat("  ingressClassName: gatehouse\n  rules: [{host: ", host,
+                                ", http: {paths: [{path: /, pathType: Prefix, backend: ",
+                                kBackendWeb, "}]}}]"));
+  };
+  const std::string n = "nginx.ingress.kubernetes.io/";
+  std::string yaml = absl::StrCat(
+      kOurClass, kWebService,
+      ingress("permanent", n + "permanent-redirect: \"https://new.test$request_uri\"", "a.com"),
+      ingress(
+          "coded",
+          n + "permanent-redirect: \"https://new.test\", " + n + "permanent-redirect-code: \"308\"",
+          "b.com"),
+      ingress("both",
+              n + "permanent-redirect: \"https://p.test\", " + n +
+                  "temporal-redirect: \"https://t.test\", " + n + "temporal-redirect-code: \"307\"",
+              "c.com"),
+      ingress("bad",
+              n + "permanent-redirect: \"ftp://x.test\", " + n +
+                  "temporal-redirect: \"https://t.test$remote_addr\", " + n +
+                  "app-root: \"app\", " + n + "force-ssl-redirect: \"yes\"",
+              "d.com"),
+      ingress("badcode",
+              n + "temporal-redirect: \"https://t.test\", " + n + "temporal-redirect-code: \"200\"",
+              "e.com"),
+      ingress("root", n + "app-root: /app, " + n + "force-ssl-redirect: \"true\"", "f.com"),
+      ingress("www", n + "from-to-www-redirect: \"true\"", "www.g.com"),
+      ingress("bare", n + "from-to-www-redirect: \"true\"", "h.com"),
+      ingress("taken", n + "from-to-www-redirect: \"true\"", "i.com"),
+      ingress("owner-of-www-i", "", "www.i.com"));
+  TranslateResult result = Translate(World(yaml), {});
+  std::map<std::string, std::string> chains;  // host -> its route's chain, or the host's own
+  for (const auto& vhost : result.resources.route_configs[0].virtual_hosts()) {
+    chains[vhost.name()] = vhost.routes_size() > 0 ? FilterNames(vhost.routes(0).filters())
+                                                   : "host:" + FilterNames(vhost.filters());
+  }
+  EXPECT_EQ(chains["a.com"], "redirect=301 https://new.test$request_uri,forwarding_headers");
+  EXPECT_EQ(chains["b.com"], "redirect=308 https://new.test,forwarding_headers");
+  EXPECT_EQ(chains["c.com"], "redirect=307 https://t.test,forwarding_headers");
+  EXPECT_EQ(chains["d.com"], "forwarding_headers");
+  EXPECT_EQ(chains["e.com"], "redirect=302 https://t.test,forwarding_headers");
+  EXPECT_EQ(chains["f.com"], "https_redirect,app_root=/app,forwarding_headers");
+  EXPECT_EQ(chains["g.com"], "host:host_redirect=308 www.g.com,forwarding_headers");
+  EXPECT_EQ(chains["www.h.com"], "host:host_redirect=308 h.com,forwarding_headers");
+  EXPECT_EQ(chains["www.i.com"], "forwarding_headers");  // served by its own rules
+  std::string reports = RenderReports(result);
+  EXPECT_THAT(reports,
+              ::testing::HasSubstr("default/bad PARTLY_ACCEPTED\n"
+                                   "  annotation nginx.ingress.kubernetes.io/temporal-redirect: "
+                                   "\"https://t.test$remote_addr\" $remote_addr is not one of "
+                                   "$request_uri, $uri, $args, $host and $scheme; not "
+                                   "redirecting\n"
+                                   "  annotation nginx.ingress.kubernetes.io/permanent-redirect: "
+                                   "\"ftp://x.test\" is not an absolute http:// or https:// URL; "
+                                   "not redirecting\n"
+                                   "  annotation nginx.ingress.kubernetes.io/app-root: \"app\" is "
+                                   "not an absolute path; no app-root redirect\n"
+                                   "  annotation nginx.ingress.kubernetes.io/force-ssl-redirect: "
+                                   "\"yes\" is not true or false\n"));
+  EXPECT_THAT(reports, ::testing::HasSubstr(
+                           "default/badcode PARTLY_ACCEPTED\n"
+                           "  annotation nginx.ingress.kubernetes.io/temporal-redirect-code: "
+                           "\"200\" is not a redirect code from 300 to 308; using 302\n"));
+  EXPECT_THAT(reports, ::testing::HasSubstr(
+                           "default/taken PARTLY_ACCEPTED\n"
+                           "  annotation from-to-www-redirect: host www.i.com is served by its "
+                           "own rules; it is not redirected to i.com\n"));
+  EXPECT_THAT(reports, ::testing::HasSubstr("default/both ACCEPTED\n"));
 }
 
 // "cluster protocol [tls verify=... name=... ca=N bytes]" per cluster.
