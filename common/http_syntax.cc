@@ -1,6 +1,8 @@
 #include "common/http_syntax.h"
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 
 namespace gatehouse {
@@ -55,6 +57,30 @@ bool IsDnsName(absl::string_view name) {
     }
   }
   return true;
+}
+
+bool IsEditableHeaderName(absl::string_view name) {
+  if (!IsToken(name)) return false;
+  for (absl::string_view reserved :
+       {"content-length", "transfer-encoding", "connection", "keep-alive", "proxy-connection", "te",
+        "trailer", "upgrade", "host"}) {
+    if (absl::EqualsIgnoreCase(name, reserved)) return false;
+  }
+  return true;
+}
+
+bool IsHostAndPort(absl::string_view authority) {
+  absl::string_view host = authority;
+  if (size_t colon = authority.rfind(':'); colon != absl::string_view::npos) {
+    absl::string_view port = authority.substr(colon + 1);
+    int number = 0;
+    if (port.empty() || port.size() > 5 || !absl::SimpleAtoi(port, &number) || number < 1 ||
+        number > 65535) {
+      return false;
+    }
+    host = authority.substr(0, colon);
+  }
+  return IsDnsName(host);
 }
 
 }  // namespace gatehouse

@@ -19,6 +19,16 @@ bool IsToken(absl::string_view text);
 // RFC 9113 section 8.2.1). Both HTTP encoders leave out any field that is not.
 bool IsWritableField(absl::string_view name, absl::string_view value);
 
+// Whether a tenant may set, add or remove the header `name` (a token): never a framing or
+// hop-by-hop header (Content-Length, Transfer-Encoding, Connection, Keep-Alive,
+// Proxy-Connection, TE, Trailer, Upgrade), nor Host, which have settings of their own.
+bool IsEditableHeaderName(absl::string_view name);
+// The most header edits (set, add and remove together) one modifier may hold.
+inline constexpr int kMaxHeaderEdits = 32;
+
+// Whether `authority` is "host" or "host:port" with a DNS name or IPv4 host.
+bool IsHostAndPort(absl::string_view authority);
+
 // Whether `name` is a DNS name (a host a client may send as SNI or Host, a redirect target):
 // dot-separated labels of letters, digits and '-', none empty, none starting or ending with
 // '-', at most 63 characters each and 253 in all.

@@ -231,6 +231,7 @@ ParsedAnnotations ParseAnnotations(const objects::kube::Ingress& ingress) {
   ParseLoadBalancing(ingress, &parsed);
   ParseUpstream(ingress, ingress.metadata().namespace_(), &parsed);
   ParseRedirectAnnotations(ingress, &parsed);
+  ParseHeaderAnnotations(ingress, &parsed);
   return parsed;
 }
 

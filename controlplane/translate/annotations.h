@@ -59,6 +59,18 @@ inline constexpr absl::string_view kAppRootAnnotation = "app-root";
 inline constexpr absl::string_view kFromToWwwRedirectAnnotation = "from-to-www-redirect";
 inline constexpr absl::string_view kForceSslRedirectAnnotation = "force-ssl-redirect";
 
+// Headers (header_annotations.cc): "x-forwarded-prefix" sets X-Forwarded-Prefix upstream;
+// "upstream-vhost" is the Host sent upstream; "request-headers" and "response-headers" (ours)
+// are YAML maps of headers set on the upstream request or on the response.
+inline constexpr absl::string_view kXForwardedPrefixAnnotation = "x-forwarded-prefix";
+inline constexpr absl::string_view kUpstreamVhostAnnotation = "upstream-vhost";
+inline constexpr absl::string_view kRequestHeadersAnnotation = "request-headers";
+inline constexpr absl::string_view kResponseHeadersAnnotation = "response-headers";
+// Raw nginx configuration: never interpreted, each reported.
+inline constexpr absl::string_view kSnippetAnnotations[] = {"configuration-snippet",
+                                                            "server-snippet", "stream-snippet",
+                                                            "auth-snippet", "modsecurity-snippet"};
+
 inline constexpr absl::string_view kGatehousePrefix = "gatehouse.dev/";
 inline constexpr absl::string_view kNginxPrefix = "nginx.ingress.kubernetes.io/";
 
@@ -81,6 +93,12 @@ struct RedirectAnnotations {
   bool force_ssl_redirect = false;
 };
 
+struct HeaderAnnotations {
+  gatehouse::v1::HeaderModifier request;   // empty: no edits
+  gatehouse::v1::HeaderModifier response;  // empty: no edits
+  std::string upstream_host;               // empty: the client's
+};
+
 struct IngressAnnotations {
   bool use_regex = false;
   uint64_t max_request_body_bytes = 0;  // 0: no limit
@@ -88,6 +106,7 @@ struct IngressAnnotations {
   gatehouse::v1::LoadBalancing load_balancing;
   UpstreamAnnotations upstream;
   RedirectAnnotations redirects;
+  HeaderAnnotations headers;
 };
 
 struct ParsedAnnotations {
@@ -104,6 +123,9 @@ struct AnnotationValue {
   const std::string* value = nullptr;
 };
 AnnotationValue LookupAnnotation(const objects::kube::Ingress& ingress, absl::string_view name);
+
+// The header annotations and the refused snippets (header_annotations.cc), into `parsed`.
+void ParseHeaderAnnotations(const objects::kube::Ingress& ingress, ParsedAnnotations* parsed);
 
 // The redirect annotations (redirect_annotations.cc), into `parsed`.
 void ParseRedirectAnnotations(const objects::kube::Ingress& ingress, ParsedAnnotations* parsed);

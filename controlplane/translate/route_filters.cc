@@ -16,6 +16,17 @@ void AddRouteFilters(const IngressAnnotations& annotations, gatehouse::v1::Route
         annotations.max_request_body_bytes);
   }
   route.add_filters()->mutable_forwarding_headers();
+  // After forwarding_headers, which records the client's Host in X-Forwarded-Host.
+  const HeaderAnnotations& headers = annotations.headers;
+  if (headers.request.ByteSizeLong() > 0) {
+    *route.add_filters()->mutable_request_header_modifier() = headers.request;
+  }
+  if (!headers.upstream_host.empty()) {
+    route.add_filters()->mutable_upstream_host()->set_host(headers.upstream_host);
+  }
+  if (headers.response.ByteSizeLong() > 0) {
+    *route.add_filters()->mutable_response_header_modifier() = headers.response;
+  }
 }
 
 std::vector<gatehouse::v1::Filter> DefaultFilters() {

@@ -7,6 +7,9 @@
 //   redirect                                    temporal-redirect or permanent-redirect
 //   request_body_limit                          proxy-body-size
 //   forwarding_headers                          every route
+//   request_header_modifier                     x-forwarded-prefix, request-headers
+//   upstream_host                               upstream-vhost
+//   response_header_modifier                    response-headers
 #pragma once
 
 #include <string>

@@ -8,7 +8,10 @@
 #include "dataplane/filters/https_redirect.h"
 #include "dataplane/filters/redirect.h"
 #include "dataplane/filters/request_body_limit.h"
+#include "dataplane/filters/request_header_modifier.h"
+#include "dataplane/filters/response_header_modifier.h"
 #include "dataplane/filters/strict_transport_security.h"
+#include "dataplane/filters/upstream_host.h"
 
 namespace gatehouse::dataplane::filters {
 
@@ -28,6 +31,12 @@ absl::StatusOr<std::shared_ptr<const FilterFactory>> CompileFilter(const v1::Fil
       return AppRootFilter::Compile(filter.app_root());
     case v1::Filter::kHostRedirect:
       return HostRedirectFilter::Compile(filter.host_redirect());
+    case v1::Filter::kRequestHeaderModifier:
+      return RequestHeaderModifierFilter::Compile(filter.request_header_modifier());
+    case v1::Filter::kResponseHeaderModifier:
+      return ResponseHeaderModifierFilter::Compile(filter.response_header_modifier());
+    case v1::Filter::kUpstreamHost:
+      return UpstreamHostFilter::Compile(filter.upstream_host());
     case v1::Filter::CONFIG_NOT_SET:
       break;
   }

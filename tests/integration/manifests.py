@@ -160,6 +160,12 @@ def ingress(name, rules=(), default_backend=None, class_name="gatehouse", annota
     }
 
 
+def annotated_site(name, host, annotations, service_name="echo"):
+    """An Ingress sending every path of `host` to `service_name`, with `annotations`."""
+    return ingress(name, rules=[rule(host, path("/", "Prefix", service_name))],
+                   annotations=annotations)
+
+
 def echo_world(echo, host="echo.test"):
     """Our IngressClass, Service "echo" backed by the echo server `echo`, and an Ingress sending
     every path of `host` to it: the world most tests start from."""

@@ -17,7 +17,7 @@ from/to www", "Server-side HTTPS enforcement through redirect") and its e2e test
 import unittest
 
 import harness
-from manifests import backed_service, ingress, ingress_class, path, rule
+from manifests import annotated_site, backed_service, ingress_class
 
 N = "nginx.ingress.kubernetes.io/"
 
@@ -29,29 +29,25 @@ class RedirectAnnotationsTest(harness.GatehouseTestCase):
         super().setUpClass()
         with cls.class_logs_on_error():
             cls.echo = harness.EchoServer(cls.class_group, "echo")
-
-            def site(name, host, annotations):
-                return ingress(name, rules=[rule(host, path("/", "Prefix", "echo"))],
-                               annotations=annotations)
             manifests = harness.ManifestDir(cls.class_dir + "/manifests")
             manifests.write_world({"world.yaml": [
                 ingress_class(), *backed_service("echo", cls.echo.host, cls.echo.port),
-                site("permanent", "permanent.test",
+                annotated_site("permanent", "permanent.test",
                      {N + "permanent-redirect": "https://new.example.com$request_uri"}),
-                site("coded", "coded.test", {N + "permanent-redirect": "http://redirect.example.com",
+                annotated_site("coded", "coded.test", {N + "permanent-redirect": "http://redirect.example.com",
                                              N + "permanent-redirect-code": "308"}),
-                site("temporal", "temporal.test",
+                annotated_site("temporal", "temporal.test",
                      {N + "temporal-redirect": "https://maintenance.example.com"}),
-                site("both", "both.test", {N + "permanent-redirect": "https://p.example.com",
+                annotated_site("both", "both.test", {N + "permanent-redirect": "https://p.example.com",
                                            N + "temporal-redirect": "https://t.example.com",
                                            N + "temporal-redirect-code": "307"}),
-                site("ours", "ours.test", {N + "permanent-redirect": "https://nginx.example.com",
+                annotated_site("ours", "ours.test", {N + "permanent-redirect": "https://nginx.example.com",
                                            "gatehouse.dev/permanent-redirect":
                                                "https://ours.example.com"}),
-                site("approot", "approot.test", {N + "app-root": "/foo"}),
-                site("bare", "fromtowww.test", {N + "from-to-www-redirect": "true"}),
-                site("www", "www.towww.test", {N + "from-to-www-redirect": "true"}),
-                site("forcessl", "forcessl.test", {N + "force-ssl-redirect": "true"}),
+                annotated_site("approot", "approot.test", {N + "app-root": "/foo"}),
+                annotated_site("bare", "fromtowww.test", {N + "from-to-www-redirect": "true"}),
+                annotated_site("www", "www.towww.test", {N + "from-to-www-redirect": "true"}),
+                annotated_site("forcessl", "forcessl.test", {N + "force-ssl-redirect": "true"}),
             ]})
             cls.controlplane = harness.ControlPlane(cls.class_group, manifests.path)
             cls.controlplane.wait_ready()

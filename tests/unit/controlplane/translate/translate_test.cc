@@ -83,6 +83,15 @@ std::string FilterNames(const google::protobuf::RepeatedPtrField<gatehouse::v1::
       absl::StrAppend(&name, "=", filter.redirect().code(), " ", filter.redirect().location());
     } else if (filter.has_app_root()) {
       absl::StrAppend(&name, "=", filter.app_root().path());
+    } else if (filter.has_upstream_host()) {
+      absl::StrAppend(&name, "=", filter.upstream_host().host());
+    } else if (filter.has_request_header_modifier() || filter.has_response_header_modifier()) {
+      const gatehouse::v1::HeaderModifier& modifier = filter.has_request_header_modifier()
+                                                          ? filter.request_header_modifier()
+                                                          : filter.response_header_modifier();
+      std::vector<std::string> set;
+      for (const auto& header : modifier.set()) set.push_back(header.name() + ":" + header.value());
+      absl::StrAppend(&name, "=", absl::StrJoin(set, "|"));
     } else if (filter.has_host_redirect()) {
       absl::StrAppend(&name, "=", filter.host_redirect().code(), " ",
                       filter.host_redirect().host());
@@ -185,6 +194,16 @@ TEST_P(TranslateTableTest, ObjectsInConfigOut) {
 }
 
 const std::string kBackendWeb = "{service: {name: web, port: {number: 80}}}";
+
+// An Ingress of our class with `annotations` (YAML flow-map entries) and one Prefix / path on
+// `host` to Service web.
+std::string AnnotatedIngress(absl::string_view name, absl::string_view annotations,
+                             absl::string_view host) {
+  return Ingress(
+      name, absl::StrCat("annotations: {", annotations, "}"),
+      absl::StrCat("  ingressClassName: gatehouse\n  rules: [{host: ", host,
+                   ", http: {paths: [{path: /, pathType: Prefix, backend: ", kBackendWeb, "}]}}]"));
+}
 
 std::vector<Case> Cases() {
   std::vector<Case> cases;
@@ -557,12 +576,7 @@ spec: {type: ExternalName, externalName: example.org}
 // A tenant's annotation values reach Set-Cookie, a header lookup, TLS SNI and reports: each is
 // checked where it is read, refused alone with a reason, and quoted escaped in that reason.
 TEST(TranslateAnnotationsTest, HostileValuesAreRefusedAloneAndQuotedEscaped) {
-  auto ingress = [](absl::string_view name, absl::string_view annotations, absl::string_view host) {
-    return Ingress(name, absl::StrCat("annotations: {", annotations, "}"),
-                   absl::StrCat("  ingressClassName: gatehouse\n  rules: [{host: ", host,
-                                ", http: {paths: [{path: /, pathType: Prefix, backend: ",
-                                kBackendWeb, "}]}}]"));
-  };
+  auto ingress = AnnotatedIngress;
   std::string yaml = absl::StrCat(
       kOurClass, kWebService,
       // Response splitting through the affinity cookie's name.
@@ -880,12 +894,7 @@ TEST(TranslateTlsTest, FirstNamespaceOwnershipKeepsOtherNamespacesCertificatesOf
 // HTTPS enforcement) and its e2e tests check them: temporal wins over permanent, codes 300 to
 // 308, a bad value refused alone with its reason.
 TEST(TranslateRedirectsTest, AnnotationsBecomeRedirectFiltersFirstInTheChain) {
-  auto ingress = [](absl::string_view name, absl::string_view annotations, absl::string_view host) {
-    return Ingress(name, absl::StrCat("annotations: {", annotations, "}"),
-                   absl::StrCat("  ingressClassName: gatehouse\n  rules: [{host: ", host,
-                                ", http: {paths: [{path: /, pathType: Prefix, backend: ",
-                                kBackendWeb, "}]}}]"));
-  };
+  auto ingress = AnnotatedIngress;
   const std::string n = "nginx.ingress.kubernetes.io/";
   std::string yaml = absl::StrCat(
       kOurClass, kWebService,
@@ -949,6 +958,57 @@ TEST(TranslateRedirectsTest, AnnotationsBecomeRedirectFiltersFirstInTheChain) {
                            "  annotation from-to-www-redirect: host www.i.com is served by its "
                            "own rules; it is not redirected to i.com\n"));
   EXPECT_THAT(reports, ::testing::HasSubstr("default/both ACCEPTED\n"));
+}
+
+// The header annotations: ingress-nginx's x-forwarded-prefix and upstream-vhost (annotation
+// documentation: "X-Forwarded-Prefix Header", "Custom Upstream vhost"), our request-headers and
+// response-headers, and the snippets, which are never interpreted and always reported.
+TEST(TranslateHeadersTest, AnnotationsBecomeHeaderFiltersAndSnippetsAreRefused) {
+  auto ingress = AnnotatedIngress;
+  const std::string n = "nginx.ingress.kubernetes.io/";
+  std::string yaml = absl::StrCat(
+      kOurClass, kWebService,
+      ingress("prefix", n + "x-forwarded-prefix: /api, " + n + "upstream-vhost: Backend.Internal",
+              "a.com"),
+      ingress("maps",
+              "gatehouse.dev/request-headers: \"X-Env: prod\\nX-Team: shop\", "
+              "gatehouse.dev/response-headers: \"X-Frame-Options: DENY\"",
+              "b.com"),
+      ingress("bad",
+              "gatehouse.dev/request-headers: \"Host: evil.test\", "
+              "gatehouse.dev/response-headers: \"[not, a, map]\", " +
+                  n + "upstream-vhost: \"a.test\\r\\nX: 1\", " + n +
+                  "x-forwarded-prefix: \"/a\\u0000\", " + n +
+                  "configuration-snippet: \"more_set_headers 'X-A: 1';\"",
+              "c.com"));
+  TranslateResult result = Translate(World(yaml), {});
+  std::map<std::string, std::string> chains;
+  for (const auto& vhost : result.resources.route_configs[0].virtual_hosts()) {
+    chains[vhost.name()] = FilterNames(vhost.routes(0).filters());
+  }
+  EXPECT_EQ(chains["a.com"],
+            "forwarding_headers,request_header_modifier=X-Forwarded-Prefix:/api,"
+            "upstream_host=backend.internal");
+  EXPECT_EQ(chains["b.com"],
+            "forwarding_headers,request_header_modifier=X-Env:prod|X-Team:shop,"
+            "response_header_modifier=X-Frame-Options:DENY");
+  EXPECT_EQ(chains["c.com"], "forwarding_headers");
+  EXPECT_THAT(
+      RenderReports(result),
+      ::testing::HasSubstr(
+          "default/bad PARTLY_ACCEPTED\n"
+          "  annotation nginx.ingress.kubernetes.io/x-forwarded-prefix: \"/a\\x00\" is not a "
+          "valid header value; not sent\n"
+          "  annotation gatehouse.dev/request-headers: header \"Host\" may not be set (not a "
+          "token, or a framing, hop-by-hop or Host header); no headers set\n"
+          "  annotation gatehouse.dev/response-headers: is not a map of header names to values; "
+          "no headers set\n"
+          "  annotation nginx.ingress.kubernetes.io/upstream-vhost: \"a.test\\r\\nX: 1\" is "
+          "not NAME or NAME:PORT; the client's Host is sent\n"
+          "  annotation nginx.ingress.kubernetes.io/configuration-snippet: raw nginx "
+          "configuration is never interpreted; for more_set_headers and add_header lines use "
+          "gatehouse.dev/response-headers, for proxy_set_header lines "
+          "gatehouse.dev/request-headers\n"));
 }
 
 // "cluster protocol [tls verify=... name=... ca=N bytes]" per cluster.
