@@ -209,6 +209,11 @@ ParsedAnnotations ParseAnnotations(const objects::kube::Ingress& ingress) {
   if (Found found = Lookup(ingress, kUseRegexAnnotation); found.value != nullptr) {
     parsed.values.use_regex = absl::AsciiStrToLower(*found.value) == "true";
   }
+  if (Found found = Lookup(ingress, kRewriteTargetAnnotation); found.value != nullptr) {
+    // Checked with each path's regex, where the Ingress's paths are translated.
+    parsed.values.rewrite_target = std::string(absl::StripAsciiWhitespace(*found.value));
+    parsed.values.use_regex = true;  // as in ingress-nginx
+  }
   if (Found found = Lookup(ingress, kProxyBodySizeAnnotation); found.value != nullptr) {
     absl::StatusOr<uint64_t> size = ParseSize(*found.value);
     if (size.ok()) {

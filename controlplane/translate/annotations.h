@@ -18,6 +18,8 @@ namespace gatehouse::controlplane::translate {
 
 // ImplementationSpecific paths are RE2 regular expressions ("true").
 inline constexpr absl::string_view kUseRegexAnnotation = "use-regex";
+// The path sent upstream, with $1 to $9 from the path regex's groups; implies use-regex.
+inline constexpr absl::string_view kRewriteTargetAnnotation = "rewrite-target";
 // The largest request body the Ingress's routes accept, in nginx's size syntax ("8k", "1m",
 // "2g", plain bytes); "0" means no limit. A larger body gets 413.
 inline constexpr absl::string_view kProxyBodySizeAnnotation = "proxy-body-size";
@@ -101,6 +103,7 @@ struct HeaderAnnotations {
 
 struct IngressAnnotations {
   bool use_regex = false;
+  std::string rewrite_target;           // empty: none
   uint64_t max_request_body_bytes = 0;  // 0: no limit
   bool ssl_redirect = true;
   gatehouse::v1::LoadBalancing load_balancing;

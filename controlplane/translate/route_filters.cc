@@ -29,6 +29,21 @@ void AddRouteFilters(const IngressAnnotations& annotations, gatehouse::v1::Route
   }
 }
 
+void AddRewriteFilter(const std::string& regex, const std::string& replacement,
+                      gatehouse::v1::Route& route) {
+  int at = 0;
+  while (at < route.filters_size() &&
+         (route.filters(at).has_https_redirect() || route.filters(at).has_app_root() ||
+          route.filters(at).has_redirect())) {
+    ++at;
+  }
+  gatehouse::v1::Filter* added = route.add_filters();
+  added->mutable_rewrite_path()->set_regex(regex);
+  added->mutable_rewrite_path()->set_replacement(replacement);
+  for (int i = route.filters_size() - 1; i > at; --i)
+    route.mutable_filters()->SwapElements(i, i - 1);
+}
+
 std::vector<gatehouse::v1::Filter> DefaultFilters() {
   std::vector<gatehouse::v1::Filter> filters(1);
   filters[0].mutable_forwarding_headers();

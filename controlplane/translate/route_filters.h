@@ -5,6 +5,7 @@
 //   https_redirect                              force-ssl-redirect
 //   app_root                                    app-root
 //   redirect                                    temporal-redirect or permanent-redirect
+//   rewrite_path                                rewrite-target
 //   request_body_limit                          proxy-body-size
 //   forwarding_headers                          every route
 //   request_header_modifier                     x-forwarded-prefix, request-headers
@@ -22,6 +23,11 @@ namespace gatehouse::controlplane::translate {
 
 // Appends the filters an Ingress path's annotations ask for, and the ones every route has.
 void AddRouteFilters(const IngressAnnotations& annotations, gatehouse::v1::Route& route);
+
+// Adds the rewrite-target filter before the filters that send the request on (after the
+// redirects, which answer first).
+void AddRewriteFilter(const std::string& regex, const std::string& replacement,
+                      gatehouse::v1::Route& route);
 
 // The filters every request a host takes without a route (its default backend, or 404) passes.
 std::vector<gatehouse::v1::Filter> DefaultFilters();

@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/path_regex.h"
+#include "common/path_rewrite.h"
 #include "controlplane/translate/annotations.h"
 #include "controlplane/translate/backends.h"
 #include "controlplane/translate/class_selection.h"
@@ -159,6 +160,20 @@ class Translator {
         route.set_cluster(backend.cluster);
         *route.mutable_load_balancing() = annotations.values.load_balancing;
         AddRouteFilters(annotations.values, route);
+        if (!annotations.values.rewrite_target.empty()) {
+          // The path as written is the rewrite's regex, as in ingress-nginx; checked as a data
+          // plane compiles it.
+          std::string pattern = path.path().empty() ? "/" : path.path();
+          absl::StatusOr<PathRewrite> rewrite =
+              PathRewrite::Compile(pattern, annotations.values.rewrite_target);
+          if (!rewrite.ok()) {
+            outcome.reasons.push_back(
+                absl::StrCat(where, ": annotation rewrite-target: ", rewrite.status().message(),
+                             "; the path is not served"));
+            continue;
+          }
+          AddRewriteFilter(pattern, annotations.values.rewrite_target, route);
+        }
         std::optional<VirtualHostTable::Claim> claim =
             table_.AddRoute(*domain, std::move(route), where);
         if (claim.has_value()) {

@@ -10,6 +10,7 @@
 #include "dataplane/filters/request_body_limit.h"
 #include "dataplane/filters/request_header_modifier.h"
 #include "dataplane/filters/response_header_modifier.h"
+#include "dataplane/filters/rewrite_path.h"
 #include "dataplane/filters/strict_transport_security.h"
 #include "dataplane/filters/upstream_host.h"
 
@@ -37,6 +38,8 @@ absl::StatusOr<std::shared_ptr<const FilterFactory>> CompileFilter(const v1::Fil
       return ResponseHeaderModifierFilter::Compile(filter.response_header_modifier());
     case v1::Filter::kUpstreamHost:
       return UpstreamHostFilter::Compile(filter.upstream_host());
+    case v1::Filter::kRewritePath:
+      return RewritePathFilter::Compile(filter.rewrite_path());
     case v1::Filter::CONFIG_NOT_SET:
       break;
   }

@@ -697,6 +697,21 @@ class GatehouseTestCase(unittest.TestCase):
             shutil.rmtree(cls.class_dir, ignore_errors=True)
 
     @classmethod
+    def start_echo_world(cls, make_documents, dataplane_args=()):
+        """The usual small world for a class: an echo server (cls.echo), the documents
+        make_documents(echo) returns written to a manifest folder, a control plane reading it
+        (cls.controlplane) and one data plane (cls.dataplane), both ready."""
+        with cls.class_logs_on_error():
+            cls.echo = EchoServer(cls.class_group, "echo")
+            manifests = ManifestDir(os.path.join(cls.class_dir, "manifests"))
+            manifests.write("world.yaml", *make_documents(cls.echo))
+            cls.controlplane = ControlPlane(cls.class_group, manifests.path)
+            cls.controlplane.wait_ready()
+            cls.dataplane = DataPlane(cls.class_group, cls.controlplane.xds_address, "dp",
+                                      extra_args=dataplane_args)
+            cls.dataplane.wait_ready()
+
+    @classmethod
     @contextlib.contextmanager
     def class_logs_on_error(cls):
         """For setUpClass: prints the class's process logs when starting them fails."""

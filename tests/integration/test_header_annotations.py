@@ -24,23 +24,16 @@ class HeaderAnnotationsTest(harness.GatehouseTestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        with cls.class_logs_on_error():
-            cls.echo = harness.EchoServer(cls.class_group, "echo")
-            manifests = harness.ManifestDir(cls.class_dir + "/manifests")
-            manifests.write_world({"world.yaml": [
-                ingress_class(), *backed_service("echo", cls.echo.host, cls.echo.port),
-                annotated_site("prefix", "prefix.test", {N + "x-forwarded-prefix": "/api"}),
-                annotated_site("vhost", "vhost.test", {N + "upstream-vhost": "backend.internal"}),
-                annotated_site("maps", "maps.test", {
-                    "gatehouse.dev/request-headers": "X-Env: prod\nX-Team: shop\n",
-                    "gatehouse.dev/response-headers": "X-Frame-Options: DENY\n"}),
-                annotated_site("snippet", "snippet.test",
-                     {N + "configuration-snippet": "more_set_headers \"X-Snippet: 1\";"}),
-            ]})
-            cls.controlplane = harness.ControlPlane(cls.class_group, manifests.path)
-            cls.controlplane.wait_ready()
-            cls.dataplane = harness.DataPlane(cls.class_group, cls.controlplane.xds_address, "dp")
-            cls.dataplane.wait_ready()
+        cls.start_echo_world(lambda echo: [
+            ingress_class(), *backed_service("echo", echo.host, echo.port),
+            annotated_site("prefix", "prefix.test", {N + "x-forwarded-prefix": "/api"}),
+            annotated_site("vhost", "vhost.test", {N + "upstream-vhost": "backend.internal"}),
+            annotated_site("maps", "maps.test", {
+                "gatehouse.dev/request-headers": "X-Env: prod\nX-Team: shop\n",
+                "gatehouse.dev/response-headers": "X-Frame-Options: DENY\n"}),
+            annotated_site("snippet", "snippet.test",
+                           {N + "configuration-snippet": "more_set_headers \"X-Snippet: 1\";"}),
+        ])
 
     def received(self, host, headers=()):
         response = harness.curl(self.dataplane.url("/"), host=host, headers=headers)

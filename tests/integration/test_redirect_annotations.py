@@ -27,32 +27,27 @@ class RedirectAnnotationsTest(harness.GatehouseTestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        with cls.class_logs_on_error():
-            cls.echo = harness.EchoServer(cls.class_group, "echo")
-            manifests = harness.ManifestDir(cls.class_dir + "/manifests")
-            manifests.write_world({"world.yaml": [
-                ingress_class(), *backed_service("echo", cls.echo.host, cls.echo.port),
-                annotated_site("permanent", "permanent.test",
-                     {N + "permanent-redirect": "https://new.example.com$request_uri"}),
-                annotated_site("coded", "coded.test", {N + "permanent-redirect": "http://redirect.example.com",
-                                             N + "permanent-redirect-code": "308"}),
-                annotated_site("temporal", "temporal.test",
-                     {N + "temporal-redirect": "https://maintenance.example.com"}),
-                annotated_site("both", "both.test", {N + "permanent-redirect": "https://p.example.com",
-                                           N + "temporal-redirect": "https://t.example.com",
-                                           N + "temporal-redirect-code": "307"}),
-                annotated_site("ours", "ours.test", {N + "permanent-redirect": "https://nginx.example.com",
-                                           "gatehouse.dev/permanent-redirect":
-                                               "https://ours.example.com"}),
-                annotated_site("approot", "approot.test", {N + "app-root": "/foo"}),
-                annotated_site("bare", "fromtowww.test", {N + "from-to-www-redirect": "true"}),
-                annotated_site("www", "www.towww.test", {N + "from-to-www-redirect": "true"}),
-                annotated_site("forcessl", "forcessl.test", {N + "force-ssl-redirect": "true"}),
-            ]})
-            cls.controlplane = harness.ControlPlane(cls.class_group, manifests.path)
-            cls.controlplane.wait_ready()
-            cls.dataplane = harness.DataPlane(cls.class_group, cls.controlplane.xds_address, "dp")
-            cls.dataplane.wait_ready()
+        cls.start_echo_world(lambda echo: [
+            ingress_class(), *backed_service("echo", echo.host, echo.port),
+            annotated_site("permanent", "permanent.test",
+                           {N + "permanent-redirect": "https://new.example.com$request_uri"}),
+            annotated_site("coded", "coded.test",
+                           {N + "permanent-redirect": "http://redirect.example.com",
+                            N + "permanent-redirect-code": "308"}),
+            annotated_site("temporal", "temporal.test",
+                           {N + "temporal-redirect": "https://maintenance.example.com"}),
+            annotated_site("both", "both.test",
+                           {N + "permanent-redirect": "https://p.example.com",
+                            N + "temporal-redirect": "https://t.example.com",
+                            N + "temporal-redirect-code": "307"}),
+            annotated_site("ours", "ours.test",
+                           {N + "permanent-redirect": "https://nginx.example.com",
+                            "gatehouse.dev/permanent-redirect": "https://ours.example.com"}),
+            annotated_site("approot", "approot.test", {N + "app-root": "/foo"}),
+            annotated_site("bare", "fromtowww.test", {N + "from-to-www-redirect": "true"}),
+            annotated_site("www", "www.towww.test", {N + "from-to-www-redirect": "true"}),
+            annotated_site("forcessl", "forcessl.test", {N + "force-ssl-redirect": "true"}),
+        ])
 
     def redirect_of(self, host, target="/"):
         response = self.dataplane.get(host, target)

@@ -83,6 +83,9 @@ std::string FilterNames(const google::protobuf::RepeatedPtrField<gatehouse::v1::
       absl::StrAppend(&name, "=", filter.redirect().code(), " ", filter.redirect().location());
     } else if (filter.has_app_root()) {
       absl::StrAppend(&name, "=", filter.app_root().path());
+    } else if (filter.has_rewrite_path()) {
+      absl::StrAppend(&name, "=", filter.rewrite_path().regex(), " ",
+                      filter.rewrite_path().replacement());
     } else if (filter.has_upstream_host()) {
       absl::StrAppend(&name, "=", filter.upstream_host().host());
     } else if (filter.has_request_header_modifier() || filter.has_response_header_modifier()) {
@@ -1009,6 +1012,42 @@ TEST(TranslateHeadersTest, AnnotationsBecomeHeaderFiltersAndSnippetsAreRefused) 
           "configuration is never interpreted; for more_set_headers and add_header lines use "
           "gatehouse.dev/response-headers, for proxy_set_header lines "
           "gatehouse.dev/request-headers\n"));
+}
+
+// rewrite-target (ingress-nginx's annotation documentation, "Rewrite"): it makes the Ingress's
+// ImplementationSpecific paths regexes, as use-regex does, and each path rewrites with its own
+// groups; a target naming a group its path lacks refuses that path alone.
+TEST(TranslateRewriteTest, EachPathRewritesWithItsOwnRegex) {
+  std::string yaml = absl::StrCat(
+      kOurClass, kWebService,
+      Ingress("rewrite", "annotations: {nginx.ingress.kubernetes.io/rewrite-target: /$2}",
+              absl::StrCat("  ingressClassName: gatehouse\n  rules: [{host: a.com, http: {paths: "
+                           "[{path: \"/something(/|$)(.*)\", pathType: ImplementationSpecific, "
+                           "backend: ",
+                           kBackendWeb,
+                           "}, {path: /one(.*), pathType: ImplementationSpecific, backend: ",
+                           kBackendWeb, "}]}}]")),
+      Ingress("plain", "annotations: {nginx.ingress.kubernetes.io/rewrite-target: /}",
+              absl::StrCat("  ingressClassName: gatehouse\n  rules: [{host: b.com, http: {paths: "
+                           "[{path: /app, pathType: Prefix, backend: ",
+                           kBackendWeb, "}]}}]")));
+  TranslateResult result = Translate(World(yaml), {});
+  std::vector<std::string> chains;
+  for (const auto& vhost : result.resources.route_configs[0].virtual_hosts()) {
+    for (const auto& route : vhost.routes()) {
+      chains.push_back(absl::StrCat(vhost.name(), " ", TypeName(route.match().path_type()), " ",
+                                    route.match().path(), ": ", FilterNames(route.filters())));
+    }
+  }
+  EXPECT_THAT(chains, ::testing::ElementsAre(
+                          "a.com Regex /something(/|$)(.*): rewrite_path=/something(/|$)(.*) "
+                          "/$2,forwarding_headers",
+                          "b.com Prefix /app: rewrite_path=/app /,forwarding_headers"));
+  EXPECT_EQ(RenderReports(result),
+            "default/plain ACCEPTED\n"
+            "default/rewrite PARTLY_ACCEPTED\n"
+            "  rules[0].http.paths[1]: annotation rewrite-target: rewrite target \"/$2\" names "
+            "$2 but the path regex has 1 groups; the path is not served");
 }
 
 // "cluster protocol [tls verify=... name=... ca=N bytes]" per cluster.
