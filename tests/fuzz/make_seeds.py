@@ -207,6 +207,16 @@ def translate_validate():
         b"a:proxy-ssl-verify=on\nh:up2.test\np:Prefix /",
         b"n:default/size\na:proxy-body-size=8m\na:ssl-redirect=false\nh:*.w.test\n"
         b"p:Prefix /\nh:\np:Prefix /x",
+        b"n:default/redirect\na:permanent-redirect=https://new.test$request_uri\n"
+        b"a:permanent-redirect-code=308\na:temporal-redirect=http://t.test/$uri?$args\n"
+        b"a:app-root=/app\na:force-ssl-redirect=true\na:from-to-www-redirect=true\n"
+        b"h:www.r.test\np:Prefix /\nn:other/twin\nh:r.test\np:Exact /x",
+        b"n:default/rewrite\na:rewrite-target=/$2?\nh:rw.test\n"
+        b"p:ImplementationSpecific /something(/|$)(.*)\np:Prefix /app\n"
+        b"a:x-forwarded-prefix=/something\na:upstream-vhost=backend.internal:8080",
+        b"n:default/headers\na:gatehouse.dev/request-headers=X-Env: prod\n"
+        b"a:gatehouse.dev/response-headers={X-Frame-Options: DENY, Cache-Control: no-store}\n"
+        b"a:configuration-snippet=more_set_headers 'X: 1';\nh:hd.test\np:Prefix /",
     ])
 
 
