@@ -10,6 +10,7 @@
 #include "absl/strings/strip.h"
 #include "common/http_syntax.h"
 #include "common/log.h"
+#include "controlplane/translate/routes.h"
 
 namespace gatehouse::controlplane::translate {
 namespace {
@@ -208,6 +209,18 @@ ParsedAnnotations ParseAnnotations(const objects::kube::Ingress& ingress) {
   ParsedAnnotations parsed;
   if (Found found = Lookup(ingress, kUseRegexAnnotation); found.value != nullptr) {
     parsed.values.use_regex = absl::AsciiStrToLower(*found.value) == "true";
+  }
+  if (Found found = Lookup(ingress, kServerAliasAnnotation); found.value != nullptr) {
+    for (absl::string_view entry : absl::StrSplit(*found.value, ',', absl::SkipWhitespace())) {
+      absl::string_view name = absl::StripAsciiWhitespace(entry);
+      absl::StatusOr<std::string> domain = DomainForHost(name);
+      if (domain.ok() && *domain != kAnyHost) {
+        parsed.values.server_aliases.push_back(*domain);
+      } else {
+        parsed.errors.push_back(absl::StrCat("annotation ", found.key, ": ", QuoteForMessage(name),
+                                             " is not a host name; left out"));
+      }
+    }
   }
   if (Found found = Lookup(ingress, kRewriteTargetAnnotation); found.value != nullptr) {
     // Checked with each path's regex, where the Ingress's paths are translated.

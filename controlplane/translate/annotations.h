@@ -18,6 +18,9 @@ namespace gatehouse::controlplane::translate {
 
 // ImplementationSpecific paths are RE2 regular expressions ("true").
 inline constexpr absl::string_view kUseRegexAnnotation = "use-regex";
+// More hosts served exactly as the Ingress's first host ("a.test,b.test"); a name that is a host
+// of its own, or another Ingress's alias already, is left out and reported.
+inline constexpr absl::string_view kServerAliasAnnotation = "server-alias";
 // The path sent upstream, with $1 to $9 from the path regex's groups; implies use-regex.
 inline constexpr absl::string_view kRewriteTargetAnnotation = "rewrite-target";
 // The largest request body the Ingress's routes accept, in nginx's size syntax ("8k", "1m",
@@ -103,8 +106,9 @@ struct HeaderAnnotations {
 
 struct IngressAnnotations {
   bool use_regex = false;
-  std::string rewrite_target;           // empty: none
-  uint64_t max_request_body_bytes = 0;  // 0: no limit
+  std::string rewrite_target;               // empty: none
+  std::vector<std::string> server_aliases;  // vhost domains (DomainForHost), in order
+  uint64_t max_request_body_bytes = 0;      // 0: no limit
   bool ssl_redirect = true;
   gatehouse::v1::LoadBalancing load_balancing;
   UpstreamAnnotations upstream;

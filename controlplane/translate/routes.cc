@@ -121,7 +121,15 @@ std::optional<VirtualHostTable::Claim> VirtualHostTable::AddRoute(const std::str
   return std::nullopt;
 }
 
+bool VirtualHostTable::AddAlias(const std::string& domain, const std::string& alias) {
+  if (HasHost(alias) || hosts_.count(domain) == 0) return false;
+  aliases_.emplace(alias, domain);
+  hosts_[domain].aliases.push_back(alias);
+  return true;
+}
+
 bool VirtualHostTable::AddRedirectHost(const std::string& domain, const std::string& target) {
+  if (aliases_.count(domain) > 0) return false;
   auto [it, inserted] = hosts_.try_emplace(domain);
   if (inserted) it->second.redirect_to = target;
   return inserted;
@@ -164,6 +172,7 @@ gatehouse::v1::RouteConfiguration VirtualHostTable::Build(const std::string& nam
     gatehouse::v1::VirtualHost& vhost = *config.add_virtual_hosts();
     vhost.set_name(*domain);
     vhost.add_domains(*domain);
+    for (const std::string& alias : host.aliases) vhost.add_domains(alias);
     std::vector<gatehouse::v1::Route> routes = host.routes;
     std::sort(routes.begin(), routes.end(), RouteBefore);
     // The host's TLS filters come first in each of its chains: a redirect is answered before

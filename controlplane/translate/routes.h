@@ -48,7 +48,13 @@ class VirtualHostTable {
                                 const std::string& where);
   // Sets the default cluster of `domain` unless one is set already; returns whether it did.
   bool SetDefaultIfUnset(const std::string& domain, const std::string& cluster);
-  bool HasHost(const std::string& domain) const { return hosts_.count(domain) > 0; }
+  // Whether `domain` is a host, or another host's alias.
+  bool HasHost(const std::string& domain) const {
+    return hosts_.count(domain) > 0 || aliases_.count(domain) > 0;
+  }
+  // Serves `alias` exactly as `domain` (server-alias), unless `alias` is a host or an alias
+  // already; returns whether it did.
+  bool AddAlias(const std::string& domain, const std::string& alias);
   // How many regex paths `domain` has.
   size_t RegexRoutes(const std::string& domain) const {
     auto it = hosts_.find(domain);
@@ -73,9 +79,11 @@ class VirtualHostTable {
     bool https_redirect = false;
     std::string hsts;
     std::string redirect_to;  // a host that only redirects there
+    std::vector<std::string> aliases;
     size_t regex_routes = 0;
   };
   std::map<std::string, Host> hosts_;
+  std::map<std::string, std::string> aliases_;  // alias → its host
 };
 
 }  // namespace gatehouse::controlplane::translate

@@ -70,6 +70,7 @@ class Translator {
       for (const Ingress* ingress : ours) ClaimHosts(*ingress);
     }
     for (const Ingress* ingress : ours) AddRules(*ingress);
+    for (const Ingress* ingress : ours) AddAliases(*ingress);
     for (const Ingress* ingress : ours) AddWwwRedirects(*ingress);
     for (const Ingress* ingress : ours) AddDefaultBackend(*ingress);
     for (const Ingress* ingress : ours) AddTls(*ingress);
@@ -184,6 +185,35 @@ class Translator {
           continue;
         }
         outcome.contributed = true;
+      }
+    }
+  }
+
+  // server-alias: more names for the Ingress's first host, each unless it is a host of its own
+  // (which wins, as in ingress-nginx) or an older Ingress's alias.
+  void AddAliases(const Ingress& ingress) {
+    std::vector<std::string> aliases = ParseAnnotations(ingress).values.server_aliases;
+    if (aliases.empty()) return;
+    IngressOutcome& outcome = outcomes_[&ingress];
+    const std::string* host = nullptr;
+    for (const std::string& domain : hosts_of_[&ingress]) {
+      if (domain != kAnyHost) {
+        host = &domain;
+        break;
+      }
+    }
+    if (host == nullptr) {
+      outcome.reasons.push_back("annotation server-alias: the Ingress has no host to alias");
+      return;
+    }
+    const std::string& ns = ingress.metadata().namespace_();
+    for (const std::string& alias : aliases) {
+      if (std::string not_owner = NotOwner(alias, ns); !not_owner.empty()) {
+        outcome.reasons.push_back(absl::StrCat("annotation server-alias: ", not_owner));
+      } else if (!table_.AddAlias(*host, alias)) {
+        outcome.reasons.push_back(absl::StrCat("annotation server-alias: ", alias,
+                                               " is a host of its own or another Ingress's "
+                                               "alias; left out"));
       }
     }
   }

@@ -1050,6 +1050,48 @@ TEST(TranslateRewriteTest, EachPathRewritesWithItsOwnRegex) {
             "$2 but the path regex has 1 groups; the path is not served");
 }
 
+// server-alias (ingress-nginx's annotation documentation, "Server Alias"): more names for the
+// Ingress's host, served exactly as it; a name that is a host of its own stays that host's, and
+// an alias another (older) Ingress took already stays theirs; both are reported.
+TEST(TranslateAliasTest, AliasesJoinTheHostUnlessTheNameIsTaken) {
+  const std::string n = "nginx.ingress.kubernetes.io/";
+  std::string yaml = absl::StrCat(
+      kOurClass, kWebService,
+      Ingress("main",
+              "creationTimestamp: \"2024-01-01T00:00:00Z\", annotations: {" + n +
+                  "server-alias: \"Alias.com, other.com, bad_name, *.wild.com\"}",
+              absl::StrCat("  ingressClassName: gatehouse\n  rules: [{host: main.com, http: "
+                           "{paths: [{path: /, pathType: Prefix, backend: ",
+                           kBackendWeb, "}]}}]")),
+      Ingress("other", "creationTimestamp: \"2024-02-01T00:00:00Z\"",
+              absl::StrCat("  ingressClassName: gatehouse\n  rules: [{host: other.com, http: "
+                           "{paths: [{path: /, pathType: Prefix, backend: ",
+                           kBackendWeb, "}]}}]")),
+      Ingress("late",
+              "creationTimestamp: \"2024-03-01T00:00:00Z\", annotations: {" + n +
+                  "server-alias: alias.com}",
+              absl::StrCat("  ingressClassName: gatehouse\n  rules: [{host: late.com, http: "
+                           "{paths: [{path: /, pathType: Prefix, backend: ",
+                           kBackendWeb, "}]}}]")));
+  TranslateResult result = Translate(World(yaml), {});
+  std::vector<std::string> hosts;
+  for (const auto& vhost : result.resources.route_configs[0].virtual_hosts()) {
+    hosts.push_back(absl::StrJoin(vhost.domains(), " "));
+  }
+  EXPECT_THAT(hosts,
+              ::testing::ElementsAre("late.com", "main.com alias.com *.wild.com", "other.com"));
+  EXPECT_EQ(RenderReports(result),
+            "default/late PARTLY_ACCEPTED\n"
+            "  annotation server-alias: alias.com is a host of its own or another Ingress's "
+            "alias; left out\n"
+            "default/main PARTLY_ACCEPTED\n"
+            "  annotation nginx.ingress.kubernetes.io/server-alias: \"bad_name\" is not a host "
+            "name; left out\n"
+            "  annotation server-alias: other.com is a host of its own or another Ingress's "
+            "alias; left out\n"
+            "default/other ACCEPTED");
+}
+
 // "cluster protocol [tls verify=... name=... ca=N bytes]" per cluster.
 std::string RenderClusters(const TranslateResult& result) {
   std::vector<std::string> lines;
