@@ -217,6 +217,9 @@ def translate_validate():
         b"n:default/headers\na:gatehouse.dev/request-headers=X-Env: prod\n"
         b"a:gatehouse.dev/response-headers={X-Frame-Options: DENY, Cache-Control: no-store}\n"
         b"a:configuration-snippet=more_set_headers 'X: 1';\nh:hd.test\np:Prefix /",
+        b"n:default/alias\na:server-alias=al.test, hd.test, *.al.test\nh:main.test\n"
+        b"p:Prefix /\nn:other/late\na:server-alias=al.test\na:from-to-www-redirect=true\n"
+        b"h:al2.test\np:Prefix /\nn:default/www\nh:www.al.test\np:Prefix /",
     ])
 
 
