@@ -63,7 +63,7 @@ std::optional<std::string> PathRewrite::Apply(absl::string_view target) const {
     if (group < 0) {
       out += text;
     } else {
-      out.append(groups[group].data() == nullptr ? "" : std::string(groups[group]));
+      out.append(groups[group].data(), groups[group].size());  // an unset group is empty
     }
   }
   if (question == absl::string_view::npos) {

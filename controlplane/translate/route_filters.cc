@@ -1,5 +1,7 @@
 #include "controlplane/translate/route_filters.h"
 
+#include <algorithm>
+
 namespace gatehouse::controlplane::translate {
 
 void AddRouteFilters(const IngressAnnotations& annotations, gatehouse::v1::Route& route) {
@@ -31,17 +33,18 @@ void AddRouteFilters(const IngressAnnotations& annotations, gatehouse::v1::Route
 
 void AddRewriteFilter(const std::string& regex, const std::string& replacement,
                       gatehouse::v1::Route& route) {
-  int at = 0;
-  while (at < route.filters_size() &&
-         (route.filters(at).has_https_redirect() || route.filters(at).has_app_root() ||
-          route.filters(at).has_redirect())) {
+  // Redirects answer first; the rewrite goes right after them.
+  auto* filters = route.mutable_filters();
+  auto at = filters->begin();
+  while (at != filters->end() &&
+         (at->has_https_redirect() || at->has_app_root() || at->has_redirect())) {
     ++at;
   }
-  gatehouse::v1::Filter* added = route.add_filters();
-  added->mutable_rewrite_path()->set_regex(regex);
-  added->mutable_rewrite_path()->set_replacement(replacement);
-  for (int i = route.filters_size() - 1; i > at; --i)
-    route.mutable_filters()->SwapElements(i, i - 1);
+  const auto index = at - filters->begin();
+  gatehouse::v1::RewritePath& rewrite = *filters->Add()->mutable_rewrite_path();
+  rewrite.set_regex(regex);
+  rewrite.set_replacement(replacement);
+  std::rotate(filters->begin() + index, filters->end() - 1, filters->end());
 }
 
 std::vector<gatehouse::v1::Filter> DefaultFilters() {

@@ -88,6 +88,13 @@ class Translator {
   }
 
  private:
+  // The Ingress's annotations, parsed once per translation (header maps are YAML).
+  const ParsedAnnotations& AnnotationsOf(const Ingress& ingress) {
+    auto [it, inserted] = annotations_.try_emplace(&ingress);
+    if (inserted) it->second = ParseAnnotations(ingress);
+    return it->second;
+  }
+
   // --host-ownership=first-namespace: the hosts `ingress` names (rules and spec.tls) go to its
   // namespace unless an older Ingress's namespace has them. Called oldest first.
   void ClaimHosts(const Ingress& ingress) {
@@ -117,8 +124,9 @@ class Translator {
     const std::string& ns = ingress.metadata().namespace_();
     std::string source = SourceName(ingress);
     // This Ingress's annotations apply to its own paths only, never to its neighbours'.
-    ParsedAnnotations annotations = ParseAnnotations(ingress);
-    for (std::string& error : annotations.errors) outcome.reasons.push_back(std::move(error));
+    const ParsedAnnotations& annotations = AnnotationsOf(ingress);
+    outcome.reasons.insert(outcome.reasons.end(), annotations.errors.begin(),
+                           annotations.errors.end());
     bool use_regex = annotations.values.use_regex;
     for (int r = 0; r < ingress.spec().rules_size(); ++r) {
       const objects::kube::IngressRule& rule = ingress.spec().rules(r);
@@ -192,7 +200,7 @@ class Translator {
   // server-alias: more names for the Ingress's first host, each unless it is a host of its own
   // (which wins, as in ingress-nginx) or an older Ingress's alias.
   void AddAliases(const Ingress& ingress) {
-    std::vector<std::string> aliases = ParseAnnotations(ingress).values.server_aliases;
+    const std::vector<std::string>& aliases = AnnotationsOf(ingress).values.server_aliases;
     if (aliases.empty()) return;
     IngressOutcome& outcome = outcomes_[&ingress];
     const std::string* host = nullptr;
@@ -221,7 +229,7 @@ class Translator {
   // from-to-www-redirect: the www. twin of each of the Ingress's hosts (or the bare host of a
   // www. one) redirects to it, unless some Ingress serves that twin itself.
   void AddWwwRedirects(const Ingress& ingress) {
-    if (!ParseAnnotations(ingress).values.redirects.from_to_www) return;
+    if (!AnnotationsOf(ingress).values.redirects.from_to_www) return;
     IngressOutcome& outcome = outcomes_[&ingress];
     const std::string& ns = ingress.metadata().namespace_();
     for (const std::string& domain : hosts_of_[&ingress]) {
@@ -252,7 +260,7 @@ class Translator {
     ResolvedBackend backend = ApplyUpstreamAnnotations(
         ResolveIngressBackend(ingress.metadata().namespace_(), ingress.spec().default_backend(),
                               world_, &clusters_),
-        ParseAnnotations(ingress).values.upstream, world_, &clusters_);
+        AnnotationsOf(ingress).values.upstream, world_, &clusters_);
     if (!backend.problem.empty()) {
       outcome.reasons.push_back(absl::StrCat("defaultBackend: ", backend.problem));
     }
@@ -276,7 +284,7 @@ class Translator {
   void AddTls(const Ingress& ingress) {
     IngressOutcome& outcome = outcomes_[&ingress];
     const std::string& ns = ingress.metadata().namespace_();
-    const bool redirect = ParseAnnotations(ingress).values.ssl_redirect;
+    const bool redirect = AnnotationsOf(ingress).values.ssl_redirect;
     for (int t = 0; t < ingress.spec().tls_size(); ++t) {
       const objects::kube::IngressTLS& tls = ingress.spec().tls(t);
       std::string where = absl::StrCat("tls[", t, "]");
@@ -440,7 +448,8 @@ class Translator {
   std::map<std::string, absl::Status> checked_secrets_;
   std::optional<gatehouse::v1::TlsCertificate> default_certificate_;
   std::map<std::string, std::string> host_owners_;  // domain → namespace (first-namespace only)
-  std::set<std::string> redirect_hosts_;            // hosts made by from-to-www-redirect
+  std::map<const Ingress*, ParsedAnnotations> annotations_;
+  std::set<std::string> redirect_hosts_;  // hosts made by from-to-www-redirect
 };
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "dataplane/filters/redirect.h"
 
 namespace gatehouse::dataplane::filters {
 
@@ -15,13 +16,8 @@ FilterStatus HttpsRedirectFilter::OnRequestHeaders(http::RequestHead& head, bool
       absl::StartsWith(head.Path(), "/.well-known/acme-challenge/")) {
     return FilterStatus::kContinue;
   }
-  absl::string_view host = head.authority;
-  if (size_t colon = host.rfind(':');
-      colon != absl::string_view::npos && host.find(']', colon) == absl::string_view::npos) {
-    host = host.substr(0, colon);
-  }
   http::HeaderMap headers;
-  headers.Add("Location", absl::StrCat("https://", host, head.target));
+  headers.Add("Location", absl::StrCat("https://", HostWithoutPort(head.authority), head.target));
   callbacks().SendLocalReply(308, "this host is served over HTTPS", std::move(headers));
   return FilterStatus::kStop;
 }
