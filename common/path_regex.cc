@@ -22,31 +22,46 @@ void AddMaxRegexProgramSizeFlag(FlagSet& flags) {
                "and the data planes must agree (default 200)");
 }
 
-absl::StatusOr<std::shared_ptr<const re2::RE2>> CompilePathRegex(absl::string_view pattern) {
+namespace {
+
+// `what` names the pattern in messages: "path regex".
+absl::StatusOr<std::shared_ptr<const re2::RE2>> CompileWithinBudget(absl::string_view pattern,
+                                                                    absl::string_view what,
+                                                                    bool case_sensitive) {
   if (pattern.size() > kMaxRegexPatternBytes) {
-    return absl::InvalidArgumentError(absl::StrCat("path regex of ", pattern.size(),
+    return absl::InvalidArgumentError(absl::StrCat(what, " of ", pattern.size(),
                                                    " bytes is longer than the limit of ",
                                                    kMaxRegexPatternBytes));
   }
   re2::RE2::Options options;
-  options.set_case_sensitive(false);
+  options.set_case_sensitive(case_sensitive);
   options.set_log_errors(false);
   options.set_max_mem(kRegexMaxMemBytes);
   auto regex =
       std::make_shared<const re2::RE2>(re2::StringPiece(pattern.data(), pattern.size()), options);
   if (!regex->ok()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("path regex ", QuoteForMessage(pattern),
+        absl::StrCat(what, " ", QuoteForMessage(pattern),
                      " does not compile: ", QuoteForMessage(regex->error())));
   }
   int size = regex->ProgramSize();
   if (size > MaxRegexProgramSize()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("path regex ", QuoteForMessage(pattern), " compiles to ", size,
+        absl::StrCat(what, " ", QuoteForMessage(pattern), " compiles to ", size,
                      " RE2 instructions, more than the limit of ", MaxRegexProgramSize(),
                      " (--max-regex-program-size)"));
   }
   return regex;
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<const re2::RE2>> CompilePathRegex(absl::string_view pattern) {
+  return CompileWithinBudget(pattern, "path regex", /*case_sensitive=*/false);
+}
+
+absl::StatusOr<std::shared_ptr<const re2::RE2>> CompileValueRegex(absl::string_view pattern) {
+  return CompileWithinBudget(pattern, "header regex", /*case_sensitive=*/true);
 }
 
 bool MatchesPathRegex(const re2::RE2& regex, absl::string_view path) {

@@ -38,6 +38,10 @@ void AddMaxRegexProgramSizeFlag(FlagSet& flags);
 // Compiles a route's path regex, or says why not (it does not compile, or is over the budget).
 absl::StatusOr<std::shared_ptr<const re2::RE2>> CompilePathRegex(absl::string_view pattern);
 
+// Compiles a pattern matched against a header's value (ingress-nginx's canary-by-header-pattern):
+// case-sensitive, found anywhere in the value, within the same budget as paths.
+absl::StatusOr<std::shared_ptr<const re2::RE2>> CompileValueRegex(absl::string_view pattern);
+
 // Whether `path` (no query) starts with a match of `regex`.
 bool MatchesPathRegex(const re2::RE2& regex, absl::string_view path);
 

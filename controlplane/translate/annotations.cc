@@ -250,6 +250,7 @@ ParsedAnnotations ParseAnnotations(const objects::kube::Ingress& ingress) {
   ParseUpstream(ingress, ingress.metadata().namespace_(), &parsed);
   ParseRedirectAnnotations(ingress, &parsed);
   ParseHeaderAnnotations(ingress, &parsed);
+  ParseCanaryAnnotations(ingress, &parsed);
   return parsed;
 }
 

@@ -71,6 +71,17 @@ inline constexpr absl::string_view kXForwardedPrefixAnnotation = "x-forwarded-pr
 inline constexpr absl::string_view kUpstreamVhostAnnotation = "upstream-vhost";
 inline constexpr absl::string_view kRequestHeadersAnnotation = "request-headers";
 inline constexpr absl::string_view kResponseHeadersAnnotation = "response-headers";
+// Canary (canary_annotations.cc): "canary: true" makes the Ingress's paths the canary of another
+// Ingress's same host, path type and path; canary-by-header (with -value or -pattern),
+// canary-by-cookie and canary-weight out of canary-weight-total (default 100) decide which
+// requests it takes.
+inline constexpr absl::string_view kCanaryAnnotation = "canary";
+inline constexpr absl::string_view kCanaryByHeaderAnnotation = "canary-by-header";
+inline constexpr absl::string_view kCanaryByHeaderValueAnnotation = "canary-by-header-value";
+inline constexpr absl::string_view kCanaryByHeaderPatternAnnotation = "canary-by-header-pattern";
+inline constexpr absl::string_view kCanaryByCookieAnnotation = "canary-by-cookie";
+inline constexpr absl::string_view kCanaryWeightAnnotation = "canary-weight";
+inline constexpr absl::string_view kCanaryWeightTotalAnnotation = "canary-weight-total";
 // Raw nginx configuration: never interpreted, each reported.
 inline constexpr absl::string_view kSnippetAnnotations[] = {"configuration-snippet",
                                                             "server-snippet", "stream-snippet",
@@ -104,6 +115,13 @@ struct HeaderAnnotations {
   std::string upstream_host;               // empty: the client's
 };
 
+struct CanaryAnnotations {
+  bool enabled = false;
+  gatehouse::v1::Canary rule;  // empty: the weight alone decides
+  uint32_t weight = 0;         // at most weight_total
+  uint32_t weight_total = 100;
+};
+
 struct IngressAnnotations {
   bool use_regex = false;
   std::string rewrite_target;               // empty: none
@@ -114,6 +132,7 @@ struct IngressAnnotations {
   UpstreamAnnotations upstream;
   RedirectAnnotations redirects;
   HeaderAnnotations headers;
+  CanaryAnnotations canary;
 };
 
 struct ParsedAnnotations {
@@ -136,6 +155,9 @@ void ParseHeaderAnnotations(const objects::kube::Ingress& ingress, ParsedAnnotat
 
 // The redirect annotations (redirect_annotations.cc), into `parsed`.
 void ParseRedirectAnnotations(const objects::kube::Ingress& ingress, ParsedAnnotations* parsed);
+
+// The canary annotations (canary_annotations.cc), into `parsed`.
+void ParseCanaryAnnotations(const objects::kube::Ingress& ingress, ParsedAnnotations* parsed);
 
 // nginx's size syntax: digits with an optional k, m or g (either case), in bytes.
 absl::StatusOr<uint64_t> ParseSize(absl::string_view text);

@@ -117,8 +117,17 @@ std::optional<VirtualHostTable::Claim> VirtualHostTable::AddRoute(const std::str
   auto [it, inserted] = host.claims.try_emplace(key, Claim{route.source(), where});
   if (!inserted) return it->second;
   if (route.match().path_type() == RouteMatch::REGEX) ++host.regex_routes;
+  host.route_of.emplace(key, host.routes.size());
   host.routes.push_back(std::move(route));
   return std::nullopt;
+}
+
+gatehouse::v1::Route* VirtualHostTable::FindRoute(const std::string& domain,
+                                                  const gatehouse::v1::RouteMatch& match) {
+  auto host = hosts_.find(domain);
+  if (host == hosts_.end()) return nullptr;
+  auto index = host->second.route_of.find(MatchKey{match.path_type(), match.path()});
+  return index == host->second.route_of.end() ? nullptr : &host->second.routes[index->second];
 }
 
 bool VirtualHostTable::AddAlias(const std::string& domain, const std::string& alias) {

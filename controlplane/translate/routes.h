@@ -46,6 +46,9 @@ class VirtualHostTable {
   // Adds `route` to `domain`, unless its match is already claimed: then returns the claim.
   std::optional<Claim> AddRoute(const std::string& domain, gatehouse::v1::Route route,
                                 const std::string& where);
+  // The route of `domain` with exactly this match, to make a canary of; null when none.
+  gatehouse::v1::Route* FindRoute(const std::string& domain,
+                                  const gatehouse::v1::RouteMatch& match);
   // Sets the default cluster of `domain` unless one is set already; returns whether it did.
   bool SetDefaultIfUnset(const std::string& domain, const std::string& cluster);
   // Whether `domain` is a host, or another host's alias.
@@ -75,6 +78,7 @@ class VirtualHostTable {
   struct Host {
     std::vector<gatehouse::v1::Route> routes;
     std::map<MatchKey, Claim> claims;
+    std::map<MatchKey, size_t> route_of;  // index in `routes`
     std::string default_cluster;
     bool https_redirect = false;
     std::string hsts;

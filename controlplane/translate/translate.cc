@@ -11,6 +11,7 @@
 #include "common/path_rewrite.h"
 #include "controlplane/translate/annotations.h"
 #include "controlplane/translate/backends.h"
+#include "controlplane/translate/canary.h"
 #include "controlplane/translate/class_selection.h"
 #include "controlplane/translate/endpoints.h"
 #include "controlplane/translate/route_filters.h"
@@ -69,10 +70,18 @@ class Translator {
     if (options_.host_ownership == HostOwnership::kFirstNamespace) {
       for (const Ingress* ingress : ours) ClaimHosts(*ingress);
     }
-    for (const Ingress* ingress : ours) AddRules(*ingress);
-    for (const Ingress* ingress : ours) AddAliases(*ingress);
-    for (const Ingress* ingress : ours) AddWwwRedirects(*ingress);
-    for (const Ingress* ingress : ours) AddDefaultBackend(*ingress);
+    // Canaries only split their primaries' routes: nothing else of them is served.
+    std::vector<const Ingress*> primaries;
+    std::vector<const Ingress*> canaries;
+    for (const Ingress* ingress : ours) {
+      by_source_[SourceName(*ingress)] = ingress;
+      (AnnotationsOf(*ingress).values.canary.enabled ? canaries : primaries).push_back(ingress);
+    }
+    for (const Ingress* ingress : primaries) AddRules(*ingress);
+    for (const Ingress* ingress : canaries) AddCanary(*ingress);
+    for (const Ingress* ingress : primaries) AddAliases(*ingress);
+    for (const Ingress* ingress : primaries) AddWwwRedirects(*ingress);
+    for (const Ingress* ingress : primaries) AddDefaultBackend(*ingress);
     for (const Ingress* ingress : ours) AddTls(*ingress);
     AddDefaultCertificate();
     AddControllerDefault();
@@ -195,6 +204,73 @@ class Translator {
         outcome.contributed = true;
       }
     }
+  }
+
+  // canary: each path of the Ingress splits the route of the same host, path type and path of
+  // an Ingress of its namespace (its primary), with the canary's backend. Only the canary's
+  // canary and balancing annotations count; the route keeps the primary's filters.
+  void AddCanary(const Ingress& ingress) {
+    IngressOutcome& outcome = outcomes_[&ingress];
+    const std::string& ns = ingress.metadata().namespace_();
+    const ParsedAnnotations& annotations = AnnotationsOf(ingress);
+    outcome.reasons.insert(outcome.reasons.end(), annotations.errors.begin(),
+                           annotations.errors.end());
+    if (ingress.spec().has_default_backend()) {
+      outcome.reasons.push_back("defaultBackend: not used: a canary splits its rules' paths only");
+    }
+    for (int r = 0; r < ingress.spec().rules_size(); ++r) {
+      const objects::kube::IngressRule& rule = ingress.spec().rules(r);
+      absl::StatusOr<std::string> domain = DomainForHost(rule.host());
+      if (!domain.ok()) {
+        outcome.reasons.push_back(absl::StrCat("rules[", r, "]: ", domain.status().message()));
+        continue;
+      }
+      hosts_of_[&ingress].push_back(*domain);
+      for (int p = 0; p < rule.http().paths_size(); ++p) {
+        const objects::kube::HTTPIngressPath& path = rule.http().paths(p);
+        std::string where = PathWhere(r, p);
+        std::string why = AddCanaryPath(ingress, *domain, path, annotations.values);
+        if (why.empty()) {
+          outcome.contributed = true;
+        } else {
+          outcome.reasons.push_back(absl::StrCat(where, ": ", why));
+        }
+      }
+    }
+  }
+
+  // One canary path; returns why it is not served, or "".
+  std::string AddCanaryPath(const Ingress& ingress, const std::string& domain,
+                            const objects::kube::HTTPIngressPath& path,
+                            const IngressAnnotations& annotations) {
+    absl::StatusOr<gatehouse::v1::RouteMatch> match = MatchForPath(path, annotations.use_regex);
+    if (!match.ok()) return std::string(match.status().message());
+    gatehouse::v1::Route* route = table_.FindRoute(domain, *match);
+    if (route == nullptr && path.path_type() == "ImplementationSpecific") {
+      // The primary decides whether the path is a regex.
+      if (auto other = MatchForPath(path, !annotations.use_regex); other.ok()) {
+        route = table_.FindRoute(domain, *other);
+      }
+    }
+    std::string what = absl::StrCat(path.path_type(), " ", match->path(), " on host ", domain);
+    if (route == nullptr) {
+      return absl::StrCat("canary: no Ingress serves ", what, "; a canary needs a primary there");
+    }
+    const Ingress* primary = by_source_.at(route->source());
+    const std::string& ns = ingress.metadata().namespace_();
+    if (primary->metadata().namespace_() != ns) {
+      return absl::StrCat("canary: ", what, " is served by ", route->source(),
+                          ", of another namespace; a canary must be in its primary's");
+    }
+    // The backend is reached as the primary's annotations say (backend-protocol, proxy-ssl-*).
+    ResolvedBackend backend =
+        ApplyUpstreamAnnotations(ResolveIngressBackend(ns, path.backend(), world_, &clusters_),
+                                 AnnotationsOf(*primary).values.upstream, world_, &clusters_);
+    if (backend.cluster.empty()) return backend.problem;
+    std::string why =
+        AttachCanary(annotations.canary, backend.cluster, annotations.load_balancing, *route);
+    if (!why.empty()) return absl::StrCat("canary: ", what, " is not split: ", why);
+    return backend.problem;
   }
 
   // server-alias: more names for the Ingress's first host, each unless it is a host of its own
@@ -449,7 +525,8 @@ class Translator {
   std::optional<gatehouse::v1::TlsCertificate> default_certificate_;
   std::map<std::string, std::string> host_owners_;  // domain → namespace (first-namespace only)
   std::map<const Ingress*, ParsedAnnotations> annotations_;
-  std::set<std::string> redirect_hosts_;  // hosts made by from-to-www-redirect
+  std::set<std::string> redirect_hosts_;             // hosts made by from-to-www-redirect
+  std::map<std::string, const Ingress*> by_source_;  // "ns/name" → our Ingress
 };
 
 }  // namespace

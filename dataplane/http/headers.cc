@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "common/http_syntax.h"
 
 namespace gatehouse::dataplane::http {
@@ -52,6 +53,19 @@ const std::string* HeaderMap::Get(absl::string_view name) const {
     if (absl::EqualsIgnoreCase(entry.first, name)) return &entry.second;
   }
   return nullptr;
+}
+
+std::optional<absl::string_view> HeaderMap::GetCookie(absl::string_view name) const {
+  for (const Entry& entry : entries_) {
+    if (!absl::EqualsIgnoreCase(entry.first, "cookie")) continue;
+    for (absl::string_view pair : absl::StrSplit(entry.second, ';')) {
+      pair = absl::StripAsciiWhitespace(pair);
+      if (absl::ConsumePrefix(&pair, name) && absl::ConsumePrefix(&pair, "=") && !pair.empty()) {
+        return pair;
+      }
+    }
+  }
+  return std::nullopt;
 }
 
 absl::string_view RequestHead::Path() const {

@@ -30,6 +30,8 @@ class HeaderMap {
   // The first value of `name`, or nullptr.
   const std::string* Get(absl::string_view name) const;
   bool Has(absl::string_view name) const { return Get(name) != nullptr; }
+  // The value of the first non-empty cookie `name` in the Cookie headers, or nullopt.
+  std::optional<absl::string_view> GetCookie(absl::string_view name) const;
 
   const std::vector<Entry>& entries() const { return entries_; }
   std::vector<Entry>& mutable_entries() { return entries_; }

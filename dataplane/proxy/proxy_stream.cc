@@ -163,11 +163,15 @@ void ProxyStream::DecodeHeaders(http::RequestHead head, bool end_stream) {
   cluster_name_ = match.cluster;
   if (record_ != nullptr && route_ != nullptr) record_->route = route_->source;
   if (route_ != nullptr) {
-    // The key comes from the request as the client sent it ($http_NAME in ingress-nginx), not
-    // as the filters rewrite it (X-Forwarded-For gains the client's address, say).
-    const v1::LoadBalancing& balancing = route_->load_balancing;
-    policy_ = balancing.policy();
-    if (policy_ == v1::LoadBalancing::CONSISTENT_HASH) hash_key_ = HashKey(head, balancing);
+    // The backend, and its hash key, come from the request as the client sent it ($http_NAME
+    // in ingress-nginx), not as the filters rewrite it (X-Forwarded-For gains the client's
+    // address, say).
+    if (const router::Backend* backend = route_->backends.Choose(head.headers, context_.random)) {
+      cluster_name_ = &backend->cluster;
+      const v1::LoadBalancing& balancing = backend->load_balancing;
+      policy_ = balancing.policy();
+      if (policy_ == v1::LoadBalancing::CONSISTENT_HASH) hash_key_ = HashKey(head, balancing);
+    }
   }
   if (match.filters != nullptr && !match.filters->empty()) {
     match.filters->CreateFilters(filters_);
@@ -243,7 +247,11 @@ void ProxyStream::SetRequestId(absl::string_view id) {
 
 void ProxyStream::RouteToUpstream() {
   if (cluster_name_ == nullptr) {
-    LocalReply(404, "no route matches this host and path");
+    if (route_ != nullptr) {
+      LocalReply(500, "every backend of the route has weight 0");
+    } else {
+      LocalReply(404, "no route matches this host and path");
+    }
     return;
   }
   cluster_ = config_->FindCluster(*cluster_name_);
@@ -266,15 +274,8 @@ std::string ProxyStream::HashKey(const http::RequestHead& head,
     case v1::LoadBalancing::kClientIp:
       return downstream_.client_ip;
     case v1::LoadBalancing::kCookie: {
-      for (const http::HeaderMap::Entry& entry : head.headers.entries()) {
-        if (!absl::EqualsIgnoreCase(entry.first, "cookie")) continue;
-        for (absl::string_view pair : absl::StrSplit(entry.second, ';')) {
-          pair = absl::StripAsciiWhitespace(pair);
-          if (absl::ConsumePrefix(&pair, balancing.cookie()) && absl::ConsumePrefix(&pair, "=") &&
-              !pair.empty()) {
-            return std::string(pair);
-          }
-        }
+      if (std::optional<absl::string_view> cookie = head.headers.GetCookie(balancing.cookie())) {
+        return std::string(*cookie);
       }
       // No cookie yet: make one, pick by it, and have the client keep it.
       std::string value = absl::StrReplaceAll(filters::NewRequestId(context_.random), {{"-", ""}});

@@ -94,9 +94,12 @@ CompiledHost CompileHost(const v1::VirtualHost& vhost, const std::string& where,
     RouteEntry route_entry;
     route_entry.type = route.match().path_type();
     route_entry.path = route.match().path();
-    route_entry.cluster = route.cluster();
     route_entry.source = route.source();
-    route_entry.load_balancing = route.load_balancing();
+    if (absl::StatusOr<BackendChoice> backends = BackendChoice::Compile(route); backends.ok()) {
+      route_entry.backends = *std::move(backends);
+    } else {
+      errors.push_back(absl::StrCat(route_where, backends.status().message()));
+    }
     compile_chain(route.filters(), route_where, route_entry.filters);
     switch (route_entry.type) {
       case v1::RouteMatch::EXACT:
@@ -127,7 +130,6 @@ CompiledHost CompileHost(const v1::VirtualHost& vhost, const std::string& where,
       errors.push_back(
           absl::StrCat(route_where, ": path \"", route_entry.path, "\" must start with /"));
     }
-    if (route_entry.cluster.empty()) errors.push_back(absl::StrCat(route_where, ": no cluster"));
     entry.routes.push_back(std::move(route_entry));
   }
   return out;
@@ -214,7 +216,6 @@ MatchResult RouteTable::Match(absl::string_view host, absl::string_view path) co
   for (const RouteEntry& route : result.virtual_host->routes) {
     if (route.Matches(path)) {
       result.route = &route;
-      result.cluster = &route.cluster;
       result.filters = &route.filters;
       return result;
     }

@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "dataplane/filters/filter_chain.h"
+#include "dataplane/router/backend_choice.h"
 #include "gatehouse/v1/config.pb.h"
 #include "re2/re2.h"
 
@@ -23,10 +24,9 @@ namespace gatehouse::dataplane::router {
 struct RouteEntry {
   v1::RouteMatch::PathType type = v1::RouteMatch::PREFIX;
   std::string path;
-  std::string cluster;
   std::string source;
   std::shared_ptr<const re2::RE2> regex;  // REGEX routes: `path` compiled, case-insensitive
-  v1::LoadBalancing load_balancing;
+  BackendChoice backends;
   filters::FilterChain filters;
 
   // Whether `path` (without query) satisfies this route.
@@ -43,12 +43,21 @@ struct VirtualHostEntry {
 
 struct MatchResult {
   const VirtualHostEntry* virtual_host = nullptr;
-  const RouteEntry* route = nullptr;     // null when the host's default cluster was taken
-  const std::string* cluster = nullptr;  // null: nothing matched (404)
+  const RouteEntry* route = nullptr;  // null when the host's default cluster was taken
+  // The host's default cluster when no route matched; null with a route (its backends choose)
+  // or when nothing matched (404).
+  const std::string* cluster = nullptr;
   // The request's filters: its route's, else its host's; null when no host matched.
   const filters::FilterChain* filters = nullptr;
   // The host has regex paths and the path is longer than they are matched against: 414.
   bool path_too_long = false;
+
+  // The route's first cluster (its only one, or its primary), else the host's default cluster;
+  // null when nothing matched. For explanations and tests: requests choose per request.
+  const std::string* PrimaryCluster() const {
+    if (route != nullptr) return &route->backends.backends().front().cluster;
+    return cluster;
+  }
 };
 
 class RouteTable {

@@ -61,7 +61,7 @@ void BM_Match(benchmark::State& state) {
   for (auto _ : state) {
     const auto& [host, path] = requests[i++ & 4095];
     MatchResult result = (*table)->Match(host, path);
-    benchmark::DoNotOptimize(result.cluster);
+    benchmark::DoNotOptimize(result.PrimaryCluster());
   }
 }
 BENCHMARK(BM_Match);

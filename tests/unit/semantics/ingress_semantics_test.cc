@@ -80,8 +80,8 @@ std::shared_ptr<const dataplane::router::RouteTable> Build(const std::string& in
 std::string Route(const dataplane::router::RouteTable& table, const std::string& host,
                   const std::string& path) {
   dataplane::router::MatchResult match = table.Match(host, path);
-  if (match.cluster == nullptr) return "";
-  std::string cluster = *match.cluster;  // "default/NAME:80"
+  if (match.PrimaryCluster() == nullptr) return "";
+  std::string cluster = *match.PrimaryCluster();  // "default/NAME:80"
   return cluster.substr(8, cluster.size() - 8 - 3);
 }
 

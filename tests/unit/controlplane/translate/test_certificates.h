@@ -18,9 +18,7 @@ inline std::string Drain(BIO* bio) {
   return out;
 }
 
-inline EVP_PKEY* NewKey(bool rsa) {
-  return rsa ? EVP_RSA_gen(2048) : EVP_EC_gen("P-256");
-}
+inline EVP_PKEY* NewKey(bool rsa) { return rsa ? EVP_RSA_gen(2048) : EVP_EC_gen("P-256"); }
 
 // A self-signed certificate for `key`, as PEM.
 inline std::string Certificate(EVP_PKEY* key, const char* name) {

@@ -17,41 +17,10 @@
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 #include "tests/unit/controlplane/translate/test_certificates.h"
+#include "tests/unit/controlplane/translate/test_world.h"
 
 namespace gatehouse::controlplane::translate {
 namespace {
-
-constexpr absl::string_view kOurClass = R"(
-apiVersion: networking.k8s.io/v1
-kind: IngressClass
-metadata: {name: gatehouse}
-spec: {controller: gatehouse.dev/ingress-controller}
----
-)";
-
-constexpr absl::string_view kWebService = R"(
-apiVersion: v1
-kind: Service
-metadata: {name: web}
-spec: {ports: [{name: http, port: 80, targetPort: 8080}, {name: admin, port: 9000}]}
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata: {name: web-a, labels: {kubernetes.io/service-name: web}}
-addressType: IPv4
-ports: [{name: http, port: 8080}, {name: admin, port: 9001}]
-endpoints: [{addresses: [10.0.0.1]}]
----
-)";
-
-objects::ObjectStore World(absl::string_view yaml) {
-  source::ParsedManifests parsed = source::ParseManifests(yaml, "test.yaml", {});
-  for (const auto& error : parsed.errors)
-    ADD_FAILURE() << "bad test manifest: " << error.DebugString();
-  objects::ObjectStore world;
-  for (const auto& object : parsed.objects) world.Upsert(object);
-  return world;
-}
 
 const char* TypeName(gatehouse::v1::RouteMatch::PathType type) {
   switch (type) {
@@ -157,21 +126,6 @@ std::string RenderEndpoints(const TranslateResult& result) {
   return absl::StrJoin(lines, "\n");
 }
 
-// "ns/name STATE" then "  reason" per reason.
-std::string RenderReports(const TranslateResult& result) {
-  std::vector<std::string> lines;
-  for (const IngressReport& report : result.reports) {
-    lines.push_back(absl::StrCat(report.Key(), " ", StateName(report.state)));
-    for (const std::string& reason : report.reasons) lines.push_back("  " + reason);
-  }
-  return absl::StrJoin(lines, "\n");
-}
-
-std::string Ingress(absl::string_view name, absl::string_view extra_meta, absl::string_view spec) {
-  return absl::StrCat("apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: ", name,
-                      extra_meta.empty() ? "" : ", ", extra_meta, "}\nspec:\n", spec, "\n---\n");
-}
-
 struct Case {
   const char* name;
   std::string yaml;
@@ -195,8 +149,6 @@ TEST_P(TranslateTableTest, ObjectsInConfigOut) {
   EXPECT_EQ(result.resources.listeners[1].name(), "https");
   EXPECT_EQ(result.resources.listeners[1].route_config_name(), "http");
 }
-
-const std::string kBackendWeb = "{service: {name: web, port: {number: 80}}}";
 
 // An Ingress of our class with `annotations` (YAML flow-map entries) and one Prefix / path on
 // `host` to Service web.

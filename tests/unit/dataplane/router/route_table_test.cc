@@ -70,10 +70,10 @@ TEST(RouteTableTest, MatchTable) {
   for (const Row& row : rows) {
     MatchResult result = (*table)->Match(row.host, row.path);
     if (row.cluster == nullptr) {
-      EXPECT_EQ(result.cluster, nullptr) << row.host << row.path;
+      EXPECT_EQ(result.PrimaryCluster(), nullptr) << row.host << row.path;
     } else {
-      ASSERT_NE(result.cluster, nullptr) << row.host << row.path;
-      EXPECT_EQ(*result.cluster, row.cluster) << row.host << " " << row.path;
+      ASSERT_NE(result.PrimaryCluster(), nullptr) << row.host << row.path;
+      EXPECT_EQ(*result.PrimaryCluster(), row.cluster) << row.host << " " << row.path;
     }
   }
 }
@@ -85,9 +85,9 @@ TEST(RouteTableTest, NoCatchAllMeans404) {
   *app->add_routes() = MakeRoute(v1::RouteMatch::EXACT, "/x", "x");
   absl::StatusOr<std::shared_ptr<const RouteTable>> table = RouteTable::Build(config);
   ASSERT_TRUE(table.ok());
-  EXPECT_EQ((*table)->Match("other.example.com", "/x").cluster, nullptr);
-  EXPECT_EQ((*table)->Match("app.example.com", "/y").cluster, nullptr);
-  EXPECT_NE((*table)->Match("app.example.com", "/x").cluster, nullptr);
+  EXPECT_EQ((*table)->Match("other.example.com", "/x").PrimaryCluster(), nullptr);
+  EXPECT_EQ((*table)->Match("app.example.com", "/y").PrimaryCluster(), nullptr);
+  EXPECT_NE((*table)->Match("app.example.com", "/x").PrimaryCluster(), nullptr);
 }
 
 TEST(RouteTableTest, ReportsEveryError) {
@@ -140,8 +140,8 @@ TEST(RouteTableTest, ABadHostIsLeftOutAndTheOthersAreServed) {
   EXPECT_EQ(built.dropped[1],
             "virtual_hosts[2] (usurper): domain \"bad.example.com\" appears twice");
   MatchResult good_match = built.table->Match("good.example.com", "/x");
-  ASSERT_NE(good_match.cluster, nullptr);
-  EXPECT_EQ(*good_match.cluster, "good");
+  ASSERT_NE(good_match.PrimaryCluster(), nullptr);
+  EXPECT_EQ(*good_match.PrimaryCluster(), "good");
   EXPECT_EQ(built.table->Match("bad.example.com", "/x").virtual_host, nullptr);
   // Build, the strict form, refuses the same configuration with every reason.
   absl::StatusOr<std::shared_ptr<const RouteTable>> strict = RouteTable::Build(config);
@@ -178,15 +178,15 @@ TEST(RouteTableTest, LongPathsOnHostsWithRegexPathsAreNotMatched) {
   std::string at_limit = "/re/" + std::string(kMaxRegexMatchBytes - 4, '1');
   MatchResult fits = (*table)->Match("app.example.com", at_limit);
   EXPECT_FALSE(fits.path_too_long);
-  ASSERT_NE(fits.cluster, nullptr);
-  EXPECT_EQ(*fits.cluster, "regex");
+  ASSERT_NE(fits.PrimaryCluster(), nullptr);
+  EXPECT_EQ(*fits.PrimaryCluster(), "regex");
   MatchResult over = (*table)->Match("app.example.com", at_limit + "1");
   EXPECT_TRUE(over.path_too_long);
-  EXPECT_EQ(over.cluster, nullptr);
+  EXPECT_EQ(over.PrimaryCluster(), nullptr);
   MatchResult plain = (*table)->Match("x.example.com", at_limit + "1");
   EXPECT_FALSE(plain.path_too_long);
-  ASSERT_NE(plain.cluster, nullptr);
-  EXPECT_EQ(*plain.cluster, "wildcard");
+  ASSERT_NE(plain.PrimaryCluster(), nullptr);
+  EXPECT_EQ(*plain.PrimaryCluster(), "wildcard");
 }
 
 }  // namespace
@@ -212,8 +212,8 @@ TEST(RouteTableTest, EachRequestGetsItsRoutesFiltersElseItsHosts) {
   // The host's own chain serves what none of its routes takes.
   MatchResult none = (*table)->Match("elsewhere.test", "/other");
   ASSERT_EQ(none.route, nullptr);
-  ASSERT_NE(none.cluster, nullptr);
-  EXPECT_EQ(*none.cluster, "fallback");
+  ASSERT_NE(none.PrimaryCluster(), nullptr);
+  EXPECT_EQ(*none.PrimaryCluster(), "fallback");
   ASSERT_NE(none.filters, nullptr);
   EXPECT_EQ(none.filters->size(), 1u);
 }

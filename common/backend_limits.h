@@ -1,0 +1,13 @@
+// The bounds on a route's weighted clusters, the same in both processes: the control plane
+// refuses what a data plane would refuse.
+#pragma once
+
+#include <cstdint>
+
+namespace gatehouse {
+
+inline constexpr int kMaxWeightedClusters = 16;
+// Gateway API's largest backend weight too.
+inline constexpr uint32_t kMaxClusterWeight = 1000000;
+
+}  // namespace gatehouse

@@ -1,0 +1,230 @@
+#include "controlplane/translate/annotation_catalog.h"
+
+#include <algorithm>
+#include <iterator>
+
+namespace gatehouse::controlplane::translate {
+namespace {
+
+// Notes that several annotations share.
+constexpr absl::string_view kExternalAuth =
+    "not yet: access control is planned (issue 18); no auth-url check is made until then";
+constexpr absl::string_view kPasswordAuth =
+    "not yet: access control is planned (issue 18); paths are served without authentication";
+constexpr absl::string_view kClientCertAuth =
+    "not yet: access control is planned (issue 18); no client certificate is asked for";
+constexpr absl::string_view kRateLimit =
+    "not yet: access control is planned (issue 18); requests are not rate limited";
+constexpr absl::string_view kCors =
+    "not yet: CORS is planned with access control (issue 18); no CORS headers are added";
+constexpr absl::string_view kBuffers =
+    "not needed: Gatehouse streams bodies with its own bounded buffers";
+constexpr absl::string_view kTracing = "not supported: Gatehouse exports metrics, not traces";
+constexpr absl::string_view kNoWaf = "not supported: Gatehouse has no WAF";
+constexpr absl::string_view kMirror = "not yet: request mirroring is planned";
+constexpr absl::string_view kRetries =
+    "not yet: planned; only a request whose connection failed before sending is retried (once)";
+constexpr absl::string_view kNginxSnippet =
+    "never interpreted; use gatehouse.dev/request-headers or response-headers for header lines";
+constexpr absl::string_view kProxyRedirect =
+    "not supported: Location and Refresh headers from the backend pass unchanged";
+constexpr absl::string_view kNoSameSite =
+    "not supported: the affinity cookie carries no SameSite attribute";
+
+// Every annotation ingress-nginx documents (the summary table of its annotations page at
+// controller-v1.15.1, 117 of them), sorted by name, and what Gatehouse does with it.
+// docs/annotation-table.md lists the same.
+constexpr AnnotationInfo kCatalog[] = {
+    {"affinity", Support::kApplied,
+     "cookie: sticky sessions by a cookie the data plane sets (Path=/, HttpOnly)"},
+    {"affinity-canary-behavior", Support::kIgnored,
+     "not supported: affinity does not pin clients to the canary; canary rules decide per request"},
+    {"affinity-mode", Support::kIgnored,
+     "not supported: always as 'balanced' (sessions move when endpoints change); no 'persistent'"},
+    {"app-root", Support::kApplied, "302 from / to this path, for the Ingress's own paths"},
+    {"auth-cache-duration", Support::kIgnored, kExternalAuth},
+    {"auth-cache-key", Support::kIgnored, kExternalAuth},
+    {"auth-keepalive", Support::kIgnored, kExternalAuth},
+    {"auth-keepalive-requests", Support::kIgnored, kExternalAuth},
+    {"auth-keepalive-share-vars", Support::kIgnored, kExternalAuth},
+    {"auth-keepalive-timeout", Support::kIgnored, kExternalAuth},
+    {"auth-proxy-set-headers", Support::kIgnored, kExternalAuth},
+    {"auth-realm", Support::kIgnored, kPasswordAuth},
+    {"auth-secret", Support::kIgnored, kPasswordAuth},
+    {"auth-secret-type", Support::kIgnored, kPasswordAuth},
+    {"auth-snippet", Support::kRefused,
+     "raw nginx configuration, never interpreted; no equivalent (auth-url is planned, issue 18)"},
+    {"auth-tls-error-page", Support::kIgnored, kClientCertAuth},
+    {"auth-tls-match-cn", Support::kIgnored, kClientCertAuth},
+    {"auth-tls-pass-certificate-to-upstream", Support::kIgnored, kClientCertAuth},
+    {"auth-tls-secret", Support::kIgnored, kClientCertAuth},
+    {"auth-tls-verify-client", Support::kIgnored, kClientCertAuth},
+    {"auth-tls-verify-depth", Support::kIgnored, kClientCertAuth},
+    {"auth-type", Support::kIgnored, kPasswordAuth},
+    {"auth-url", Support::kIgnored, kExternalAuth},
+    {"backend-protocol", Support::kDiffers,
+     "HTTP, HTTPS, GRPC, GRPCS and H2C (ours); AUTO_HTTP and FCGI are not supported"},
+    {"canary", Support::kApplied,
+     "marks the Ingress as the canary of the Ingress serving the same host and path"},
+    {"canary-by-cookie", Support::kApplied,
+     "cookie whose value 'always' or 'never' sends the request to the canary or keeps it off"},
+    {"canary-by-header", Support::kApplied,
+     "header whose value 'always' or 'never' sends the request to the canary or keeps it off"},
+    {"canary-by-header-pattern", Support::kDiffers,
+     "a regex on the canary-by-header value selecting the canary; RE2 syntax, not PCRE"},
+    {"canary-by-header-value", Support::kApplied,
+     "the canary-by-header value that sends the request to the canary"},
+    {"canary-weight", Support::kApplied,
+     "the share of requests, out of canary-weight-total, sent to the canary"},
+    {"canary-weight-total", Support::kApplied,
+     "the total that canary-weight is a share of (default 100)"},
+    {"client-body-buffer-size", Support::kIgnored, kBuffers},
+    {"configuration-snippet", Support::kRefused, kNginxSnippet},
+    {"connection-proxy-header", Support::kIgnored,
+     "not needed: the data plane manages upstream Connection headers and keep-alive itself"},
+    {"cors-allow-credentials", Support::kIgnored, kCors},
+    {"cors-allow-headers", Support::kIgnored, kCors},
+    {"cors-allow-methods", Support::kIgnored, kCors},
+    {"cors-allow-origin", Support::kIgnored, kCors},
+    {"cors-expose-headers", Support::kIgnored, kCors},
+    {"cors-max-age", Support::kIgnored, kCors},
+    {"custom-headers", Support::kIgnored,
+     "not supported: ConfigMaps are not read; use gatehouse.dev/response-headers instead"},
+    {"custom-http-errors", Support::kIgnored,
+     "not yet: planned; error responses from the backend pass through unchanged"},
+    {"default-backend", Support::kIgnored,
+     "not yet: planned; a Service without ready endpoints answers 503"},
+    {"denylist-source-range", Support::kIgnored,
+     "not yet: access control is planned (issue 18); no client address is blocked"},
+    {"enable-access-log", Support::kIgnored,
+     "not supported: --access-log logs every request; it cannot be turned off per Ingress"},
+    {"enable-cors", Support::kIgnored, kCors},
+    {"enable-global-auth", Support::kIgnored,
+     "not needed: there is no global external authentication to opt out of"},
+    {"enable-modsecurity", Support::kIgnored, kNoWaf},
+    {"enable-opentelemetry", Support::kIgnored, kTracing},
+    {"enable-owasp-core-rules", Support::kIgnored, kNoWaf},
+    {"enable-rewrite-log", Support::kIgnored, "not supported: there is no rewrite log"},
+    {"force-ssl-redirect", Support::kApplied,
+     "308 from plain HTTP to HTTPS even without a certificate here (TLS ended in front)"},
+    {"from-to-www-redirect", Support::kApplied,
+     "308 from www.HOST to HOST, or from HOST to www.HOST when the rule names www.HOST"},
+    {"http2-push-preload", Support::kIgnored, "not supported: HTTP/2 server push is not offered"},
+    {"limit-connections", Support::kIgnored, kRateLimit},
+    {"limit-rps", Support::kIgnored, kRateLimit},
+    {"load-balance", Support::kDiffers,
+     "round_robin, or ewma served as least_request (the less busy of two random endpoints)"},
+    {"mirror-host", Support::kIgnored, kMirror},
+    {"mirror-request-body", Support::kIgnored, kMirror},
+    {"mirror-target", Support::kIgnored, kMirror},
+    {"modsecurity-snippet", Support::kRefused,
+     "raw ModSecurity configuration, never interpreted; no equivalent, as there is no WAF"},
+    {"modsecurity-transaction-id", Support::kIgnored, kNoWaf},
+    {"opentelemetry-trust-incoming-span", Support::kIgnored, kTracing},
+    {"permanent-redirect", Support::kApplied,
+     "301 to this URL; $request_uri, $uri, $args, $host and $scheme are expanded"},
+    {"permanent-redirect-code", Support::kApplied,
+     "the code of permanent-redirect, 300 to 308 (default 301)"},
+    {"preserve-trailing-slash", Support::kIgnored,
+     "not needed: the HTTPS redirect always keeps the path as sent, trailing slash included"},
+    {"proxy-body-size", Support::kApplied,
+     "largest request body (nginx sizes), else 413; unset: no limit (ingress-nginx: 1m)"},
+    {"proxy-buffer-size", Support::kIgnored, kBuffers},
+    {"proxy-buffering", Support::kIgnored, kBuffers},
+    {"proxy-buffers-number", Support::kIgnored, kBuffers},
+    {"proxy-busy-buffers-size", Support::kIgnored, kBuffers},
+    {"proxy-connect-timeout", Support::kApplied, "seconds to wait for a connection to a backend"},
+    {"proxy-cookie-domain", Support::kIgnored,
+     "not supported: Set-Cookie domains from the backend pass unchanged"},
+    {"proxy-cookie-path", Support::kIgnored,
+     "not supported: Set-Cookie paths from the backend pass unchanged"},
+    {"proxy-http-version", Support::kIgnored,
+     "not supported: backends get HTTP/1.1, or HTTP/2 by backend-protocol; never HTTP/1.0"},
+    {"proxy-max-temp-file-size", Support::kIgnored, kBuffers},
+    {"proxy-next-upstream", Support::kIgnored, kRetries},
+    {"proxy-next-upstream-timeout", Support::kIgnored, kRetries},
+    {"proxy-next-upstream-tries", Support::kIgnored, kRetries},
+    {"proxy-read-timeout", Support::kApplied, "seconds to wait on the backend's response"},
+    {"proxy-redirect-from", Support::kIgnored, kProxyRedirect},
+    {"proxy-redirect-to", Support::kIgnored, kProxyRedirect},
+    {"proxy-request-buffering", Support::kIgnored, kBuffers},
+    {"proxy-send-timeout", Support::kApplied,
+     "seconds a write of the request to the backend may stall"},
+    {"proxy-ssl-ciphers", Support::kIgnored,
+     "not supported: TLS to backends uses the TLS library's default ciphers"},
+    {"proxy-ssl-name", Support::kApplied,
+     "the name the backend certificate must carry, also the SNI (default SERVICE.NAMESPACE.svc)"},
+    {"proxy-ssl-protocols", Support::kIgnored,
+     "not supported: TLS to backends is always TLS 1.2 or 1.3"},
+    {"proxy-ssl-secret", Support::kDiffers,
+     "only its ca.crt is used (no client certificate is sent); the Ingress's namespace only"},
+    {"proxy-ssl-server-name", Support::kIgnored,
+     "not needed: SNI is always sent to TLS backends (proxy-ssl-name or SERVICE.NAMESPACE.svc)"},
+    {"proxy-ssl-verify", Support::kApplied,
+     "on checks the backends' certificates; off (the default) accepts any"},
+    {"proxy-ssl-verify-depth", Support::kIgnored,
+     "not supported: backend chains are checked at the TLS library's default depth"},
+    {"rewrite-target", Support::kDiffers,
+     "path sent upstream, $0 to $9 from the path regex; implies use-regex for this Ingress only"},
+    {"satisfy", Support::kIgnored,
+     "not yet: there are no access checks to combine until access control (issue 18)"},
+    {"server-alias", Support::kApplied,
+     "more host names served exactly as the Ingress's first host"},
+    {"server-snippet", Support::kRefused, kNginxSnippet},
+    {"service-upstream", Support::kIgnored,
+     "not yet: planned; the data plane always balances over the pod endpoints itself"},
+    {"session-cookie-change-on-failure", Support::kIgnored,
+     "not supported: the cookie is kept; if its endpoint is gone, hashing picks another"},
+    {"session-cookie-conditional-samesite-none", Support::kIgnored, kNoSameSite},
+    {"session-cookie-domain", Support::kIgnored,
+     "not supported: the affinity cookie has no Domain attribute"},
+    {"session-cookie-expires", Support::kIgnored,
+     "not supported: no Expires attribute is set; use session-cookie-max-age"},
+    {"session-cookie-max-age", Support::kApplied,
+     "the affinity cookie's Max-Age in seconds (default: a session cookie)"},
+    {"session-cookie-name", Support::kApplied,
+     "the affinity cookie's name (default INGRESSCOOKIE)"},
+    {"session-cookie-path", Support::kIgnored,
+     "not supported: the affinity cookie's Path is always /"},
+    {"session-cookie-samesite", Support::kIgnored, kNoSameSite},
+    {"session-cookie-secure", Support::kIgnored,
+     "not supported: the affinity cookie is not marked Secure"},
+    {"ssl-ciphers", Support::kIgnored,
+     "not supported per Ingress: the data plane's --tls-ciphers sets them for every host"},
+    {"ssl-passthrough", Support::kIgnored,
+     "not yet: planned; the data plane always terminates TLS"},
+    {"ssl-prefer-server-ciphers", Support::kIgnored,
+     "not needed: the data plane always prefers its own TLS 1.2 cipher order"},
+    {"ssl-redirect", Support::kApplied,
+     "false stops the 308 from HTTP to HTTPS for the hosts of the Ingress's spec.tls"},
+    {"stream-snippet", Support::kRefused,
+     "raw nginx stream configuration, never interpreted; TCP and UDP proxying has no equivalent"},
+    {"temporal-redirect", Support::kApplied,
+     "302 to this URL, expanded as permanent-redirect is; wins when both are set"},
+    {"temporal-redirect-code", Support::kApplied,
+     "the code of temporal-redirect, 300 to 308 (default 302)"},
+    {"upstream-hash-by", Support::kDiffers,
+     "only $remote_addr, $http_NAME or $cookie_NAME; no other variables or combinations"},
+    {"upstream-vhost", Support::kDiffers,
+     "the Host sent upstream; NAME or NAME:PORT only, nginx variables are not expanded"},
+    {"use-regex", Support::kDiffers,
+     "ImplementationSpecific paths are RE2 regexes for this Ingress only, not the whole host"},
+    {"whitelist-source-range", Support::kIgnored,
+     "not yet: access control is planned (issue 18); every client address is served"},
+    {"x-forwarded-prefix", Support::kApplied,
+     "sets X-Forwarded-Prefix on the upstream request to this value"},
+};
+
+}  // namespace
+
+absl::Span<const AnnotationInfo> AnnotationCatalog() { return kCatalog; }
+
+const AnnotationInfo* FindAnnotationInfo(absl::string_view name) {
+  const AnnotationInfo* end = std::end(kCatalog);
+  const AnnotationInfo* it = std::lower_bound(
+      std::begin(kCatalog), end, name,
+      [](const AnnotationInfo& info, absl::string_view key) { return info.name < key; });
+  return it != end && it->name == name ? it : nullptr;
+}
+
+}  // namespace gatehouse::controlplane::translate
