@@ -1,4 +1,4 @@
-// The bounds on a route's weighted clusters, the same in both processes: the control plane
+// The bounds on a route's weighted clusters and timeouts, the same in both processes: the control plane
 // refuses what a data plane would refuse.
 #pragma once
 
@@ -9,5 +9,8 @@ namespace gatehouse {
 inline constexpr int kMaxWeightedClusters = 16;
 // Gateway API's largest backend weight too.
 inline constexpr uint32_t kMaxClusterWeight = 1000000;
+
+// A route's connect, read and send timeouts are at most a day.
+inline constexpr uint32_t kMaxRouteTimeoutMs = 24 * 3600 * 1000;
 
 }  // namespace gatehouse

@@ -8,6 +8,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/backend_limits.h"
 #include "common/http_syntax.h"
 #include "common/log.h"
 #include "controlplane/translate/routes.h"
@@ -193,6 +194,30 @@ void ParseUpstream(const objects::kube::Ingress& ingress, const std::string& ns,
   }
 }
 
+// The three proxy timeouts, in whole seconds; a value that is not one is reported and left at
+// the data plane's default.
+void ParseTimeouts(const objects::kube::Ingress& ingress, ParsedAnnotations* parsed) {
+  gatehouse::v1::RouteTimeouts& out = parsed->values.timeouts;
+  const std::pair<absl::string_view, void (gatehouse::v1::RouteTimeouts::*)(uint32_t)> fields[] = {
+      {kProxyConnectTimeoutAnnotation, &gatehouse::v1::RouteTimeouts::set_connect_ms},
+      {kProxyReadTimeoutAnnotation, &gatehouse::v1::RouteTimeouts::set_read_ms},
+      {kProxySendTimeoutAnnotation, &gatehouse::v1::RouteTimeouts::set_send_ms}};
+  for (const auto& [name, set] : fields) {
+    Found found = Lookup(ingress, name);
+    if (found.value == nullptr) continue;
+    uint32_t seconds = 0;
+    if (absl::SimpleAtoi(absl::StripAsciiWhitespace(*found.value), &seconds) && seconds >= 1 &&
+        seconds <= kMaxRouteTimeoutMs / 1000) {
+      (out.*set)(seconds * 1000);
+    } else {
+      parsed->errors.push_back(absl::StrCat(
+          "annotation ", found.key, ": ", QuoteForMessage(*found.value),
+          " is not a whole number of seconds from 1 to ", kMaxRouteTimeoutMs / 1000,
+          " (ingress-nginx's timeouts are unitless); the data plane's default applies"));
+    }
+  }
+}
+
 }  // namespace
 
 AnnotationValue LookupAnnotation(const objects::kube::Ingress& ingress, absl::string_view name) {
@@ -247,6 +272,7 @@ ParsedAnnotations ParseAnnotations(const objects::kube::Ingress& ingress) {
     }
   }
   ParseLoadBalancing(ingress, &parsed);
+  ParseTimeouts(ingress, &parsed);
   ParseUpstream(ingress, ingress.metadata().namespace_(), &parsed);
   ParseRedirectAnnotations(ingress, &parsed);
   ParseHeaderAnnotations(ingress, &parsed);

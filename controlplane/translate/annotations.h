@@ -38,6 +38,13 @@ inline constexpr absl::string_view kAffinityAnnotation = "affinity";
 inline constexpr absl::string_view kSessionCookieNameAnnotation = "session-cookie-name";
 inline constexpr absl::string_view kSessionCookieMaxAgeAnnotation = "session-cookie-max-age";
 
+// Whole seconds from 1 to 86400, as in ingress-nginx (unitless): connecting to an endpoint,
+// between two reads of the response, between two writes of the request (nginx's
+// proxy_connect_timeout, proxy_read_timeout and proxy_send_timeout).
+inline constexpr absl::string_view kProxyConnectTimeoutAnnotation = "proxy-connect-timeout";
+inline constexpr absl::string_view kProxyReadTimeoutAnnotation = "proxy-read-timeout";
+inline constexpr absl::string_view kProxySendTimeoutAnnotation = "proxy-send-timeout";
+
 // How requests reach the backends: HTTP (HTTP/1.1, the default), HTTPS (HTTP/1.1 over TLS),
 // GRPC or H2C (HTTP/2 cleartext) and GRPCS (HTTP/2 over TLS). Overrides the Service port's
 // appProtocol.
@@ -129,6 +136,7 @@ struct IngressAnnotations {
   uint64_t max_request_body_bytes = 0;      // 0: no limit
   bool ssl_redirect = true;
   gatehouse::v1::LoadBalancing load_balancing;
+  gatehouse::v1::RouteTimeouts timeouts;  // 0: the data plane's own
   UpstreamAnnotations upstream;
   RedirectAnnotations redirects;
   HeaderAnnotations headers;

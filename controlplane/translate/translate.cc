@@ -177,6 +177,9 @@ class Translator {
         *route.mutable_match() = *match;
         route.set_cluster(backend.cluster);
         *route.mutable_load_balancing() = annotations.values.load_balancing;
+        if (annotations.values.timeouts.ByteSizeLong() > 0) {
+          *route.mutable_timeouts() = annotations.values.timeouts;
+        }
         AddRouteFilters(annotations.values, route);
         if (!annotations.values.rewrite_target.empty()) {
           // The path as written is the rewrite's regex, as in ingress-nginx; checked as a data

@@ -62,7 +62,8 @@ ProxyStream::ProxyStream(WorkerContext& context, Owner& owner, http::ResponseEnc
       owner_(owner),
       encoder_(encoder),
       config_(std::move(config)),
-      downstream_(std::move(downstream)) {}
+      downstream_(std::move(downstream)),
+      timers_(context.dispatcher, [this](UpstreamTimers::Kind kind) { OnTimerExpired(kind); }) {}
 
 ProxyStream::~ProxyStream() {
   if (upstream_ != nullptr) DropUpstream();
@@ -135,7 +136,50 @@ void ProxyStream::OnStreamIdleTimeout() {
 }
 
 void ProxyStream::OnRequestSent() {
-  if (phase_ == Phase::kRequesting) context_.upstream_response_timeouts.Arm(*this);
+  if (phase_ != Phase::kRequesting) return;
+  timers_.Stop(UpstreamTimers::Kind::kSend);
+  if (timeouts().read_ms() > 0) {
+    timers_.Start(UpstreamTimers::Kind::kRead, timeouts().read_ms());
+  } else {
+    context_.upstream_response_timeouts.Arm(*this);
+  }
+}
+
+const v1::RouteTimeouts& ProxyStream::timeouts() const {
+  return route_ != nullptr ? route_->timeouts : v1::RouteTimeouts::default_instance();
+}
+
+void ProxyStream::OnUpstreamWriteBlocked() {
+  PauseRequestBody(true);
+  if (timeouts().send_ms() > 0) timers_.Start(UpstreamTimers::Kind::kSend, timeouts().send_ms());
+}
+
+void ProxyStream::RestartReadDeadline() {
+  if (timeouts().read_ms() > 0 && phase_ == Phase::kResponding) {
+    timers_.Start(UpstreamTimers::Kind::kRead, timeouts().read_ms());
+  }
+}
+
+void ProxyStream::OnTimerExpired(UpstreamTimers::Kind kind) {
+  switch (kind) {
+    case UpstreamTimers::Kind::kConnect:
+      OnUpstreamTimeout();
+      return;
+    case UpstreamTimers::Kind::kRead:
+      if (phase_ == Phase::kRequesting) {
+        OnUpstreamTimeout();
+      } else if (phase_ == Phase::kResponding) {
+        context_.stats.upstream_failures->Increment();
+        LocalReply(504, "upstream sent nothing for the route's read timeout");
+      }
+      return;
+    case UpstreamTimers::Kind::kSend:
+      if (phase_ == Phase::kRequesting || phase_ == Phase::kResponding) {
+        context_.stats.upstream_failures->Increment();
+        LocalReply(504, "upstream took no request bytes for the route's send timeout");
+      }
+      return;
+  }
 }
 
 void ProxyStream::DecodeHeaders(http::RequestHead head, bool end_stream) {
@@ -313,14 +357,11 @@ void ProxyStream::ConnectTo(const config::EndpointAddress& endpoint) {
   }
   context_.stats.upstream_connects->Increment();
   SetPhase(Phase::kConnecting);
-  absl::Duration connect_timeout = cluster_->connect_timeout_ms > 0
-                                       ? absl::Milliseconds(cluster_->connect_timeout_ms)
-                                       : context_.settings.upstream_connect_timeout;
-  if (connect_timer_ == nullptr) {
-    connect_timer_ =
-        std::make_unique<event::Timer>(context_.dispatcher, [this] { OnUpstreamTimeout(); });
-  }
-  connect_timer_->Start(static_cast<uint64_t>(absl::ToInt64Milliseconds(connect_timeout)));
+  uint64_t connect_ms = timeouts().connect_ms() > 0 ? timeouts().connect_ms()
+                        : cluster_->connect_timeout_ms > 0
+                            ? cluster_->connect_timeout_ms
+                            : absl::ToInt64Milliseconds(context_.settings.upstream_connect_timeout);
+  timers_.Start(UpstreamTimers::Kind::kConnect, connect_ms);
 }
 
 void ProxyStream::LeaveEndpoint() {
@@ -372,7 +413,7 @@ void ProxyStream::OnConnect(upstream::UpstreamStream& connection, const absl::St
 
 void ProxyStream::StartUpstream() {
   SetPhase(Phase::kRequesting);
-  if (connect_timer_ != nullptr) connect_timer_->Stop();
+  timers_.Stop(UpstreamTimers::Kind::kConnect);
   upstream_->SetDecoder(this);
   bool end_now = request_end_ && pending_body_.empty() && !pending_trailers_.has_value();
   // Each encoder call may end the exchange at once (an HTTP/2 upstream refusing the stream):
@@ -391,8 +432,10 @@ void ProxyStream::StartUpstream() {
   }
   if (request_end_) {
     OnRequestSent();
+  } else if (upstream_->encoder().WriteBlocked()) {
+    OnUpstreamWriteBlocked();
   } else {
-    PauseRequestBody(upstream_->encoder().WriteBlocked());
+    PauseRequestBody(false);
   }
 }
 
@@ -419,7 +462,7 @@ void ProxyStream::DecodeData(absl::string_view data, bool end_stream) {
   if (end_stream) {
     OnRequestSent();
   } else if (upstream_->encoder().WriteBlocked()) {
-    PauseRequestBody(true);
+    OnUpstreamWriteBlocked();
   }
 }
 
@@ -439,12 +482,14 @@ void ProxyStream::DecodeTrailers(http::HeaderMap trailers) {
 
 void ProxyStream::OnUpstreamWritable() {
   Touch();
+  timers_.Stop(UpstreamTimers::Kind::kSend);
   if (!request_end_) PauseRequestBody(false);
 }
 
 void ProxyStream::DecodeResponseHeaders(http::ResponseHead head, bool end_stream) {
   SetPhase(head.status == 101 ? Phase::kTunnel : Phase::kResponding);
   StopUpstreamTimers();
+  RestartReadDeadline();
   Touch();
   if (endpoint_ != nullptr) {
     if (head.status >= 500) {
@@ -472,8 +517,12 @@ void ProxyStream::DecodeResponseData(absl::string_view data, bool end_stream) {
   if (end_stream) {
     Finish();
   } else if (phase_ != Phase::kDone && upstream_ != nullptr && encoder_.WriteBlocked()) {
-    // (A downstream that failed while taking the bytes has already reset this stream.)
+    // (A downstream that failed while taking the bytes has already reset this stream.) The
+    // upstream is not read meanwhile: its read deadline waits for the client.
     upstream_->encoder().PauseResponseBody(true);
+    timers_.Stop(UpstreamTimers::Kind::kRead);
+  } else {
+    RestartReadDeadline();
   }
 }
 
@@ -485,7 +534,10 @@ void ProxyStream::DecodeResponseTrailers(http::HeaderMap trailers) {
 
 void ProxyStream::OnDownstreamWritable() {
   Touch();
-  if (upstream_ != nullptr && response_started()) upstream_->encoder().PauseResponseBody(false);
+  if (upstream_ != nullptr && response_started()) {
+    upstream_->encoder().PauseResponseBody(false);
+    RestartReadDeadline();
+  }
 }
 
 void ProxyStream::OnUpstreamReset(absl::string_view reason) {
@@ -528,6 +580,7 @@ void ProxyStream::LocalReply(int status, absl::string_view message, http::Header
   // Whatever went upstream is abandoned: its connection may hold part of this request.
   DropUpstream();
   StopUpstreamTimers();
+  timers_.StopAll();
   LeaveEndpoint();
   if (response_started()) {
     // Too late for a status: the client must see the response incomplete.
@@ -564,6 +617,7 @@ void ProxyStream::Finish() {
   SetPhase(Phase::kDone);
   LeaveEndpoint();
   StopUpstreamTimers();
+  timers_.StopAll();
   if (upstream_ != nullptr) {
     if (reusable) {
       DetachUpstream();
@@ -576,7 +630,8 @@ void ProxyStream::Finish() {
 }
 
 void ProxyStream::StopUpstreamTimers() {
-  if (connect_timer_ != nullptr) connect_timer_->Stop();
+  timers_.Stop(UpstreamTimers::Kind::kConnect);
+  timers_.Stop(UpstreamTimers::Kind::kRead);
   event::DeadlineQueue::Disarm(*this);
 }
 

@@ -37,6 +37,7 @@
 #include "dataplane/http/stream.h"
 #include "dataplane/proxy/access_log.h"
 #include "dataplane/proxy/proxy_settings.h"
+#include "dataplane/proxy/upstream_timers.h"
 #include "dataplane/upstream/load_balancer.h"
 #include "dataplane/upstream/upstream_connector.h"
 
@@ -166,7 +167,16 @@ class ProxyStream : public event::DeferredDeletable,
   void LeaveEndpoint();
   void StartUpstream();
   void OnUpstreamTimeout();
-  // Stops the connect and response-head deadlines.
+  void OnTimerExpired(UpstreamTimers::Kind kind);
+  // The route's timeouts; zeros without a route.
+  const v1::RouteTimeouts& timeouts() const;
+  // The upstream takes no more request bytes for now: stop reading the client's, and start the
+  // route's send deadline.
+  void OnUpstreamWriteBlocked();
+  // The route's read deadline starts again (a response byte came, or the client took some).
+  void RestartReadDeadline();
+  // Stops the connect, read and response-head deadlines (not the send deadline: the request
+  // body may still be going up after the response head came).
   void StopUpstreamTimers();
   // The whole request has gone up: the response head is awaited from now.
   void OnRequestSent();
@@ -211,9 +221,10 @@ class ProxyStream : public event::DeferredDeletable,
   uint64_t body_received_ = 0;
   // Filled as the request goes, written when the stream is destroyed; only with an access log.
   std::unique_ptr<AccessRecord> record_;
-  // The connect deadline, made only for a new connection (the cluster sets its length); the
-  // response-head deadline is this stream's entry in context_.upstream_response_timeouts.
-  std::unique_ptr<event::Timer> connect_timer_;
+  // The connect deadline (the route, the cluster or the settings set its length) and the
+  // route's read and send deadlines. Without a route read timeout, the response-head deadline is
+  // this stream's entry in context_.upstream_response_timeouts.
+  UpstreamTimers timers_;
   event::MemberDeadline<ProxyStream, &ProxyStream::OnRequestBodyTimeout> body_deadline_{this};
   event::MemberDeadline<ProxyStream, &ProxyStream::OnStreamIdleTimeout> idle_deadline_{this};
   bool body_paused_ = false;  // the proxy stopped reading the request body

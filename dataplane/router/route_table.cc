@@ -5,6 +5,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/backend_limits.h"
 #include "common/path_regex.h"
 
 namespace gatehouse::dataplane::router {
@@ -101,6 +102,14 @@ CompiledHost CompileHost(const v1::VirtualHost& vhost, const std::string& where,
       errors.push_back(absl::StrCat(route_where, backends.status().message()));
     }
     compile_chain(route.filters(), route_where, route_entry.filters);
+    route_entry.timeouts = route.timeouts();
+    for (uint32_t ms : {route.timeouts().connect_ms(), route.timeouts().read_ms(),
+                        route.timeouts().send_ms()}) {
+      if (ms > kMaxRouteTimeoutMs) {
+        errors.push_back(absl::StrCat(route_where, ".timeouts: ", ms, " ms is more than ",
+                                      kMaxRouteTimeoutMs, " (a day)"));
+      }
+    }
     switch (route_entry.type) {
       case v1::RouteMatch::EXACT:
       case v1::RouteMatch::PREFIX:

@@ -27,6 +27,7 @@ struct RouteEntry {
   std::string source;
   std::shared_ptr<const re2::RE2> regex;  // REGEX routes: `path` compiled, case-insensitive
   BackendChoice backends;
+  v1::RouteTimeouts timeouts;  // 0: the data plane's own
   filters::FilterChain filters;
 
   // Whether `path` (without query) satisfies this route.

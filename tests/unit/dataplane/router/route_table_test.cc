@@ -232,5 +232,19 @@ TEST(RouteTableTest, BadFiltersAreNamedByRoute) {
       << table.status();
 }
 
+TEST(RouteTableTest, RouteTimeoutsOverADayAreRefused) {
+  v1::RouteConfiguration config = Config();
+  config.mutable_virtual_hosts(0)->mutable_routes(0)->mutable_timeouts()->set_read_ms(
+      24 * 3600 * 1000 + 1);
+  absl::StatusOr<std::shared_ptr<const RouteTable>> table = RouteTable::Build(config);
+  ASSERT_FALSE(table.ok());
+  EXPECT_NE(table.status().message().find("routes[0].timeouts: 86400001 ms is more than"),
+            std::string::npos)
+      << table.status();
+  config.mutable_virtual_hosts(0)->mutable_routes(0)->mutable_timeouts()->set_read_ms(24 * 3600 *
+                                                                                      1000);
+  EXPECT_TRUE(RouteTable::Build(config).ok());
+}
+
 }  // namespace
 }  // namespace gatehouse::dataplane::router
