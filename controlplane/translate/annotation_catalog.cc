@@ -8,15 +8,15 @@ namespace {
 
 // Notes that several annotations share.
 constexpr absl::string_view kExternalAuth =
-    "not yet: access control is planned (issue 18); no auth-url check is made until then";
+    "not yet: access control is planned; no auth-url check is made until then";
 constexpr absl::string_view kPasswordAuth =
-    "not yet: access control is planned (issue 18); paths are served without authentication";
+    "not yet: access control is planned; paths are served without authentication";
 constexpr absl::string_view kClientCertAuth =
-    "not yet: access control is planned (issue 18); no client certificate is asked for";
+    "not yet: access control is planned; no client certificate is asked for";
 constexpr absl::string_view kRateLimit =
-    "not yet: access control is planned (issue 18); requests are not rate limited";
+    "not yet: access control is planned; requests are not rate limited";
 constexpr absl::string_view kCors =
-    "not yet: CORS is planned with access control (issue 18); no CORS headers are added";
+    "not yet: CORS is planned with access control; no CORS headers are added";
 constexpr absl::string_view kBuffers =
     "not needed: Gatehouse streams bodies with its own bounded buffers";
 constexpr absl::string_view kTracing = "not supported: Gatehouse exports metrics, not traces";
@@ -53,7 +53,7 @@ constexpr AnnotationInfo kCatalog[] = {
     {"auth-secret", Support::kIgnored, kPasswordAuth},
     {"auth-secret-type", Support::kIgnored, kPasswordAuth},
     {"auth-snippet", Support::kRefused,
-     "raw nginx configuration, never interpreted; no equivalent (auth-url is planned, issue 18)"},
+     "raw nginx configuration, never interpreted; no equivalent (auth-url is planned)"},
     {"auth-tls-error-page", Support::kIgnored, kClientCertAuth},
     {"auth-tls-match-cn", Support::kIgnored, kClientCertAuth},
     {"auth-tls-pass-certificate-to-upstream", Support::kIgnored, kClientCertAuth},
@@ -78,9 +78,9 @@ constexpr AnnotationInfo kCatalog[] = {
      "the share of requests, out of canary-weight-total, sent to the canary"},
     {"canary-weight-total", Support::kApplied,
      "the total that canary-weight is a share of (default 100)"},
-    {"client-body-buffer-size", Support::kIgnored, kBuffers},
+    {"client-body-buffer-size", Support::kNotNeeded, kBuffers},
     {"configuration-snippet", Support::kRefused, kNginxSnippet},
-    {"connection-proxy-header", Support::kIgnored,
+    {"connection-proxy-header", Support::kNotNeeded,
      "not needed: the data plane manages upstream Connection headers and keep-alive itself"},
     {"cors-allow-credentials", Support::kIgnored, kCors},
     {"cors-allow-headers", Support::kIgnored, kCors},
@@ -95,11 +95,11 @@ constexpr AnnotationInfo kCatalog[] = {
     {"default-backend", Support::kIgnored,
      "not yet: planned; a Service without ready endpoints answers 503"},
     {"denylist-source-range", Support::kIgnored,
-     "not yet: access control is planned (issue 18); no client address is blocked"},
+     "not yet: access control is planned; no client address is blocked"},
     {"enable-access-log", Support::kIgnored,
      "not supported: --access-log logs every request; it cannot be turned off per Ingress"},
     {"enable-cors", Support::kIgnored, kCors},
-    {"enable-global-auth", Support::kIgnored,
+    {"enable-global-auth", Support::kNotNeeded,
      "not needed: there is no global external authentication to opt out of"},
     {"enable-modsecurity", Support::kIgnored, kNoWaf},
     {"enable-opentelemetry", Support::kIgnored, kTracing},
@@ -125,14 +125,14 @@ constexpr AnnotationInfo kCatalog[] = {
      "301 to this URL; $request_uri, $uri, $args, $host and $scheme are expanded"},
     {"permanent-redirect-code", Support::kApplied,
      "the code of permanent-redirect, 300 to 308 (default 301)"},
-    {"preserve-trailing-slash", Support::kIgnored,
+    {"preserve-trailing-slash", Support::kNotNeeded,
      "not needed: the HTTPS redirect always keeps the path as sent, trailing slash included"},
     {"proxy-body-size", Support::kApplied,
      "largest request body (nginx sizes), else 413; unset: no limit (ingress-nginx: 1m)"},
-    {"proxy-buffer-size", Support::kIgnored, kBuffers},
-    {"proxy-buffering", Support::kIgnored, kBuffers},
-    {"proxy-buffers-number", Support::kIgnored, kBuffers},
-    {"proxy-busy-buffers-size", Support::kIgnored, kBuffers},
+    {"proxy-buffer-size", Support::kNotNeeded, kBuffers},
+    {"proxy-buffering", Support::kNotNeeded, kBuffers},
+    {"proxy-buffers-number", Support::kNotNeeded, kBuffers},
+    {"proxy-busy-buffers-size", Support::kNotNeeded, kBuffers},
     {"proxy-connect-timeout", Support::kApplied, "seconds to wait for a connection to a backend"},
     {"proxy-cookie-domain", Support::kIgnored,
      "not supported: Set-Cookie domains from the backend pass unchanged"},
@@ -140,14 +140,14 @@ constexpr AnnotationInfo kCatalog[] = {
      "not supported: Set-Cookie paths from the backend pass unchanged"},
     {"proxy-http-version", Support::kIgnored,
      "not supported: backends get HTTP/1.1, or HTTP/2 by backend-protocol; never HTTP/1.0"},
-    {"proxy-max-temp-file-size", Support::kIgnored, kBuffers},
+    {"proxy-max-temp-file-size", Support::kNotNeeded, kBuffers},
     {"proxy-next-upstream", Support::kIgnored, kRetries},
     {"proxy-next-upstream-timeout", Support::kIgnored, kRetries},
     {"proxy-next-upstream-tries", Support::kIgnored, kRetries},
     {"proxy-read-timeout", Support::kApplied, "seconds to wait on the backend's response"},
     {"proxy-redirect-from", Support::kIgnored, kProxyRedirect},
     {"proxy-redirect-to", Support::kIgnored, kProxyRedirect},
-    {"proxy-request-buffering", Support::kIgnored, kBuffers},
+    {"proxy-request-buffering", Support::kNotNeeded, kBuffers},
     {"proxy-send-timeout", Support::kApplied,
      "seconds a write of the request to the backend may stall"},
     {"proxy-ssl-ciphers", Support::kIgnored,
@@ -158,7 +158,7 @@ constexpr AnnotationInfo kCatalog[] = {
      "not supported: TLS to backends is always TLS 1.2 or 1.3"},
     {"proxy-ssl-secret", Support::kDiffers,
      "only its ca.crt is used (no client certificate is sent); the Ingress's namespace only"},
-    {"proxy-ssl-server-name", Support::kIgnored,
+    {"proxy-ssl-server-name", Support::kNotNeeded,
      "not needed: SNI is always sent to TLS backends (proxy-ssl-name or SERVICE.NAMESPACE.svc)"},
     {"proxy-ssl-verify", Support::kApplied,
      "on checks the backends' certificates; off (the default) accepts any"},
@@ -167,7 +167,7 @@ constexpr AnnotationInfo kCatalog[] = {
     {"rewrite-target", Support::kDiffers,
      "path sent upstream, $0 to $9 from the path regex; implies use-regex for this Ingress only"},
     {"satisfy", Support::kIgnored,
-     "not yet: there are no access checks to combine until access control (issue 18)"},
+     "not yet: there are no access checks to combine until access control"},
     {"server-alias", Support::kApplied,
      "more host names served exactly as the Ingress's first host"},
     {"server-snippet", Support::kRefused, kNginxSnippet},
@@ -193,7 +193,7 @@ constexpr AnnotationInfo kCatalog[] = {
      "not supported per Ingress: the data plane's --tls-ciphers sets them for every host"},
     {"ssl-passthrough", Support::kIgnored,
      "not yet: planned; the data plane always terminates TLS"},
-    {"ssl-prefer-server-ciphers", Support::kIgnored,
+    {"ssl-prefer-server-ciphers", Support::kNotNeeded,
      "not needed: the data plane always prefers its own TLS 1.2 cipher order"},
     {"ssl-redirect", Support::kApplied,
      "false stops the 308 from HTTP to HTTPS for the hosts of the Ingress's spec.tls"},
@@ -210,7 +210,7 @@ constexpr AnnotationInfo kCatalog[] = {
     {"use-regex", Support::kDiffers,
      "ImplementationSpecific paths are RE2 regexes for this Ingress only, not the whole host"},
     {"whitelist-source-range", Support::kIgnored,
-     "not yet: access control is planned (issue 18); every client address is served"},
+     "not yet: access control is planned; every client address is served"},
     {"x-forwarded-prefix", Support::kApplied,
      "sets X-Forwarded-Prefix on the upstream request to this value"},
 };

@@ -9,10 +9,11 @@
 namespace gatehouse::controlplane::translate {
 
 enum class Support {
-  kApplied,  // read with ingress-nginx's meaning
-  kDiffers,  // read, with a documented difference
-  kIgnored,  // not supported, or not needed; `note` says why and what to use instead
-  kRefused,  // raw nginx configuration, never interpreted
+  kApplied,    // read with ingress-nginx's meaning
+  kDiffers,    // read, with a documented difference
+  kIgnored,    // not supported; `note` says why, and what to use instead
+  kNotNeeded,  // nothing to do: Gatehouse behaves so anyway; `note` says how
+  kRefused,    // raw nginx configuration, never interpreted
 };
 
 struct AnnotationInfo {

@@ -8,6 +8,7 @@
 #include "common/http_syntax.h"
 #include "common/log.h"
 #include "controlplane/translate/annotations.h"
+#include "controlplane/translate/snippet_advice.h"
 #include "yaml-cpp/yaml.h"
 
 namespace gatehouse::controlplane::translate {
@@ -104,11 +105,12 @@ void ParseHeaderAnnotations(const objects::kube::Ingress& ingress, ParsedAnnotat
   for (absl::string_view snippet : kSnippetAnnotations) {
     AnnotationValue found = LookupAnnotation(ingress, snippet);
     if (found.value == nullptr) continue;
-    parsed->errors.push_back(absl::StrCat(
-        "annotation ", found.key,
-        ": raw nginx configuration is never interpreted; for more_set_headers and add_header "
-        "lines use gatehouse.dev/response-headers, for proxy_set_header lines "
-        "gatehouse.dev/request-headers"));
+    std::string message =
+        absl::StrCat("annotation ", found.key, ": raw nginx configuration is never interpreted");
+    for (const std::string& advice : SnippetAdvice(*found.value)) {
+      absl::StrAppend(&message, "; ", advice);
+    }
+    parsed->errors.push_back(std::move(message));
   }
 }
 

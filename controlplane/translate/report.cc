@@ -16,4 +16,20 @@ absl::string_view StateName(IngressReport::State state) {
   return "UNKNOWN";
 }
 
+absl::string_view OutcomeName(AnnotationStatus::Outcome outcome) {
+  switch (outcome) {
+    case AnnotationStatus::Outcome::kApplied:
+      return "applied";
+    case AnnotationStatus::Outcome::kDiffers:
+      return "differs";
+    case AnnotationStatus::Outcome::kNotNeeded:
+      return "not needed";
+    case AnnotationStatus::Outcome::kIgnored:
+      return "ignored";
+    case AnnotationStatus::Outcome::kRefused:
+      return "refused";
+  }
+  return "?";
+}
+
 }  // namespace gatehouse::controlplane::translate

@@ -7,8 +7,10 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/log.h"
 #include "common/path_regex.h"
 #include "common/path_rewrite.h"
+#include "controlplane/translate/annotation_report.h"
 #include "controlplane/translate/annotations.h"
 #include "controlplane/translate/backends.h"
 #include "controlplane/translate/canary.h"
@@ -85,6 +87,13 @@ class Translator {
     for (const Ingress* ingress : ours) AddTls(*ingress);
     AddDefaultCertificate();
     AddControllerDefault();
+
+    for (const Ingress* ingress : primaries) {
+      if (!AnnotationsOf(*ingress).values.use_regex) continue;
+      for (const std::string& domain : hosts_of_[ingress]) {
+        regex_hosts_.try_emplace(domain, SourceName(*ingress));
+      }
+    }
 
     TranslateResult result;
     for (const auto& [name, ingress] : world_.ingresses()) {
@@ -463,7 +472,36 @@ class Translator {
     }
   }
 
-  IngressReport Report(const objects::NamespacedName& name, const Ingress& ingress) const {
+  // Where ingress-nginx would match the Ingress's paths otherwise: it makes every path of a host
+  // a regex when any Ingress on the host sets use-regex or rewrite-target, where Gatehouse keeps
+  // that to the Ingress that asks. Exact paths and "/" match the same either way.
+  std::vector<std::string> RegexScopeDifferences(const Ingress& ingress) {
+    std::vector<std::string> out;
+    const IngressAnnotations& values = AnnotationsOf(ingress).values;
+    if (values.use_regex || values.canary.enabled) return out;
+    for (int r = 0; r < ingress.spec().rules_size(); ++r) {
+      const objects::kube::IngressRule& rule = ingress.spec().rules(r);
+      absl::StatusOr<std::string> domain = DomainForHost(rule.host());
+      if (!domain.ok()) continue;
+      auto regex_host = regex_hosts_.find(*domain);
+      if (regex_host == regex_hosts_.end()) continue;
+      for (int p = 0; p < rule.http().paths_size(); ++p) {
+        const objects::kube::HTTPIngressPath& path = rule.http().paths(p);
+        if (path.path_type() == "Exact" || path.path().empty() || path.path() == "/") continue;
+        out.push_back(absl::StrCat(
+            PathWhere(r, p), ": ingress-nginx would match ", path.path_type(), " ",
+            QuoteForMessage(path.path()),
+            " as a case-insensitive regex (so also longer paths "
+            "that merely start with it), because ",
+            regex_host->second, " on host ", *domain,
+            " sets use-regex or rewrite-target; Gatehouse keeps that to the Ingress that asks "
+            "and matches this path as written"));
+      }
+    }
+    return out;
+  }
+
+  IngressReport Report(const objects::NamespacedName& name, const Ingress& ingress) {
     IngressReport report;
     report.ns = name.ns;
     report.name = name.name;
@@ -480,6 +518,8 @@ class Translator {
     }
     report.reasons = outcome.reasons;
     report.certificates = outcome.certificates;
+    report.annotations = ReportAnnotations(ingress, AnnotationsOf(ingress).values, outcome.reasons);
+    report.differences = RegexScopeDifferences(ingress);
     if (outcome.reasons.empty()) {
       report.state = IngressReport::State::kAccepted;
     } else {
@@ -530,6 +570,7 @@ class Translator {
   std::map<const Ingress*, ParsedAnnotations> annotations_;
   std::set<std::string> redirect_hosts_;             // hosts made by from-to-www-redirect
   std::map<std::string, const Ingress*> by_source_;  // "ns/name" → our Ingress
+  std::map<std::string, std::string> regex_hosts_;   // domain → an Ingress with use-regex
 };
 
 }  // namespace

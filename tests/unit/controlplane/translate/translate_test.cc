@@ -961,9 +961,8 @@ TEST(TranslateHeadersTest, AnnotationsBecomeHeaderFiltersAndSnippetsAreRefused) 
           "  annotation nginx.ingress.kubernetes.io/upstream-vhost: \"a.test\\r\\nX: 1\" is "
           "not NAME or NAME:PORT; the client's Host is sent\n"
           "  annotation nginx.ingress.kubernetes.io/configuration-snippet: raw nginx "
-          "configuration is never interpreted; for more_set_headers and add_header lines use "
-          "gatehouse.dev/response-headers, for proxy_set_header lines "
-          "gatehouse.dev/request-headers\n"));
+          "configuration is never interpreted; \"more_set_headers \\\'X-A: 1\\\'\": use "
+          "gatehouse.dev/response-headers with \"X-A: 1\"\n"));
 }
 
 // rewrite-target (ingress-nginx's annotation documentation, "Rewrite"): it makes the Ingress's
