@@ -141,6 +141,17 @@ struct EventToSay {
   std::string message;
 };
 
+// At most this many annotations are named in one Event; the rest are counted.
+constexpr size_t kMaxAnnotationsInEvent = 10;
+
+// "3 days", or within two days "30 hours", or "less than an hour".
+std::string TimeLeft(absl::Duration left) {
+  int64_t hours = absl::ToInt64Hours(left);
+  if (hours >= 48) return absl::StrCat(hours / 24, " days");
+  if (hours >= 1) return absl::StrCat(hours, hours == 1 ? " hour" : " hours");
+  return "less than an hour";
+}
+
 std::vector<EventToSay> EventsFor(const IngressReport& report, absl::Time now) {
   std::vector<EventToSay> out;
   bool rejected = report.state == IngressReport::State::kRejected;
@@ -155,14 +166,32 @@ std::vector<EventToSay> EventsFor(const IngressReport& report, absl::Time now) {
     std::string until =
         absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", certificate.not_after, absl::UTCTimeZone());
     bool expired = left <= absl::ZeroDuration();
-    out.push_back({absl::StrCat("certificate ", certificate.where, " ", certificate.secret),
-                   expired ? "CertificateExpired" : "CertificateExpiring",
-                   expired ? absl::StrCat(certificate.where, ": the certificate in Secret ",
-                                          certificate.secret, " expired at ", until,
-                                          "; clients refuse it until it is renewed")
-                           : absl::StrCat(certificate.where, ": the certificate in Secret ",
-                                          certificate.secret, " expires at ", until, ", in ",
-                                          absl::ToInt64Hours(left) / 24, " days; renew it")});
+    out.push_back(
+        {absl::StrCat("certificate ", certificate.where, " ", certificate.secret),
+         expired ? "CertificateExpired" : "CertificateExpiring",
+         expired
+             ? absl::StrCat(certificate.where, ": the certificate in Secret ", certificate.secret,
+                            " expired at ", until, "; clients refuse it until it is renewed")
+             : absl::StrCat(certificate.where, ": the certificate in Secret ", certificate.secret,
+                            " expires at ", until, ", in ", TimeLeft(left), "; renew it")});
+  }
+  // The migration report: annotations an ingress-nginx user set that do nothing here.
+  std::vector<std::string> unhonoured;
+  for (const translate::AnnotationStatus& status : report.annotations) {
+    if (status.honoured()) continue;
+    if (unhonoured.size() == kMaxAnnotationsInEvent) {
+      unhonoured.push_back(absl::StrCat("and ", report.NotHonoured() - kMaxAnnotationsInEvent,
+                                        " more (gatehousectl ingresses ", report.Key(), ")"));
+      break;
+    }
+    unhonoured.push_back(
+        absl::StrCat(status.key, " ", translate::OutcomeName(status.outcome), ": ", status.reason));
+  }
+  if (!unhonoured.empty()) {
+    out.push_back({"annotations", "AnnotationsNotApplied",
+                   absl::StrCat(report.NotHonoured(), " annotation",
+                                report.NotHonoured() == 1 ? " is" : "s are",
+                                " not applied: ", absl::StrJoin(unhonoured, "; "))});
   }
   return out;
 }

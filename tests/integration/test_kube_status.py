@@ -189,7 +189,7 @@ spec: {type: LoadBalancer, ports: [{name: http, port: 80, targetPort: 8080}]}
                              "path": "/", "pathType": "Prefix", "backend": {"service": {
                                  "name": "web", "port": {"number": 80}}}}]}}]}})
 
-        for name, days in (("soon", 5), ("later", 60)):
+        for name, days in (("soon", 5), ("later", 60), ("today", 1)):
             self.kube.kubectl("apply", "-f", "-", input=secret(name, days))
             self.kube.kubectl("apply", "-f", "-", input=ingress(name))
         replica = harness.ControlPlane(
@@ -206,6 +206,10 @@ spec: {type: LoadBalancer, ports: [{name: http, port: 80, targetPort: 8080}]}
         self.assertEqual(event["reason"], "CertificateExpiring")
         self.assertRegex(event["message"], r"^tls\[0\]: the certificate in Secret default/soon "
                          r"expires at 20\d\d-\d\d-\d\dT\d\d:\d\d:\d\dZ, in 4 days; renew it$")
+        # Within two days, the time left is said in hours.
+        harness.wait_until(lambda: events("today"), 20, "an Event on the Ingress whose "
+                           "certificate expires tomorrow", [replica.process])
+        self.assertRegex(events("today")[0]["message"], r", in 23 hours; renew it$")
         # Ingresses whose certificates have longer are told nothing; the Event is not repeated.
         harness.wait_until(lambda: self.status_of("later").get("loadBalancer"), 15,
                            "the leader to write the other Ingress's status", [replica.process])
@@ -217,6 +221,39 @@ spec: {type: LoadBalancer, ports: [{name: http, port: 80, targetPort: 8080}]}
                          r"\(default/later\): valid until 20\d\d-")
         self.assertRegex(status, r"default/soon: accepted\n    certificate tls\[0\] "
                          r"\(default/soon\): valid until 20\d\d-")
+
+    def test_annotations_that_do_nothing_here_are_named_in_a_warning_event(self):
+        # The migration report (docs/annotations.md): an annotation ingress-nginx users set
+        # that Gatehouse does not apply goes into a Warning Event on its Ingress.
+        self.kube.kubectl("apply", "-f", "-", input=json.dumps({
+            "apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+            "metadata": {"name": "migrated", "namespace": "default", "annotations": {
+                "nginx.ingress.kubernetes.io/auth-url": "http://auth.example/verify",
+                "nginx.ingress.kubernetes.io/configuration-snippet":
+                    'more_set_headers "X-Frame-Options: DENY";',
+                "nginx.ingress.kubernetes.io/proxy-buffering": "off",
+                "nginx.ingress.kubernetes.io/app-root": "/app"}},
+            "spec": {"rules": [{"host": "migrated.test", "http": {"paths": [{
+                "path": "/", "pathType": "Prefix", "backend": {"service": {
+                    "name": "web", "port": {"number": 80}}}}]}}]}}))
+        replica = self.start_replica("replica")
+
+        def events():
+            return [e for e in self.kube.kubectl_json("get", "events", "-n", "default")["items"]
+                    if e["involvedObject"]["name"] == "migrated"
+                    and e["reason"] == "AnnotationsNotApplied"]
+        harness.wait_until(events, 20, "the AnnotationsNotApplied Event", [replica])
+        (event,) = events()
+        self.assertEqual(event["type"], "Warning")
+        message = event["message"]
+        self.assertTrue(message.startswith("2 annotations are not applied: "), message)
+        self.assertIn("nginx.ingress.kubernetes.io/auth-url ignored: not yet", message)
+        self.assertIn("nginx.ingress.kubernetes.io/configuration-snippet refused: annotation "
+                      "nginx.ingress.kubernetes.io/configuration-snippet: raw nginx configuration "
+                      "is never interpreted", message)
+        self.assertIn("use gatehouse.dev/response-headers with", message)
+        self.assertNotIn("proxy-buffering", message)  # not needed: nothing to warn of
+        self.assertNotIn("app-root", message)
 
 
 if __name__ == "__main__":
