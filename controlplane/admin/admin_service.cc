@@ -8,40 +8,10 @@
 #include "absl/time/clock.h"
 #include "common/process.h"
 #include "common/resource_types.h"
+#include "controlplane/translate/report_proto.h"
 
 namespace gatehouse::controlplane::admin {
 namespace {
-
-// The admin API's message for a report: the one place the translation's plain types meet it.
-gatehouse::v1::IngressReport ToProto(const translate::IngressReport& report) {
-  gatehouse::v1::IngressReport out;
-  out.set_namespace_(report.ns);
-  out.set_name(report.name);
-  out.set_uid(report.uid);
-  switch (report.state) {
-    case translate::IngressReport::State::kAccepted:
-      out.set_state(gatehouse::v1::IngressReport::ACCEPTED);
-      break;
-    case translate::IngressReport::State::kPartlyAccepted:
-      out.set_state(gatehouse::v1::IngressReport::PARTLY_ACCEPTED);
-      break;
-    case translate::IngressReport::State::kRejected:
-      out.set_state(gatehouse::v1::IngressReport::REJECTED);
-      break;
-    case translate::IngressReport::State::kIgnored:
-      out.set_state(gatehouse::v1::IngressReport::IGNORED);
-      break;
-  }
-  for (const std::string& reason : report.reasons) out.add_reasons(reason);
-  for (const translate::CertificateExpiry& certificate : report.certificates) {
-    gatehouse::v1::CertificateExpiry& added = *out.add_certificates();
-    added.set_where(certificate.where);
-    added.set_secret(certificate.secret);
-    added.set_not_after(
-        absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", certificate.not_after, absl::UTCTimeZone()));
-  }
-  return out;
-}
 
 std::string Hostname() {
   char name[256] = {};
@@ -76,7 +46,7 @@ grpc::Status AdminService::GetStatus(grpc::ServerContext* context,
   }
   if (providers_.ingress_reports) {
     for (const translate::IngressReport& report : providers_.ingress_reports()) {
-      *response->add_ingresses() = ToProto(report);
+      *response->add_ingresses() = translate::ReportToProto(report);
     }
   }
   if (providers_.source_errors) {

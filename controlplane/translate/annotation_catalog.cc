@@ -31,9 +31,10 @@ constexpr absl::string_view kProxyRedirect =
 constexpr absl::string_view kNoSameSite =
     "not supported: the affinity cookie carries no SameSite attribute";
 
-// Every annotation ingress-nginx documents (the summary table of its annotations page at
-// controller-v1.15.1, 117 of them), sorted by name, and what Gatehouse does with it.
-// docs/annotation-table.md lists the same.
+// Every annotation ingress-nginx documents on its annotations page at controller-v1.15.1: the 117
+// of its summary table and the 13 its text describes besides (auth-signin, limit-rpm, ...),
+// sorted by name, and what Gatehouse does with each.
+// docs/annotations.md lists the same.
 constexpr AnnotationInfo kCatalog[] = {
     {"affinity", Support::kApplied,
      "cookie: sticky sessions by a cookie the data plane sets (Path=/, HttpOnly)"},
@@ -42,16 +43,22 @@ constexpr AnnotationInfo kCatalog[] = {
     {"affinity-mode", Support::kIgnored,
      "not supported: always as 'balanced' (sessions move when endpoints change); no 'persistent'"},
     {"app-root", Support::kApplied, "302 from / to this path, for the Ingress's own paths"},
+    {"auth-always-set-cookie", Support::kIgnored, kExternalAuth},
     {"auth-cache-duration", Support::kIgnored, kExternalAuth},
     {"auth-cache-key", Support::kIgnored, kExternalAuth},
     {"auth-keepalive", Support::kIgnored, kExternalAuth},
     {"auth-keepalive-requests", Support::kIgnored, kExternalAuth},
     {"auth-keepalive-share-vars", Support::kIgnored, kExternalAuth},
     {"auth-keepalive-timeout", Support::kIgnored, kExternalAuth},
+    {"auth-method", Support::kIgnored, kExternalAuth},
     {"auth-proxy-set-headers", Support::kIgnored, kExternalAuth},
     {"auth-realm", Support::kIgnored, kPasswordAuth},
+    {"auth-request-redirect", Support::kIgnored, kExternalAuth},
+    {"auth-response-headers", Support::kIgnored, kExternalAuth},
     {"auth-secret", Support::kIgnored, kPasswordAuth},
     {"auth-secret-type", Support::kIgnored, kPasswordAuth},
+    {"auth-signin", Support::kIgnored, kExternalAuth},
+    {"auth-signin-redirect-param", Support::kIgnored, kExternalAuth},
     {"auth-snippet", Support::kRefused,
      "raw nginx configuration, never interpreted; no equivalent (auth-url is planned)"},
     {"auth-tls-error-page", Support::kIgnored, kClientCertAuth},
@@ -110,8 +117,13 @@ constexpr AnnotationInfo kCatalog[] = {
     {"from-to-www-redirect", Support::kApplied,
      "308 from www.HOST to HOST, or from HOST to www.HOST when the rule names www.HOST"},
     {"http2-push-preload", Support::kIgnored, "not supported: HTTP/2 server push is not offered"},
+    {"limit-burst-multiplier", Support::kIgnored, kRateLimit},
     {"limit-connections", Support::kIgnored, kRateLimit},
+    {"limit-rate", Support::kIgnored, "not supported: response bandwidth is not limited"},
+    {"limit-rate-after", Support::kIgnored, "not supported: response bandwidth is not limited"},
+    {"limit-rpm", Support::kIgnored, kRateLimit},
     {"limit-rps", Support::kIgnored, kRateLimit},
+    {"limit-whitelist", Support::kIgnored, kRateLimit},
     {"load-balance", Support::kDiffers,
      "round_robin, or ewma served as least_request (the less busy of two random endpoints)"},
     {"mirror-host", Support::kIgnored, kMirror},
@@ -205,6 +217,10 @@ constexpr AnnotationInfo kCatalog[] = {
      "the code of temporal-redirect, 300 to 308 (default 302)"},
     {"upstream-hash-by", Support::kDiffers,
      "only $remote_addr, $http_NAME or $cookie_NAME; no other variables or combinations"},
+    {"upstream-hash-by-subset", Support::kIgnored,
+     "not supported: consistent hashing picks one endpoint, not a subset"},
+    {"upstream-hash-by-subset-size", Support::kIgnored,
+     "not supported: consistent hashing picks one endpoint, not a subset"},
     {"upstream-vhost", Support::kDiffers,
      "the Host sent upstream; NAME or NAME:PORT only, nginx variables are not expanded"},
     {"use-regex", Support::kDiffers,

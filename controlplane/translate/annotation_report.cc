@@ -50,7 +50,8 @@ std::vector<std::string> ProblemsOf(const std::string& key, absl::string_view na
 
 AnnotationStatus StatusOf(const objects::kube::Ingress& ingress, const std::string& key,
                           absl::string_view name, const IngressAnnotations& values,
-                          const std::vector<std::string>& reasons) {
+                          const std::vector<std::string>& reasons,
+                          const objects::kube::Ingress* primary) {
   const auto& annotations = ingress.metadata().annotations();
   if (absl::StartsWith(key, kNginxPrefix) &&
       annotations.count(absl::StrCat(kGatehousePrefix, name)) > 0) {
@@ -64,6 +65,13 @@ AnnotationStatus StatusOf(const objects::kube::Ingress& ingress, const std::stri
   bool read = own || (info != nullptr &&
                       (info->support == Support::kApplied || info->support == Support::kDiffers));
   if (values.canary.enabled && read && !CanaryReadsAnnotation(name)) {
+    // Copied from the primary, as canaries often are: it applies there, to both.
+    AnnotationValue primarys =
+        primary != nullptr ? LookupAnnotation(*primary, name) : AnnotationValue{};
+    if (primarys.value != nullptr && *primarys.value == annotations.at(key)) {
+      return {key, Outcome::kNotNeeded,
+              "the primary sets the same value, which applies to the canary's requests too"};
+    }
     return {key, Outcome::kIgnored,
             "a canary Ingress takes this from its primary, as in ingress-nginx"};
   }
@@ -84,7 +92,8 @@ AnnotationStatus StatusOf(const objects::kube::Ingress& ingress, const std::stri
 
 std::vector<AnnotationStatus> ReportAnnotations(const objects::kube::Ingress& ingress,
                                                 const IngressAnnotations& values,
-                                                const std::vector<std::string>& reasons) {
+                                                const std::vector<std::string>& reasons,
+                                                const objects::kube::Ingress* primary) {
   std::vector<std::string> keys;
   for (const auto& [key, value] : ingress.metadata().annotations()) {
     if (absl::StartsWith(key, kGatehousePrefix) || absl::StartsWith(key, kNginxPrefix)) {
@@ -96,7 +105,7 @@ std::vector<AnnotationStatus> ReportAnnotations(const objects::kube::Ingress& in
   for (const std::string& key : keys) {
     absl::string_view name = key;
     if (!absl::ConsumePrefix(&name, kGatehousePrefix)) absl::ConsumePrefix(&name, kNginxPrefix);
-    out.push_back(StatusOf(ingress, key, name, values, reasons));
+    out.push_back(StatusOf(ingress, key, name, values, reasons, primary));
   }
   return out;
 }

@@ -13,9 +13,11 @@
 namespace gatehouse::controlplane::translate {
 
 // `values` are the Ingress's parsed annotations; `reasons` everything reported on it (a problem
-// with an annotation reads "annotation KEY: ..." in them). Sorted by key.
+// with an annotation reads "annotation KEY: ..." in them); `primary`, for a canary, the Ingress
+// it splits (null when none). Sorted by key.
 std::vector<AnnotationStatus> ReportAnnotations(const objects::kube::Ingress& ingress,
                                                 const IngressAnnotations& values,
-                                                const std::vector<std::string>& reasons);
+                                                const std::vector<std::string>& reasons,
+                                                const objects::kube::Ingress* primary);
 
 }  // namespace gatehouse::controlplane::translate

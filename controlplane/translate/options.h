@@ -58,6 +58,9 @@ struct TranslateOptions {
   // The kubernetes.io/tls Secret served to HTTPS clients naming no host with a certificate.
   std::optional<gatehouse::controlplane::objects::NamespacedName> default_tls_secret;
   HostOwnership host_ownership = HostOwnership::kShared;
+  // Every Ingress is ours, whatever its class (gatehousectl migrate-check: what Gatehouse would
+  // make of Ingresses written for another controller).
+  bool every_class = false;
 };
 
 }  // namespace gatehouse::controlplane::translate

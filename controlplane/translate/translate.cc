@@ -61,7 +61,9 @@ class Translator {
   TranslateResult Run() {
     std::vector<const Ingress*> ours;
     for (const auto& [name, ingress] : world_.ingresses()) {
-      ClassDecision decision = SelectClass(ingress, world_.ingress_classes(), options_);
+      ClassDecision decision = options_.every_class
+                                   ? ClassDecision{true, ""}
+                                   : SelectClass(ingress, world_.ingress_classes(), options_);
       if (decision.ours) {
         ours.push_back(&ingress);
       } else {
@@ -282,6 +284,7 @@ class Translator {
     std::string why =
         AttachCanary(annotations.canary, backend.cluster, annotations.load_balancing, *route);
     if (!why.empty()) return absl::StrCat("canary: ", what, " is not split: ", why);
+    primary_of_.try_emplace(&ingress, primary);
     return backend.problem;
   }
 
@@ -518,7 +521,10 @@ class Translator {
     }
     report.reasons = outcome.reasons;
     report.certificates = outcome.certificates;
-    report.annotations = ReportAnnotations(ingress, AnnotationsOf(ingress).values, outcome.reasons);
+    auto primary = primary_of_.find(&ingress);
+    report.annotations =
+        ReportAnnotations(ingress, AnnotationsOf(ingress).values, outcome.reasons,
+                          primary == primary_of_.end() ? nullptr : primary->second);
     report.differences = RegexScopeDifferences(ingress);
     if (outcome.reasons.empty()) {
       report.state = IngressReport::State::kAccepted;
@@ -570,6 +576,7 @@ class Translator {
   std::map<const Ingress*, ParsedAnnotations> annotations_;
   std::set<std::string> redirect_hosts_;             // hosts made by from-to-www-redirect
   std::map<std::string, const Ingress*> by_source_;  // "ns/name" → our Ingress
+  std::map<const Ingress*, const Ingress*> primary_of_;  // canary → the first it splits
   std::map<std::string, std::string> regex_hosts_;   // domain → an Ingress with use-regex
 };
 
