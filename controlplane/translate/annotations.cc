@@ -182,6 +182,16 @@ void ParseUpstream(const objects::kube::Ingress& ingress, const std::string& ns,
       out.ca_secret = absl::StrCat(parts.first, "/", parts.second);
     }
   }
+  if (Found found = Lookup(ingress, kServiceUpstreamAnnotation); found.value != nullptr) {
+    std::string value = absl::AsciiStrToLower(absl::StripAsciiWhitespace(*found.value));
+    if (value == "true" || value == "false") {
+      out.service_upstream = value == "true";
+    } else {
+      parsed->errors.push_back(absl::StrCat("annotation ", found.key, ": ",
+                                            QuoteForMessage(*found.value),
+                                            " is not true or false; the endpoints are used"));
+    }
+  }
   if (Found found = Lookup(ingress, kProxySslNameAnnotation); found.value != nullptr) {
     absl::string_view value = absl::StripAsciiWhitespace(*found.value);
     if (IsDnsName(value)) {

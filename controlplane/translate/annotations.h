@@ -56,6 +56,9 @@ inline constexpr absl::string_view kBackendProtocolAnnotation = "backend-protoco
 inline constexpr absl::string_view kProxySslVerifyAnnotation = "proxy-ssl-verify";
 inline constexpr absl::string_view kProxySslSecretAnnotation = "proxy-ssl-secret";
 inline constexpr absl::string_view kProxySslNameAnnotation = "proxy-ssl-name";
+// "true": requests go to the Service's ClusterIP and port (kube-proxy balances), not to its
+// endpoints.
+inline constexpr absl::string_view kServiceUpstreamAnnotation = "service-upstream";
 
 // Redirects (redirect_annotations.cc): "permanent-redirect" (a URL, answered with 301 or
 // permanent-redirect-code) and "temporal-redirect" (302 or temporal-redirect-code; it wins
@@ -107,6 +110,7 @@ struct UpstreamAnnotations {
   // the backend fails closed, without a lookup.
   bool ca_secret_refused = false;
   std::string server_name;  // empty: "<service>.<namespace>.svc"
+  bool service_upstream = false;  // to the Service's ClusterIP, not its endpoints
 };
 
 struct RedirectAnnotations {

@@ -1,5 +1,7 @@
 #include "controlplane/translate/backends.h"
 
+#include <arpa/inet.h>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 
@@ -137,10 +139,31 @@ ResolvedBackend ApplyUpstreamAnnotations(ResolvedBackend backend,
       settings.set_trusted_ca(*ca);
     }
   }
+  if (upstream.service_upstream && base.port.has_value()) {
+    auto service = world.services().find(objects::NamespacedName{base.ns, base.service});
+    const std::string& ip = service->second.spec().cluster_ip();
+    unsigned char parsed[sizeof(in6_addr)];
+    bool usable =
+        inet_pton(AF_INET, ip.c_str(), parsed) == 1 || inet_pton(AF_INET6, ip.c_str(), parsed) == 1;
+    if (!usable) {
+      backend.problem =
+          absl::StrCat("annotation service-upstream: Service ", base.ns, "/", base.service,
+                       " has no ClusterIP (headless, or not an IP address); its "
+                       "endpoints are used");
+    } else {
+      variant.service_address = true;
+    }
+  }
   bool same_tls = variant.tls.has_value() == base.tls.has_value() &&
                   (!variant.tls.has_value() ||
                    variant.tls->SerializeAsString() == base.tls->SerializeAsString());
-  if (variant.protocol == base.protocol && same_tls) return backend;
+  if (variant.protocol == base.protocol && same_tls && !variant.service_address) return backend;
+  if (variant.service_address) absl::StrAppend(&name, "~service");
+  if (variant.protocol == base.protocol && same_tls) {
+    clusters->try_emplace(name, std::move(variant));
+    backend.cluster = std::move(name);
+    return backend;
+  }
   absl::StrAppend(&name, "~", variant.protocol == Cluster::HTTP2 ? "grpc" : "http",
                   variant.tls.has_value() ? "s" : "");
   if (variant.tls.has_value()) {

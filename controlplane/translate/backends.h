@@ -26,6 +26,8 @@ struct ClusterTarget {
   std::optional<objects::kube::ServicePort> port;
   gatehouse::v1::Cluster::Protocol protocol = gatehouse::v1::Cluster::HTTP1;
   std::optional<gatehouse::v1::UpstreamTls> tls;
+  // service-upstream: the one endpoint is the Service's ClusterIP and port, not its pods.
+  bool service_address = false;
 };
 
 using ClusterTargets = std::map<std::string, ClusterTarget>;  // by cluster name

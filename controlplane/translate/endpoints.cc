@@ -53,6 +53,17 @@ gatehouse::v1::ClusterLoadAssignment BuildLoadAssignment(const std::string& clus
   gatehouse::v1::ClusterLoadAssignment out;
   out.set_cluster_name(cluster_name);
   if (!target.port.has_value()) return out;
+  if (target.service_address) {
+    // kube-proxy's address for the Service port: one endpoint, always ready.
+    auto service = world.services().find(objects::NamespacedName{target.ns, target.service});
+    if (service == world.services().end()) return out;
+    gatehouse::v1::Endpoint& endpoint = *out.add_endpoints();
+    endpoint.set_address(service->second.spec().cluster_ip());
+    endpoint.set_port(static_cast<uint32_t>(target.port->port()));
+    endpoint.set_ready(true);
+    endpoint.set_serving(true);
+    return out;
+  }
 
   std::map<std::pair<std::string, uint32_t>, gatehouse::v1::Endpoint> endpoints;
   auto first = world.endpoint_slices().lower_bound(objects::NamespacedName{target.ns, ""});

@@ -574,10 +574,10 @@ class Translator {
   std::optional<gatehouse::v1::TlsCertificate> default_certificate_;
   std::map<std::string, std::string> host_owners_;  // domain → namespace (first-namespace only)
   std::map<const Ingress*, ParsedAnnotations> annotations_;
-  std::set<std::string> redirect_hosts_;             // hosts made by from-to-www-redirect
-  std::map<std::string, const Ingress*> by_source_;  // "ns/name" → our Ingress
+  std::set<std::string> redirect_hosts_;                 // hosts made by from-to-www-redirect
+  std::map<std::string, const Ingress*> by_source_;      // "ns/name" → our Ingress
   std::map<const Ingress*, const Ingress*> primary_of_;  // canary → the first it splits
-  std::map<std::string, std::string> regex_hosts_;   // domain → an Ingress with use-regex
+  std::map<std::string, std::string> regex_hosts_;       // domain → an Ingress with use-regex
 };
 
 }  // namespace

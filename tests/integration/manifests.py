@@ -85,16 +85,18 @@ def ingress_class(name="gatehouse", default=True):
     }
 
 
-def service(name, target_port):
+def service(name, target_port, cluster_ip=None, port=80):
+    spec = {
+        "selector": {"app": name},
+        "ports": [{"name": "http", "port": port, "targetPort": target_port, "protocol": "TCP"}],
+    }
+    if cluster_ip is not None:
+        spec["clusterIP"] = cluster_ip
     return {
         "apiVersion": "v1",
         "kind": "Service",
         "metadata": {"name": name, "namespace": "default"},
-        "spec": {
-            "selector": {"app": name},
-            "ports": [{"name": "http", "port": 80, "targetPort": target_port,
-                       "protocol": "TCP"}],
-        },
+        "spec": spec,
     }
 
 

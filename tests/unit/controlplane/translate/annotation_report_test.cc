@@ -44,26 +44,27 @@ std::vector<std::string> RenderAnnotations(const TranslateResult& result) {
 }
 
 TEST(AnnotationReportTest, EveryAnnotationGetsAStatusAndAReason) {
-  TranslateResult result = Translate(
-      World(absl::StrCat(kOurClass, kWebService,
-                         Site("mixed", "a.test",
-                              "nginx.ingress.kubernetes.io/app-root: /app, "
-                              "nginx.ingress.kubernetes.io/auth-url: \"http://auth/\", "
-                              "nginx.ingress.kubernetes.io/proxy-buffering: \"off\", "
-                              "nginx.ingress.kubernetes.io/permanent-redirect: \"https://b.test/\", "
-               "nginx.ingress.kubernetes.io/permanent-redirect-code: \"999\", "
-                              "nginx.ingress.kubernetes.io/proxy-body-size: 1m, "
-                              "gatehouse.dev/proxy-body-size: 2m, "
-                              "nginx.ingress.kubernetes.io/typo-annotaton: x, "
-                              "gatehouse.dev/response-headers: \"X-A: b\", "
-                              "cert-manager.io/cluster-issuer: letsencrypt"),
-                         Site("canary", "a.test",
-                              "nginx.ingress.kubernetes.io/canary: \"true\", "
-                              "nginx.ingress.kubernetes.io/canary-weight: \"5\", "
-                              "nginx.ingress.kubernetes.io/canary-weight-total: \"10\", "
-                              "nginx.ingress.kubernetes.io/app-root: /other, "
-                              "nginx.ingress.kubernetes.io/load-balance: ewma"))),
-      {});
+  TranslateResult result =
+      Translate(World(absl::StrCat(
+                    kOurClass, kWebService,
+                    Site("mixed", "a.test",
+                         "nginx.ingress.kubernetes.io/app-root: /app, "
+                         "nginx.ingress.kubernetes.io/auth-url: \"http://auth/\", "
+                         "nginx.ingress.kubernetes.io/proxy-buffering: \"off\", "
+                         "nginx.ingress.kubernetes.io/permanent-redirect: \"https://b.test/\", "
+                         "nginx.ingress.kubernetes.io/permanent-redirect-code: \"999\", "
+                         "nginx.ingress.kubernetes.io/proxy-body-size: 1m, "
+                         "gatehouse.dev/proxy-body-size: 2m, "
+                         "nginx.ingress.kubernetes.io/typo-annotaton: x, "
+                         "gatehouse.dev/response-headers: \"X-A: b\", "
+                         "cert-manager.io/cluster-issuer: letsencrypt"),
+                    Site("canary", "a.test",
+                         "nginx.ingress.kubernetes.io/canary: \"true\", "
+                         "nginx.ingress.kubernetes.io/canary-weight: \"5\", "
+                         "nginx.ingress.kubernetes.io/canary-weight-total: \"10\", "
+                         "nginx.ingress.kubernetes.io/app-root: /other, "
+                         "nginx.ingress.kubernetes.io/load-balance: ewma"))),
+                {});
   EXPECT_THAT(
       RenderAnnotations(result),
       ::testing::ElementsAre(
@@ -173,7 +174,7 @@ TEST(AnnotationCatalogTest, TheDocumentedTableIsTheCatalog) {
         absl::StrCat(info.name, " | ", words[static_cast<int>(info.support)], " | ", info.note));
     EXPECT_EQ(FindAnnotationInfo(info.name), &info) << info.name;
   }
-  EXPECT_EQ(catalog.size(), 117u);
+  EXPECT_EQ(catalog.size(), 130u);
   EXPECT_EQ(documented, catalog);
   EXPECT_EQ(FindAnnotationInfo("no-such-annotation"), nullptr);
 }
