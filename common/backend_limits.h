@@ -13,4 +13,7 @@ inline constexpr uint32_t kMaxClusterWeight = 1000000;
 // A route's connect, read and send timeouts are at most a day.
 inline constexpr uint32_t kMaxRouteTimeoutMs = 24 * 3600 * 1000;
 
+// A request's attempts under a route's retry policy; its "no limit" (0) means this many.
+inline constexpr uint32_t kMaxRetryTries = 16;
+
 }  // namespace gatehouse

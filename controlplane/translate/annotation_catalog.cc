@@ -22,8 +22,6 @@ constexpr absl::string_view kBuffers =
 constexpr absl::string_view kTracing = "not supported: Gatehouse exports metrics, not traces";
 constexpr absl::string_view kNoWaf = "not supported: Gatehouse has no WAF";
 constexpr absl::string_view kMirror = "not yet: request mirroring is planned";
-constexpr absl::string_view kRetries =
-    "not yet: planned; only a request whose connection failed before sending is retried (once)";
 constexpr absl::string_view kNginxSnippet =
     "never interpreted; use gatehouse.dev/request-headers or response-headers for header lines";
 constexpr absl::string_view kProxyRedirect =
@@ -153,9 +151,13 @@ constexpr AnnotationInfo kCatalog[] = {
     {"proxy-http-version", Support::kIgnored,
      "not supported: backends get HTTP/1.1, or HTTP/2 by backend-protocol; never HTTP/1.0"},
     {"proxy-max-temp-file-size", Support::kNotNeeded, kBuffers},
-    {"proxy-next-upstream", Support::kIgnored, kRetries},
-    {"proxy-next-upstream-timeout", Support::kIgnored, kRetries},
-    {"proxy-next-upstream-tries", Support::kIgnored, kRetries},
+    {"proxy-next-upstream", Support::kApplied,
+     "failures that send a request to another endpoint: error, timeout, "
+     "http_403/404/429/500/502/503/504, non_idempotent, off"},
+    {"proxy-next-upstream-timeout", Support::kApplied,
+     "seconds within which a request may go to another endpoint; 0: no limit"},
+    {"proxy-next-upstream-tries", Support::kApplied,
+     "attempts a request may make, the first included (0: up to 16); default 3"},
     {"proxy-read-timeout", Support::kApplied, "seconds to wait on the backend's response"},
     {"proxy-redirect-from", Support::kIgnored, kProxyRedirect},
     {"proxy-redirect-to", Support::kIgnored, kProxyRedirect},

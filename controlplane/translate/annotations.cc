@@ -287,6 +287,7 @@ ParsedAnnotations ParseAnnotations(const objects::kube::Ingress& ingress) {
   ParseRedirectAnnotations(ingress, &parsed);
   ParseHeaderAnnotations(ingress, &parsed);
   ParseCanaryAnnotations(ingress, &parsed);
+  ParseRetryAnnotations(ingress, &parsed);
   return parsed;
 }
 

@@ -44,6 +44,14 @@ inline constexpr absl::string_view kSessionCookieMaxAgeAnnotation = "session-coo
 inline constexpr absl::string_view kProxyConnectTimeoutAnnotation = "proxy-connect-timeout";
 inline constexpr absl::string_view kProxyReadTimeoutAnnotation = "proxy-read-timeout";
 inline constexpr absl::string_view kProxySendTimeoutAnnotation = "proxy-send-timeout";
+// When a failed attempt goes to another endpoint: proxy-next-upstream lists the failures
+// ("error timeout http_502 ...", or "off"; default "error timeout"), proxy-next-upstream-tries
+// bounds the attempts (default 3; 0: no limit) and proxy-next-upstream-timeout their time
+// (seconds; default 0: no limit).
+inline constexpr absl::string_view kProxyNextUpstreamAnnotation = "proxy-next-upstream";
+inline constexpr absl::string_view kProxyNextUpstreamTriesAnnotation = "proxy-next-upstream-tries";
+inline constexpr absl::string_view kProxyNextUpstreamTimeoutAnnotation =
+    "proxy-next-upstream-timeout";
 
 // How requests reach the backends: HTTP (HTTP/1.1, the default), HTTPS (HTTP/1.1 over TLS),
 // GRPC or H2C (HTTP/2 cleartext) and GRPCS (HTTP/2 over TLS). Overrides the Service port's
@@ -109,7 +117,7 @@ struct UpstreamAnnotations {
   // The Secret named is not one the Ingress may read (another namespace, or no Secret name):
   // the backend fails closed, without a lookup.
   bool ca_secret_refused = false;
-  std::string server_name;  // empty: "<service>.<namespace>.svc"
+  std::string server_name;        // empty: "<service>.<namespace>.svc"
   bool service_upstream = false;  // to the Service's ClusterIP, not its endpoints
 };
 
@@ -140,7 +148,8 @@ struct IngressAnnotations {
   uint64_t max_request_body_bytes = 0;      // 0: no limit
   bool ssl_redirect = true;
   gatehouse::v1::LoadBalancing load_balancing;
-  gatehouse::v1::RouteTimeouts timeouts;  // 0: the data plane's own
+  gatehouse::v1::RouteTimeouts timeouts;            // 0: the data plane's own
+  std::optional<gatehouse::v1::RetryPolicy> retry;  // unset: the data plane's own retries
   UpstreamAnnotations upstream;
   RedirectAnnotations redirects;
   HeaderAnnotations headers;
@@ -167,6 +176,9 @@ void ParseHeaderAnnotations(const objects::kube::Ingress& ingress, ParsedAnnotat
 
 // The redirect annotations (redirect_annotations.cc), into `parsed`.
 void ParseRedirectAnnotations(const objects::kube::Ingress& ingress, ParsedAnnotations* parsed);
+
+// proxy-next-upstream and its -tries and -timeout (retry_annotations.cc), into `parsed`.
+void ParseRetryAnnotations(const objects::kube::Ingress& ingress, ParsedAnnotations* parsed);
 
 // The canary annotations (canary_annotations.cc), into `parsed`.
 void ParseCanaryAnnotations(const objects::kube::Ingress& ingress, ParsedAnnotations* parsed);

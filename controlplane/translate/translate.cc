@@ -191,6 +191,8 @@ class Translator {
         if (annotations.values.timeouts.ByteSizeLong() > 0) {
           *route.mutable_timeouts() = annotations.values.timeouts;
         }
+        if (annotations.values.retry.has_value())
+          *route.mutable_retry() = *annotations.values.retry;
         AddRouteFilters(annotations.values, route);
         if (!annotations.values.rewrite_target.empty()) {
           // The path as written is the rewrite's regex, as in ingress-nginx; checked as a data

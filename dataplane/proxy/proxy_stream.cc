@@ -13,14 +13,6 @@ namespace {
 
 constexpr size_t kMaxPendingBody = 1 << 20;
 
-// RFC 9110 section 9.2.2: sending these twice has the effect of sending them once.
-bool Idempotent(absl::string_view method) {
-  for (absl::string_view safe : {"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"}) {
-    if (method == safe) return true;
-  }
-  return false;
-}
-
 }  // namespace
 
 ProxyStats::ProxyStats()
@@ -299,6 +291,8 @@ void ProxyStream::RouteToUpstream() {
     return;
   }
   cluster_ = config_->FindCluster(*cluster_name_);
+  retry_.Start(route_ != nullptr && route_->retry.has_value() ? &*route_->retry : nullptr,
+               absl::Now());
   const config::EndpointAddress* endpoint =
       cluster_ != nullptr ? context_.balancer.Pick(*cluster_, policy_, hash_key_) : nullptr;
   if (endpoint == nullptr) {
@@ -338,6 +332,7 @@ std::string ProxyStream::HashKey(const http::RequestHead& head,
 void ProxyStream::ConnectTo(const config::EndpointAddress& endpoint) {
   // A retry after a reset: the first attempt's response deadline is not this one's.
   event::DeadlineQueue::Disarm(*this);
+  retry_.OnAttempt();
   endpoint_ = &endpoint;
   context_.balancer.OnRequestStart(endpoint);
   absl::StatusOr<std::unique_ptr<upstream::UpstreamStream>> connection =
@@ -376,6 +371,12 @@ void ProxyStream::OnConnectFailed(int status, absl::string_view message) {
   context_.balancer.OnFailure(*cluster_, *failed);
   DropUpstream();
   LeaveEndpoint();
+  if (retry_.has_policy()) {
+    RetryState::Failure failure =
+        status == 504 ? RetryState::Failure::kTimeout : RetryState::Failure::kError;
+    if (!RetryElsewhere(failure, 0, failed)) LocalReply(status, message);
+    return;
+  }
   if (retries_left_ > 0) {
     // Nothing of the request went anywhere: another endpoint can take it whole.
     const config::EndpointAddress* next =
@@ -399,7 +400,32 @@ void ProxyStream::OnUpstreamTimeout() {
   if (phase_ != Phase::kRequesting) return;
   context_.stats.upstream_failures->Increment();
   if (endpoint_ != nullptr) context_.balancer.OnFailure(*cluster_, *endpoint_);
+  if (RetryElsewhere(RetryState::Failure::kTimeout, 0, endpoint_)) return;
   LocalReply(504, "upstream response timed out");
+}
+
+bool ProxyStream::RetryElsewhere(RetryState::Failure failure, int status,
+                                 const config::EndpointAddress* failed) {
+  if (!retry_.Allows(failure, status, sent_upstream_, request_end_, upstream_head_.method,
+                     absl::Now())) {
+    return false;
+  }
+  const config::EndpointAddress* next =
+      context_.balancer.Pick(*cluster_, policy_, hash_key_, failed);
+  if (next == nullptr || next == failed) return false;
+  DropUpstream();
+  StopUpstreamTimers();
+  timers_.Stop(UpstreamTimers::Kind::kSend);
+  LeaveEndpoint();
+  if (sent_upstream_) {
+    // The request went up whole: it goes again, from the copy of its body.
+    pending_body_ = retry_.body();
+    sent_upstream_ = false;
+  }
+  context_.stats.upstream_retries->Increment();
+  LOG_DEBUG("upstream attempt failed; trying ", next->Key());
+  ConnectTo(*next);
+  return true;
 }
 
 void ProxyStream::OnConnect(upstream::UpstreamStream& connection, const absl::Status& status) {
@@ -419,6 +445,7 @@ void ProxyStream::StartUpstream() {
   // Each encoder call may end the exchange at once (an HTTP/2 upstream refusing the stream):
   // then the stream has answered, or retried on another exchange, and this attempt is over.
   const upstream::UpstreamStream* attempt = upstream_.get();
+  sent_upstream_ = true;
   upstream_->encoder().EncodeHeaders(upstream_head_, end_now);
   if (upstream_.get() != attempt) return;
   if (!end_now && (!pending_body_.empty() || request_end_)) {
@@ -445,6 +472,7 @@ void ProxyStream::DecodeData(absl::string_view data, bool end_stream) {
   Touch();
   // While a filter holds the request, the data hooks wait for the chain to resume.
   if (phase_ != Phase::kFiltering && !RunRequestData(data, end_stream)) return;
+  retry_.CaptureBody(data);
   request_end_ = end_stream;
   // The whole body is in: reading may go on (it only buffers up to the next request).
   if (end_stream) {
@@ -471,6 +499,7 @@ void ProxyStream::DecodeTrailers(http::HeaderMap trailers) {
   request_end_ = true;
   Touch();
   PauseRequestBody(false);
+  retry_.OnTrailers();
   if (phase_ != Phase::kFiltering && !RunRequestTrailers(trailers)) return;
   if (!upstream_ready()) {
     pending_trailers_ = std::move(trailers);
@@ -487,6 +516,15 @@ void ProxyStream::OnUpstreamWritable() {
 }
 
 void ProxyStream::DecodeResponseHeaders(http::ResponseHead head, bool end_stream) {
+  if (retry_.has_policy() && head.status >= 400 && endpoint_ != nullptr) {
+    // An answer the route retries on: dropped, with its connection, if another endpoint can
+    // take the request.
+    const config::EndpointAddress* answered = endpoint_;
+    if (RetryElsewhere(RetryState::Failure::kStatus, head.status, answered)) {
+      context_.balancer.OnFailure(*cluster_, *answered);
+      return;
+    }
+  }
   SetPhase(head.status == 101 ? Phase::kTunnel : Phase::kResponding);
   StopUpstreamTimers();
   RestartReadDeadline();
@@ -547,7 +585,7 @@ void ProxyStream::OnUpstreamReset(absl::string_view reason) {
   bool started = response_started();
   DropUpstream();
   if (!started && reused_ && request_end_ && body_received_ == 0 && retries_left_ > 0 &&
-      endpoint_ != nullptr && Idempotent(upstream_head_.method)) {
+      endpoint_ != nullptr && IdempotentMethod(upstream_head_.method)) {
     // A kept-alive connection the upstream had closed: the request (head only) goes again,
     // whole, on another connection.
     const config::EndpointAddress& endpoint = *endpoint_;
@@ -558,6 +596,7 @@ void ProxyStream::OnUpstreamReset(absl::string_view reason) {
     return;
   }
   if (endpoint_ != nullptr && !started) context_.balancer.OnFailure(*cluster_, *endpoint_);
+  if (!started && RetryElsewhere(RetryState::Failure::kError, 0, endpoint_)) return;
   LeaveEndpoint();
   if (!started) {
     LocalReply(502, "upstream failed before answering");

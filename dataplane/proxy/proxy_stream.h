@@ -37,6 +37,7 @@
 #include "dataplane/http/stream.h"
 #include "dataplane/proxy/access_log.h"
 #include "dataplane/proxy/proxy_settings.h"
+#include "dataplane/proxy/retry_state.h"
 #include "dataplane/proxy/upstream_timers.h"
 #include "dataplane/upstream/load_balancer.h"
 #include "dataplane/upstream/upstream_connector.h"
@@ -168,6 +169,11 @@ class ProxyStream : public event::DeferredDeletable,
   void StartUpstream();
   void OnUpstreamTimeout();
   void OnTimerExpired(UpstreamTimers::Kind kind);
+  // Under the route's retry policy, sends the request to another endpoint than `failed` after
+  // an attempt failed so; false when the policy or the endpoints do not allow it (the caller
+  // answers).
+  bool RetryElsewhere(RetryState::Failure failure, int status,
+                      const config::EndpointAddress* failed);
   // The route's timeouts; zeros without a route.
   const v1::RouteTimeouts& timeouts() const;
   // The upstream takes no more request bytes for now: stop reading the client's, and start the
@@ -212,7 +218,9 @@ class ProxyStream : public event::DeferredDeletable,
   std::string set_cookie_;    // a Set-Cookie for the response (cookie affinity), or empty
   bool reused_ = false;       // the upstream connection came from the pool
   bool request_end_ = false;  // the downstream request is complete
-  int retries_left_ = 1;
+  int retries_left_ = 1;      // without a route retry policy
+  RetryState retry_;
+  bool sent_upstream_ = false;  // the current attempt's head went upstream
   http::RequestHead upstream_head_;
   std::unique_ptr<upstream::UpstreamStream> upstream_;
   // Request body received before the upstream could take it (while filtering or connecting).

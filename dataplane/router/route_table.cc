@@ -103,8 +103,22 @@ CompiledHost CompileHost(const v1::VirtualHost& vhost, const std::string& where,
     }
     compile_chain(route.filters(), route_where, route_entry.filters);
     route_entry.timeouts = route.timeouts();
-    for (uint32_t ms : {route.timeouts().connect_ms(), route.timeouts().read_ms(),
-                        route.timeouts().send_ms()}) {
+    if (route.has_retry()) {
+      route_entry.retry = route.retry();
+      for (uint32_t status : route.retry().statuses()) {
+        if (status != 403 && status != 404 && status != 429 && status != 500 && status != 502 &&
+            status != 503 && status != 504) {
+          errors.push_back(absl::StrCat(route_where, ".retry: status ", status,
+                                        " is not one of 403, 404, 429, 500, 502, 503, 504"));
+        }
+      }
+      if (route.retry().timeout_ms() > kMaxRouteTimeoutMs) {
+        errors.push_back(absl::StrCat(route_where, ".retry: timeout ", route.retry().timeout_ms(),
+                                      " ms is more than a day"));
+      }
+    }
+    for (uint32_t ms :
+         {route.timeouts().connect_ms(), route.timeouts().read_ms(), route.timeouts().send_ms()}) {
       if (ms > kMaxRouteTimeoutMs) {
         errors.push_back(absl::StrCat(route_where, ".timeouts: ", ms, " ms is more than ",
                                       kMaxRouteTimeoutMs, " (a day)"));

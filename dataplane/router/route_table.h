@@ -8,6 +8,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,7 @@ struct RouteEntry {
   std::shared_ptr<const re2::RE2> regex;  // REGEX routes: `path` compiled, case-insensitive
   BackendChoice backends;
   v1::RouteTimeouts timeouts;  // 0: the data plane's own
+  std::optional<v1::RetryPolicy> retry;
   filters::FilterChain filters;
 
   // Whether `path` (without query) satisfies this route.

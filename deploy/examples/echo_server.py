@@ -62,6 +62,7 @@ class EchoHandler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
     # Set from the command line.
     server_name_value = "echo"
+    default_status = 200
     server_header = None
     quiet = False
 
@@ -157,7 +158,7 @@ class EchoHandler(BaseHTTPRequestHandler):
         if route.startswith("/__slow/") and route[len("/__slow/"):].isdigit():
             time.sleep(int(route[len("/__slow/"):]) / 1000)
 
-        status = 200
+        status = self.default_status
         if route.startswith("/__status/"):
             try:
                 status = int(route[len("/__status/"):])
@@ -259,6 +260,8 @@ def main(argv=None):
     parser.add_argument("--server-header", nargs="?", const="echo-server", default=None,
                         metavar="VALUE", help="send a Server header (default: none)")
     parser.add_argument("--quiet", action="store_true", help="do not log requests")
+    parser.add_argument("--status", type=int, default=200, metavar="NNN",
+                        help="the status of every answer but the control paths' (default 200)")
     parser.add_argument("--tls-cert", metavar="FILE",
                         help="serve HTTPS with this PEM certificate chain (and --tls-key)")
     parser.add_argument("--tls-key", metavar="FILE", help="the PEM private key of --tls-cert")
@@ -267,6 +270,7 @@ def main(argv=None):
         parser.error("--tls-cert and --tls-key go together")
 
     EchoHandler.server_name_value = args.name
+    EchoHandler.default_status = args.status
     EchoHandler.server_header = args.server_header
     EchoHandler.quiet = args.quiet
     host, port = args.listen

@@ -192,7 +192,7 @@ class EchoServer:
     """deploy/examples/echo_server.py on host:port."""
 
     def __init__(self, group, name, host="127.0.0.1", port=None, server_header=None, quiet=False,
-                 tls=None):
+                 tls=None, status=None):
         """`tls`: (certificate file, key file) to serve HTTPS."""
         self.name = name
         self.host = host
@@ -205,6 +205,8 @@ class EchoServer:
             argv += ["--quiet"]
         if tls:
             argv += ["--tls-cert", tls[0], "--tls-key", tls[1]]
+        if status:  # every answer has this status (a failing upstream)
+            argv += ["--status", str(status)]
         self.process = group.start("echo-" + name, argv)
         wait_until(self._accepts, START_TIMEOUT, "echo server %s to listen" % name,
                    [self.process])
