@@ -11,6 +11,7 @@
 #include "common/backend_limits.h"
 #include "common/http_syntax.h"
 #include "common/log.h"
+#include "controlplane/translate/options.h"
 #include "controlplane/translate/routes.h"
 
 namespace gatehouse::controlplane::translate {
@@ -261,6 +262,28 @@ ParsedAnnotations ParseAnnotations(const objects::kube::Ingress& ingress) {
     // Checked with each path's regex, where the Ingress's paths are translated.
     parsed.values.rewrite_target = std::string(absl::StripAsciiWhitespace(*found.value));
     parsed.values.use_regex = true;  // as in ingress-nginx
+  }
+  if (Found found = Lookup(ingress, kCustomHttpErrorsAnnotation); found.value != nullptr) {
+    for (absl::string_view entry : absl::StrSplit(*found.value, ',', absl::SkipWhitespace())) {
+      entry = absl::StripAsciiWhitespace(entry);
+      uint32_t code = 0;
+      if (absl::SimpleAtoi(entry, &code) && code >= 400 && code <= 599) {
+        parsed.values.error_codes.push_back(code);
+      } else {
+        parsed.errors.push_back(absl::StrCat("annotation ", found.key, ": ", QuoteForMessage(entry),
+                                             " is not a status from 400 to 599; left out"));
+      }
+    }
+  }
+  if (Found found = Lookup(ingress, kDefaultBackendAnnotation); found.value != nullptr) {
+    absl::string_view name = absl::StripAsciiWhitespace(*found.value);
+    if (IsDnsLabel(name)) {
+      parsed.values.default_backend = std::string(name);
+    } else {
+      parsed.errors.push_back(absl::StrCat("annotation ", found.key, ": ",
+                                           QuoteForMessage(*found.value),
+                                           " is not a Service name in the Ingress's namespace"));
+    }
   }
   if (Found found = Lookup(ingress, kProxyBodySizeAnnotation); found.value != nullptr) {
     absl::StatusOr<uint64_t> size = ParseSize(*found.value);

@@ -89,6 +89,13 @@ inline constexpr absl::string_view kXForwardedPrefixAnnotation = "x-forwarded-pr
 inline constexpr absl::string_view kUpstreamVhostAnnotation = "upstream-vhost";
 inline constexpr absl::string_view kRequestHeadersAnnotation = "request-headers";
 inline constexpr absl::string_view kResponseHeadersAnnotation = "response-headers";
+// Error pages: "custom-http-errors" lists the backend answers (codes 400 to 599) replaced by
+// the answer of the Service "default-backend" names (in the Ingress's namespace, its first port;
+// else the controller's --default-backend); with "default-backend" set, requests whose backend
+// has no ready endpoint go to it too.
+inline constexpr absl::string_view kCustomHttpErrorsAnnotation = "custom-http-errors";
+inline constexpr absl::string_view kDefaultBackendAnnotation = "default-backend";
+
 // Canary (canary_annotations.cc): "canary: true" makes the Ingress's paths the canary of another
 // Ingress's same host, path type and path; canary-by-header (with -value or -pattern),
 // canary-by-cookie and canary-weight out of canary-weight-total (default 100) decide which
@@ -150,6 +157,8 @@ struct IngressAnnotations {
   gatehouse::v1::LoadBalancing load_balancing;
   gatehouse::v1::RouteTimeouts timeouts;            // 0: the data plane's own
   std::optional<gatehouse::v1::RetryPolicy> retry;  // unset: the data plane's own retries
+  std::vector<uint32_t> error_codes;                // custom-http-errors
+  std::string default_backend;                      // a Service name, or empty
   UpstreamAnnotations upstream;
   RedirectAnnotations redirects;
   HeaderAnnotations headers;

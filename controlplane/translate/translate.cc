@@ -16,6 +16,7 @@
 #include "controlplane/translate/canary.h"
 #include "controlplane/translate/class_selection.h"
 #include "controlplane/translate/endpoints.h"
+#include "controlplane/translate/error_pages.h"
 #include "controlplane/translate/route_filters.h"
 #include "controlplane/translate/routes.h"
 #include "controlplane/translate/tls_secret.h"
@@ -191,8 +192,17 @@ class Translator {
         if (annotations.values.timeouts.ByteSizeLong() > 0) {
           *route.mutable_timeouts() = annotations.values.timeouts;
         }
-        if (annotations.values.retry.has_value())
+        if (annotations.values.retry.has_value()) {
           *route.mutable_retry() = *annotations.values.retry;
+        }
+        std::string pages_problem;
+        if (std::optional<gatehouse::v1::ErrorPages> pages =
+                ErrorPagesFor(ingress, annotations.values, path.backend().service(), world_,
+                              options_, &clusters_, &pages_problem)) {
+          *route.mutable_error_pages() = *std::move(pages);
+        } else if (!pages_problem.empty()) {
+          outcome.reasons.push_back(absl::StrCat(where, ": ", pages_problem));
+        }
         AddRouteFilters(annotations.values, route);
         if (!annotations.values.rewrite_target.empty()) {
           // The path as written is the rewrite's regex, as in ingress-nginx; checked as a data

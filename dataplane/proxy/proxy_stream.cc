@@ -1,5 +1,7 @@
 #include "dataplane/proxy/proxy_stream.h"
 
+#include <algorithm>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
@@ -202,6 +204,7 @@ void ProxyStream::DecodeHeaders(http::RequestHead head, bool end_stream) {
     // The backend, and its hash key, come from the request as the client sent it ($http_NAME
     // in ingress-nginx), not as the filters rewrite it (X-Forwarded-For gains the client's
     // address, say).
+    if (route_->error_pages.has_value()) original_target_ = head.target;
     if (const router::Backend* backend = route_->backends.Choose(head.headers, context_.random)) {
       cluster_name_ = &backend->cluster;
       const v1::LoadBalancing& balancing = backend->load_balancing;
@@ -295,6 +298,14 @@ void ProxyStream::RouteToUpstream() {
                absl::Now());
   const config::EndpointAddress* endpoint =
       cluster_ != nullptr ? context_.balancer.Pick(*cluster_, policy_, hash_key_) : nullptr;
+  if (endpoint == nullptr && route_ != nullptr && route_->error_pages.has_value() &&
+      route_->error_pages->when_no_endpoints()) {
+    // ingress-nginx's default-backend: the request goes there as it is.
+    cluster_name_ = &route_->error_pages->cluster();
+    cluster_ = config_->FindCluster(*cluster_name_);
+    policy_ = v1::LoadBalancing::ROUND_ROBIN;
+    endpoint = cluster_ != nullptr ? context_.balancer.Pick(*cluster_, policy_, "") : nullptr;
+  }
   if (endpoint == nullptr) {
     LocalReply(503, "no ready endpoint for this route");
     return;
@@ -402,6 +413,44 @@ void ProxyStream::OnUpstreamTimeout() {
   if (endpoint_ != nullptr) context_.balancer.OnFailure(*cluster_, *endpoint_);
   if (RetryElsewhere(RetryState::Failure::kTimeout, 0, endpoint_)) return;
   LocalReply(504, "upstream response timed out");
+}
+
+bool ProxyStream::ServeErrorPage(int status) {
+  const v1::ErrorPages& pages = *route_->error_pages;
+  if (std::find(pages.codes().begin(), pages.codes().end(), static_cast<uint32_t>(status)) ==
+      pages.codes().end()) {
+    return false;
+  }
+  // Only a request that has all arrived: the error backend is asked without its body.
+  if (!request_end_ || pending_trailers_.has_value()) return false;
+  const config::ClusterConfig* cluster = config_->FindCluster(pages.cluster());
+  const config::EndpointAddress* endpoint =
+      cluster != nullptr ? context_.balancer.Pick(*cluster, v1::LoadBalancing::ROUND_ROBIN, "")
+                         : nullptr;
+  if (endpoint == nullptr) return false;  // the backend's own answer goes through
+  serving_error_page_ = true;
+  DropUpstream();
+  StopUpstreamTimers();
+  timers_.StopAll();
+  LeaveEndpoint();
+  http::HeaderMap& headers = upstream_head_.headers;
+  headers.Set("X-Code", absl::StrCat(status));
+  const std::string* accept = headers.Get("accept");
+  headers.Set("X-Format", accept != nullptr ? *accept : "text/html");
+  headers.Set("X-Original-URI", original_target_);
+  for (const v1::Header& header : pages.headers()) headers.Set(header.name(), header.value());
+  // As nginx's error_page: the error backend is asked with GET (HEAD stays HEAD), no body.
+  if (upstream_head_.method != "HEAD") upstream_head_.method = "GET";
+  upstream_head_.framing = http::BodyFraming::kNone;
+  upstream_head_.content_length = 0;
+  pending_body_.clear();
+  sent_upstream_ = false;
+  cluster_name_ = &pages.cluster();
+  cluster_ = cluster;
+  policy_ = v1::LoadBalancing::ROUND_ROBIN;
+  retry_.Start(nullptr, absl::Now());
+  ConnectTo(*endpoint);
+  return true;
 }
 
 bool ProxyStream::RetryElsewhere(RetryState::Failure failure, int status,
@@ -524,6 +573,10 @@ void ProxyStream::DecodeResponseHeaders(http::ResponseHead head, bool end_stream
       context_.balancer.OnFailure(*cluster_, *answered);
       return;
     }
+  }
+  if (route_ != nullptr && route_->error_pages.has_value() && !serving_error_page_ &&
+      ServeErrorPage(head.status)) {
+    return;
   }
   SetPhase(head.status == 101 ? Phase::kTunnel : Phase::kResponding);
   StopUpstreamTimers();

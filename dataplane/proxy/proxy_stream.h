@@ -174,6 +174,9 @@ class ProxyStream : public event::DeferredDeletable,
   // answers).
   bool RetryElsewhere(RetryState::Failure failure, int status,
                       const config::EndpointAddress* failed);
+  // The route's error pages: an answer with `status` is replaced by its error backend's, asked
+  // with a GET of the same target; false when the route has none for it or it cannot be had.
+  bool ServeErrorPage(int status);
   // The route's timeouts; zeros without a route.
   const v1::RouteTimeouts& timeouts() const;
   // The upstream takes no more request bytes for now: stop reading the client's, and start the
@@ -221,6 +224,8 @@ class ProxyStream : public event::DeferredDeletable,
   int retries_left_ = 1;      // without a route retry policy
   RetryState retry_;
   bool sent_upstream_ = false;  // the current attempt's head went upstream
+  bool serving_error_page_ = false;
+  std::string original_target_;  // kept only for a route with error pages (X-Original-URI)
   http::RequestHead upstream_head_;
   std::unique_ptr<upstream::UpstreamStream> upstream_;
   // Request body received before the upstream could take it (while filtering or connecting).

@@ -6,6 +6,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/backend_limits.h"
+#include "common/http_syntax.h"
+#include "common/log.h"
 #include "common/path_regex.h"
 
 namespace gatehouse::dataplane::router {
@@ -103,6 +105,29 @@ CompiledHost CompileHost(const v1::VirtualHost& vhost, const std::string& where,
     }
     compile_chain(route.filters(), route_where, route_entry.filters);
     route_entry.timeouts = route.timeouts();
+    if (route.has_error_pages()) {
+      const v1::ErrorPages& pages = route.error_pages();
+      route_entry.error_pages = pages;
+      if (pages.cluster().empty()) {
+        errors.push_back(absl::StrCat(route_where, ".error_pages: no cluster"));
+      }
+      for (uint32_t code : pages.codes()) {
+        if (code < 400 || code > 599) {
+          errors.push_back(
+              absl::StrCat(route_where, ".error_pages: code ", code, " is not 400 to 599"));
+        }
+      }
+      if (pages.headers_size() > kMaxHeaderEdits) {
+        errors.push_back(
+            absl::StrCat(route_where, ".error_pages: more than ", kMaxHeaderEdits, " headers"));
+      }
+      for (const v1::Header& header : pages.headers()) {
+        if (!IsEditableHeaderName(header.name()) || !IsFieldValue(header.value())) {
+          errors.push_back(absl::StrCat(route_where, ".error_pages: header ",
+                                        QuoteForMessage(header.name()), " cannot be sent"));
+        }
+      }
+    }
     if (route.has_retry()) {
       route_entry.retry = route.retry();
       for (uint32_t status : route.retry().statuses()) {

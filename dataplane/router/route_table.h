@@ -30,6 +30,7 @@ struct RouteEntry {
   BackendChoice backends;
   v1::RouteTimeouts timeouts;  // 0: the data plane's own
   std::optional<v1::RetryPolicy> retry;
+  std::optional<v1::ErrorPages> error_pages;
   filters::FilterChain filters;
 
   // Whether `path` (without query) satisfies this route.

@@ -158,6 +158,17 @@ MigrateCheckResult RunMigrateCheck(const std::string& target, const std::string&
         }
       }
     }
+    // The error pages' Service (the default-backend annotation), at port 80.
+    for (const char* key :
+         {"gatehouse.dev/default-backend", "nginx.ingress.kubernetes.io/default-backend"}) {
+      auto annotation = ingress.metadata().annotations().find(key);
+      if (annotation == ingress.metadata().annotations().end()) continue;
+      kube::IngressServiceBackend backend;
+      backend.set_name(annotation->second);
+      backend.mutable_port()->set_number(80);
+      AssumeService(name.ns, backend, &world, &assumed);
+      break;
+    }
   }
   std::set<std::string> assumed_secrets;
   std::optional<controlplane::pki::XdsCertificates> placeholder;

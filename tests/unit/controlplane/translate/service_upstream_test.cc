@@ -1,5 +1,6 @@
-// service-upstream, as ingress-nginx's annotations documentation ("Service Upstream") defines
-// it: the Service's ClusterIP and port as the one upstream, instead of its endpoints.
+// service-upstream and the error pages, as ingress-nginx's annotations documentation ("Service
+// Upstream") defines it: the Service's ClusterIP and port as the one upstream, instead of its
+// endpoints.
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -70,6 +71,55 @@ TEST(TranslateServiceUpstreamTest, TheClusterIpIsTheOneEndpoint) {
             "default/typo PARTLY_ACCEPTED\n"
             "  annotation nginx.ingress.kubernetes.io/service-upstream: \"yes\" is not true or "
             "false; the endpoints are used");
+}
+
+// custom-http-errors and default-backend (ingress-nginx's annotations documentation): the codes,
+// the Service's first port, and the headers its custom error pages send.
+TEST(TranslateErrorPagesTest, CodesAndTheDefaultBackendBecomeTheRoutesErrorPages) {
+  auto site = [](absl::string_view name, absl::string_view annotations) {
+    return Ingress(name, absl::StrCat("annotations: {", annotations, "}"),
+                   absl::StrCat("  ingressClassName: gatehouse\n  rules: [{host: ", name,
+                                ".test, http: {paths: [{path: /, pathType: Prefix, backend: "
+                                "{service: {name: api, port: {number: 8080}}}}]}}]"));
+  };
+  TranslateOptions options;
+  TranslateResult result =
+      Translate(World(absl::StrCat(
+                    kOurClass, kServices,
+                    site("pages",
+                         "nginx.ingress.kubernetes.io/custom-http-errors: \"404,503, 418x\", "
+                         "nginx.ingress.kubernetes.io/default-backend: api"),
+                    site("fallback", "nginx.ingress.kubernetes.io/default-backend: api"),
+                    site("missing", "nginx.ingress.kubernetes.io/default-backend: nowhere"),
+                    site("orphan", "nginx.ingress.kubernetes.io/custom-http-errors: \"500\""))),
+                options);
+  std::map<std::string, std::string> pages;
+  for (const auto& vhost : result.resources.route_configs[0].virtual_hosts()) {
+    for (const auto& route : vhost.routes()) {
+      pages[vhost.name()] = route.error_pages().ShortDebugString();
+    }
+  }
+  EXPECT_EQ(pages["pages.test"],
+            "codes: 404 codes: 503 cluster: \"default/api:8080\" headers { name: \"X-Namespace\" "
+            "value: \"default\" } headers { name: \"X-Ingress-Name\" value: \"pages\" } "
+            "headers { name: \"X-Service-Name\" value: \"api\" } headers { name: "
+            "\"X-Service-Port\" value: \"8080\" } when_no_endpoints: true");
+  EXPECT_THAT(pages["fallback.test"], ::testing::HasSubstr("when_no_endpoints: true"));
+  EXPECT_THAT(pages["fallback.test"], ::testing::Not(::testing::HasSubstr("codes")));
+  EXPECT_EQ(pages["missing.test"], "");
+  EXPECT_EQ(pages["orphan.test"], "");
+  EXPECT_EQ(RenderReports(result),
+            "default/fallback ACCEPTED\n"
+            "default/missing PARTLY_ACCEPTED\n"
+            "  rules[0].http.paths[0]: annotation default-backend: Service default/nowhere does "
+            "not exist or has no port; no error pages are served\n"
+            "default/orphan PARTLY_ACCEPTED\n"
+            "  rules[0].http.paths[0]: annotation custom-http-errors: no default-backend "
+            "annotation and no --default-backend to answer them; the backend's answers pass "
+            "unchanged\n"
+            "default/pages PARTLY_ACCEPTED\n"
+            "  annotation nginx.ingress.kubernetes.io/custom-http-errors: \"418x\" is not a status "
+            "from 400 to 599; left out");
 }
 
 }  // namespace
