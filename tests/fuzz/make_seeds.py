@@ -220,6 +220,13 @@ def translate_validate():
         b"n:default/alias\na:server-alias=al.test, hd.test, *.al.test\nh:main.test\n"
         b"p:Prefix /\nn:other/late\na:server-alias=al.test\na:from-to-www-redirect=true\n"
         b"h:al2.test\np:Prefix /\nn:default/www\nh:www.al.test\np:Prefix /",
+        b"n:default/main\na:load-balance=ewma\na:proxy-next-upstream=error http_502 non_idempotent\n"
+        b"a:proxy-next-upstream-tries=2\na:proxy-read-timeout=5\na:custom-http-errors=404,503\n"
+        b"a:default-backend=web\nh:c.test\np:Prefix /\np:ImplementationSpecific /v[0-9]+\n"
+        b"n:default/canary\na:canary=true\na:canary-by-header=X-Canary\n"
+        b"a:canary-by-header-pattern=^v2\\.[0-9]+$\na:canary-by-cookie=beta\n"
+        b"a:canary-weight=30\na:canary-weight-total=1000\na:service-upstream=true\n"
+        b"h:c.test\np:Prefix /\np:ImplementationSpecific /v[0-9]+",
     ])
 
 
