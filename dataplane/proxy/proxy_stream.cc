@@ -294,8 +294,8 @@ void ProxyStream::RouteToUpstream() {
     return;
   }
   cluster_ = config_->FindCluster(*cluster_name_);
-  retry_.Start(route_ != nullptr && route_->retry.has_value() ? &*route_->retry : nullptr,
-               absl::Now());
+  // Only a route with a retry policy reads the clock for it: the common path does not.
+  if (route_ != nullptr && route_->retry.has_value()) retry_.Start(&*route_->retry, absl::Now());
   const config::EndpointAddress* endpoint =
       cluster_ != nullptr ? context_.balancer.Pick(*cluster_, policy_, hash_key_) : nullptr;
   if (endpoint == nullptr && route_ != nullptr && route_->error_pages.has_value() &&
