@@ -435,8 +435,10 @@ bool ProxyStream::ServeErrorPage(int status) {
   LeaveEndpoint();
   http::HeaderMap& headers = upstream_head_.headers;
   headers.Set("X-Code", absl::StrCat(status));
+  // A copy: Set() moves and frees entries, and the client may have sent X-Format before Accept.
   const std::string* accept = headers.Get("accept");
-  headers.Set("X-Format", accept != nullptr ? *accept : "text/html");
+  std::string format = accept != nullptr ? *accept : "text/html";
+  headers.Set("X-Format", format);
   headers.Set("X-Original-URI", original_target_);
   for (const v1::Header& header : pages.headers()) headers.Set(header.name(), header.value());
   // As nginx's error_page: the error backend is asked with GET (HEAD stays HEAD), no body.

@@ -55,6 +55,14 @@ class ErrorPagesTest(harness.GatehouseTestCase):
         self.assertEqual(headers["x-service-port"], "80")
         self.assertTrue(headers["x-request-id"])
 
+    def test_a_client_sent_x_format_before_accept_is_replaced_by_its_accept(self):
+        # The client's own X-Format comes first, so setting ours moves the Accept header.
+        response = self.dataplane.get("pages.test", "/__status/503", headers=[
+            ("X-Format", "forged"), ("X-Code", "200"), ("Accept", "text/plain")])
+        headers = {name.lower(): value for name, value in response.json()["headers"]}
+        self.assertEqual(headers["x-format"], "text/plain")
+        self.assertEqual(headers["x-code"], "503")
+
     def test_other_answers_pass(self):
         response = self.dataplane.get("pages.test", "/__status/500")
         self.assertEqual((response.status, response.echo_server()), (500, "echo"))
