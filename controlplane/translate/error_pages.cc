@@ -1,6 +1,8 @@
 #include "controlplane/translate/error_pages.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/http_syntax.h"
+#include "common/log.h"
 
 namespace gatehouse::controlplane::translate {
 
@@ -49,6 +51,16 @@ std::optional<gatehouse::v1::ErrorPages> ErrorPagesFor(
   add("X-Service-Name", service.name());
   add("X-Service-Port", service.port().name().empty() ? absl::StrCat(service.port().number())
                                                       : service.port().name());
+  // Names the API server would have refused can come from a folder: checked as a data plane
+  // checks them.
+  for (const gatehouse::v1::Header& header : pages.headers()) {
+    if (!IsFieldValue(header.value())) {
+      *problem = absl::StrCat("error pages: ", header.name(), " would be ",
+                              QuoteForMessage(header.value()),
+                              ", which cannot be sent in a header; no error pages are served");
+      return std::nullopt;
+    }
+  }
   return pages;
 }
 
