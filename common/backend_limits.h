@@ -1,5 +1,5 @@
-// The bounds on a route's weighted clusters and timeouts, the same in both processes: the control plane
-// refuses what a data plane would refuse.
+// The bounds on a route's weighted clusters and timeouts, the same in both processes: the control
+// plane refuses what a data plane would refuse.
 #pragma once
 
 #include <cstdint>
@@ -15,5 +15,9 @@ inline constexpr uint32_t kMaxRouteTimeoutMs = 24 * 3600 * 1000;
 
 // A request's attempts under a route's retry policy; its "no limit" (0) means this many.
 inline constexpr uint32_t kMaxRetryTries = 16;
+
+// A route's request mirrors, and the denominator of the share of requests each copies.
+inline constexpr int kMaxRequestMirrors = 8;
+inline constexpr uint32_t kMaxMirrorDenominator = 1000000;
 
 }  // namespace gatehouse

@@ -90,6 +90,9 @@ void RegisterControlPlaneFlags(FlagSet& flags, ControlPlaneFlags* out) {
       "who may serve a host that Ingresses in several namespaces name: all of them (shared, "
       "the Ingress specification's behaviour and the default), or only the namespace of the "
       "oldest (first-namespace)");
+  flags.AddBool("enable-ssl-passthrough", &out->enable_ssl_passthrough,
+                "honour the ssl-passthrough annotation: TLS connections naming such an Ingress's "
+                "hosts go to its backend as they are, routed by SNI (as ingress-nginx's flag)");
   flags.AddCustom(
       "hsts", "VALUE",
       [out](absl::string_view value) -> absl::Status {

@@ -34,6 +34,7 @@ struct ControlPlaneFlags {
   std::string election_namespace;                      // empty: the pod's namespace, else "default"
   std::string hsts = "max-age=31536000; includeSubDomains";
   translate::HostOwnership host_ownership = translate::HostOwnership::kShared;
+  bool enable_ssl_passthrough = false;
   std::optional<gatehouse::controlplane::objects::NamespacedName> default_tls_secret;
   HostPort xds_listen{"0.0.0.0", 18000};
   HostPort admin_listen{"127.0.0.1", 19000};

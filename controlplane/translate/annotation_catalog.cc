@@ -21,7 +21,6 @@ constexpr absl::string_view kBuffers =
     "not needed: Gatehouse streams bodies with its own bounded buffers";
 constexpr absl::string_view kTracing = "not supported: Gatehouse exports metrics, not traces";
 constexpr absl::string_view kNoWaf = "not supported: Gatehouse has no WAF";
-constexpr absl::string_view kMirror = "not yet: request mirroring is planned";
 constexpr absl::string_view kNginxSnippet =
     "never interpreted; use gatehouse.dev/request-headers or response-headers for header lines";
 constexpr absl::string_view kProxyRedirect =
@@ -125,9 +124,13 @@ constexpr AnnotationInfo kCatalog[] = {
     {"limit-whitelist", Support::kIgnored, kRateLimit},
     {"load-balance", Support::kDiffers,
      "round_robin, or ewma served as least_request (the less busy of two random endpoints)"},
-    {"mirror-host", Support::kIgnored, kMirror},
-    {"mirror-request-body", Support::kIgnored, kMirror},
-    {"mirror-target", Support::kIgnored, kMirror},
+    {"mirror-host", Support::kApplied,
+     "the copy's Host (default: the host of mirror-target's URL)"},
+    {"mirror-request-body", Support::kApplied,
+     "on (the default) or off: whether the copy carries the request body"},
+    {"mirror-target", Support::kDiffers,
+     "the URL's host must name a Service of the Ingress's namespace (or its ClusterIP): no DNS "
+     "lookup, no other namespace; a slow mirror never holds the request back, as nginx's does"},
     {"modsecurity-snippet", Support::kRefused,
      "raw ModSecurity configuration, never interpreted; no equivalent, as there is no WAF"},
     {"modsecurity-transaction-id", Support::kIgnored, kNoWaf},
@@ -206,8 +209,10 @@ constexpr AnnotationInfo kCatalog[] = {
      "not supported: the affinity cookie is not marked Secure"},
     {"ssl-ciphers", Support::kIgnored,
      "not supported per Ingress: the data plane's --tls-ciphers sets them for every host"},
-    {"ssl-passthrough", Support::kIgnored,
-     "not yet: planned; the data plane always terminates TLS"},
+    {"ssl-passthrough", Support::kDiffers,
+     "TLS connections naming the hosts go to the \"/\" path's backend as they are, by SNI "
+     "(needs --enable-ssl-passthrough on the control plane); plain HTTP for the hosts is not "
+     "served"},
     {"ssl-prefer-server-ciphers", Support::kNotNeeded,
      "not needed: the data plane always prefers its own TLS 1.2 cipher order"},
     {"ssl-redirect", Support::kApplied,

@@ -60,6 +60,16 @@ AnnotationStatus StatusOf(const objects::kube::Ingress& ingress, const std::stri
   std::vector<std::string> problems = ProblemsOf(key, name, reasons);
   if (!problems.empty()) return {key, Outcome::kRefused, absl::StrJoin(problems, "; ")};
   const AnnotationInfo* info = FindAnnotationInfo(name);
+  if (name == kSslPassthroughAnnotation && values.ssl_passthrough_disabled) {
+    return {key, Outcome::kIgnored,
+            "the control plane runs without --enable-ssl-passthrough, so TLS is terminated here, "
+            "as ingress-nginx does without its flag"};
+  }
+  if (values.ssl_passthrough && name != kSslPassthroughAnnotation) {
+    return {key, Outcome::kIgnored,
+            "ssl-passthrough sends the connections to the backend as they are: no HTTP "
+            "annotation applies, as in ingress-nginx"};
+  }
   bool own = std::find(std::begin(kOwnAnnotations), std::end(kOwnAnnotations), name) !=
              std::end(kOwnAnnotations);
   bool read = own || (info != nullptr &&

@@ -37,6 +37,20 @@ Found Lookup(const objects::kube::Ingress& ingress, absl::string_view name) {
   return LookupAnnotation(ingress, name);
 }
 
+}  // namespace
+
+bool ReadTrueFalse(const AnnotationValue& found, bool fallback, absl::string_view otherwise,
+                   ParsedAnnotations* parsed) {
+  std::string value = absl::AsciiStrToLower(absl::StripAsciiWhitespace(*found.value));
+  if (value == "true" || value == "false") return value == "true";
+  parsed->errors.push_back(absl::StrCat("annotation ", found.key, ": ",
+                                        QuoteForMessage(*found.value), " is not true or false",
+                                        otherwise.empty() ? "" : "; ", otherwise));
+  return fallback;
+}
+
+namespace {
+
 void ParseLoadBalancing(const objects::kube::Ingress& ingress, ParsedAnnotations* parsed) {
   gatehouse::v1::LoadBalancing& out = parsed->values.load_balancing;
   if (Found found = Lookup(ingress, kLoadBalanceAnnotation); found.value != nullptr) {
@@ -184,14 +198,7 @@ void ParseUpstream(const objects::kube::Ingress& ingress, const std::string& ns,
     }
   }
   if (Found found = Lookup(ingress, kServiceUpstreamAnnotation); found.value != nullptr) {
-    std::string value = absl::AsciiStrToLower(absl::StripAsciiWhitespace(*found.value));
-    if (value == "true" || value == "false") {
-      out.service_upstream = value == "true";
-    } else {
-      parsed->errors.push_back(absl::StrCat("annotation ", found.key, ": ",
-                                            QuoteForMessage(*found.value),
-                                            " is not true or false; the endpoints are used"));
-    }
+    out.service_upstream = ReadTrueFalse(found, false, "the endpoints are used", parsed);
   }
   if (Found found = Lookup(ingress, kProxySslNameAnnotation); found.value != nullptr) {
     absl::string_view value = absl::StripAsciiWhitespace(*found.value);
@@ -294,15 +301,11 @@ ParsedAnnotations ParseAnnotations(const objects::kube::Ingress& ingress) {
                                            "; no limit applies"));
     }
   }
+  if (Found found = Lookup(ingress, kSslPassthroughAnnotation); found.value != nullptr) {
+    parsed.values.ssl_passthrough = ReadTrueFalse(found, false, "TLS is terminated here", &parsed);
+  }
   if (Found found = Lookup(ingress, kSslRedirectAnnotation); found.value != nullptr) {
-    std::string value = absl::AsciiStrToLower(absl::StripAsciiWhitespace(*found.value));
-    if (value == "true" || value == "false") {
-      parsed.values.ssl_redirect = value == "true";
-    } else {
-      parsed.errors.push_back(absl::StrCat("annotation ", found.key, ": ",
-                                           QuoteForMessage(*found.value),
-                                           " is not true or false; redirecting"));
-    }
+    parsed.values.ssl_redirect = ReadTrueFalse(found, true, "redirecting", &parsed);
   }
   ParseLoadBalancing(ingress, &parsed);
   ParseTimeouts(ingress, &parsed);
@@ -311,6 +314,7 @@ ParsedAnnotations ParseAnnotations(const objects::kube::Ingress& ingress) {
   ParseHeaderAnnotations(ingress, &parsed);
   ParseCanaryAnnotations(ingress, &parsed);
   ParseRetryAnnotations(ingress, &parsed);
+  ParseMirrorAnnotations(ingress, &parsed);
   return parsed;
 }
 

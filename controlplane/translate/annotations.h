@@ -107,6 +107,18 @@ inline constexpr absl::string_view kCanaryByHeaderPatternAnnotation = "canary-by
 inline constexpr absl::string_view kCanaryByCookieAnnotation = "canary-by-cookie";
 inline constexpr absl::string_view kCanaryWeightAnnotation = "canary-weight";
 inline constexpr absl::string_view kCanaryWeightTotalAnnotation = "canary-weight-total";
+// Request mirroring (mirror_annotations.cc): "mirror-target" is a URL whose host names a Service
+// of the Ingress's namespace ("name", "name.namespace", "name.namespace.svc[.cluster.local]", or
+// its ClusterIP) and whose path is the copy's target, with nginx's $request_uri, $uri, $args,
+// $host and $scheme; "mirror-host" is the copy's Host (default: the URL's host);
+// "mirror-request-body: off" sends the copy without the body.
+inline constexpr absl::string_view kMirrorTargetAnnotation = "mirror-target";
+inline constexpr absl::string_view kMirrorHostAnnotation = "mirror-host";
+inline constexpr absl::string_view kMirrorRequestBodyAnnotation = "mirror-request-body";
+// "true": TLS connections naming the Ingress's hosts go to the backend of its "/" path as they
+// are, routed by SNI, when the control plane runs with --enable-ssl-passthrough; its other
+// annotations and its paths are then not used.
+inline constexpr absl::string_view kSslPassthroughAnnotation = "ssl-passthrough";
 // Raw nginx configuration: never interpreted, each reported.
 inline constexpr absl::string_view kSnippetAnnotations[] = {"configuration-snippet",
                                                             "server-snippet", "stream-snippet",
@@ -148,6 +160,16 @@ struct CanaryAnnotations {
   uint32_t weight_total = 100;
 };
 
+// mirror-target split, and the other mirror annotations.
+struct MirrorAnnotations {
+  bool tls = false;         // https
+  std::string host;         // lower case; an IPv6 address without brackets
+  int32_t port = 0;         // 80 or 443 when the URL has none
+  std::string target;       // the URL's path and query with their variables; empty: none
+  std::string host_header;  // mirror-host, else the URL's host
+  bool with_body = true;
+};
+
 struct IngressAnnotations {
   bool use_regex = false;
   std::string rewrite_target;               // empty: none
@@ -163,6 +185,10 @@ struct IngressAnnotations {
   RedirectAnnotations redirects;
   HeaderAnnotations headers;
   CanaryAnnotations canary;
+  std::optional<MirrorAnnotations> mirror;
+  bool ssl_passthrough = false;
+  // ssl-passthrough is set, and the control plane runs without --enable-ssl-passthrough.
+  bool ssl_passthrough_disabled = false;
 };
 
 struct ParsedAnnotations {
@@ -191,6 +217,14 @@ void ParseRetryAnnotations(const objects::kube::Ingress& ingress, ParsedAnnotati
 
 // The canary annotations (canary_annotations.cc), into `parsed`.
 void ParseCanaryAnnotations(const objects::kube::Ingress& ingress, ParsedAnnotations* parsed);
+
+// mirror-target, mirror-host and mirror-request-body (mirror_annotations.cc), into `parsed`.
+void ParseMirrorAnnotations(const objects::kube::Ingress& ingress, ParsedAnnotations* parsed);
+
+// A "true" or "false" annotation (any case); another value is reported, with `otherwise` (what
+// applies instead; may be empty), and gives `fallback`.
+bool ReadTrueFalse(const AnnotationValue& found, bool fallback, absl::string_view otherwise,
+                   ParsedAnnotations* parsed);
 
 // nginx's size syntax: digits with an optional k, m or g (either case), in bytes.
 absl::StatusOr<uint64_t> ParseSize(absl::string_view text);

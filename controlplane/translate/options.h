@@ -58,6 +58,8 @@ struct TranslateOptions {
   // The kubernetes.io/tls Secret served to HTTPS clients naming no host with a certificate.
   std::optional<gatehouse::controlplane::objects::NamespacedName> default_tls_secret;
   HostOwnership host_ownership = HostOwnership::kShared;
+  // The ssl-passthrough annotation is honoured (--enable-ssl-passthrough).
+  bool enable_ssl_passthrough = false;
   // Every Ingress is ours, whatever its class (gatehousectl migrate-check: what Gatehouse would
   // make of Ingresses written for another controller).
   bool every_class = false;

@@ -15,15 +15,6 @@
 namespace gatehouse::controlplane::translate {
 namespace {
 
-// "true" or "false" (any case); otherwise reported, and `fallback`.
-bool ReadBool(const AnnotationValue& found, bool fallback, ParsedAnnotations* parsed) {
-  std::string value = absl::AsciiStrToLower(absl::StripAsciiWhitespace(*found.value));
-  if (value == "true" || value == "false") return value == "true";
-  parsed->errors.push_back(absl::StrCat("annotation ", found.key, ": ",
-                                        QuoteForMessage(*found.value), " is not true or false"));
-  return fallback;
-}
-
 // The code of `code_annotation` when set and from 300 to 308, else `fallback` (reported when set
 // but unusable, where ingress-nginx falls back silently).
 uint32_t ReadCode(const objects::kube::Ingress& ingress, absl::string_view code_annotation,
@@ -91,11 +82,11 @@ void ParseRedirectAnnotations(const objects::kube::Ingress& ingress, ParsedAnnot
   }
   if (AnnotationValue found = LookupAnnotation(ingress, kFromToWwwRedirectAnnotation);
       found.value != nullptr) {
-    out.from_to_www = ReadBool(found, false, parsed);
+    out.from_to_www = ReadTrueFalse(found, false, "", parsed);
   }
   if (AnnotationValue found = LookupAnnotation(ingress, kForceSslRedirectAnnotation);
       found.value != nullptr) {
-    out.force_ssl_redirect = ReadBool(found, false, parsed);
+    out.force_ssl_redirect = ReadTrueFalse(found, false, "", parsed);
   }
 }
 

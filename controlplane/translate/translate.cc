@@ -17,6 +17,8 @@
 #include "controlplane/translate/class_selection.h"
 #include "controlplane/translate/endpoints.h"
 #include "controlplane/translate/error_pages.h"
+#include "controlplane/translate/mirror.h"
+#include "controlplane/translate/passthrough.h"
 #include "controlplane/translate/route_filters.h"
 #include "controlplane/translate/routes.h"
 #include "controlplane/translate/tls_secret.h"
@@ -78,10 +80,16 @@ class Translator {
     // Canaries only split their primaries' routes: nothing else of them is served.
     std::vector<const Ingress*> primaries;
     std::vector<const Ingress*> canaries;
+    std::vector<const Ingress*> passthroughs;
     for (const Ingress* ingress : ours) {
       by_source_[SourceName(*ingress)] = ingress;
-      (AnnotationsOf(*ingress).values.canary.enabled ? canaries : primaries).push_back(ingress);
+      const IngressAnnotations& values = AnnotationsOf(*ingress).values;
+      (values.ssl_passthrough  ? passthroughs
+       : values.canary.enabled ? canaries
+                               : primaries)
+          .push_back(ingress);
     }
+    for (const Ingress* ingress : passthroughs) AddPassthrough(*ingress);
     for (const Ingress* ingress : primaries) AddRules(*ingress);
     for (const Ingress* ingress : canaries) AddCanary(*ingress);
     for (const Ingress* ingress : primaries) AddAliases(*ingress);
@@ -112,8 +120,46 @@ class Translator {
   // The Ingress's annotations, parsed once per translation (header maps are YAML).
   const ParsedAnnotations& AnnotationsOf(const Ingress& ingress) {
     auto [it, inserted] = annotations_.try_emplace(&ingress);
-    if (inserted) it->second = ParseAnnotations(ingress);
+    if (inserted) {
+      it->second = ParseAnnotations(ingress);
+      IngressAnnotations& values = it->second.values;
+      if (values.ssl_passthrough && !options_.enable_ssl_passthrough) {
+        values.ssl_passthrough = false;
+        values.ssl_passthrough_disabled = true;
+      }
+    }
     return it->second;
+  }
+
+  // The Ingress's annotations, the values that could not be read reported on it.
+  const ParsedAnnotations& AnnotationsReportedOn(const Ingress& ingress, IngressOutcome& outcome) {
+    const ParsedAnnotations& annotations = AnnotationsOf(ingress);
+    outcome.reasons.insert(outcome.reasons.end(), annotations.errors.begin(),
+                           annotations.errors.end());
+    return annotations;
+  }
+
+  // ssl-passthrough: the Ingress's exact hosts, SNI-routed to their "/" path's backend. The
+  // oldest Ingress passing a host through has it.
+  void AddPassthrough(const Ingress& ingress) {
+    IngressOutcome& outcome = outcomes_[&ingress];
+    const std::string& ns = ingress.metadata().namespace_();
+    std::string source = SourceName(ingress);
+    AnnotationsReportedOn(ingress, outcome);
+    for (PassthroughHost& host :
+         PassthroughHostsOf(ingress, world_, &clusters_, &outcome.reasons)) {
+      if (std::string not_owner = NotOwner(host.domain, ns); !not_owner.empty()) {
+        outcome.reasons.push_back(not_owner);
+        continue;
+      }
+      auto [it, inserted] = passthrough_.try_emplace(host.domain, host.cluster, source);
+      if (!inserted) {
+        outcome.reasons.push_back(absl::StrCat(
+            "host ", host.domain, " is passed through already by ", it->second.second, " (older)"));
+        continue;
+      }
+      outcome.contributed = true;
+    }
   }
 
   // --host-ownership=first-namespace: the hosts `ingress` names (rules and spec.tls) go to its
@@ -145,10 +191,14 @@ class Translator {
     const std::string& ns = ingress.metadata().namespace_();
     std::string source = SourceName(ingress);
     // This Ingress's annotations apply to its own paths only, never to its neighbours'.
-    const ParsedAnnotations& annotations = AnnotationsOf(ingress);
-    outcome.reasons.insert(outcome.reasons.end(), annotations.errors.begin(),
-                           annotations.errors.end());
+    const ParsedAnnotations& annotations = AnnotationsReportedOn(ingress, outcome);
     bool use_regex = annotations.values.use_regex;
+    std::optional<gatehouse::v1::RequestMirror> mirror;
+    if (annotations.values.mirror.has_value()) {
+      std::string problem;
+      mirror = MirrorFor(ns, *annotations.values.mirror, world_, &clusters_, &problem);
+      if (!problem.empty()) outcome.reasons.push_back(std::move(problem));
+    }
     for (int r = 0; r < ingress.spec().rules_size(); ++r) {
       const objects::kube::IngressRule& rule = ingress.spec().rules(r);
       absl::StatusOr<std::string> domain = DomainForHost(rule.host());
@@ -203,6 +253,7 @@ class Translator {
         } else if (!pages_problem.empty()) {
           outcome.reasons.push_back(absl::StrCat(where, ": ", pages_problem));
         }
+        if (mirror.has_value()) *route.add_mirrors() = *mirror;
         AddRouteFilters(annotations.values, route);
         if (!annotations.values.rewrite_target.empty()) {
           // The path as written is the rewrite's regex, as in ingress-nginx; checked as a data
@@ -237,10 +288,7 @@ class Translator {
   // canary and balancing annotations count; the route keeps the primary's filters.
   void AddCanary(const Ingress& ingress) {
     IngressOutcome& outcome = outcomes_[&ingress];
-    const std::string& ns = ingress.metadata().namespace_();
-    const ParsedAnnotations& annotations = AnnotationsOf(ingress);
-    outcome.reasons.insert(outcome.reasons.end(), annotations.errors.begin(),
-                           annotations.errors.end());
+    const ParsedAnnotations& annotations = AnnotationsReportedOn(ingress, outcome);
     if (ingress.spec().has_default_backend()) {
       outcome.reasons.push_back("defaultBackend: not used: a canary splits its rules' paths only");
     }
@@ -569,6 +617,11 @@ class Translator {
     }
     if (default_certificate_.has_value())
       *https.mutable_default_certificate() = *default_certificate_;
+    for (const auto& [domain, target] : passthrough_) {
+      gatehouse::v1::Passthrough& entry = *https.add_passthrough();
+      entry.set_server_name(domain);
+      entry.set_cluster(target.first);
+    }
     out->route_configs.push_back(table_.Build(std::string(kHttpRouteConfig)));
   }
 
@@ -590,6 +643,8 @@ class Translator {
   std::map<std::string, const Ingress*> by_source_;      // "ns/name" → our Ingress
   std::map<const Ingress*, const Ingress*> primary_of_;  // canary → the first it splits
   std::map<std::string, std::string> regex_hosts_;       // domain → an Ingress with use-regex
+  // domain → (cluster, "ns/name" of the Ingress passing it through)
+  std::map<std::string, std::pair<std::string, std::string>> passthrough_;
 };
 
 }  // namespace

@@ -4,8 +4,11 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/hash/hash.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/http_syntax.h"
+#include "common/log.h"
 #include "common/resource_types.h"
 #include "dataplane/tls/tls_context.h"
 
@@ -190,6 +193,7 @@ absl::StatusOr<std::shared_ptr<const DataplaneConfig>> DataplaneConfig::Build(
   for (const v1::Listener& listener :
        Unpack<v1::Listener>(SetOf(sets, kListenerType), "listeners", errors)) {
     if (listener.name() == "http") route_config_name = listener.route_config_name();
+    if (listener.name() == "https") config->AddPassthrough(listener);
     if (listener.name() != "https" || listeners_unchanged) continue;
     // Every certificate is loaded now: one that does not load is left out (its hosts get the
     // default certificate), and the others are served.
@@ -245,6 +249,29 @@ absl::StatusOr<std::shared_ptr<const DataplaneConfig>> DataplaneConfig::Build(
   if (!errors.empty()) return absl::InvalidArgumentError(absl::StrJoin(errors, "; "));
   config->sets_ = std::move(sets);
   return std::shared_ptr<const DataplaneConfig>(std::move(config));
+}
+
+void DataplaneConfig::AddPassthrough(const v1::Listener& listener) {
+  for (const v1::Passthrough& entry : listener.passthrough()) {
+    std::string problem;
+    if (!IsDnsName(entry.server_name()) ||
+        entry.server_name() != absl::AsciiStrToLower(entry.server_name())) {
+      problem = "is not a lower-case host name";
+    } else if (entry.cluster().empty()) {
+      problem = "names no cluster";
+    } else if (!passthrough_.try_emplace(entry.server_name(), entry.cluster()).second) {
+      problem = "is passed through already";
+    }
+    if (!problem.empty()) {
+      dropped_certificates_.push_back(
+          absl::StrCat("passthrough ", QuoteForMessage(entry.server_name()), " ", problem));
+    }
+  }
+}
+
+const std::string* DataplaneConfig::PassthroughCluster(absl::string_view server_name) const {
+  auto it = passthrough_.find(server_name);
+  return it == passthrough_.end() ? nullptr : &it->second;
 }
 
 const ClusterConfig* DataplaneConfig::FindCluster(absl::string_view name) const {

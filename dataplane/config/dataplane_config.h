@@ -91,6 +91,10 @@ class DataplaneConfig {
   const tls::CertificateTable* certificates() const { return certificates_.get(); }
   // The cluster named `name`, or nullptr.
   const ClusterConfig* FindCluster(absl::string_view name) const;
+  // The cluster TLS connections naming `server_name` (lower case) pass through to, untouched;
+  // null when they are terminated here.
+  const std::string* PassthroughCluster(absl::string_view server_name) const;
+  bool has_passthrough() const { return !passthrough_.empty(); }
   // Whether any cluster sends traffic to the endpoint with this EndpointAddress::Key().
   bool HasEndpoint(absl::string_view key) const { return endpoint_keys_.contains(key); }
   // Whether some cluster makes connections under this ClusterConfig::ConnectionKey.
@@ -108,11 +112,14 @@ class DataplaneConfig {
 
  private:
   DataplaneConfig() = default;
+  // The "https" listener's passthrough hosts; one that cannot be used is dropped, and said so.
+  void AddPassthrough(const v1::Listener& listener);
 
   std::map<std::string, ResourceSet> sets_;
   std::shared_ptr<const router::RouteTable> http_routes_;
   std::shared_ptr<const tls::CertificateTable> certificates_;
   absl::flat_hash_map<std::string, ClusterConfig> clusters_;
+  absl::flat_hash_map<std::string, std::string> passthrough_;  // server name -> cluster
   absl::flat_hash_set<std::string> endpoint_keys_;
   absl::flat_hash_set<std::string> connection_keys_;  // those with a transport key
   // What was left out, by type; those of the route table and the certificates are carried

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
@@ -9,6 +10,7 @@
 #include "absl/strings/strip.h"
 #include "common/log.h"
 #include "dataplane/filters/forwarding_headers.h"
+#include "dataplane/filters/redirect.h"
 
 namespace gatehouse::dataplane::proxy {
 namespace {
@@ -60,6 +62,7 @@ ProxyStream::ProxyStream(WorkerContext& context, Owner& owner, http::ResponseEnc
       timers_(context.dispatcher, [this](UpstreamTimers::Kind kind) { OnTimerExpired(kind); }) {}
 
 ProxyStream::~ProxyStream() {
+  AbandonMirrors();
   if (upstream_ != nullptr) DropUpstream();
   LeaveEndpoint();
   if (record_ != nullptr) {
@@ -204,7 +207,10 @@ void ProxyStream::DecodeHeaders(http::RequestHead head, bool end_stream) {
     // The backend, and its hash key, come from the request as the client sent it ($http_NAME
     // in ingress-nginx), not as the filters rewrite it (X-Forwarded-For gains the client's
     // address, say).
-    if (route_->error_pages.has_value()) original_target_ = head.target;
+    if (route_->error_pages.has_value() || !route_->mirrors.empty()) {
+      original_target_ = head.target;
+      original_authority_ = head.authority;
+    }
     if (const router::Backend* backend = route_->backends.Choose(head.headers, context_.random)) {
       cluster_name_ = &backend->cluster;
       const v1::LoadBalancing& balancing = backend->load_balancing;
@@ -293,6 +299,7 @@ void ProxyStream::RouteToUpstream() {
     }
     return;
   }
+  StartMirrors();
   cluster_ = config_->FindCluster(*cluster_name_);
   // Only a route with a retry policy reads the clock for it: the common path does not.
   if (route_ != nullptr && route_->retry.has_value()) retry_.Start(&*route_->retry, absl::Now());
@@ -338,6 +345,47 @@ std::string ProxyStream::HashKey(const http::RequestHead& head,
       break;
   }
   return std::string();
+}
+
+void ProxyStream::StartMirrors() {
+  // A protocol switch (WebSocket) is not copied: its bytes are no request body.
+  if (route_ == nullptr || route_->mirrors.empty() || !upstream_head_.upgrade.empty()) return;
+  bool complete = request_end_;
+  for (const MirrorPolicy& mirror : route_->mirrors) {
+    if (!mirror.Sampled(context_.random)) continue;
+    const config::ClusterConfig* cluster = config_->FindCluster(mirror.cluster);
+    if (cluster == nullptr) continue;
+    http::RequestHead copy = upstream_head_;
+    copy.target = mirror.Target(
+        filters::OriginForm(original_target_), upstream_head_.target,
+        absl::AsciiStrToLower(filters::HostWithoutPort(original_authority_)), downstream_.scheme);
+    if (!mirror.host.empty()) {
+      copy.authority = mirror.host;
+      copy.headers.Set("Host", mirror.host);
+    }
+    absl::string_view body = pending_body_;
+    bool copy_complete = complete;
+    if (!mirror.with_body) {
+      copy.framing = http::BodyFraming::kNone;
+      copy.content_length = 0;
+      copy.headers.Remove("expect");
+      body = "";
+      copy_complete = true;
+    }
+    Mirrors::Id id =
+        context_.mirrors.Start(config_, *cluster, std::move(copy), body, copy_complete);
+    if (id != 0) mirror_copies_.push_back(id);
+  }
+}
+
+void ProxyStream::FeedMirrors(absl::string_view data, bool end_stream) {
+  for (Mirrors::Id id : mirror_copies_) context_.mirrors.Feed(id, data, end_stream);
+  if (end_stream) mirror_copies_.clear();
+}
+
+void ProxyStream::AbandonMirrors() {
+  for (Mirrors::Id id : mirror_copies_) context_.mirrors.Abandon(id);
+  mirror_copies_.clear();
 }
 
 void ProxyStream::ConnectTo(const config::EndpointAddress& endpoint) {
@@ -524,6 +572,7 @@ void ProxyStream::DecodeData(absl::string_view data, bool end_stream) {
   // While a filter holds the request, the data hooks wait for the chain to resume.
   if (phase_ != Phase::kFiltering && !RunRequestData(data, end_stream)) return;
   retry_.CaptureBody(data);
+  if (!mirror_copies_.empty()) FeedMirrors(data, end_stream);
   request_end_ = end_stream;
   // The whole body is in: reading may go on (it only buffers up to the next request).
   if (end_stream) {
@@ -552,6 +601,7 @@ void ProxyStream::DecodeTrailers(http::HeaderMap trailers) {
   PauseRequestBody(false);
   retry_.OnTrailers();
   if (phase_ != Phase::kFiltering && !RunRequestTrailers(trailers)) return;
+  if (!mirror_copies_.empty()) FeedMirrors("", true);
   if (!upstream_ready()) {
     pending_trailers_ = std::move(trailers);
     return;
@@ -663,6 +713,7 @@ void ProxyStream::OnUpstreamReset(absl::string_view reason) {
 }
 
 void ProxyStream::OnDownstreamReset(absl::string_view reason) {
+  AbandonMirrors();
   if (phase_ == Phase::kDone) return;
   SetPhase(Phase::kDone);
   DropUpstream();
@@ -672,6 +723,7 @@ void ProxyStream::OnDownstreamReset(absl::string_view reason) {
 
 void ProxyStream::LocalReply(int status, absl::string_view message, http::HeaderMap headers) {
   // Whatever went upstream is abandoned: its connection may hold part of this request.
+  AbandonMirrors();
   DropUpstream();
   StopUpstreamTimers();
   timers_.StopAll();

@@ -26,6 +26,7 @@
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/random/random.h"
 #include "common/metrics.h"
 #include "dataplane/config/dataplane_config.h"
@@ -36,6 +37,7 @@
 #include "dataplane/filters/filter_chain.h"
 #include "dataplane/http/stream.h"
 #include "dataplane/proxy/access_log.h"
+#include "dataplane/proxy/mirrors.h"
 #include "dataplane/proxy/proxy_settings.h"
 #include "dataplane/proxy/retry_state.h"
 #include "dataplane/proxy/upstream_timers.h"
@@ -83,6 +85,8 @@ struct WorkerContext {
   event::DeadlineQueue& request_body_timeouts;
   // Streams with no bytes either way (--stream-idle-timeout).
   event::DeadlineQueue& stream_idle_timeouts;
+  // Copies of requests to their routes' mirrors.
+  Mirrors& mirrors;
 };
 
 class ProxyStream : public event::DeferredDeletable,
@@ -158,6 +162,12 @@ class ProxyStream : public event::DeferredDeletable,
   bool RunRequestTrailers(http::HeaderMap& trailers);
   // After the request chain: 404, 503, or on to an endpoint.
   void RouteToUpstream();
+  // Starts the route's request mirrors' copies of the request as it goes upstream.
+  void StartMirrors();
+  // More of the request body for the copies still taking it.
+  void FeedMirrors(absl::string_view data, bool end_stream);
+  // The request will not complete: the copies still taking its body are dropped.
+  void AbandonMirrors();
   // Starts the exchange with `endpoint`: a pooled connection, or a new one.
   void ConnectTo(const config::EndpointAddress& endpoint);
   // The connection to endpoint_ failed before any byte was sent: retry elsewhere, or 502/504.
@@ -225,7 +235,12 @@ class ProxyStream : public event::DeferredDeletable,
   RetryState retry_;
   bool sent_upstream_ = false;  // the current attempt's head went upstream
   bool serving_error_page_ = false;
-  std::string original_target_;  // kept only for a route with error pages (X-Original-URI)
+  // As the client sent them; kept only for a route with error pages (X-Original-URI) or
+  // mirrors (their targets' variables).
+  std::string original_target_;
+  std::string original_authority_;
+  // Copies of this request still taking its body.
+  absl::InlinedVector<Mirrors::Id, 1> mirror_copies_;
   http::RequestHead upstream_head_;
   std::unique_ptr<upstream::UpstreamStream> upstream_;
   // Request body received before the upstream could take it (while filtering or connecting).

@@ -128,6 +128,19 @@ CompiledHost CompileHost(const v1::VirtualHost& vhost, const std::string& where,
         }
       }
     }
+    if (route.mirrors_size() > kMaxRequestMirrors) {
+      errors.push_back(
+          absl::StrCat(route_where, ": more than ", kMaxRequestMirrors, " request mirrors"));
+    }
+    for (int m = 0; m < route.mirrors_size() && m < kMaxRequestMirrors; ++m) {
+      absl::StatusOr<MirrorPolicy> mirror = CompileMirror(route.mirrors(m));
+      if (mirror.ok()) {
+        route_entry.mirrors.push_back(*std::move(mirror));
+      } else {
+        errors.push_back(
+            absl::StrCat(route_where, ".mirrors[", m, "]: ", mirror.status().message()));
+      }
+    }
     if (route.has_retry()) {
       route_entry.retry = route.retry();
       for (uint32_t status : route.retry().statuses()) {

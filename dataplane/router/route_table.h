@@ -15,6 +15,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "common/request_mirror.h"
 #include "dataplane/filters/filter_chain.h"
 #include "dataplane/router/backend_choice.h"
 #include "gatehouse/v1/config.pb.h"
@@ -31,6 +32,7 @@ struct RouteEntry {
   v1::RouteTimeouts timeouts;  // 0: the data plane's own
   std::optional<v1::RetryPolicy> retry;
   std::optional<v1::ErrorPages> error_pages;
+  std::vector<MirrorPolicy> mirrors;
   filters::FilterChain filters;
 
   // Whether `path` (without query) satisfies this route.

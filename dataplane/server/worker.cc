@@ -48,6 +48,7 @@ Worker::Worker(int index, const ProxySettings& settings, ConnectionLimit* limit,
       upstream_response_timeouts_(dispatcher_, settings_.upstream_response_timeout),
       request_body_timeouts_(dispatcher_, settings_.request_body_timeout),
       stream_idle_timeouts_(dispatcher_, settings_.stream_idle_timeout),
+      mirrors_(dispatcher_, pools_, balancer_, settings_),
       context_{dispatcher_,
                pools_,
                balancer_,
@@ -62,7 +63,8 @@ Worker::Worker(int index, const ProxySettings& settings, ConnectionLimit* limit,
                send_timeouts_,
                upstream_response_timeouts_,
                request_body_timeouts_,
-               stream_idle_timeouts_},
+               stream_idle_timeouts_,
+               mirrors_},
       active_connections_(MetricsRegistry::Global().GetGauge(
           "gatehouse_dataplane_downstream_connections", "Open client connections, per worker.",
           {{"worker", absl::StrCat(index)}})) {
@@ -121,6 +123,8 @@ void Worker::Stop() {
     for (DownstreamConnection* connection : open) {
       connection->Close(http::CloseReason::kShutdown, "shutting down");
     }
+    ClosePassthroughs();
+    mirrors_.Clear();
     pools_.Clear();
     idle_timeouts_.Close();
     request_header_timeouts_.Close();
@@ -141,6 +145,18 @@ void Worker::OnAccept(std::unique_ptr<event::TcpConnection> tcp, bool tls) {
     tcp->Close();
     return;
   }
+  if (tls && config_ != nullptr && config_->has_passthrough()) {
+    auto passthrough = std::make_unique<proxy::TlsPassthrough>(
+        context_, static_cast<proxy::TlsPassthrough::Owner&>(*this), std::move(tcp), config_);
+    proxy::TlsPassthrough* raw = passthrough.get();
+    passthroughs_.insert(std::move(passthrough));
+    raw->Start();
+    return;
+  }
+  Serve(std::move(tcp), tls);
+}
+
+void Worker::Serve(std::unique_ptr<event::TcpConnection> tcp, bool tls) {
   auto connection = std::make_unique<DownstreamConnection>(
       context_, static_cast<DownstreamConnection::Owner&>(*this), std::move(tcp),
       tls ? default_tls_ : nullptr);
@@ -149,6 +165,19 @@ void Worker::OnAccept(std::unique_ptr<event::TcpConnection> tcp, bool tls) {
   active_connections_->Add(1);
   raw->Start();
   if (draining_) raw->Drain();
+}
+
+void Worker::OnPassthroughDone(proxy::TlsPassthrough& passthrough, bool handed_on) {
+  auto it = passthroughs_.find(&passthrough);
+  if (it == passthroughs_.end()) return;
+  if (!handed_on) limit_->Release();
+  dispatcher_.DeferDelete(std::move(passthroughs_.extract(it).value()));
+}
+
+void Worker::ClosePassthroughs() {
+  std::vector<proxy::TlsPassthrough*> open;
+  for (const auto& passthrough : passthroughs_) open.push_back(passthrough.get());
+  for (proxy::TlsPassthrough* passthrough : open) passthrough->Close();
 }
 
 void Worker::OnConnectionClosed(DownstreamConnection& connection, bool lingers) {

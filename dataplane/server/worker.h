@@ -15,12 +15,13 @@
 #include "dataplane/proxy/connection_limit.h"
 #include "dataplane/proxy/downstream_connection.h"
 #include "dataplane/proxy/proxy_stream.h"
+#include "dataplane/proxy/tls_passthrough.h"
 #include "dataplane/upstream/conn_pool.h"
 #include "dataplane/upstream/load_balancer.h"
 
 namespace gatehouse::dataplane::server {
 
-class Worker : private proxy::DownstreamConnection::Owner {
+class Worker : private proxy::DownstreamConnection::Owner, private proxy::TlsPassthrough::Owner {
  public:
   // This worker's own bound, listening sockets, which it takes over.
   struct Listeners {
@@ -64,7 +65,17 @@ class Worker : private proxy::DownstreamConnection::Owner {
   void OnLingerEnd() override { limit_->Release(); }
   std::shared_ptr<const config::DataplaneConfig> current_config() const override { return config_; }
 
+  // proxy::TlsPassthrough::Owner
+  void TerminateTls(std::unique_ptr<event::TcpConnection> client) override {
+    Serve(std::move(client), true);
+  }
+  void OnPassthroughDone(proxy::TlsPassthrough& passthrough, bool handed_on) override;
+
   void OnAccept(std::unique_ptr<event::TcpConnection> tcp, bool tls);
+  // A client connection, once it holds a slot of the connection limit.
+  void Serve(std::unique_ptr<event::TcpConnection> tcp, bool tls);
+  // Closes every passthrough connection, and the connections waiting to be told apart.
+  void ClosePassthroughs();
 
   const proxy::ProxySettings settings_;
   proxy::ConnectionLimit* const limit_;
@@ -81,6 +92,7 @@ class Worker : private proxy::DownstreamConnection::Owner {
   event::DeadlineQueue upstream_response_timeouts_;
   event::DeadlineQueue request_body_timeouts_;
   event::DeadlineQueue stream_idle_timeouts_;
+  proxy::Mirrors mirrors_;
   proxy::WorkerContext context_;
   Gauge* active_connections_;
   std::unique_ptr<event::TcpListener> listener_;
@@ -89,6 +101,8 @@ class Worker : private proxy::DownstreamConnection::Owner {
   std::shared_ptr<const config::DataplaneConfig> config_;
   // Found by raw pointer (Abseil's hashing of smart pointers allows it): one pointer a slot.
   absl::flat_hash_set<std::unique_ptr<proxy::DownstreamConnection>> connections_;
+  // TLS connections being told apart, or passed through (ssl-passthrough).
+  absl::flat_hash_set<std::unique_ptr<proxy::TlsPassthrough>> passthroughs_;
   std::thread thread_;
 };
 

@@ -41,12 +41,20 @@ absl::StatusOr<std::unique_ptr<TransportSocket>> TransportSocket::Connect(
 }
 
 TransportSocket::~TransportSocket() {
-  if (tls_ != nullptr && tls_->send_scheduled) tls_->dispatcher.CancelCallAfterIo(this);
+  if (tls_ != nullptr) tls_->dispatcher.CancelCallAfterIo(this);
 }
 
 void TransportSocket::Start(Callbacks* callbacks) {
   callbacks_ = callbacks;
   tcp_.SetCallbacks(this);
+  if (tls_ != nullptr && !tcp_.input().empty()) {
+    // Bytes read before (a ClientHello looked at for passthrough) start the handshake after
+    // this turn's I/O, as a read would have.
+    tls_->dispatcher.CallAfterIo(this, [](void* self) {
+      auto& socket = *static_cast<TransportSocket*>(self);
+      if (socket.tcp_.open() && !socket.tcp_.input().empty()) socket.OnData(socket.tcp_.input());
+    });
+  }
 }
 
 void TransportSocket::OnConnect(const absl::Status& status) {

@@ -230,6 +230,28 @@ def translate_validate():
     ])
 
 
+def client_hello():
+    """ClientHellos as Python's ssl module (OpenSSL) writes them, with and without a server name,
+    one split across two records, and a plain HTTP request."""
+    import ssl
+    hellos = []
+    for name in ("passthrough.test", None):
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False
+        incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+        connection = context.wrap_bio(incoming, outgoing, server_hostname=name)
+        try:
+            connection.do_handshake()
+        except ssl.SSLWantReadError:
+            pass
+        hellos.append(outgoing.read())
+    message = hellos[0][5:]
+    half = len(message) // 2
+    split = b"".join(b"\x16\x03\x01" + len(part).to_bytes(2, "big") + part
+                     for part in (message[:half], message[half:]))
+    write("client_hello", hellos + [split, b"GET / HTTP/1.1\r\nHost: a.test\r\n\r\n"])
+
+
 if __name__ == "__main__":
     os.umask(0o022)
     http1_server()
@@ -240,3 +262,4 @@ if __name__ == "__main__":
     annotations()
     route_table()
     translate_validate()
+    client_hello()

@@ -12,9 +12,12 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "controlplane/objects/object_store.h"
 #include "controlplane/pki/xds_certificates.h"
 #include "controlplane/source/manifest_parser.h"
+#include "controlplane/translate/annotations.h"
+#include "controlplane/translate/options.h"
 #include "controlplane/translate/report_proto.h"
 #include "controlplane/translate/translate.h"
 #include "tools/gatehousectl/ingress_text.h"
@@ -169,6 +172,18 @@ MigrateCheckResult RunMigrateCheck(const std::string& target, const std::string&
       AssumeService(name.ns, backend, &world, &assumed);
       break;
     }
+    // The mirror-target's Service, when the URL names one of the namespace by name.
+    if (std::optional<controlplane::translate::MirrorAnnotations> mirror =
+            controlplane::translate::ParseAnnotations(ingress).values.mirror) {
+      std::vector<std::string> labels = absl::StrSplit(mirror->host, '.');
+      if (controlplane::translate::IsDnsLabel(labels[0]) &&
+          (labels.size() == 1 || labels[1] == name.ns)) {
+        kube::IngressServiceBackend backend;
+        backend.set_name(labels[0]);
+        backend.mutable_port()->set_number(mirror->port);
+        AssumeService(name.ns, backend, &world, &assumed);
+      }
+    }
   }
   std::set<std::string> assumed_secrets;
   std::optional<controlplane::pki::XdsCertificates> placeholder;
@@ -179,6 +194,8 @@ MigrateCheckResult RunMigrateCheck(const std::string& target, const std::string&
   }
   controlplane::translate::TranslateOptions options;
   options.every_class = true;
+  // An Ingress asking for passthrough was served so by a controller started with the flag.
+  options.enable_ssl_passthrough = true;
   controlplane::translate::TranslateResult translated =
       controlplane::translate::Translate(world, options);
   IngressReports reports;

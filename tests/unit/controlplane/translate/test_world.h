@@ -55,6 +55,16 @@ inline std::string Ingress(absl::string_view name, absl::string_view extra_meta,
 
 inline const std::string kBackendWeb = "{service: {name: web, port: {number: 80}}}";
 
+// An Ingress of our class serving `host` at / from web:80, with `annotations` (the entries of a
+// YAML flow map).
+inline std::string AnnotatedSite(absl::string_view name, absl::string_view host,
+                                 absl::string_view annotations) {
+  return Ingress(
+      name, absl::StrCat("annotations: {", annotations, "}"),
+      absl::StrCat("  ingressClassName: gatehouse\n  rules: [{host: ", host,
+                   ", http: {paths: [{path: /, pathType: Prefix, backend: ", kBackendWeb, "}]}}]"));
+}
+
 inline  // "ns/name STATE" then "  reason" per reason.
     std::string
     RenderReports(const TranslateResult& result) {

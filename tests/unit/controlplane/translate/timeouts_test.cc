@@ -13,12 +13,7 @@
 namespace gatehouse::controlplane::translate {
 namespace {
 
-std::string Site(absl::string_view name, absl::string_view host, absl::string_view annotations) {
-  return Ingress(
-      name, absl::StrCat("annotations: {", annotations, "}"),
-      absl::StrCat("  ingressClassName: gatehouse\n  rules: [{host: ", host,
-                   ", http: {paths: [{path: /, pathType: Prefix, backend: ", kBackendWeb, "}]}}]"));
-}
+constexpr auto Site = AnnotatedSite;
 
 TEST(TranslateTimeoutsTest, SecondsBecomeTheRoutesTimeoutsAndOtherValuesAreRefused) {
   TranslateResult result = Translate(

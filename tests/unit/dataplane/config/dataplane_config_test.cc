@@ -72,6 +72,39 @@ TEST(DataplaneConfigTest, BuildsReadyEndpoints) {
   ASSERT_NE((*config)->http_routes().Match("x", "/").cluster, nullptr);
 }
 
+TEST(DataplaneConfigTest, PassthroughHostsAreExactLowerCaseNamesEachOnce) {
+  std::map<std::string, ResourceSet> sets = World();
+  v1::Listener http;
+  http.set_name("http");
+  http.set_route_config_name("http");
+  v1::Listener https;
+  https.set_name("https");
+  https.set_route_config_name("http");
+  auto add = [&https](const char* name, const char* cluster) {
+    v1::Passthrough* entry = https.add_passthrough();
+    entry->set_server_name(name);
+    entry->set_cluster(cluster);
+  };
+  add("vault.test", "default/web:80");
+  add("vault.test", "default/other:80");
+  add("Upper.test", "default/web:80");
+  add("*.wild.test", "default/web:80");
+  add("none.test", "");
+  sets[std::string(kListenerType)] = Set("l2", {Pack(http), Pack(https)});
+  absl::StatusOr<std::shared_ptr<const DataplaneConfig>> config = DataplaneConfig::Build(sets);
+  ASSERT_TRUE(config.ok()) << config.status();
+  ASSERT_NE((*config)->PassthroughCluster("vault.test"), nullptr);
+  EXPECT_EQ(*(*config)->PassthroughCluster("vault.test"), "default/web:80");
+  EXPECT_EQ((*config)->PassthroughCluster("upper.test"), nullptr);
+  EXPECT_EQ((*config)->PassthroughCluster("a.wild.test"), nullptr);
+  EXPECT_TRUE((*config)->has_passthrough());
+  EXPECT_EQ(absl::StrJoin((*config)->dropped(), "\n"),
+            "passthrough \"vault.test\" is passed through already\n"
+            "passthrough \"Upper.test\" is not a lower-case host name\n"
+            "passthrough \"*.wild.test\" is not a lower-case host name\n"
+            "passthrough \"none.test\" names no cluster");
+}
+
 TEST(DataplaneConfigTest, CompleteOnlyWithEveryType) {
   std::map<std::string, ResourceSet> sets = World();
   absl::StatusOr<std::shared_ptr<const DataplaneConfig>> full = DataplaneConfig::Build(sets);

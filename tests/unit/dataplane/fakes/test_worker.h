@@ -21,9 +21,12 @@ struct TestWorker {
         response(dispatcher, settings.upstream_response_timeout),
         body(dispatcher, settings.request_body_timeout),
         stream_idle(dispatcher, settings.stream_idle_timeout),
-        context{dispatcher, upstreams, balancer, stats, this->settings, random, nullptr,    0,
-                idle,       head,      tunnel,   send,  response,       body,   stream_idle} {}
+        mirrors(dispatcher, upstreams, balancer, this->settings),
+        context{dispatcher, upstreams, balancer,    stats,  this->settings, random,
+                nullptr,    0,         idle,        head,   tunnel,         send,
+                response,   body,      stream_idle, mirrors} {}
   ~TestWorker() {
+    mirrors.Clear();
     for (event::DeadlineQueue* queue :
          {&idle, &head, &tunnel, &send, &response, &body, &stream_idle}) {
       queue->Close();
@@ -34,6 +37,7 @@ struct TestWorker {
   upstream::LoadBalancer balancer;
   proxy::ProxyStats stats;
   event::DeadlineQueue idle, head, tunnel, send, response, body, stream_idle;
+  proxy::Mirrors mirrors;
   proxy::WorkerContext context;
 };
 
