@@ -1,10 +1,16 @@
 #include "dataplane/proxy/mirrors.h"
 
+#include <algorithm>
 #include <string>
 
 #include "common/log.h"
 
 namespace gatehouse::dataplane::proxy {
+namespace {
+
+constexpr size_t kFlushPiece = 64 << 10;
+
+}  // namespace
 
 // One copy: its own upstream exchange, fed the copied request's body, its answer read and
 // dropped.
@@ -71,8 +77,10 @@ class Mirrors::Exchange : public event::DeferredDeletable,
   }
 
   // http::ResponseDecoder: the answer is read, and dropped.
+  // Response bytes never extend the copy's deadline: once its request is whole, it has the
+  // upstream response timeout to be answered, however its upstream trickles.
   void DecodeResponseHeaders(http::ResponseHead head, bool end_stream) override {
-    owner_.idle_timeouts_.Arm(*this);
+    answer_started_ = true;
     if (endpoint_ != nullptr) {
       if (head.status >= 500) {
         owner_.balancer_.OnFailure(cluster_, *endpoint_);
@@ -83,7 +91,6 @@ class Mirrors::Exchange : public event::DeferredDeletable,
     if (end_stream) Answered();
   }
   void DecodeResponseData(absl::string_view, bool end_stream) override {
-    owner_.idle_timeouts_.Arm(*this);
     if (end_stream) Answered();
   }
   void DecodeResponseTrailers(http::HeaderMap) override { Answered(); }
@@ -132,14 +139,18 @@ class Mirrors::Exchange : public event::DeferredDeletable,
     Flush();
   }
 
-  // Sends what the copy holds, as far as the upstream takes it.
+  // Sends what the copy holds, as far as the upstream takes it, in pieces: what an HTTP/2 stream
+  // buffers is charged to no budget, so it gets no more than a piece past its watermark.
   void Flush() {
-    if (done_ || !sending_ || (pending_.empty() && !request_end_) || flushed_end_) return;
-    std::string data = std::move(pending_);
-    pending_.clear();
-    owner_.budget_.Release(data.size());
-    flushed_end_ = request_end_;
-    upstream_->encoder().EncodeData(data, request_end_);
+    while (!done_ && sending_ && !flushed_end_ && (!pending_.empty() || request_end_)) {
+      if (!pending_.empty() && upstream_->encoder().WriteBlocked()) return;
+      size_t size = std::min(pending_.size(), kFlushPiece);
+      std::string piece = pending_.substr(0, size);
+      pending_.erase(0, size);
+      owner_.budget_.Release(size);
+      flushed_end_ = request_end_ && pending_.empty();
+      upstream_->encoder().EncodeData(piece, flushed_end_);
+    }
   }
 
   void Hold(absl::string_view data) {
@@ -149,7 +160,6 @@ class Mirrors::Exchange : public event::DeferredDeletable,
 
   void Answered() {
     if (done_) return;
-    answer_started_ = true;
     if (flushed_end_ && upstream_ != nullptr) {
       // The exchange is whole: its connection may serve another request.
       LeaveEndpoint();

@@ -6,7 +6,9 @@
 //  - a copy whose upstream takes the body slower than the client sends it holds at most
 //    kMaxHeld bytes, and all copies of a worker together kMaxWorkerHeld; past either, the copy
 //    is dropped;
-//  - a copy with no progress either way for the upstream response timeout is dropped;
+//  - a copy waits at most the upstream response timeout for its request's next bytes, and, once
+//    its request is whole, at most that long for its whole answer (response bytes extend
+//    nothing: the answer is read and dropped, and a trickling upstream is cut);
 //  - at most kMaxActive copies are in flight per worker; past that, requests are not copied.
 // Each ends counted by outcome in gatehouse_dataplane_mirror_requests_total.
 #pragma once
@@ -37,7 +39,7 @@ class Mirrors {
   enum class Outcome {
     kAnswered,    // the mirror's upstream answered (whatever the status)
     kFailed,      // the connection failed or broke before the answer ended
-    kTimedOut,    // no progress for the upstream response timeout
+    kTimedOut,    // the request stalled, or the answer took too long
     kFellBehind,  // the upstream took the body too slowly
     kAbandoned,   // the copied request did not complete (its client went away)
     kNotSent,     // no ready endpoint, or too many copies in flight
@@ -64,6 +66,8 @@ class Mirrors {
   void Abandon(Id id);
   // Drops every copy: the worker stops.
   void Clear();
+  // A copy that was not even started (its cluster is not in the config) is counted not sent.
+  void CountNotSent() { outcomes_[static_cast<int>(Outcome::kNotSent)]->Increment(); }
 
   size_t active() const { return active_.size(); }
   uint64_t count(Outcome outcome) const { return outcomes_[static_cast<int>(outcome)]->value(); }

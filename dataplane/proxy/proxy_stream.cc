@@ -299,7 +299,6 @@ void ProxyStream::RouteToUpstream() {
     }
     return;
   }
-  StartMirrors();
   cluster_ = config_->FindCluster(*cluster_name_);
   // Only a route with a retry policy reads the clock for it: the common path does not.
   if (route_ != nullptr && route_->retry.has_value()) retry_.Start(&*route_->retry, absl::Now());
@@ -317,6 +316,8 @@ void ProxyStream::RouteToUpstream() {
     LocalReply(503, "no ready endpoint for this route");
     return;
   }
+  // Only a request its route forwards is copied, as nginx mirrors in its content phase.
+  StartMirrors();
   ConnectTo(*endpoint);
 }
 
@@ -354,7 +355,10 @@ void ProxyStream::StartMirrors() {
   for (const MirrorPolicy& mirror : route_->mirrors) {
     if (!mirror.Sampled(context_.random)) continue;
     const config::ClusterConfig* cluster = config_->FindCluster(mirror.cluster);
-    if (cluster == nullptr) continue;
+    if (cluster == nullptr) {
+      context_.mirrors.CountNotSent();
+      continue;
+    }
     http::RequestHead copy = upstream_head_;
     copy.target = mirror.Target(
         filters::OriginForm(original_target_), upstream_head_.target,

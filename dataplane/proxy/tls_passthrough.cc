@@ -44,9 +44,13 @@ void TlsPassthrough::Start() {
 
 void TlsPassthrough::OnData(bool from_upstream, event::Buffer& input) {
   if (phase_ == Phase::kPeeking) {
+    // Parsed again only once the record begun is in: a client sending a byte at a time costs
+    // a parse per record, not per byte.
+    if (input.size() < hello_needed_ && input.size() < tls::kMaxClientHelloBytes) return;
     tls::ClientHello hello = tls::ParseClientHello(input.view());
     if (hello.state == tls::ClientHello::State::kNeedMore &&
         input.size() < tls::kMaxClientHelloBytes) {
+      hello_needed_ = hello.needed;
       return;
     }
     Decide(hello.state == tls::ClientHello::State::kComplete ? hello.server_name : "");
@@ -85,6 +89,7 @@ void TlsPassthrough::Decide(absl::string_view server_name) {
   }
   upstream_ = *std::move(upstream);
   phase_ = Phase::kConnecting;
+  context_.request_header_timeouts.Arm(*this);  // the connect's own time, from now
 }
 
 void TlsPassthrough::OnConnect(const absl::Status& status) {
@@ -108,36 +113,53 @@ void TlsPassthrough::OnConnect(const absl::Status& status) {
 
 void TlsPassthrough::OnWritable(bool upstream) {
   if (phase_ != Phase::kTunnel) return;
+  context_.tunnel_idle_timeouts.Arm(*this);  // bytes moved
   // The side that drained takes more: the other side reads again.
   (upstream ? *client_ : *upstream_).StartReading();
 }
 
 void TlsPassthrough::OnRemoteClose(bool from_upstream, absl::string_view error) {
-  if (phase_ == Phase::kDone) return;
+  // (Handing on stopped reading first: no close is heard then.)
+  if (phase_ == Phase::kDone || phase_ == Phase::kHandingOn) return;
   if (!error.empty()) LOG_DEBUG("passthrough ", from_upstream ? "upstream" : "client", ": ", error);
+  bool tunnel = phase_ == Phase::kTunnel;
   phase_ = Phase::kDone;
   event::DeadlineQueue::Disarm(*this);
-  // The side that ended is only destroyed (with this); the other sends what it holds, then
-  // closes.
+  // The side that ended is only destroyed (with this); in a tunnel, the other sends what it
+  // holds, then closes.
   std::unique_ptr<event::TcpConnection>& other = from_upstream ? client_ : upstream_;
-  if (other != nullptr && other->open()) other->CloseAfterWrites();
-  owner_.OnPassthroughDone(*this, false);
+  if (other == nullptr || !other->open() || !tunnel) {
+    if (other != nullptr && other->open()) other->Close();
+    owner_.OnPassthroughDone(*this, Owner::Slot::kFree);
+    return;
+  }
+  other->CloseAfterWrites(
+      event::TcpConnection::kDefaultLingerMs,
+      {[](void* owner) { static_cast<Owner*>(owner)->OnPassthroughLingerEnd(); }, &owner_});
+  owner_.OnPassthroughDone(*this, Owner::Slot::kLingers);
 }
 
 void TlsPassthrough::OnDeadline() {
+  if (phase_ == Phase::kConnecting) {
+    LOG_DEBUG("passthrough to ", endpoint_->Key(), ": connect timed out");
+    context_.balancer.OnFailure(*cluster_, *endpoint_);
+    Finish(Outcome::kFailed);
+    return;
+  }
   if (phase_ == Phase::kTunnel) LOG_DEBUG("passthrough tunnel idle: closing");
   Close();
 }
 
 void TlsPassthrough::HandOn() {
-  phase_ = Phase::kDone;
+  phase_ = Phase::kHandingOn;
   event::DeadlineQueue::Disarm(*this);
   client_->StopReading();
   OutcomeCounter(Outcome::kTerminated)->Increment();
   context_.dispatcher.CallAfterIo(this, [](void* self) {
     auto& passthrough = *static_cast<TlsPassthrough*>(self);
+    passthrough.phase_ = Phase::kDone;
     passthrough.owner_.TerminateTls(std::move(passthrough.client_));
-    passthrough.owner_.OnPassthroughDone(passthrough, true);
+    passthrough.owner_.OnPassthroughDone(passthrough, Owner::Slot::kHandedOn);
   });
 }
 
@@ -148,11 +170,13 @@ void TlsPassthrough::Finish(Outcome outcome) {
 
 void TlsPassthrough::Close() {
   if (phase_ == Phase::kDone) return;
+  // Closed before a handing on that waits for the turn's end (the worker stops): it never comes.
+  if (phase_ == Phase::kHandingOn) context_.dispatcher.CancelCallAfterIo(this);
   phase_ = Phase::kDone;
   event::DeadlineQueue::Disarm(*this);
   if (client_ != nullptr && client_->open()) client_->Close();
   if (upstream_ != nullptr && upstream_->open()) upstream_->Close();
-  owner_.OnPassthroughDone(*this, false);
+  owner_.OnPassthroughDone(*this, Owner::Slot::kFree);
 }
 
 }  // namespace gatehouse::dataplane::proxy

@@ -3,10 +3,13 @@
 // here as usual.
 //
 // The ClientHello is waited for at most the request header timeout, and read up to 16 KiB; a
-// client that sends something else, or nothing, is handed on as it is (its handshake then goes
-// as it would have). The tunnel ends both ways when either side closes or fails, or after the
-// tunnel idle timeout without a byte either way; each side's queue past its high watermark
-// pauses the other side's reads. Half-closes are not carried: one side's end ends both.
+// client that sends something else is handed on as it is (its handshake then goes as it would
+// have), and one that sends nothing in time is closed. The endpoint's connect has the request
+// header timeout too, from the moment it starts. The tunnel ends both ways when either side
+// closes or fails (the other sends what it holds first, lingering at most 30 s, its slot of the
+// connection limit held until then), or after the tunnel idle timeout without a byte moving;
+// each side's queue past its high watermark pauses the other side's reads. Half-closes are not
+// carried: one side's end ends both.
 #pragma once
 
 #include <memory>
@@ -23,11 +26,18 @@ class TlsPassthrough : public event::DeferredDeletable, private event::DeadlineQ
   class Owner {
    public:
     virtual ~Owner() = default;
+    // What became of the connection's slot of the connection limit when it was done.
+    enum class Slot {
+      kFree,      // released: nothing of the connection is left
+      kHandedOn,  // TerminateTls took the connection, and its slot
+      kLingers,   // a socket still sends its last bytes; OnPassthroughLingerEnd follows
+    };
     // The connection is not passed through: the owner terminates its TLS. Its first bytes are
     // still in `client`'s input.
     virtual void TerminateTls(std::unique_ptr<event::TcpConnection> client) = 0;
-    // Nothing more happens here; the owner retires it (handed_on: TerminateTls took it).
-    virtual void OnPassthroughDone(TlsPassthrough& passthrough, bool handed_on) = 0;
+    // Nothing more happens here; the owner retires it.
+    virtual void OnPassthroughDone(TlsPassthrough& passthrough, Slot slot) = 0;
+    virtual void OnPassthroughLingerEnd() = 0;
   };
 
   enum class Outcome { kTunneled, kTerminated, kFailed };
@@ -41,7 +51,7 @@ class TlsPassthrough : public event::DeferredDeletable, private event::DeadlineQ
   void Close();
 
  private:
-  enum class Phase { kPeeking, kConnecting, kTunnel, kDone };
+  enum class Phase { kPeeking, kConnecting, kTunnel, kHandingOn, kDone };
 
   // One side of the tunnel: its socket's callbacks, with the other side to write to.
   class Side : public event::TcpConnection::Callbacks {
@@ -81,6 +91,7 @@ class TlsPassthrough : public event::DeferredDeletable, private event::DeadlineQ
   const config::ClusterConfig* cluster_ = nullptr;
   const config::EndpointAddress* endpoint_ = nullptr;
   Phase phase_ = Phase::kPeeking;
+  size_t hello_needed_ = 0;  // the input is parsed again once it holds this much
 };
 
 }  // namespace gatehouse::dataplane::proxy

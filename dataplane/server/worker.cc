@@ -167,10 +167,11 @@ void Worker::Serve(std::unique_ptr<event::TcpConnection> tcp, bool tls) {
   if (draining_) raw->Drain();
 }
 
-void Worker::OnPassthroughDone(proxy::TlsPassthrough& passthrough, bool handed_on) {
+void Worker::OnPassthroughDone(proxy::TlsPassthrough& passthrough,
+                               proxy::TlsPassthrough::Owner::Slot slot) {
   auto it = passthroughs_.find(&passthrough);
   if (it == passthroughs_.end()) return;
-  if (!handed_on) limit_->Release();
+  if (slot == proxy::TlsPassthrough::Owner::Slot::kFree) limit_->Release();
   dispatcher_.DeferDelete(std::move(passthroughs_.extract(it).value()));
 }
 

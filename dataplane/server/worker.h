@@ -69,7 +69,9 @@ class Worker : private proxy::DownstreamConnection::Owner, private proxy::TlsPas
   void TerminateTls(std::unique_ptr<event::TcpConnection> client) override {
     Serve(std::move(client), true);
   }
-  void OnPassthroughDone(proxy::TlsPassthrough& passthrough, bool handed_on) override;
+  void OnPassthroughDone(proxy::TlsPassthrough& passthrough,
+                         proxy::TlsPassthrough::Owner::Slot slot) override;
+  void OnPassthroughLingerEnd() override { limit_->Release(); }
 
   void OnAccept(std::unique_ptr<event::TcpConnection> tcp, bool tls);
   // A client connection, once it holds a slot of the connection limit.

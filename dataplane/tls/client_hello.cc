@@ -76,16 +76,23 @@ ClientHello ParseClientHello(absl::string_view bytes) {
   std::string handshake;
   size_t needed = 0;  // the whole message's size once its header is in, else 0
   Reader records(bytes);
+  int count = 0;
+  auto need_more = [&out](size_t until) {
+    out.needed = until;
+    return out;
+  };
   while (needed == 0 || handshake.size() < needed) {
-    if (bytes.size() - records.left() >= kMaxClientHelloBytes) return not_tls();
-    if (records.left() == 0) return out;  // need more
+    size_t start = bytes.size() - records.left();
+    if (start >= kMaxClientHelloBytes) return not_tls();
+    if (records.left() == 0) return need_more(start + kRecordHeader);
+    if (++count > kMaxClientHelloRecords) return not_tls();
     if (records.Number(1) != kHandshakeRecord) return not_tls();
-    if (records.left() < kRecordHeader - 1) return out;
+    if (records.left() < kRecordHeader - 1) return need_more(start + kRecordHeader);
     uint32_t major = records.Number(1);
     records.Number(1);  // the minor version: any (clients send 1.0 and 1.2 here)
     uint32_t length = records.Number(2);
     if (major != 3 || length == 0 || length > kMaxRecord) return not_tls();
-    if (records.left() < length) return out;
+    if (records.left() < length) return need_more(start + kRecordHeader + length);
     absl::string_view fragment = records.Take(length);
     handshake.append(fragment.data(), fragment.size());
     if (needed == 0 && handshake.size() >= 4) {

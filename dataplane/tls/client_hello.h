@@ -10,8 +10,10 @@
 
 namespace gatehouse::dataplane::tls {
 
-// A ClientHello larger than this (across its records, with their headers) is not waited for.
+// A ClientHello larger than this (across its records, with their headers), or spread over more
+// records than this, is not waited for.
 inline constexpr size_t kMaxClientHelloBytes = 16 * 1024;
+inline constexpr int kMaxClientHelloRecords = 16;
 
 struct ClientHello {
   enum class State {
@@ -21,6 +23,9 @@ struct ClientHello {
   };
   State state = State::kNeedMore;
   std::string server_name;  // the host_name entry, lower case; empty when there is none
+  // kNeedMore: nothing changes until this many bytes are in (the end of the record begun), so a
+  // reader need not parse again before.
+  size_t needed = 0;
 };
 
 // Reads the ClientHello at the start of `bytes`.

@@ -183,6 +183,43 @@ TEST_F(MirrorsTest, FailuresAndSilenceEndTheCopy) {
   ASSERT_TRUE(WaitFor([&] { return upstreams_.live.empty(); }));
 }
 
+TEST_F(MirrorsTest, AnAnswerThatTricklesIsCutAtTheResponseTimeout) {
+  fakes::FakeUpstreamStream* copy = nullptr;
+  OnLoop([&] {
+    Start(Post(0), "", true);
+    copy = upstreams_.last();
+    copy->Connected();
+    http::ResponseHead head;
+    head.status = 200;
+    head.framing = http::BodyFraming::kChunked;
+    copy->decoder()->DecodeResponseHeaders(std::move(head), false);
+  });
+  // A byte every 20 ms: response bytes do not extend the copy's 100 ms.
+  for (int i = 0; i < 25 && Ended(Outcome::kTimedOut) == 0; ++i) {
+    OnLoop([&] {
+      if (mirrors_->active() == 1) copy->decoder()->DecodeResponseData("x", false);
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(Ended(Outcome::kTimedOut), 1u);
+  EXPECT_EQ(Ended(Outcome::kAnswered), 0u);
+}
+
+TEST_F(MirrorsTest, AHeldBodyGoesUpInPiecesAsTheUpstreamTakesThem) {
+  OnLoop([&] {
+    std::string body(200 << 10, 'b');
+    Mirrors::Id id = Start(Post(body.size()), body, false);
+    fakes::FakeUpstreamStream* copy = upstreams_.last();
+    copy->write_blocked = true;  // connected, and blocked at once
+    copy->Connected();
+    EXPECT_EQ(copy->body.size(), 0u);  // held, charged to the worker's copies
+    copy->write_blocked = false;
+    mirrors_->Feed(id, "", true);
+    EXPECT_EQ(copy->body, body);
+    EXPECT_TRUE(copy->request_ended);
+  });
+}
+
 TEST_F(MirrorsTest, CopiesInFlightAreBoundedAndNeedAReadyEndpoint) {
   OnLoop([&] {
     EXPECT_EQ(Start(Post(0), "", false, kEmpty), 0u);

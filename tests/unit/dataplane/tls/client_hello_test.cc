@@ -29,6 +29,13 @@ std::string HelloFromOpenSsl(const std::string& server_name) {
   return hello;
 }
 
+// A record of `fragment`, as a TLS 1.0 record layer writes a handshake.
+std::string Record(const std::string& fragment) {
+  std::string out = {'\x16', '\x03', '\x01', static_cast<char>(fragment.size() >> 8),
+                     static_cast<char>(fragment.size() & 0xff)};
+  return out + fragment;
+}
+
 TEST(ClientHelloTest, TheServerNameIsReadFromAWholeHello) {
   std::string hello = HelloFromOpenSsl("Shop.Example.Test");
   ClientHello parsed = ParseClientHello(hello);
@@ -41,10 +48,13 @@ TEST(ClientHelloTest, TheServerNameIsReadFromAWholeHello) {
   EXPECT_EQ(parsed.server_name, "");
 }
 
-TEST(ClientHelloTest, EveryPrefixAsksForMore) {
+TEST(ClientHelloTest, EveryPrefixAsksForMoreAndSaysHowMuch) {
   std::string hello = HelloFromOpenSsl("a.test");
   for (size_t size = 0; size < hello.size(); ++size) {
-    EXPECT_EQ(ParseClientHello(hello.substr(0, size)).state, ClientHello::State::kNeedMore) << size;
+    ClientHello prefix = ParseClientHello(hello.substr(0, size));
+    EXPECT_EQ(prefix.state, ClientHello::State::kNeedMore) << size;
+    // Until the record header is in, its 5 bytes; then the whole record.
+    EXPECT_EQ(prefix.needed, size < 5 ? 5 : hello.size()) << size;
   }
 }
 
@@ -52,15 +62,20 @@ TEST(ClientHelloTest, AHelloSplitAcrossRecordsIsGathered) {
   std::string hello = HelloFromOpenSsl("split.test");
   std::string message = hello.substr(5);  // one record: its header, then the handshake
   size_t half = message.size() / 2;
-  auto record = [](const std::string& fragment) {
-    std::string out = {'\x16', '\x03', '\x01', static_cast<char>(fragment.size() >> 8),
-                       static_cast<char>(fragment.size() & 0xff)};
-    return out + fragment;
-  };
-  std::string split = record(message.substr(0, half)) + record(message.substr(half));
-  ClientHello parsed = ParseClientHello(split);
+  ClientHello parsed =
+      ParseClientHello(Record(message.substr(0, half)) + Record(message.substr(half)));
   EXPECT_EQ(parsed.state, ClientHello::State::kComplete);
   EXPECT_EQ(parsed.server_name, "split.test");
+}
+
+TEST(ClientHelloTest, AHelloInMoreThanSixteenRecordsIsNotWaitedFor) {
+  // A 100-byte ClientHello sent one byte per record: the 17th record is one too many.
+  std::string message = std::string("\x01\x00\x00\x60", 4) + std::string(96, '\0');
+  std::string records;
+  for (size_t i = 0; i < 16; ++i) records += Record(message.substr(i, 1));
+  EXPECT_EQ(ParseClientHello(records).state, ClientHello::State::kNeedMore);
+  records += Record(message.substr(16, 1));
+  EXPECT_EQ(ParseClientHello(records).state, ClientHello::State::kNotTls);
 }
 
 TEST(ClientHelloTest, WhatIsNotAClientHelloIsSaidSo) {
@@ -70,21 +85,23 @@ TEST(ClientHelloTest, WhatIsNotAClientHelloIsSaidSo) {
   EXPECT_EQ(ParseClientHello(std::string("\x16\x03\x01\x00\x00", 5)).state,
             ClientHello::State::kNotTls);  // an empty record
   // A handshake that is not a ClientHello (a ServerHello).
-  EXPECT_EQ(ParseClientHello(std::string("\x16\x03\x03\x00\x04\x02\x00\x00\x00", 9)).state,
+  EXPECT_EQ(ParseClientHello(Record(std::string("\x02\x00\x00\x00", 4))).state,
             ClientHello::State::kNotTls);
-  // A ClientHello claiming more than is waited for.
-  EXPECT_EQ(ParseClientHello(std::string("\x16\x03\x01\x00\x04\x01\x01\x00\x00", 9)).state,
+  // A ClientHello claiming more than is waited for (64 KiB).
+  EXPECT_EQ(ParseClientHello(Record(std::string("\x01\x01\x00\x00", 4))).state,
             ClientHello::State::kNotTls);
-  // Lengths inside that run past the message.
-  std::string hello = HelloFromOpenSsl("a.test");
-  std::string broken = hello;
-  broken[5 + 4 + 2 + 32] = '\x7f';  // the session id's length
-  EXPECT_EQ(ParseClientHello(broken).state, ClientHello::State::kNotTls);
-  // Records that never complete a message are not waited for past the limit.
-  std::string endless;
-  std::string fragment = {'\x01', '\x00', '\xff', '\xff'};  // a 64 KiB ClientHello's header
-  endless += std::string("\x16\x03\x01\x00\x04", 5) + fragment;
-  EXPECT_EQ(ParseClientHello(endless).state, ClientHello::State::kNotTls);
+  // A length inside that runs past the message: cipher suites of 0x7fff bytes in a 40-byte body.
+  std::string body = std::string("\x03\x03", 2) + std::string(32, 'r') +
+                     std::string("\x00\x7f\xff\x00\x00\x00", 6);
+  std::string message = std::string("\x01\x00\x00", 3) + static_cast<char>(body.size()) + body;
+  EXPECT_EQ(ParseClientHello(Record(message)).state, ClientHello::State::kNotTls);
+  // The same body with its lengths right is a ClientHello without a server name.
+  body = std::string("\x03\x03", 2) + std::string(32, 'r') +
+         std::string("\x00\x00\x02\x13\x01\x01\x00", 7);
+  message = std::string("\x01\x00\x00", 3) + static_cast<char>(body.size()) + body;
+  ClientHello minimal = ParseClientHello(Record(message));
+  EXPECT_EQ(minimal.state, ClientHello::State::kComplete);
+  EXPECT_EQ(minimal.server_name, "");
 }
 
 }  // namespace
