@@ -1,12 +1,11 @@
 #include "controlplane/translate/mirror.h"
 
-#include <arpa/inet.h>
-
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/cidr.h"
 #include "common/request_mirror.h"
 #include "controlplane/translate/options.h"
 
@@ -18,9 +17,7 @@ namespace {
 // when it names none there.
 std::string ServiceNamed(const std::string& ns, const std::string& host,
                          const objects::ObjectStore& world, std::string* problem) {
-  unsigned char address[sizeof(in6_addr)];
-  if (inet_pton(AF_INET, host.c_str(), address) == 1 ||
-      inet_pton(AF_INET6, host.c_str(), address) == 1) {
+  if (IsIpAddress(host)) {
     for (const auto& [name, service] : world.services()) {
       if (name.ns == ns && service.spec().cluster_ip() == host) return name.name;
     }

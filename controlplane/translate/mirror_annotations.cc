@@ -2,25 +2,18 @@
 // annotations documentation, "Mirror", and nginx's mirror and mirror_request_body): the target
 // is a URL, the Host of the copy is mirror-host or else the URL's host, and the body goes with
 // the copy unless mirror-request-body is "off".
-#include <arpa/inet.h>
-
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "common/cidr.h"
 #include "common/http_syntax.h"
 #include "common/log.h"
 #include "controlplane/translate/annotations.h"
 
 namespace gatehouse::controlplane::translate {
 namespace {
-
-bool IsIpAddress(const std::string& text) {
-  unsigned char parsed[sizeof(in6_addr)];
-  return inet_pton(AF_INET, text.c_str(), parsed) == 1 ||
-         inet_pton(AF_INET6, text.c_str(), parsed) == 1;
-}
 
 // "scheme://host[:port][path]" into `mirror`; the reason it cannot be read otherwise.
 std::string ReadTarget(absl::string_view url, MirrorAnnotations* mirror) {

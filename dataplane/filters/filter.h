@@ -26,11 +26,18 @@ enum class FilterStatus {
   kStop,      // the filter answered locally, or (request headers only) will resume the chain
 };
 
-// What every request of one client connection shares.
+// Where a request comes from: its client connection, or, behind trusted proxies
+// (--use-forwarded-headers), what they say of the client.
 struct DownstreamInfo {
-  std::string scheme;       // "http" or "https"
-  uint16_t local_port = 0;  // the port the client connected to
-  std::string client_ip;    // the client's address as text
+  std::string scheme;       // "http" or "https": the connection's, or X-Forwarded-Proto
+  uint16_t local_port = 0;  // the port the client connected to, or X-Forwarded-Port
+  std::string client_ip;    // the client's address as text: the peer's, or X-Forwarded-For's
+  // The request came from a trusted proxy and its X-Forwarded-* headers count (their values
+  // are passed on); with `full_forwarded_for`, X-Forwarded-For is passed on with the peer
+  // appended (ingress-nginx's compute-full-forwarded-for), else it is `client_ip` alone.
+  bool forwarded = false;
+  bool full_forwarded_for = false;
+  std::string peer_ip;  // the connection's peer, when `forwarded`
 };
 
 // What a filter may ask of the request it runs on; implemented by the proxy stream.

@@ -35,25 +35,31 @@ absl::StatusOr<std::shared_ptr<const FilterFactory>> ForwardingHeadersFilter::Co
 }
 
 FilterStatus ForwardingHeadersFilter::OnRequestHeaders(http::RequestHead& head, bool end_stream) {
+  const DownstreamInfo& downstream = callbacks().downstream();
   // One pass over the headers finds all of it, dropping the replaced ones as it goes.
   std::vector<http::HeaderMap::Entry>& entries = head.headers.mutable_entries();
+  std::string forwarded_for;   // every X-Forwarded-For, in order, as one list
+  std::string forwarded_host;  // the first X-Forwarded-Host
+  bool has_forwarded_host = false;
   const size_t none = entries.size();
-  size_t forwarded_for = none;  // the first X-Forwarded-For
-  size_t request_id = none;     // the first X-Request-Id
+  size_t request_id = none;  // the first X-Request-Id
   size_t kept = 0;
   for (size_t i = 0; i < entries.size(); ++i) {
     const std::string& name = entries[i].first;
-    bool replaced = (name.size() == 16 && (absl::EqualsIgnoreCase(name, "x-forwarded-host") ||
-                                           absl::EqualsIgnoreCase(name, "x-forwarded-port"))) ||
-                    (name.size() == 17 && absl::EqualsIgnoreCase(name, "x-forwarded-proto"));
-    if (replaced) continue;
     if (name.size() == 15 && absl::EqualsIgnoreCase(name, "x-forwarded-for")) {
-      if (forwarded_for != none) {
-        entries[forwarded_for].second.append(", ").append(entries[i].second);
-        continue;
-      }
-      forwarded_for = kept;
+      if (!forwarded_for.empty()) forwarded_for.append(", ");
+      forwarded_for.append(entries[i].second);
+      continue;
     }
+    if (name.size() == 16 && absl::EqualsIgnoreCase(name, "x-forwarded-host")) {
+      if (!has_forwarded_host) forwarded_host = std::move(entries[i].second);
+      has_forwarded_host = true;
+      continue;
+    }
+    bool replaced = (name.size() == 16 && absl::EqualsIgnoreCase(name, "x-forwarded-port")) ||
+                    (name.size() == 17 && absl::EqualsIgnoreCase(name, "x-forwarded-proto")) ||
+                    (name.size() == 9 && absl::EqualsIgnoreCase(name, "x-real-ip"));
+    if (replaced) continue;
     if (request_id == none && name.size() == 12 && absl::EqualsIgnoreCase(name, "x-request-id")) {
       request_id = kept;
     }
@@ -62,14 +68,20 @@ FilterStatus ForwardingHeadersFilter::OnRequestHeaders(http::RequestHead& head, 
   }
   entries.resize(kept);
 
-  const DownstreamInfo& downstream = callbacks().downstream();
-  if (forwarded_for != none) {
-    entries[forwarded_for].second.append(", ").append(downstream.client_ip);
+  // As ingress-nginx: the client's address alone, unless trusted proxies' lists are to be kept
+  // (compute-full-forwarded-for), the peer then appended.
+  if (downstream.forwarded && downstream.full_forwarded_for) {
+    head.headers.Add("X-Forwarded-For",
+                     forwarded_for.empty() ? downstream.peer_ip
+                                           : absl::StrCat(forwarded_for, ", ", downstream.peer_ip));
   } else {
     head.headers.Add("X-Forwarded-For", downstream.client_ip);
   }
+  head.headers.Add("X-Real-IP", downstream.client_ip);
   head.headers.Add("X-Forwarded-Proto", downstream.scheme);
-  head.headers.Add("X-Forwarded-Host", head.authority);
+  head.headers.Add("X-Forwarded-Host", downstream.forwarded && has_forwarded_host
+                                           ? absl::string_view(forwarded_host)
+                                           : absl::string_view(head.authority));
   head.headers.Add("X-Forwarded-Port", absl::StrCat(downstream.local_port));
   if (request_id != none) {
     callbacks().SetRequestId(entries[request_id].second);

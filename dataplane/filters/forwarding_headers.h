@@ -1,8 +1,10 @@
-// Tells the upstream what it cannot see for itself: who the client is and what it asked for.
-// The client's address ends X-Forwarded-For (several such headers become one list, in order, so
-// that an upstream reading only the first cannot take a client's own entry for the last hop);
-// the proxy's view replaces any X-Forwarded-Proto, -Host and -Port the client sent; a request
-// id the client (or a proxy in front) chose is kept, and one is made when there is none.
+// Tells the upstream what it cannot see for itself: who the client is and what it asked for, as
+// ingress-nginx's template sets them. X-Forwarded-For and X-Real-IP carry the client's address
+// (X-Forwarded-For, behind trusted proxies with compute-full-forwarded-for, their list with the
+// peer appended); X-Forwarded-Proto and -Port the request's scheme and port (behind trusted
+// proxies, what they said); X-Forwarded-Host the Host (behind trusted proxies, theirs when they
+// sent one). What the client sent of these is replaced. A request id the client (or a proxy in
+// front) chose is kept, and one is made when there is none.
 #pragma once
 
 #include <memory>

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "absl/time/time.h"
+#include "dataplane/proxy/client_address.h"
 #include "dataplane/upstream/conn_pool.h"
 
 namespace gatehouse::dataplane::proxy {
@@ -33,6 +34,9 @@ struct ProxySettings {
   size_t max_connection_buffer = 4 << 20;
   // How idle upstream connections are kept.
   upstream::PoolSettings upstream_pool;
+  // Whose X-Forwarded-* headers count (--use-forwarded-headers, --proxy-real-ip-cidr,
+  // --compute-full-forwarded-for).
+  ForwardedHeadersSettings forwarded;
 };
 
 }  // namespace gatehouse::dataplane::proxy

@@ -181,6 +181,7 @@ void ProxyStream::OnTimerExpired(UpstreamTimers::Kind kind) {
 
 void ProxyStream::DecodeHeaders(http::RequestHead head, bool end_stream) {
   context_.stats.requests->Increment();
+  ApplyForwardedHeaders(context_.settings.forwarded, head.headers, &downstream_);
   request_end_ = end_stream;
   Touch();
   if (!end_stream) context_.request_body_timeouts.Arm(body_deadline_);

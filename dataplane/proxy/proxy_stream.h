@@ -218,7 +218,8 @@ class ProxyStream : public event::DeferredDeletable,
   Owner& owner_;
   http::ResponseEncoder& encoder_;
   std::shared_ptr<const config::DataplaneConfig> config_;  // the version this request started with
-  const filters::DownstreamInfo downstream_;
+  // The connection's; behind trusted proxies, what they say (ApplyForwardedHeaders).
+  filters::DownstreamInfo downstream_;
   Phase phase_ = Phase::kHead;
   const router::RouteEntry* route_ = nullptr;          // in config_; null: the host's default
   const std::string* cluster_name_ = nullptr;          // in config_; null: no route (404)

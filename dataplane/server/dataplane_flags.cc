@@ -1,5 +1,6 @@
 #include "dataplane/server/dataplane_flags.h"
 
+#include "common/cidr.h"
 #include "common/log.h"
 #include "common/path_regex.h"
 
@@ -34,6 +35,23 @@ void RegisterDataplaneFlags(FlagSet& flags, DataplaneFlags* out) {
   flags.AddString("tls-ciphers", &out->tls.ciphers,
                   "TLS 1.2 cipher suites, in OpenSSL's syntax (default: ECDHE with AES-GCM or "
                   "ChaCha20-Poly1305)");
+  flags.AddBool("use-forwarded-headers", &out->proxy.forwarded.use_forwarded_headers,
+                "trust the X-Forwarded-For, -Proto, -Port and -Host of requests from "
+                "--proxy-real-ip-cidr: the data plane is behind another proxy or load balancer "
+                "(as ingress-nginx's use-forwarded-headers)");
+  flags.AddCustom(
+      "proxy-real-ip-cidr", "CIDR[,CIDR]",
+      [out](absl::string_view value) -> absl::Status {
+        absl::StatusOr<CidrSet> parsed = CidrSet::Parse(value);
+        if (!parsed.ok()) return parsed.status();
+        if (parsed->empty()) return absl::InvalidArgumentError("want at least one range");
+        out->proxy.forwarded.trusted = *std::move(parsed);
+        return absl::OkStatus();
+      },
+      "with --use-forwarded-headers: the proxies trusted (default 0.0.0.0/0,::/0)");
+  flags.AddBool("compute-full-forwarded-for", &out->proxy.forwarded.compute_full_forwarded_for,
+                "with --use-forwarded-headers: pass a trusted proxy's X-Forwarded-For on with "
+                "the peer appended, rather than the client's address alone");
   flags.AddDuration("tls-ticket-key-rotation", &out->ticket_key_rotation, absl::ZeroDuration(),
                     absl::Hours(24 * 7),
                     "session tickets are encrypted with a key made every this often; a ticket "

@@ -111,6 +111,8 @@ class ProcessesTest(harness.GatehouseTestCase):
             [dataplane, "--xds-server=127.0.0.1:1", "--tls-min-version=1.1"],
             [dataplane, "--xds-server=127.0.0.1:1", "--tls-ciphers=NO-SUCH-CIPHER"],
             [dataplane, "--xds-server=127.0.0.1:1", "--tls-ticket-key-rotation=-1s"],
+            [dataplane, "--xds-server=127.0.0.1:1", "--proxy-real-ip-cidr=10.0.0.0/33"],
+            [dataplane, "--xds-server=127.0.0.1:1", "--proxy-real-ip-cidr=,"],
             [harness.gatehousectl_binary(), "--no-such-flag", "status"],
             [harness.gatehousectl_binary(), "--server=nonsense", "status"],
             [harness.gatehousectl_binary(), "frobnicate"],

@@ -24,6 +24,7 @@ class FakeFilterCallbacks : public filters::FilterCallbacks {
   }
 
   const filters::DownstreamInfo& downstream() const override { return downstream_; }
+  filters::DownstreamInfo& mutable_downstream() { return downstream_; }
   absl::InsecureBitGen& random() override { return random_; }
   void SendLocalReply(int status, absl::string_view message, http::HeaderMap headers) override {
     local_reply = LocalReply{status, std::string(message), std::move(headers)};

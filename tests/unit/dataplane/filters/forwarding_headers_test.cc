@@ -1,7 +1,9 @@
-// The forwarding headers. References: the de-facto X-Forwarded-* headers as ingress-nginx sets
-// them (its default nginx.tmpl: X-Forwarded-For gets the client appended, X-Forwarded-Host,
-// -Port and -Proto are the proxy's own view, X-Request-Id is kept or generated) and RFC 9562
-// for the request id's UUID version 4 layout.
+// The forwarding headers. References: the X-Forwarded-* headers as ingress-nginx's nginx.tmpl
+// sets them (X-Forwarded-For and X-Real-IP are $remote_addr, the client's address; with
+// use-forwarded-headers and compute-full-forwarded-for, X-Forwarded-For is
+// $full_x_forwarded_for, the incoming list with the peer appended; X-Forwarded-Host is
+// $best_http_host, X-Forwarded-Port and -Proto $pass_port and $pass_access_scheme; X-Request-Id
+// is kept or generated) and RFC 9562 for the request id's UUID version 4 layout.
 #include "dataplane/filters/forwarding_headers.h"
 
 #include "absl/strings/match.h"
@@ -37,6 +39,7 @@ TEST(ForwardingHeadersFilterTest, AddsTheProxysViewOfTheRequest) {
   http::RequestHead head = Request("GET", "a.test:8443", "/");
   EXPECT_EQ(filter->OnRequestHeaders(head, true), FilterStatus::kContinue);
   EXPECT_EQ(Values(head.headers, "x-forwarded-for"), std::vector<std::string>{"198.51.100.4"});
+  EXPECT_EQ(Values(head.headers, "x-real-ip"), std::vector<std::string>{"198.51.100.4"});
   EXPECT_EQ(Values(head.headers, "x-forwarded-proto"), std::vector<std::string>{"https"});
   EXPECT_EQ(Values(head.headers, "x-forwarded-host"), std::vector<std::string>{"a.test:8443"});
   EXPECT_EQ(Values(head.headers, "x-forwarded-port"), std::vector<std::string>{"8443"});
@@ -48,7 +51,7 @@ TEST(ForwardingHeadersFilterTest, AddsTheProxysViewOfTheRequest) {
   EXPECT_EQ(callbacks.request_id, ids[0]);
 }
 
-TEST(ForwardingHeadersFilterTest, ClientValuesAreReplacedOrExtended) {
+TEST(ForwardingHeadersFilterTest, ClientValuesAreReplaced) {
   FakeFilterCallbacks callbacks("http", "192.0.2.7", 80);
   auto filter = MakeFilter(Config(), callbacks);
   http::RequestHead head = Request("GET", "a.test", "/");
@@ -58,11 +61,12 @@ TEST(ForwardingHeadersFilterTest, ClientValuesAreReplacedOrExtended) {
   head.headers.Add("X-Forwarded-Port", "1");
   head.headers.Add("x-forwarded-for", "10.0.0.2, 10.0.0.3");
   head.headers.Add("X-Request-Id", "chosen-upstream-of-us");
+  head.headers.Add("X-Real-IP", "10.9.9.9");
   head.headers.Add("Accept", "*/*");
   filter->OnRequestHeaders(head, true);
-  // Several X-Forwarded-For become one list, in order, ending with the client.
-  EXPECT_EQ(Values(head.headers, "x-forwarded-for"),
-            std::vector<std::string>{"10.0.0.1, 10.0.0.2, 10.0.0.3, 192.0.2.7"});
+  // Not from a trusted proxy: what the client said of itself is gone.
+  EXPECT_EQ(Values(head.headers, "x-forwarded-for"), std::vector<std::string>{"192.0.2.7"});
+  EXPECT_EQ(Values(head.headers, "x-real-ip"), std::vector<std::string>{"192.0.2.7"});
   EXPECT_EQ(Values(head.headers, "x-forwarded-proto"), std::vector<std::string>{"http"});
   EXPECT_EQ(Values(head.headers, "x-forwarded-host"), std::vector<std::string>{"a.test"});
   EXPECT_EQ(Values(head.headers, "x-forwarded-port"), std::vector<std::string>{"80"});
@@ -70,6 +74,31 @@ TEST(ForwardingHeadersFilterTest, ClientValuesAreReplacedOrExtended) {
             std::vector<std::string>{"chosen-upstream-of-us"});
   EXPECT_EQ(callbacks.request_id, "chosen-upstream-of-us");
   EXPECT_EQ(Values(head.headers, "accept"), std::vector<std::string>{"*/*"});
+}
+
+TEST(ForwardingHeadersFilterTest, BehindTrustedProxiesTheirViewIsPassedOn) {
+  for (bool full : {false, true}) {
+    FakeFilterCallbacks callbacks("https", "203.0.113.9", 443);  // as ApplyForwardedHeaders left it
+    filters::DownstreamInfo& downstream = callbacks.mutable_downstream();
+    downstream.forwarded = true;
+    downstream.full_forwarded_for = full;
+    downstream.peer_ip = "10.0.0.3";
+    auto filter = MakeFilter(Config(), callbacks);
+    http::RequestHead head = Request("GET", "a.test", "/");
+    head.headers.Add("X-Forwarded-For", "203.0.113.9");
+    head.headers.Add("X-Forwarded-Host", "shop.example");
+    head.headers.Add("x-forwarded-for", "10.0.0.2");
+    head.headers.Add("X-Forwarded-Host", "second.example");
+    head.headers.Add("X-Forwarded-Proto", "https");
+    filter->OnRequestHeaders(head, true);
+    // compute-full-forwarded-for: the list, in order, with the peer appended.
+    EXPECT_EQ(Values(head.headers, "x-forwarded-for"),
+              std::vector<std::string>{full ? "203.0.113.9, 10.0.0.2, 10.0.0.3" : "203.0.113.9"});
+    EXPECT_EQ(Values(head.headers, "x-real-ip"), std::vector<std::string>{"203.0.113.9"});
+    EXPECT_EQ(Values(head.headers, "x-forwarded-host"), std::vector<std::string>{"shop.example"});
+    EXPECT_EQ(Values(head.headers, "x-forwarded-proto"), std::vector<std::string>{"https"});
+    EXPECT_EQ(Values(head.headers, "x-forwarded-port"), std::vector<std::string>{"443"});
+  }
 }
 
 TEST(ForwardingHeadersFilterTest, RequestIdsDiffer) {
