@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/cidr.h"
 #include "common/http_syntax.h"
 #include "common/log.h"
 #include "common/path_regex.h"
@@ -20,6 +21,19 @@ FlagSet::Parser NamespaceParser(std::string* target) {
   return [target](absl::string_view value) -> absl::Status {
     if (!IsDnsLabel(value)) return absl::InvalidArgumentError("not a namespace name");
     *target = std::string(value);
+    return absl::OkStatus();
+  };
+}
+
+// Addresses and CIDR ranges, separated by commas.
+FlagSet::Parser RangesParser(std::vector<std::string>* target) {
+  return [target](absl::string_view value) -> absl::Status {
+    target->clear();
+    for (absl::string_view entry : absl::StrSplit(value, ',', absl::SkipWhitespace())) {
+      entry = absl::StripAsciiWhitespace(entry);
+      if (absl::StatusOr<CidrSet> one = CidrSet::Parse(entry); !one.ok()) return one.status();
+      target->emplace_back(entry);
+    }
     return absl::OkStatus();
   };
 }
@@ -93,6 +107,14 @@ void RegisterControlPlaneFlags(FlagSet& flags, ControlPlaneFlags* out) {
   flags.AddBool("enable-ssl-passthrough", &out->enable_ssl_passthrough,
                 "honour the ssl-passthrough annotation: TLS connections naming such an Ingress's "
                 "hosts go to its backend as they are, routed by SNI (as ingress-nginx's flag)");
+  flags.AddCustom("allowlist-source-range", "CIDR[,CIDR...]",
+                  RangesParser(&out->allowlist_source_range),
+                  "only clients at these addresses may reach Ingresses that set no "
+                  "allowlist-source-range annotation; others get 403 (default: every client)");
+  flags.AddCustom("denylist-source-range", "CIDR[,CIDR...]",
+                  RangesParser(&out->denylist_source_range),
+                  "clients at these addresses get 403 from Ingresses that set no "
+                  "denylist-source-range annotation (default: none)");
   flags.AddCustom(
       "hsts", "VALUE",
       [out](absl::string_view value) -> absl::Status {

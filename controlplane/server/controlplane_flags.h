@@ -35,6 +35,8 @@ struct ControlPlaneFlags {
   std::string hsts = "max-age=31536000; includeSubDomains";
   translate::HostOwnership host_ownership = translate::HostOwnership::kShared;
   bool enable_ssl_passthrough = false;
+  std::vector<std::string> allowlist_source_range;
+  std::vector<std::string> denylist_source_range;
   std::optional<gatehouse::controlplane::objects::NamespacedName> default_tls_secret;
   HostPort xds_listen{"0.0.0.0", 18000};
   HostPort admin_listen{"127.0.0.1", 19000};

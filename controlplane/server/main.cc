@@ -128,6 +128,8 @@ int Main(int argc, char** argv) {
   state_options.translate.hsts = flags.hsts;
   state_options.translate.host_ownership = flags.host_ownership;
   state_options.translate.enable_ssl_passthrough = flags.enable_ssl_passthrough;
+  state_options.translate.allowlist_source_range = flags.allowlist_source_range;
+  state_options.translate.denylist_source_range = flags.denylist_source_range;
   state_options.translate.default_tls_secret = flags.default_tls_secret;
   state_options.holdoff = flags.debounce;
   state_options.max_delay = std::max(flags.debounce, flags.debounce_max);

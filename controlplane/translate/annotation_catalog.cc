@@ -30,7 +30,8 @@ constexpr absl::string_view kNoSameSite =
 
 // Every annotation ingress-nginx documents on its annotations page at controller-v1.15.1: the 117
 // of its summary table and the 13 its text describes besides (auth-signin, limit-rpm, ...),
-// sorted by name, and what Gatehouse does with each.
+// sorted by name, and what Gatehouse does with each; and allowlist-source-range, the newer
+// name of whitelist-source-range that ingress-nginx's code reads.
 // docs/annotations.md lists the same.
 constexpr AnnotationInfo kCatalog[] = {
     {"affinity", Support::kApplied,
@@ -39,6 +40,9 @@ constexpr AnnotationInfo kCatalog[] = {
      "not supported: affinity does not pin clients to the canary; canary rules decide per request"},
     {"affinity-mode", Support::kIgnored,
      "not supported: always as 'balanced' (sessions move when endpoints change); no 'persistent'"},
+    {"allowlist-source-range", Support::kApplied,
+     "only clients at these addresses or CIDR ranges are served, others get 403 (replaces "
+     "--allowlist-source-range)"},
     {"app-root", Support::kApplied, "302 from / to this path, for the Ingress's own paths"},
     {"auth-always-set-cookie", Support::kIgnored, kExternalAuth},
     {"auth-cache-duration", Support::kIgnored, kExternalAuth},
@@ -99,8 +103,8 @@ constexpr AnnotationInfo kCatalog[] = {
     {"default-backend", Support::kApplied,
      "a Service of the namespace (first port): answers custom-http-errors, and when no endpoint is "
      "ready"},
-    {"denylist-source-range", Support::kIgnored,
-     "not yet: access control is planned; no client address is blocked"},
+    {"denylist-source-range", Support::kApplied,
+     "clients at these addresses or CIDR ranges get 403 (replaces --denylist-source-range)"},
     {"enable-access-log", Support::kIgnored,
      "not supported: --access-log logs every request; it cannot be turned off per Ingress"},
     {"enable-cors", Support::kIgnored, kCors},
@@ -233,8 +237,7 @@ constexpr AnnotationInfo kCatalog[] = {
      "the Host sent upstream; NAME or NAME:PORT only, nginx variables are not expanded"},
     {"use-regex", Support::kDiffers,
      "ImplementationSpecific paths are RE2 regexes for this Ingress only, not the whole host"},
-    {"whitelist-source-range", Support::kIgnored,
-     "not yet: access control is planned; every client address is served"},
+    {"whitelist-source-range", Support::kApplied, "the older name of allowlist-source-range"},
     {"x-forwarded-prefix", Support::kApplied,
      "sets X-Forwarded-Prefix on the upstream request to this value"},
 };

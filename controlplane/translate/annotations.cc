@@ -315,6 +315,7 @@ ParsedAnnotations ParseAnnotations(const objects::kube::Ingress& ingress) {
   ParseCanaryAnnotations(ingress, &parsed);
   ParseRetryAnnotations(ingress, &parsed);
   ParseMirrorAnnotations(ingress, &parsed);
+  ParseAccessAnnotations(ingress, &parsed);
   return parsed;
 }
 

@@ -119,6 +119,14 @@ inline constexpr absl::string_view kMirrorRequestBodyAnnotation = "mirror-reques
 // are, routed by SNI, when the control plane runs with --enable-ssl-passthrough; its other
 // annotations and its paths are then not used.
 inline constexpr absl::string_view kSslPassthroughAnnotation = "ssl-passthrough";
+// IP lists (access_annotations.cc): "allowlist-source-range" (or its older name
+// "whitelist-source-range") lists the client addresses and CIDR ranges that may reach the
+// Ingress's paths, "denylist-source-range" those that may not; others get 403. Each replaces the
+// controller's default list (--allowlist-source-range, --denylist-source-range). A list that
+// cannot be read refuses every client, as ingress-nginx denies the location.
+inline constexpr absl::string_view kAllowlistSourceRangeAnnotation = "allowlist-source-range";
+inline constexpr absl::string_view kWhitelistSourceRangeAnnotation = "whitelist-source-range";
+inline constexpr absl::string_view kDenylistSourceRangeAnnotation = "denylist-source-range";
 // Raw nginx configuration: never interpreted, each reported.
 inline constexpr absl::string_view kSnippetAnnotations[] = {"configuration-snippet",
                                                             "server-snippet", "stream-snippet",
@@ -170,6 +178,13 @@ struct MirrorAnnotations {
   bool with_body = true;
 };
 
+// Who may reach the Ingress's paths.
+struct AccessAnnotations {
+  std::optional<std::vector<std::string>> allow;  // unset: the controller's default list
+  std::optional<std::vector<std::string>> deny;   // unset: the controller's default list
+  bool refuse_all = false;                        // a list could not be read
+};
+
 struct IngressAnnotations {
   bool use_regex = false;
   std::string rewrite_target;               // empty: none
@@ -186,6 +201,7 @@ struct IngressAnnotations {
   HeaderAnnotations headers;
   CanaryAnnotations canary;
   std::optional<MirrorAnnotations> mirror;
+  AccessAnnotations access;
   bool ssl_passthrough = false;
   // ssl-passthrough is set, and the control plane runs without --enable-ssl-passthrough.
   bool ssl_passthrough_disabled = false;
@@ -220,6 +236,9 @@ void ParseCanaryAnnotations(const objects::kube::Ingress& ingress, ParsedAnnotat
 
 // mirror-target, mirror-host and mirror-request-body (mirror_annotations.cc), into `parsed`.
 void ParseMirrorAnnotations(const objects::kube::Ingress& ingress, ParsedAnnotations* parsed);
+
+// The access-control annotations (access_annotations.cc), into `parsed`.
+void ParseAccessAnnotations(const objects::kube::Ingress& ingress, ParsedAnnotations* parsed);
 
 // A "true" or "false" annotation (any case); another value is reported, with `otherwise` (what
 // applies instead; may be empty), and gives `fallback`.

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -58,6 +59,10 @@ struct TranslateOptions {
   // The kubernetes.io/tls Secret served to HTTPS clients naming no host with a certificate.
   std::optional<gatehouse::controlplane::objects::NamespacedName> default_tls_secret;
   HostOwnership host_ownership = HostOwnership::kShared;
+  // The client address lists of Ingresses that set none (--allowlist-source-range,
+  // --denylist-source-range): addresses and CIDR ranges, each checked with CidrSet.
+  std::vector<std::string> allowlist_source_range;
+  std::vector<std::string> denylist_source_range;
   // The ssl-passthrough annotation is honoured (--enable-ssl-passthrough).
   bool enable_ssl_passthrough = false;
   // Every Ingress is ours, whatever its class (gatehousectl migrate-check: what Gatehouse would

@@ -13,6 +13,18 @@ void AddRouteFilters(const IngressAnnotations& annotations, gatehouse::v1::Route
   }
   if (redirects.redirect.has_value())
     *route.add_filters()->mutable_redirect() = *redirects.redirect;
+  // Access control after the redirects and the rewrite, as nginx's access phase follows its
+  // rewrite phase.
+  const AccessAnnotations& access = annotations.access;
+  if (access.refuse_all || (access.allow.has_value() && !access.allow->empty()) ||
+      (access.deny.has_value() && !access.deny->empty())) {
+    gatehouse::v1::SourceRanges& ranges = *route.add_filters()->mutable_source_ranges();
+    ranges.set_refuse_all(access.refuse_all);
+    if (access.allow.has_value())
+      ranges.mutable_allow()->Assign(access.allow->begin(), access.allow->end());
+    if (access.deny.has_value())
+      ranges.mutable_deny()->Assign(access.deny->begin(), access.deny->end());
+  }
   if (annotations.max_request_body_bytes > 0) {
     route.add_filters()->mutable_request_body_limit()->set_max_bytes(
         annotations.max_request_body_bytes);

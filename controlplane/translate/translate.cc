@@ -127,6 +127,8 @@ class Translator {
         values.ssl_passthrough = false;
         values.ssl_passthrough_disabled = true;
       }
+      if (!values.access.allow.has_value()) values.access.allow = options_.allowlist_source_range;
+      if (!values.access.deny.has_value()) values.access.deny = options_.denylist_source_range;
     }
     return it->second;
   }

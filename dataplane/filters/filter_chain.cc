@@ -11,6 +11,7 @@
 #include "dataplane/filters/request_header_modifier.h"
 #include "dataplane/filters/response_header_modifier.h"
 #include "dataplane/filters/rewrite_path.h"
+#include "dataplane/filters/source_ranges.h"
 #include "dataplane/filters/strict_transport_security.h"
 #include "dataplane/filters/upstream_host.h"
 
@@ -40,6 +41,8 @@ absl::StatusOr<std::shared_ptr<const FilterFactory>> CompileFilter(const v1::Fil
       return UpstreamHostFilter::Compile(filter.upstream_host());
     case v1::Filter::kRewritePath:
       return RewritePathFilter::Compile(filter.rewrite_path());
+    case v1::Filter::kSourceRanges:
+      return SourceRangesFilter::Compile(filter.source_ranges());
     case v1::Filter::CONFIG_NOT_SET:
       break;
   }

@@ -227,6 +227,9 @@ def translate_validate():
         b"a:canary-by-header-pattern=^v2\\.[0-9]+$\na:canary-by-cookie=beta\n"
         b"a:canary-weight=30\na:canary-weight-total=1000\na:service-upstream=true\n"
         b"h:c.test\np:Prefix /\np:ImplementationSpecific /v[0-9]+",
+        b"n:default/ranges\na:allowlist-source-range=10.0.0.0/8, ::1,192.168.0.1\n"
+        b"a:denylist-source-range=10.6.0.0/16\nh:ip.test\np:Prefix /\n"
+        b"n:default/broken\na:whitelist-source-range=10.0.0.0/33\nh:ip2.test\np:Prefix /",
     ])
 
 
