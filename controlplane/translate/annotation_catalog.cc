@@ -15,8 +15,6 @@ constexpr absl::string_view kClientCertAuth =
     "not yet: access control is planned; no client certificate is asked for";
 constexpr absl::string_view kRateLimit =
     "not yet: access control is planned; requests are not rate limited";
-constexpr absl::string_view kCors =
-    "not yet: CORS is planned with access control; no CORS headers are added";
 constexpr absl::string_view kBuffers =
     "not needed: Gatehouse streams bodies with its own bounded buffers";
 constexpr absl::string_view kTracing = "not supported: Gatehouse exports metrics, not traces";
@@ -90,12 +88,16 @@ constexpr AnnotationInfo kCatalog[] = {
     {"configuration-snippet", Support::kRefused, kNginxSnippet},
     {"connection-proxy-header", Support::kNotNeeded,
      "not needed: the data plane manages upstream Connection headers and keep-alive itself"},
-    {"cors-allow-credentials", Support::kIgnored, kCors},
-    {"cors-allow-headers", Support::kIgnored, kCors},
-    {"cors-allow-methods", Support::kIgnored, kCors},
-    {"cors-allow-origin", Support::kIgnored, kCors},
-    {"cors-expose-headers", Support::kIgnored, kCors},
-    {"cors-max-age", Support::kIgnored, kCors},
+    {"cors-allow-credentials", Support::kApplied,
+     "Access-Control-Allow-Credentials: true (default); never with a '*' origin, which then names "
+     "the Origin"},
+    {"cors-allow-headers", Support::kApplied, "Access-Control-Allow-Headers of preflight answers"},
+    {"cors-allow-methods", Support::kApplied, "Access-Control-Allow-Methods of preflight answers"},
+    {"cors-allow-origin", Support::kDiffers,
+     "'*' or origins ('https://*.a.com': one label); matched whole, and a value without one "
+     "valid origin allows none, where ingress-nginx would allow every origin"},
+    {"cors-expose-headers", Support::kApplied, "Access-Control-Expose-Headers of responses"},
+    {"cors-max-age", Support::kApplied, "Access-Control-Max-Age of preflight answers"},
     {"custom-headers", Support::kIgnored,
      "not supported: ConfigMaps are not read; use gatehouse.dev/response-headers instead"},
     {"custom-http-errors", Support::kApplied,
@@ -107,7 +109,9 @@ constexpr AnnotationInfo kCatalog[] = {
      "clients at these addresses or CIDR ranges get 403 (replaces --denylist-source-range)"},
     {"enable-access-log", Support::kIgnored,
      "not supported: --access-log logs every request; it cannot be turned off per Ingress"},
-    {"enable-cors", Support::kIgnored, kCors},
+    {"enable-cors", Support::kDiffers,
+     "allowed origins' preflights (OPTIONS with Access-Control-Request-Method) get 204 here; "
+     "Vary: Origin and no '*' with credentials, as the Fetch standard asks"},
     {"enable-global-auth", Support::kNotNeeded,
      "not needed: there is no global external authentication to opt out of"},
     {"enable-modsecurity", Support::kIgnored, kNoWaf},

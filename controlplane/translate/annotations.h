@@ -127,6 +127,17 @@ inline constexpr absl::string_view kSslPassthroughAnnotation = "ssl-passthrough"
 inline constexpr absl::string_view kAllowlistSourceRangeAnnotation = "allowlist-source-range";
 inline constexpr absl::string_view kWhitelistSourceRangeAnnotation = "whitelist-source-range";
 inline constexpr absl::string_view kDenylistSourceRangeAnnotation = "denylist-source-range";
+// CORS (access_annotations.cc): "enable-cors: true" answers allowed origins' preflights at the
+// proxy and adds the CORS headers to responses; cors-allow-origin ("*" or a list of origins,
+// "https://*.example.com" admitting one label), cors-allow-methods, cors-allow-headers,
+// cors-expose-headers, cors-allow-credentials and cors-max-age, with ingress-nginx's defaults.
+inline constexpr absl::string_view kEnableCorsAnnotation = "enable-cors";
+inline constexpr absl::string_view kCorsAllowOriginAnnotation = "cors-allow-origin";
+inline constexpr absl::string_view kCorsAllowMethodsAnnotation = "cors-allow-methods";
+inline constexpr absl::string_view kCorsAllowHeadersAnnotation = "cors-allow-headers";
+inline constexpr absl::string_view kCorsExposeHeadersAnnotation = "cors-expose-headers";
+inline constexpr absl::string_view kCorsAllowCredentialsAnnotation = "cors-allow-credentials";
+inline constexpr absl::string_view kCorsMaxAgeAnnotation = "cors-max-age";
 // Raw nginx configuration: never interpreted, each reported.
 inline constexpr absl::string_view kSnippetAnnotations[] = {"configuration-snippet",
                                                             "server-snippet", "stream-snippet",
@@ -183,6 +194,7 @@ struct AccessAnnotations {
   std::optional<std::vector<std::string>> allow;  // unset: the controller's default list
   std::optional<std::vector<std::string>> deny;   // unset: the controller's default list
   bool refuse_all = false;                        // a list could not be read
+  std::optional<gatehouse::v1::Cors> cors;        // enable-cors, with the cors-* values
 };
 
 struct IngressAnnotations {

@@ -5,6 +5,11 @@
 namespace gatehouse::controlplane::translate {
 
 void AddRouteFilters(const IngressAnnotations& annotations, gatehouse::v1::Route& route) {
+  // CORS first: an allowed origin's preflight is answered before anything else (redirects, IP
+  // lists, authentication) looks at it, as ingress-nginx answers it in its rewrite phase; and
+  // the answers of the later filters carry its headers.
+  if (annotations.access.cors.has_value())
+    *route.add_filters()->mutable_cors() = *annotations.access.cors;
   // Redirects first: they answer before anything else looks at the request.
   const RedirectAnnotations& redirects = annotations.redirects;
   if (redirects.force_ssl_redirect) route.add_filters()->mutable_https_redirect();
@@ -45,11 +50,11 @@ void AddRouteFilters(const IngressAnnotations& annotations, gatehouse::v1::Route
 
 void AddRewriteFilter(const std::string& regex, const std::string& replacement,
                       gatehouse::v1::Route& route) {
-  // Redirects answer first; the rewrite goes right after them.
+  // CORS and the redirects answer first; the rewrite goes right after them.
   auto* filters = route.mutable_filters();
   auto at = filters->begin();
   while (at != filters->end() &&
-         (at->has_https_redirect() || at->has_app_root() || at->has_redirect())) {
+         (at->has_cors() || at->has_https_redirect() || at->has_app_root() || at->has_redirect())) {
     ++at;
   }
   const auto index = at - filters->begin();

@@ -234,6 +234,13 @@ void TcpConnection::SetCallbacks(Callbacks* callbacks) { handle_->set_callbacks(
 
 bool TcpConnection::connected() const { return handle_->connected && !handle_->closing; }
 
+void TcpConnection::SetProxiedPeer(int family, const unsigned char* address, uint16_t local_port) {
+  peer_address_.fill(0);
+  std::memcpy(peer_address_.data(), address, family == AF_INET ? 4 : 16);
+  peer_family_ = static_cast<unsigned char>(family);
+  local_port_ = local_port;
+}
+
 std::string TcpConnection::peer_ip() const {
   if (peer_family_ == 0) return "";
   if (peer_family_ == AF_INET) {

@@ -103,6 +103,10 @@ class TcpConnection {
   std::string peer_ip() const;
   // For an accepted connection, the port the client connected to; 0 otherwise.
   uint16_t local_port() const { return local_port_; }
+  // The client and the port it connected to are those a PROXY protocol header named (the
+  // socket's peer is the load balancer): peer_ip() and local_port() say these from now on.
+  // `family` is AF_INET (4 bytes at `address`) or AF_INET6 (16).
+  void SetProxiedPeer(int family, const unsigned char* address, uint16_t local_port);
   bool connected() const;
   // False once Close or CloseAfterWrites was called (or the socket moved away).
   bool open() const { return handle_ != nullptr; }

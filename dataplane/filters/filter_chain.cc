@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "dataplane/filters/app_root.h"
+#include "dataplane/filters/cors.h"
 #include "dataplane/filters/forwarding_headers.h"
 #include "dataplane/filters/host_redirect.h"
 #include "dataplane/filters/https_redirect.h"
@@ -41,6 +42,8 @@ absl::StatusOr<std::shared_ptr<const FilterFactory>> CompileFilter(const v1::Fil
       return UpstreamHostFilter::Compile(filter.upstream_host());
     case v1::Filter::kRewritePath:
       return RewritePathFilter::Compile(filter.rewrite_path());
+    case v1::Filter::kCors:
+      return CorsFilter::Compile(filter.cors());
     case v1::Filter::kSourceRanges:
       return SourceRangesFilter::Compile(filter.source_ranges());
     case v1::Filter::CONFIG_NOT_SET:

@@ -37,6 +37,9 @@ struct ProxySettings {
   // Whose X-Forwarded-* headers count (--use-forwarded-headers, --proxy-real-ip-cidr,
   // --compute-full-forwarded-for).
   ForwardedHeadersSettings forwarded;
+  // Every accepted connection starts with a PROXY protocol header naming the client
+  // (--use-proxy-protocol); one without it is closed.
+  bool use_proxy_protocol = false;
 };
 
 }  // namespace gatehouse::dataplane::proxy

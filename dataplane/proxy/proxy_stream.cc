@@ -745,20 +745,29 @@ void ProxyStream::LocalReply(int status, absl::string_view message, http::Header
   head.status = status;
   head.headers = std::move(headers);
   head.headers.Add("Server", "gatehouse");
-  head.headers.Add("Content-Type", "text/plain; charset=utf-8");
-  std::string body = absl::StrCat(status, " ", http::ReasonPhrase(status), ": ", message, "\n");
-  head.framing = http::BodyFraming::kContentLength;
-  head.content_length = body.size();
+  // 204 (a CORS preflight's answer) has no body, and says nothing of one (RFC 9110 15.3.5).
+  const bool bodyless = status == 204;
+  std::string body;
+  if (bodyless) {
+    head.framing = http::BodyFraming::kNone;
+  } else {
+    head.headers.Add("Content-Type", "text/plain; charset=utf-8");
+    body = absl::StrCat(status, " ", http::ReasonPhrase(status), ": ", message, "\n");
+    head.framing = http::BodyFraming::kContentLength;
+    head.content_length = body.size();
+  }
   // The filters that saw the request see its answer.
-  for (size_t i = request_filter_; i > 0; --i) filters_[i - 1]->OnResponseHeaders(head, false);
-  for (size_t i = request_filter_; i > 0; --i) filters_[i - 1]->OnResponseData(body, true);
+  for (size_t i = request_filter_; i > 0; --i) filters_[i - 1]->OnResponseHeaders(head, bodyless);
+  if (!bodyless) {
+    for (size_t i = request_filter_; i > 0; --i) filters_[i - 1]->OnResponseData(body, true);
+  }
   SetPhase(Phase::kDone);
   if (record_ != nullptr) {
     record_->status = status;
     record_->response_body_bytes = body.size();
   }
-  encoder_.EncodeHeaders(head, false);
-  encoder_.EncodeData(body, true);
+  encoder_.EncodeHeaders(head, bodyless);
+  if (!bodyless) encoder_.EncodeData(body, true);
   owner_.OnStreamDone(*this);
 }
 

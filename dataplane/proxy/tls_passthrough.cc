@@ -40,6 +40,16 @@ void TlsPassthrough::Start() {
   client_->SetCallbacks(&client_side_);
   client_->StartReading();
   context_.request_header_timeouts.Arm(*this);
+  if (!client_->input().empty()) {
+    // Bytes read before (those after a PROXY header) are looked at after this turn's I/O, as a
+    // read would have been.
+    context_.dispatcher.CallAfterIo(this, [](void* self) {
+      auto& passthrough = *static_cast<TlsPassthrough*>(self);
+      if (passthrough.phase_ == Phase::kPeeking && !passthrough.client_->input().empty()) {
+        passthrough.OnData(false, passthrough.client_->input());
+      }
+    });
+  }
 }
 
 void TlsPassthrough::OnData(bool from_upstream, event::Buffer& input) {

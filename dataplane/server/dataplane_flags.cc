@@ -49,6 +49,10 @@ void RegisterDataplaneFlags(FlagSet& flags, DataplaneFlags* out) {
         return absl::OkStatus();
       },
       "with --use-forwarded-headers: the proxies trusted (default 0.0.0.0/0,::/0)");
+  flags.AddBool("use-proxy-protocol", &out->proxy.use_proxy_protocol,
+                "every connection to the HTTP and HTTPS listeners starts with a PROXY protocol "
+                "header (version 1 or 2) naming the client, as a load balancer in TCP mode sends "
+                "it; a connection without one is closed (as ingress-nginx's use-proxy-protocol)");
   flags.AddBool("compute-full-forwarded-for", &out->proxy.forwarded.compute_full_forwarded_for,
                 "with --use-forwarded-headers: pass a trusted proxy's X-Forwarded-For on with "
                 "the peer appended, rather than the client's address alone");

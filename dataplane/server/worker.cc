@@ -145,6 +145,18 @@ void Worker::OnAccept(std::unique_ptr<event::TcpConnection> tcp, bool tls) {
     tcp->Close();
     return;
   }
+  if (settings_.use_proxy_protocol) {
+    auto reader = std::make_unique<proxy::ProxyProtocolReader>(
+        context_, static_cast<proxy::ProxyProtocolReader::Owner&>(*this), std::move(tcp), tls);
+    proxy::ProxyProtocolReader* raw = reader.get();
+    proxy_readers_.insert(std::move(reader));
+    raw->Start();
+    return;
+  }
+  Admit(std::move(tcp), tls);
+}
+
+void Worker::Admit(std::unique_ptr<event::TcpConnection> tcp, bool tls) {
   if (tls && config_ != nullptr && config_->has_passthrough()) {
     auto passthrough = std::make_unique<proxy::TlsPassthrough>(
         context_, static_cast<proxy::TlsPassthrough::Owner&>(*this), std::move(tcp), config_);
@@ -175,7 +187,17 @@ void Worker::OnPassthroughDone(proxy::TlsPassthrough& passthrough,
   dispatcher_.DeferDelete(std::move(passthroughs_.extract(it).value()));
 }
 
+void Worker::OnProxyReaderDone(proxy::ProxyProtocolReader& reader, bool handed_on) {
+  auto it = proxy_readers_.find(&reader);
+  if (it == proxy_readers_.end()) return;
+  if (!handed_on) limit_->Release();
+  dispatcher_.DeferDelete(std::move(proxy_readers_.extract(it).value()));
+}
+
 void Worker::ClosePassthroughs() {
+  std::vector<proxy::ProxyProtocolReader*> readers;
+  for (const auto& reader : proxy_readers_) readers.push_back(reader.get());
+  for (proxy::ProxyProtocolReader* reader : readers) reader->Close();
   std::vector<proxy::TlsPassthrough*> open;
   for (const auto& passthrough : passthroughs_) open.push_back(passthrough.get());
   for (proxy::TlsPassthrough* passthrough : open) passthrough->Close();

@@ -14,6 +14,7 @@
 #include "dataplane/event/tcp.h"
 #include "dataplane/proxy/connection_limit.h"
 #include "dataplane/proxy/downstream_connection.h"
+#include "dataplane/proxy/proxy_protocol_reader.h"
 #include "dataplane/proxy/proxy_stream.h"
 #include "dataplane/proxy/tls_passthrough.h"
 #include "dataplane/upstream/conn_pool.h"
@@ -21,7 +22,9 @@
 
 namespace gatehouse::dataplane::server {
 
-class Worker : private proxy::DownstreamConnection::Owner, private proxy::TlsPassthrough::Owner {
+class Worker : private proxy::DownstreamConnection::Owner,
+               private proxy::TlsPassthrough::Owner,
+               private proxy::ProxyProtocolReader::Owner {
  public:
   // This worker's own bound, listening sockets, which it takes over.
   struct Listeners {
@@ -73,10 +76,20 @@ class Worker : private proxy::DownstreamConnection::Owner, private proxy::TlsPas
                          proxy::TlsPassthrough::Owner::Slot slot) override;
   void OnPassthroughLingerEnd() override { limit_->Release(); }
 
+  // proxy::ProxyProtocolReader::Owner
+  void OnProxyHeaderRead(std::unique_ptr<event::TcpConnection> tcp, bool tls) override {
+    Admit(std::move(tcp), tls);
+  }
+  void OnProxyReaderDone(proxy::ProxyProtocolReader& reader, bool handed_on) override;
+
   void OnAccept(std::unique_ptr<event::TcpConnection> tcp, bool tls);
-  // A client connection, once it holds a slot of the connection limit.
+  // A client connection holding a slot of the connection limit, its PROXY header read when
+  // one is expected: passed through, or served.
+  void Admit(std::unique_ptr<event::TcpConnection> tcp, bool tls);
+  // A client connection served here.
   void Serve(std::unique_ptr<event::TcpConnection> tcp, bool tls);
-  // Closes every passthrough connection, and the connections waiting to be told apart.
+  // Closes every passthrough connection, the connections waiting to be told apart, and those
+  // waiting for their PROXY header.
   void ClosePassthroughs();
 
   const proxy::ProxySettings settings_;
@@ -105,6 +118,8 @@ class Worker : private proxy::DownstreamConnection::Owner, private proxy::TlsPas
   absl::flat_hash_set<std::unique_ptr<proxy::DownstreamConnection>> connections_;
   // TLS connections being told apart, or passed through (ssl-passthrough).
   absl::flat_hash_set<std::unique_ptr<proxy::TlsPassthrough>> passthroughs_;
+  // Connections waiting for their PROXY protocol header (--use-proxy-protocol).
+  absl::flat_hash_set<std::unique_ptr<proxy::ProxyProtocolReader>> proxy_readers_;
   std::thread thread_;
 };
 

@@ -4,16 +4,16 @@
 
 namespace gatehouse::dataplane::transport {
 
-TransportSocket::TransportSocket(event::TcpConnection tcp, event::Dispatcher* dispatcher)
-    : tcp_(std::move(tcp)) {
-  if (dispatcher != nullptr) tls_ = std::make_unique<Tls>(*dispatcher);
+TransportSocket::TransportSocket(event::TcpConnection tcp, event::Dispatcher& dispatcher, bool tls)
+    : tcp_(std::move(tcp)), dispatcher_(dispatcher) {
+  if (tls) tls_ = std::make_unique<Tls>(dispatcher);
 }
 
 TransportSocket::TransportSocket(event::TcpConnection tcp, event::Dispatcher& dispatcher,
                                  const tls::ServerContext* tls,
                                  const tls::CertificateTable* certificates,
                                  std::shared_ptr<const void> keep)
-    : TransportSocket(std::move(tcp), tls != nullptr ? &dispatcher : nullptr) {
+    : TransportSocket(std::move(tcp), dispatcher, tls != nullptr) {
   if (tls_ == nullptr) return;
   tls_->session = tls::TlsSession::Server(*tls, certificates);
   tls_->keep = std::move(keep);
@@ -31,7 +31,7 @@ absl::StatusOr<std::unique_ptr<TransportSocket>> TransportSocket::Connect(
       event::TcpConnection::Connect(dispatcher, ip, port, nullptr);
   if (!tcp.ok()) return tcp.status();
   std::unique_ptr<TransportSocket> socket(
-      new TransportSocket(std::move(**tcp), tls != nullptr ? &dispatcher : nullptr));
+      new TransportSocket(std::move(**tcp), dispatcher, tls != nullptr));
   if (socket->tls_ != nullptr) {
     socket->tls_->session = std::move(session);
     socket->tls_->client = true;
@@ -41,16 +41,17 @@ absl::StatusOr<std::unique_ptr<TransportSocket>> TransportSocket::Connect(
 }
 
 TransportSocket::~TransportSocket() {
-  if (tls_ != nullptr) tls_->dispatcher.CancelCallAfterIo(this);
+  if (tls_ != nullptr || kicked_) dispatcher_.CancelCallAfterIo(this);
 }
 
 void TransportSocket::Start(Callbacks* callbacks) {
   callbacks_ = callbacks;
   tcp_.SetCallbacks(this);
-  if (tls_ != nullptr && !tcp_.input().empty()) {
-    // Bytes read before (a ClientHello looked at for passthrough) start the handshake after
-    // this turn's I/O, as a read would have.
-    tls_->dispatcher.CallAfterIo(this, [](void* self) {
+  if (!tcp_.input().empty()) {
+    // Bytes read before (those after a PROXY header, a ClientHello looked at for passthrough)
+    // are taken after this turn's I/O, as a read would have been.
+    kicked_ = true;
+    dispatcher_.CallAfterIo(this, [](void* self) {
       auto& socket = *static_cast<TransportSocket*>(self);
       if (socket.tcp_.open() && !socket.tcp_.input().empty()) socket.OnData(socket.tcp_.input());
     });

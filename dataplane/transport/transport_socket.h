@@ -114,7 +114,7 @@ class TransportSocket : private event::TcpConnection::Callbacks {
     bool failed = false;     // the session broke: reported once, then silent
   };
 
-  TransportSocket(event::TcpConnection tcp, event::Dispatcher* dispatcher);
+  TransportSocket(event::TcpConnection tcp, event::Dispatcher& dispatcher, bool tls);
 
   // event::TcpConnection::Callbacks
   void OnData(event::Buffer& input) override;
@@ -130,7 +130,9 @@ class TransportSocket : private event::TcpConnection::Callbacks {
   void Fail(const absl::Status& status);
 
   event::TcpConnection tcp_;
+  event::Dispatcher& dispatcher_;
   std::unique_ptr<Tls> tls_;  // null: plain
+  bool kicked_ = false;       // Start asked for a call after this turn's I/O
   Callbacks* callbacks_ = nullptr;
 };
 

@@ -255,6 +255,22 @@ def client_hello():
     write("client_hello", hellos + [split, b"GET / HTTP/1.1\r\nHost: a.test\r\n\r\n"])
 
 
+def proxy_protocol():
+    """PROXY headers of both versions, each followed by a request's first bytes."""
+    import struct
+    signature = b"\r\n\r\n\x00\r\nQUIT\n"
+    v4 = bytes([203, 0, 113, 9, 10, 0, 0, 1]) + struct.pack("!HH", 56324, 443)
+    v6 = bytes(15) + b"\x01" + bytes(15) + b"\x02" + struct.pack("!HH", 1, 2)
+    write("proxy_protocol", [
+        b"PROXY TCP4 203.0.113.9 10.0.0.1 56324 443\r\nGET / HTTP/1.1\r\n",
+        b"PROXY TCP6 2001:db8::9 2001:db8::1 1 80\r\n\x16\x03\x01",
+        b"PROXY UNKNOWN\r\n",
+        signature + b"\x21\x11" + struct.pack("!H", len(v4)) + v4 + b"GET",
+        signature + b"\x21\x21" + struct.pack("!H", len(v6) + 6) + v6 + b"\x04\x00\x03abc",
+        signature + b"\x20\x00\x00\x00",
+    ])
+
+
 if __name__ == "__main__":
     os.umask(0o022)
     http1_server()
@@ -266,3 +282,4 @@ if __name__ == "__main__":
     route_table()
     translate_validate()
     client_hello()
+    proxy_protocol()

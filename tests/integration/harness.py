@@ -84,6 +84,17 @@ def free_port(also_on=()):
         return port
 
 
+def access_log_entries(path, target, timeout=5):
+    """The JSON access log lines of `path` whose target is `target`, once there is one."""
+    def entries():
+        if not os.path.exists(path):
+            return None
+        with open(path) as f:
+            lines = [json.loads(line) for line in f.read().splitlines()]
+        return [line for line in lines if line["target"] == target]
+    return wait_until(entries, timeout, "an access log line for " + target)
+
+
 def wait_until(condition, timeout, what, processes=()):
     """Polls `condition` until it returns a true value, which is returned. Exceptions count as
     "not yet". Fails at once when one of `processes` exits, and after `timeout` seconds with the

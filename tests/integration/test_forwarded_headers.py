@@ -7,7 +7,6 @@ X-Forwarded-For and X-Real-IP set to $remote_addr, and where force-ssl-redirect 
 $pass_access_scheme, X-Forwarded-Proto behind a trusted proxy.
 """
 
-import json
 import os
 import unittest
 
@@ -89,15 +88,7 @@ class ForwardedHeadersTest(harness.GatehouseTestCase):
     def test_the_access_log_names_the_chosen_client(self):
         path = os.path.join(self.class_dir, "access.log")
         self.full.get("app.test", "/logged", headers=[("X-Forwarded-For", "192.0.2.77")])
-
-        def logged():
-            if not os.path.exists(path):
-                return None
-            with open(path) as f:
-                lines = [json.loads(line) for line in f.read().splitlines()]
-            return [line for line in lines if line["target"] == "/logged"]
-        harness.wait_until(logged, 5, "the access log line")
-        self.assertEqual(logged()[0]["client"], "192.0.2.77")
+        self.assertEqual(harness.access_log_entries(path, "/logged")[0]["client"], "192.0.2.77")
 
 
 if __name__ == "__main__":

@@ -8,6 +8,8 @@ clients: curl and openssl s_client.
 
 import hashlib
 import os
+import socket
+import ssl
 import subprocess
 import unittest
 
@@ -53,11 +55,12 @@ class SslPassthroughTest(harness.GatehouseTestCase):
                 extra_args=["--https-listen=127.0.0.1:%d" % cls.https])
             cls.dataplane.wait_ready()
 
-    def curl_https(self, host, target, cacert, *extra):
+    def curl_https(self, host, target, cacert, *extra, port=None):
+        port = port or self.https
         result = subprocess.run(
             ["curl", "--silent", "--show-error", "--max-time", "10", "--cacert", cacert,
-             "--resolve", "%s:%d:127.0.0.1" % (host, self.https), *extra,
-             "https://%s:%d%s" % (host, self.https, target)],
+             "--resolve", "%s:%d:127.0.0.1" % (host, port), *extra,
+             "https://%s:%d%s" % (host, port, target)],
             capture_output=True, text=True, timeout=20)
         return result
 
@@ -88,6 +91,61 @@ class SslPassthroughTest(harness.GatehouseTestCase):
         self.assertNotIn("x-request-id", headers)
         self.assertIn("CN = vault.test", self.peer_subject("vault.test"))
         self.assertGreaterEqual(passed(), before + 2)
+
+    def test_behind_a_proxy_protocol_load_balancer_both_kinds_still_work(self):
+        # curl's --haproxy-protocol sends a version 1 header first, as a load balancer would.
+        port = harness.free_port()
+        behind = harness.DataPlane(
+            self.group, self.controlplane.xds_address, "behind-lb",
+            extra_args=["--https-listen=127.0.0.1:%d" % port, "--use-proxy-protocol"])
+        behind.wait_ready()
+        result = self.curl_https("vault.test", "/v", self.vault_crt, "--haproxy-protocol",
+                                 port=port)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        answer = harness.Response(200, [], result.stdout.encode(), "").json()
+        self.assertEqual(answer["server"], "vault")
+        result = self.curl_https("web.test", "/w", self.web_crt, "--haproxy-protocol", port=port)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(harness.Response(200, [], result.stdout.encode(), "").json()["server"],
+                         "echo")
+        # The header and the ClientHello in one segment, as a load balancer may send them.
+        self.assertEqual(self.https_in_one_segment(port, "vault.test", self.vault_crt), "vault")
+        self.assertEqual(self.https_in_one_segment(port, "web.test", self.web_crt), "echo")
+        # Without the header, the connection is refused.
+        result = self.curl_https("web.test", "/w", self.web_crt, port=port)
+        self.assertNotEqual(result.returncode, 0)
+
+    def https_in_one_segment(self, port, host, cacert):
+        """GET / over TLS whose first segment is a PROXY header and the ClientHello together;
+        the name of the echo server that answered."""
+        context = ssl.create_default_context(cafile=cacert)
+        incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+        tls = context.wrap_bio(incoming, outgoing, server_hostname=host)
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+            first = b"PROXY TCP4 203.0.113.9 10.0.0.1 1 443\r\n"
+            request = ("GET / HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % host)
+            sent, answer = False, b""
+            while True:
+                try:
+                    if not sent:
+                        tls.do_handshake()
+                        tls.write(request.encode())
+                        sent = True
+                    answer += tls.read(65536)
+                except ssl.SSLWantReadError:
+                    pass
+                except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
+                    break
+                pending = first + outgoing.read()
+                first = b""
+                if pending:
+                    raw.sendall(pending)
+                chunk = raw.recv(65536)
+                if not chunk:
+                    break
+                incoming.write(chunk)
+        body = answer.partition(b"\r\n\r\n")[2]
+        return harness.Response(200, [], body, "").json()["server"]
 
     def test_other_hosts_are_still_terminated_here(self):
         result = self.curl_https("web.test", "/page", self.web_crt)

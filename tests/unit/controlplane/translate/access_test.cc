@@ -108,5 +108,104 @@ TEST(TranslateAccessTest, AListThatCannotBeReadRefusesEveryClientAndSaysWhy) {
   EXPECT_THAT(reports, testing::HasSubstr("4097 ranges, more than 4096"));
 }
 
+// The CORS policy of each virtual host's route, as text, or "none". Reference for the CORS
+// cases: ingress-nginx's annotations documentation ("Enable CORS", with its defaults) and e2e
+// test annotations/cors.go (origin lists, "*", blank and trailing-comma values).
+std::map<std::string, std::string> CorsByHost(const TranslateResult& result) {
+  std::map<std::string, std::string> out;
+  for (const auto& vhost : result.resources.route_configs[0].virtual_hosts()) {
+    for (const auto& route : vhost.routes()) {
+      std::string& entry = out[vhost.name()];
+      entry = "none";
+      if (route.filters_size() > 0 && route.filters(0).has_cors()) {
+        const auto& cors = route.filters(0).cors();
+        entry = absl::StrCat(cors.any_origin() ? "*" : absl::StrJoin(cors.allow_origins(), ","),
+                             " | ", cors.allow_methods(), " | ", cors.allow_headers(), " | ",
+                             cors.expose_headers(), " | ", cors.allow_credentials(), " | ",
+                             cors.max_age_seconds());
+      }
+    }
+  }
+  return out;
+}
+
+constexpr absl::string_view kCorsOn = "nginx.ingress.kubernetes.io/enable-cors: \"true\"";
+
+std::string CorsSite(absl::string_view name, absl::string_view more = "") {
+  return Site(name, more.empty() ? std::string(kCorsOn) : absl::StrCat(kCorsOn, ", ", more));
+}
+
+std::string Cors(absl::string_view key, absl::string_view value) {
+  return absl::StrCat("nginx.ingress.kubernetes.io/cors-", key, ": \"", value, "\"");
+}
+
+TEST(TranslateAccessTest, EnableCorsIsTheFirstFilterWithIngressNginxsDefaults) {
+  TranslateResult result = Translate(
+      World(absl::StrCat(kOurClass, kWebService, CorsSite("defaults"), Site("off", ""),
+                         Site("disabled", "nginx.ingress.kubernetes.io/enable-cors: \"false\""),
+                         CorsSite("list", Cors("allow-origin",
+                                               "https://origin-123.cors.com:8080,   ,"
+                                               "https://*.cors.org,")),
+                         CorsSite("star", Cors("allow-origin", "*, foo.bar.com")),
+                         CorsSite("blank", Cors("allow-origin", "      ")),
+                         CorsSite("custom", absl::StrCat(Cors("allow-methods", "POST, GET"), ", ",
+                                                         Cors("allow-headers", "DNT, User-Agent"),
+                                                         ", ", Cors("expose-headers", "X-A,X-B"),
+                                                         ", ", Cors("allow-credentials", "false"),
+                                                         ", ", Cors("max-age", "200"))),
+                         Site("redirected", absl::StrCat(kCorsOn,
+                                                         ", nginx.ingress.kubernetes.io/"
+                                                         "force-ssl-redirect: \"true\"")))),
+      {});
+  std::map<std::string, std::string> cors = CorsByHost(result);
+  const std::string defaults =
+      " | GET, PUT, POST, DELETE, PATCH, OPTIONS | DNT,Keep-Alive,User-Agent,X-Requested-With,"
+      "If-Modified-Since,Cache-Control,Content-Type,Range,Authorization |  | 1 | 1728000";
+  EXPECT_EQ(cors["defaults.test"], "*" + defaults);
+  EXPECT_EQ(cors["off.test"], "none");
+  EXPECT_EQ(cors["disabled.test"], "none");
+  EXPECT_EQ(cors["list.test"], "https://origin-123.cors.com:8080,https://*.cors.org" + defaults);
+  EXPECT_EQ(cors["star.test"], "*" + defaults);
+  EXPECT_EQ(cors["blank.test"], "*" + defaults);
+  EXPECT_EQ(cors["custom.test"], "* | POST, GET | DNT, User-Agent | X-A, X-B | 0 | 200");
+  // Before the redirect: a preflight over plain HTTP is answered, not redirected.
+  EXPECT_EQ(cors["redirected.test"], "*" + defaults);
+  EXPECT_THAT(RenderReports(result), testing::Not(testing::HasSubstr("annotation")));
+}
+
+TEST(TranslateAccessTest, CorsValuesThatCannotBeUsedAreReported) {
+  TranslateResult result = Translate(
+      World(absl::StrCat(
+          kOurClass, kWebService,
+          CorsSite("origins", Cors("allow-origin",
+                                   "origin.cors.com:8080, https://a.com/, "
+                                   "https://ok.test")),
+          CorsSite("none-left", Cors("allow-origin", "https://a.com/")),
+          CorsSite("values",
+                   absl::StrCat(Cors("allow-methods", "GET;DROP"), ", ", Cors("allow-headers", "*"),
+                                ", ", Cors("expose-headers", "X-A\\r\\nX-B: 1"), ", ",
+                                Cors("allow-credentials", "maybe"), ", ", Cors("max-age", "-1"))))),
+      {});
+  std::map<std::string, std::string> cors = CorsByHost(result);
+  EXPECT_THAT(cors["origins.test"], testing::StartsWith("https://ok.test | "));
+  // No valid origin left: no origin is allowed (ingress-nginx would allow them all).
+  EXPECT_THAT(cors["none-left.test"], testing::StartsWith(" | "));
+  EXPECT_EQ(cors["values.test"],
+            "* | GET, PUT, POST, DELETE, PATCH, OPTIONS | DNT,Keep-Alive,User-Agent,"
+            "X-Requested-With,If-Modified-Since,Cache-Control,Content-Type,Range,Authorization"
+            " |  | 1 | 1728000");
+  std::string reports = RenderReports(result);
+  EXPECT_THAT(reports, testing::HasSubstr("\"origin.cors.com:8080\" is not an origin "
+                                          "(scheme://host[:port]); left out"));
+  EXPECT_THAT(reports, testing::HasSubstr("\"https://a.com/\" has a host that is not letters"));
+  EXPECT_THAT(reports, testing::HasSubstr("cors-allow-methods: \"GET;DROP\" is not a "
+                                          "comma-separated list of names; using"));
+  EXPECT_THAT(reports, testing::HasSubstr("cors-allow-headers: \"*\" is not"));
+  EXPECT_THAT(reports, testing::HasSubstr("cors-expose-headers: "));
+  EXPECT_THAT(reports, testing::HasSubstr("cors-allow-credentials: \"maybe\" is not true or "
+                                          "false; credentials allowed"));
+  EXPECT_THAT(reports, testing::HasSubstr("cors-max-age: \"-1\" is not a number of seconds"));
+}
+
 }  // namespace
 }  // namespace gatehouse::controlplane::translate
