@@ -4,6 +4,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/cidr.h"
@@ -34,6 +35,18 @@ FlagSet::Parser RangesParser(std::vector<std::string>* target) {
       if (absl::StatusOr<CidrSet> one = CidrSet::Parse(entry); !one.ok()) return one.status();
       target->emplace_back(entry);
     }
+    return absl::OkStatus();
+  };
+}
+
+// An HTTP status from 400 to 599.
+FlagSet::Parser StatusParser(uint32_t* target) {
+  return [target](absl::string_view value) -> absl::Status {
+    uint32_t status = 0;
+    if (!absl::SimpleAtoi(value, &status) || status < 400 || status > 599) {
+      return absl::InvalidArgumentError("want a status from 400 to 599");
+    }
+    *target = status;
     return absl::OkStatus();
   };
 }
@@ -115,6 +128,11 @@ void RegisterControlPlaneFlags(FlagSet& flags, ControlPlaneFlags* out) {
                   RangesParser(&out->denylist_source_range),
                   "clients at these addresses get 403 from Ingresses that set no "
                   "denylist-source-range annotation (default: none)");
+  flags.AddCustom("limit-req-status-code", "CODE", StatusParser(&out->limit_req_status),
+                  "the answer to a request over limit-rps or limit-rpm, 400 to 599 (default 503; "
+                  "429 adds Retry-After)");
+  flags.AddCustom("limit-conn-status-code", "CODE", StatusParser(&out->limit_conn_status),
+                  "the answer to a request over limit-connections, 400 to 599 (default 503)");
   flags.AddCustom(
       "hsts", "VALUE",
       [out](absl::string_view value) -> absl::Status {

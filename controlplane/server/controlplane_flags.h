@@ -37,6 +37,8 @@ struct ControlPlaneFlags {
   bool enable_ssl_passthrough = false;
   std::vector<std::string> allowlist_source_range;
   std::vector<std::string> denylist_source_range;
+  uint32_t limit_req_status = 503;
+  uint32_t limit_conn_status = 503;
   std::optional<gatehouse::controlplane::objects::NamespacedName> default_tls_secret;
   HostPort xds_listen{"0.0.0.0", 18000};
   HostPort admin_listen{"127.0.0.1", 19000};

@@ -130,6 +130,8 @@ int Main(int argc, char** argv) {
   state_options.translate.enable_ssl_passthrough = flags.enable_ssl_passthrough;
   state_options.translate.allowlist_source_range = flags.allowlist_source_range;
   state_options.translate.denylist_source_range = flags.denylist_source_range;
+  state_options.translate.limit_req_status = flags.limit_req_status;
+  state_options.translate.limit_conn_status = flags.limit_conn_status;
   state_options.translate.default_tls_secret = flags.default_tls_secret;
   state_options.holdoff = flags.debounce;
   state_options.max_delay = std::max(flags.debounce, flags.debounce_max);

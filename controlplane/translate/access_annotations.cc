@@ -154,6 +154,61 @@ void ParseCors(const objects::kube::Ingress& ingress, ParsedAnnotations* parsed)
   }
 }
 
+// A limit: a whole number; 0 or less is none, as in ingress-nginx. Another value is reported.
+uint32_t ReadLimit(const objects::kube::Ingress& ingress, absl::string_view name,
+                   ParsedAnnotations* parsed) {
+  AnnotationValue found = LookupAnnotation(ingress, name);
+  if (found.value == nullptr) return 0;
+  int64_t value = 0;
+  if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(*found.value), &value) || value > 1000000000) {
+    parsed->errors.push_back(absl::StrCat("annotation ", found.key, ": ",
+                                          QuoteForMessage(*found.value),
+                                          " is not a whole number; no such limit"));
+    return 0;
+  }
+  return value > 0 ? static_cast<uint32_t>(value) : 0;
+}
+
+void ParseRateLimits(const objects::kube::Ingress& ingress, ParsedAnnotations* parsed) {
+  gatehouse::v1::RateLimit limit;
+  limit.set_requests_per_second(ReadLimit(ingress, kLimitRpsAnnotation, parsed));
+  limit.set_requests_per_minute(ReadLimit(ingress, kLimitRpmAnnotation, parsed));
+  limit.set_connections(ReadLimit(ingress, kLimitConnectionsAnnotation, parsed));
+  if (limit.requests_per_second() == 0 && limit.requests_per_minute() == 0 &&
+      limit.connections() == 0) {
+    return;
+  }
+  limit.set_zone(absl::StrCat(ingress.metadata().namespace_(), "/", ingress.metadata().name()));
+  limit.set_burst_multiplier(5);
+  if (AnnotationValue found = LookupAnnotation(ingress, kLimitBurstMultiplierAnnotation);
+      found.value != nullptr) {
+    uint32_t multiplier = 0;
+    if (absl::SimpleAtoi(absl::StripAsciiWhitespace(*found.value), &multiplier) &&
+        multiplier >= 1 && multiplier <= 1000) {
+      limit.set_burst_multiplier(multiplier);
+    } else {
+      parsed->errors.push_back(absl::StrCat("annotation ", found.key, ": ",
+                                            QuoteForMessage(*found.value),
+                                            " is not a whole number from 1 to 1000; using 5"));
+    }
+  }
+  AnnotationValue exempt = LookupAnnotation(ingress, kLimitAllowlistAnnotation);
+  if (exempt.value == nullptr) exempt = LookupAnnotation(ingress, kLimitWhitelistAnnotation);
+  if (exempt.value != nullptr) {
+    for (absl::string_view entry : absl::StrSplit(*exempt.value, ',', absl::SkipWhitespace())) {
+      entry = absl::StripAsciiWhitespace(entry);
+      if (absl::StatusOr<CidrSet> one = CidrSet::Parse(entry); !one.ok()) {
+        // Left out: the client is limited, which is the safe side.
+        parsed->errors.push_back(
+            absl::StrCat("annotation ", exempt.key, ": ", one.status().message(), "; left out"));
+      } else if (limit.allowlist_size() < static_cast<int>(kMaxRanges)) {
+        limit.add_allowlist(std::string(entry));
+      }
+    }
+  }
+  parsed->values.access.rate_limit = std::move(limit);
+}
+
 }  // namespace
 
 void ParseAccessAnnotations(const objects::kube::Ingress& ingress, ParsedAnnotations* parsed) {
@@ -166,6 +221,7 @@ void ParseAccessAnnotations(const objects::kube::Ingress& ingress, ParsedAnnotat
     access.deny = ReadRanges(deny, parsed);
   }
   ParseCors(ingress, parsed);
+  ParseRateLimits(ingress, parsed);
 }
 
 }  // namespace gatehouse::controlplane::translate

@@ -13,8 +13,6 @@ constexpr absl::string_view kPasswordAuth =
     "not yet: access control is planned; paths are served without authentication";
 constexpr absl::string_view kClientCertAuth =
     "not yet: access control is planned; no client certificate is asked for";
-constexpr absl::string_view kRateLimit =
-    "not yet: access control is planned; requests are not rate limited";
 constexpr absl::string_view kBuffers =
     "not needed: Gatehouse streams bodies with its own bounded buffers";
 constexpr absl::string_view kTracing = "not supported: Gatehouse exports metrics, not traces";
@@ -28,8 +26,9 @@ constexpr absl::string_view kNoSameSite =
 
 // Every annotation ingress-nginx documents on its annotations page at controller-v1.15.1: the 117
 // of its summary table and the 13 its text describes besides (auth-signin, limit-rpm, ...),
-// sorted by name, and what Gatehouse does with each; and allowlist-source-range, the newer
-// name of whitelist-source-range that ingress-nginx's code reads.
+// sorted by name, and what Gatehouse does with each; and allowlist-source-range and
+// limit-allowlist, the newer names of whitelist-source-range and limit-whitelist that
+// ingress-nginx's code reads.
 // docs/annotations.md lists the same.
 constexpr AnnotationInfo kCatalog[] = {
     {"affinity", Support::kApplied,
@@ -123,13 +122,19 @@ constexpr AnnotationInfo kCatalog[] = {
     {"from-to-www-redirect", Support::kApplied,
      "308 from www.HOST to HOST, or from HOST to www.HOST when the rule names www.HOST"},
     {"http2-push-preload", Support::kIgnored, "not supported: HTTP/2 server push is not offered"},
-    {"limit-burst-multiplier", Support::kIgnored, kRateLimit},
-    {"limit-connections", Support::kIgnored, kRateLimit},
+    {"limit-allowlist", Support::kApplied,
+     "client addresses and CIDR ranges the rate limits leave alone"},
+    {"limit-burst-multiplier", Support::kApplied,
+     "the burst of limit-rps and limit-rpm, times the limit (default 5)"},
+    {"limit-connections", Support::kApplied,
+     "requests in flight per client address and data plane; each HTTP/2 stream counts"},
     {"limit-rate", Support::kIgnored, "not supported: response bandwidth is not limited"},
     {"limit-rate-after", Support::kIgnored, "not supported: response bandwidth is not limited"},
-    {"limit-rpm", Support::kIgnored, kRateLimit},
-    {"limit-rps", Support::kIgnored, kRateLimit},
-    {"limit-whitelist", Support::kIgnored, kRateLimit},
+    {"limit-rpm", Support::kApplied,
+     "requests per minute per client address and data plane, as nginx's limit_req nodelay"},
+    {"limit-rps", Support::kApplied,
+     "requests per second per client address and data plane, as nginx's limit_req nodelay"},
+    {"limit-whitelist", Support::kApplied, "the older name of limit-allowlist"},
     {"load-balance", Support::kDiffers,
      "round_robin, or ewma served as least_request (the less busy of two random endpoints)"},
     {"mirror-host", Support::kApplied,

@@ -138,6 +138,16 @@ inline constexpr absl::string_view kCorsAllowHeadersAnnotation = "cors-allow-hea
 inline constexpr absl::string_view kCorsExposeHeadersAnnotation = "cors-expose-headers";
 inline constexpr absl::string_view kCorsAllowCredentialsAnnotation = "cors-allow-credentials";
 inline constexpr absl::string_view kCorsMaxAgeAnnotation = "cors-max-age";
+// Rate limits (access_annotations.cc): "limit-rps" and "limit-rpm" (requests per second and per
+// minute, with a burst of limit-burst-multiplier times the limit, default 5), and
+// "limit-connections" (requests in flight), per client address and data plane; the Ingress's
+// routes share the counts. "limit-allowlist" (or "limit-whitelist") lists CIDRs exempt.
+inline constexpr absl::string_view kLimitRpsAnnotation = "limit-rps";
+inline constexpr absl::string_view kLimitRpmAnnotation = "limit-rpm";
+inline constexpr absl::string_view kLimitBurstMultiplierAnnotation = "limit-burst-multiplier";
+inline constexpr absl::string_view kLimitConnectionsAnnotation = "limit-connections";
+inline constexpr absl::string_view kLimitAllowlistAnnotation = "limit-allowlist";
+inline constexpr absl::string_view kLimitWhitelistAnnotation = "limit-whitelist";
 // Raw nginx configuration: never interpreted, each reported.
 inline constexpr absl::string_view kSnippetAnnotations[] = {"configuration-snippet",
                                                             "server-snippet", "stream-snippet",
@@ -195,6 +205,8 @@ struct AccessAnnotations {
   std::optional<std::vector<std::string>> deny;   // unset: the controller's default list
   bool refuse_all = false;                        // a list could not be read
   std::optional<gatehouse::v1::Cors> cors;        // enable-cors, with the cors-* values
+  // limit-rps, limit-rpm, limit-connections; the status codes are the controller's.
+  std::optional<gatehouse::v1::RateLimit> rate_limit;
 };
 
 struct IngressAnnotations {

@@ -63,6 +63,10 @@ struct TranslateOptions {
   // --denylist-source-range): addresses and CIDR ranges, each checked with CidrSet.
   std::vector<std::string> allowlist_source_range;
   std::vector<std::string> denylist_source_range;
+  // The answers to requests over a rate limit (--limit-req-status-code) and over
+  // limit-connections (--limit-conn-status-code): 400 to 599.
+  uint32_t limit_req_status = 503;
+  uint32_t limit_conn_status = 503;
   // The ssl-passthrough annotation is honoured (--enable-ssl-passthrough).
   bool enable_ssl_passthrough = false;
   // Every Ingress is ours, whatever its class (gatehousectl migrate-check: what Gatehouse would

@@ -18,9 +18,11 @@ void AddRouteFilters(const IngressAnnotations& annotations, gatehouse::v1::Route
   }
   if (redirects.redirect.has_value())
     *route.add_filters()->mutable_redirect() = *redirects.redirect;
-  // Access control after the redirects and the rewrite, as nginx's access phase follows its
-  // rewrite phase.
+  // Rate limits, then access control, after the redirects and the rewrite, as nginx's
+  // preaccess and access phases follow its rewrite phase.
   const AccessAnnotations& access = annotations.access;
+  if (access.rate_limit.has_value())
+    *route.add_filters()->mutable_rate_limit() = *access.rate_limit;
   if (access.refuse_all || (access.allow.has_value() && !access.allow->empty()) ||
       (access.deny.has_value() && !access.deny->empty())) {
     gatehouse::v1::SourceRanges& ranges = *route.add_filters()->mutable_source_ranges();

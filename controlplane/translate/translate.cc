@@ -129,6 +129,10 @@ class Translator {
       }
       if (!values.access.allow.has_value()) values.access.allow = options_.allowlist_source_range;
       if (!values.access.deny.has_value()) values.access.deny = options_.denylist_source_range;
+      if (values.access.rate_limit.has_value()) {
+        values.access.rate_limit->set_request_status(options_.limit_req_status);
+        values.access.rate_limit->set_connection_status(options_.limit_conn_status);
+      }
     }
     return it->second;
   }

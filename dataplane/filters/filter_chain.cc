@@ -7,6 +7,7 @@
 #include "dataplane/filters/forwarding_headers.h"
 #include "dataplane/filters/host_redirect.h"
 #include "dataplane/filters/https_redirect.h"
+#include "dataplane/filters/rate_limit.h"
 #include "dataplane/filters/redirect.h"
 #include "dataplane/filters/request_body_limit.h"
 #include "dataplane/filters/request_header_modifier.h"
@@ -44,6 +45,8 @@ absl::StatusOr<std::shared_ptr<const FilterFactory>> CompileFilter(const v1::Fil
       return RewritePathFilter::Compile(filter.rewrite_path());
     case v1::Filter::kCors:
       return CorsFilter::Compile(filter.cors());
+    case v1::Filter::kRateLimit:
+      return RateLimitFilter::Compile(filter.rate_limit());
     case v1::Filter::kSourceRanges:
       return SourceRangesFilter::Compile(filter.source_ranges());
     case v1::Filter::CONFIG_NOT_SET:

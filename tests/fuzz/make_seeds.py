@@ -230,6 +230,10 @@ def translate_validate():
         b"n:default/ranges\na:allowlist-source-range=10.0.0.0/8, ::1,192.168.0.1\n"
         b"a:denylist-source-range=10.6.0.0/16\nh:ip.test\np:Prefix /\n"
         b"n:default/broken\na:whitelist-source-range=10.0.0.0/33\nh:ip2.test\np:Prefix /",
+        b"n:default/cors\na:enable-cors=true\na:cors-allow-origin=https://a.test, http://*.b.test:8080\n"
+        b"a:cors-expose-headers=X-A\na:cors-max-age=60\na:limit-rps=5\na:limit-rpm=100\n"
+        b"a:limit-connections=3\na:limit-burst-multiplier=2\na:limit-allowlist=10.0.0.0/8\n"
+        b"h:cors.test\np:Prefix /",
     ])
 
 

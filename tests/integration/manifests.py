@@ -168,6 +168,14 @@ def annotated_site(name, host, annotations, service_name="echo"):
                    annotations=annotations)
 
 
+def nginx_site(name, **annotations):
+    """An Ingress sending every path of NAME.test to the Service echo, with the ingress-nginx
+    annotations given by their names without the prefix (limit_rps or "limit-rps")."""
+    return annotated_site(name, name + ".test", {
+        "nginx.ingress.kubernetes.io/" + key.replace("_", "-"): value
+        for key, value in annotations.items()})
+
+
 def echo_world(echo, host="echo.test"):
     """Our IngressClass, Service "echo" backed by the echo server `echo`, and an Ingress sending
     every path of `host` to it: the world most tests start from."""

@@ -8,14 +8,7 @@ ConfigMap keys of the same names are defaults an annotation replaces.
 import unittest
 
 import harness
-from manifests import backed_service, ingress, ingress_class, path, rule
-
-N = "nginx.ingress.kubernetes.io/"
-
-
-def site(name, **annotations):
-    return ingress(name, rules=[rule(name + ".test", path("/", "Prefix", "echo"))],
-                   annotations={N + key: value for key, value in annotations.items()})
+from manifests import backed_service, ingress_class, nginx_site as site
 
 
 class SourceRangesTest(harness.GatehouseTestCase):

@@ -4,6 +4,7 @@
 // the defaults an annotation replaces) and as its e2e tests annotations/ipwhitelist.go and
 // ipdenylist.go use them. A list that cannot be read denies the location there; here it refuses
 // every client, reported on the Ingress.
+#include <functional>
 #include <map>
 #include <string>
 
@@ -21,23 +22,35 @@ std::string Site(absl::string_view name, absl::string_view annotations) {
   return AnnotatedSite(name, absl::StrCat(name, ".test"), annotations);
 }
 
-// Each virtual host's source-range filter: "allow=A,B deny=C refuse_all", or "none".
-std::map<std::string, std::string> RangesByHost(const TranslateResult& result) {
+// Each virtual host's route's filter at `index` (-1: any) rendered by `render` (which returns
+// "" for a filter of another kind), or "none".
+std::map<std::string, std::string> FilterByHost(
+    const TranslateResult& result,
+    const std::function<std::string(const gatehouse::v1::Filter&)>& render, int index = -1) {
   std::map<std::string, std::string> out;
   for (const auto& vhost : result.resources.route_configs[0].virtual_hosts()) {
     for (const auto& route : vhost.routes()) {
       std::string& entry = out[vhost.name()];
       entry = "none";
-      for (const auto& filter : route.filters()) {
-        if (!filter.has_source_ranges()) continue;
-        const auto& ranges = filter.source_ranges();
-        entry = absl::StrCat("allow=", absl::StrJoin(ranges.allow(), ","),
-                             " deny=", absl::StrJoin(ranges.deny(), ","),
-                             ranges.refuse_all() ? " refuse_all" : "");
+      for (int i = 0; i < route.filters_size(); ++i) {
+        if (index >= 0 && i != index) continue;
+        std::string text = render(route.filters(i));
+        if (!text.empty()) entry = text;
       }
     }
   }
   return out;
+}
+
+// Each virtual host's source-range filter: "allow=A,B deny=C refuse_all", or "none".
+std::map<std::string, std::string> RangesByHost(const TranslateResult& result) {
+  return FilterByHost(result, [](const gatehouse::v1::Filter& filter) -> std::string {
+    if (!filter.has_source_ranges()) return "";
+    const auto& ranges = filter.source_ranges();
+    return absl::StrCat("allow=", absl::StrJoin(ranges.allow(), ","),
+                        " deny=", absl::StrJoin(ranges.deny(), ","),
+                        ranges.refuse_all() ? " refuse_all" : "");
+  });
 }
 
 constexpr absl::string_view kAllow = "nginx.ingress.kubernetes.io/allowlist-source-range";
@@ -112,21 +125,17 @@ TEST(TranslateAccessTest, AListThatCannotBeReadRefusesEveryClientAndSaysWhy) {
 // cases: ingress-nginx's annotations documentation ("Enable CORS", with its defaults) and e2e
 // test annotations/cors.go (origin lists, "*", blank and trailing-comma values).
 std::map<std::string, std::string> CorsByHost(const TranslateResult& result) {
-  std::map<std::string, std::string> out;
-  for (const auto& vhost : result.resources.route_configs[0].virtual_hosts()) {
-    for (const auto& route : vhost.routes()) {
-      std::string& entry = out[vhost.name()];
-      entry = "none";
-      if (route.filters_size() > 0 && route.filters(0).has_cors()) {
-        const auto& cors = route.filters(0).cors();
-        entry = absl::StrCat(cors.any_origin() ? "*" : absl::StrJoin(cors.allow_origins(), ","),
-                             " | ", cors.allow_methods(), " | ", cors.allow_headers(), " | ",
-                             cors.expose_headers(), " | ", cors.allow_credentials(), " | ",
-                             cors.max_age_seconds());
-      }
-    }
-  }
-  return out;
+  return FilterByHost(
+      result,
+      [](const gatehouse::v1::Filter& filter) -> std::string {
+        if (!filter.has_cors()) return "";
+        const auto& cors = filter.cors();
+        return absl::StrCat(cors.any_origin() ? "*" : absl::StrJoin(cors.allow_origins(), ","),
+                            " | ", cors.allow_methods(), " | ", cors.allow_headers(), " | ",
+                            cors.expose_headers(), " | ", cors.allow_credentials(), " | ",
+                            cors.max_age_seconds());
+      },
+      0);
 }
 
 constexpr absl::string_view kCorsOn = "nginx.ingress.kubernetes.io/enable-cors: \"true\"";
@@ -205,6 +214,56 @@ TEST(TranslateAccessTest, CorsValuesThatCannotBeUsedAreReported) {
   EXPECT_THAT(reports, testing::HasSubstr("cors-allow-credentials: \"maybe\" is not true or "
                                           "false; credentials allowed"));
   EXPECT_THAT(reports, testing::HasSubstr("cors-max-age: \"-1\" is not a number of seconds"));
+}
+
+// Each virtual host's rate limit: "zone rps rpm burst connections [allowlist] req/conn status".
+std::map<std::string, std::string> LimitsByHost(const TranslateResult& result) {
+  return FilterByHost(result, [](const gatehouse::v1::Filter& filter) -> std::string {
+    if (!filter.has_rate_limit()) return "";
+    const auto& limit = filter.rate_limit();
+    return absl::StrCat(limit.zone(), " ", limit.requests_per_second(), " ",
+                        limit.requests_per_minute(), " ", limit.burst_multiplier(), " ",
+                        limit.connections(), " [", absl::StrJoin(limit.allowlist(), ","), "] ",
+                        limit.request_status(), "/", limit.connection_status());
+  });
+}
+
+std::string Limit(absl::string_view key, absl::string_view value) {
+  return absl::StrCat("nginx.ingress.kubernetes.io/limit-", key, ": \"", value, "\"");
+}
+
+// Reference: ingress-nginx's annotations documentation ("Rate Limiting") and its unit test
+// internal/ingress/annotations/ratelimit/main_test.go: a limit of 0 or less is none, the burst
+// multiplier defaults to 5, limit-whitelist is the older name of limit-allowlist.
+TEST(TranslateAccessTest, TheRateLimitAnnotationsBecomeTheIngresssZone) {
+  TranslateOptions options;
+  options.limit_req_status = 429;
+  TranslateResult result = Translate(
+      World(absl::StrCat(
+          kOurClass, kWebService, Site("none", ""), Site("zero", Limit("rps", "0")),
+          Site("rps", Limit("rps", "10")),
+          Site("all", absl::StrCat(Limit("rps", "5"), ", ", Limit("rpm", "300"), ", ",
+                                   Limit("connections", "10"), ", ", Limit("burst-multiplier", "3"),
+                                   ", ", Limit("allowlist", "10.0.0.0/8, 2001:db8::/32"))),
+          Site("older", absl::StrCat(Limit("rpm", "60"), ", ", Limit("whitelist", "10.0.0.1"))),
+          Site("bad", absl::StrCat(Limit("rps", "ten"), ", ", Limit("connections", "4"), ", ",
+                                   Limit("burst-multiplier", "0"), ", ",
+                                   Limit("allowlist", "10.0.0.1, nowhere"))))),
+      options);
+  std::map<std::string, std::string> limits = LimitsByHost(result);
+  EXPECT_EQ(limits["none.test"], "none");
+  EXPECT_EQ(limits["zero.test"], "none");
+  EXPECT_EQ(limits["rps.test"], "default/rps 10 0 5 0 [] 429/503");
+  EXPECT_EQ(limits["all.test"], "default/all 5 300 3 10 [10.0.0.0/8,2001:db8::/32] 429/503");
+  EXPECT_EQ(limits["older.test"], "default/older 0 60 5 0 [10.0.0.1] 429/503");
+  EXPECT_EQ(limits["bad.test"], "default/bad 0 0 5 4 [10.0.0.1] 429/503");
+  std::string reports = RenderReports(result);
+  EXPECT_THAT(reports, testing::HasSubstr("limit-rps: \"ten\" is not a whole number; no such "
+                                          "limit"));
+  EXPECT_THAT(reports, testing::HasSubstr("limit-burst-multiplier: \"0\" is not a whole number "
+                                          "from 1 to 1000; using 5"));
+  EXPECT_THAT(reports, testing::HasSubstr("limit-allowlist: \"nowhere\" is not an IP address or "
+                                          "CIDR range; left out"));
 }
 
 }  // namespace

@@ -174,8 +174,9 @@ TEST(AnnotationCatalogTest, TheDocumentedTableIsTheCatalog) {
         absl::StrCat(info.name, " | ", words[static_cast<int>(info.support)], " | ", info.note));
     EXPECT_EQ(FindAnnotationInfo(info.name), &info) << info.name;
   }
-  // ingress-nginx's 130, and allowlist-source-range, the newer name of whitelist-source-range.
-  EXPECT_EQ(catalog.size(), 131u);
+  // ingress-nginx's 130, and allowlist-source-range and limit-allowlist, the newer names of
+  // whitelist-source-range and limit-whitelist.
+  EXPECT_EQ(catalog.size(), 132u);
   EXPECT_EQ(documented, catalog);
   EXPECT_EQ(FindAnnotationInfo("no-such-annotation"), nullptr);
 }

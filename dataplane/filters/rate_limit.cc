@@ -1,0 +1,124 @@
+#include "dataplane/filters/rate_limit.h"
+
+#include <chrono>
+
+#include "absl/hash/hash.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace gatehouse::dataplane::filters {
+namespace {
+
+constexpr int kMaxAllowlist = 4096;
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// The key of a zone's limit (`kind`) for a client.
+uint64_t KeyOf(const std::string& zone, char kind, absl::string_view client) {
+  return absl::HashOf(zone, kind, client);
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<const FilterFactory>> RateLimitFilter::Compile(
+    const v1::RateLimit& config) {
+  return Compile(config, &RateLimitTable::Global());
+}
+
+absl::StatusOr<std::shared_ptr<const FilterFactory>> RateLimitFilter::Compile(
+    const v1::RateLimit& config, RateLimitTable* table) {
+  Config compiled;
+  compiled.zone = config.zone();
+  compiled.table = table;
+  if (config.zone().empty()) return absl::InvalidArgumentError("a rate limit without a zone");
+  if (config.burst_multiplier() < 1) {
+    return absl::InvalidArgumentError("a burst multiplier below 1");
+  }
+  for (uint32_t status : {config.request_status(), config.connection_status()}) {
+    if (status < 400 || status > 599) {
+      return absl::InvalidArgumentError(absl::StrCat("status ", status, " is not 400 to 599"));
+    }
+  }
+  compiled.request_status = static_cast<int>(config.request_status());
+  compiled.connection_status = static_cast<int>(config.connection_status());
+  const uint64_t multiplier = config.burst_multiplier();
+  compiled.per_second_milli = uint64_t{config.requests_per_second()} * 1000;
+  compiled.per_second_burst_milli = compiled.per_second_milli * multiplier;
+  // nginx's "r/m": thousandths of a request per second.
+  compiled.per_minute_milli = uint64_t{config.requests_per_minute()} * 1000 / 60;
+  if (config.requests_per_minute() > 0 && compiled.per_minute_milli == 0) {
+    compiled.per_minute_milli = 1;
+  }
+  compiled.per_minute_burst_milli = uint64_t{config.requests_per_minute()} * 1000 * multiplier;
+  compiled.connections = config.connections();
+  if (config.allowlist_size() > kMaxAllowlist) {
+    return absl::InvalidArgumentError(absl::StrCat("more than ", kMaxAllowlist, " ranges"));
+  }
+  for (const std::string& entry : config.allowlist()) {
+    if (entry.find(',') != std::string::npos) {
+      return absl::InvalidArgumentError("an allowlist entry holds a comma");
+    }
+  }
+  absl::StatusOr<CidrSet> allowlist = CidrSet::Parse(absl::StrJoin(config.allowlist(), ","));
+  if (!allowlist.ok()) return allowlist.status();
+  compiled.allowlist = *std::move(allowlist);
+  return std::make_shared<const ConfigFactory<RateLimitFilter, Config>>(std::move(compiled));
+}
+
+RateLimitFilter::~RateLimitFilter() {
+  if (connection_key_ != 0) config_.table->Release(connection_key_);
+}
+
+FilterStatus RateLimitFilter::OnRequestHeaders(http::RequestHead& head, bool end_stream) {
+  const std::string& client = callbacks().downstream().client_ip;
+  if (!config_.allowlist.empty() && config_.allowlist.Contains(client)) {
+    return FilterStatus::kContinue;
+  }
+  const int64_t now = NowMs();
+  const uint64_t second_key = KeyOf(config_.zone, 's', client);
+  const uint64_t minute_key = KeyOf(config_.zone, 'm', client);
+  const bool per_second = config_.per_second_milli > 0;
+  const bool per_minute = config_.per_minute_milli > 0;
+  // Both rates are asked before either counts the request.
+  if (per_second) {
+    uint64_t wait = config_.table->Take(second_key, config_.per_second_milli,
+                                        config_.per_second_burst_milli, now, !per_minute);
+    if (wait > 0) return Refuse(config_.request_status, wait, "requests per second");
+  }
+  if (per_minute) {
+    uint64_t wait = config_.table->Take(minute_key, config_.per_minute_milli,
+                                        config_.per_minute_burst_milli, now, true);
+    if (wait > 0) return Refuse(config_.request_status, wait, "requests per minute");
+    if (per_second) {
+      config_.table->Take(second_key, config_.per_second_milli, config_.per_second_burst_milli, now,
+                          true);
+    }
+  }
+  if (config_.connections > 0) {
+    uint64_t key = KeyOf(config_.zone, 'c', client);
+    switch (config_.table->Acquire(key, config_.connections, now)) {
+      case RateLimitTable::Slot::kTaken:
+        connection_key_ = key == 0 ? 1 : key;
+        break;
+      case RateLimitTable::Slot::kRefused:
+        return Refuse(config_.connection_status, 1000, "requests in flight");
+      case RateLimitTable::Slot::kUntracked:
+        break;
+    }
+  }
+  return FilterStatus::kContinue;
+}
+
+FilterStatus RateLimitFilter::Refuse(int status, uint64_t wait_ms, absl::string_view what) {
+  http::HeaderMap headers;
+  if (status == 429) headers.Add("Retry-After", absl::StrCat((wait_ms + 999) / 1000));
+  callbacks().SendLocalReply(status, absl::StrCat("too many ", what, " from this client"),
+                             std::move(headers));
+  return FilterStatus::kStop;
+}
+
+}  // namespace gatehouse::dataplane::filters
