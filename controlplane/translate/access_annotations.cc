@@ -20,6 +20,8 @@ namespace {
 
 // As many as the data plane's SourceRanges filter takes.
 constexpr size_t kMaxRanges = 4096;
+// The largest rate or in-flight limit the data plane's RateLimit filter takes.
+constexpr int64_t kMaxLimit = 1000000;
 
 // The list `found` holds; a value that cannot be read is reported and refuses every client.
 std::vector<std::string> ReadRanges(const AnnotationValue& found, ParsedAnnotations* parsed) {
@@ -160,10 +162,10 @@ uint32_t ReadLimit(const objects::kube::Ingress& ingress, absl::string_view name
   AnnotationValue found = LookupAnnotation(ingress, name);
   if (found.value == nullptr) return 0;
   int64_t value = 0;
-  if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(*found.value), &value) || value > 1000000000) {
-    parsed->errors.push_back(absl::StrCat("annotation ", found.key, ": ",
-                                          QuoteForMessage(*found.value),
-                                          " is not a whole number; no such limit"));
+  if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(*found.value), &value) || value > kMaxLimit) {
+    parsed->errors.push_back(
+        absl::StrCat("annotation ", found.key, ": ", QuoteForMessage(*found.value),
+                     " is not a whole number up to ", kMaxLimit, "; no such limit"));
     return 0;
   }
   return value > 0 ? static_cast<uint32_t>(value) : 0;
@@ -203,6 +205,10 @@ void ParseRateLimits(const objects::kube::Ingress& ingress, ParsedAnnotations* p
             absl::StrCat("annotation ", exempt.key, ": ", one.status().message(), "; left out"));
       } else if (limit.allowlist_size() < static_cast<int>(kMaxRanges)) {
         limit.add_allowlist(std::string(entry));
+      } else {
+        parsed->errors.push_back(absl::StrCat("annotation ", exempt.key, ": more than ", kMaxRanges,
+                                              " ranges; the rest left out"));
+        break;
       }
     }
   }
@@ -213,12 +219,17 @@ void ParseRateLimits(const objects::kube::Ingress& ingress, ParsedAnnotations* p
 
 void ParseAccessAnnotations(const objects::kube::Ingress& ingress, ParsedAnnotations* parsed) {
   AccessAnnotations& access = parsed->values.access;
+  // A value without entries is no list: the controller's default stands, as in ingress-nginx.
   AnnotationValue allow = LookupAnnotation(ingress, kAllowlistSourceRangeAnnotation);
   if (allow.value == nullptr) allow = LookupAnnotation(ingress, kWhitelistSourceRangeAnnotation);
-  if (allow.value != nullptr) access.allow = ReadRanges(allow, parsed);
+  if (allow.value != nullptr) {
+    std::vector<std::string> ranges = ReadRanges(allow, parsed);
+    if (!ranges.empty()) access.allow = std::move(ranges);
+  }
   if (AnnotationValue deny = LookupAnnotation(ingress, kDenylistSourceRangeAnnotation);
       deny.value != nullptr) {
-    access.deny = ReadRanges(deny, parsed);
+    std::vector<std::string> ranges = ReadRanges(deny, parsed);
+    if (!ranges.empty()) access.deny = std::move(ranges);
   }
   ParseCors(ingress, parsed);
   ParseRateLimits(ingress, parsed);

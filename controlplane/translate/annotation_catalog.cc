@@ -88,8 +88,7 @@ constexpr AnnotationInfo kCatalog[] = {
     {"connection-proxy-header", Support::kNotNeeded,
      "not needed: the data plane manages upstream Connection headers and keep-alive itself"},
     {"cors-allow-credentials", Support::kApplied,
-     "Access-Control-Allow-Credentials: true (default); never with a '*' origin, which then names "
-     "the Origin"},
+     "Access-Control-Allow-Credentials: true (default) for listed origins; never with '*'"},
     {"cors-allow-headers", Support::kApplied, "Access-Control-Allow-Headers of preflight answers"},
     {"cors-allow-methods", Support::kApplied, "Access-Control-Allow-Methods of preflight answers"},
     {"cors-allow-origin", Support::kDiffers,

@@ -64,7 +64,8 @@ class TcpConnection {
       : handle_(other.handle_),
         peer_address_(other.peer_address_),
         peer_family_(other.peer_family_),
-        local_port_(other.local_port_) {
+        local_port_(other.local_port_),
+        proxy_protocol_(other.proxy_protocol_) {
     other.handle_ = nullptr;
   }
 
@@ -107,6 +108,10 @@ class TcpConnection {
   // socket's peer is the load balancer): peer_ip() and local_port() say these from now on.
   // `family` is AF_INET (4 bytes at `address`) or AF_INET6 (16).
   void SetProxiedPeer(int family, const unsigned char* address, uint16_t local_port);
+  // The connection began with a PROXY protocol header (naming the client or not): its client is
+  // what the load balancer said, never what a request's headers say.
+  void MarkProxyProtocol() { proxy_protocol_ = true; }
+  bool proxy_protocol() const { return proxy_protocol_; }
   bool connected() const;
   // False once Close or CloseAfterWrites was called (or the socket moved away).
   bool open() const { return handle_ != nullptr; }
@@ -126,6 +131,7 @@ class TcpConnection {
   std::array<unsigned char, 16> peer_address_{};
   unsigned char peer_family_ = 0;  // AF_INET, AF_INET6, or 0 when unknown
   uint16_t local_port_ = 0;
+  bool proxy_protocol_ = false;
 };
 
 class TcpListener {

@@ -1,6 +1,6 @@
 // CORS at the proxy (ingress-nginx's enable-cors and cors-* annotations), with the Fetch
-// standard's rules where ingress-nginx's template departs from them: a credentialed policy never
-// answers "*" (it names the request's Origin), and a response whose
+// standard's rules where ingress-nginx's template departs from them: "*" (a policy of every
+// origin) never comes with Access-Control-Allow-Credentials, and a response whose
 // Access-Control-Allow-Origin depends on the Origin says Vary: Origin. An allowed origin's
 // preflight is answered 204 here; other requests go on, and their responses (the upstream's or a
 // later filter's local reply, such as a 401) get the CORS headers, replacing the upstream's own.

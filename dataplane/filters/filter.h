@@ -38,6 +38,10 @@ struct DownstreamInfo {
   bool forwarded = false;
   bool full_forwarded_for = false;
   std::string peer_ip;  // the connection's peer, when `forwarded`
+  // The connection began with a PROXY protocol header: `client_ip` is the client it named (or
+  // the socket's peer), and X-Forwarded-For never replaces it, as ingress-nginx then takes the
+  // client from the PROXY header alone.
+  bool proxy_protocol = false;
 };
 
 // What a filter may ask of the request it runs on; implemented by the proxy stream.

@@ -26,14 +26,25 @@ uint64_t KeyOf(const std::string& zone, char kind, absl::string_view client) {
 
 absl::StatusOr<std::shared_ptr<const FilterFactory>> RateLimitFilter::Compile(
     const v1::RateLimit& config) {
-  return Compile(config, &RateLimitTable::Global());
+  return Compile(config, &RateLimitTable::GlobalRates(), &RateLimitTable::GlobalInFlight());
 }
 
 absl::StatusOr<std::shared_ptr<const FilterFactory>> RateLimitFilter::Compile(
-    const v1::RateLimit& config, RateLimitTable* table) {
+    const v1::RateLimit& config, RateLimitTable* rates, RateLimitTable* in_flight) {
   Config compiled;
   compiled.zone = config.zone();
-  compiled.table = table;
+  compiled.rates = rates;
+  compiled.in_flight = in_flight;
+  for (uint32_t limit :
+       {config.requests_per_second(), config.requests_per_minute(), config.connections()}) {
+    if (limit > kMaxLimit) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("a limit of ", limit, "; at most ", kMaxLimit));
+    }
+  }
+  if (config.burst_multiplier() > 1000) {
+    return absl::InvalidArgumentError("a burst multiplier above 1000");
+  }
   if (config.zone().empty()) return absl::InvalidArgumentError("a rate limit without a zone");
   if (config.burst_multiplier() < 1) {
     return absl::InvalidArgumentError("a burst multiplier below 1");
@@ -70,7 +81,7 @@ absl::StatusOr<std::shared_ptr<const FilterFactory>> RateLimitFilter::Compile(
 }
 
 RateLimitFilter::~RateLimitFilter() {
-  if (connection_key_ != 0) config_.table->Release(connection_key_);
+  if (connection_key_ != 0) config_.in_flight->Release(connection_key_);
 }
 
 FilterStatus RateLimitFilter::OnRequestHeaders(http::RequestHead& head, bool end_stream) {
@@ -84,23 +95,25 @@ FilterStatus RateLimitFilter::OnRequestHeaders(http::RequestHead& head, bool end
   const bool per_second = config_.per_second_milli > 0;
   const bool per_minute = config_.per_minute_milli > 0;
   // Both rates are asked before either counts the request.
+  using Mode = RateLimitTable::Mode;
   if (per_second) {
-    uint64_t wait = config_.table->Take(second_key, config_.per_second_milli,
-                                        config_.per_second_burst_milli, now, !per_minute);
+    uint64_t wait =
+        config_.rates->Take(second_key, config_.per_second_milli, config_.per_second_burst_milli,
+                            now, per_minute ? Mode::kCheck : Mode::kTake);
     if (wait > 0) return Refuse(config_.request_status, wait, "requests per second");
   }
   if (per_minute) {
-    uint64_t wait = config_.table->Take(minute_key, config_.per_minute_milli,
-                                        config_.per_minute_burst_milli, now, true);
+    uint64_t wait = config_.rates->Take(minute_key, config_.per_minute_milli,
+                                        config_.per_minute_burst_milli, now);
     if (wait > 0) return Refuse(config_.request_status, wait, "requests per minute");
     if (per_second) {
-      config_.table->Take(second_key, config_.per_second_milli, config_.per_second_burst_milli, now,
-                          true);
+      config_.rates->Take(second_key, config_.per_second_milli, config_.per_second_burst_milli, now,
+                          Mode::kRecord);
     }
   }
   if (config_.connections > 0) {
     uint64_t key = KeyOf(config_.zone, 'c', client);
-    switch (config_.table->Acquire(key, config_.connections, now)) {
+    switch (config_.in_flight->Acquire(key, config_.connections, now)) {
       case RateLimitTable::Slot::kTaken:
         connection_key_ = key == 0 ? 1 : key;
         break;

@@ -28,13 +28,17 @@ class RateLimitFilter : public Filter {
     CidrSet allowlist;
     int request_status = 503;
     int connection_status = 503;
-    RateLimitTable* table = nullptr;
+    RateLimitTable* rates = nullptr;
+    RateLimitTable* in_flight = nullptr;
   };
+  // The largest rate and in-flight limit a config may ask for.
+  static constexpr uint32_t kMaxLimit = 1000000;
 
   static absl::StatusOr<std::shared_ptr<const FilterFactory>> Compile(const v1::RateLimit& config);
-  // The same, on `table` (tests).
+  // The same, on tables of the caller's (tests).
   static absl::StatusOr<std::shared_ptr<const FilterFactory>> Compile(const v1::RateLimit& config,
-                                                                      RateLimitTable* table);
+                                                                      RateLimitTable* rates,
+                                                                      RateLimitTable* in_flight);
 
   explicit RateLimitFilter(const Config& config) : config_(config) {}
   ~RateLimitFilter() override;

@@ -4,7 +4,12 @@
 
 namespace gatehouse::dataplane::filters {
 
-RateLimitTable& RateLimitTable::Global() {
+RateLimitTable& RateLimitTable::GlobalRates() {
+  static RateLimitTable* const table = new RateLimitTable();
+  return *table;
+}
+
+RateLimitTable& RateLimitTable::GlobalInFlight() {
   static RateLimitTable* const table = new RateLimitTable();
   return *table;
 }
@@ -26,26 +31,30 @@ RateLimitTable::Entry* RateLimitTable::Find(Bucket& bucket, uint64_t key, bool c
 }
 
 uint64_t RateLimitTable::Take(uint64_t key, uint64_t rate_milli, uint64_t burst_milli,
-                              int64_t now_ms, bool commit) {
+                              int64_t now_ms, Mode mode) {
   if (key == 0) key = 1;  // 0 marks a free entry
+  rate_milli = std::max<uint64_t>(1, rate_milli);
   Bucket& bucket = BucketOf(key);
   std::lock_guard<std::mutex> lock(bucket.mutex);
-  Entry* entry = Find(bucket, key, commit);
+  Entry* entry = Find(bucket, key, mode != Mode::kCheck);
   // A key's first request starts from nothing, as nginx's: from idle, burst + 1 requests pass.
   int64_t excess = 0;
   int64_t elapsed = 0;
   if (entry != nullptr && entry->last_ms != 0) {
     elapsed = std::max<int64_t>(0, now_ms - entry->last_ms);
-    excess = std::max<int64_t>(
-        0, entry->excess - static_cast<int64_t>(rate_milli) * elapsed / 1000 + 1000);
+    // Long enough to drain the excess and this request's share: no product that could overflow.
+    const int64_t rate = static_cast<int64_t>(rate_milli);
+    const int64_t drains_all = (entry->excess + 1000) * 1000 / rate + 1;
+    excess = elapsed >= drains_all
+                 ? 0
+                 : std::max<int64_t>(0, entry->excess - rate * elapsed / 1000 + 1000);
   }
-  if (static_cast<uint64_t>(excess) > burst_milli) {
+  if (mode != Mode::kRecord && static_cast<uint64_t>(excess) > burst_milli) {
     // Refused, and not counted: the wait until the excess has drained to the burst.
     uint64_t over = static_cast<uint64_t>(excess) - burst_milli;
-    uint64_t rate = std::max<uint64_t>(1, rate_milli);
-    return std::max<uint64_t>(1, (over * 1000 + rate - 1) / rate);
+    return std::max<uint64_t>(1, (over * 1000 + rate_milli - 1) / rate_milli);
   }
-  if (commit && entry != nullptr) {
+  if (mode != Mode::kCheck && entry != nullptr) {
     entry->excess = excess;
     // As nginx: the time moves on only when some did pass, so fractions of a drain add up.
     if (elapsed > 0 || entry->last_ms == 0) entry->last_ms = now_ms;

@@ -19,18 +19,24 @@ class RateLimitTable {
   static constexpr size_t kBuckets = 8192;
   static constexpr size_t kWays = 8;
 
-  // The table every worker of this process shares.
-  static RateLimitTable& Global();
+  // The tables every worker of this process shares: one for the rates, one for the requests in
+  // flight (kept apart, so that keys with requests in flight never keep a rate from counting).
+  static RateLimitTable& GlobalRates();
+  static RateLimitTable& GlobalInFlight();
 
   RateLimitTable();
 
   // nginx's limit_req (a leaky bucket, in thousandths of a request): a key's excess drains at
-  // `rate_milli` per second, each request adds 1000, and a request that would take the excess
-  // past `burst_milli` is refused. Returns 0 when the request passes, else how many
-  // milliseconds until one would. With `commit` false, nothing is recorded (a check before the
-  // other zones have said yes).
+  // `rate_milli` per second (at least 1), each request adds 1000, and a request that would take
+  // the excess past `burst_milli` is refused. Returns 0 when the request passes, else how many
+  // milliseconds until one would.
+  enum class Mode {
+    kTake,    // counts the request when it passes
+    kCheck,   // records nothing (asked before the other rates have said yes)
+    kRecord,  // counts the request whatever the burst (the other rates said yes meanwhile)
+  };
   uint64_t Take(uint64_t key, uint64_t rate_milli, uint64_t burst_milli, int64_t now_ms,
-                bool commit);
+                Mode mode = Mode::kTake);
 
   // nginx's limit_conn: requests in flight per key.
   enum class Slot {

@@ -34,7 +34,9 @@ void ApplyForwardedHeaders(const ForwardedHeadersSettings& settings, const http:
     }
   }
   std::string client = info->client_ip;
-  size_t looked = 0;
+  size_t looked = info->proxy_protocol
+                      ? kMaxForwardedEntries
+                      : 0;  // the PROXY header decided  // the PROXY header decided
   for (auto it = entries.rbegin(); it != entries.rend() && looked < kMaxForwardedEntries;
        ++it, ++looked) {
     if (!IsIpAddress(*it)) {

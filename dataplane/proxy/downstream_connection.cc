@@ -137,10 +137,12 @@ void DownstreamConnection::OnRemoteClose(absl::string_view error) {
 }
 
 http::RequestDecoder& DownstreamConnection::NewStream(http::ResponseEncoder& encoder) {
-  auto stream = std::make_unique<ProxyStream>(
-      context_, static_cast<ProxyStream::Owner&>(*this), encoder, owner_.current_config(),
-      filters::DownstreamInfo{transport_.secure() ? "https" : "http", transport_.local_port(),
-                              transport_.peer_ip()});
+  filters::DownstreamInfo downstream{transport_.secure() ? "https" : "http",
+                                     transport_.local_port(), transport_.peer_ip()};
+  downstream.proxy_protocol = transport_.proxy_protocol();
+  auto stream =
+      std::make_unique<ProxyStream>(context_, static_cast<ProxyStream::Owner&>(*this), encoder,
+                                    owner_.current_config(), std::move(downstream));
   ProxyStream& added = *stream;
   streams_.push_back(std::move(stream));
   return added;

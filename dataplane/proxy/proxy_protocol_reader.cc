@@ -56,6 +56,7 @@ void ProxyProtocolReader::OnData(event::Buffer& input) {
       break;
   }
   input.Consume(header.length);
+  client_->MarkProxyProtocol();
   if (header.has_address) {
     client_->SetProxiedPeer(header.family, header.source.data(), header.destination_port);
   }

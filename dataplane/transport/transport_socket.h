@@ -97,6 +97,7 @@ class TransportSocket : private event::TcpConnection::Callbacks {
   absl::string_view alpn() const { return tls_ != nullptr ? tls_->session->alpn() : ""; }
   std::string peer_ip() const { return tcp_.peer_ip(); }
   uint16_t local_port() const { return tcp_.local_port(); }
+  bool proxy_protocol() const { return tcp_.proxy_protocol(); }
 
  private:
   // What only a TLS socket has.

@@ -3,15 +3,16 @@
 # nginx as a proxy, that upstream as a Service for Gatehouse, waiting until all answer, wrk's
 # figures, and the median of a round's figures.
 #
-# After sourcing: $bin holds the programs (GATEHOUSE_BIN, else build/release/bin, built if
-# missing), $work a fresh folder (kept when KEEP_LOGS is set), and `pids+=($!)` registers a
+# After sourcing: $bin holds the programs (GATEHOUSE_BIN, else build/release/bin, brought up to
+# date with the source: a stale build would measure old code), $work a fresh folder (kept when KEEP_LOGS is set), and `pids+=($!)` registers a
 # process to stop on exit.
 
 bash tools/install-deps.sh --test >/dev/null
 bin=${GATEHOUSE_BIN:-build/release/bin}  # another build's programs, e.g. build/dev/bin
-if [[ $bin == build/release/bin && ( ! -x $bin/gatehouse-dataplane || ! -x $bin/gatehouse-controlplane ) ]]; then
+if [[ $bin == build/release/bin ]]; then
   cmake --preset release >/dev/null
-  cmake --build --preset release -j"$(nproc)" --target gatehouse-dataplane gatehouse-controlplane
+  cmake --build --preset release -j"$(nproc)" --target gatehouse-dataplane gatehouse-controlplane \
+    >/dev/null
 fi
 
 work=$(mktemp -d /tmp/gatehouse-bench-XXXXXX)

@@ -3,6 +3,12 @@
 # worker, in front of the same nginx upstream serving a small body, all on 127.0.0.1.
 #
 #   bash tests/bench/proxy_bench.sh [--rounds N] [--duration SECONDS] [--connections N]
+#        [--annotations 'KEY: "VALUE", ...'] [--dataplane-args "ARGS"] [--header "NAME: VALUE"]
+#
+# --annotations puts annotations (YAML flow-map entries) on Gatehouse's Ingress, so
+# its route runs those filters; --dataplane-args adds data plane flags; --header adds a request
+# header to every proxy's requests (an Origin for CORS). tests/bench/filter_bench.sh runs this
+# once per filter.
 #
 # GATEHOUSE_BIN=build/dev/bin runs another build's programs; KEEP_LOGS=1 keeps the logs.
 #
@@ -16,8 +22,14 @@ cd "$(dirname "$0")/../.."
 rounds=3
 duration=10
 connections=64
+annotations=""
+dataplane_args=""
+header=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
+    --annotations) annotations="$2"; shift 2 ;;
+    --dataplane-args) dataplane_args="$2"; shift 2 ;;
+    --header) header="$2"; shift 2 ;;
     --rounds) rounds="$2"; shift 2 ;;
     --duration) duration="$2"; shift 2 ;;
     --connections) connections="$2"; shift 2 ;;
@@ -51,7 +63,8 @@ backend be
 CONF
 # Gatehouse: the same upstream as a Service with one endpoint.
 write_upstream_service "$work/manifests/world.yaml"
-cat >> "$work/manifests/world.yaml" <<CONF
+if [[ -z "$annotations" ]]; then
+  cat >> "$work/manifests/world.yaml" <<CONF
 ---
 apiVersion: networking.k8s.io/v1
 kind: Ingress
@@ -59,6 +72,17 @@ metadata: {name: up, namespace: default}
 spec:
   defaultBackend: {service: {name: up, port: {number: 80}}}
 CONF
+else
+  # A rule for every host, so that the annotations' filters run on its route.
+  cat >> "$work/manifests/world.yaml" <<CONF
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: up, namespace: default, annotations: {$annotations}}
+spec:
+  rules: [{http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: up, port: {number: 80}}}}]}}]
+CONF
+fi
 
 start_upstream "$upstream"
 declare -A pid_of
@@ -72,7 +96,8 @@ pid_of[haproxy]=$!
   --log-level=warning 2>"$work/controlplane.log" & pids+=($!)
 ${DATAPLANE_WRAPPER:-} "$bin/gatehouse-dataplane" --xds-server=127.0.0.1:$xds --workers=1 \
   --http-listen=127.0.0.1:$gatehouse_port --admin-listen=127.0.0.1:$dp_admin \
-  --health-listen=127.0.0.1:$dp_health --log-level=warning 2>"$work/dataplane.log" & pids+=($!)
+  --health-listen=127.0.0.1:$dp_health --log-level=warning $dataplane_args \
+  2>"$work/dataplane.log" & pids+=($!)
 pid_of[gatehouse]=$!
 
 ready() {
@@ -88,7 +113,9 @@ hz=$(getconf CLK_TCK)
 run() {  # name port -> "rps p99_ms cpu_us_per_request"
   local out before after
   before=$(cpu_ticks "${pid_of[$1]}")
-  out=$(wrk -t1 -c"$connections" -d"${duration}s" --latency "http://127.0.0.1:$2/")
+  local extra=()
+  [[ -n "$header" ]] && extra=(-H "$header")
+  out=$(wrk -t1 -c"$connections" -d"${duration}s" --latency "${extra[@]}" "http://127.0.0.1:$2/")
   after=$(cpu_ticks "${pid_of[$1]}")
   local r p n
   read -r r p n < <(wrk_figures <<<"$out")

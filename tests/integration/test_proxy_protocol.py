@@ -80,6 +80,11 @@ class ProxyProtocolTest(harness.GatehouseTestCase):
         cls.start_echo_world(world, dataplane_args=[
             "--use-proxy-protocol", "--https-listen=127.0.0.1:%d" % cls.https,
             "--request-header-timeout=1s", "--access-log=" + cls.log])
+        with cls.class_logs_on_error():
+            cls.both = harness.DataPlane(cls.class_group, cls.controlplane.xds_address, "both",
+                                         extra_args=["--use-proxy-protocol",
+                                                     "--use-forwarded-headers"])
+            cls.both.wait_ready()
 
     def exchange(self, *pieces, port=None, pause=0.0):
         with socket.create_connection(("127.0.0.1", port or self.dataplane.http), timeout=10) as s:
@@ -117,6 +122,21 @@ class ProxyProtocolTest(harness.GatehouseTestCase):
         # LOCAL, a load balancer's own health check: the socket's peer stands.
         self.assertEqual(self.forwarded_for(self.exchange(v2(0, 0, b"") + request("app.test"))),
                          ["127.0.0.1"])
+
+    def test_forwarded_for_never_overrides_the_proxy_header(self):
+        # As ingress-nginx's real_ip_header proxy_protocol: a client behind the TCP load
+        # balancer cannot choose its address by header, even with --use-forwarded-headers.
+        raw = (b"PROXY TCP4 203.0.113.9 10.0.0.1 1 80\r\n"
+               b"GET / HTTP/1.1\r\nHost: office.test\r\nX-Forwarded-For: 203.0.113.10\r\n"
+               b"X-Forwarded-Proto: https\r\nConnection: close\r\n\r\n")
+        self.assertEqual(self.exchange(raw, port=self.both.http)[0], 200)
+        raw = raw.replace(b"203.0.113.9", b"198.51.100.9")
+        self.assertEqual(self.exchange(raw, port=self.both.http)[0], 403)
+        raw = raw.replace(b"office.test", b"app.test")
+        _, _, body = self.exchange(raw, port=self.both.http)
+        headers = {key.lower(): value for key, value in json.loads(body)["headers"]}
+        self.assertEqual(headers["x-real-ip"], "198.51.100.9")
+        self.assertEqual(headers["x-forwarded-proto"], "https")
 
     def test_a_header_arriving_a_byte_at_a_time_is_waited_for(self):
         header = v2_ipv4("198.51.100.5", 1234)

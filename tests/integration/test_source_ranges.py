@@ -57,7 +57,7 @@ class SourceRangesTest(harness.GatehouseTestCase):
             ("both.test", 403),       # deny is checked before allow
             ("broken.test", 403),     # a list that cannot be read fails closed
             ("defaulted.test", 403),  # the controller's default list
-            ("lifted.test", 200),     # an empty annotation replaces the default
+            ("lifted.test", 403),     # an empty annotation is no list: the default stands
         ]
         for host, expected in cases:
             with self.subTest(host=host):

@@ -94,8 +94,8 @@ TEST(TranslateAccessTest, AnAnnotationReplacesTheControllersDefaultOfItsKind) {
   EXPECT_EQ(ranges["default.test"], "allow=10.0.0.0/8 deny=10.6.6.6");
   EXPECT_EQ(ranges["allow.test"], "allow=172.16.0.0/12 deny=10.6.6.6");
   EXPECT_EQ(ranges["deny.test"], "allow=10.0.0.0/8 deny=172.16.6.6");
-  // An empty annotation lifts the default allow list for this Ingress.
-  EXPECT_EQ(ranges["open.test"], "allow= deny=10.6.6.6");
+  // An empty annotation is no list: the default stands, as in ingress-nginx.
+  EXPECT_EQ(ranges["open.test"], "allow=10.0.0.0/8 deny=10.6.6.6");
 }
 
 TEST(TranslateAccessTest, AListThatCannotBeReadRefusesEveryClientAndSaysWhy) {
@@ -258,8 +258,8 @@ TEST(TranslateAccessTest, TheRateLimitAnnotationsBecomeTheIngresssZone) {
   EXPECT_EQ(limits["older.test"], "default/older 0 60 5 0 [10.0.0.1] 429/503");
   EXPECT_EQ(limits["bad.test"], "default/bad 0 0 5 4 [10.0.0.1] 429/503");
   std::string reports = RenderReports(result);
-  EXPECT_THAT(reports, testing::HasSubstr("limit-rps: \"ten\" is not a whole number; no such "
-                                          "limit"));
+  EXPECT_THAT(reports, testing::HasSubstr("limit-rps: \"ten\" is not a whole number up to "
+                                          "1000000; no such limit"));
   EXPECT_THAT(reports, testing::HasSubstr("limit-burst-multiplier: \"0\" is not a whole number "
                                           "from 1 to 1000; using 5"));
   EXPECT_THAT(reports, testing::HasSubstr("limit-allowlist: \"nowhere\" is not an IP address or "

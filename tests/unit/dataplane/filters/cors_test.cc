@@ -3,7 +3,8 @@
 // Allow-Methods, -Allow-Headers and -Max-Age it is configured with; other requests get
 // Access-Control-Allow-Origin and -Credentials on their response); and the Fetch standard,
 // which Gatehouse follows where ingress-nginx does not: "CORS check" (a credentialed response
-// must name the origin, never "*"), "CORS-preflight request" (OPTIONS with
+// never says "*", so "*" comes without Access-Control-Allow-Credentials; naming every Origin
+// instead would let any site read signed-in responses), "CORS-preflight request" (OPTIONS with
 // Access-Control-Request-Method), and "CORS protocol and HTTP caches" (Vary: Origin when the
 // answer depends on the Origin).
 #include "dataplane/filters/cors.h"
@@ -109,11 +110,19 @@ TEST(CorsFilterTest, APreflightFromAnAllowedOriginIsAnsweredHere) {
   EXPECT_FALSE(Through(Config({"https://app.test"}), "OPTIONS", "https://app.test").answered_here);
 }
 
-TEST(CorsFilterTest, EveryOriginWithCredentialsNamesTheOriginNeverAStar) {
-  Outcome out = Through(Config({"*"}, true), "GET", "https://any.example");
-  EXPECT_EQ(Header(out.response.headers, "access-control-allow-origin"), "https://any.example");
-  EXPECT_EQ(Header(out.response.headers, "access-control-allow-credentials"), "true");
-  EXPECT_EQ(Header(out.response.headers, "vary"), "Origin");
+TEST(CorsFilterTest, EveryOriginIsAStarThatNeverAllowsCredentials) {
+  // cors-allow-credentials true (the default) cannot make "*" credentialed, nor turn it into
+  // the reflection of any Origin.
+  http::HeaderMap upstream;
+  upstream.Add("Access-Control-Allow-Credentials", "true");
+  Outcome out = Through(Config({"*"}, true), "GET", "https://any.example", false, upstream);
+  EXPECT_EQ(Header(out.response.headers, "access-control-allow-origin"), "*");
+  EXPECT_EQ(Header(out.response.headers, "access-control-allow-credentials"), "<none>");
+  EXPECT_EQ(Header(out.response.headers, "vary"), "<none>");
+  out = Through(Config({"*"}, true), "OPTIONS", "null", true);
+  ASSERT_TRUE(out.answered_here);
+  EXPECT_EQ(Header(out.response.headers, "access-control-allow-origin"), "*");
+  EXPECT_EQ(Header(out.response.headers, "access-control-allow-credentials"), "<none>");
 }
 
 TEST(CorsFilterTest, EveryOriginWithoutCredentialsIsAStarThatNeedNotVary) {
@@ -132,10 +141,21 @@ TEST(CorsFilterTest, TheProxysHeadersReplaceTheUpstreamsAndVaryIsExtended) {
   upstream.Add("Access-Control-Allow-Origin", "*");
   upstream.Add("Access-Control-Allow-Credentials", "false");
   upstream.Add("Vary", "Accept-Encoding");
+  upstream.Add("Vary", "Cookie");
   Outcome out = Through(Config({"https://app.test"}), "GET", "https://app.test", false, upstream);
   EXPECT_EQ(Header(out.response.headers, "access-control-allow-origin"), "https://app.test");
   EXPECT_EQ(Header(out.response.headers, "access-control-allow-credentials"), "true");
-  EXPECT_EQ(Header(out.response.headers, "vary"), "Accept-Encoding, Origin");
+  // Every Vary the backend sent stays; Origin joins them once.
+  std::vector<std::string> vary;
+  for (const auto& [name, value] : out.response.headers.entries()) {
+    if (name == "Vary") vary.push_back(value);
+  }
+  EXPECT_EQ(vary, (std::vector<std::string>{"Accept-Encoding", "Cookie", "Origin"}));
+  upstream = http::HeaderMap();
+  upstream.Add("Vary", "Accept-Encoding");
+  upstream.Add("Vary", "origin, Cookie");
+  out = Through(Config({"https://app.test"}), "GET", "https://app.test", false, upstream);
+  EXPECT_EQ(out.response.headers.size(), 4u);  // two Vary, Allow-Origin, Allow-Credentials
 }
 
 TEST(CorsFilterTest, ValuesThatCannotBeSentAreRefusedAtCompile) {

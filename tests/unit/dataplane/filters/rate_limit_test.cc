@@ -35,7 +35,7 @@ v1::RateLimit Config(uint32_t rps, uint32_t rpm, uint32_t connections, uint32_t 
 class Requests {
  public:
   Requests(const v1::RateLimit& config, RateLimitTable* table) {
-    auto factory = RateLimitFilter::Compile(config, table);
+    auto factory = RateLimitFilter::Compile(config, table, &in_flight_);
     EXPECT_TRUE(factory.ok()) << factory.status();
     factory_ = *factory;
   }
@@ -59,6 +59,7 @@ class Requests {
   void EndAll() { alive_.clear(); }
 
  private:
+  RateLimitTable in_flight_;
   std::shared_ptr<const FilterFactory> factory_;
   std::vector<std::unique_ptr<Filter>> alive_;
   std::vector<std::unique_ptr<FakeFilterCallbacks>> keep_;
@@ -85,18 +86,18 @@ TEST(RateLimitFilterTest, With429TheAnswerSaysWhenToComeBack) {
 
 TEST(RateLimitFilterTest, BothRatesApplyAndARefusedRequestCountsForNeither) {
   RateLimitTable table;
-  // 100 r/s (burst 500) but 1 r/m (burst 5): the minute refuses after 6.
-  Requests requests(Config(100, 1, 0), &table);
+  // 10 r/s (burst 50) but 1 r/m (burst 5): the minute refuses after 6.
+  Requests requests(Config(10, 1, 0), &table);
   int passed = 0;
   for (int i = 0; i < 50; ++i) passed += requests.Send("192.0.2.1") == 0;
   EXPECT_EQ(passed, 6);
   // The per-second zone counted 6, not 50: a client of the same zone and address with only the
-  // per-second rate has 495 left.
-  Requests seconds(Config(100, 0, 0), &table);
+  // per-second rate has 45 left (and what drained meanwhile, at 10 a second), not about none.
+  Requests seconds(Config(10, 0, 0), &table);
   int more = 0;
-  for (int i = 0; i < 600; ++i) more += seconds.Send("192.0.2.1") == 0;
-  EXPECT_GE(more, 495);
-  EXPECT_LE(more, 496);
+  for (int i = 0; i < 200; ++i) more += seconds.Send("192.0.2.1") == 0;
+  EXPECT_GE(more, 45);
+  EXPECT_LE(more, 60);
 }
 
 TEST(RateLimitFilterTest, ConnectionsBoundTheRequestsInFlight) {
@@ -124,14 +125,18 @@ TEST(RateLimitFilterTest, ConfigsThatCannotWorkAreRefusedAtCompile) {
   RateLimitTable table;
   v1::RateLimit config = Config(1, 0, 0);
   config.set_burst_multiplier(0);
-  EXPECT_FALSE(RateLimitFilter::Compile(config, &table).ok());
-  EXPECT_FALSE(RateLimitFilter::Compile(Config(1, 0, 0, 302), &table).ok());
+  EXPECT_FALSE(RateLimitFilter::Compile(config, &table, &table).ok());
+  EXPECT_FALSE(RateLimitFilter::Compile(Config(1, 0, 0, 302), &table, &table).ok());
   config = Config(1, 0, 0);
   config.add_allowlist("10.0.0.0/33");
-  EXPECT_FALSE(RateLimitFilter::Compile(config, &table).ok());
+  EXPECT_FALSE(RateLimitFilter::Compile(config, &table, &table).ok());
   config = Config(1, 0, 0);
   config.clear_zone();
-  EXPECT_FALSE(RateLimitFilter::Compile(config, &table).ok());
+  EXPECT_FALSE(RateLimitFilter::Compile(config, &table, &table).ok());
+  EXPECT_FALSE(
+      RateLimitFilter::Compile(Config(RateLimitFilter::kMaxLimit + 1, 0, 0), &table, &table).ok());
+  EXPECT_TRUE(
+      RateLimitFilter::Compile(Config(RateLimitFilter::kMaxLimit, 0, 0), &table, &table).ok());
 }
 
 }  // namespace

@@ -32,6 +32,21 @@ TEST(ClientAddressTest, OffOrUntrustedPeersChangeNothing) {
   EXPECT_FALSE(info.forwarded);
 }
 
+// With use-proxy-protocol, ingress-nginx sets real_ip_header proxy_protocol: the client is the
+// one the PROXY header named, whatever X-Forwarded-For says; X-Forwarded-Proto still counts.
+TEST(ClientAddressTest, AfterAProxyHeaderForwardedForNeverNamesTheClient) {
+  ForwardedHeadersSettings settings;
+  settings.use_forwarded_headers = true;  // every peer trusted, the default
+  http::HeaderMap map;
+  map.Add("X-Forwarded-For", "10.6.6.6");
+  map.Add("X-Forwarded-Proto", "https");
+  filters::DownstreamInfo info{"http", 80, "203.0.113.9"};
+  info.proxy_protocol = true;
+  ApplyForwardedHeaders(settings, map, &info);
+  EXPECT_EQ(info.client_ip, "203.0.113.9");
+  EXPECT_EQ(info.scheme, "https");
+}
+
 TEST(ClientAddressTest, TheClientIsTheLastAddressNotTrusted) {
   ForwardedHeadersSettings settings;
   settings.use_forwarded_headers = true;
