@@ -30,9 +30,9 @@ for name in "${names[@]}"; do
     none) ;;
     forwarded-headers) extra=(--dataplane-args --use-forwarded-headers --header "X-Forwarded-For: 203.0.113.9") ;;
     cors) extra=(--annotations "$N/enable-cors: \"true\", $N/cors-allow-origin: \"https://app.test\"" --header "Origin: https://app.test") ;;
-    all) extra=(--annotations "$N/allowlist-source-range: \"127.0.0.0/8\", $N/enable-cors: \"true\", $N/cors-allow-origin: \"https://app.test\", $N/limit-rps: \"100000000\", $N/limit-connections: \"100000\"" --header "Origin: https://app.test") ;;
+    all) extra=(--annotations "$N/allowlist-source-range: \"127.0.0.0/8\", $N/enable-cors: \"true\", $N/cors-allow-origin: \"https://app.test\", $N/limit-rps: \"1000000\", $N/limit-connections: \"100000\"" --header "Origin: https://app.test") ;;
     allowlist) extra=(--annotations "$N/allowlist-source-range: \"10.0.0.0/8, 127.0.0.0/8\"") ;;
-    rate-limit) extra=(--annotations "$N/limit-rps: \"100000000\", $N/limit-connections: \"100000\"") ;;
+    rate-limit) extra=(--annotations "$N/limit-rps: \"1000000\", $N/limit-connections: \"100000\"") ;;
   esac
   out=$(bash tests/bench/proxy_bench.sh --rounds "$rounds" --duration "$duration" "${extra[@]}")
   echo "$out" >&2
