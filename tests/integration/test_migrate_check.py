@@ -93,7 +93,7 @@ class MigrateCheckTest(harness.GatehouseTestCase):
         listing = harness.gatehousectl(server, "ingresses")
         self.assertEqual(listing.returncode, 0, listing.stderr)
         # (No Services are in the folder: live, the backends are missing, unlike offline.)
-        self.assertRegex(listing.stdout, r"public-api/public-api-cors-limit-rps +\S+ +10 +8\n")
+        self.assertRegex(listing.stdout, r"public-api/public-api-cors-limit-rps +\S+ +10 +0\n")
         self.assertRegex(listing.stdout, r"frontend/frontend-security-headers-configuration-"
                          r"snippet +partly_accepted +1 +1\n")
         shown = harness.gatehousectl(server, "ingresses", "public-api-cors-limit-rps")

@@ -131,7 +131,11 @@ class SslPassthroughTest(harness.GatehouseTestCase):
                         tls.do_handshake()
                         tls.write(request.encode())
                         sent = True
-                    answer += tls.read(65536)
+                    while True:  # every record already received, not just the first
+                        data = tls.read(65536)
+                        if not data:
+                            break
+                        answer += data
                 except ssl.SSLWantReadError:
                     pass
                 except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
