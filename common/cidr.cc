@@ -20,13 +20,15 @@ constexpr unsigned char kMappedPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff,
 // it is not an address.
 bool ParseAddress(absl::string_view text, bool* v6, std::array<unsigned char, 16>* bytes) {
   if (text.empty() || text.size() >= INET6_ADDRSTRLEN) return false;
-  std::string copy(text);
+  char copy[INET6_ADDRSTRLEN];  // inet_pton reads a terminated string
+  std::memcpy(copy, text.data(), text.size());
+  copy[text.size()] = '\0';
   bytes->fill(0);
-  if (inet_pton(AF_INET, copy.c_str(), bytes->data()) == 1) {
+  if (inet_pton(AF_INET, copy, bytes->data()) == 1) {
     *v6 = false;
     return true;
   }
-  if (inet_pton(AF_INET6, copy.c_str(), bytes->data()) != 1) return false;
+  if (inet_pton(AF_INET6, copy, bytes->data()) != 1) return false;
   if (std::memcmp(bytes->data(), kMappedPrefix, sizeof(kMappedPrefix)) == 0) {
     std::memmove(bytes->data(), bytes->data() + 12, 4);
     std::memset(bytes->data() + 4, 0, 12);
@@ -49,10 +51,12 @@ bool PrefixMatches(const std::array<unsigned char, 16>& a, const std::array<unsi
 
 }  // namespace
 
-bool IsIpAddress(absl::string_view text) {
-  bool v6 = false;
-  std::array<unsigned char, 16> bytes;
-  return ParseAddress(text, &v6, &bytes);
+bool IsIpAddress(absl::string_view text) { return IpAddress::Parse(text).valid; }
+
+IpAddress IpAddress::Parse(absl::string_view text) {
+  IpAddress out;
+  out.valid = ParseAddress(text, &out.v6, &out.bytes);
+  return out;
 }
 
 absl::StatusOr<CidrSet> CidrSet::Parse(absl::string_view list) {
@@ -81,14 +85,27 @@ absl::StatusOr<CidrSet> CidrSet::Parse(absl::string_view list) {
   return out;
 }
 
+RangeList SplitRanges(absl::string_view list) {
+  RangeList out;
+  for (absl::string_view entry : absl::StrSplit(list, ',', absl::SkipWhitespace())) {
+    entry = absl::StripAsciiWhitespace(entry);
+    if (absl::StatusOr<CidrSet> one = CidrSet::Parse(entry); !one.ok()) {
+      out.errors.emplace_back(one.status().message());
+    } else {
+      out.ranges.emplace_back(entry);
+    }
+  }
+  return out;
+}
+
 CidrSet CidrSet::Any() { return *Parse("0.0.0.0/0,::/0"); }
 
-bool CidrSet::Contains(absl::string_view ip) const {
-  bool v6 = false;
-  std::array<unsigned char, 16> bytes;
-  if (!ParseAddress(ip, &v6, &bytes)) return false;
+bool CidrSet::Contains(absl::string_view ip) const { return Contains(IpAddress::Parse(ip)); }
+
+bool CidrSet::Contains(const IpAddress& ip) const {
+  if (!ip.valid) return false;
   for (const Range& range : ranges_) {
-    if (range.v6 == v6 && PrefixMatches(range.bytes, bytes, range.prefix)) return true;
+    if (range.v6 == ip.v6 && PrefixMatches(range.bytes, ip.bytes, range.prefix)) return true;
   }
   return false;
 }

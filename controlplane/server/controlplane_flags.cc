@@ -29,12 +29,9 @@ FlagSet::Parser NamespaceParser(std::string* target) {
 // Addresses and CIDR ranges, separated by commas.
 FlagSet::Parser RangesParser(std::vector<std::string>* target) {
   return [target](absl::string_view value) -> absl::Status {
-    target->clear();
-    for (absl::string_view entry : absl::StrSplit(value, ',', absl::SkipWhitespace())) {
-      entry = absl::StripAsciiWhitespace(entry);
-      if (absl::StatusOr<CidrSet> one = CidrSet::Parse(entry); !one.ok()) return one.status();
-      target->emplace_back(entry);
-    }
+    RangeList list = SplitRanges(value);
+    if (!list.errors.empty()) return absl::InvalidArgumentError(list.errors.front());
+    *target = std::move(list.ranges);
     return absl::OkStatus();
   };
 }

@@ -25,25 +25,21 @@ constexpr int64_t kMaxLimit = 1000000;
 
 // The list `found` holds; a value that cannot be read is reported and refuses every client.
 std::vector<std::string> ReadRanges(const AnnotationValue& found, ParsedAnnotations* parsed) {
-  std::vector<std::string> ranges;
-  for (absl::string_view entry : absl::StrSplit(*found.value, ',', absl::SkipWhitespace())) {
-    entry = absl::StripAsciiWhitespace(entry);
-    if (absl::StatusOr<CidrSet> one = CidrSet::Parse(entry); !one.ok()) {
-      parsed->errors.push_back(absl::StrCat("annotation ", found.key, ": ", one.status().message(),
-                                            "; every client is refused until it is mended"));
-      parsed->values.access.refuse_all = true;
-      return {};
-    }
-    ranges.emplace_back(entry);
+  RangeList list = SplitRanges(*found.value);
+  if (!list.errors.empty()) {
+    parsed->errors.push_back(absl::StrCat("annotation ", found.key, ": ", list.errors.front(),
+                                          "; every client is refused until it is mended"));
+    parsed->values.access.refuse_all = true;
+    return {};
   }
-  if (ranges.size() > kMaxRanges) {
-    parsed->errors.push_back(absl::StrCat("annotation ", found.key, ": ", ranges.size(),
+  if (list.ranges.size() > kMaxRanges) {
+    parsed->errors.push_back(absl::StrCat("annotation ", found.key, ": ", list.ranges.size(),
                                           " ranges, more than ", kMaxRanges,
                                           "; every client is refused until it is mended"));
     parsed->values.access.refuse_all = true;
     return {};
   }
-  return ranges;
+  return std::move(list.ranges);
 }
 
 // ingress-nginx's defaults (internal/ingress/annotations/cors/main.go).
@@ -197,20 +193,17 @@ void ParseRateLimits(const objects::kube::Ingress& ingress, ParsedAnnotations* p
   AnnotationValue exempt = LookupAnnotation(ingress, kLimitAllowlistAnnotation);
   if (exempt.value == nullptr) exempt = LookupAnnotation(ingress, kLimitWhitelistAnnotation);
   if (exempt.value != nullptr) {
-    for (absl::string_view entry : absl::StrSplit(*exempt.value, ',', absl::SkipWhitespace())) {
-      entry = absl::StripAsciiWhitespace(entry);
-      if (absl::StatusOr<CidrSet> one = CidrSet::Parse(entry); !one.ok()) {
-        // Left out: the client is limited, which is the safe side.
-        parsed->errors.push_back(
-            absl::StrCat("annotation ", exempt.key, ": ", one.status().message(), "; left out"));
-      } else if (limit.allowlist_size() < static_cast<int>(kMaxRanges)) {
-        limit.add_allowlist(std::string(entry));
-      } else {
-        parsed->errors.push_back(absl::StrCat("annotation ", exempt.key, ": more than ", kMaxRanges,
-                                              " ranges; the rest left out"));
-        break;
-      }
+    RangeList list = SplitRanges(*exempt.value);
+    // Entries that are not ranges are left out: those clients are limited, the safe side.
+    for (const std::string& error : list.errors) {
+      parsed->errors.push_back(absl::StrCat("annotation ", exempt.key, ": ", error, "; left out"));
     }
+    if (list.ranges.size() > kMaxRanges) {
+      parsed->errors.push_back(absl::StrCat("annotation ", exempt.key, ": more than ", kMaxRanges,
+                                            " ranges; the rest left out"));
+      list.ranges.resize(kMaxRanges);
+    }
+    for (std::string& entry : list.ranges) limit.add_allowlist(std::move(entry));
   }
   parsed->values.access.rate_limit = std::move(limit);
 }

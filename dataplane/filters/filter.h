@@ -17,6 +17,7 @@
 
 #include "absl/random/random.h"
 #include "absl/strings/string_view.h"
+#include "common/cidr.h"
 #include "dataplane/http/headers.h"
 
 namespace gatehouse::dataplane::filters {
@@ -29,9 +30,10 @@ enum class FilterStatus {
 // Where a request comes from: its client connection, or, behind trusted proxies
 // (--use-forwarded-headers), what they say of the client.
 struct DownstreamInfo {
-  std::string scheme;       // "http" or "https": the connection's, or X-Forwarded-Proto
-  uint16_t local_port = 0;  // the port the client connected to, or X-Forwarded-Port
-  std::string client_ip;    // the client's address as text: the peer's, or X-Forwarded-For's
+  std::string scheme;        // "http" or "https": the connection's, or X-Forwarded-Proto
+  uint16_t local_port = 0;   // the port the client connected to, or X-Forwarded-Port
+  std::string client_ip;     // the client's address as text: the peer's, or X-Forwarded-For's
+  IpAddress client_address;  // `client_ip` parsed, for range checks
   // The request came from a trusted proxy and its X-Forwarded-* headers count (their values
   // are passed on); with `full_forwarded_for`, X-Forwarded-For is passed on with the peer
   // appended (ingress-nginx's compute-full-forwarded-for), else it is `client_ip` alone.

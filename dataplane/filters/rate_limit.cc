@@ -85,15 +85,17 @@ RateLimitFilter::~RateLimitFilter() {
 }
 
 FilterStatus RateLimitFilter::OnRequestHeaders(http::RequestHead& head, bool end_stream) {
-  const std::string& client = callbacks().downstream().client_ip;
-  if (!config_.allowlist.empty() && config_.allowlist.Contains(client)) {
+  const DownstreamInfo& downstream = callbacks().downstream();
+  const std::string& client = downstream.client_ip;
+  if (!config_.allowlist.empty() && config_.allowlist.Contains(downstream.client_address)) {
     return FilterStatus::kContinue;
   }
   const int64_t now = NowMs();
-  const uint64_t second_key = KeyOf(config_.zone, 's', client);
-  const uint64_t minute_key = KeyOf(config_.zone, 'm', client);
   const bool per_second = config_.per_second_milli > 0;
   const bool per_minute = config_.per_minute_milli > 0;
+  // Only the keys of the limits this route has are hashed.
+  const uint64_t second_key = per_second ? KeyOf(config_.zone, 's', client) : 0;
+  const uint64_t minute_key = per_minute ? KeyOf(config_.zone, 'm', client) : 0;
   // Both rates are asked before either counts the request.
   using Mode = RateLimitTable::Mode;
   if (per_second) {

@@ -40,7 +40,7 @@ absl::StatusOr<std::shared_ptr<const FilterFactory>> SourceRangesFilter::Compile
 }
 
 FilterStatus SourceRangesFilter::OnRequestHeaders(http::RequestHead& head, bool end_stream) {
-  const std::string& client = callbacks().downstream().client_ip;
+  const IpAddress& client = callbacks().downstream().client_address;
   bool refused = config_.refuse_all || config_.deny.Contains(client) ||
                  (!config_.allow.empty() && !config_.allow.Contains(client));
   if (!refused) return FilterStatus::kContinue;

@@ -19,7 +19,8 @@ constexpr size_t kMaxForwardedEntries = 32;
 
 void ApplyForwardedHeaders(const ForwardedHeadersSettings& settings, const http::HeaderMap& headers,
                            filters::DownstreamInfo* info) {
-  if (!settings.use_forwarded_headers || !settings.trusted.Contains(info->client_ip)) return;
+  info->client_address = IpAddress::Parse(info->client_ip);
+  if (!settings.use_forwarded_headers || !settings.trusted.Contains(info->client_address)) return;
   info->forwarded = true;
   info->full_forwarded_for = settings.compute_full_forwarded_for;
   info->peer_ip = info->client_ip;
@@ -34,9 +35,8 @@ void ApplyForwardedHeaders(const ForwardedHeadersSettings& settings, const http:
     }
   }
   std::string client = info->client_ip;
-  size_t looked = info->proxy_protocol
-                      ? kMaxForwardedEntries
-                      : 0;  // the PROXY header decided  // the PROXY header decided
+  // After a PROXY header, that header alone names the client.
+  size_t looked = info->proxy_protocol ? kMaxForwardedEntries : 0;
   for (auto it = entries.rbegin(); it != entries.rend() && looked < kMaxForwardedEntries;
        ++it, ++looked) {
     if (!IsIpAddress(*it)) {
@@ -47,6 +47,7 @@ void ApplyForwardedHeaders(const ForwardedHeadersSettings& settings, const http:
     if (!settings.trusted.Contains(*it)) break;
   }
   info->client_ip = std::move(client);
+  info->client_address = IpAddress::Parse(info->client_ip);
   if (const std::string* proto = headers.Get("x-forwarded-proto")) {
     std::string lower = absl::AsciiStrToLower(absl::StripAsciiWhitespace(*proto));
     if (lower == "http" || lower == "https") info->scheme = std::move(lower);

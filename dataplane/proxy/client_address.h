@@ -20,6 +20,7 @@ struct ForwardedHeadersSettings {
 // the last X-Forwarded-For address that is not itself trusted (when all are, the first); a
 // scheme of "http" or "https" comes from X-Forwarded-Proto and a port from X-Forwarded-Port.
 // An X-Forwarded-For entry that is not an address leaves the peer as the client, as nginx does.
+// Either way `info->client_address` is the client parsed.
 void ApplyForwardedHeaders(const ForwardedHeadersSettings& settings, const http::HeaderMap& headers,
                            filters::DownstreamInfo* info);
 

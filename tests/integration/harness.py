@@ -710,7 +710,8 @@ class GatehouseTestCase(unittest.TestCase):
             shutil.rmtree(cls.class_dir, ignore_errors=True)
 
     @classmethod
-    def start_echo_world(cls, make_documents, dataplane_args=()):
+    def start_echo_world(cls, make_documents, dataplane_args=(), controlplane_args=(),
+                         workers=None):
         """The usual small world for a class: an echo server (cls.echo), the documents
         make_documents(echo) returns written to a manifest folder, a control plane reading it
         (cls.controlplane) and one data plane (cls.dataplane), both ready."""
@@ -718,10 +719,12 @@ class GatehouseTestCase(unittest.TestCase):
             cls.echo = EchoServer(cls.class_group, "echo")
             manifests = ManifestDir(os.path.join(cls.class_dir, "manifests"))
             manifests.write("world.yaml", *make_documents(cls.echo))
-            cls.controlplane = ControlPlane(cls.class_group, manifests.path)
+            cls.controlplane = ControlPlane(cls.class_group, manifests.path,
+                                            extra_args=list(controlplane_args))
             cls.controlplane.wait_ready()
+            more = {} if workers is None else {"workers": workers}
             cls.dataplane = DataPlane(cls.class_group, cls.controlplane.xds_address, "dp",
-                                      extra_args=dataplane_args)
+                                      extra_args=dataplane_args, **more)
             cls.dataplane.wait_ready()
 
     @classmethod

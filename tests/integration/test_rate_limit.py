@@ -21,25 +21,19 @@ class RateLimitTest(harness.GatehouseTestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        with cls.class_logs_on_error():
-            cls.echo = harness.EchoServer(cls.class_group, "echo")
-            manifests = harness.ManifestDir(cls.class_dir + "/manifests")
-            manifests.write("world.yaml", *[
+        def world(echo):
+            return [
                 ingress_class(),
-                *backed_service("echo", cls.echo.host, cls.echo.port),
+                *backed_service("echo", echo.host, echo.port),
                 site("rps", **{"limit-rps": "20", "limit-burst-multiplier": "1"}),
                 site("rpm", **{"limit-rpm": "120", "limit-burst-multiplier": "1"}),
                 site("burst", **{"limit-rps": "1"}),
                 site("conn", **{"limit-connections": "2"}),
                 site("exempt", **{"limit-rps": "1", "limit-allowlist": "127.0.0.0/8"}),
                 site("free"),
-            ])
-            cls.controlplane = harness.ControlPlane(
-                cls.class_group, manifests.path, extra_args=["--limit-req-status-code=429"])
-            cls.controlplane.wait_ready()
-            cls.dataplane = harness.DataPlane(cls.class_group, cls.controlplane.xds_address, "dp",
-                                              workers=2)
-            cls.dataplane.wait_ready()
+            ]
+        cls.start_echo_world(world, controlplane_args=["--limit-req-status-code=429"],
+                             workers=2)
 
     def connection(self):
         return http.client.HTTPConnection("127.0.0.1", self.dataplane.http, timeout=10)

@@ -16,12 +16,10 @@ class SourceRangesTest(harness.GatehouseTestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        with cls.class_logs_on_error():
-            cls.echo = harness.EchoServer(cls.class_group, "echo")
-            manifests = harness.ManifestDir(cls.class_dir + "/manifests")
-            manifests.write("world.yaml", *[
+        def world(echo):
+            return [
                 ingress_class(),
-                *backed_service("echo", cls.echo.host, cls.echo.port),
+                *backed_service("echo", echo.host, echo.port),
                 site("local", **{"allowlist-source-range": "127.0.0.0/8, ::1"}),
                 site("remote", **{"whitelist-source-range": "10.0.0.0/8"}),
                 site("denied", **{"denylist-source-range": "127.0.0.1/32"}),
@@ -30,17 +28,14 @@ class SourceRangesTest(harness.GatehouseTestCase):
                 site("broken", **{"allowlist-source-range": "127.0.0.0/8,10.0.0.0/40"}),
                 site("defaulted"),
                 site("lifted", **{"allowlist-source-range": ""}),
-            ])
-            # The controller-wide default admits no client on this machine.
-            cls.controlplane = harness.ControlPlane(
-                cls.class_group, manifests.path,
-                extra_args=["--allowlist-source-range=192.0.2.0/24,2001:db8::/32"])
-            cls.controlplane.wait_ready()
-            cls.dataplane = harness.DataPlane(cls.class_group, cls.controlplane.xds_address, "dp")
+            ]
+        # The controller-wide default admits no client on this machine.
+        cls.start_echo_world(
+            world, controlplane_args=["--allowlist-source-range=192.0.2.0/24,2001:db8::/32"])
+        with cls.class_logs_on_error():
             cls.behind_lb = harness.DataPlane(
                 cls.class_group, cls.controlplane.xds_address, "behind-lb",
                 extra_args=["--use-forwarded-headers", "--proxy-real-ip-cidr=127.0.0.0/8"])
-            cls.dataplane.wait_ready()
             cls.behind_lb.wait_ready()
 
     def status(self, dataplane, host, headers=()):

@@ -43,5 +43,26 @@ TEST(CidrSetTest, WhatIsNotARangeIsRefusedByName) {
   EXPECT_TRUE(CidrSet::Parse("")->empty());
 }
 
+// Lists as flags and annotations give them: each entry on its own, so one bad entry is named
+// and the others kept, for the caller to decide.
+TEST(CidrSetTest, ListsSplitIntoRangesAndErrors) {
+  RangeList list = SplitRanges(" 10.0.0.0/8 ,, fd00::/8,bogus, 192.0.2.1/33 ");
+  EXPECT_EQ(list.ranges, (std::vector<std::string>{"10.0.0.0/8", "fd00::/8"}));
+  ASSERT_EQ(list.errors.size(), 2u);
+  EXPECT_EQ(list.errors[0], "\"bogus\" is not an IP address or CIDR range");
+  EXPECT_TRUE(SplitRanges(" , ").ranges.empty());
+}
+
+// One parse serves any number of checks; mapped IPv4 is IPv4.
+TEST(CidrSetTest, ParsedAddressesMatchAsTheirText) {
+  CidrSet set = *CidrSet::Parse("10.0.0.0/8,fd00::/8");
+  EXPECT_TRUE(set.Contains(IpAddress::Parse("::ffff:10.1.2.3")));
+  EXPECT_TRUE(set.Contains(IpAddress::Parse("fd00::1")));
+  EXPECT_FALSE(set.Contains(IpAddress::Parse("11.0.0.1")));
+  EXPECT_FALSE(IpAddress::Parse("10.0.0.1:80").valid);
+  EXPECT_FALSE(IpAddress::Parse(std::string(60, '1')).valid);
+  EXPECT_FALSE(set.Contains(IpAddress()));
+}
+
 }  // namespace
 }  // namespace gatehouse

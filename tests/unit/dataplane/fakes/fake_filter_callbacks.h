@@ -20,6 +20,7 @@ class FakeFilterCallbacks : public filters::FilterCallbacks {
                                uint16_t local_port = 8080) {
     downstream_.scheme = std::move(scheme);
     downstream_.client_ip = std::move(client_ip);
+    downstream_.client_address = IpAddress::Parse(downstream_.client_ip);
     downstream_.local_port = local_port;
   }
 

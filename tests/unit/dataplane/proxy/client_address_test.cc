@@ -47,6 +47,20 @@ TEST(ClientAddressTest, AfterAProxyHeaderForwardedForNeverNamesTheClient) {
   EXPECT_EQ(info.scheme, "https");
 }
 
+// The parsed address the range checks use is always the client chosen.
+TEST(ClientAddressTest, TheParsedAddressFollowsTheClientChosen) {
+  ForwardedHeadersSettings settings;
+  CidrSet documentation = *CidrSet::Parse("203.0.113.0/24");
+  filters::DownstreamInfo info = Apply(settings, "10.0.0.5", {{"X-Forwarded-For", "203.0.113.9"}});
+  EXPECT_TRUE(info.client_address.valid);
+  EXPECT_FALSE(documentation.Contains(info.client_address));
+  settings.use_forwarded_headers = true;
+  info = Apply(settings, "10.0.0.5", {{"X-Forwarded-For", "203.0.113.9"}});
+  EXPECT_TRUE(documentation.Contains(info.client_address));
+  info = Apply(settings, "not-an-address", {});
+  EXPECT_FALSE(info.client_address.valid);
+}
+
 TEST(ClientAddressTest, TheClientIsTheLastAddressNotTrusted) {
   ForwardedHeadersSettings settings;
   settings.use_forwarded_headers = true;
