@@ -46,6 +46,15 @@ bool IsFieldValue(absl::string_view value) {
                            value.back() != '\t');
 }
 
+bool IsQuotedStringText(absl::string_view text, size_t max_size) {
+  if (text.size() > max_size) return false;
+  for (char c : text) {
+    unsigned char byte = static_cast<unsigned char>(c);
+    if ((byte < 0x20 && byte != '\t') || byte == 0x7f || c == '"' || c == '\\') return false;
+  }
+  return true;
+}
+
 bool IsDnsName(absl::string_view name) {
   if (name.empty() || name.size() > 253) return false;
   for (absl::string_view label : absl::StrSplit(name, '.')) {

@@ -10,6 +10,11 @@ namespace gatehouse {
 // obs-text, spaces and tabs, neither leading nor trailing whitespace; never CR, LF or NUL.
 bool IsFieldValue(absl::string_view value);
 
+// Whether `text` may stand between the quotes of a quoted-string without escapes (RFC 9110
+// section 5.6.4's qdtext: tabs, spaces, visible ASCII but '"' and '\\', and obs-text), as an
+// auth realm does; at most `max_size` bytes.
+bool IsQuotedStringText(absl::string_view text, size_t max_size);
+
 // Whether `text` is a token (RFC 9110 section 5.6.2), as field names and methods are.
 bool IsToken(absl::string_view text);
 

@@ -38,18 +38,35 @@ absl::StatusOr<std::string> ResourceName(const google::protobuf::Any& resource) 
 }
 
 google::protobuf::Any RedactedForDisplay(const google::protobuf::Any& resource) {
-  gatehouse::v1::Listener listener;
-  if (!resource.Is<gatehouse::v1::Listener>() || !resource.UnpackTo(&listener)) return resource;
   bool redacted = false;
-  for (gatehouse::v1::TlsCertificate& certificate : *listener.mutable_certificates()) {
-    if (certificate.private_key().empty()) continue;
-    certificate.set_private_key("(private key redacted)");
-    redacted = true;
-  }
-  if (!redacted) return resource;
   google::protobuf::Any out;
-  out.PackFrom(listener);
-  return out;
+  if (gatehouse::v1::Listener listener;
+      resource.Is<gatehouse::v1::Listener>() && resource.UnpackTo(&listener)) {
+    for (gatehouse::v1::TlsCertificate& certificate : *listener.mutable_certificates()) {
+      if (certificate.private_key().empty()) continue;
+      certificate.set_private_key("(private key redacted)");
+      redacted = true;
+    }
+    if (redacted) out.PackFrom(listener);
+  } else if (gatehouse::v1::RouteConfiguration routes;
+             resource.Is<gatehouse::v1::RouteConfiguration>() && resource.UnpackTo(&routes)) {
+    // Password hashes: a leaked hash can be cracked offline.
+    auto redact = [&redacted](google::protobuf::RepeatedPtrField<gatehouse::v1::Filter>& filters) {
+      for (gatehouse::v1::Filter& filter : filters) {
+        if (!filter.has_basic_auth()) continue;
+        for (gatehouse::v1::BasicAuth::User& user : *filter.mutable_basic_auth()->mutable_users()) {
+          user.set_hash("(hash redacted)");
+          redacted = true;
+        }
+      }
+    };
+    for (gatehouse::v1::VirtualHost& host : *routes.mutable_virtual_hosts()) {
+      redact(*host.mutable_filters());
+      for (gatehouse::v1::Route& route : *host.mutable_routes()) redact(*route.mutable_filters());
+    }
+    if (redacted) out.PackFrom(routes);
+  }
+  return redacted ? out : resource;
 }
 
 }  // namespace gatehouse

@@ -29,8 +29,9 @@ inline constexpr absl::string_view kStreamOpenedMetadata = "gatehouse-stream-ope
 // resource of another type or one that does not unpack.
 absl::StatusOr<std::string> ResourceName(const google::protobuf::Any& resource);
 
-// `resource` as admin output may show it: a Listener's private keys replaced by a placeholder,
-// anything else unchanged. Keys never leave a process through its admin API.
+// `resource` as admin output may show it: a Listener's private keys and a RouteConfiguration's
+// password hashes (basic auth) replaced by a placeholder, anything else unchanged. Keys and
+// hashes never leave a process through its admin API.
 google::protobuf::Any RedactedForDisplay(const google::protobuf::Any& resource);
 
 }  // namespace gatehouse

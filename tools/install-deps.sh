@@ -10,14 +10,15 @@ set -euo pipefail
 BUILD_PACKAGES=(
   build-essential cmake ninja-build pkg-config
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
-  libuv1-dev node-llhttp libnghttp2-dev libssl-dev libcurl4-openssl-dev libyaml-cpp-dev libre2-dev
+  libuv1-dev node-llhttp libnghttp2-dev libssl-dev libcurl4-openssl-dev libyaml-cpp-dev libre2-dev libcrypt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 curl ca-certificates
 )
 # curl and python3 drive the integration tests; the tests and benchmarks also need nghttp and
 # h2load, HTTP/2 frames and gRPC for Python, BoringSSL (the TLS layer's tests), wrk, the nginx and
-# HAProxy peers of the benchmarks, openssl s_client, kubectl, and ss (the soak test).
-TEST_PACKAGES=(nghttp2-client python3-h2 python3-grpcio android-libboringssl-dev wrk nginx-light haproxy openssl kubernetes-client iproute2)
+# HAProxy peers of the benchmarks, openssl s_client, kubectl, ss (the soak test), and htpasswd
+# (apache2-utils: the basic-auth tests check files it makes).
+TEST_PACKAGES=(nghttp2-client python3-h2 python3-grpcio android-libboringssl-dev wrk nginx-light haproxy openssl kubernetes-client iproute2 apache2-utils)
 # The fuzz targets (tools/fuzz.sh, also run by the tests): clang with libFuzzer.
 FUZZ_PACKAGES=(clang-14 libfuzzer-14-dev)
 

@@ -74,8 +74,15 @@ absl::StatusOr<KubeObject> Decode(Kind kind, const Struct& object, const std::st
       return DecodeAs<kube::Service>(object, ns);
     case Kind::kEndpointSlice:
       return DecodeAs<kube::EndpointSlice>(object, ns);
-    case Kind::kSecret:
-      return DecodeAs<kube::Secret>(object, ns);
+    case Kind::kSecret: {
+      absl::StatusOr<KubeObject> decoded = DecodeAs<kube::Secret>(object, ns);
+      if (!decoded.ok()) return decoded;
+      // stringData's entries replace data's of the same key, as the API server writes them.
+      auto& secret = std::get<kube::Secret>(*decoded);
+      for (const auto& [key, value] : secret.string_data()) (*secret.mutable_data())[key] = value;
+      secret.clear_string_data();
+      return decoded;
+    }
   }
   return absl::InternalError("unknown kind");
 }

@@ -9,8 +9,6 @@ namespace {
 // Notes that several annotations share.
 constexpr absl::string_view kExternalAuth =
     "not yet: access control is planned; no auth-url check is made until then";
-constexpr absl::string_view kPasswordAuth =
-    "not yet: access control is planned; paths are served without authentication";
 constexpr absl::string_view kClientCertAuth =
     "not yet: access control is planned; no client certificate is asked for";
 constexpr absl::string_view kBuffers =
@@ -50,11 +48,16 @@ constexpr AnnotationInfo kCatalog[] = {
     {"auth-keepalive-timeout", Support::kIgnored, kExternalAuth},
     {"auth-method", Support::kIgnored, kExternalAuth},
     {"auth-proxy-set-headers", Support::kIgnored, kExternalAuth},
-    {"auth-realm", Support::kIgnored, kPasswordAuth},
+    {"auth-realm", Support::kApplied,
+     "the realm of WWW-Authenticate; one with a quote, backslash or control character is reported "
+     "and left empty"},
     {"auth-request-redirect", Support::kIgnored, kExternalAuth},
     {"auth-response-headers", Support::kIgnored, kExternalAuth},
-    {"auth-secret", Support::kIgnored, kPasswordAuth},
-    {"auth-secret-type", Support::kIgnored, kPasswordAuth},
+    {"auth-secret", Support::kApplied,
+     "a Secret of the Ingress's namespace (another namespace's is refused, never looked up); its "
+     "users and hashes"},
+    {"auth-secret-type", Support::kApplied,
+     "auth-file (key auth, htpasswd lines) or auth-map (one hash per user)"},
     {"auth-signin", Support::kIgnored, kExternalAuth},
     {"auth-signin-redirect-param", Support::kIgnored, kExternalAuth},
     {"auth-snippet", Support::kRefused,
@@ -65,7 +68,9 @@ constexpr AnnotationInfo kCatalog[] = {
     {"auth-tls-secret", Support::kIgnored, kClientCertAuth},
     {"auth-tls-verify-client", Support::kIgnored, kClientCertAuth},
     {"auth-tls-verify-depth", Support::kIgnored, kClientCertAuth},
-    {"auth-type", Support::kIgnored, kPasswordAuth},
+    {"auth-type", Support::kDiffers,
+     "basic: htpasswd's bcrypt, $apr1$, {SHA}, $1$, $5$, $6$ (DES and plain text refused); digest "
+     "is refused and the paths answer 503"},
     {"auth-url", Support::kIgnored, kExternalAuth},
     {"backend-protocol", Support::kDiffers,
      "HTTP, HTTPS, GRPC, GRPCS and H2C (ours); AUTO_HTTP and FCGI are not supported"},

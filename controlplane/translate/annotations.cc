@@ -39,6 +39,18 @@ Found Lookup(const objects::kube::Ingress& ingress, absl::string_view name) {
 
 }  // namespace
 
+std::optional<std::string> SecretInNamespace(absl::string_view value, const std::string& ns) {
+  // ingress-nginx takes "namespace/name"; a bare name is in the Ingress's namespace. Only that
+  // namespace is read: another tenant's Secret is neither used nor looked up, so the answer is
+  // the same whether it exists or not.
+  value = absl::StripAsciiWhitespace(value);
+  std::pair<absl::string_view, absl::string_view> parts =
+      absl::StrContains(value, '/') ? absl::StrSplit(value, absl::MaxSplits('/', 1))
+                                    : std::pair<absl::string_view, absl::string_view>(ns, value);
+  if (parts.first != ns || !IsDnsSubdomain(parts.second)) return std::nullopt;
+  return absl::StrCat(parts.first, "/", parts.second);
+}
+
 bool ReadTrueFalse(const AnnotationValue& found, bool fallback, absl::string_view otherwise,
                    ParsedAnnotations* parsed) {
   std::string value = absl::AsciiStrToLower(absl::StripAsciiWhitespace(*found.value));
@@ -180,13 +192,7 @@ void ParseUpstream(const objects::kube::Ingress& ingress, const std::string& ns,
   }
   if (Found found = Lookup(ingress, kProxySslSecretAnnotation); found.value != nullptr) {
     absl::string_view value = absl::StripAsciiWhitespace(*found.value);
-    // ingress-nginx takes "namespace/name"; a bare name is in the Ingress's namespace. Only
-    // that namespace is read: another tenant's Secret is neither used nor looked up, so the
-    // answer is the same whether it exists or not.
-    std::pair<absl::string_view, absl::string_view> parts =
-        absl::StrContains(value, '/') ? absl::StrSplit(value, absl::MaxSplits('/', 1))
-                                      : std::pair<absl::string_view, absl::string_view>(ns, value);
-    if (parts.first != ns || !IsDnsSubdomain(parts.second)) {
+    if (std::optional<std::string> secret = SecretInNamespace(value, ns); !secret.has_value()) {
       out.ca_secret_refused = true;
       out.ca_secret = std::string(value);
       parsed->errors.push_back(absl::StrCat(
@@ -194,7 +200,7 @@ void ParseUpstream(const objects::kube::Ingress& ingress, const std::string& ns,
           " is not a Secret name in the Ingress's namespace; only that namespace's Secrets are "
           "read"));
     } else {
-      out.ca_secret = absl::StrCat(parts.first, "/", parts.second);
+      out.ca_secret = *std::move(secret);
     }
   }
   if (Found found = Lookup(ingress, kServiceUpstreamAnnotation); found.value != nullptr) {
@@ -316,6 +322,7 @@ ParsedAnnotations ParseAnnotations(const objects::kube::Ingress& ingress) {
   ParseRetryAnnotations(ingress, &parsed);
   ParseMirrorAnnotations(ingress, &parsed);
   ParseAccessAnnotations(ingress, &parsed);
+  ParseAuthAnnotations(ingress, &parsed);
   return parsed;
 }
 

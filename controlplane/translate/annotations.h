@@ -148,6 +148,15 @@ inline constexpr absl::string_view kLimitBurstMultiplierAnnotation = "limit-burs
 inline constexpr absl::string_view kLimitConnectionsAnnotation = "limit-connections";
 inline constexpr absl::string_view kLimitAllowlistAnnotation = "limit-allowlist";
 inline constexpr absl::string_view kLimitWhitelistAnnotation = "limit-whitelist";
+// Basic authentication (auth_annotations.cc): "auth-type: basic" with "auth-secret" (a Secret of
+// the Ingress's namespace) holding htpasswd lines under the key "auth" ("auth-secret-type:
+// auth-file", the default) or one hash per user ("auth-map"); "auth-realm" names the realm.
+// Digest authentication is refused. Credentials that cannot be read answer 503, as ingress-nginx
+// denies the location.
+inline constexpr absl::string_view kAuthTypeAnnotation = "auth-type";
+inline constexpr absl::string_view kAuthSecretAnnotation = "auth-secret";
+inline constexpr absl::string_view kAuthSecretTypeAnnotation = "auth-secret-type";
+inline constexpr absl::string_view kAuthRealmAnnotation = "auth-realm";
 // Raw nginx configuration: never interpreted, each reported.
 inline constexpr absl::string_view kSnippetAnnotations[] = {"configuration-snippet",
                                                             "server-snippet", "stream-snippet",
@@ -200,6 +209,16 @@ struct MirrorAnnotations {
 };
 
 // Who may reach the Ingress's paths.
+// auth-type basic and its Secret, as the annotations name it.
+struct BasicAuthAnnotations {
+  std::string secret;     // "namespace/name", in the Ingress's namespace
+  bool auth_map = false;  // auth-secret-type auth-map: one hash per user; else an htpasswd file
+  std::string realm;
+  // Why no credentials can be read (digest, an unknown type, no usable Secret name): every
+  // request gets 503. Empty: the Secret is read.
+  std::string refused;
+};
+
 struct AccessAnnotations {
   std::optional<std::vector<std::string>> allow;  // unset: the controller's default list
   std::optional<std::vector<std::string>> deny;   // unset: the controller's default list
@@ -207,6 +226,7 @@ struct AccessAnnotations {
   std::optional<gatehouse::v1::Cors> cors;        // enable-cors, with the cors-* values
   // limit-rps, limit-rpm, limit-connections; the status codes are the controller's.
   std::optional<gatehouse::v1::RateLimit> rate_limit;
+  std::optional<BasicAuthAnnotations> basic_auth;  // auth-type
 };
 
 struct IngressAnnotations {
@@ -263,6 +283,13 @@ void ParseMirrorAnnotations(const objects::kube::Ingress& ingress, ParsedAnnotat
 
 // The access-control annotations (access_annotations.cc), into `parsed`.
 void ParseAccessAnnotations(const objects::kube::Ingress& ingress, ParsedAnnotations* parsed);
+
+// The authentication annotations (auth_annotations.cc), into `parsed`.
+void ParseAuthAnnotations(const objects::kube::Ingress& ingress, ParsedAnnotations* parsed);
+
+// The Secret an annotation names ("namespace/name", or a name in `ns`) as "ns/name", when it is
+// in the Ingress's namespace `ns`; nullopt for any other namespace or a name that is not one.
+std::optional<std::string> SecretInNamespace(absl::string_view value, const std::string& ns);
 
 // A "true" or "false" annotation (any case); another value is reported, with `otherwise` (what
 // applies instead; may be empty), and gives `fallback`.

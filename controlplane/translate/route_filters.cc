@@ -4,7 +4,8 @@
 
 namespace gatehouse::controlplane::translate {
 
-void AddRouteFilters(const IngressAnnotations& annotations, gatehouse::v1::Route& route) {
+void AddRouteFilters(const IngressAnnotations& annotations, const ResolvedAccess& resolved,
+                     gatehouse::v1::Route& route) {
   // CORS first: an allowed origin's preflight is answered before anything else (redirects, IP
   // lists, authentication) looks at it, as ingress-nginx answers it in its rewrite phase; and
   // the answers of the later filters carry its headers.
@@ -32,6 +33,9 @@ void AddRouteFilters(const IngressAnnotations& annotations, gatehouse::v1::Route
     if (access.deny.has_value())
       ranges.mutable_deny()->Assign(access.deny->begin(), access.deny->end());
   }
+  // Authentication after the IP lists, as nginx's access phase runs allow and deny first.
+  if (resolved.basic_auth.has_value())
+    *route.add_filters()->mutable_basic_auth() = *resolved.basic_auth;
   if (annotations.max_request_body_bytes > 0) {
     route.add_filters()->mutable_request_body_limit()->set_max_bytes(
         annotations.max_request_body_bytes);

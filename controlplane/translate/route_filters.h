@@ -2,10 +2,14 @@
 // per-route filter chain), in the order a request meets them:
 //   https_redirect, strict_transport_security   a host with a certificate (VirtualHostTable)
 //   host_redirect                               the other host of from-to-www-redirect
+//   cors                                        enable-cors
 //   https_redirect                              force-ssl-redirect
 //   app_root                                    app-root
 //   redirect                                    temporal-redirect or permanent-redirect
 //   rewrite_path                                rewrite-target
+//   rate_limit                                  limit-rps, limit-rpm, limit-connections
+//   source_ranges                               allowlist- and denylist-source-range
+//   basic_auth                                  auth-type basic
 //   request_body_limit                          proxy-body-size
 //   forwarding_headers                          every route
 //   request_header_modifier                     x-forwarded-prefix, request-headers
@@ -13,6 +17,7 @@
 //   response_header_modifier                    response-headers
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,8 +26,14 @@
 
 namespace gatehouse::controlplane::translate {
 
+// What the filters need beyond the annotations: what the Secrets they name hold.
+struct ResolvedAccess {
+  std::optional<gatehouse::v1::BasicAuth> basic_auth;
+};
+
 // Appends the filters an Ingress path's annotations ask for, and the ones every route has.
-void AddRouteFilters(const IngressAnnotations& annotations, gatehouse::v1::Route& route);
+void AddRouteFilters(const IngressAnnotations& annotations, const ResolvedAccess& resolved,
+                     gatehouse::v1::Route& route);
 
 // Adds the rewrite-target filter before the filters that send the request on (after the
 // redirects, which answer first).

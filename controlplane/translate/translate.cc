@@ -13,6 +13,7 @@
 #include "controlplane/translate/annotation_report.h"
 #include "controlplane/translate/annotations.h"
 #include "controlplane/translate/backends.h"
+#include "controlplane/translate/basic_auth.h"
 #include "controlplane/translate/canary.h"
 #include "controlplane/translate/class_selection.h"
 #include "controlplane/translate/endpoints.h"
@@ -205,6 +206,11 @@ class Translator {
       mirror = MirrorFor(ns, *annotations.values.mirror, world_, &clusters_, &problem);
       if (!problem.empty()) outcome.reasons.push_back(std::move(problem));
     }
+    ResolvedAccess access;
+    if (annotations.values.access.basic_auth.has_value()) {
+      access.basic_auth =
+          BasicAuthFor(*annotations.values.access.basic_auth, world_, &outcome.reasons);
+    }
     for (int r = 0; r < ingress.spec().rules_size(); ++r) {
       const objects::kube::IngressRule& rule = ingress.spec().rules(r);
       absl::StatusOr<std::string> domain = DomainForHost(rule.host());
@@ -260,7 +266,7 @@ class Translator {
           outcome.reasons.push_back(absl::StrCat(where, ": ", pages_problem));
         }
         if (mirror.has_value()) *route.add_mirrors() = *mirror;
-        AddRouteFilters(annotations.values, route);
+        AddRouteFilters(annotations.values, access, route);
         if (!annotations.values.rewrite_target.empty()) {
           // The path as written is the rewrite's regex, as in ingress-nginx; checked as a data
           // plane compiles it.

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <string>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/random/random.h"
 #include "absl/strings/string_view.h"
 #include "common/cidr.h"
@@ -63,6 +64,13 @@ class FilterCallbacks {
   virtual void ContinueRequest() = 0;
   // The request's id, for the access log (X-Request-Id).
   virtual void SetRequestId(absl::string_view id) = 0;
+  // Runs `work` off the event loop (on a thread pool), then `done` on the loop on a later turn,
+  // with ran = false when it was cancelled before it ran (the worker is stopping). Returns
+  // false, running neither, when the worker already has as much such work as it allows: the
+  // filter then answers for itself. `work` must touch only what it owns; `done` may run after
+  // the request is gone, so it must check a token the filter's destructor clears.
+  virtual bool RunBlocking(absl::AnyInvocable<void()> work,
+                           absl::AnyInvocable<void(bool ran)> done) = 0;
 };
 
 class Filter {

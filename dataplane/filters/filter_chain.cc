@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "dataplane/filters/app_root.h"
+#include "dataplane/filters/basic_auth.h"
 #include "dataplane/filters/cors.h"
 #include "dataplane/filters/forwarding_headers.h"
 #include "dataplane/filters/host_redirect.h"
@@ -49,6 +50,8 @@ absl::StatusOr<std::shared_ptr<const FilterFactory>> CompileFilter(const v1::Fil
       return RateLimitFilter::Compile(filter.rate_limit());
     case v1::Filter::kSourceRanges:
       return SourceRangesFilter::Compile(filter.source_ranges());
+    case v1::Filter::kBasicAuth:
+      return BasicAuthFilter::Compile(filter.basic_auth());
     case v1::Filter::CONFIG_NOT_SET:
       break;
   }

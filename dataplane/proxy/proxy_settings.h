@@ -8,6 +8,9 @@
 namespace gatehouse::dataplane::proxy {
 
 struct ProxySettings {
+  // Password checks (basic auth) a worker has waiting or running on the thread pool at once;
+  // past it, a request that needs one more gets 503.
+  size_t blocking_work_limit = 64;
   // From a request's first byte until its head is complete (slow clients: 408, then closed).
   absl::Duration request_header_timeout = absl::Seconds(10);
   // A keep-alive client connection with no request in progress is closed after this.

@@ -287,6 +287,11 @@ void ProxyStream::SendLocalReply(int status, absl::string_view message, http::He
   LocalReply(status, message, std::move(headers));
 }
 
+bool ProxyStream::RunBlocking(absl::AnyInvocable<void()> work,
+                              absl::AnyInvocable<void(bool)> done) {
+  return context_.blocking_work.Submit(std::move(work), std::move(done));
+}
+
 void ProxyStream::SetRequestId(absl::string_view id) {
   if (record_ != nullptr) record_->request_id = std::string(id);
 }

@@ -34,6 +34,7 @@
 #include "dataplane/event/deadline_queue.h"
 #include "dataplane/event/dispatcher.h"
 #include "dataplane/event/timer.h"
+#include "dataplane/event/work_queue.h"
 #include "dataplane/filters/filter_chain.h"
 #include "dataplane/http/stream.h"
 #include "dataplane/proxy/access_log.h"
@@ -87,6 +88,8 @@ struct WorkerContext {
   event::DeadlineQueue& stream_idle_timeouts;
   // Copies of requests to their routes' mirrors.
   Mirrors& mirrors;
+  // Work too costly for the loop (password checks), on the thread pool.
+  event::WorkQueue& blocking_work;
 };
 
 class ProxyStream : public event::DeferredDeletable,
@@ -148,6 +151,7 @@ class ProxyStream : public event::DeferredDeletable,
   void SendLocalReply(int status, absl::string_view message, http::HeaderMap headers) override;
   void ContinueRequest() override;
   void SetRequestId(absl::string_view id) override;
+  bool RunBlocking(absl::AnyInvocable<void()> work, absl::AnyInvocable<void(bool)> done) override;
 
   // upstream::UpstreamStream::Listener
   void OnConnect(upstream::UpstreamStream& connection, const absl::Status& status) override;

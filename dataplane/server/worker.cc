@@ -49,6 +49,7 @@ Worker::Worker(int index, const ProxySettings& settings, ConnectionLimit* limit,
       request_body_timeouts_(dispatcher_, settings_.request_body_timeout),
       stream_idle_timeouts_(dispatcher_, settings_.stream_idle_timeout),
       mirrors_(dispatcher_, pools_, balancer_, settings_),
+      blocking_work_(dispatcher_, settings_.blocking_work_limit),
       context_{dispatcher_,
                pools_,
                balancer_,
@@ -64,7 +65,8 @@ Worker::Worker(int index, const ProxySettings& settings, ConnectionLimit* limit,
                upstream_response_timeouts_,
                request_body_timeouts_,
                stream_idle_timeouts_,
-               mirrors_},
+               mirrors_,
+               blocking_work_},
       active_connections_(MetricsRegistry::Global().GetGauge(
           "gatehouse_dataplane_downstream_connections", "Open client connections, per worker.",
           {{"worker", absl::StrCat(index)}})) {
@@ -125,6 +127,7 @@ void Worker::Stop() {
     }
     ClosePassthroughs();
     mirrors_.Clear();
+    blocking_work_.CancelWaiting();
     pools_.Clear();
     idle_timeouts_.Close();
     request_header_timeouts_.Close();

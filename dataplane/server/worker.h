@@ -108,6 +108,7 @@ class Worker : private proxy::DownstreamConnection::Owner,
   event::DeadlineQueue request_body_timeouts_;
   event::DeadlineQueue stream_idle_timeouts_;
   proxy::Mirrors mirrors_;
+  event::WorkQueue blocking_work_;
   proxy::WorkerContext context_;
   Gauge* active_connections_;
   std::unique_ptr<event::TcpListener> listener_;

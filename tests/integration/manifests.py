@@ -6,6 +6,7 @@ block YAML, so the control plane reads what a user would write. All objects live
 "default" and every Service exposes port 80 named "http".
 """
 
+import base64
 import json
 import os
 import re
@@ -160,6 +161,17 @@ def ingress(name, rules=(), default_backend=None, class_name="gatehouse", annota
         "metadata": metadata,
         "spec": spec,
     }
+
+
+def secret(name, data, secret_type="Opaque", namespace="default"):
+    """A Secret holding `data` ({key: bytes or str}), base64-encoded as the API server keeps it
+    (what `kubectl create secret generic --from-file` makes)."""
+    encoded = {}
+    for key, value in data.items():
+        raw = value.encode() if isinstance(value, str) else value
+        encoded[key] = base64.b64encode(raw).decode()
+    return {"apiVersion": "v1", "kind": "Secret", "type": secret_type,
+            "metadata": {"name": name, "namespace": namespace}, "data": encoded}
 
 
 def annotated_site(name, host, annotations, service_name="echo"):

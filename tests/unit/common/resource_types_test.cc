@@ -28,5 +28,25 @@ TEST(RedactedForDisplayTest, PrivateKeysNeverShowAndTheRestIsKept) {
   EXPECT_EQ(RedactedForDisplay(packed).SerializeAsString(), packed.SerializeAsString());
 }
 
+TEST(RedactedForDisplayTest, PasswordHashesNeverShow) {
+  v1::RouteConfiguration routes;
+  v1::VirtualHost* host = routes.add_virtual_hosts();
+  host->set_name("a.test");
+  v1::BasicAuth* auth = host->add_routes()->add_filters()->mutable_basic_auth();
+  auth->set_realm("staff");
+  v1::BasicAuth::User* user = auth->add_users();
+  user->set_name("alice");
+  user->set_hash("$apr1$Xy9sQ3ab$staTRWA/PZZOAPU1NcraH.");
+  google::protobuf::Any packed;
+  packed.PackFrom(routes);
+  v1::RouteConfiguration shown;
+  ASSERT_TRUE(RedactedForDisplay(packed).UnpackTo(&shown));
+  const v1::BasicAuth& shown_auth = shown.virtual_hosts(0).routes(0).filters(0).basic_auth();
+  EXPECT_EQ(shown_auth.users(0).name(), "alice");
+  EXPECT_EQ(shown_auth.users(0).hash(), "(hash redacted)");
+  EXPECT_EQ(shown_auth.realm(), "staff");
+  EXPECT_EQ(RedactedForDisplay(packed).value().find("staTRWA"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace gatehouse

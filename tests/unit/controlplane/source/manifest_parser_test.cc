@@ -158,6 +158,21 @@ TEST(ManifestParserTest, QuotedTargetPortStaysAString) {
   EXPECT_EQ(service.spec().ports(0).target_port().string_value(), "http");
 }
 
+// The API server writes stringData into data (its entries win over data's), and never returns
+// stringData; a folder's Secret reads the same.
+TEST(ManifestParserTest, SecretStringDataIsWrittenIntoData) {
+  ParsedManifests parsed = ParseManifests(
+      "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata: {a: YmFzZTY0, b: b2xk}\n"
+      "stringData: {b: new, auth: \"alice:$apr1$x\"}\n",
+      "s.yaml", {});
+  ASSERT_EQ(parsed.objects.size(), 1u);
+  const auto& secret = std::get<kube::Secret>(parsed.objects[0]);
+  EXPECT_EQ(secret.data().at("a"), "base64");
+  EXPECT_EQ(secret.data().at("b"), "new");
+  EXPECT_EQ(secret.data().at("auth"), "alice:$apr1$x");
+  EXPECT_TRUE(secret.string_data().empty());
+}
+
 TEST(ManifestParserTest, SyntaxErrorFailsTheWholeFile) {
   ParsedManifests parsed =
       ParseManifests("apiVersion: v1\nkind: Service\nmetadata: {name: [\n", "bad.yaml", {});

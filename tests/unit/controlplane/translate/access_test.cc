@@ -22,26 +22,6 @@ std::string Site(absl::string_view name, absl::string_view annotations) {
   return AnnotatedSite(name, absl::StrCat(name, ".test"), annotations);
 }
 
-// Each virtual host's route's filter at `index` (-1: any) rendered by `render` (which returns
-// "" for a filter of another kind), or "none".
-std::map<std::string, std::string> FilterByHost(
-    const TranslateResult& result,
-    const std::function<std::string(const gatehouse::v1::Filter&)>& render, int index = -1) {
-  std::map<std::string, std::string> out;
-  for (const auto& vhost : result.resources.route_configs[0].virtual_hosts()) {
-    for (const auto& route : vhost.routes()) {
-      std::string& entry = out[vhost.name()];
-      entry = "none";
-      for (int i = 0; i < route.filters_size(); ++i) {
-        if (index >= 0 && i != index) continue;
-        std::string text = render(route.filters(i));
-        if (!text.empty()) entry = text;
-      }
-    }
-  }
-  return out;
-}
-
 // Each virtual host's source-range filter: "allow=A,B deny=C refuse_all", or "none".
 std::map<std::string, std::string> RangesByHost(const TranslateResult& result) {
   return FilterByHost(result, [](const gatehouse::v1::Filter& filter) -> std::string {

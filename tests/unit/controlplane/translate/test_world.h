@@ -2,6 +2,8 @@
 // YAML, and the object store they make.
 #pragma once
 
+#include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -63,6 +65,26 @@ inline std::string AnnotatedSite(absl::string_view name, absl::string_view host,
       name, absl::StrCat("annotations: {", annotations, "}"),
       absl::StrCat("  ingressClassName: gatehouse\n  rules: [{host: ", host,
                    ", http: {paths: [{path: /, pathType: Prefix, backend: ", kBackendWeb, "}]}}]"));
+}
+
+// Each virtual host's route's filter at `index` (-1: any) rendered by `render` (which returns
+// "" for a filter of another kind), or "none".
+inline std::map<std::string, std::string> FilterByHost(
+    const TranslateResult& result,
+    const std::function<std::string(const gatehouse::v1::Filter&)>& render, int index = -1) {
+  std::map<std::string, std::string> out;
+  for (const auto& vhost : result.resources.route_configs[0].virtual_hosts()) {
+    for (const auto& route : vhost.routes()) {
+      std::string& entry = out[vhost.name()];
+      entry = "none";
+      for (int i = 0; i < route.filters_size(); ++i) {
+        if (index >= 0 && i != index) continue;
+        std::string text = render(route.filters(i));
+        if (!text.empty()) entry = text;
+      }
+    }
+  }
+  return out;
 }
 
 inline  // "ns/name STATE" then "  reason" per reason.

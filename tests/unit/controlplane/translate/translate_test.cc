@@ -835,7 +835,9 @@ TEST(TranslateTlsTest, FirstNamespaceOwnershipKeepsOtherNamespacesCertificatesOf
             "team/owner PARTLY_ACCEPTED\n"
             "  rules[0].http.paths[0]: service team/web does not exist (no endpoints)");
   for (const auto& vhost : result.resources.route_configs[0].virtual_hosts()) {
-    if (vhost.name() == "a.com") EXPECT_EQ(FilterNames(vhost.filters()), "forwarding_headers");
+    if (vhost.name() == "a.com") {
+      EXPECT_EQ(FilterNames(vhost.filters()), "forwarding_headers");
+    }
   }
   // Shared (the default): the same objects put the certificate on a.com.
   TranslateResult shared = Translate(World(yaml), {});

@@ -3,6 +3,8 @@
 
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "dataplane/filters/filter.h"
 
@@ -32,10 +34,29 @@ class FakeFilterCallbacks : public filters::FilterCallbacks {
   }
   void ContinueRequest() override { ++continued; }
   void SetRequestId(absl::string_view id) override { request_id = std::string(id); }
+  // Held until the test runs them with RunHeldWork; refused past `blocking_limit`.
+  bool RunBlocking(absl::AnyInvocable<void()> work, absl::AnyInvocable<void(bool)> done) override {
+    if (held_work.size() >= blocking_limit) return false;
+    held_work.emplace_back(std::move(work), std::move(done));
+    return true;
+  }
+  // Runs every piece of held work and its completion, as the worker would (`ran` false: as
+  // if cancelled); returns how many there were.
+  size_t RunHeldWork(bool ran = true) {
+    std::vector<std::pair<absl::AnyInvocable<void()>, absl::AnyInvocable<void(bool)>>> held;
+    held.swap(held_work);
+    for (auto& [work, done] : held) {
+      if (ran) work();
+      done(ran);
+    }
+    return held.size();
+  }
 
   std::optional<LocalReply> local_reply;  // the last one
   int continued = 0;
   std::string request_id;
+  size_t blocking_limit = 64;
+  std::vector<std::pair<absl::AnyInvocable<void()>, absl::AnyInvocable<void(bool)>>> held_work;
 
  private:
   filters::DownstreamInfo downstream_;

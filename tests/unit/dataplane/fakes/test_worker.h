@@ -22,9 +22,10 @@ struct TestWorker {
         body(dispatcher, settings.request_body_timeout),
         stream_idle(dispatcher, settings.stream_idle_timeout),
         mirrors(dispatcher, upstreams, balancer, this->settings),
-        context{dispatcher, upstreams, balancer,    stats,  this->settings, random,
-                nullptr,    0,         idle,        head,   tunnel,         send,
-                response,   body,      stream_idle, mirrors} {}
+        blocking_work(dispatcher, settings.blocking_work_limit),
+        context{dispatcher, upstreams, balancer,    stats,   this->settings, random,
+                nullptr,    0,         idle,        head,    tunnel,         send,
+                response,   body,      stream_idle, mirrors, blocking_work} {}
   ~TestWorker() {
     mirrors.Clear();
     for (event::DeadlineQueue* queue :
@@ -38,6 +39,7 @@ struct TestWorker {
   proxy::ProxyStats stats;
   event::DeadlineQueue idle, head, tunnel, send, response, body, stream_idle;
   proxy::Mirrors mirrors;
+  event::WorkQueue blocking_work;
   proxy::WorkerContext context;
 };
 

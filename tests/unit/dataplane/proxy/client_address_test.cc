@@ -9,11 +9,19 @@
 namespace gatehouse::dataplane::proxy {
 namespace {
 
+filters::DownstreamInfo Peer(const char* peer) {
+  filters::DownstreamInfo info;
+  info.scheme = "http";
+  info.local_port = 80;
+  info.client_ip = peer;
+  return info;
+}
+
 filters::DownstreamInfo Apply(const ForwardedHeadersSettings& settings, const char* peer,
                               std::vector<std::pair<const char*, const char*>> headers) {
   http::HeaderMap map;
   for (const auto& [name, value] : headers) map.Add(name, value);
-  filters::DownstreamInfo info{"http", 80, peer};
+  filters::DownstreamInfo info = Peer(peer);
   ApplyForwardedHeaders(settings, map, &info);
   return info;
 }
@@ -40,7 +48,7 @@ TEST(ClientAddressTest, AfterAProxyHeaderForwardedForNeverNamesTheClient) {
   http::HeaderMap map;
   map.Add("X-Forwarded-For", "10.6.6.6");
   map.Add("X-Forwarded-Proto", "https");
-  filters::DownstreamInfo info{"http", 80, "203.0.113.9"};
+  filters::DownstreamInfo info = Peer("203.0.113.9");
   info.proxy_protocol = true;
   ApplyForwardedHeaders(settings, map, &info);
   EXPECT_EQ(info.client_ip, "203.0.113.9");
