@@ -19,6 +19,7 @@ constexpr Variable kVariables[] = {
     {"request_uri", LocationTemplate::Part::kRequestUri},
     {"scheme", LocationTemplate::Part::kScheme},
     {"args", LocationTemplate::Part::kArgs},
+    {"escaped_request_uri", LocationTemplate::Part::kEscapedRequestUri},
     {"host", LocationTemplate::Part::kHost},
     {"uri", LocationTemplate::Part::kUri},
 };
@@ -64,6 +65,23 @@ absl::StatusOr<LocationTemplate> LocationTemplate::Parse(absl::string_view locat
   return out;
 }
 
+std::string EscapeUriComponent(absl::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    unsigned char byte = static_cast<unsigned char>(c);
+    if (absl::ascii_isalnum(byte) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out.push_back(c);
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[byte >> 4]);
+      out.push_back(kHex[byte & 0xf]);
+    }
+  }
+  return out;
+}
+
 std::string LocationTemplate::Expand(absl::string_view request_uri, absl::string_view host,
                                      absl::string_view scheme) const {
   size_t question = request_uri.find('?');
@@ -78,6 +96,9 @@ std::string LocationTemplate::Expand(absl::string_view request_uri, absl::string
         break;
       case Part::kUri:
         absl::StrAppend(&out, request_uri.substr(0, question));
+        break;
+      case Part::kEscapedRequestUri:
+        absl::StrAppend(&out, EscapeUriComponent(request_uri));
         break;
       case Part::kArgs:
         if (question != absl::string_view::npos)

@@ -1,6 +1,7 @@
 // A redirect's Location with request variables (ingress-nginx's permanent-redirect and
-// temporal-redirect take nginx's `return CODE URL`, where nginx expands variables): literal text
-// and $request_uri, $uri, $args, $host and $scheme, split once and expanded per request. Both
+// temporal-redirect take nginx's `return CODE URL`, where nginx expands variables; auth-signin
+// too): literal text and $request_uri, $uri, $args, $host, $scheme and $escaped_request_uri
+// (the request URI percent-encoded), split once and expanded per request. Both
 // processes parse it the same way: the control plane refuses what a data plane would.
 #pragma once
 
@@ -13,13 +14,17 @@
 
 namespace gatehouse {
 
+// `text` with every byte but RFC 3986's unreserved ones percent-encoded, as a query parameter's
+// value: nginx's $escaped_request_uri of a request URI.
+std::string EscapeUriComponent(absl::string_view text);
+
 // Whether `path` is an absolute path fit for a Location header ("/app", not "//host" or with
 // spaces or control characters): an app-root.
 bool IsAbsolutePathValue(absl::string_view path);
 
 class LocationTemplate {
  public:
-  enum class Part { kText, kRequestUri, kUri, kArgs, kHost, kScheme };
+  enum class Part { kText, kRequestUri, kUri, kArgs, kHost, kScheme, kEscapedRequestUri };
 
   // Splits `location`; an unknown $variable, or text that could not be a header value, is an
   // error naming it.

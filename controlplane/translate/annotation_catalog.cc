@@ -7,8 +7,6 @@ namespace gatehouse::controlplane::translate {
 namespace {
 
 // Notes that several annotations share.
-constexpr absl::string_view kExternalAuth =
-    "not yet: access control is planned; no auth-url check is made until then";
 constexpr absl::string_view kClientCertAuth =
     "not yet: access control is planned; no client certificate is asked for";
 constexpr absl::string_view kBuffers =
@@ -39,29 +37,42 @@ constexpr AnnotationInfo kCatalog[] = {
      "only clients at these addresses or CIDR ranges are served, others get 403 (replaces "
      "--allowlist-source-range)"},
     {"app-root", Support::kApplied, "302 from / to this path, for the Ingress's own paths"},
-    {"auth-always-set-cookie", Support::kIgnored, kExternalAuth},
-    {"auth-cache-duration", Support::kIgnored, kExternalAuth},
-    {"auth-cache-key", Support::kIgnored, kExternalAuth},
-    {"auth-keepalive", Support::kIgnored, kExternalAuth},
-    {"auth-keepalive-requests", Support::kIgnored, kExternalAuth},
-    {"auth-keepalive-share-vars", Support::kIgnored, kExternalAuth},
-    {"auth-keepalive-timeout", Support::kIgnored, kExternalAuth},
-    {"auth-method", Support::kIgnored, kExternalAuth},
-    {"auth-proxy-set-headers", Support::kIgnored, kExternalAuth},
+    {"auth-always-set-cookie", Support::kIgnored,
+     "not supported: the auth answer's Set-Cookie goes with success and redirect responses only"},
+    {"auth-cache-duration", Support::kIgnored, "not yet: every request asks the auth service"},
+    {"auth-cache-key", Support::kIgnored, "not yet: every request asks the auth service"},
+    {"auth-keepalive", Support::kNotNeeded,
+     "not needed: the data plane's upstream pools keep connections to the auth service open"},
+    {"auth-keepalive-requests", Support::kNotNeeded,
+     "not needed: the data plane's upstream pools keep connections to the auth service open"},
+    {"auth-keepalive-share-vars", Support::kNotNeeded,
+     "not needed: the auth request carries the client's X-Request-ID"},
+    {"auth-keepalive-timeout", Support::kNotNeeded,
+     "not needed: the data plane's upstream pools keep connections to the auth service open"},
+    {"auth-method", Support::kApplied, "the auth request's method (default GET)"},
+    {"auth-proxy-set-headers", Support::kIgnored,
+     "not supported: the auth request carries the client's headers and the proxy's X-Original-* "
+     "and X-Forwarded-*"},
     {"auth-realm", Support::kApplied,
      "the realm of WWW-Authenticate; one with a quote, backslash or control character is reported "
      "and left empty"},
-    {"auth-request-redirect", Support::kIgnored, kExternalAuth},
-    {"auth-response-headers", Support::kIgnored, kExternalAuth},
+    {"auth-request-redirect", Support::kApplied,
+     "the auth request's X-Auth-Request-Redirect (default the request URI)"},
+    {"auth-response-headers", Support::kApplied,
+     "copied from the auth answer into the request; a client's own value never passes"},
     {"auth-secret", Support::kApplied,
      "a Secret of the Ingress's namespace (another namespace's is refused, never looked up); its "
      "users and hashes"},
     {"auth-secret-type", Support::kApplied,
      "auth-file (key auth, htpasswd lines) or auth-map (one hash per user)"},
-    {"auth-signin", Support::kIgnored, kExternalAuth},
-    {"auth-signin-redirect-param", Support::kIgnored, kExternalAuth},
+    {"auth-signin", Support::kApplied,
+     "a 401 from the auth service becomes a 302 here, with the request's URL in rd; nginx "
+     "variables as in redirects, and $escaped_request_uri"},
+    {"auth-signin-redirect-param", Support::kApplied,
+     "the name of the sign-in URL's parameter (default rd)"},
     {"auth-snippet", Support::kRefused,
-     "raw nginx configuration, never interpreted; no equivalent (auth-url is planned)"},
+     "raw nginx configuration, never interpreted; auth-url and its annotations cover the common "
+     "uses"},
     {"auth-tls-error-page", Support::kIgnored, kClientCertAuth},
     {"auth-tls-match-cn", Support::kIgnored, kClientCertAuth},
     {"auth-tls-pass-certificate-to-upstream", Support::kIgnored, kClientCertAuth},
@@ -71,7 +82,9 @@ constexpr AnnotationInfo kCatalog[] = {
     {"auth-type", Support::kDiffers,
      "basic: htpasswd's bcrypt, $apr1$, {SHA}, $1$, $5$, $6$ (DES and plain text refused); digest "
      "is refused and the paths answer 503"},
-    {"auth-url", Support::kIgnored, kExternalAuth},
+    {"auth-url", Support::kDiffers,
+     "an http:// or https:// URL naming a Service of the Ingress's namespace, without variables; "
+     "reached through the data plane's pools"},
     {"backend-protocol", Support::kDiffers,
      "HTTP, HTTPS, GRPC, GRPCS and H2C (ours); AUTO_HTTP and FCGI are not supported"},
     {"canary", Support::kApplied,

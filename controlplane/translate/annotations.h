@@ -157,6 +157,19 @@ inline constexpr absl::string_view kAuthTypeAnnotation = "auth-type";
 inline constexpr absl::string_view kAuthSecretAnnotation = "auth-secret";
 inline constexpr absl::string_view kAuthSecretTypeAnnotation = "auth-secret-type";
 inline constexpr absl::string_view kAuthRealmAnnotation = "auth-realm";
+// External authentication (auth_annotations.cc): "auth-url" names the auth service, a Service of
+// the Ingress's namespace ("http://name.ns.svc.cluster.local/path"); auth-method,
+// auth-signin (where a 401 sends the client) with auth-signin-redirect-param,
+// auth-response-headers (copied into the request), auth-request-redirect, and auth-timeout
+// (seconds for the answer, default 5).
+inline constexpr absl::string_view kAuthUrlAnnotation = "auth-url";
+inline constexpr absl::string_view kAuthMethodAnnotation = "auth-method";
+inline constexpr absl::string_view kAuthSigninAnnotation = "auth-signin";
+inline constexpr absl::string_view kAuthSigninRedirectParamAnnotation =
+    "auth-signin-redirect-param";
+inline constexpr absl::string_view kAuthResponseHeadersAnnotation = "auth-response-headers";
+inline constexpr absl::string_view kAuthRequestRedirectAnnotation = "auth-request-redirect";
+inline constexpr absl::string_view kAuthTimeoutAnnotation = "auth-timeout";
 // Raw nginx configuration: never interpreted, each reported.
 inline constexpr absl::string_view kSnippetAnnotations[] = {"configuration-snippet",
                                                             "server-snippet", "stream-snippet",
@@ -199,16 +212,21 @@ struct CanaryAnnotations {
 };
 
 // mirror-target split, and the other mirror annotations.
-struct MirrorAnnotations {
-  bool tls = false;         // https
-  std::string host;         // lower case; an IPv6 address without brackets
-  int32_t port = 0;         // 80 or 443 when the URL has none
-  std::string target;       // the URL's path and query with their variables; empty: none
+// An http:// or https:// URL an annotation gives for a Service (mirror-target, auth-url).
+struct ServiceUrl {
+  bool tls = false;    // https
+  std::string host;    // lower case; an IPv6 address without brackets
+  int32_t port = 0;    // 80 or 443 when the URL has none
+  std::string target;  // the URL's path and query with their variables; empty: none
+};
+// "scheme://host[:port][path]" into `out`; why it cannot be read otherwise ("is not ...").
+std::string ReadServiceUrl(absl::string_view url, ServiceUrl* out);
+
+struct MirrorAnnotations : ServiceUrl {
   std::string host_header;  // mirror-host, else the URL's host
   bool with_body = true;
 };
 
-// Who may reach the Ingress's paths.
 // auth-type basic and its Secret, as the annotations name it.
 struct BasicAuthAnnotations {
   std::string secret;     // "namespace/name", in the Ingress's namespace
@@ -219,6 +237,20 @@ struct BasicAuthAnnotations {
   std::string refused;
 };
 
+// auth-url and its companions.
+struct ExternalAuthAnnotations {
+  ServiceUrl url;
+  std::string method;                         // empty: GET
+  std::string signin;                         // auth-signin; empty: none
+  std::string signin_param = "rd";            // auth-signin-redirect-param
+  std::vector<std::string> response_headers;  // auth-response-headers
+  std::string request_redirect;               // auth-request-redirect
+  uint32_t timeout_ms = 5000;                 // auth-timeout
+  // Why the annotations cannot be used: every request gets 503. Empty: usable.
+  std::string refused;
+};
+
+// Who may reach the Ingress's paths.
 struct AccessAnnotations {
   std::optional<std::vector<std::string>> allow;  // unset: the controller's default list
   std::optional<std::vector<std::string>> deny;   // unset: the controller's default list
@@ -226,7 +258,8 @@ struct AccessAnnotations {
   std::optional<gatehouse::v1::Cors> cors;        // enable-cors, with the cors-* values
   // limit-rps, limit-rpm, limit-connections; the status codes are the controller's.
   std::optional<gatehouse::v1::RateLimit> rate_limit;
-  std::optional<BasicAuthAnnotations> basic_auth;  // auth-type
+  std::optional<BasicAuthAnnotations> basic_auth;        // auth-type
+  std::optional<ExternalAuthAnnotations> external_auth;  // auth-url
 };
 
 struct IngressAnnotations {

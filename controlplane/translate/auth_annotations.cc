@@ -1,12 +1,21 @@
-// The authentication annotations, read as ingress-nginx reads them (its annotations
-// documentation, "Authentication", and internal/ingress/annotations/auth: auth-type must be
-// basic or digest, and without it no authentication applies; auth-secret is required with it;
-// auth-secret-type is auth-file, the default, or auth-map; any error denies the location, which
-// then answers 503). Digest authentication is refused here: its MD5 challenge is obsolete.
+// The authentication annotations, read as ingress-nginx reads them.
+// Basic (its annotations documentation, "Authentication", and internal/ingress/annotations/auth):
+// auth-type must be basic or digest, and without it no authentication applies; auth-secret is
+// required with it; auth-secret-type is auth-file, the default, or auth-map; any error denies
+// the location, which then answers 503. Digest authentication is refused here: its MD5
+// challenge is obsolete.
+// External ("External Authentication", internal/ingress/annotations/authreq): an auth-url that
+// cannot be used, an auth-method that is no method, or an auth-response-headers entry that is no
+// header name denies the location (503); a bad auth-signin, auth-signin-redirect-param or
+// auth-request-redirect is reported and left out.
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/http_syntax.h"
+#include "common/location_template.h"
 #include "common/log.h"
 #include "controlplane/translate/annotations.h"
 
@@ -15,10 +24,124 @@ namespace {
 
 // As the data plane's BasicAuth filter takes it.
 constexpr size_t kMaxRealmBytes = 256;
+// As the data plane's ExternalAuth filter takes them.
+constexpr size_t kMaxResponseHeaders = 32;
+constexpr uint32_t kMaxAuthTimeoutSeconds = 300;
+
+// The methods ingress-nginx accepts for auth-method.
+bool IsAuthMethod(absl::string_view method) {
+  for (absl::string_view known :
+       {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "CONNECT", "OPTIONS", "TRACE"}) {
+    if (method == known) return true;
+  }
+  return false;
+}
+
+void ParseExternalAuth(const objects::kube::Ingress& ingress, ParsedAnnotations* parsed) {
+  AnnotationValue url = LookupAnnotation(ingress, kAuthUrlAnnotation);
+  if (url.value == nullptr) {
+    for (absl::string_view name :
+         {kAuthSigninAnnotation, kAuthResponseHeadersAnnotation, kAuthMethodAnnotation}) {
+      if (AnnotationValue alone = LookupAnnotation(ingress, name); alone.value != nullptr) {
+        parsed->errors.push_back(
+            absl::StrCat("annotation ", alone.key, ": no auth-url to apply it to"));
+      }
+    }
+    return;
+  }
+  ExternalAuthAnnotations& auth = parsed->values.access.external_auth.emplace();
+  auto refuse = [&](std::string why) {
+    auth.refused = absl::StrCat(why, "; every request gets 503 until it is mended");
+    parsed->errors.push_back(auth.refused);
+  };
+  absl::string_view text = absl::StripAsciiWhitespace(*url.value);
+  if (absl::StrContains(text, '$')) {
+    return refuse(
+        absl::StrCat("annotation ", url.key, ": ", QuoteForMessage(*url.value),
+                     " holds a variable; name the auth service's Service of this namespace instead "
+                     "(http://NAME.NAMESPACE.svc.cluster.local/PATH)"));
+  }
+  if (std::string why = ReadServiceUrl(text, &auth.url); !why.empty()) {
+    return refuse(
+        absl::StrCat("annotation ", url.key, ": ", QuoteForMessage(*url.value), " ", why));
+  }
+  if (auth.url.target.empty()) auth.url.target = "/";
+  if (AnnotationValue method = LookupAnnotation(ingress, kAuthMethodAnnotation);
+      method.value != nullptr) {
+    absl::string_view value = absl::StripAsciiWhitespace(*method.value);
+    if (!IsAuthMethod(value)) {
+      return refuse(absl::StrCat("annotation ", method.key, ": ", QuoteForMessage(*method.value),
+                                 " is not an HTTP method"));
+    }
+    auth.method = std::string(value);
+  }
+  if (AnnotationValue headers = LookupAnnotation(ingress, kAuthResponseHeadersAnnotation);
+      headers.value != nullptr) {
+    for (absl::string_view name : absl::StrSplit(*headers.value, ',', absl::SkipWhitespace())) {
+      name = absl::StripAsciiWhitespace(name);
+      if (!IsToken(name) || !IsEditableHeaderName(name)) {
+        return refuse(absl::StrCat("annotation ", headers.key, ": ", QuoteForMessage(name),
+                                   " is not a header the request may carry"));
+      }
+      auth.response_headers.emplace_back(name);
+    }
+    if (auth.response_headers.size() > kMaxResponseHeaders) {
+      return refuse(absl::StrCat("annotation ", headers.key, ": more than ", kMaxResponseHeaders,
+                                 " headers"));
+    }
+  }
+  if (AnnotationValue signin = LookupAnnotation(ingress, kAuthSigninAnnotation);
+      signin.value != nullptr) {
+    absl::string_view value = absl::StripAsciiWhitespace(*signin.value);
+    if (absl::StatusOr<LocationTemplate> parsed_signin = LocationTemplate::Parse(value);
+        parsed_signin.ok()) {
+      auth.signin = std::string(value);
+    } else {
+      parsed->errors.push_back(absl::StrCat("annotation ", signin.key, ": ",
+                                            parsed_signin.status().message(),
+                                            "; a 401 from the auth service is the answer"));
+    }
+  }
+  if (AnnotationValue param = LookupAnnotation(ingress, kAuthSigninRedirectParamAnnotation);
+      param.value != nullptr) {
+    absl::string_view value = absl::StripAsciiWhitespace(*param.value);
+    if (IsToken(value) && value.size() <= 64) {
+      auth.signin_param = std::string(value);
+    } else {
+      parsed->errors.push_back(absl::StrCat("annotation ", param.key, ": ",
+                                            QuoteForMessage(*param.value),
+                                            " is not a parameter name; using rd"));
+    }
+  }
+  if (AnnotationValue redirect = LookupAnnotation(ingress, kAuthRequestRedirectAnnotation);
+      redirect.value != nullptr) {
+    absl::string_view value = absl::StripAsciiWhitespace(*redirect.value);
+    if (IsFieldValue(value) && value.size() <= 2048) {
+      auth.request_redirect = std::string(value);
+    } else {
+      parsed->errors.push_back(absl::StrCat("annotation ", redirect.key, ": ",
+                                            QuoteForMessage(*redirect.value),
+                                            " is not a header value; the request URI is sent"));
+    }
+  }
+  if (AnnotationValue timeout = LookupAnnotation(ingress, kAuthTimeoutAnnotation);
+      timeout.value != nullptr) {
+    uint32_t seconds = 0;
+    if (absl::SimpleAtoi(absl::StripAsciiWhitespace(*timeout.value), &seconds) && seconds >= 1 &&
+        seconds <= kMaxAuthTimeoutSeconds) {
+      auth.timeout_ms = seconds * 1000;
+    } else {
+      parsed->errors.push_back(
+          absl::StrCat("annotation ", timeout.key, ": ", QuoteForMessage(*timeout.value),
+                       " is not whole seconds from 1 to ", kMaxAuthTimeoutSeconds, "; using 5"));
+    }
+  }
+}
 
 }  // namespace
 
 void ParseAuthAnnotations(const objects::kube::Ingress& ingress, ParsedAnnotations* parsed) {
+  ParseExternalAuth(ingress, parsed);
   AnnotationValue type = LookupAnnotation(ingress, kAuthTypeAnnotation);
   AnnotationValue secret = LookupAnnotation(ingress, kAuthSecretAnnotation);
   if (type.value == nullptr) {

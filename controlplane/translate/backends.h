@@ -58,4 +58,12 @@ ResolvedBackend ApplyUpstreamAnnotations(ResolvedBackend backend,
                                          const objects::ObjectStore& world,
                                          ClusterTargets* clusters);
 
+// The Service `host` names for an Ingress in `ns` (an annotation's URL: mirror-target,
+// auth-url): "name", "name.ns", "name.ns.svc" or "name.ns.svc.<cluster domain>", or the
+// ClusterIP of a Service of `ns`. Empty when it names none there, with `problem` saying so as
+// "annotation ANNOTATION: ...; CONSEQUENCE".
+std::string ServiceNamed(const std::string& ns, const std::string& host,
+                         const objects::ObjectStore& world, absl::string_view annotation,
+                         absl::string_view consequence, std::string* problem);
+
 }  // namespace gatehouse::controlplane::translate

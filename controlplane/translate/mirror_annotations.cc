@@ -13,19 +13,17 @@
 #include "controlplane/translate/annotations.h"
 
 namespace gatehouse::controlplane::translate {
-namespace {
 
-// "scheme://host[:port][path]" into `mirror`; the reason it cannot be read otherwise.
-std::string ReadTarget(absl::string_view url, MirrorAnnotations* mirror) {
+std::string ReadServiceUrl(absl::string_view url, ServiceUrl* out) {
   size_t scheme_end = url.find("://");
   std::string scheme =
       absl::AsciiStrToLower(url.substr(0, scheme_end == absl::string_view::npos ? 0 : scheme_end));
   if (scheme != "http" && scheme != "https") return "is not an http:// or https:// URL";
   url.remove_prefix(scheme_end + 3);
-  mirror->tls = scheme == "https";
+  out->tls = scheme == "https";
   size_t authority_end = url.find_first_of("/?$");
   absl::string_view authority = url.substr(0, authority_end);
-  mirror->target =
+  out->target =
       authority_end == absl::string_view::npos ? "" : std::string(url.substr(authority_end));
   absl::string_view host = authority;
   absl::string_view port;
@@ -40,22 +38,20 @@ std::string ReadTarget(absl::string_view url, MirrorAnnotations* mirror) {
     host = authority.substr(0, colon);
     port = authority.substr(colon + 1);
   }
-  mirror->host = absl::AsciiStrToLower(host);
-  if (!IsDnsName(mirror->host) && !IsIpAddress(mirror->host)) {
+  out->host = absl::AsciiStrToLower(host);
+  if (!IsDnsName(out->host) && !IsIpAddress(out->host)) {
     return "has no host name or IP address";
   }
-  mirror->port = mirror->tls ? 443 : 80;
+  out->port = out->tls ? 443 : 80;
   if (!port.empty() &&
-      (!absl::SimpleAtoi(port, &mirror->port) || mirror->port < 1 || mirror->port > 65535)) {
+      (!absl::SimpleAtoi(port, &out->port) || out->port < 1 || out->port > 65535)) {
     return "has a port that is not 1 to 65535";
   }
-  if (!mirror->target.empty() && mirror->target.front() == '?') {
-    mirror->target.insert(0, "/");
+  if (!out->target.empty() && out->target.front() == '?') {
+    out->target.insert(0, "/");
   }
   return "";
 }
-
-}  // namespace
 
 void ParseMirrorAnnotations(const objects::kube::Ingress& ingress, ParsedAnnotations* parsed) {
   AnnotationValue target = LookupAnnotation(ingress, kMirrorTargetAnnotation);
@@ -71,7 +67,7 @@ void ParseMirrorAnnotations(const objects::kube::Ingress& ingress, ParsedAnnotat
     return;
   }
   MirrorAnnotations mirror;
-  std::string problem = ReadTarget(absl::StripAsciiWhitespace(*target.value), &mirror);
+  std::string problem = ReadServiceUrl(absl::StripAsciiWhitespace(*target.value), &mirror);
   if (!problem.empty()) {
     parsed->errors.push_back(absl::StrCat("annotation ", target.key, ": ",
                                           QuoteForMessage(*target.value), " ", problem,

@@ -19,8 +19,9 @@ void AddRouteFilters(const IngressAnnotations& annotations, const ResolvedAccess
   }
   if (redirects.redirect.has_value())
     *route.add_filters()->mutable_redirect() = *redirects.redirect;
-  // Rate limits, then access control, after the redirects and the rewrite, as nginx's
-  // preaccess and access phases follow its rewrite phase.
+  // Rate limits, then access control, after the redirects. The rewrite goes after them
+  // (AddRewriteFilter): nothing here reads the path but external auth, which sends the
+  // client's own ($request_uri); access does not depend on the path rewritten.
   const AccessAnnotations& access = annotations.access;
   if (access.rate_limit.has_value())
     *route.add_filters()->mutable_rate_limit() = *access.rate_limit;
@@ -36,6 +37,8 @@ void AddRouteFilters(const IngressAnnotations& annotations, const ResolvedAccess
   // Authentication after the IP lists, as nginx's access phase runs allow and deny first.
   if (resolved.basic_auth.has_value())
     *route.add_filters()->mutable_basic_auth() = *resolved.basic_auth;
+  if (resolved.external_auth.has_value())
+    *route.add_filters()->mutable_external_auth() = *resolved.external_auth;
   if (annotations.max_request_body_bytes > 0) {
     route.add_filters()->mutable_request_body_limit()->set_max_bytes(
         annotations.max_request_body_bytes);
@@ -56,11 +59,13 @@ void AddRouteFilters(const IngressAnnotations& annotations, const ResolvedAccess
 
 void AddRewriteFilter(const std::string& regex, const std::string& replacement,
                       gatehouse::v1::Route& route) {
-  // CORS and the redirects answer first; the rewrite goes right after them.
+  // CORS, the redirects and access control come first; the rewrite goes right after them.
   auto* filters = route.mutable_filters();
   auto at = filters->begin();
   while (at != filters->end() &&
-         (at->has_cors() || at->has_https_redirect() || at->has_app_root() || at->has_redirect())) {
+         (at->has_cors() || at->has_https_redirect() || at->has_app_root() || at->has_redirect() ||
+          at->has_rate_limit() || at->has_source_ranges() || at->has_basic_auth() ||
+          at->has_external_auth())) {
     ++at;
   }
   const auto index = at - filters->begin();

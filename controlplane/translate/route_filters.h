@@ -6,10 +6,11 @@
 //   https_redirect                              force-ssl-redirect
 //   app_root                                    app-root
 //   redirect                                    temporal-redirect or permanent-redirect
-//   rewrite_path                                rewrite-target
 //   rate_limit                                  limit-rps, limit-rpm, limit-connections
 //   source_ranges                               allowlist- and denylist-source-range
 //   basic_auth                                  auth-type basic
+//   external_auth                               auth-url
+//   rewrite_path                                rewrite-target
 //   request_body_limit                          proxy-body-size
 //   forwarding_headers                          every route
 //   request_header_modifier                     x-forwarded-prefix, request-headers
@@ -29,6 +30,7 @@ namespace gatehouse::controlplane::translate {
 // What the filters need beyond the annotations: what the Secrets they name hold.
 struct ResolvedAccess {
   std::optional<gatehouse::v1::BasicAuth> basic_auth;
+  std::optional<gatehouse::v1::ExternalAuth> external_auth;
 };
 
 // Appends the filters an Ingress path's annotations ask for, and the ones every route has.
@@ -36,7 +38,7 @@ void AddRouteFilters(const IngressAnnotations& annotations, const ResolvedAccess
                      gatehouse::v1::Route& route);
 
 // Adds the rewrite-target filter before the filters that send the request on (after the
-// redirects, which answer first).
+// redirects, which answer first, and access control, which sees the client's own path).
 void AddRewriteFilter(const std::string& regex, const std::string& replacement,
                       gatehouse::v1::Route& route);
 

@@ -18,6 +18,7 @@
 #include "controlplane/translate/class_selection.h"
 #include "controlplane/translate/endpoints.h"
 #include "controlplane/translate/error_pages.h"
+#include "controlplane/translate/external_auth.h"
 #include "controlplane/translate/mirror.h"
 #include "controlplane/translate/passthrough.h"
 #include "controlplane/translate/route_filters.h"
@@ -210,6 +211,10 @@ class Translator {
     if (annotations.values.access.basic_auth.has_value()) {
       access.basic_auth =
           BasicAuthFor(*annotations.values.access.basic_auth, world_, &outcome.reasons);
+    }
+    if (annotations.values.access.external_auth.has_value()) {
+      access.external_auth = ExternalAuthFor(ns, *annotations.values.access.external_auth, world_,
+                                             &clusters_, &outcome.reasons);
     }
     for (int r = 0; r < ingress.spec().rules_size(); ++r) {
       const objects::kube::IngressRule& rule = ingress.spec().rules(r);

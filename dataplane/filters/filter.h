@@ -47,6 +47,15 @@ struct DownstreamInfo {
   bool proxy_protocol = false;
 };
 
+// The answer to a filter's own request (SendSideRequest): its status and headers (the body is
+// read and dropped), or why there is none.
+struct SideResponse {
+  bool ok = false;    // false: no answer (no endpoint, a failed connection, the timeout)
+  std::string error;  // why, when not ok
+  int status = 0;
+  http::HeaderMap headers;
+};
+
 // What a filter may ask of the request it runs on; implemented by the proxy stream.
 class FilterCallbacks {
  public:
@@ -71,6 +80,14 @@ class FilterCallbacks {
   // the request is gone, so it must check a token the filter's destructor clears.
   virtual bool RunBlocking(absl::AnyInvocable<void()> work,
                            absl::AnyInvocable<void(bool ran)> done) = 0;
+  // Sends `head` (a bodiless request) to an endpoint of `cluster` through the worker's upstream
+  // pools, and calls `done` with its answer on a later turn of the loop, or with ok = false
+  // when it cannot be sent, fails, or has no answer head within `timeout_ms`. Returns an id for
+  // CancelSideRequest; once cancelled (the filter is going away), `done` never runs.
+  virtual uint64_t SendSideRequest(absl::string_view cluster, http::RequestHead head,
+                                   uint64_t timeout_ms,
+                                   absl::AnyInvocable<void(SideResponse)> done) = 0;
+  virtual void CancelSideRequest(uint64_t id) = 0;
 };
 
 class Filter {

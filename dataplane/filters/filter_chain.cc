@@ -5,6 +5,7 @@
 #include "dataplane/filters/app_root.h"
 #include "dataplane/filters/basic_auth.h"
 #include "dataplane/filters/cors.h"
+#include "dataplane/filters/external_auth.h"
 #include "dataplane/filters/forwarding_headers.h"
 #include "dataplane/filters/host_redirect.h"
 #include "dataplane/filters/https_redirect.h"
@@ -52,6 +53,8 @@ absl::StatusOr<std::shared_ptr<const FilterFactory>> CompileFilter(const v1::Fil
       return SourceRangesFilter::Compile(filter.source_ranges());
     case v1::Filter::kBasicAuth:
       return BasicAuthFilter::Compile(filter.basic_auth());
+    case v1::Filter::kExternalAuth:
+      return ExternalAuthFilter::Compile(filter.external_auth());
     case v1::Filter::CONFIG_NOT_SET:
       break;
   }

@@ -292,6 +292,15 @@ bool ProxyStream::RunBlocking(absl::AnyInvocable<void()> work,
   return context_.blocking_work.Submit(std::move(work), std::move(done));
 }
 
+uint64_t ProxyStream::SendSideRequest(absl::string_view cluster, http::RequestHead head,
+                                      uint64_t timeout_ms,
+                                      absl::AnyInvocable<void(filters::SideResponse)> done) {
+  return context_.side_requests.Send(config_, cluster, std::move(head), timeout_ms,
+                                     std::move(done));
+}
+
+void ProxyStream::CancelSideRequest(uint64_t id) { context_.side_requests.Cancel(id); }
+
 void ProxyStream::SetRequestId(absl::string_view id) {
   if (record_ != nullptr) record_->request_id = std::string(id);
 }

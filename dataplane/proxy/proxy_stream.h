@@ -41,6 +41,7 @@
 #include "dataplane/proxy/mirrors.h"
 #include "dataplane/proxy/proxy_settings.h"
 #include "dataplane/proxy/retry_state.h"
+#include "dataplane/proxy/side_requests.h"
 #include "dataplane/proxy/upstream_timers.h"
 #include "dataplane/upstream/load_balancer.h"
 #include "dataplane/upstream/upstream_connector.h"
@@ -90,6 +91,8 @@ struct WorkerContext {
   Mirrors& mirrors;
   // Work too costly for the loop (password checks), on the thread pool.
   event::WorkQueue& blocking_work;
+  // Requests the filters send of their own (external auth).
+  SideRequests& side_requests;
 };
 
 class ProxyStream : public event::DeferredDeletable,
@@ -152,6 +155,9 @@ class ProxyStream : public event::DeferredDeletable,
   void ContinueRequest() override;
   void SetRequestId(absl::string_view id) override;
   bool RunBlocking(absl::AnyInvocable<void()> work, absl::AnyInvocable<void(bool)> done) override;
+  uint64_t SendSideRequest(absl::string_view cluster, http::RequestHead head, uint64_t timeout_ms,
+                           absl::AnyInvocable<void(filters::SideResponse)> done) override;
+  void CancelSideRequest(uint64_t id) override;
 
   // upstream::UpstreamStream::Listener
   void OnConnect(upstream::UpstreamStream& connection, const absl::Status& status) override;

@@ -50,6 +50,7 @@ Worker::Worker(int index, const ProxySettings& settings, ConnectionLimit* limit,
       stream_idle_timeouts_(dispatcher_, settings_.stream_idle_timeout),
       mirrors_(dispatcher_, pools_, balancer_, settings_),
       blocking_work_(dispatcher_, settings_.blocking_work_limit),
+      side_requests_(dispatcher_, pools_, balancer_),
       context_{dispatcher_,
                pools_,
                balancer_,
@@ -66,7 +67,8 @@ Worker::Worker(int index, const ProxySettings& settings, ConnectionLimit* limit,
                request_body_timeouts_,
                stream_idle_timeouts_,
                mirrors_,
-               blocking_work_},
+               blocking_work_,
+               side_requests_},
       active_connections_(MetricsRegistry::Global().GetGauge(
           "gatehouse_dataplane_downstream_connections", "Open client connections, per worker.",
           {{"worker", absl::StrCat(index)}})) {
@@ -127,6 +129,7 @@ void Worker::Stop() {
     }
     ClosePassthroughs();
     mirrors_.Clear();
+    side_requests_.Clear();
     blocking_work_.CancelWaiting();
     pools_.Clear();
     idle_timeouts_.Close();

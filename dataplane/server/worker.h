@@ -109,6 +109,7 @@ class Worker : private proxy::DownstreamConnection::Owner,
   event::DeadlineQueue stream_idle_timeouts_;
   proxy::Mirrors mirrors_;
   event::WorkQueue blocking_work_;
+  proxy::SideRequests side_requests_;
   proxy::WorkerContext context_;
   Gauge* active_connections_;
   std::unique_ptr<event::TcpListener> listener_;

@@ -52,6 +52,37 @@ class FakeFilterCallbacks : public filters::FilterCallbacks {
     return held.size();
   }
 
+  // Held until the test answers them with AnswerSideRequest.
+  uint64_t SendSideRequest(absl::string_view cluster, http::RequestHead head, uint64_t timeout_ms,
+                           absl::AnyInvocable<void(filters::SideResponse)> done) override {
+    uint64_t id = next_side_id++;
+    side_requests.push_back(
+        SideRequest{id, std::string(cluster), std::move(head), timeout_ms, std::move(done)});
+    return id;
+  }
+  void CancelSideRequest(uint64_t id) override { cancelled_side_requests.push_back(id); }
+  // Answers the oldest side request not yet answered; false when there is none.
+  bool AnswerSideRequest(filters::SideResponse response) {
+    for (SideRequest& request : side_requests) {
+      if (!request.done) continue;
+      auto done = std::move(request.done);
+      request.done = nullptr;
+      done(std::move(response));
+      return true;
+    }
+    return false;
+  }
+  struct SideRequest {
+    uint64_t id;
+    std::string cluster;
+    http::RequestHead head;
+    uint64_t timeout_ms;
+    absl::AnyInvocable<void(filters::SideResponse)> done;
+  };
+  std::vector<SideRequest> side_requests;
+  std::vector<uint64_t> cancelled_side_requests;
+  uint64_t next_side_id = 1;
+
   std::optional<LocalReply> local_reply;  // the last one
   int continued = 0;
   std::string request_id;

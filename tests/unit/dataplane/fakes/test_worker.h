@@ -23,11 +23,13 @@ struct TestWorker {
         stream_idle(dispatcher, settings.stream_idle_timeout),
         mirrors(dispatcher, upstreams, balancer, this->settings),
         blocking_work(dispatcher, settings.blocking_work_limit),
+        side_requests(dispatcher, upstreams, balancer),
         context{dispatcher, upstreams, balancer,    stats,   this->settings, random,
                 nullptr,    0,         idle,        head,    tunnel,         send,
-                response,   body,      stream_idle, mirrors, blocking_work} {}
+                response,   body,      stream_idle, mirrors, blocking_work,  side_requests} {}
   ~TestWorker() {
     mirrors.Clear();
+    side_requests.Clear();
     for (event::DeadlineQueue* queue :
          {&idle, &head, &tunnel, &send, &response, &body, &stream_idle}) {
       queue->Close();
@@ -40,6 +42,7 @@ struct TestWorker {
   event::DeadlineQueue idle, head, tunnel, send, response, body, stream_idle;
   proxy::Mirrors mirrors;
   event::WorkQueue blocking_work;
+  proxy::SideRequests side_requests;
   proxy::WorkerContext context;
 };
 

@@ -1,0 +1,212 @@
+#include "dataplane/filters/external_auth.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/http_syntax.h"
+#include "dataplane/filters/redirect.h"
+
+namespace gatehouse::dataplane::filters {
+namespace {
+
+// Set on the side request by the filter alone: a client's own values never reach the auth
+// service, which would take them for the proxy's.
+constexpr absl::string_view kOwnHeaders[] = {
+    "x-original-url",
+    "x-original-method",
+    "x-sent-from",
+    "x-real-ip",
+    "x-forwarded-for",
+    "x-forwarded-proto",
+    "x-forwarded-host",
+    "x-auth-request-redirect",
+    "content-length",
+    "expect",
+    "transfer-encoding",
+    "connection",
+    "host",  // the auth service's own, from the URL
+};
+
+// The statuses whose responses carry the auth answer's cookie (nginx's add_header list).
+bool TakesCookie(int status) {
+  switch (status) {
+    case 200:
+    case 201:
+    case 204:
+    case 206:
+    case 301:
+    case 302:
+    case 303:
+    case 304:
+    case 307:
+    case 308:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<const FilterFactory>> ExternalAuthFilter::Compile(
+    const v1::ExternalAuth& config) {
+  Config compiled;
+  compiled.proto = config;
+  if (!config.deny()) {
+    if (config.cluster().empty()) return absl::InvalidArgumentError("no cluster");
+    if (!IsHostAndPort(config.host())) return absl::InvalidArgumentError("a host that is not one");
+    if (!config.method().empty() && !IsToken(config.method())) {
+      return absl::InvalidArgumentError("a method that is not a token");
+    }
+    if (config.target().empty() || config.target()[0] != '/' || !IsFieldValue(config.target()) ||
+        absl::StrContains(config.target(), ' ')) {
+      return absl::InvalidArgumentError("a target that is not an absolute path");
+    }
+    if (!IsFieldValue(config.request_redirect())) {
+      return absl::InvalidArgumentError("a request redirect that is not a header value");
+    }
+    if (config.timeout_ms() == 0) return absl::InvalidArgumentError("no timeout");
+  }
+  if (config.response_headers_size() > kMaxResponseHeaders) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("more than ", kMaxResponseHeaders, " response headers"));
+  }
+  for (const std::string& name : config.response_headers()) {
+    if (!IsEditableHeaderName(name)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("response header \"", absl::CEscape(name), "\" cannot be set"));
+    }
+    compiled.response_headers.push_back(absl::AsciiStrToLower(name));
+  }
+  if (!config.signin().empty()) {
+    absl::StatusOr<LocationTemplate> signin = LocationTemplate::Parse(config.signin());
+    if (!signin.ok()) return signin.status();
+    compiled.signin = *std::move(signin);
+    if (!IsToken(config.signin_param())) {
+      return absl::InvalidArgumentError("a sign-in parameter that is not a token");
+    }
+  }
+  return std::make_shared<const ConfigFactory<ExternalAuthFilter, Config>>(std::move(compiled));
+}
+
+ExternalAuthFilter::~ExternalAuthFilter() {
+  if (side_request_ != 0) callbacks().CancelSideRequest(side_request_);
+}
+
+FilterStatus ExternalAuthFilter::OnRequestHeaders(http::RequestHead& head, bool end_stream) {
+  if (config_.proto.deny()) {
+    callbacks().SendLocalReply(503, "the authentication of this path is not configured");
+    return FilterStatus::kStop;
+  }
+  head_ = &head;
+  side_request_ =
+      callbacks().SendSideRequest(config_.proto.cluster(), SideRequest(head),
+                                  config_.proto.timeout_ms(), [this](SideResponse answer) {
+                                    side_request_ = 0;
+                                    OnAnswer(std::move(answer));
+                                  });
+  return FilterStatus::kStop;
+}
+
+http::RequestHead ExternalAuthFilter::SideRequest(const http::RequestHead& head) {
+  const DownstreamInfo& downstream = callbacks().downstream();
+  http::RequestHead out;
+  out.method = config_.proto.method().empty() ? "GET" : config_.proto.method();
+  out.target = config_.proto.target();
+  out.authority = config_.proto.host();
+  out.headers.Add("Host", config_.proto.host());
+  for (const http::HeaderMap::Entry& entry : head.headers.entries()) {
+    bool own = false;
+    for (absl::string_view name : kOwnHeaders)
+      own = own || absl::EqualsIgnoreCase(entry.first, name);
+    if (!own) out.headers.Add(entry.first, entry.second);
+  }
+  out.headers.Add("X-Original-URL",
+                  absl::StrCat(downstream.scheme, "://", head.authority, head.target));
+  out.headers.Add("X-Original-Method", head.method);
+  out.headers.Add("X-Sent-From", "gatehouse");
+  out.headers.Add("X-Real-IP", downstream.client_ip);
+  std::string forwarded_for = downstream.client_ip;
+  if (downstream.forwarded && downstream.full_forwarded_for) {
+    if (const std::string* chain = head.headers.Get("x-forwarded-for")) {
+      forwarded_for = absl::StrCat(*chain, ", ", downstream.peer_ip);
+    }
+  }
+  out.headers.Add("X-Forwarded-For", forwarded_for);
+  out.headers.Add("X-Forwarded-Proto", downstream.scheme);
+  out.headers.Add("X-Forwarded-Host", head.authority);
+  out.headers.Add("X-Auth-Request-Redirect", config_.proto.request_redirect().empty()
+                                                 ? head.target
+                                                 : config_.proto.request_redirect());
+  return out;
+}
+
+void ExternalAuthFilter::OnAnswer(SideResponse answer) {
+  if (!answer.ok) {
+    callbacks().SendLocalReply(
+        500, absl::StrCat("the authentication service did not answer: ", answer.error));
+    return;
+  }
+  cookies_.clear();
+  for (const http::HeaderMap::Entry& entry : answer.headers.entries()) {
+    if (absl::EqualsIgnoreCase(entry.first, "set-cookie")) cookies_.push_back(entry.second);
+  }
+  if (answer.status >= 200 && answer.status < 300) {
+    for (const std::string& name : config_.response_headers) {
+      head_->headers.Remove(name);
+      if (const std::string* value = answer.headers.Get(name)) head_->headers.Add(name, *value);
+    }
+    callbacks().ContinueRequest();
+    return;
+  }
+  http::HeaderMap headers;
+  if (answer.status == 401 && config_.signin.has_value()) {
+    headers.Add("Location", SigninLocation());
+    for (const std::string& cookie : cookies_) headers.Add("Set-Cookie", cookie);
+    cookies_.clear();
+    callbacks().SendLocalReply(302, "sign in first", std::move(headers));
+    return;
+  }
+  if (answer.status == 401) {
+    if (const std::string* challenge = answer.headers.Get("www-authenticate")) {
+      headers.Add("WWW-Authenticate", *challenge);
+    }
+    callbacks().SendLocalReply(401, "the authentication service refused the request",
+                               std::move(headers));
+    return;
+  }
+  if (answer.status == 403) {
+    callbacks().SendLocalReply(403, "the authentication service refused the request");
+    return;
+  }
+  callbacks().SendLocalReply(500,
+                             absl::StrCat("the authentication service answered ", answer.status));
+}
+
+std::string ExternalAuthFilter::SigninLocation() {
+  const DownstreamInfo& downstream = callbacks().downstream();
+  std::string location = config_.signin->Expand(
+      head_->target, absl::AsciiStrToLower(HostWithoutPort(head_->authority)), downstream.scheme);
+  // The parameter names the request's own URL, unless the sign-in URL has it already.
+  const std::string& param = config_.proto.signin_param();
+  size_t question = location.find('?');
+  if (question != std::string::npos) {
+    absl::string_view query = absl::string_view(location).substr(question + 1);
+    if (absl::StartsWith(query, absl::StrCat(param, "=")) ||
+        absl::StrContains(query, absl::StrCat("&", param, "="))) {
+      return location;
+    }
+  }
+  absl::StrAppend(
+      &location, question == std::string::npos ? "?" : "&", param, "=",
+      EscapeUriComponent(absl::StrCat(downstream.scheme, "://", head_->authority, head_->target)));
+  return location;
+}
+
+void ExternalAuthFilter::OnResponseHeaders(http::ResponseHead& head, bool end_stream) {
+  if (cookies_.empty() || !TakesCookie(head.status)) return;
+  for (const std::string& cookie : cookies_) head.headers.Add("Set-Cookie", cookie);
+}
+
+}  // namespace gatehouse::dataplane::filters
