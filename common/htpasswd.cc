@@ -189,7 +189,11 @@ void Htpasswd::Add(absl::string_view user, absl::string_view hash, const std::st
     errors->push_back(absl::StrCat(where, ": ", valid.message()));
     return;
   }
-  hashes_[std::string(user)] = std::string(hash);
+  // The first line of a user counts, as nginx reads the file top down.
+  if (!hashes_.emplace(std::string(user), std::string(hash)).second) {
+    errors->push_back(
+        absl::StrCat(where, ": user ", QuoteForMessage(user), " again; the first line counts"));
+  }
 }
 
 bool Htpasswd::Verify(absl::string_view user, absl::string_view password) const {

@@ -37,7 +37,8 @@ class Htpasswd {
  public:
   struct Parsed;
   // htpasswd's file: "user:hash" per line; blank lines and lines starting with '#' are skipped.
-  // A line that cannot be used is left out, with its reason in `errors` ("line N: ...").
+  // A line that cannot be used is left out, with its reason in `errors` ("line N: ..."); of a
+  // user's lines, the first counts, as in nginx.
   static Parsed ParseFile(absl::string_view text);
   // auth-map: user to hash.
   static Parsed FromMap(const std::map<std::string, std::string>& users);

@@ -46,6 +46,15 @@ bool IsFieldValue(absl::string_view value) {
                            value.back() != '\t');
 }
 
+bool IsOriginFormTarget(absl::string_view target) {
+  if (target.empty() || target.front() != '/') return false;
+  for (char c : target) {
+    unsigned char byte = static_cast<unsigned char>(c);
+    if (byte <= 0x20 || byte == 0x7f) return false;
+  }
+  return true;
+}
+
 bool IsQuotedStringText(absl::string_view text, size_t max_size) {
   if (text.size() > max_size) return false;
   for (char c : text) {

@@ -15,6 +15,10 @@ bool IsFieldValue(absl::string_view value);
 // auth realm does; at most `max_size` bytes.
 bool IsQuotedStringText(absl::string_view text, size_t max_size);
 
+// Whether `target` is an origin-form request-target a proxy may send as it is: '/' first, then
+// no space, control character or DEL (a URI's bytes; percent-encoding stands for the rest).
+bool IsOriginFormTarget(absl::string_view target);
+
 // Whether `text` is a token (RFC 9110 section 5.6.2), as field names and methods are.
 bool IsToken(absl::string_view text);
 

@@ -66,6 +66,11 @@ void ParseExternalAuth(const objects::kube::Ingress& ingress, ParsedAnnotations*
         absl::StrCat("annotation ", url.key, ": ", QuoteForMessage(*url.value), " ", why));
   }
   if (auth.url.target.empty()) auth.url.target = "/";
+  // As the data plane checks it: sent as it is, so never a space or control character.
+  if (!IsOriginFormTarget(auth.url.target)) {
+    return refuse(absl::StrCat("annotation ", url.key, ": ", QuoteForMessage(*url.value),
+                               " has a path with a space or control character"));
+  }
   if (AnnotationValue method = LookupAnnotation(ingress, kAuthMethodAnnotation);
       method.value != nullptr) {
     absl::string_view value = absl::StripAsciiWhitespace(*method.value);

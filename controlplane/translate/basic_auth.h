@@ -12,6 +12,10 @@
 
 namespace gatehouse::controlplane::translate {
 
+// The most users times paths one Ingress's basic auth may publish: each path's filter carries
+// the users, so a large Secret on many paths would make every data plane's routes that large.
+inline constexpr size_t kMaxBasicAuthUserCopies = 50000;
+
 // The filter of the paths of an Ingress whose annotations are `auth`. Credentials that cannot be
 // read at all (a refused annotation, a missing Secret or key) give a filter that denies every
 // request (503); entries that cannot be used (a DES hash, a plain-text password, a bad line) are

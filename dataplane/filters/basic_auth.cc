@@ -1,5 +1,6 @@
 #include "dataplane/filters/basic_auth.h"
 
+#include <atomic>
 #include <chrono>
 #include <map>
 
@@ -42,8 +43,9 @@ struct BasicAuthFilter::Check {
   std::string hash;
   std::string password;
   PasswordCache::Key key;
-  bool matched = false;    // written by the pool's thread, read after it is done
-  bool abandoned = false;  // the request is gone; loop thread only
+  bool matched = false;  // written by the pool's thread, read after it is done
+  // The request is gone: a check not yet begun is skipped, and its end touches nothing.
+  std::atomic<bool> abandoned{false};
 };
 
 absl::StatusOr<std::shared_ptr<const FilterFactory>> BasicAuthFilter::Compile(
@@ -92,7 +94,9 @@ FilterStatus BasicAuthFilter::OnRequestHeaders(http::RequestHead& head, bool end
   check->key = key;
   bool queued = callbacks().RunBlocking(
       [check] {
-        check->matched = VerifyPassword(check->hash, check->password);
+        if (!check->abandoned.load()) {
+          check->matched = VerifyPassword(check->hash, check->password);
+        }
         check->password.clear();
       },
       [this, check](bool ran) {

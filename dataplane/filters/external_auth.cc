@@ -59,8 +59,7 @@ absl::StatusOr<std::shared_ptr<const FilterFactory>> ExternalAuthFilter::Compile
     if (!config.method().empty() && !IsToken(config.method())) {
       return absl::InvalidArgumentError("a method that is not a token");
     }
-    if (config.target().empty() || config.target()[0] != '/' || !IsFieldValue(config.target()) ||
-        absl::StrContains(config.target(), ' ')) {
+    if (!IsOriginFormTarget(config.target())) {
       return absl::InvalidArgumentError("a target that is not an absolute path");
     }
     if (!IsFieldValue(config.request_redirect())) {

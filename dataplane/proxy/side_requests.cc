@@ -1,5 +1,6 @@
 #include "dataplane/proxy/side_requests.h"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -70,8 +71,9 @@ class SideRequests::Exchange : public event::DeferredDeletable,
     response.status = head.status;
     response.headers = std::move(head.headers);
     owner_.Answer(id_, std::move(response));
-    // The body, if any, is read within the same timeout again.
-    timer_.Start(timeout_ms_);
+    // The body, if any, is read within a short while, or the connection goes: a drained
+    // exchange holds no asker, and must not hold its slot long.
+    timer_.Start(std::min<uint64_t>(timeout_ms_, kDrainMs));
     if (end_stream) Whole();
   }
   void DecodeResponseData(absl::string_view data, bool end_stream) override {

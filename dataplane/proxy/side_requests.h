@@ -5,8 +5,8 @@
 // (never inside the upstream connection's own parse), and its body is read and dropped, so the
 // connection can serve again. Every cost is bounded: at most kMaxActive side requests in flight
 // per worker (past it, the asker gets no answer at once), the asker's timeout for the answer's
-// head, and kMaxBody bytes of body read (past it, or past the same timeout again, the connection
-// is closed). An asker that goes away cancels: its callback never runs.
+// head, and kMaxBody bytes of body read within kDrainMs (past either, the connection is closed).
+// An asker that goes away cancels: its exchange ends, and its callback never runs.
 #pragma once
 
 #include <cstdint>
@@ -27,6 +27,8 @@ class SideRequests {
  public:
   static constexpr size_t kMaxActive = 1024;
   static constexpr size_t kMaxBody = 64 << 10;
+  // How long the body after an answer's head may take to be read (then the connection closes).
+  static constexpr uint64_t kDrainMs = 1000;
 
   using Id = uint64_t;  // 0 names none
   using Callback = absl::AnyInvocable<void(filters::SideResponse)>;

@@ -4,11 +4,13 @@
 #
 #   bash tests/bench/proxy_bench.sh [--rounds N] [--duration SECONDS] [--connections N]
 #        [--annotations 'KEY: "VALUE", ...'] [--dataplane-args "ARGS"] [--header "NAME: VALUE"]
+#        [--manifest FILE]
 #
 # --annotations puts annotations (YAML flow-map entries) on Gatehouse's Ingress, so
 # its route runs those filters; --dataplane-args adds data plane flags; --header adds a request
-# header to every proxy's requests (an Origin for CORS). tests/bench/filter_bench.sh runs this
-# once per filter.
+# header to every proxy's requests (an Origin for CORS, credentials for basic auth); --manifest
+# adds the objects of a YAML file to Gatehouse's world (a Secret the annotations name).
+# tests/bench/filter_bench.sh runs this once per filter.
 #
 # GATEHOUSE_BIN=build/dev/bin runs another build's programs; KEEP_LOGS=1 keeps the logs.
 #
@@ -25,11 +27,13 @@ connections=64
 annotations=""
 dataplane_args=""
 header=""
+manifest=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --annotations) annotations="$2"; shift 2 ;;
     --dataplane-args) dataplane_args="$2"; shift 2 ;;
     --header) header="$2"; shift 2 ;;
+    --manifest) manifest="$2"; shift 2 ;;
     --rounds) rounds="$2"; shift 2 ;;
     --duration) duration="$2"; shift 2 ;;
     --connections) connections="$2"; shift 2 ;;
@@ -84,6 +88,10 @@ spec:
 CONF
 fi
 
+if [[ -n "$manifest" ]]; then
+  { echo "---"; cat "$manifest"; } >> "$work/manifests/world.yaml"
+fi
+
 start_upstream "$upstream"
 declare -A pid_of
 # nginx as the proxy: one worker, pooled keep-alive upstream connections.
@@ -102,7 +110,7 @@ pid_of[gatehouse]=$!
 
 ready() {
   curl -sf -m 1 "http://127.0.0.1:$dp_health/readyz" >/dev/null &&
-    curl -sf -m 1 "http://127.0.0.1:$gatehouse_port/" >/dev/null &&
+    curl -sf -m 1 ${header:+-H "$header"} "http://127.0.0.1:$gatehouse_port/" >/dev/null &&
     curl -sf -m 1 "http://127.0.0.1:$nginx_port/" >/dev/null &&
     curl -sf -m 1 "http://127.0.0.1:$haproxy_port/" >/dev/null
 }

@@ -78,5 +78,16 @@ TEST(HtpasswdTest, AFileIsUsersAndHashesWithBadLinesLeftOut) {
   EXPECT_TRUE(map.file.Verify("foo", "hunter2"));
 }
 
+// nginx reads the file top down and takes a user's first line.
+TEST(HtpasswdTest, AUsersFirstLineCounts) {
+  Htpasswd::Parsed parsed = Htpasswd::ParseFile(
+      "foo:{SHA}87u9ZqY9S/F0eUBXjsPQEDUw4h0=\n"
+      "foo:$apr1$Xy9sQ3ab$staTRWA/PZZOAPU1NcraH.\n");
+  EXPECT_TRUE(parsed.file.Verify("foo", "hunter2"));
+  EXPECT_FALSE(parsed.file.Verify("foo", "s3cret pass"));
+  ASSERT_EQ(parsed.errors.size(), 1u);
+  EXPECT_EQ(parsed.errors[0], "line 2: user \"foo\" again; the first line counts");
+}
+
 }  // namespace
 }  // namespace gatehouse

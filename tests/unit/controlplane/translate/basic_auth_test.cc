@@ -157,5 +157,50 @@ TEST(TranslateBasicAuthTest, ARealmThatCannotBeQuotedIsReportedAndLeftEmpty) {
                                                "empty"));
 }
 
+// A Secret's bytes need not be UTF-8: a user name that is not must neither break the published
+// config (whose string fields a data plane would refuse) nor be lost.
+TEST(TranslateBasicAuthTest, UserNamesThatAreNotUtf8AreCarriedAsBytes) {
+  TranslateResult result = Translate(
+      World(absl::StrCat(kOurClass, kWebService,
+                         "apiVersion: v1\nkind: Secret\nmetadata: {name: latin1}\ndata: {auth: "
+                         "avxyZ2VuOiRhcHIxJFh5OXNRM2FiJHN0YVRSV0EvUFpaT0FQVTFOY3JhSC4K}\n"
+                         "---\n",
+                         Site("latin1", Auth("basic", "latin1")))),
+      {});
+  const auto& vhosts = result.resources.route_configs[0].virtual_hosts();
+  ASSERT_EQ(vhosts.size(), 1);
+  const gatehouse::v1::BasicAuth& auth = vhosts[0].routes(0).filters(0).basic_auth();
+  ASSERT_EQ(auth.users_size(), 1);
+  EXPECT_EQ(auth.users(0).name(), "j\xfcrgen");
+  google::protobuf::Any packed;
+  packed.PackFrom(result.resources.route_configs[0]);
+  gatehouse::v1::RouteConfiguration unpacked;
+  EXPECT_TRUE(packed.UnpackTo(&unpacked));
+}
+
+// Every path carries the users: their copies per Ingress are bounded.
+TEST(TranslateBasicAuthTest, TooManyUsersTimesPathsDenyThePaths) {
+  std::string lines;
+  for (int i = 0; i < 10000; ++i) {
+    absl::StrAppend(&lines, "    user", i, ":{SHA}87u9ZqY9S/F0eUBXjsPQEDUw4h0=\n");
+  }
+  std::string paths;
+  for (int i = 0; i < 6; ++i) {
+    absl::StrAppend(&paths, i == 0 ? "" : ", ", "{path: /p", i,
+                    ", pathType: Prefix, backend: ", kBackendWeb, "}");
+  }
+  std::string ingress = Ingress(
+      "many", absl::StrCat("annotations: {", Auth("basic", "big"), "}"),
+      absl::StrCat("  ingressClassName: gatehouse\n  rules: [{host: many.test, http: {paths: [",
+                   paths, "]}}]"));
+  TranslateResult result =
+      Translate(World(absl::StrCat(kOurClass, kWebService,
+                                   SecretYaml("big", "", "  auth: |\n" + lines), ingress)),
+                {});
+  EXPECT_EQ(AuthByHost(result)["many.test"], "realm= users= deny");
+  EXPECT_THAT(RenderReports(result),
+              HasSubstr("10000 users on 6 paths are more than 50000 copies"));
+}
+
 }  // namespace
 }  // namespace gatehouse::controlplane::translate

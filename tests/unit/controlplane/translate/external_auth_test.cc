@@ -89,6 +89,7 @@ TEST(TranslateExternalAuthTest, WhatCannotBeUsedDeniesThePathsAndSaysWhy) {
           Site("outside", Url("https://auth.example.com/check")),
           Site("variable", Url("https://$host/oauth2/auth")),
           Site("missing", Url("http://nosuch/check")), Site("ftp", Url("ftp://oauth2-proxy/check")),
+          Site("space", Url("http://oauth2-proxy:4180/check?x=a b")),
           Site("method", Url("http://oauth2-proxy:4180",
                              "nginx.ingress.kubernetes.io/"
                              "auth-method: FETCH")),
@@ -101,7 +102,7 @@ TEST(TranslateExternalAuthTest, WhatCannotBeUsedDeniesThePathsAndSaysWhy) {
       {});
   std::map<std::string, std::string> auth = AuthByHost(result);
   for (const char* host : {"foreign.test", "outside.test", "variable.test", "ftp.test",
-                           "method.test", "header.test"}) {
+                           "space.test", "method.test", "header.test"}) {
     EXPECT_EQ(auth[host], "deny") << host;
   }
   // A Service that does not exist yet is a backend without endpoints, as a path's: its
@@ -117,6 +118,7 @@ TEST(TranslateExternalAuthTest, WhatCannotBeUsedDeniesThePathsAndSaysWhy) {
   EXPECT_THAT(reports, HasSubstr("holds a variable"));
   EXPECT_THAT(reports, HasSubstr("auth-url: service default/nosuch does not exist"));
   EXPECT_THAT(reports, HasSubstr("is not an http:// or https:// URL"));
+  EXPECT_THAT(reports, HasSubstr("has a path with a space or control character"));
   EXPECT_THAT(reports, HasSubstr("\"FETCH\" is not an HTTP method"));
   EXPECT_THAT(reports, HasSubstr("\"Host\" is not a header the request may carry"));
   EXPECT_THAT(reports, HasSubstr("annotation nginx.ingress.kubernetes.io/auth-signin:"));
