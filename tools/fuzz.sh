@@ -12,7 +12,7 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 targets=(http1_server http1_client http2_server http2_client manifest annotations route_table
-         translate_validate client_hello proxy_protocol)
+         translate_validate client_hello proxy_protocol htpasswd)
 
 usage() { echo "usage: $0 TARGET|all|list [SECONDS]; targets: ${targets[*]}" >&2; exit 2; }
 [[ $# -ge 1 && $# -le 2 ]] || usage

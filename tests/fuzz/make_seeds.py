@@ -275,6 +275,17 @@ def proxy_protocol():
     ])
 
 
+def htpasswd():
+    """htpasswd files: each hash htpasswd makes, comments, and lines it would refuse."""
+    write("htpasswd", [
+        b"# made by htpasswd\nalice:$apr1$Xy9sQ3ab$staTRWA/PZZOAPU1NcraH.\n",
+        b"bob:{SHA}87u9ZqY9S/F0eUBXjsPQEDUw4h0=\r\ncarol:$2y$05$abcdefghijklmnopqrstuuoXuKqgZXLiJqzfm"
+        b"MXDDhSFPIvxV7t8.\n",
+        b"dave:$5$saltsaltsalt$g1jS0B6yOBBZqrJEhPEM5XNnoxWIh2QfY2N0iDi9s73\nerin:$6$rounds=999999$s$x\n",
+        b"old:abJnggxhB/yWI\nplain:secret\nnocolon\n:empty\nfoo:$apr1$\n",
+    ])
+
+
 if __name__ == "__main__":
     os.umask(0o022)
     http1_server()
@@ -287,3 +298,4 @@ if __name__ == "__main__":
     translate_validate()
     client_hello()
     proxy_protocol()
+    htpasswd()
