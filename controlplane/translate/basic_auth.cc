@@ -9,7 +9,7 @@
 
 namespace gatehouse::controlplane::translate {
 
-gatehouse::v1::BasicAuth BasicAuthFor(const BasicAuthAnnotations& auth,
+gatehouse::v1::BasicAuth BasicAuthFor(const BasicAuthAnnotations& auth, size_t paths,
                                       const objects::ObjectStore& world,
                                       std::vector<std::string>* problems) {
   gatehouse::v1::BasicAuth out;
@@ -49,6 +49,15 @@ gatehouse::v1::BasicAuth BasicAuthFor(const BasicAuthAnnotations& auth,
   if (parsed.file.size() == 0) {
     problems->push_back(absl::StrCat("auth-secret: Secret ", auth.secret,
                                      " holds no usable user; every request gets 401"));
+  }
+  // Each path carries the users: their copies are bounded, whatever the Secret holds.
+  if (parsed.file.size() * paths > kMaxBasicAuthUserCopies) {
+    problems->push_back(
+        absl::StrCat("auth-secret: ", parsed.file.size(), " users on ", paths,
+                     " paths are more than ", kMaxBasicAuthUserCopies,
+                     " copies; every request gets 503 until the Secret or the Ingress is smaller"));
+    out.set_deny(true);
+    return out;
   }
   for (auto& [name, hash] : parsed.file.SortedUsers()) {
     gatehouse::v1::BasicAuth::User* user = out.add_users();

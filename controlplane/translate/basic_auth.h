@@ -19,8 +19,9 @@ inline constexpr size_t kMaxBasicAuthUserCopies = 50000;
 // The filter of the paths of an Ingress whose annotations are `auth`. Credentials that cannot be
 // read at all (a refused annotation, a missing Secret or key) give a filter that denies every
 // request (503); entries that cannot be used (a DES hash, a plain-text password, a bad line) are
-// left out. Each problem is appended to `problems`.
-gatehouse::v1::BasicAuth BasicAuthFor(const BasicAuthAnnotations& auth,
+// left out. The filter goes on each of the Ingress's `paths`: past kMaxBasicAuthUserCopies users
+// times paths, it denies too. Each problem is appended to `problems`.
+gatehouse::v1::BasicAuth BasicAuthFor(const BasicAuthAnnotations& auth, size_t paths,
                                       const objects::ObjectStore& world,
                                       std::vector<std::string>* problems);
 

@@ -209,21 +209,12 @@ class Translator {
     }
     ResolvedAccess access;
     if (annotations.values.access.basic_auth.has_value()) {
-      access.basic_auth =
-          BasicAuthFor(*annotations.values.access.basic_auth, world_, &outcome.reasons);
-      // Each path carries the users: their copies are bounded, whatever the Secret holds.
       size_t paths = 0;
       for (const objects::kube::IngressRule& rule : ingress.spec().rules()) {
         paths += rule.http().paths_size();
       }
-      if (access.basic_auth->users_size() * paths > kMaxBasicAuthUserCopies) {
-        outcome.reasons.push_back(absl::StrCat(
-            "auth-secret: ", access.basic_auth->users_size(), " users on ", paths,
-            " paths are more than ", kMaxBasicAuthUserCopies,
-            " copies; every request gets 503 until the Secret or the Ingress is smaller"));
-        access.basic_auth->clear_users();
-        access.basic_auth->set_deny(true);
-      }
+      access.basic_auth =
+          BasicAuthFor(*annotations.values.access.basic_auth, paths, world_, &outcome.reasons);
     }
     if (annotations.values.access.external_auth.has_value()) {
       access.external_auth = ExternalAuthFor(ns, *annotations.values.access.external_auth, world_,

@@ -5,6 +5,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/http_syntax.h"
+#include "dataplane/filters/forwarding_headers.h"
 #include "dataplane/filters/redirect.h"
 
 namespace gatehouse::dataplane::filters {
@@ -115,7 +116,11 @@ http::RequestHead ExternalAuthFilter::SideRequest(const http::RequestHead& head)
   out.target = config_.proto.target();
   out.authority = config_.proto.host();
   out.headers.Add("Host", config_.proto.host());
+  std::string received_for;  // every X-Forwarded-For, in order, as one list
   for (const http::HeaderMap::Entry& entry : head.headers.entries()) {
+    if (absl::EqualsIgnoreCase(entry.first, "x-forwarded-for")) {
+      absl::StrAppend(&received_for, received_for.empty() ? "" : ", ", entry.second);
+    }
     bool own = false;
     for (absl::string_view name : kOwnHeaders)
       own = own || absl::EqualsIgnoreCase(entry.first, name);
@@ -126,13 +131,7 @@ http::RequestHead ExternalAuthFilter::SideRequest(const http::RequestHead& head)
   out.headers.Add("X-Original-Method", head.method);
   out.headers.Add("X-Sent-From", "gatehouse");
   out.headers.Add("X-Real-IP", downstream.client_ip);
-  std::string forwarded_for = downstream.client_ip;
-  if (downstream.forwarded && downstream.full_forwarded_for) {
-    if (const std::string* chain = head.headers.Get("x-forwarded-for")) {
-      forwarded_for = absl::StrCat(*chain, ", ", downstream.peer_ip);
-    }
-  }
-  out.headers.Add("X-Forwarded-For", forwarded_for);
+  out.headers.Add("X-Forwarded-For", ForwardedForValue(downstream, received_for));
   out.headers.Add("X-Forwarded-Proto", downstream.scheme);
   out.headers.Add("X-Forwarded-Host", head.authority);
   out.headers.Add("X-Auth-Request-Redirect", config_.proto.request_redirect().empty()

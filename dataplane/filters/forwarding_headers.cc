@@ -68,15 +68,7 @@ FilterStatus ForwardingHeadersFilter::OnRequestHeaders(http::RequestHead& head, 
   }
   entries.resize(kept);
 
-  // As ingress-nginx: the client's address alone, unless trusted proxies' lists are to be kept
-  // (compute-full-forwarded-for), the peer then appended.
-  if (downstream.forwarded && downstream.full_forwarded_for) {
-    head.headers.Add("X-Forwarded-For",
-                     forwarded_for.empty() ? downstream.peer_ip
-                                           : absl::StrCat(forwarded_for, ", ", downstream.peer_ip));
-  } else {
-    head.headers.Add("X-Forwarded-For", downstream.client_ip);
-  }
+  head.headers.Add("X-Forwarded-For", ForwardedForValue(downstream, forwarded_for));
   head.headers.Add("X-Real-IP", downstream.client_ip);
   head.headers.Add("X-Forwarded-Proto", downstream.scheme);
   head.headers.Add("X-Forwarded-Host", downstream.forwarded && has_forwarded_host
@@ -91,6 +83,13 @@ FilterStatus ForwardingHeadersFilter::OnRequestHeaders(http::RequestHead& head, 
     head.headers.Add("X-Request-Id", id);
   }
   return FilterStatus::kContinue;
+}
+
+std::string ForwardedForValue(const DownstreamInfo& downstream, absl::string_view received) {
+  // As ingress-nginx: the client's address alone, unless trusted proxies' lists are to be kept
+  // (compute-full-forwarded-for), the peer then appended.
+  if (!downstream.forwarded || !downstream.full_forwarded_for) return downstream.client_ip;
+  return received.empty() ? downstream.peer_ip : absl::StrCat(received, ", ", downstream.peer_ip);
 }
 
 }  // namespace gatehouse::dataplane::filters

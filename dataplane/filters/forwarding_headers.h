@@ -25,6 +25,10 @@ class ForwardingHeadersFilter : public Filter {
   FilterStatus OnRequestHeaders(http::RequestHead& head, bool end_stream) override;
 };
 
+// The X-Forwarded-For a request sends on (upstream, or to an auth service), given `received`,
+// every X-Forwarded-For the request came with as one list.
+std::string ForwardedForValue(const DownstreamInfo& downstream, absl::string_view received);
+
 // A new X-Request-Id: a random (version 4) UUID.
 std::string NewRequestId(absl::InsecureBitGen& random);
 
