@@ -251,6 +251,13 @@ class EchoServer(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 128
 
+    def handle_error(self, request, client_address):
+        # A client that goes away mid-answer is ordinary for a proxy's upstream (a reset
+        # stream, a cut connection): not worth a traceback. Anything else still gets one.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description="HTTP/1.1 echo upstream for Gatehouse.")

@@ -745,20 +745,21 @@ class GatehouseTestCase(unittest.TestCase):
         self.dir = tempfile.mkdtemp(prefix="test-", dir=self.class_dir)
         self.group = ProcessGroup(self.dir)
 
-    def _failed(self):
-        """Whether this test (or one of its subtests) has failed so far."""
+    def _failures(self):
+        """The tracebacks of this test's (and its subtests') failures so far."""
         outcome = getattr(self, "_outcome", None)
         if hasattr(outcome, "errors"):  # Python <= 3.10
-            return any(error for _, error in outcome.errors)
+            return [str(error[1]) for _, error in outcome.errors if error]
         result = getattr(outcome, "result", None)
-        for test, _ in getattr(result, "failures", []) + getattr(result, "errors", []):
-            if test is self or getattr(test, "test_case", None) is self:
-                return True
-        return False
+        return [text for test, text in getattr(result, "failures", []) + getattr(result, "errors", [])
+                if test is self or getattr(test, "test_case", None) is self]
 
     def tearDown(self):
-        if self._failed():
+        failures = self._failures()
+        if failures:
             type(self).class_failed = True
+            # The failure first: a long log below must not push it out of a CI excerpt.
+            sys.stderr.write("\n----- %s failed -----\n%s" % (self.id(), "\n".join(failures)))
             sys.stderr.write("\n----- logs of the processes of %s -----" % self.id())
             self.class_group.dump_logs(sys.stderr)
             self.group.dump_logs(sys.stderr)

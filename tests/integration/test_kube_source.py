@@ -114,7 +114,7 @@ class KubeSourceTest(harness.GatehouseTestCase):
             cls.c = harness.EchoServer(cls.class_group, "c", quiet=True)
 
     def tearDown(self):
-        failed = self._failed()
+        failed = bool(self._failures())
         super().tearDown()
         kube = getattr(self, "kube", None)
         if failed and kube is not None:
