@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "absl/functional/any_invocable.h"
@@ -20,6 +21,7 @@
 #include "absl/strings/string_view.h"
 #include "common/cidr.h"
 #include "dataplane/http/headers.h"
+#include "dataplane/tls/peer_certificate.h"
 
 namespace gatehouse::dataplane::filters {
 
@@ -45,6 +47,10 @@ struct DownstreamInfo {
   // the socket's peer), and X-Forwarded-For never replaces it, as ingress-nginx then takes the
   // client from the PROXY header alone.
   bool proxy_protocol = false;
+  // The connection is TLS (whatever X-Forwarded-Proto says; see `scheme`).
+  bool secure = false;
+  // TLS whose SNI name asked for a client certificate: what the handshake proved.
+  std::shared_ptr<const tls::PeerCertificate> client_certificate;
 };
 
 // The answer to a filter's own request (SendSideRequest): its status and headers (the body is

@@ -140,6 +140,8 @@ http::RequestDecoder& DownstreamConnection::NewStream(http::ResponseEncoder& enc
   filters::DownstreamInfo downstream{transport_.secure() ? "https" : "http",
                                      transport_.local_port(), transport_.peer_ip()};
   downstream.proxy_protocol = transport_.proxy_protocol();
+  downstream.secure = transport_.secure();
+  downstream.client_certificate = transport_.peer_certificate();
   auto stream =
       std::make_unique<ProxyStream>(context_, static_cast<ProxyStream::Owner&>(*this), encoder,
                                     owner_.current_config(), std::move(downstream));

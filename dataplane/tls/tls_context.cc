@@ -278,19 +278,74 @@ absl::StatusOr<std::shared_ptr<const ClientContext>> ClientContext::Create(
 
 ClientContext::~ClientContext() { SSL_CTX_free(ctx_); }
 
+namespace {
+
+// The entry for an SNI name in a table keyed by server name: exact, else "*.<parent>".
+template <typename Map>
+const typename Map::mapped_type::element_type* FindByServerName(const Map& map,
+                                                                absl::string_view server_name) {
+  std::string name(server_name);
+  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (auto it = map.find(name); it != map.end()) return it->second.get();
+  size_t dot = name.find('.');
+  if (dot == std::string::npos) return nullptr;
+  auto it = map.find(absl::StrCat("*", name.substr(dot)));
+  return it == map.end() ? nullptr : it->second.get();
+}
+
+}  // namespace
+
+ClientValidation::ClientValidation(std::string name, int verify_depth)
+    : name_(std::move(name)), verify_depth_(verify_depth) {}
+
+ClientValidation::~ClientValidation() {
+  X509_STORE_free(store_);
+  sk_X509_NAME_pop_free(ca_names_, X509_NAME_free);
+}
+
+absl::StatusOr<std::shared_ptr<const ClientValidation>> ClientValidation::Create(
+    std::string name, absl::string_view trusted_ca, int verify_depth) {
+  if (verify_depth < 1) return absl::InvalidArgumentError("the verify depth must be at least 1");
+  std::shared_ptr<ClientValidation> validation(new ClientValidation(std::move(name), verify_depth));
+  validation->store_ = X509_STORE_new();
+  validation->ca_names_ = sk_X509_NAME_new_null();
+  if (validation->store_ == nullptr || validation->ca_names_ == nullptr) {
+    return absl::InternalError("cannot make a certificate store");
+  }
+  std::unique_ptr<BIO, BioFree> reader(
+      BIO_new_mem_buf(trusted_ca.data(), static_cast<int>(trusted_ca.size())));
+  int added = 0;
+  while (X509* ca = PEM_read_bio_X509(reader.get(), nullptr, nullptr, nullptr)) {
+    if (X509_STORE_add_cert(validation->store_, ca) == 1) {
+      ++added;
+      X509_NAME* subject = X509_NAME_dup(X509_get_subject_name(ca));
+      if (subject != nullptr && sk_X509_NAME_push(validation->ca_names_, subject) == 0) {
+        X509_NAME_free(subject);
+      }
+    }
+    X509_free(ca);
+  }
+  ERR_clear_error();
+  if (added == 0) return absl::InvalidArgumentError("the CA bundle holds no PEM certificate");
+  return std::shared_ptr<const ClientValidation>(std::move(validation));
+}
+
 void CertificateTable::Add(const std::string& server_name,
                            std::shared_ptr<const ServerContext> context) {
   by_name_.emplace(server_name, std::move(context));
 }
 
 const ServerContext* CertificateTable::Find(absl::string_view server_name) const {
-  std::string name(server_name);
-  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (auto it = by_name_.find(name); it != by_name_.end()) return it->second.get();
-  size_t dot = name.find('.');
-  if (dot == std::string::npos) return nullptr;
-  auto it = by_name_.find(absl::StrCat("*", name.substr(dot)));
-  return it == by_name_.end() ? nullptr : it->second.get();
+  return FindByServerName(by_name_, server_name);
+}
+
+void CertificateTable::AddValidation(const std::string& server_name,
+                                     std::shared_ptr<const ClientValidation> validation) {
+  validations_.emplace(server_name, std::move(validation));
+}
+
+const ClientValidation* CertificateTable::FindValidation(absl::string_view server_name) const {
+  return FindByServerName(validations_, server_name);
 }
 
 }  // namespace gatehouse::dataplane::tls

@@ -19,6 +19,8 @@
 #include "absl/time/time.h"
 
 typedef struct ssl_ctx_st SSL_CTX;
+typedef struct x509_store_st X509_STORE;
+struct stack_st_X509_NAME;
 
 namespace gatehouse::dataplane::tls {
 
@@ -118,18 +120,50 @@ class ClientContext {
   bool verify_;
 };
 
+// The client certificates a host asks for (ingress-nginx's auth-tls-secret): the CAs that
+// issue them and how many certificates may stand between a client's and a CA's. A handshake
+// naming one of its hosts asks for a certificate and verifies it, but never fails for it: what
+// a request may do without a good one is its route's to say (filters::ClientCertificateFilter).
+class ClientValidation {
+ public:
+  // `name` tells validations apart (a connection's is compared with a route's). `trusted_ca`:
+  // PEM, one or more certificates. `verify_depth`: 1 lets a client's certificate be signed by
+  // a CA of the bundle itself; each more allows one intermediate.
+  static absl::StatusOr<std::shared_ptr<const ClientValidation>> Create(
+      std::string name, absl::string_view trusted_ca, int verify_depth);
+  ~ClientValidation();
+
+  const std::string& name() const { return name_; }
+  X509_STORE* store() const { return store_; }
+  // The CAs' subject names, sent to clients so that they can choose a certificate.
+  stack_st_X509_NAME* ca_names() const { return ca_names_; }
+  int verify_depth() const { return verify_depth_; }
+
+ private:
+  ClientValidation(std::string name, int verify_depth);
+  std::string name_;
+  int verify_depth_;
+  X509_STORE* store_ = nullptr;
+  stack_st_X509_NAME* ca_names_ = nullptr;
+};
+
 // The certificates of one config version, by the host names they serve.
 class CertificateTable {
  public:
   void Add(const std::string& server_name, std::shared_ptr<const ServerContext> context);
   // The context for an SNI name: exact, else "*.<parent>", else null.
   const ServerContext* Find(absl::string_view server_name) const;
+  void AddValidation(const std::string& server_name,
+                     std::shared_ptr<const ClientValidation> validation);
+  // The client validation for an SNI name, found as Find finds contexts; null when none.
+  const ClientValidation* FindValidation(absl::string_view server_name) const;
   // For clients naming no host above, when the config has one; null otherwise.
   void SetDefault(std::shared_ptr<const ServerContext> context) { default_ = std::move(context); }
   const ServerContext* default_context() const { return default_.get(); }
 
  private:
   absl::flat_hash_map<std::string, std::shared_ptr<const ServerContext>> by_name_;
+  absl::flat_hash_map<std::string, std::shared_ptr<const ClientValidation>> validations_;
   std::shared_ptr<const ServerContext> default_;
 };
 

@@ -2,6 +2,8 @@
 
 #include <openssl/bio.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/sha.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
@@ -17,6 +19,41 @@ std::string LastError() {
   char text[256];
   ERR_error_string_n(code, text, sizeof(text));
   return text;
+}
+
+// The handshake goes on whatever the client's certificate is; the result is kept for requests.
+int AcceptAnyCertificate(int, X509_STORE_CTX*) { return 1; }
+
+std::string NameText(X509_NAME* name) {
+  BIO* out = BIO_new(BIO_s_mem());
+  if (out == nullptr) return "";
+  X509_NAME_print_ex(out, name, 0, XN_FLAG_RFC2253);
+  char* data = nullptr;
+  long length = BIO_get_mem_data(out, &data);
+  std::string text(data, length > 0 ? static_cast<size_t>(length) : 0);
+  BIO_free(out);
+  return text;
+}
+
+std::string PemText(X509* certificate) {
+  BIO* out = BIO_new(BIO_s_mem());
+  if (out == nullptr) return "";
+  PEM_write_bio_X509(out, certificate);
+  char* data = nullptr;
+  long length = BIO_get_mem_data(out, &data);
+  std::string text(data, length > 0 ? static_cast<size_t>(length) : 0);
+  BIO_free(out);
+  return text;
+}
+
+// Verification errors that say only that the certificate's issuer is not a CA of the bundle:
+// what ingress-nginx's optional_no_ca lets through (as nginx does).
+bool OnlyIssuerUnknown(long result) {
+  return result == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT ||
+         result == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN ||
+         result == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT ||
+         result == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY ||
+         result == X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE;
 }
 
 }  // namespace
@@ -54,7 +91,7 @@ TlsSession::TlsSession(SSL* ssl, const CertificateTable* certificates)
 
 TlsSession::~TlsSession() { SSL_free(ssl_); }
 
-int TlsSession::OnServerName(SSL* ssl, int*, void*) {
+int TlsSession::OnServerName(SSL* ssl, int* alert, void*) {
   auto* session = static_cast<TlsSession*>(SSL_get_app_data(ssl));
   const char* name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
   if (session == nullptr || session->certificates_ == nullptr) return SSL_TLSEXT_ERR_OK;
@@ -62,7 +99,53 @@ int TlsSession::OnServerName(SSL* ssl, int*, void*) {
   if (context == nullptr) context = session->certificates_->default_context();
   // Without either, the session keeps the data plane's own default certificate.
   if (context != nullptr) SSL_set_SSL_CTX(ssl, context->get());
+  const ClientValidation* validation =
+      name != nullptr ? session->certificates_->FindValidation(name) : nullptr;
+  if (validation == nullptr) return SSL_TLSEXT_ERR_OK;
+  // A session resumed here was made for another name, without this name's certificate check:
+  // resuming it would skip the check (the class of nginx's CVE-2025-23419). Refused.
+  if (SSL_session_reused(ssl)) {
+    *alert = SSL_AD_HANDSHAKE_FAILURE;
+    return SSL_TLSEXT_ERR_ALERT_FATAL;
+  }
+  session->validation_ = validation->name();
+  // Where the library decides on resumption after this callback (BoringSSL), a session id
+  // context of the validation's own keeps other names' sessions from resuming here.
+  unsigned char id_context[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(validation->name().data()),
+         validation->name().size(), id_context);
+  SSL_set_session_id_context(ssl, id_context, sizeof(id_context));
+  SSL_set_verify(ssl, SSL_VERIFY_PEER, AcceptAnyCertificate);
+  SSL_set_verify_depth(ssl, validation->verify_depth());
+  SSL_set1_verify_cert_store(ssl, validation->store());
+  SSL_set_client_CA_list(ssl, SSL_dup_CA_list(validation->ca_names()));
+  // Nor is a session made here resumed anywhere: no tickets for it.
+  SSL_set_options(ssl, SSL_OP_NO_TICKET);
+#ifndef OPENSSL_IS_BORINGSSL
+  SSL_set_num_tickets(ssl, 0);  // OpenSSL's TLS 1.3 would send stateful ones
+#endif
   return SSL_TLSEXT_ERR_OK;
+}
+
+void TlsSession::RecordPeerCertificate() {
+  auto peer = std::make_shared<PeerCertificate>();
+  peer->validation = validation_;
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+  X509* certificate = SSL_get_peer_certificate(ssl_);  // BoringSSL has no get1 spelling
+#pragma GCC diagnostic pop
+  if (certificate != nullptr) {
+    long result = SSL_get_verify_result(ssl_);
+    peer->verdict = result == X509_V_OK         ? PeerCertificate::Verdict::kVerified
+                    : OnlyIssuerUnknown(result) ? PeerCertificate::Verdict::kUntrustedIssuer
+                                                : PeerCertificate::Verdict::kFailed;
+    if (result != X509_V_OK) peer->error = X509_verify_cert_error_string(result);
+    peer->subject = NameText(X509_get_subject_name(certificate));
+    peer->issuer = NameText(X509_get_issuer_name(certificate));
+    peer->pem = PemText(certificate);
+    X509_free(certificate);
+  }
+  peer_certificate_ = std::move(peer);
 }
 
 absl::Status TlsSession::Receive(absl::string_view ciphertext, std::string* plaintext) {
@@ -76,6 +159,7 @@ absl::Status TlsSession::Receive(absl::string_view ciphertext, std::string* plai
       if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) return absl::OkStatus();
       return absl::UnavailableError(absl::StrCat("TLS handshake failed: ", LastError()));
     }
+    if (!validation_.empty()) RecordPeerCertificate();
     if (!pending_.empty()) {
       std::string waiting = std::move(pending_);
       pending_.clear();

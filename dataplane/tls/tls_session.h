@@ -7,6 +7,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "dataplane/tls/peer_certificate.h"
 #include "dataplane/tls/tls_context.h"
 
 typedef struct ssl_st SSL;
@@ -39,16 +40,27 @@ class TlsSession {
   // The protocol agreed through ALPN ("h2", "http/1.1"), or empty.
   absl::string_view alpn() const;
 
+  // Server sessions whose SNI name has a ClientValidation: what the client's certificate proved,
+  // once the handshake is done; null otherwise.
+  const std::shared_ptr<const PeerCertificate>& peer_certificate() const {
+    return peer_certificate_;
+  }
+
   // OpenSSL's SNI callback, which every ServerContext installs: switches the session to the
-  // context of the name the client sent, when the table has one.
+  // context of the name the client sent, when the table has one, and asks for a client
+  // certificate when the name has a ClientValidation.
   static int OnServerName(SSL* ssl, int* alert, void* arg);
 
  private:
   TlsSession(SSL* ssl, const CertificateTable* certificates);
+  // At the end of a handshake that asked for a client certificate: what it proved.
+  void RecordPeerCertificate();
 
   SSL* ssl_;
   const CertificateTable* certificates_;
-  std::string pending_;  // plaintext sent before the handshake completed
+  std::string pending_;     // plaintext sent before the handshake completed
+  std::string validation_;  // the ClientValidation the handshake applied, by name
+  std::shared_ptr<const PeerCertificate> peer_certificate_;
 };
 
 }  // namespace gatehouse::dataplane::tls

@@ -95,6 +95,10 @@ class TransportSocket : private event::TcpConnection::Callbacks {
   // TLS: whether the handshake is done, and the protocol agreed through ALPN ("h2", or empty).
   bool handshake_done() const { return tls_ == nullptr || tls_->session->handshake_done(); }
   absl::string_view alpn() const { return tls_ != nullptr ? tls_->session->alpn() : ""; }
+  // TLS whose SNI name asked for a client certificate: what it proved (after the handshake).
+  std::shared_ptr<const tls::PeerCertificate> peer_certificate() const {
+    return tls_ != nullptr ? tls_->session->peer_certificate() : nullptr;
+  }
   std::string peer_ip() const { return tcp_.peer_ip(); }
   uint16_t local_port() const { return tcp_.local_port(); }
   bool proxy_protocol() const { return tcp_.proxy_protocol(); }

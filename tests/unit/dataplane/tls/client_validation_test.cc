@@ -1,0 +1,204 @@
+// Client certificates in the handshake (tls::ClientValidation): a name with a validation asks
+// for a certificate, verifies it against its CAs and depth, and records what it proved without
+// ever failing the handshake for it; a name without one asks nothing. A session made for
+// another name is never resumed into a name that asks (the class of nginx's CVE-2025-23419).
+// Built against OpenSSL 3 and BoringSSL.
+//
+// testdata/client*.crt were made by tests/integration/pki.py (openssl ca): client_ca.crt, a
+// root; client.crt (CN=alice) issued by it; client_expired.crt (CN=old), valid in 2020 only;
+// client_via_team.crt, issued by an intermediate (team-ca, sent along) of the root;
+// client_two_down.crt, issued by squad-ca under team-ca (both sent along); and
+// client_stranger.crt, issued by an unrelated CA.
+#include <openssl/ssl.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/strings/match.h"
+#include "dataplane/tls/tls_context.h"
+#include "dataplane/tls/tls_session.h"
+#include "gtest/gtest.h"
+#include "tests/unit/dataplane/tls/handshake.h"
+
+namespace gatehouse::dataplane::tls {
+namespace {
+
+using Verdict = PeerCertificate::Verdict;
+
+class ClientValidationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server_ = MustCreate("rsa.crt", "rsa_pkcs8.key");
+    table_.Add("rsa.test", server_);
+    Ask("mtls.test", 1);
+    Ask("*.deep.test", 2);
+  }
+  void Ask(const std::string& name, int depth) {
+    auto validation = ClientValidation::Create("validation-" + name, Read("client_ca.crt"), depth);
+    ASSERT_TRUE(validation.ok()) << validation.status();
+    table_.AddValidation(name, *validation);
+  }
+  // The handshake's record of the client's certificate; null when none was asked for.
+  std::shared_ptr<const PeerCertificate> Connect(const ClientOptions& options) {
+    Handshake handshake(*server_, &table_, options);
+    EXPECT_TRUE(handshake.ok());  // never failed for a certificate
+    return handshake.server().peer_certificate();
+  }
+
+  std::shared_ptr<const ServerContext> server_;
+  CertificateTable table_;
+};
+
+TEST(ClientValidationCreateTest, RefusesABundleWithoutCertificatesAndADepthUnderOne) {
+  EXPECT_FALSE(ClientValidation::Create("a", "not PEM", 1).ok());
+  EXPECT_FALSE(ClientValidation::Create("a", "", 1).ok());
+  EXPECT_FALSE(ClientValidation::Create("a", Read("client_ca.crt"), 0).ok());
+  auto two = ClientValidation::Create("b", Read("client_ca.crt") + Read("ca.crt"), 3);
+  ASSERT_TRUE(two.ok());
+  EXPECT_EQ((*two)->verify_depth(), 3);
+  EXPECT_EQ((*two)->name(), "b");
+}
+
+TEST_F(ClientValidationTest, AGoodCertificateIsVerifiedAndDescribed) {
+  for (int version : {TLS1_2_VERSION, TLS1_3_VERSION}) {
+    auto peer = Connect(ClientOptions()
+                            .Name("mtls.test")
+                            .MaxVersion(version)
+                            .Certificate("client.crt", "client.key"));
+    ASSERT_NE(peer, nullptr);
+    EXPECT_EQ(peer->validation, "validation-mtls.test");
+    EXPECT_EQ(peer->verdict, Verdict::kVerified) << peer->error;
+    EXPECT_EQ(peer->error, "");
+    EXPECT_EQ(peer->subject, "CN=alice");
+    EXPECT_EQ(peer->issuer, "CN=client-ca");
+    EXPECT_TRUE(absl::StartsWith(peer->pem, "-----BEGIN CERTIFICATE-----\n")) << peer->pem;
+  }
+}
+
+TEST_F(ClientValidationTest, NoCertificateStillCompletesTheHandshake) {
+  auto peer = Connect(ClientOptions().Name("mtls.test"));
+  ASSERT_NE(peer, nullptr);
+  EXPECT_EQ(peer->verdict, Verdict::kNone);
+  EXPECT_EQ(peer->subject, "");
+}
+
+TEST_F(ClientValidationTest, ExpiredAndForeignCertificatesAreToldApart) {
+  auto expired = Connect(
+      ClientOptions().Name("mtls.test").Certificate("client_expired.crt", "client_expired.key"));
+  ASSERT_NE(expired, nullptr);
+  EXPECT_EQ(expired->verdict, Verdict::kFailed);
+  EXPECT_EQ(expired->error, "certificate has expired");
+  EXPECT_EQ(expired->subject, "CN=old");
+
+  auto stranger = Connect(
+      ClientOptions().Name("mtls.test").Certificate("client_stranger.crt", "client_stranger.key"));
+  ASSERT_NE(stranger, nullptr);
+  EXPECT_EQ(stranger->verdict, Verdict::kUntrustedIssuer) << stranger->error;
+  EXPECT_NE(stranger->error, "");
+}
+
+TEST_F(ClientValidationTest, TheDepthBoundsTheChain) {
+  // As in nginx (ssl_verify_depth, the library's verify depth). OpenSSL 3 counts the
+  // intermediate CAs between the client's certificate and a CA of the bundle; BoringSSL, like
+  // OpenSSL before 1.1, counts the certificates above the client's, the CA's included: one
+  // less intermediate at the same depth.
+#ifdef OPENSSL_IS_BORINGSSL
+  const int intermediates_at_depth_two = 1;
+#else
+  const int intermediates_at_depth_two = 2;
+#endif
+  auto direct = Connect(ClientOptions().Name("mtls.test").Certificate("client.crt", "client.key"));
+  ASSERT_NE(direct, nullptr);
+  EXPECT_EQ(direct->verdict, Verdict::kVerified) << direct->error;
+  // Depth 2 on *.deep.test (found by its wildcard).
+  auto one = Connect(ClientOptions()
+                         .Name("a.deep.test")
+                         .Certificate("client_via_team.crt", "client_via_team.key"));
+  ASSERT_NE(one, nullptr);
+  EXPECT_EQ(one->validation, "validation-*.deep.test");
+  EXPECT_EQ(one->verdict, Verdict::kVerified) << one->error;
+  EXPECT_EQ(one->issuer, "CN=team-ca");
+  auto two = Connect(ClientOptions()
+                         .Name("a.deep.test")
+                         .Certificate("client_two_down.crt", "client_two_down.key"));
+  ASSERT_NE(two, nullptr);
+  EXPECT_EQ(two->verdict == Verdict::kVerified, intermediates_at_depth_two >= 2) << two->error;
+  EXPECT_EQ(two->issuer, "CN=squad-ca");
+  // Beyond the depth, the chain stops short of the bundle: its issuer is not found.
+  auto too_deep = Connect(
+      ClientOptions().Name("mtls.test").Certificate("client_two_down.crt", "client_two_down.key"));
+  ASSERT_NE(too_deep, nullptr);
+  EXPECT_NE(too_deep->verdict, Verdict::kVerified);
+}
+
+TEST_F(ClientValidationTest, OnlyNamesWithAValidationAskAndTheyNameTheirCas) {
+  Handshake plain(*server_, &table_, ClientOptions().Name("rsa.test"));
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain.server().peer_certificate(), nullptr);
+  EXPECT_EQ(SSL_get_client_CA_list(plain.client()), nullptr);
+
+  Handshake asked(*server_, &table_, ClientOptions().Name("mtls.test").MaxVersion(TLS1_2_VERSION));
+  ASSERT_TRUE(asked.ok());
+#ifndef OPENSSL_IS_BORINGSSL  // BoringSSL's clients keep the names elsewhere (CRYPTO_BUFFERs)
+  STACK_OF(X509_NAME)* names = SSL_get_client_CA_list(asked.client());
+  ASSERT_NE(names, nullptr);
+  ASSERT_EQ(sk_X509_NAME_num(names), 1u);
+  char cn[64] = {};
+  X509_NAME_get_text_by_NID(sk_X509_NAME_value(names, 0), NID_commonName, cn, sizeof(cn));
+  EXPECT_STREQ(cn, "client-ca");
+#endif
+}
+
+TEST(ClientValidationResumptionTest, ASessionOfAnotherNameNeverSkipsTheCertificate) {
+  TicketKeys keys(absl::Hours(1));
+  ServerSettings settings;
+  settings.ticket_keys = &keys;
+  auto server = ServerContext::Create(Read("rsa.crt"), Read("rsa_pkcs8.key"), settings);
+  ASSERT_TRUE(server.ok());
+  CertificateTable table;
+  table.Add("rsa.test", *server);
+  table.Add("mtls.test", *server);
+  auto validation = ClientValidation::Create("v", Read("client_ca.crt"), 1);
+  ASSERT_TRUE(validation.ok());
+  table.AddValidation("mtls.test", *validation);
+
+  for (int version : {TLS1_2_VERSION, TLS1_3_VERSION}) {
+    SCOPED_TRACE(version);
+    Handshake first(**server, &table, ClientOptions().Name("rsa.test").MaxVersion(version));
+    ASSERT_TRUE(first.ok());
+    first.Exchange("hello");
+    ASSERT_NE(first.session(), nullptr);
+    // The same name resumes...
+    Handshake again(**server, &table,
+                    ClientOptions().Name("rsa.test").MaxVersion(version).Resume(first.session()));
+    EXPECT_TRUE(again.ok() && SSL_session_reused(again.client()) == 1);
+    // ...but no connection claims a name's check without having made it in a full handshake.
+    // OpenSSL decides on resumption before the name is known: in TLS 1.3 the resumption is
+    // refused; in TLS 1.2 the session keeps the name it was made for, so its connection is
+    // not the other name's (and a request for it gets 421: ClientCertificateFilter).
+    // BoringSSL decides after, and makes a full handshake that asks.
+    Handshake other(**server, &table,
+                    ClientOptions().Name("mtls.test").MaxVersion(version).Resume(first.session()));
+    bool resumed = other.ok() && SSL_session_reused(other.client()) == 1;
+    const auto& record = other.server().peer_certificate();
+    if (resumed) {
+      EXPECT_EQ(record, nullptr);
+    } else if (other.ok()) {
+      ASSERT_NE(record, nullptr);
+      EXPECT_EQ(record->validation, "v");
+    }
+
+    // A session with a certificate check issues no ticket to resume elsewhere.
+    Handshake checked(**server, &table,
+                      ClientOptions()
+                          .Name("mtls.test")
+                          .MaxVersion(version)
+                          .Certificate("client.crt", "client.key"));
+    ASSERT_TRUE(checked.ok());
+    checked.Exchange("hello");
+    EXPECT_EQ(checked.session(), nullptr);
+  }
+}
+
+}  // namespace
+}  // namespace gatehouse::dataplane::tls
