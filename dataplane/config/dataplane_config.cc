@@ -210,6 +210,21 @@ absl::StatusOr<std::shared_ptr<const DataplaneConfig>> DataplaneConfig::Build(
         certificates->Add(name, *context);
       }
     }
+    // A validation that does not load is left out, and so are its hosts' requests: their
+    // ClientCertificate filters find no handshake that applied it, and answer 421.
+    for (const v1::ClientValidation& entry : listener.client_validations()) {
+      absl::StatusOr<std::shared_ptr<const tls::ClientValidation>> validation =
+          tls::ClientValidation::Create(entry.name(), entry.trusted_ca(),
+                                        static_cast<int>(entry.verify_depth()));
+      if (!validation.ok()) {
+        config->dropped_certificates_.push_back(absl::StrCat(
+            "client validation \"", entry.name(), "\": ", validation.status().message()));
+        continue;
+      }
+      for (const std::string& name : entry.server_names()) {
+        certificates->AddValidation(name, *validation);
+      }
+    }
     if (listener.has_default_certificate()) {
       const v1::TlsCertificate& fallback = listener.default_certificate();
       absl::StatusOr<std::shared_ptr<const tls::ServerContext>> context =

@@ -4,6 +4,7 @@
 #include "absl/strings/str_join.h"
 #include "dataplane/filters/app_root.h"
 #include "dataplane/filters/basic_auth.h"
+#include "dataplane/filters/client_certificate.h"
 #include "dataplane/filters/cors.h"
 #include "dataplane/filters/external_auth.h"
 #include "dataplane/filters/forwarding_headers.h"
@@ -55,6 +56,8 @@ absl::StatusOr<std::shared_ptr<const FilterFactory>> CompileFilter(const v1::Fil
       return BasicAuthFilter::Compile(filter.basic_auth());
     case v1::Filter::kExternalAuth:
       return ExternalAuthFilter::Compile(filter.external_auth());
+    case v1::Filter::kClientCertificate:
+      return ClientCertificateFilter::Compile(filter.client_certificate());
     case v1::Filter::CONFIG_NOT_SET:
       break;
   }

@@ -1,0 +1,74 @@
+#include "dataplane/filters/client_certificate.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/http_syntax.h"
+#include "common/location_template.h"
+
+namespace gatehouse::dataplane::filters {
+
+using Verdict = tls::PeerCertificate::Verdict;
+
+absl::StatusOr<std::shared_ptr<const FilterFactory>> ClientCertificateFilter::Compile(
+    const v1::ClientCertificate& config) {
+  if (config.mode() == v1::ClientCertificate::MODE_UNSPECIFIED ||
+      !v1::ClientCertificate::Mode_IsValid(config.mode())) {
+    return absl::InvalidArgumentError("no client-certificate mode");
+  }
+  if (config.validation().empty()) return absl::InvalidArgumentError("no client validation");
+  const std::string& page = config.error_page();
+  if (!page.empty() &&
+      ((!absl::StartsWith(page, "http://") && !absl::StartsWith(page, "https://")) ||
+       !IsFieldValue(page) || page.find(' ') != std::string::npos)) {
+    return absl::InvalidArgumentError("the error page is not an absolute http(s) URL");
+  }
+  return std::make_shared<const ConfigFactory<ClientCertificateFilter, v1::ClientCertificate>>(
+      config);
+}
+
+FilterStatus ClientCertificateFilter::OnRequestHeaders(http::RequestHead& head, bool) {
+  // Only the proxy says what the client's certificate is.
+  for (absl::string_view name :
+       {kVerifyHeader, kSubjectHeader, kIssuerHeader, kCertificateHeader}) {
+    head.headers.Remove(name);
+  }
+  const DownstreamInfo& downstream = callbacks().downstream();
+  const tls::PeerCertificate* peer = downstream.client_certificate.get();
+  if (downstream.secure && (peer == nullptr || peer->validation != config_.validation())) {
+    callbacks().SendLocalReply(421, "this connection was not made for this host");
+    return FilterStatus::kStop;
+  }
+  Verdict verdict = peer != nullptr ? peer->verdict : Verdict::kNone;
+  const bool on = config_.mode() == v1::ClientCertificate::ON;
+  const bool no_ca = config_.mode() == v1::ClientCertificate::OPTIONAL_NO_CA;
+  if (verdict == Verdict::kNone && on) return Refuse("No required SSL certificate was sent");
+  if (verdict == Verdict::kFailed || (verdict == Verdict::kUntrustedIssuer && !no_ca)) {
+    return Refuse("The SSL certificate error");
+  }
+  if (verdict == Verdict::kNone) {
+    head.headers.Add(kVerifyHeader, "NONE");
+    return FilterStatus::kContinue;
+  }
+  head.headers.Add(kVerifyHeader, verdict == Verdict::kVerified
+                                      ? std::string("SUCCESS")
+                                      : absl::StrCat("FAILED:", peer->error));
+  if (!peer->subject.empty()) head.headers.Add(kSubjectHeader, peer->subject);
+  if (!peer->issuer.empty()) head.headers.Add(kIssuerHeader, peer->issuer);
+  if (config_.pass_certificate()) {
+    head.headers.Add(kCertificateHeader, EscapeUriComponent(peer->pem));
+  }
+  return FilterStatus::kContinue;
+}
+
+FilterStatus ClientCertificateFilter::Refuse(absl::string_view message) {
+  if (config_.error_page().empty()) {
+    callbacks().SendLocalReply(400, message);
+  } else {
+    http::HeaderMap headers;
+    headers.Add("Location", config_.error_page());
+    callbacks().SendLocalReply(302, message, std::move(headers));
+  }
+  return FilterStatus::kStop;
+}
+
+}  // namespace gatehouse::dataplane::filters
