@@ -4,6 +4,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 
 namespace gatehouse {
 namespace {
@@ -49,6 +50,19 @@ bool IsFieldValue(absl::string_view value) {
 bool IsOriginFormTarget(absl::string_view target) {
   if (target.empty() || target.front() != '/') return false;
   for (char c : target) {
+    unsigned char byte = static_cast<unsigned char>(c);
+    if (byte <= 0x20 || byte == 0x7f) return false;
+  }
+  return true;
+}
+
+bool IsAbsoluteHttpUrl(absl::string_view url) {
+  absl::string_view rest = url;
+  if (!absl::ConsumePrefix(&rest, "http://") && !absl::ConsumePrefix(&rest, "https://")) {
+    return false;
+  }
+  if (rest.empty() || rest.front() == '/') return false;
+  for (char c : rest) {
     unsigned char byte = static_cast<unsigned char>(c);
     if (byte <= 0x20 || byte == 0x7f) return false;
   }

@@ -35,6 +35,10 @@ bool IsEditableHeaderName(absl::string_view name);
 // The most header edits (set, add and remove together) one modifier may hold.
 inline constexpr int kMaxHeaderEdits = 32;
 
+// Whether `url` is an absolute http:// or https:// URL with something after the scheme and no
+// space or control character: a Location a tenant may name (an error page).
+bool IsAbsoluteHttpUrl(absl::string_view url);
+
 // Whether `authority` is "host" or "host:port" with a DNS name or IPv4 host.
 bool IsHostAndPort(absl::string_view authority);
 

@@ -323,6 +323,7 @@ ParsedAnnotations ParseAnnotations(const objects::kube::Ingress& ingress) {
   ParseMirrorAnnotations(ingress, &parsed);
   ParseAccessAnnotations(ingress, &parsed);
   ParseAuthAnnotations(ingress, &parsed);
+  ParseClientCertAnnotations(ingress, &parsed);
   return parsed;
 }
 

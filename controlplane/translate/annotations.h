@@ -157,6 +157,17 @@ inline constexpr absl::string_view kAuthTypeAnnotation = "auth-type";
 inline constexpr absl::string_view kAuthSecretAnnotation = "auth-secret";
 inline constexpr absl::string_view kAuthSecretTypeAnnotation = "auth-secret-type";
 inline constexpr absl::string_view kAuthRealmAnnotation = "auth-realm";
+// Client certificates (client_cert_annotations.cc): "auth-tls-secret" (a Secret of the Ingress's
+// namespace with the CA bundle under "ca.crt"), "auth-tls-verify-client" (on, the default; off;
+// optional; optional_no_ca), "auth-tls-verify-depth" (default 1), "auth-tls-error-page" and
+// "auth-tls-pass-certificate-to-upstream". They apply to every path of the Ingress's hosts, as
+// in ingress-nginx (whose settings are the server's); a Secret that cannot be used answers 503.
+inline constexpr absl::string_view kAuthTlsSecretAnnotation = "auth-tls-secret";
+inline constexpr absl::string_view kAuthTlsVerifyClientAnnotation = "auth-tls-verify-client";
+inline constexpr absl::string_view kAuthTlsVerifyDepthAnnotation = "auth-tls-verify-depth";
+inline constexpr absl::string_view kAuthTlsErrorPageAnnotation = "auth-tls-error-page";
+inline constexpr absl::string_view kAuthTlsPassCertificateAnnotation =
+    "auth-tls-pass-certificate-to-upstream";
 // External authentication (auth_annotations.cc): "auth-url" names the auth service, a Service of
 // the Ingress's namespace ("http://name.ns.svc.cluster.local/path"); auth-method,
 // auth-signin (where a 401 sends the client) with auth-signin-redirect-param,
@@ -250,6 +261,17 @@ struct ExternalAuthAnnotations {
   std::string refused;
 };
 
+// auth-tls-secret and its companions.
+struct ClientCertAnnotations {
+  std::string secret;  // "namespace/name", in the Ingress's namespace
+  gatehouse::v1::ClientCertificate::Mode mode = gatehouse::v1::ClientCertificate::ON;
+  uint32_t verify_depth = 1;
+  std::string error_page;  // empty: 400
+  bool pass_certificate = false;
+  // Why the annotations cannot be used: every request to the hosts gets 503. Empty: usable.
+  std::string refused;
+};
+
 // Who may reach the Ingress's paths.
 struct AccessAnnotations {
   std::optional<std::vector<std::string>> allow;  // unset: the controller's default list
@@ -260,6 +282,8 @@ struct AccessAnnotations {
   std::optional<gatehouse::v1::RateLimit> rate_limit;
   std::optional<BasicAuthAnnotations> basic_auth;        // auth-type
   std::optional<ExternalAuthAnnotations> external_auth;  // auth-url
+  // auth-tls-secret, unless auth-tls-verify-client is off.
+  std::optional<ClientCertAnnotations> client_cert;
 };
 
 struct IngressAnnotations {
@@ -319,6 +343,9 @@ void ParseAccessAnnotations(const objects::kube::Ingress& ingress, ParsedAnnotat
 
 // The authentication annotations (auth_annotations.cc), into `parsed`.
 void ParseAuthAnnotations(const objects::kube::Ingress& ingress, ParsedAnnotations* parsed);
+
+// The client-certificate annotations (client_cert_annotations.cc), into `parsed`.
+void ParseClientCertAnnotations(const objects::kube::Ingress& ingress, ParsedAnnotations* parsed);
 
 // The Secret an annotation names ("namespace/name", or a name in `ns`) as "ns/name", when it is
 // in the Ingress's namespace `ns`; nullopt for any other namespace or a name that is not one.

@@ -168,6 +168,19 @@ void VirtualHostTable::SetTls(const std::string& server_name, bool redirect,
   }
 }
 
+void VirtualHostTable::AddHostFilter(const std::string& domain, gatehouse::v1::Filter filter) {
+  auto it = hosts_.find(domain);
+  if (it != hosts_.end()) it->second.host_filters.push_back(std::move(filter));
+}
+
+std::vector<std::string> VirtualHostTable::NamesOf(const std::string& domain) const {
+  std::vector<std::string> names = {domain};
+  if (auto it = hosts_.find(domain); it != hosts_.end()) {
+    names.insert(names.end(), it->second.aliases.begin(), it->second.aliases.end());
+  }
+  return names;
+}
+
 gatehouse::v1::RouteConfiguration VirtualHostTable::Build(const std::string& name) const {
   std::vector<const std::string*> domains;
   for (const auto& [domain, host] : hosts_) domains.push_back(&domain);
@@ -187,6 +200,7 @@ gatehouse::v1::RouteConfiguration VirtualHostTable::Build(const std::string& nam
     // The host's TLS filters come first in each of its chains: a redirect is answered before
     // anything else looks at the request.
     std::vector<gatehouse::v1::Filter> tls = TlsFilters(host.https_redirect, host.hsts);
+    tls.insert(tls.end(), host.host_filters.begin(), host.host_filters.end());
     for (auto& route : routes) {
       gatehouse::v1::Route& added = *vhost.add_routes();
       added = std::move(route);

@@ -69,6 +69,11 @@ class VirtualHostTable {
   // Every host a certificate for `server_name` covers (itself, or one label under a wildcard)
   // redirects HTTP to HTTPS when `redirect`, and sends `hsts` over HTTPS.
   void SetTls(const std::string& server_name, bool redirect, const std::string& hsts);
+  // A filter every request to `domain` (a host) passes, after its TLS filters and before its
+  // routes' own: the host's client-certificate check.
+  void AddHostFilter(const std::string& domain, gatehouse::v1::Filter filter);
+  // The names `domain` is served as: itself and its aliases.
+  std::vector<std::string> NamesOf(const std::string& domain) const;
 
   // The route configuration: hosts sorted exact, then wildcard, then "*"; routes in match order.
   gatehouse::v1::RouteConfiguration Build(const std::string& name) const;
@@ -82,6 +87,7 @@ class VirtualHostTable {
     std::string default_cluster;
     bool https_redirect = false;
     std::string hsts;
+    std::vector<gatehouse::v1::Filter> host_filters;
     std::string redirect_to;  // a host that only redirects there
     std::vector<std::string> aliases;
     size_t regex_routes = 0;

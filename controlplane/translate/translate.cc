@@ -16,6 +16,7 @@
 #include "controlplane/translate/basic_auth.h"
 #include "controlplane/translate/canary.h"
 #include "controlplane/translate/class_selection.h"
+#include "controlplane/translate/client_certificates.h"
 #include "controlplane/translate/endpoints.h"
 #include "controlplane/translate/error_pages.h"
 #include "controlplane/translate/external_auth.h"
@@ -98,6 +99,10 @@ class Translator {
     for (const Ingress* ingress : primaries) AddWwwRedirects(*ingress);
     for (const Ingress* ingress : primaries) AddDefaultBackend(*ingress);
     for (const Ingress* ingress : ours) AddTls(*ingress);
+    for (const Ingress* ingress : primaries) AddClientCertificates(*ingress);
+    for (const auto& [domain, filter] : client_certificates_.Filters()) {
+      table_.AddHostFilter(domain, filter);
+    }
     AddDefaultCertificate();
     AddControllerDefault();
 
@@ -518,6 +523,14 @@ class Translator {
     }
   }
 
+  // auth-tls-*: the Ingress's hosts ask for client certificates.
+  void AddClientCertificates(const Ingress& ingress) {
+    const auto& settings = AnnotationsOf(ingress).values.access.client_cert;
+    if (!settings.has_value()) return;
+    client_certificates_.Add(SourceName(ingress), *settings, hosts_of_[&ingress],
+                             &outcomes_[&ingress].reasons);
+  }
+
   // CheckTlsSecret, once per Secret however many Ingresses name it.
   absl::Status CheckedSecret(const std::string& id, const objects::kube::Secret& secret) {
     auto [it, inserted] = checked_secrets_.try_emplace(id);
@@ -638,6 +651,10 @@ class Translator {
     }
     if (default_certificate_.has_value())
       *https.mutable_default_certificate() = *default_certificate_;
+    for (auto& validation : client_certificates_.Validations(
+             [this](const std::string& domain) { return table_.NamesOf(domain); })) {
+      *https.add_client_validations() = std::move(validation);
+    }
     for (const auto& [domain, target] : passthrough_) {
       gatehouse::v1::Passthrough& entry = *https.add_passthrough();
       entry.set_server_name(domain);
@@ -652,6 +669,7 @@ class Translator {
   std::map<const Ingress*, IngressOutcome> outcomes_;
   std::map<const Ingress*, std::vector<std::string>> hosts_of_;  // domains of its valid rules
   VirtualHostTable table_;
+  ClientCertificateHosts client_certificates_{world_};
   ClusterTargets clusters_;
   std::vector<std::string> warnings_;
   std::map<std::string, gatehouse::v1::TlsCertificate> certificates_;  // by "ns/secret"

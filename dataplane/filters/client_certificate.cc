@@ -11,15 +11,17 @@ using Verdict = tls::PeerCertificate::Verdict;
 
 absl::StatusOr<std::shared_ptr<const FilterFactory>> ClientCertificateFilter::Compile(
     const v1::ClientCertificate& config) {
+  if (config.deny()) {
+    return std::make_shared<const ConfigFactory<ClientCertificateFilter, v1::ClientCertificate>>(
+        config);
+  }
   if (config.mode() == v1::ClientCertificate::MODE_UNSPECIFIED ||
       !v1::ClientCertificate::Mode_IsValid(config.mode())) {
     return absl::InvalidArgumentError("no client-certificate mode");
   }
   if (config.validation().empty()) return absl::InvalidArgumentError("no client validation");
   const std::string& page = config.error_page();
-  if (!page.empty() &&
-      ((!absl::StartsWith(page, "http://") && !absl::StartsWith(page, "https://")) ||
-       !IsFieldValue(page) || page.find(' ') != std::string::npos)) {
+  if (!page.empty() && !IsAbsoluteHttpUrl(page)) {
     return absl::InvalidArgumentError("the error page is not an absolute http(s) URL");
   }
   return std::make_shared<const ConfigFactory<ClientCertificateFilter, v1::ClientCertificate>>(
@@ -31,6 +33,10 @@ FilterStatus ClientCertificateFilter::OnRequestHeaders(http::RequestHead& head, 
   for (absl::string_view name :
        {kVerifyHeader, kSubjectHeader, kIssuerHeader, kCertificateHeader}) {
     head.headers.Remove(name);
+  }
+  if (config_.deny()) {
+    callbacks().SendLocalReply(503, "the host's client-certificate settings cannot be used");
+    return FilterStatus::kStop;
   }
   const DownstreamInfo& downstream = callbacks().downstream();
   const tls::PeerCertificate* peer = downstream.client_certificate.get();

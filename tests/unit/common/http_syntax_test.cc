@@ -40,5 +40,17 @@ TEST(HttpSyntaxTest, FieldValuesASenderWritesHaveNoControlsOrEdgeWhitespace) {
   EXPECT_FALSE(IsFieldValue("a\x01"));
 }
 
+TEST(HttpSyntaxTest, AbsoluteHttpUrlsForLocations) {
+  EXPECT_TRUE(IsAbsoluteHttpUrl("https://help.example/cert?from=x"));
+  EXPECT_TRUE(IsAbsoluteHttpUrl("http://10.0.0.1:8080"));
+  EXPECT_FALSE(IsAbsoluteHttpUrl("/relative"));
+  EXPECT_FALSE(IsAbsoluteHttpUrl("ftp://files.example/"));
+  EXPECT_FALSE(IsAbsoluteHttpUrl("https://"));
+  EXPECT_FALSE(IsAbsoluteHttpUrl("https:///path"));
+  EXPECT_FALSE(IsAbsoluteHttpUrl("https://a b/"));
+  EXPECT_FALSE(IsAbsoluteHttpUrl("https://a/\r\nSet-Cookie: x=1"));
+  EXPECT_FALSE(IsAbsoluteHttpUrl("https://a/\x7f"));
+}
+
 }  // namespace
 }  // namespace gatehouse

@@ -168,6 +168,13 @@ TEST(ClientCertificateFilterTest, PlainHttpHasNoCertificate) {
   EXPECT_EQ(Values(optional.head.headers, "ssl-client-subject-dn"), Strings{});
 }
 
+TEST(ClientCertificateFilterTest, SettingsThatCannotBeUsedDenyEveryRequest) {
+  v1::Filter config;
+  config.mutable_client_certificate()->set_deny(true);
+  EXPECT_EQ(Check(config, Peer(Verdict::kVerified)).status, 503);
+  EXPECT_EQ(Check(config, nullptr, /*secure=*/false).status, 503);
+}
+
 TEST(ClientCertificateFilterTest, ConfigsWithoutModeOrWithABadErrorPageAreRefused) {
   v1::Filter none = Config(v1::ClientCertificate::MODE_UNSPECIFIED);
   EXPECT_FALSE(ClientCertificateFilter::Compile(none.client_certificate()).ok());

@@ -1,0 +1,93 @@
+// The client-certificate annotations, read as ingress-nginx reads them (its annotations
+// documentation, "Client Certificate Authentication", and internal/ingress/annotations/authtls):
+// auth-tls-verify-client is on, off, optional or optional_no_ca, "on" when unset or unknown;
+// auth-tls-verify-depth is a positive number, 1 when unset or not one; auth-tls-error-page is
+// where a refused request is redirected. A Secret that cannot be named denies the hosts (503),
+// where ingress-nginx would serve them without asking for a certificate.
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "common/http_syntax.h"
+#include "common/log.h"
+#include "controlplane/translate/annotations.h"
+
+namespace gatehouse::controlplane::translate {
+namespace {
+
+// Deep enough for any real PKI; each level is a signature check per handshake.
+constexpr uint32_t kMaxVerifyDepth = 10;
+
+}  // namespace
+
+void ParseClientCertAnnotations(const objects::kube::Ingress& ingress, ParsedAnnotations* parsed) {
+  AnnotationValue secret = LookupAnnotation(ingress, kAuthTlsSecretAnnotation);
+  if (secret.value == nullptr) {
+    for (absl::string_view name :
+         {kAuthTlsVerifyClientAnnotation, kAuthTlsVerifyDepthAnnotation,
+          kAuthTlsErrorPageAnnotation, kAuthTlsPassCertificateAnnotation}) {
+      if (AnnotationValue alone = LookupAnnotation(ingress, name); alone.value != nullptr) {
+        parsed->errors.push_back(
+            absl::StrCat("annotation ", alone.key, ": no auth-tls-secret to apply it to"));
+      }
+    }
+    return;
+  }
+  ClientCertAnnotations settings;
+  if (AnnotationValue mode = LookupAnnotation(ingress, kAuthTlsVerifyClientAnnotation);
+      mode.value != nullptr) {
+    std::string value = absl::AsciiStrToLower(absl::StripAsciiWhitespace(*mode.value));
+    if (value == "off") return;  // no certificate is asked for
+    if (value == "optional") {
+      settings.mode = gatehouse::v1::ClientCertificate::OPTIONAL;
+    } else if (value == "optional_no_ca") {
+      settings.mode = gatehouse::v1::ClientCertificate::OPTIONAL_NO_CA;
+    } else if (value != "on") {
+      parsed->errors.push_back(
+          absl::StrCat("annotation ", mode.key, ": ", QuoteForMessage(*mode.value),
+                       " is not on, off, optional or optional_no_ca; using on"));
+    }
+  }
+  if (AnnotationValue depth = LookupAnnotation(ingress, kAuthTlsVerifyDepthAnnotation);
+      depth.value != nullptr) {
+    uint32_t value = 0;
+    if (absl::SimpleAtoi(absl::StripAsciiWhitespace(*depth.value), &value) && value >= 1 &&
+        value <= kMaxVerifyDepth) {
+      settings.verify_depth = value;
+    } else {
+      parsed->errors.push_back(
+          absl::StrCat("annotation ", depth.key, ": ", QuoteForMessage(*depth.value),
+                       " is not a whole number from 1 to ", kMaxVerifyDepth, "; using 1"));
+    }
+  }
+  if (AnnotationValue page = LookupAnnotation(ingress, kAuthTlsErrorPageAnnotation);
+      page.value != nullptr) {
+    absl::string_view value = absl::StripAsciiWhitespace(*page.value);
+    if (IsAbsoluteHttpUrl(value)) {
+      settings.error_page = std::string(value);
+    } else {
+      parsed->errors.push_back(
+          absl::StrCat("annotation ", page.key, ": ", QuoteForMessage(*page.value),
+                       " is not an absolute http(s) URL without spaces; refused requests get 400"));
+    }
+  }
+  if (AnnotationValue pass = LookupAnnotation(ingress, kAuthTlsPassCertificateAnnotation);
+      pass.value != nullptr) {
+    settings.pass_certificate = ReadTrueFalse(pass, false, "the certificate is not passed", parsed);
+  }
+  std::optional<std::string> name =
+      SecretInNamespace(*secret.value, ingress.metadata().namespace_());
+  if (name.has_value()) {
+    settings.secret = *std::move(name);
+  } else {
+    settings.refused = absl::StrCat(
+        "annotation ", secret.key, ": ", QuoteForMessage(*secret.value),
+        " is not a Secret name in the Ingress's namespace; only that namespace's Secrets are "
+        "read; every request to its hosts gets 503 until it is mended");
+    parsed->errors.push_back(settings.refused);
+  }
+  parsed->values.access.client_cert = std::move(settings);
+}
+
+}  // namespace gatehouse::controlplane::translate
