@@ -1,18 +1,10 @@
 #include "dataplane/event/deadline_queue.h"
 
 #include <algorithm>
-#include <chrono>
+
+#include "dataplane/event/clock.h"
 
 namespace gatehouse::dataplane::event {
-namespace {
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
 
 DeadlineQueue::Entry::~Entry() { Disarm(*this); }
 
@@ -33,7 +25,7 @@ void DeadlineQueue::Arm(Entry& entry) {
   Disarm(entry);
   if (timer_ == nullptr) return;
   bool was_empty = empty();
-  entry.deadline_ms_ = NowMs() + timeout_ms_;
+  entry.deadline_ms_ = MonotonicNowMs() + timeout_ms_;
   Link& link = entry;
   link.prev = head_.prev;
   link.next = &head_;
@@ -54,7 +46,7 @@ void DeadlineQueue::Unlink(Link& link) {
 }
 
 void DeadlineQueue::OnTimer() {
-  const int64_t now = NowMs();
+  const int64_t now = MonotonicNowMs();
   while (!empty() && first().deadline_ms_ <= now) {
     Entry& expired = first();
     Unlink(expired);
@@ -65,7 +57,8 @@ void DeadlineQueue::OnTimer() {
 
 void DeadlineQueue::RestartTimer() {
   if (empty() || timer_ == nullptr) return;
-  timer_->Start(static_cast<uint64_t>(std::max<int64_t>(1, first().deadline_ms_ - NowMs())));
+  timer_->Start(
+      static_cast<uint64_t>(std::max<int64_t>(1, first().deadline_ms_ - MonotonicNowMs())));
 }
 
 }  // namespace gatehouse::dataplane::event

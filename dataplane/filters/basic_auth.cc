@@ -1,7 +1,6 @@
 #include "dataplane/filters/basic_auth.h"
 
 #include <atomic>
-#include <chrono>
 #include <map>
 
 #include "absl/strings/ascii.h"
@@ -9,16 +8,11 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/http_syntax.h"
+#include "dataplane/event/clock.h"
 #include "dataplane/filters/password_cache.h"
 
 namespace gatehouse::dataplane::filters {
 namespace {
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 // The user and password of an Authorization header's Basic credentials; false when there are
 // none or they cannot be read.
@@ -87,7 +81,7 @@ FilterStatus BasicAuthFilter::OnRequestHeaders(http::RequestHead& head, bool end
   if (hash == nullptr) return Challenge();
   PasswordCache& cache = PasswordCache::ForThisThread();
   PasswordCache::Key key = PasswordCache::KeyOf(*hash, user, password);
-  if (cache.Contains(key, NowMs())) return FilterStatus::kContinue;
+  if (cache.Contains(key, event::MonotonicNowMs())) return FilterStatus::kContinue;
   auto check = std::make_shared<Check>();
   check->hash = *hash;
   check->password = std::move(password);
@@ -117,7 +111,7 @@ void BasicAuthFilter::OnChecked(const Check& check, bool ran) {
   if (!ran) {
     callbacks().SendLocalReply(503, "the password check was cancelled");
   } else if (check.matched) {
-    PasswordCache::ForThisThread().Put(check.key, NowMs());
+    PasswordCache::ForThisThread().Put(check.key, event::MonotonicNowMs());
     callbacks().ContinueRequest();
   } else {
     Challenge();

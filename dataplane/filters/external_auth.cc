@@ -5,6 +5,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/http_syntax.h"
+#include "common/log.h"
 #include "dataplane/filters/forwarding_headers.h"
 #include "dataplane/filters/redirect.h"
 
@@ -142,8 +143,9 @@ http::RequestHead ExternalAuthFilter::SideRequest(const http::RequestHead& head)
 
 void ExternalAuthFilter::OnAnswer(SideResponse answer) {
   if (!answer.ok) {
-    callbacks().SendLocalReply(
-        500, absl::StrCat("the authentication service did not answer: ", answer.error));
+    // Why (it may name internal addresses) is for the operator, not the client.
+    LOG_DEBUG("external auth through cluster ", config_.proto.cluster(), ": ", answer.error);
+    callbacks().SendLocalReply(500, "the authentication service did not answer");
     return;
   }
   cookies_.clear();

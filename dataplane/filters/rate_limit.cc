@@ -1,21 +1,14 @@
 #include "dataplane/filters/rate_limit.h"
 
-#include <chrono>
-
 #include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "dataplane/event/clock.h"
 
 namespace gatehouse::dataplane::filters {
 namespace {
 
 constexpr int kMaxAllowlist = 4096;
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 // The key of a zone's limit (`kind`) for a client.
 uint64_t KeyOf(const std::string& zone, char kind, absl::string_view client) {
@@ -90,7 +83,7 @@ FilterStatus RateLimitFilter::OnRequestHeaders(http::RequestHead& head, bool end
   if (!config_.allowlist.empty() && config_.allowlist.Contains(downstream.client_address)) {
     return FilterStatus::kContinue;
   }
-  const int64_t now = NowMs();
+  const int64_t now = event::MonotonicNowMs();
   const bool per_second = config_.per_second_milli > 0;
   const bool per_minute = config_.per_minute_milli > 0;
   // Only the keys of the limits this route has are hashed.

@@ -7,6 +7,7 @@
 // auth-signin, with a 302 whose rd is the request's URL, escaped).
 #include "dataplane/filters/external_auth.h"
 
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/unit/dataplane/fakes/fake_filter_callbacks.h"
 #include "tests/unit/dataplane/fakes/filter_test_util.h"
@@ -17,6 +18,8 @@ namespace {
 using fakes::FakeFilterCallbacks;
 using fakes::MakeFilter;
 using fakes::Request;
+using testing::HasSubstr;
+using testing::Not;
 
 v1::Filter Config() {
   v1::Filter config;
@@ -146,7 +149,7 @@ TEST(ExternalAuthFilterTest, RefusalsAndFailuresNeverLetTheRequestThrough) {
     int status;
   };
   SideResponse down;
-  down.error = "cannot connect";
+  down.error = "cannot connect to 10.1.2.3:9000";  // an internal address: never to the client
   const Case cases[] = {
       {Answer(401, {{"WWW-Authenticate", "Bearer"}}), 401},  // no sign-in URL
       {Answer(403), 403},                                    // never sent to sign in
@@ -163,6 +166,7 @@ TEST(ExternalAuthFilterTest, RefusalsAndFailuresNeverLetTheRequestThrough) {
     callbacks.AnswerSideRequest(c.answer);
     ASSERT_TRUE(callbacks.local_reply.has_value());
     EXPECT_EQ(callbacks.local_reply->status, c.status);
+    EXPECT_THAT(callbacks.local_reply->message, Not(HasSubstr("10.1.2.3")));
     EXPECT_EQ(callbacks.continued, 0);
     if (c.status == 401) {
       EXPECT_EQ(*callbacks.local_reply->headers.Get("www-authenticate"), "Bearer");
