@@ -1,9 +1,10 @@
 // Fuzz target: whatever Ingresses tenants write, everything the control plane publishes is
 // accepted whole by a data plane. The input's lines build Ingresses over a fixed world (our
 // IngressClass, a Service with endpoints in two namespaces, TLS Secrets with a good, a weak and
-// a mismatched certificate); they are translated as the control plane does, packed as it
-// packs them, and built into a DataplaneConfig as a data plane does. A version the data plane
-// refuses, or a resource it leaves out, aborts: the control plane should have refused it first.
+// a mismatched certificate, each also a CA bundle for auth-tls-secret); they are translated as the
+// control plane does, packed as it packs them, and built into a DataplaneConfig as a data plane
+// does. A version the data plane refuses, or a resource it leaves out, aborts: the control plane
+// should have refused it first.
 //
 // Lines: "n:NAMESPACE/NAME" starts an Ingress; "a:KEY=VALUE" an annotation (a KEY without '/'
 // gets the ingress-nginx prefix); "h:HOST" a rule; "p:TYPE PATH" a path of the last rule
@@ -45,6 +46,7 @@ kube::Secret TlsSecret(const std::string& ns, const std::string& name, const std
   secret.set_type("kubernetes.io/tls");
   (*secret.mutable_data())["tls.crt"] = crt;
   (*secret.mutable_data())["tls.key"] = key;
+  (*secret.mutable_data())["ca.crt"] = crt;  // for auth-tls-secret
   return secret;
 }
 

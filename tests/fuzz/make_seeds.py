@@ -234,6 +234,12 @@ def translate_validate():
         b"a:cors-expose-headers=X-A\na:cors-max-age=60\na:limit-rps=5\na:limit-rpm=100\n"
         b"a:limit-connections=3\na:limit-burst-multiplier=2\na:limit-allowlist=10.0.0.0/8\n"
         b"h:cors.test\np:Prefix /",
+        b"n:default/mtls\na:auth-tls-secret=default/ca\na:auth-tls-verify-client=optional_no_ca\n"
+        b"a:auth-tls-verify-depth=3\na:auth-tls-error-page=https://e.test/x\n"
+        b"a:auth-tls-pass-certificate-to-upstream=true\na:server-alias=m2.test\nh:m.test\n"
+        b"p:Prefix /\nt:good m.test\nn:other/mtls\na:auth-tls-secret=weak\nh:m.test\n"
+        b"p:Prefix /o\nn:default/bad\na:auth-tls-secret=nothing\nh:b.test\np:Prefix /\nh:\n"
+        b"p:Prefix /\nn:default/wk\na:auth-tls-secret=weak\nh:*.wk.test\np:Prefix /",
     ])
 
 
