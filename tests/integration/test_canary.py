@@ -106,8 +106,9 @@ class CanaryTest(harness.GatehouseTestCase):
             connection.close()
         expected = {"canary": REQUESTS * 0.3, "stable": REQUESTS * 0.7}
         chi_square = sum((counts[k] - expected[k]) ** 2 / expected[k] for k in counts)
+        # Refused one time in a thousand by chance: at 10,000 requests, a canary share outside
+        # 0.3 +- 0.015 (a bound of 0.01, which this test also had, failed ~3% of fair runs).
         self.assertLess(chi_square, CHI_SQUARE_999, counts)
-        self.assertAlmostEqual(counts["canary"] / REQUESTS, 0.3, delta=0.01, msg=counts)
 
     def test_a_canary_without_a_primary_says_so(self):
         status = harness.gatehousectl("--server=127.0.0.1:%d" % self.controlplane.admin,
