@@ -3,10 +3,12 @@
 #include <arpa/inet.h>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "common/cidr.h"
 #include "common/http_syntax.h"
 #include "common/log.h"
@@ -22,6 +24,23 @@ FlagSet::Parser NamespaceParser(std::string* target) {
   return [target](absl::string_view value) -> absl::Status {
     if (!IsDnsLabel(value)) return absl::InvalidArgumentError("not a namespace name");
     *target = std::string(value);
+    return absl::OkStatus();
+  };
+}
+
+// Namespace names, separated by commas.
+FlagSet::Parser NamespacesParser(std::vector<std::string>* target) {
+  return [target](absl::string_view value) -> absl::Status {
+    std::vector<std::string> names;
+    for (absl::string_view name : absl::StrSplit(value, ',')) {
+      name = absl::StripAsciiWhitespace(name);
+      if (!IsDnsLabel(name)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("\"", absl::CHexEscape(name), "\" is not a namespace name"));
+      }
+      names.emplace_back(name);
+    }
+    *target = std::move(names);
     return absl::OkStatus();
   };
 }
@@ -125,6 +144,10 @@ void RegisterControlPlaneFlags(FlagSet& flags, ControlPlaneFlags* out) {
                   RangesParser(&out->denylist_source_range),
                   "clients at these addresses get 403 from Ingresses that set no "
                   "denylist-source-range annotation (default: none)");
+  flags.AddCustom("auth-service-namespaces", "NS[,NS...]",
+                  NamespacesParser(&out->auth_service_namespaces),
+                  "namespaces whose Services every Ingress's auth-url may name, besides its own "
+                  "(a shared oauth2-proxy; default: none)");
   flags.AddCustom("limit-req-status-code", "CODE", StatusParser(&out->limit_req_status),
                   "the answer to a request over limit-rps or limit-rpm, 400 to 599 (default 503; "
                   "429 adds Retry-After)");

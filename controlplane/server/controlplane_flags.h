@@ -36,6 +36,7 @@ struct ControlPlaneFlags {
   translate::HostOwnership host_ownership = translate::HostOwnership::kShared;
   bool enable_ssl_passthrough = false;
   std::vector<std::string> allowlist_source_range;
+  std::vector<std::string> auth_service_namespaces;
   std::vector<std::string> denylist_source_range;
   uint32_t limit_req_status = 503;
   uint32_t limit_conn_status = 503;

@@ -129,6 +129,7 @@ int Main(int argc, char** argv) {
   state_options.translate.host_ownership = flags.host_ownership;
   state_options.translate.enable_ssl_passthrough = flags.enable_ssl_passthrough;
   state_options.translate.allowlist_source_range = flags.allowlist_source_range;
+  state_options.translate.auth_service_namespaces = flags.auth_service_namespaces;
   state_options.translate.denylist_source_range = flags.denylist_source_range;
   state_options.translate.limit_req_status = flags.limit_req_status;
   state_options.translate.limit_conn_status = flags.limit_conn_status;

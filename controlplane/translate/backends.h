@@ -59,11 +59,13 @@ ResolvedBackend ApplyUpstreamAnnotations(ResolvedBackend backend,
                                          ClusterTargets* clusters);
 
 // The Service `host` names for an Ingress in `ns` (an annotation's URL: mirror-target,
-// auth-url): "name", "name.ns", "name.ns.svc" or "name.ns.svc.<cluster domain>", or the
-// ClusterIP of a Service of `ns`. Empty when it names none there, with `problem` saying so as
-// "annotation ANNOTATION: ...; CONSEQUENCE".
-std::string ServiceNamed(const std::string& ns, const std::string& host,
-                         const objects::ObjectStore& world, absl::string_view annotation,
-                         absl::string_view consequence, std::string* problem);
+// auth-url): "name", "name.NS", "name.NS.svc" or "name.NS.svc.<cluster domain>", or the
+// ClusterIP of a Service, where NS is `ns` or one of `shared` (namespaces the operator opened
+// to every Ingress); its namespace goes to `service_ns`. Empty when it names none there, with
+// `problem` saying so as "annotation ANNOTATION: ...; CONSEQUENCE".
+std::string ServiceNamed(const std::string& ns, const std::vector<std::string>& shared,
+                         const std::string& host, const objects::ObjectStore& world,
+                         absl::string_view annotation, absl::string_view consequence,
+                         std::string* service_ns, std::string* problem);
 
 }  // namespace gatehouse::controlplane::translate

@@ -6,6 +6,7 @@
 namespace gatehouse::controlplane::translate {
 
 gatehouse::v1::ExternalAuth ExternalAuthFor(const std::string& ns,
+                                            const std::vector<std::string>& shared_namespaces,
                                             const ExternalAuthAnnotations& auth,
                                             const objects::ObjectStore& world,
                                             ClusterTargets* clusters,
@@ -18,7 +19,9 @@ gatehouse::v1::ExternalAuth ExternalAuthFor(const std::string& ns,
   }
   constexpr absl::string_view kDenied = "every request gets 503 until it is mended";
   std::string problem;
-  std::string service = ServiceNamed(ns, auth.url.host, world, "auth-url", kDenied, &problem);
+  std::string service_ns;
+  std::string service = ServiceNamed(ns, shared_namespaces, auth.url.host, world, "auth-url",
+                                     kDenied, &service_ns, &problem);
   if (service.empty()) {
     problems->push_back(std::move(problem));
     out.set_deny(true);
@@ -27,8 +30,8 @@ gatehouse::v1::ExternalAuth ExternalAuthFor(const std::string& ns,
   UpstreamAnnotations upstream;
   if (auth.url.tls) upstream.tls = true;
   ResolvedBackend backend = ApplyUpstreamAnnotations(
-      ResolveBackendRef(BackendRef{ns, service, auth.url.port, ""}, world, clusters), upstream,
-      world, clusters);
+      ResolveBackendRef(BackendRef{service_ns, service, auth.url.port, ""}, world, clusters),
+      upstream, world, clusters);
   if (backend.cluster.empty()) {
     problems->push_back(absl::StrCat("annotation auth-url: ", backend.problem, "; ", kDenied));
     out.set_deny(true);

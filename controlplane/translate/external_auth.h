@@ -1,6 +1,7 @@
 // auth-url as a route's ExternalAuth filter: the auth service is a Service of the Ingress's own
-// namespace, reached through its cluster (the data plane resolves no DNS names, and one tenant
-// never sends its clients' headers into another's Services).
+// namespace, or of one the operator shares with every Ingress (--auth-service-namespaces: a
+// shared oauth2-proxy), reached through its cluster (the data plane resolves no DNS names, and
+// one tenant never sends its clients' headers into another's Services).
 #pragma once
 
 #include <string>
@@ -13,10 +14,12 @@
 
 namespace gatehouse::controlplane::translate {
 
-// The filter of the paths of an Ingress in `ns` whose annotations are `auth`. An auth service
+// The filter of the paths of an Ingress in `ns` whose annotations are `auth`; the auth service
+// may also be in one of `shared_namespaces`. An auth service
 // that cannot be named gives a filter that denies every request (503); one without ready
 // endpoints yet gives one whose requests get 500 until it has. Problems go to `problems`.
 gatehouse::v1::ExternalAuth ExternalAuthFor(const std::string& ns,
+                                            const std::vector<std::string>& shared_namespaces,
                                             const ExternalAuthAnnotations& auth,
                                             const objects::ObjectStore& world,
                                             ClusterTargets* clusters,

@@ -10,14 +10,15 @@ std::optional<gatehouse::v1::RequestMirror> MirrorFor(const std::string& ns,
                                                       const objects::ObjectStore& world,
                                                       ClusterTargets* clusters,
                                                       std::string* problem) {
-  std::string service =
-      ServiceNamed(ns, mirror.host, world, "mirror-target", "requests are not mirrored", problem);
+  std::string service_ns;
+  std::string service = ServiceNamed(ns, {}, mirror.host, world, "mirror-target",
+                                     "requests are not mirrored", &service_ns, problem);
   if (service.empty()) return std::nullopt;
   UpstreamAnnotations upstream;
   if (mirror.tls) upstream.tls = true;  // not verified, as nginx's proxy_ssl_verify off
   ResolvedBackend backend = ApplyUpstreamAnnotations(
-      ResolveBackendRef(BackendRef{ns, service, mirror.port, ""}, world, clusters), upstream, world,
-      clusters);
+      ResolveBackendRef(BackendRef{service_ns, service, mirror.port, ""}, world, clusters),
+      upstream, world, clusters);
   if (backend.cluster.empty()) {
     *problem =
         absl::StrCat("annotation mirror-target: ", backend.problem, "; requests are not mirrored");

@@ -62,6 +62,8 @@ struct TranslateOptions {
   // The client address lists of Ingresses that set none (--allowlist-source-range,
   // --denylist-source-range): addresses and CIDR ranges, each checked with CidrSet.
   std::vector<std::string> allowlist_source_range;
+  // Namespaces whose Services every Ingress's auth-url may name, besides its own.
+  std::vector<std::string> auth_service_namespaces;
   std::vector<std::string> denylist_source_range;
   // The answers to requests over a rate limit (--limit-req-status-code) and over
   // limit-connections (--limit-conn-status-code): 400 to 599.

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -8,12 +9,19 @@
 
 namespace gatehouse::controlplane::translate {
 
-std::string ServiceNamed(const std::string& ns, const std::string& host,
-                         const objects::ObjectStore& world, absl::string_view annotation,
-                         absl::string_view consequence, std::string* problem) {
+std::string ServiceNamed(const std::string& ns, const std::vector<std::string>& shared,
+                         const std::string& host, const objects::ObjectStore& world,
+                         absl::string_view annotation, absl::string_view consequence,
+                         std::string* service_ns, std::string* problem) {
+  auto open_to_us = [&](absl::string_view candidate) {
+    return candidate == ns || std::find(shared.begin(), shared.end(), candidate) != shared.end();
+  };
   if (IsIpAddress(host)) {
     for (const auto& [name, service] : world.services()) {
-      if (name.ns == ns && service.spec().cluster_ip() == host) return name.name;
+      if (open_to_us(name.ns) && service.spec().cluster_ip() == host) {
+        *service_ns = name.ns;
+        return name.name;
+      }
     }
     *problem = absl::StrCat("annotation ", annotation, ": ", host,
                             " is the ClusterIP of no Service of namespace ", ns, "; ", consequence);
@@ -30,13 +38,14 @@ std::string ServiceNamed(const std::string& ns, const std::string& host,
         consequence);
     return "";
   }
-  if (labels.size() >= 2 && labels[1] != ns) {
+  if (labels.size() >= 2 && !open_to_us(labels[1])) {
     *problem = absl::StrCat("annotation ", annotation, ": ", host,
                             " names a Service of another namespace; an Ingress reaches only "
                             "Services of its own; ",
                             consequence);
     return "";
   }
+  *service_ns = labels.size() >= 2 ? std::string(labels[1]) : ns;
   return std::string(labels[0]);
 }
 

@@ -222,7 +222,8 @@ class Translator {
           BasicAuthFor(*annotations.values.access.basic_auth, paths, world_, &outcome.reasons);
     }
     if (annotations.values.access.external_auth.has_value()) {
-      access.external_auth = ExternalAuthFor(ns, *annotations.values.access.external_auth, world_,
+      access.external_auth = ExternalAuthFor(ns, options_.auth_service_namespaces,
+                                             *annotations.values.access.external_auth, world_,
                                              &clusters_, &outcome.reasons);
     }
     for (int r = 0; r < ingress.spec().rules_size(); ++r) {

@@ -103,6 +103,7 @@ class ProcessesTest(harness.GatehouseTestCase):
             [controlplane, "--source=file:" + folder, "--denylist-source-range=evil.example"],
             [controlplane, "--source=file:" + folder, "--limit-req-status-code=302"],
             [controlplane, "--source=file:" + folder, "--limit-conn-status-code=x"],
+            [controlplane, "--source=file:" + folder, "--auth-service-namespaces=auth,Bad_NS"],
             [controlplane, "--source=kubernetes", "--kubeconfig=/nonexistent/kubeconfig"],
             [controlplane, "--source=file:" + folder, "--kubeconfig=/nonexistent/kubeconfig"],
             [dataplane, "--xds-server=127.0.0.1:1", "--no-such-flag"],

@@ -43,8 +43,11 @@ TEST(ControlPlaneFlagsTest, DefaultsAndValues) {
   ControlPlaneFlags owned;
   ASSERT_TRUE(Parse(&owned, {"--host-ownership=first-namespace",
                              "--xds-tls-secret=gatehouse-system/xds-tls",
-                             "--xds-tls-server-names=xds.gatehouse-system.svc,xds"})
+                             "--xds-tls-server-names=xds.gatehouse-system.svc,xds",
+                             "--auth-service-namespaces=auth, sso"})
                   .ok());
+  EXPECT_EQ(owned.auth_service_namespaces, (std::vector<std::string>{"auth", "sso"}));
+  EXPECT_TRUE(flags.auth_service_namespaces.empty());
   EXPECT_EQ(owned.host_ownership, translate::HostOwnership::kFirstNamespace);
   ASSERT_TRUE(owned.xds_tls_secret.has_value());
   EXPECT_EQ(owned.xds_tls_secret->ToString(), "gatehouse-system/xds-tls");
@@ -75,6 +78,8 @@ TEST(ControlPlaneFlagsTest, BadValuesAreOneClearLine) {
       {"--host-ownership=first", "want shared or first-namespace"},
       {"--xds-tls-secret=gatehouse-system", "want NAMESPACE/NAME"},
       {"--xds-tls-server-names=xds.svc,-bad-", "\"-bad-\" is not a DNS name"},
+      {"--auth-service-namespaces=auth,Bad", "\"Bad\" is not a namespace name"},
+      {"--auth-service-namespaces=", "\"\" is not a namespace name"},
   };
   for (const Case& c : cases) {
     ControlPlaneFlags flags;

@@ -2,7 +2,8 @@
 // Authentication") and internal/ingress/annotations/authreq read them: an auth-url that cannot
 // be used, an auth-method that is no method, or auth-response-headers that are no header names
 // deny the location (503); a bad auth-signin is dropped with a warning. Here the auth service
-// must be a Service of the Ingress's own namespace.
+// must be a Service of the Ingress's own namespace, or of one the operator shares with every
+// Ingress (--auth-service-namespaces).
 #include <map>
 #include <string>
 
@@ -79,6 +80,42 @@ TEST(TranslateExternalAuthTest, AnAuthUrlOfTheNamespaceBecomesTheRoutesFilter) {
   EXPECT_EQ(auth["by-ip.test"],
             "default/oauth2-proxy:4180 GET 10.96.0.9/check headers= signin= rd timeout=5000");
   EXPECT_THAT(RenderReports(result), testing::Not(HasSubstr("auth")));
+}
+
+TEST(TranslateExternalAuthTest, SharedNamespacesOpenTheirServicesToEveryIngress) {
+  constexpr absl::string_view kSharedAuth = R"(
+apiVersion: v1
+kind: Service
+metadata: {name: oauth2-proxy, namespace: auth}
+spec: {clusterIP: 10.96.1.1, ports: [{name: http, port: 4180, targetPort: 4180}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: oauth2-proxy, namespace: private}
+spec: {clusterIP: 10.96.2.2, ports: [{name: http, port: 4180, targetPort: 4180}]}
+---
+)";
+  std::string world = absl::StrCat(
+      kOurClass, kWebService, kSharedAuth,
+      Site("named", Url("http://oauth2-proxy.auth.svc.cluster.local:4180/oauth2/auth")),
+      Site("by-ip", Url("http://10.96.1.1:4180/check")),
+      Site("private", Url("http://oauth2-proxy.private:4180/check")),
+      Site("private-ip", Url("http://10.96.2.2:4180/check")));
+  TranslateOptions shared;
+  shared.auth_service_namespaces = {"auth"};
+  TranslateResult result = Translate(World(world), shared);
+  std::map<std::string, std::string> auth = AuthByHost(result);
+  EXPECT_EQ(auth["named.test"],
+            "auth/oauth2-proxy:4180 GET oauth2-proxy.auth.svc.cluster.local/oauth2/auth headers= "
+            "signin= rd timeout=5000");
+  EXPECT_EQ(auth["by-ip.test"],
+            "auth/oauth2-proxy:4180 GET 10.96.1.1/check headers= signin= rd timeout=5000");
+  EXPECT_EQ(auth["private.test"], "deny");
+  EXPECT_EQ(auth["private-ip.test"], "deny");
+  // Without the flag, the shared namespace is another namespace like any.
+  std::map<std::string, std::string> closed = AuthByHost(Translate(World(world), {}));
+  EXPECT_EQ(closed["named.test"], "deny");
+  EXPECT_EQ(closed["by-ip.test"], "deny");
 }
 
 TEST(TranslateExternalAuthTest, WhatCannotBeUsedDeniesThePathsAndSaysWhy) {
