@@ -168,6 +168,7 @@ inline constexpr absl::string_view kAuthTlsVerifyDepthAnnotation = "auth-tls-ver
 inline constexpr absl::string_view kAuthTlsErrorPageAnnotation = "auth-tls-error-page";
 inline constexpr absl::string_view kAuthTlsPassCertificateAnnotation =
     "auth-tls-pass-certificate-to-upstream";
+inline constexpr absl::string_view kAuthTlsMatchCnAnnotation = "auth-tls-match-cn";
 // External authentication (auth_annotations.cc): "auth-url" names the auth service, a Service of
 // the Ingress's namespace ("http://name.ns.svc.cluster.local/path"); auth-method,
 // auth-signin (where a 401 sends the client) with auth-signin-redirect-param,

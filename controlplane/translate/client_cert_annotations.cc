@@ -24,9 +24,9 @@ constexpr uint32_t kMaxVerifyDepth = 10;
 void ParseClientCertAnnotations(const objects::kube::Ingress& ingress, ParsedAnnotations* parsed) {
   AnnotationValue secret = LookupAnnotation(ingress, kAuthTlsSecretAnnotation);
   if (secret.value == nullptr) {
-    for (absl::string_view name :
-         {kAuthTlsVerifyClientAnnotation, kAuthTlsVerifyDepthAnnotation,
-          kAuthTlsErrorPageAnnotation, kAuthTlsPassCertificateAnnotation}) {
+    for (absl::string_view name : {kAuthTlsVerifyClientAnnotation, kAuthTlsVerifyDepthAnnotation,
+                                   kAuthTlsErrorPageAnnotation, kAuthTlsPassCertificateAnnotation,
+                                   kAuthTlsMatchCnAnnotation}) {
       if (AnnotationValue alone = LookupAnnotation(ingress, name); alone.value != nullptr) {
         parsed->errors.push_back(
             absl::StrCat("annotation ", alone.key, ": no auth-tls-secret to apply it to"));
@@ -78,7 +78,14 @@ void ParseClientCertAnnotations(const objects::kube::Ingress& ingress, ParsedAnn
   }
   std::optional<std::string> name =
       SecretInNamespace(*secret.value, ingress.metadata().namespace_());
-  if (name.has_value()) {
+  if (AnnotationValue match = LookupAnnotation(ingress, kAuthTlsMatchCnAnnotation);
+      match.value != nullptr) {
+    settings.refused = absl::StrCat(
+        "annotation ", match.key,
+        ": not read yet, and a certificate it would refuse must not pass; every request to the "
+        "Ingress's hosts gets 503 until it is removed (check ssl-client-subject-dn upstream)");
+    parsed->errors.push_back(settings.refused);
+  } else if (name.has_value()) {
     settings.secret = *std::move(name);
   } else {
     settings.refused = absl::StrCat(

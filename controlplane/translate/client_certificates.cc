@@ -1,7 +1,10 @@
 #include "controlplane/translate/client_certificates.h"
 
+#include <openssl/sha.h>
+
 #include <tuple>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "controlplane/translate/routes.h"
 #include "dataplane/tls/tls_context.h"
@@ -9,8 +12,9 @@
 namespace gatehouse::controlplane::translate {
 namespace {
 
-// The key of a Secret holding a CA bundle, as ingress-nginx reads it.
+// The keys of a Secret holding a CA bundle and revocation lists, as ingress-nginx reads them.
 constexpr char kCaKey[] = "ca.crt";
+constexpr char kCrlKey[] = "ca.crl";
 
 bool SameSettings(const ClientCertAnnotations& a, const ClientCertAnnotations& b) {
   return std::tie(a.secret, a.mode, a.verify_depth, a.error_page, a.pass_certificate, a.refused) ==
@@ -21,12 +25,12 @@ bool SameSettings(const ClientCertAnnotations& a, const ClientCertAnnotations& b
 
 std::string ClientCertificateHosts::ValidationFor(const ClientCertAnnotations& settings,
                                                   std::string* why) {
-  std::string name = absl::StrCat(settings.secret, " depth ", settings.verify_depth);
-  if (validations_.count(name) > 0) return name;
-  if (auto refused = refused_.find(name); refused != refused_.end()) {
-    *why = refused->second;
-    return "";
+  std::string base = absl::StrCat(settings.secret, " depth ", settings.verify_depth);
+  if (auto known = by_settings_.find(base); known != by_settings_.end()) {
+    if (known->second.empty()) *why = refused_.at(base);
+    return known->second;
   }
+  std::string& name = by_settings_[base];
   size_t slash = settings.secret.find('/');
   auto secret =
       world_.secrets().find({settings.secret.substr(0, slash), settings.secret.substr(slash + 1)});
@@ -35,21 +39,33 @@ std::string ClientCertificateHosts::ValidationFor(const ClientCertAnnotations& s
     problem = "does not exist";
   } else if (secret->second.data().count(kCaKey) == 0) {
     problem = absl::StrCat("has no ", kCaKey);
+  } else if (secret->second.data().count(kCrlKey) > 0) {
+    problem = absl::StrCat("has a ", kCrlKey,
+                           ": revocation lists are not read yet, and a revoked certificate "
+                           "must not pass");
   } else {
     // As the data plane will load it.
     auto checked = dataplane::tls::ClientValidation::Create(
-        name, secret->second.data().at(kCaKey), static_cast<int>(settings.verify_depth));
+        base, secret->second.data().at(kCaKey), static_cast<int>(settings.verify_depth));
     if (!checked.ok()) problem = absl::StrCat(kCaKey, ": ", checked.status().message());
   }
   if (!problem.empty()) {
     *why = absl::StrCat("auth-tls-secret: secret ", settings.secret, " ", problem,
                         "; every request to the Ingress's hosts gets 503 until it is mended");
-    refused_[name] = *why;
+    refused_[base] = *why;
     return "";
   }
+  // The CAs' digest is in the name: a connection checked against an earlier bundle is not
+  // this validation's, and its next request gets 421.
+  const std::string& ca = secret->second.data().at(kCaKey);
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(ca.data()), ca.size(), digest);
+  name = absl::StrCat(
+      base, " ca ",
+      absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(digest), 8)));
   gatehouse::v1::ClientValidation& validation = validations_[name];
   validation.set_name(name);
-  validation.set_trusted_ca(secret->second.data().at(kCaKey));
+  validation.set_trusted_ca(ca);
   validation.set_verify_depth(settings.verify_depth);
   return name;
 }
@@ -65,9 +81,13 @@ void ClientCertificateHosts::Add(const std::string& source, const ClientCertAnno
   }
   for (const std::string& domain : domains) {
     if (domain == kAnyHost) {
+      // A certificate is asked for by the TLS server name, and these rules have none: their
+      // paths are refused rather than served unchecked (the host is everyone's; only this
+      // Ingress's routes on it are).
       reasons->push_back(
-          "auth-tls-secret: rules without a host are not checked: a client certificate is asked "
-          "for by the TLS server name, and they have none; name the host");
+          "auth-tls-secret: rules without a host cannot ask for a client certificate (it is asked "
+          "for by the TLS server name); their paths answer 503: name the host");
+      hostless_.push_back(source);
       continue;
     }
     auto [claim, added] = hosts_.try_emplace(domain, Claim{source, settings, validation});
@@ -94,6 +114,14 @@ std::map<std::string, gatehouse::v1::Filter> ClientCertificateHosts::Filters() c
     filter.set_pass_certificate(claim.settings.pass_certificate);
   }
   return filters;
+}
+
+void ClientCertificateHosts::DenyHostlessRoutes(VirtualHostTable* table) const {
+  gatehouse::v1::Filter deny;
+  deny.mutable_client_certificate()->set_deny(true);
+  for (const std::string& source : hostless_) {
+    table->AddFilterToRoutesOf(std::string(kAnyHost), source, deny);
+  }
 }
 
 std::vector<gatehouse::v1::ClientValidation> ClientCertificateHosts::Validations(

@@ -13,6 +13,7 @@
 #include "absl/functional/function_ref.h"
 #include "controlplane/objects/object_store.h"
 #include "controlplane/translate/annotations.h"
+#include "controlplane/translate/routes.h"
 #include "gatehouse/v1/config.pb.h"
 #include "gatehouse/v1/filters.pb.h"
 
@@ -26,6 +27,10 @@ class ClientCertificateHosts {
   // `settings`; what is not applied, and why, goes to `reasons`.
   void Add(const std::string& source, const ClientCertAnnotations& settings,
            const std::vector<std::string>& domains, std::vector<std::string>* reasons);
+
+  // Refuses (503) the routes on the "*" host of the Ingresses that asked for client
+  // certificates there: no TLS server name can ask for them.
+  void DenyHostlessRoutes(VirtualHostTable* table) const;
 
   // The ClientCertificate filter of each claimed domain.
   std::map<std::string, gatehouse::v1::Filter> Filters() const;
@@ -46,7 +51,9 @@ class ClientCertificateHosts {
   const objects::ObjectStore& world_;
   std::map<std::string, Claim> hosts_;                                  // by domain
   std::map<std::string, gatehouse::v1::ClientValidation> validations_;  // by name
-  std::map<std::string, std::string> refused_;  // validation name → why it cannot be made
+  std::vector<std::string> hostless_;               // Ingresses with rules without a host
+  std::map<std::string, std::string> by_settings_;  // "secret depth N" → name, "" if refused
+  std::map<std::string, std::string> refused_;      // "secret depth N" → why it cannot be made
 };
 
 }  // namespace gatehouse::controlplane::translate

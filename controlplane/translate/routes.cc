@@ -173,6 +173,20 @@ void VirtualHostTable::AddHostFilter(const std::string& domain, gatehouse::v1::F
   if (it != hosts_.end()) it->second.host_filters.push_back(std::move(filter));
 }
 
+void VirtualHostTable::AddFilterToRoutesOf(const std::string& domain, const std::string& source,
+                                           const gatehouse::v1::Filter& filter) {
+  auto host = hosts_.find(domain);
+  if (host == hosts_.end()) return;
+  for (const auto& [key, claim] : host->second.claims) {
+    if (claim.source != source) continue;
+    auto index = host->second.route_of.find(key);
+    if (index == host->second.route_of.end()) continue;
+    auto* filters = host->second.routes[index->second].mutable_filters();
+    filters->Add()->CopyFrom(filter);
+    std::rotate(filters->begin(), filters->end() - 1, filters->end());
+  }
+}
+
 std::vector<std::string> VirtualHostTable::NamesOf(const std::string& domain) const {
   std::vector<std::string> names = {domain};
   if (auto it = hosts_.find(domain); it != hosts_.end()) {

@@ -72,6 +72,10 @@ class VirtualHostTable {
   // A filter every request to `domain` (a host) passes, after its TLS filters and before its
   // routes' own: the host's client-certificate check.
   void AddHostFilter(const std::string& domain, gatehouse::v1::Filter filter);
+  // Puts `filter` first in the chains of the routes of `domain` that `source` (an Ingress)
+  // claimed.
+  void AddFilterToRoutesOf(const std::string& domain, const std::string& source,
+                           const gatehouse::v1::Filter& filter);
   // The names `domain` is served as: itself and its aliases.
   std::vector<std::string> NamesOf(const std::string& domain) const;
 

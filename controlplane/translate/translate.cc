@@ -103,6 +103,7 @@ class Translator {
     for (const auto& [domain, filter] : client_certificates_.Filters()) {
       table_.AddHostFilter(domain, filter);
     }
+    client_certificates_.DenyHostlessRoutes(&table_);
     AddDefaultCertificate();
     AddControllerDefault();
 

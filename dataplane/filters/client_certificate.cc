@@ -1,5 +1,10 @@
 #include "dataplane/filters/client_certificate.h"
 
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/http_syntax.h"
@@ -8,6 +13,21 @@
 namespace gatehouse::dataplane::filters {
 
 using Verdict = tls::PeerCertificate::Verdict;
+
+namespace {
+
+// Whether `name` is one of the headers this filter sets, in any case, '_' counting as '-'.
+bool IsCertificateHeader(absl::string_view name) {
+  if (name.size() < 10) return false;
+  std::string normal(name);
+  for (char& c : normal) c = c == '_' ? '-' : absl::ascii_tolower(static_cast<unsigned char>(c));
+  return normal == ClientCertificateFilter::kVerifyHeader ||
+         normal == ClientCertificateFilter::kSubjectHeader ||
+         normal == ClientCertificateFilter::kIssuerHeader ||
+         normal == ClientCertificateFilter::kCertificateHeader;
+}
+
+}  // namespace
 
 absl::StatusOr<std::shared_ptr<const FilterFactory>> ClientCertificateFilter::Compile(
     const v1::ClientCertificate& config) {
@@ -29,11 +49,14 @@ absl::StatusOr<std::shared_ptr<const FilterFactory>> ClientCertificateFilter::Co
 }
 
 FilterStatus ClientCertificateFilter::OnRequestHeaders(http::RequestHead& head, bool) {
-  // Only the proxy says what the client's certificate is.
-  for (absl::string_view name :
-       {kVerifyHeader, kSubjectHeader, kIssuerHeader, kCertificateHeader}) {
-    head.headers.Remove(name);
-  }
+  // Only the proxy says what the client's certificate is: what the client sent under these
+  // names goes, also spelt with underscores, which CGI-style upstreams read as the same name.
+  std::vector<http::HeaderMap::Entry>& entries = head.headers.mutable_entries();
+  entries.erase(std::remove_if(entries.begin(), entries.end(),
+                               [](const http::HeaderMap::Entry& entry) {
+                                 return IsCertificateHeader(entry.first);
+                               }),
+                entries.end());
   if (config_.deny()) {
     callbacks().SendLocalReply(503, "the host's client-certificate settings cannot be used");
     return FilterStatus::kStop;

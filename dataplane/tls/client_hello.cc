@@ -48,8 +48,9 @@ class Reader {
   bool ok_ = true;
 };
 
-// The host_name of a server_name extension's data; empty when it has none.
-bool ReadServerName(absl::string_view data, std::string* name) {
+}  // namespace
+
+bool ReadServerNameExtension(absl::string_view data, std::string* name) {
   Reader extension(data);
   Reader list(extension.Vector(2));
   while (list.ok() && list.left() > 0) {
@@ -62,8 +63,6 @@ bool ReadServerName(absl::string_view data, std::string* name) {
   }
   return list.ok() && extension.ok();
 }
-
-}  // namespace
 
 ClientHello ParseClientHello(absl::string_view bytes) {
   ClientHello out;
@@ -117,7 +116,7 @@ ClientHello ParseClientHello(absl::string_view bytes) {
     uint32_t type = extensions.Number(2);
     absl::string_view data = extensions.Vector(2);
     if (extensions.ok() && type == kServerNameExtension) {
-      if (!ReadServerName(data, &out.server_name)) return not_tls();
+      if (!ReadServerNameExtension(data, &out.server_name)) return not_tls();
       break;
     }
   }

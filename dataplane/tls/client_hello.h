@@ -31,4 +31,8 @@ struct ClientHello {
 // Reads the ClientHello at the start of `bytes`.
 ClientHello ParseClientHello(absl::string_view bytes);
 
+// The host_name entry of a server_name extension's body (`data`), lower case, into `name` (left
+// empty when there is none); false when the body is malformed.
+bool ReadServerNameExtension(absl::string_view data, std::string* name);
+
 }  // namespace gatehouse::dataplane::tls

@@ -83,6 +83,9 @@ SSL_CTX* NewContext(const ServerSettings& settings) {
   SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
   SSL_CTX_set_alpn_select_cb(ctx, SelectAlpn, nullptr);
   SSL_CTX_set_tlsext_servername_callback(ctx, &TlsSession::OnServerName);
+#ifndef OPENSSL_IS_BORINGSSL
+  SSL_CTX_set_client_hello_cb(ctx, &TlsSession::OnClientHello, nullptr);
+#endif
   // Resumption is by tickets alone: no per-context session cache to grow.
   SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
   if (settings.ticket_keys != nullptr) {

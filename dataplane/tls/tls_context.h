@@ -127,8 +127,9 @@ class ClientContext {
 class ClientValidation {
  public:
   // `name` tells validations apart (a connection's is compared with a route's). `trusted_ca`:
-  // PEM, one or more certificates. `verify_depth`: 1 lets a client's certificate be signed by
-  // a CA of the bundle itself; each more allows one intermediate.
+  // PEM, one or more certificates. `verify_depth`: the library's verify depth, as nginx's
+  // ssl_verify_depth: OpenSSL 3 allows that many intermediate CAs between a client's
+  // certificate and a CA of the bundle (BoringSSL one fewer).
   static absl::StatusOr<std::shared_ptr<const ClientValidation>> Create(
       std::string name, absl::string_view trusted_ca, int verify_depth);
   ~ClientValidation();

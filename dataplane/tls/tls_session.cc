@@ -8,6 +8,7 @@
 #include <openssl/x509.h>
 
 #include "absl/strings/str_cat.h"
+#include "dataplane/tls/client_hello.h"
 
 namespace gatehouse::dataplane::tls {
 namespace {
@@ -47,13 +48,22 @@ std::string PemText(X509* certificate) {
 }
 
 // Verification errors that say only that the certificate's issuer is not a CA of the bundle:
-// what ingress-nginx's optional_no_ca lets through (as nginx does).
+// what ingress-nginx's optional_no_ca lets through (nginx's ngx_ssl_verify_error_optional).
 bool OnlyIssuerUnknown(long result) {
   return result == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT ||
          result == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN ||
-         result == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT ||
          result == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY ||
+         result == X509_V_ERR_CERT_UNTRUSTED ||
          result == X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE;
+}
+
+// The session id context of the sessions a validation's handshakes make: sessions of other
+// names, or of this name before it asked for certificates, never match it.
+void SetSessionIdContext(SSL* ssl, const ClientValidation& validation) {
+  unsigned char id_context[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(validation.name().data()), validation.name().size(),
+         id_context);
+  SSL_set_session_id_context(ssl, id_context, sizeof(id_context));
 }
 
 }  // namespace
@@ -102,19 +112,17 @@ int TlsSession::OnServerName(SSL* ssl, int* alert, void*) {
   const ClientValidation* validation =
       name != nullptr ? session->certificates_->FindValidation(name) : nullptr;
   if (validation == nullptr) return SSL_TLSEXT_ERR_OK;
-  // A session resumed here was made for another name, without this name's certificate check:
-  // resuming it would skip the check (the class of nginx's CVE-2025-23419). Refused.
+  // A session resumed here was made without this name's certificate check: resuming it would
+  // skip the check (the class of nginx's CVE-2025-23419). OnClientHello keeps this from
+  // happening; should a library resume anyway, the handshake is refused.
   if (SSL_session_reused(ssl)) {
     *alert = SSL_AD_HANDSHAKE_FAILURE;
     return SSL_TLSEXT_ERR_ALERT_FATAL;
   }
   session->validation_ = validation->name();
-  // Where the library decides on resumption after this callback (BoringSSL), a session id
-  // context of the validation's own keeps other names' sessions from resuming here.
-  unsigned char id_context[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(validation->name().data()),
-         validation->name().size(), id_context);
-  SSL_set_session_id_context(ssl, id_context, sizeof(id_context));
+  // Where the library decides on resumption after this callback (BoringSSL), the session id
+  // context keeps other sessions from resuming here; OpenSSL's came from OnClientHello.
+  SetSessionIdContext(ssl, *validation);
   SSL_set_verify(ssl, SSL_VERIFY_PEER, AcceptAnyCertificate);
   SSL_set_verify_depth(ssl, validation->verify_depth());
   SSL_set1_verify_cert_store(ssl, validation->store());
@@ -126,6 +134,29 @@ int TlsSession::OnServerName(SSL* ssl, int* alert, void*) {
 #endif
   return SSL_TLSEXT_ERR_OK;
 }
+
+#ifndef OPENSSL_IS_BORINGSSL
+int TlsSession::OnClientHello(SSL* ssl, int*, void*) {
+  // OpenSSL looks for a session to resume before the SNI callback: the session id context of
+  // the name's validation is set now, from the ClientHello, so that a session made without the
+  // check does not match and the handshake is a full one that asks.
+  auto* session = static_cast<TlsSession*>(SSL_get_app_data(ssl));
+  if (session == nullptr || session->certificates_ == nullptr) return SSL_CLIENT_HELLO_SUCCESS;
+  const unsigned char* data = nullptr;
+  size_t length = 0;
+  std::string name;
+  if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_server_name, &data, &length) != 1 ||
+      !ReadServerNameExtension(absl::string_view(reinterpret_cast<const char*>(data), length),
+                               &name) ||
+      name.empty()) {
+    return SSL_CLIENT_HELLO_SUCCESS;
+  }
+  if (const ClientValidation* validation = session->certificates_->FindValidation(name)) {
+    SetSessionIdContext(ssl, *validation);
+  }
+  return SSL_CLIENT_HELLO_SUCCESS;
+}
+#endif
 
 void TlsSession::RecordPeerCertificate() {
   auto peer = std::make_shared<PeerCertificate>();
@@ -160,6 +191,7 @@ absl::Status TlsSession::Receive(absl::string_view ciphertext, std::string* plai
       return absl::UnavailableError(absl::StrCat("TLS handshake failed: ", LastError()));
     }
     if (!validation_.empty()) RecordPeerCertificate();
+    certificates_ = nullptr;  // its owner may go once the handshake is done
     if (!pending_.empty()) {
       std::string waiting = std::move(pending_);
       pending_.clear();

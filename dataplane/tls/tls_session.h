@@ -50,6 +50,11 @@ class TlsSession {
   // context of the name the client sent, when the table has one, and asks for a client
   // certificate when the name has a ClientValidation.
   static int OnServerName(SSL* ssl, int* alert, void* arg);
+#ifndef OPENSSL_IS_BORINGSSL
+  // OpenSSL's ClientHello callback, which every ServerContext installs: before any session is
+  // looked up, marks a handshake whose SNI name has a ClientValidation as that validation's.
+  static int OnClientHello(SSL* ssl, int* alert, void* arg);
+#endif
 
  private:
   TlsSession(SSL* ssl, const CertificateTable* certificates);
@@ -57,9 +62,9 @@ class TlsSession {
   void RecordPeerCertificate();
 
   SSL* ssl_;
-  const CertificateTable* certificates_;
-  std::string pending_;     // plaintext sent before the handshake completed
-  std::string validation_;  // the ClientValidation the handshake applied, by name
+  const CertificateTable* certificates_;  // during the handshake only
+  std::string pending_;                   // plaintext sent before the handshake completed
+  std::string validation_;                // the ClientValidation the handshake applied, by name
   std::shared_ptr<const PeerCertificate> peer_certificate_;
 };
 

@@ -60,22 +60,27 @@ std::map<std::string, std::string> CheckByHost(const TranslateResult& result) {
     if (!filter.has_client_certificate()) return "";
     const gatehouse::v1::ClientCertificate& check = filter.client_certificate();
     if (check.deny()) return "deny";
-    return absl::StrCat(check.validation(), " ",
-                        gatehouse::v1::ClientCertificate::Mode_Name(check.mode()),
+    // The name ends in the CA bundle's digest: " ca HEX".
+    std::string validation = check.validation();
+    EXPECT_THAT(validation, testing::MatchesRegex(".* ca [0-9a-f]{16}"));
+    validation = validation.substr(0, validation.rfind(" ca "));
+    return absl::StrCat(validation, " ", gatehouse::v1::ClientCertificate::Mode_Name(check.mode()),
                         check.error_page().empty() ? "" : " page=" + check.error_page(),
                         check.pass_certificate() ? " pass" : "");
   });
 }
 
-// The https listener's validations: "NAME: names=a,b" (the name holds the depth).
+// The https listener's validations: "NAME: names=a,b", the name without the CA digest it ends in.
 std::vector<std::string> Validations(const TranslateResult& result) {
   std::vector<std::string> out;
   for (const auto& listener : result.resources.listeners) {
     for (const auto& validation : listener.client_validations()) {
       EXPECT_EQ(listener.name(), "https");
       EXPECT_THAT(validation.trusted_ca(), HasSubstr("BEGIN CERTIFICATE"));
-      EXPECT_EQ(validation.name(), absl::StrCat("default/ca depth ", validation.verify_depth()));
-      out.push_back(absl::StrCat(validation.name(),
+      std::string name = validation.name();
+      EXPECT_THAT(name, testing::MatchesRegex(absl::StrCat(
+                            "default/ca depth ", validation.verify_depth(), " ca [0-9a-f]{16}")));
+      out.push_back(absl::StrCat(name.substr(0, name.rfind(" ca ")),
                                  ": names=", absl::StrJoin(validation.server_names(), ",")));
     }
   }
@@ -184,6 +189,52 @@ TEST(TranslateClientCertTest, ASecretThatCannotBeUsedDeniesTheHost) {
                                  "holds no PEM certificate"));
   EXPECT_THAT(reports, HasSubstr("auth-tls-secret: \"other/ca\" is not a Secret name in the "
                                  "Ingress's namespace"));
+}
+
+TEST(TranslateClientCertTest, ANewCaBundleIsANewValidation) {
+  // A connection checked against the old bundle is not the new one's (its requests get 421).
+  auto name = [](const std::string& ca) {
+    TranslateResult result =
+        Translate(World(absl::StrCat(kOurClass, kWebService, CaSecret("ca", "default", ca),
+                                     Site("strict", "strict.test", Tls()))),
+                  {});
+    return result.resources.listeners[1].client_validations(0).name();
+  };
+  std::string one = ReadCa();
+  EXPECT_EQ(name(one), name(one));
+  EXPECT_NE(name(one), name(one + one));
+}
+
+TEST(TranslateClientCertTest, WhatCannotBeCheckedIsRefusedNotServedUnchecked) {
+  TranslateResult result = Translate(
+      World(absl::StrCat(
+          kOurClass, kWebService, kCa,
+          "apiVersion: v1\nkind: Secret\nmetadata: {name: crl, namespace: default}\n"
+          "type: Opaque\nstringData:\n  ca.crl: x\n  ca.crt: |\n    ",
+          absl::StrReplaceAll(ReadCa(), {{"\n", "\n    "}}), "\n---\n",
+          Site("revoking", "revoking.test",
+               "nginx.ingress.kubernetes.io/auth-tls-secret: default/crl"),
+          Site("cn", "cn.test", Tls("nginx.ingress.kubernetes.io/auth-tls-match-cn: \"CN=alice\"")),
+          Site("hostless", "", Tls(), "/hostless"), Site("neighbour", "", "", "/neighbour"))),
+      {});
+  std::map<std::string, std::string> checks = CheckByHost(result);
+  EXPECT_EQ(checks["revoking.test"], "deny");
+  EXPECT_EQ(checks["cn.test"], "deny");
+  // Rules without a host: this Ingress's paths are refused; the others' on "*" are not.
+  for (const auto& vhost : result.resources.route_configs[0].virtual_hosts()) {
+    if (vhost.name() != "*") continue;
+    ASSERT_EQ(vhost.routes_size(), 2);
+    for (const auto& route : vhost.routes()) {
+      bool denied = route.filters_size() > 0 && route.filters(0).has_client_certificate() &&
+                    route.filters(0).client_certificate().deny();
+      EXPECT_EQ(denied, route.match().path() == "/hostless") << route.DebugString();
+    }
+  }
+  std::string reports = RenderReports(result);
+  EXPECT_THAT(reports, HasSubstr("auth-tls-secret: secret default/crl has a ca.crl: revocation "
+                                 "lists are not read yet"));
+  EXPECT_THAT(reports, HasSubstr("auth-tls-match-cn: not read yet"));
+  EXPECT_THAT(reports, HasSubstr("rules without a host cannot ask for a client certificate"));
 }
 
 TEST(TranslateClientCertTest, BadValuesAreReportedAndTheSafeDefaultApplies) {

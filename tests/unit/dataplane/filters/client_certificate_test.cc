@@ -80,6 +80,8 @@ Outcome Check(const v1::Filter& config, std::shared_ptr<const tls::PeerCertifica
   outcome.head.headers.Add("ssl-client-verify", "SUCCESS");  // forged by the client
   outcome.head.headers.Add("SSL-Client-Subject-DN", "CN=admin");
   outcome.head.headers.Add("ssl-client-cert", "forged");
+  outcome.head.headers.Add("ssl_client_issuer_dn", "CN=forged");  // as CGI upstreams read it
+  outcome.head.headers.Add("SSL_CLIENT_VERIFY", "SUCCESS");
   FilterStatus status = filter->OnRequestHeaders(outcome.head, true);
   if (status == FilterStatus::kStop) {
     EXPECT_TRUE(callbacks.local_reply.has_value());
@@ -124,6 +126,8 @@ TEST(ClientCertificateFilterTest, EachModeAgainstEachVerdict) {
       continue;
     }
     const http::HeaderMap& headers = outcome.head.headers;
+    EXPECT_EQ(Values(headers, "ssl_client_issuer_dn"), Strings{});
+    EXPECT_EQ(Values(headers, "SSL_CLIENT_VERIFY"), Strings{});
     EXPECT_EQ(Values(headers, "ssl-client-verify"), Strings{c.verify});
     if (c.verdict == Verdict::kNone) {
       EXPECT_EQ(Values(headers, "ssl-client-subject-dn"), Strings{});

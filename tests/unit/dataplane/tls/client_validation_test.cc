@@ -149,48 +149,80 @@ TEST_F(ClientValidationTest, OnlyNamesWithAValidationAskAndTheyNameTheirCas) {
 #endif
 }
 
-TEST(ClientValidationResumptionTest, ASessionOfAnotherNameNeverSkipsTheCertificate) {
-  TicketKeys keys(absl::Hours(1));
-  ServerSettings settings;
-  settings.ticket_keys = &keys;
-  auto server = ServerContext::Create(Read("rsa.crt"), Read("rsa_pkcs8.key"), settings);
-  ASSERT_TRUE(server.ok());
-  CertificateTable table;
-  table.Add("rsa.test", *server);
-  table.Add("mtls.test", *server);
-  auto validation = ClientValidation::Create("v", Read("client_ca.crt"), 1);
-  ASSERT_TRUE(validation.ok());
-  table.AddValidation("mtls.test", *validation);
+// A session made without a name's certificate check, resumed into that name: never resumed, but
+// a full handshake that asks (not a failed one).
+void ExpectFullHandshakeThatAsks(const ServerContext& server, const CertificateTable& table,
+                                 int version, SSL_SESSION* session) {
+  Handshake resumed(server, &table,
+                    ClientOptions().Name("mtls.test").MaxVersion(version).Resume(session));
+  ASSERT_TRUE(resumed.ok());
+  EXPECT_EQ(SSL_session_reused(resumed.client()), 0);
+  ASSERT_NE(resumed.server().peer_certificate(), nullptr);
+  EXPECT_EQ(resumed.server().peer_certificate()->validation, "v");
+}
 
+class ClientValidationResumptionTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    settings_.ticket_keys = &keys_;
+    auto server = ServerContext::Create(Read("rsa.crt"), Read("rsa_pkcs8.key"), settings_);
+    ASSERT_TRUE(server.ok());
+    server_ = *server;
+    auto validation = ClientValidation::Create("v", Read("client_ca.crt"), 1);
+    ASSERT_TRUE(validation.ok());
+    for (CertificateTable* table : {&without_, &with_}) {
+      table->Add("rsa.test", server_);
+      table->Add("mtls.test", server_);
+    }
+    with_.AddValidation("mtls.test", *validation);
+  }
+  // A session the server issued for `name`, under `table`.
+  SSL_SESSION* SessionFor(const CertificateTable& table, const std::string& name, int version,
+                          std::unique_ptr<Handshake>* keep) {
+    *keep = std::make_unique<Handshake>(*server_, &table,
+                                        ClientOptions().Name(name).MaxVersion(version));
+    EXPECT_TRUE((*keep)->ok());
+    (*keep)->Exchange("hello");
+    return (*keep)->session();
+  }
+
+  TicketKeys keys_{absl::Hours(1)};
+  ServerSettings settings_;
+  std::shared_ptr<const ServerContext> server_;
+  CertificateTable without_;  // mtls.test asks for nothing
+  CertificateTable with_;     // mtls.test asks
+};
+
+TEST_F(ClientValidationResumptionTest, ASessionOfAnotherNameNeverSkipsTheCertificate) {
   for (int version : {TLS1_2_VERSION, TLS1_3_VERSION}) {
     SCOPED_TRACE(version);
-    Handshake first(**server, &table, ClientOptions().Name("rsa.test").MaxVersion(version));
-    ASSERT_TRUE(first.ok());
-    first.Exchange("hello");
-    ASSERT_NE(first.session(), nullptr);
+    std::unique_ptr<Handshake> first;
+    SSL_SESSION* session = SessionFor(with_, "rsa.test", version, &first);
+    ASSERT_NE(session, nullptr);
     // The same name resumes...
-    Handshake again(**server, &table,
-                    ClientOptions().Name("rsa.test").MaxVersion(version).Resume(first.session()));
+    Handshake again(*server_, &with_,
+                    ClientOptions().Name("rsa.test").MaxVersion(version).Resume(session));
     EXPECT_TRUE(again.ok() && SSL_session_reused(again.client()) == 1);
-    // ...but no connection claims a name's check without having made it in a full handshake.
-    // In TLS 1.2 a resumed session keeps the name it was made for, so its connection is not
-    // the other name's (a request for that name gets 421: ClientCertificateFilter). In TLS 1.3
-    // both libraries (OpenSSL 3.0, this BoringSSL) make a full handshake that asks; the session
-    // id context and the refusal of a resumed session in OnServerName hold where a library
-    // would resume first.
-    Handshake other(**server, &table,
-                    ClientOptions().Name("mtls.test").MaxVersion(version).Resume(first.session()));
-    bool resumed = other.ok() && SSL_session_reused(other.client()) == 1;
-    const auto& record = other.server().peer_certificate();
-    if (resumed) {
-      EXPECT_EQ(record, nullptr);
-    } else if (other.ok()) {
-      ASSERT_NE(record, nullptr);
-      EXPECT_EQ(record->validation, "v");
-    }
+    // ...a name that asks does not (the class of nginx's CVE-2025-23419).
+    ExpectFullHandshakeThatAsks(*server_, with_, version, session);
+  }
+}
 
-    // A session with a certificate check issues no ticket to resume elsewhere.
-    Handshake checked(**server, &table,
+TEST_F(ClientValidationResumptionTest, ASessionFromBeforeTheNameAskedIsNotResumed) {
+  // A client's ticket from before auth-tls was set for the host.
+  for (int version : {TLS1_2_VERSION, TLS1_3_VERSION}) {
+    SCOPED_TRACE(version);
+    std::unique_ptr<Handshake> first;
+    SSL_SESSION* session = SessionFor(without_, "mtls.test", version, &first);
+    ASSERT_NE(session, nullptr);
+    ExpectFullHandshakeThatAsks(*server_, with_, version, session);
+  }
+}
+
+TEST_F(ClientValidationResumptionTest, ACheckedSessionIssuesNoTicket) {
+  for (int version : {TLS1_2_VERSION, TLS1_3_VERSION}) {
+    SCOPED_TRACE(version);
+    Handshake checked(*server_, &with_,
                       ClientOptions()
                           .Name("mtls.test")
                           .MaxVersion(version)
