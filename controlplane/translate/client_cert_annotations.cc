@@ -5,7 +5,6 @@
 // where a refused request is redirected. A Secret that cannot be named denies the hosts (503),
 // where ingress-nginx would serve them without asking for a certificate.
 #include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"

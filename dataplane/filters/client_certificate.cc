@@ -5,7 +5,6 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/http_syntax.h"
 #include "common/location_template.h"
@@ -16,15 +15,23 @@ using Verdict = tls::PeerCertificate::Verdict;
 
 namespace {
 
-// Whether `name` is one of the headers this filter sets, in any case, '_' counting as '-'.
+// Whether `name` spells `header` (lower case, with '-'), in any case, '_' counting as '-'.
+bool SpellsHeader(absl::string_view name, absl::string_view header) {
+  if (name.size() != header.size()) return false;
+  for (size_t i = 0; i < name.size(); ++i) {
+    char c = name[i] == '_' ? '-' : absl::ascii_tolower(static_cast<unsigned char>(name[i]));
+    if (c != header[i]) return false;
+  }
+  return true;
+}
+
+// Whether `name` is one of the headers this filter sets. Checked per request header, without
+// copying it.
 bool IsCertificateHeader(absl::string_view name) {
-  if (name.size() < 10) return false;
-  std::string normal(name);
-  for (char& c : normal) c = c == '_' ? '-' : absl::ascii_tolower(static_cast<unsigned char>(c));
-  return normal == ClientCertificateFilter::kVerifyHeader ||
-         normal == ClientCertificateFilter::kSubjectHeader ||
-         normal == ClientCertificateFilter::kIssuerHeader ||
-         normal == ClientCertificateFilter::kCertificateHeader;
+  return SpellsHeader(name, ClientCertificateFilter::kVerifyHeader) ||
+         SpellsHeader(name, ClientCertificateFilter::kSubjectHeader) ||
+         SpellsHeader(name, ClientCertificateFilter::kIssuerHeader) ||
+         SpellsHeader(name, ClientCertificateFilter::kCertificateHeader);
 }
 
 }  // namespace
