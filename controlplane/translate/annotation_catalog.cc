@@ -73,16 +73,16 @@ constexpr AnnotationInfo kCatalog[] = {
      "uses"},
     {"auth-tls-error-page", Support::kApplied,
      "a refused request is redirected there (302) instead of getting 400"},
-    {"auth-tls-match-cn", Support::kIgnored,
-     "not yet: the hosts answer 503 rather than admit a certificate it would refuse; check "
-     "ssl-client-subject-dn upstream"},
+    {"auth-tls-match-cn", Support::kApplied,
+     "CN= and an RE2 pattern, found anywhere in the certificate's RFC 2253 subject; otherwise "
+     "403; one that cannot be compiled answers 503"},
     {"auth-tls-pass-certificate-to-upstream", Support::kApplied,
      "the certificate goes upstream URL-encoded in ssl-client-cert"},
     {"auth-tls-secret", Support::kDiffers,
-     "a Secret of the Ingress's namespace with ca.crt (a ca.crl is not read yet: 503); every "
-     "path of its hosts asks (the oldest Ingress's settings win); a missing Secret answers 503 "
-     "where ingress-nginx asks nothing; a request whose TLS server name is another host's gets "
-     "421"},
+     "a Secret of the Ingress's namespace with ca.crt, and ca.crl if revocations are checked; "
+     "every path of its hosts asks (the oldest Ingress's settings win); a missing Secret answers "
+     "503 where ingress-nginx asks nothing; a request whose TLS server name is another host's "
+     "gets 421"},
     {"auth-tls-verify-client", Support::kApplied, "on, off, optional or optional_no_ca"},
     {"auth-tls-verify-depth", Support::kApplied,
      "intermediate CAs allowed between a client's certificate and the CA (1 to 10)"},

@@ -269,6 +269,7 @@ struct ClientCertAnnotations {
   uint32_t verify_depth = 1;
   std::string error_page;  // empty: 400
   bool pass_certificate = false;
+  std::string subject_match;  // auth-tls-match-cn, checked: empty, or "CN=" and an RE2 pattern
   // Why the annotations cannot be used: every request to the hosts gets 503. Empty: usable.
   std::string refused;
 };

@@ -2,14 +2,18 @@
 // documentation, "Client Certificate Authentication", and internal/ingress/annotations/authtls):
 // auth-tls-verify-client is on, off, optional or optional_no_ca, "on" when unset or unknown;
 // auth-tls-verify-depth is a positive number, 1 when unset or not one; auth-tls-error-page is
-// where a refused request is redirected. A Secret that cannot be named denies the hosts (503),
-// where ingress-nginx would serve them without asking for a certificate.
+// where a refused request is redirected; auth-tls-match-cn starts with "CN=" and is a regex
+// (compiled here as the data plane compiles it, within its budget). A Secret that cannot be
+// named, or a match-cn that cannot be used, denies the hosts (503), where ingress-nginx would
+// serve them without the check.
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "common/http_syntax.h"
 #include "common/log.h"
+#include "common/path_regex.h"
 #include "controlplane/translate/annotations.h"
 
 namespace gatehouse::controlplane::translate {
@@ -17,6 +21,15 @@ namespace {
 
 // Deep enough for any real PKI; each level is a signature check per handshake.
 constexpr uint32_t kMaxVerifyDepth = 10;
+
+// Why auth-tls-match-cn's value cannot be used, or "": as ingress-nginx, it starts with "CN="
+// and is a regex (matched whole, "CN=" included, against the subject).
+std::string SubjectMatchProblem(const std::string& value) {
+  if (!absl::StartsWith(value, "CN=")) return "does not start with CN=";
+  absl::StatusOr<std::shared_ptr<const re2::RE2>> compiled = CompileValueRegex(value);
+  if (!compiled.ok()) return absl::StrCat("is not a usable regex: ", compiled.status().message());
+  return "";
+}
 
 }  // namespace
 
@@ -79,19 +92,25 @@ void ParseClientCertAnnotations(const objects::kube::Ingress& ingress, ParsedAnn
       SecretInNamespace(*secret.value, ingress.metadata().namespace_());
   if (AnnotationValue match = LookupAnnotation(ingress, kAuthTlsMatchCnAnnotation);
       match.value != nullptr) {
-    settings.refused = absl::StrCat(
-        "annotation ", match.key,
-        ": not read yet, and a certificate it would refuse must not pass; every request to the "
-        "Ingress's hosts gets 503 until it is removed (check ssl-client-subject-dn upstream)");
-    parsed->errors.push_back(settings.refused);
-  } else if (name.has_value()) {
+    std::string problem = SubjectMatchProblem(*match.value);
+    if (problem.empty()) {
+      settings.subject_match = *match.value;
+    } else {
+      settings.refused =
+          absl::StrCat("annotation ", match.key, ": ", QuoteForMessage(*match.value), " ", problem,
+                       "; every request to the Ingress's hosts gets 503 until it is mended");
+      parsed->errors.push_back(settings.refused);
+    }
+  }
+  if (name.has_value()) {
     settings.secret = *std::move(name);
   } else {
-    settings.refused = absl::StrCat(
+    std::string why = absl::StrCat(
         "annotation ", secret.key, ": ", QuoteForMessage(*secret.value),
         " is not a Secret name in the Ingress's namespace; only that namespace's Secrets are "
         "read; every request to its hosts gets 503 until it is mended");
-    parsed->errors.push_back(settings.refused);
+    parsed->errors.push_back(why);
+    if (settings.refused.empty()) settings.refused = std::move(why);
   }
   parsed->values.access.client_cert = std::move(settings);
 }

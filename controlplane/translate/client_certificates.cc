@@ -16,9 +16,17 @@ namespace {
 constexpr char kCaKey[] = "ca.crt";
 constexpr char kCrlKey[] = "ca.crl";
 
+// The Secret's revocation lists, or "" when it has none.
+std::string RevocationLists(const objects::kube::Secret& secret) {
+  auto crl = secret.data().find(kCrlKey);
+  return crl == secret.data().end() ? std::string() : crl->second;
+}
+
 bool SameSettings(const ClientCertAnnotations& a, const ClientCertAnnotations& b) {
-  return std::tie(a.secret, a.mode, a.verify_depth, a.error_page, a.pass_certificate, a.refused) ==
-         std::tie(b.secret, b.mode, b.verify_depth, b.error_page, b.pass_certificate, b.refused);
+  return std::tie(a.secret, a.mode, a.verify_depth, a.error_page, a.pass_certificate,
+                  a.subject_match, a.refused) == std::tie(b.secret, b.mode, b.verify_depth,
+                                                          b.error_page, b.pass_certificate,
+                                                          b.subject_match, b.refused);
 }
 
 }  // namespace
@@ -39,15 +47,15 @@ std::string ClientCertificateHosts::ValidationFor(const ClientCertAnnotations& s
     problem = "does not exist";
   } else if (secret->second.data().count(kCaKey) == 0) {
     problem = absl::StrCat("has no ", kCaKey);
-  } else if (secret->second.data().count(kCrlKey) > 0) {
-    problem = absl::StrCat("has a ", kCrlKey,
-                           ": revocation lists are not read yet, and a revoked certificate "
-                           "must not pass");
   } else {
     // As the data plane will load it.
+    std::string crl = RevocationLists(secret->second);
     auto checked = dataplane::tls::ClientValidation::Create(
-        base, secret->second.data().at(kCaKey), static_cast<int>(settings.verify_depth));
-    if (!checked.ok()) problem = absl::StrCat(kCaKey, ": ", checked.status().message());
+        base, secret->second.data().at(kCaKey), crl, static_cast<int>(settings.verify_depth));
+    if (!checked.ok()) {
+      problem = absl::StrCat(crl.empty() ? kCaKey : absl::StrCat(kCaKey, " or ", kCrlKey), ": ",
+                             checked.status().message());
+    }
   }
   if (!problem.empty()) {
     *why = absl::StrCat("auth-tls-secret: secret ", settings.secret, " ", problem,
@@ -55,17 +63,21 @@ std::string ClientCertificateHosts::ValidationFor(const ClientCertAnnotations& s
     refused_[base] = *why;
     return "";
   }
-  // The CAs' digest is in the name: a connection checked against an earlier bundle is not
-  // this validation's, and its next request gets 421.
+  // The digest of the CAs and revocation lists is in the name: a connection checked against
+  // earlier ones is not this validation's, and its next request gets 421 (a certificate revoked
+  // since its handshake is refused on its next connection).
   const std::string& ca = secret->second.data().at(kCaKey);
+  std::string crl = RevocationLists(secret->second);
+  std::string hashed = absl::StrCat(ca.size(), ":", ca, crl);
   unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(ca.data()), ca.size(), digest);
+  SHA256(reinterpret_cast<const unsigned char*>(hashed.data()), hashed.size(), digest);
   name = absl::StrCat(
       base, " ca ",
       absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(digest), 8)));
   gatehouse::v1::ClientValidation& validation = validations_[name];
   validation.set_name(name);
   validation.set_trusted_ca(ca);
+  validation.set_crl(std::move(crl));
   validation.set_verify_depth(settings.verify_depth);
   return name;
 }
@@ -112,6 +124,7 @@ std::map<std::string, gatehouse::v1::Filter> ClientCertificateHosts::Filters() c
     filter.set_mode(claim.settings.mode);
     filter.set_error_page(claim.settings.error_page);
     filter.set_pass_certificate(claim.settings.pass_certificate);
+    filter.set_subject_match(claim.settings.subject_match);
   }
   return filters;
 }

@@ -214,7 +214,7 @@ absl::StatusOr<std::shared_ptr<const DataplaneConfig>> DataplaneConfig::Build(
     // ClientCertificate filters find no handshake that applied it, and answer 421.
     for (const v1::ClientValidation& entry : listener.client_validations()) {
       absl::StatusOr<std::shared_ptr<const tls::ClientValidation>> validation =
-          tls::ClientValidation::Create(entry.name(), entry.trusted_ca(),
+          tls::ClientValidation::Create(entry.name(), entry.trusted_ca(), entry.crl(),
                                         static_cast<int>(entry.verify_depth()));
       if (!validation.ok()) {
         config->dropped_certificates_.push_back(absl::StrCat(

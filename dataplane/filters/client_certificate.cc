@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/http_syntax.h"
 #include "common/location_template.h"
+#include "common/path_regex.h"
 
 namespace gatehouse::dataplane::filters {
 
@@ -38,10 +39,8 @@ bool IsCertificateHeader(absl::string_view name) {
 
 absl::StatusOr<std::shared_ptr<const FilterFactory>> ClientCertificateFilter::Compile(
     const v1::ClientCertificate& config) {
-  if (config.deny()) {
-    return std::make_shared<const ConfigFactory<ClientCertificateFilter, v1::ClientCertificate>>(
-        config);
-  }
+  using Factory = ConfigFactory<ClientCertificateFilter, Settings>;
+  if (config.deny()) return std::make_shared<const Factory>(Settings{config, nullptr});
   if (config.mode() == v1::ClientCertificate::MODE_UNSPECIFIED ||
       !v1::ClientCertificate::Mode_IsValid(config.mode())) {
     return absl::InvalidArgumentError("no client-certificate mode");
@@ -51,8 +50,14 @@ absl::StatusOr<std::shared_ptr<const FilterFactory>> ClientCertificateFilter::Co
   if (!page.empty() && !IsAbsoluteHttpUrl(page)) {
     return absl::InvalidArgumentError("the error page is not an absolute http(s) URL");
   }
-  return std::make_shared<const ConfigFactory<ClientCertificateFilter, v1::ClientCertificate>>(
-      config);
+  Settings settings{config, nullptr};
+  if (!config.subject_match().empty()) {
+    absl::StatusOr<std::shared_ptr<const re2::RE2>> match =
+        CompileValueRegex(config.subject_match());
+    if (!match.ok()) return match.status();
+    settings.subject_match = *std::move(match);
+  }
+  return std::make_shared<const Factory>(std::move(settings));
 }
 
 FilterStatus ClientCertificateFilter::OnRequestHeaders(http::RequestHead& head, bool) {
@@ -80,6 +85,14 @@ FilterStatus ClientCertificateFilter::OnRequestHeaders(http::RequestHead& head, 
   if (verdict == Verdict::kNone && on) return Refuse("No required SSL certificate was sent");
   if (verdict == Verdict::kFailed || (verdict == Verdict::kUntrustedIssuer && !no_ca)) {
     return Refuse("The SSL certificate error");
+  }
+  // As ingress-nginx's `if ($ssl_client_s_dn !~ MATCH_CN)`: after the certificate is accepted,
+  // found anywhere in the subject; no certificate, no subject, no match. A subject longer than
+  // any regex is matched against does not match either.
+  if (subject_match_ != nullptr && (peer == nullptr || peer->subject.size() > kMaxRegexMatchBytes ||
+                                    !re2::RE2::PartialMatch(peer->subject, *subject_match_))) {
+    callbacks().SendLocalReply(403, "client certificate unauthorized");
+    return FilterStatus::kStop;
   }
   if (verdict == Verdict::kNone) {
     head.headers.Add(kVerifyHeader, "NONE");

@@ -307,7 +307,7 @@ ClientValidation::~ClientValidation() {
 }
 
 absl::StatusOr<std::shared_ptr<const ClientValidation>> ClientValidation::Create(
-    std::string name, absl::string_view trusted_ca, int verify_depth) {
+    std::string name, absl::string_view trusted_ca, absl::string_view crl, int verify_depth) {
   if (verify_depth < 1) return absl::InvalidArgumentError("the verify depth must be at least 1");
   std::shared_ptr<ClientValidation> validation(new ClientValidation(std::move(name), verify_depth));
   validation->store_ = X509_STORE_new();
@@ -330,6 +330,22 @@ absl::StatusOr<std::shared_ptr<const ClientValidation>> ClientValidation::Create
   }
   ERR_clear_error();
   if (added == 0) return absl::InvalidArgumentError("the CA bundle holds no PEM certificate");
+  if (!crl.empty()) {
+    std::unique_ptr<BIO, BioFree> lists(BIO_new_mem_buf(crl.data(), static_cast<int>(crl.size())));
+    int read = 0;
+    while (X509_CRL* list = PEM_read_bio_X509_CRL(lists.get(), nullptr, nullptr, nullptr)) {
+      int stored = X509_STORE_add_crl(validation->store_, list);
+      X509_CRL_free(list);
+      if (stored != 1) {
+        ERR_clear_error();
+        return absl::InvalidArgumentError("a revocation list cannot be added to the store");
+      }
+      ++read;
+    }
+    ERR_clear_error();
+    if (read == 0) return absl::InvalidArgumentError("the CRL holds no PEM revocation list");
+    X509_STORE_set_flags(validation->store_, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
+  }
   return std::shared_ptr<const ClientValidation>(std::move(validation));
 }
 

@@ -129,9 +129,11 @@ class ClientValidation {
   // `name` tells validations apart (a connection's is compared with a route's). `trusted_ca`:
   // PEM, one or more certificates. `verify_depth`: the library's verify depth, as nginx's
   // ssl_verify_depth: OpenSSL 3 allows that many intermediate CAs between a client's
-  // certificate and a CA of the bundle (BoringSSL one fewer).
+  // certificate and a CA of the bundle (BoringSSL one fewer). `crl`: PEM revocation lists,
+  // or empty; with them, every certificate of a chain is checked against its issuer's list
+  // (nginx's ssl_crl: X509_V_FLAG_CRL_CHECK and _CHECK_ALL).
   static absl::StatusOr<std::shared_ptr<const ClientValidation>> Create(
-      std::string name, absl::string_view trusted_ca, int verify_depth);
+      std::string name, absl::string_view trusted_ca, absl::string_view crl, int verify_depth);
   ~ClientValidation();
 
   const std::string& name() const { return name_; }

@@ -7,6 +7,7 @@ server and client certificates, and expired ones (openssl ca takes explicit date
     old = pki.leaf("old", issuer=root, expired=True)             # valid in 2020 only
     inter = pki.ca("team-ca", issuer=root)                       # an intermediate CA
     bob = pki.leaf("bob", issuer=inter)
+    crl = pki.crl(root, revoked=[old])                           # a revocation list's path
     alice.crt, alice.key, bob.chain                              # file paths (chain: leaf first)
 """
 
@@ -98,3 +99,20 @@ class Pki:
         self._sign(cert, subject or "/CN=" + name, issuer, extensions, expired)
         self._write_chain(cert)
         return cert
+
+    def crl(self, issuer, revoked=(), name=None):
+        """A revocation list signed by `issuer` naming `revoked`, valid for 100 years: its path."""
+        name = name or issuer.name + "-crl"
+        db = os.path.join(self.folder, "crl-db-" + name)
+        os.makedirs(db, exist_ok=True)
+        open(os.path.join(db, "index.txt"), "w").close()
+        config = os.path.join(db, "ca.cnf")
+        with open(config, "w") as f:
+            f.write("[ca]\ndefault_ca = this\n[this]\ndir = %s\ndatabase = $dir/index.txt\n"
+                    "default_md = sha256\ndefault_crl_days = 36500\n" % db)
+        common = ["-config", config, "-cert", issuer.crt, "-keyfile", issuer.key]
+        for cert in revoked:
+            _openssl("ca", "-batch", *common, "-revoke", cert.crt)
+        path = os.path.join(self.folder, name + ".crl")
+        _openssl("ca", "-batch", *common, "-gencrl", "-out", path)
+        return path

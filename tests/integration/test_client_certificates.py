@@ -9,13 +9,18 @@ auth-tls-error-page is where a refused client is sent, and auth-tls-pass-certifi
 sends the certificate upstream in ssl-client-cert. nginx, under it, refuses a missing
 certificate with "400 No required SSL certificate was sent" and a bad one with "400 The SSL
 certificate error", and tells the upstream ssl-client-verify, ssl-client-subject-dn and
-ssl-client-issuer-dn. Beyond it: a request whose TLS server name is another host's gets 421,
-so a connection made without a certificate check never reaches a host that asks for one.
+ssl-client-issuer-dn. auth-tls-match-cn is "CN=" and a regex the certificate must match, or
+the request gets 403 (ingress-nginx: `if ($ssl_client_s_dn !~ ...) { return 403 "client
+certificate unauthorized"; }`); a ca.crl key in the Secret is loaded as nginx's ssl_crl, which
+checks every certificate of the chain against its issuer's list. Beyond it: a request whose TLS
+server name is another host's gets 421, so a connection made without a certificate check never
+reaches a host that asks for one.
 """
 
 import json
 import os
 import subprocess
+import time
 import unittest
 import urllib.parse
 
@@ -50,8 +55,11 @@ class ClientCertificateTest(harness.GatehouseTestCase):
             cls.bob = pki.leaf("bob", team)      # one intermediate
             cls.carol = pki.leaf("carol", squad)  # two intermediates
             cls.mallory = pki.leaf("mallory", pki.ca("other-ca"))
+            cls.alice2 = pki.leaf("alice2", root)
+            cls.dave = pki.leaf("dave", root)
+            cls.pki, cls.root = pki, root
             hosts = ["strict.test", "optional.test", "noca.test", "page.test", "deep.test",
-                     "open.test"]
+                     "open.test", "revoking.test", "cn.test"]
             server = pki.leaf("server", pki.ca("server-ca"), server_names=hosts)
 
             def read(p):
@@ -65,19 +73,25 @@ class ClientCertificateTest(harness.GatehouseTestCase):
                                tls={"server": [host]})
 
             ca = {"auth-tls-secret": "default/client-ca"}
-            manifests = harness.ManifestDir(os.path.join(cls.class_dir, "manifests"))
+            cls.read = staticmethod(read)
+            cls.manifests = manifests = harness.ManifestDir(
+                os.path.join(cls.class_dir, "manifests"))
             manifests.write_world({"world.yaml": [
                 ingress_class(), *backed_service("echo", echo.host, echo.port),
                 secret("server", {"tls.crt": read(server.crt), "tls.key": read(server.key)},
                        secret_type="kubernetes.io/tls"),
                 secret("client-ca", {"ca.crt": read(root.crt)}),
+                site("revoking", {"auth-tls-secret": "default/revoking-ca",
+                                  "auth-tls-verify-depth": "2"}),
+                site("cn", {**ca, "auth-tls-match-cn": "CN=(alice|bob)(,|$)",
+                            "auth-tls-verify-depth": "2"}),
                 site("strict", {**ca, "auth-tls-pass-certificate-to-upstream": "true"}),
                 site("optional", {**ca, "auth-tls-verify-client": "optional"}),
                 site("noca", {**ca, "auth-tls-verify-client": "optional_no_ca"}),
                 site("page", {**ca, "auth-tls-error-page": "https://help.example/cert"}),
                 site("deep", {**ca, "auth-tls-verify-depth": "2"}),
                 site("open", {}),
-            ]})
+            ], "revoking.yaml": [cls.revocations([cls.dave])]})
             cls.controlplane = harness.ControlPlane(cls.class_group, manifests.path)
             cls.controlplane.wait_ready()
             cls.https = harness.free_port()
@@ -85,6 +99,12 @@ class ClientCertificateTest(harness.GatehouseTestCase):
                 cls.class_group, cls.controlplane.xds_address, "mtls",
                 extra_args=["--https-listen=127.0.0.1:%d" % cls.https])
             cls.dataplane.wait_ready()
+
+    @classmethod
+    def revocations(cls, revoked):
+        """The Secret of revoking.test: the root CA and its list revoking `revoked`."""
+        crl = cls.pki.crl(cls.root, revoked=revoked, name="crl-%d" % len(revoked))
+        return secret("revoking-ca", {"ca.crt": cls.read(cls.root.crt), "ca.crl": cls.read(crl)})
 
     def curl(self, host, cert=None, headers=(), sni=None, http2=False):
         """GET https://HOST/ through curl; `sni`: connect naming this host instead (the Host
@@ -187,6 +207,38 @@ class ClientCertificateTest(harness.GatehouseTestCase):
                                            http2=http2)[0], 400)
         # A host that asks nothing serves whatever connection.
         self.assertEqual(self.curl("open.test", sni="strict.test", cert=self.alice)[0], 200)
+
+    def test_the_subject_must_match_the_common_name_pattern(self):
+        for cert, status in [(self.alice, 200), (self.bob, 200), (self.alice2, 403),
+                             (self.mallory, 400), (None, 400)]:
+            with self.subTest(cert=cert and cert.name):
+                got, body, _ = self.curl("cn.test", cert)
+                self.assertEqual(got, status, body)
+                if status == 403:
+                    self.assertIn("client certificate unauthorized", body)
+                if status == 200:
+                    self.assertEqual(headers_of(body)["ssl-client-subject-dn"],
+                                     ["CN=" + cert.name])
+
+    def test_revoked_certificates_are_refused_and_a_new_list_applies(self):
+        self.assertEqual(self.curl("revoking.test", self.alice)[0], 200)
+        status, body, _ = self.curl("revoking.test", self.dave)
+        self.assertEqual(status, 400)
+        self.assertIn("The SSL certificate error", body)
+        # As nginx's ssl_crl: every certificate of the chain is checked, and team-ca (bob's
+        # issuer) has no list in the Secret.
+        self.assertEqual(self.curl("revoking.test", self.bob)[0], 400)
+        # A new list revokes alice too: her next connection is refused.
+        self.manifests.write("revoking.yaml", self.revocations([self.dave, self.alice]))
+        try:
+            deadline = time.monotonic() + 15
+            while self.curl("revoking.test", self.alice)[0] == 200:
+                self.assertLess(time.monotonic(), deadline, "the new list was never applied")
+                time.sleep(0.2)
+            self.assertEqual(self.curl("revoking.test", self.alice)[0], 400)
+            self.assertEqual(self.curl("strict.test", self.alice)[0], 200)  # another Secret
+        finally:
+            self.manifests.write("revoking.yaml", self.revocations([self.dave]))
 
     def test_the_handshake_names_the_acceptable_cas_only_where_asked(self):
         def s_client(name):

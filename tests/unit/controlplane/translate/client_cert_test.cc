@@ -3,7 +3,9 @@
 // auth-tls-secret names a Secret ("namespace/name") whose ca.crt holds the CAs;
 // auth-tls-verify-client is on (the default), off, optional or optional_no_ca;
 // auth-tls-verify-depth defaults to 1; auth-tls-error-page is where a failed check goes;
-// auth-tls-pass-certificate-to-upstream sends the certificate upstream. nginx applies them to the
+// auth-tls-pass-certificate-to-upstream sends the certificate upstream; auth-tls-match-cn starts
+// with "CN=" and is a regex the certificate's subject must match; a ca.crl key in the Secret holds
+// revocation lists (nginx's ssl_crl). nginx applies them to the
 // whole server (host). Here a Secret of another namespace is refused and never looked up, and a
 // Secret that cannot be used answers 503 rather than serving the host unchecked.
 #include <fstream>
@@ -25,11 +27,21 @@ namespace {
 using testing::HasSubstr;
 using testing::Not;
 
-std::string ReadCa() {
-  std::ifstream in(std::string(GATEHOUSE_TLS_TESTDATA) + "/client_ca.crt");
+std::string ReadTestdata(const std::string& file) {
+  std::ifstream in(std::string(GATEHOUSE_TLS_TESTDATA) + "/" + file);
   std::stringstream text;
   text << in.rdbuf();
   return text.str();
+}
+
+std::string ReadCa() { return ReadTestdata("client_ca.crt"); }
+
+// A Secret with a CA bundle and revocation lists.
+std::string CrlSecret(absl::string_view name, const std::string& ca, const std::string& crl) {
+  return absl::StrCat("apiVersion: v1\nkind: Secret\nmetadata: {name: ", name,
+                      ", namespace: default}\ntype: Opaque\nstringData:\n  ca.crt: |\n    ",
+                      absl::StrReplaceAll(ca, {{"\n", "\n    "}}), "\n  ca.crl: |\n    ",
+                      absl::StrReplaceAll(crl, {{"\n", "\n    "}}), "\n---\n");
 }
 
 std::string CaSecret(absl::string_view name, absl::string_view ns, const std::string& ca) {
@@ -66,7 +78,8 @@ std::map<std::string, std::string> CheckByHost(const TranslateResult& result) {
     validation = validation.substr(0, validation.rfind(" ca "));
     return absl::StrCat(validation, " ", gatehouse::v1::ClientCertificate::Mode_Name(check.mode()),
                         check.error_page().empty() ? "" : " page=" + check.error_page(),
-                        check.pass_certificate() ? " pass" : "");
+                        check.pass_certificate() ? " pass" : "",
+                        check.subject_match().empty() ? "" : " match=" + check.subject_match());
   });
 }
 
@@ -205,21 +218,62 @@ TEST(TranslateClientCertTest, ANewCaBundleIsANewValidation) {
   EXPECT_NE(name(one), name(one + one));
 }
 
-TEST(TranslateClientCertTest, WhatCannotBeCheckedIsRefusedNotServedUnchecked) {
+TEST(TranslateClientCertTest, RevocationListsGoToTheValidation) {
+  std::string ca = ReadTestdata("crl_ca.crt");
+  std::string crl = ReadTestdata("crl_ca.crl");
+  auto translate = [&](const std::string& lists) {
+    return Translate(World(absl::StrCat(kOurClass, kWebService, CrlSecret("crl", ca, lists),
+                                        Site("revoking", "revoking.test",
+                                             "nginx.ingress.kubernetes.io/auth-tls-secret: "
+                                             "default/crl"))),
+                     {});
+  };
+  TranslateResult result = translate(crl);
+  EXPECT_EQ(CheckByHost(result)["revoking.test"], "default/crl depth 1 ON");
+  ASSERT_EQ(result.resources.listeners[1].client_validations_size(), 1);
+  const auto& validation = result.resources.listeners[1].client_validations(0);
+  EXPECT_EQ(validation.crl(), crl);
+  EXPECT_EQ(validation.trusted_ca(), ca);
+  // New lists, a new validation: open connections are checked again.
+  TranslateResult twice = translate(crl + crl);
+  EXPECT_NE(twice.resources.listeners[1].client_validations(0).name(), validation.name());
+  EXPECT_EQ(RenderReports(twice).find("auth-tls"), std::string::npos) << RenderReports(twice);
+}
+
+TEST(TranslateClientCertTest, TheSubjectPatternIsCheckedAsTheDataPlaneCompilesIt) {
   TranslateResult result = Translate(
       World(absl::StrCat(
           kOurClass, kWebService, kCa,
-          "apiVersion: v1\nkind: Secret\nmetadata: {name: crl, namespace: default}\n"
-          "type: Opaque\nstringData:\n  ca.crl: x\n  ca.crt: |\n    ",
-          absl::StrReplaceAll(ReadCa(), {{"\n", "\n    "}}), "\n---\n",
-          Site("revoking", "revoking.test",
-               "nginx.ingress.kubernetes.io/auth-tls-secret: default/crl"),
-          Site("cn", "cn.test", Tls("nginx.ingress.kubernetes.io/auth-tls-match-cn: \"CN=alice\"")),
-          Site("hostless", "", Tls(), "/hostless"), Site("neighbour", "", "", "/neighbour"))),
+          Site("cn", "cn.test",
+               Tls("nginx.ingress.kubernetes.io/auth-tls-match-cn: \"CN=(alice|bob)(,|$)\"")),
+          Site("bare", "bare.test", Tls("nginx.ingress.kubernetes.io/auth-tls-match-cn: alice")),
+          Site("broken", "broken.test",
+               Tls("nginx.ingress.kubernetes.io/auth-tls-match-cn: \"CN=(alice\"")),
+          Site("costly", "costly.test",
+               Tls("nginx.ingress.kubernetes.io/auth-tls-match-cn: \"CN=a{1000}\"")))),
       {});
   std::map<std::string, std::string> checks = CheckByHost(result);
+  EXPECT_EQ(checks["cn.test"], "default/ca depth 1 ON match=CN=(alice|bob)(,|$)");
+  EXPECT_EQ(checks["bare.test"], "deny");
+  EXPECT_EQ(checks["broken.test"], "deny");
+  EXPECT_EQ(checks["costly.test"], "deny");
+  std::string reports = RenderReports(result);
+  EXPECT_THAT(reports, HasSubstr("auth-tls-match-cn: \"alice\" does not start with CN=; every "
+                                 "request to the Ingress's hosts gets 503"));
+  EXPECT_THAT(reports, HasSubstr("auth-tls-match-cn: \"CN=(alice\" is not a usable regex"));
+  EXPECT_THAT(reports, HasSubstr("auth-tls-match-cn: \"CN=a{1000}\" is not a usable regex"));
+}
+
+TEST(TranslateClientCertTest, WhatCannotBeCheckedIsRefusedNotServedUnchecked) {
+  TranslateResult result =
+      Translate(World(absl::StrCat(kOurClass, kWebService, kCa, CrlSecret("crl", ReadCa(), "x"),
+                                   Site("revoking", "revoking.test",
+                                        "nginx.ingress.kubernetes.io/auth-tls-secret: default/crl"),
+                                   Site("hostless", "", Tls(), "/hostless"),
+                                   Site("neighbour", "", "", "/neighbour"))),
+                {});
+  std::map<std::string, std::string> checks = CheckByHost(result);
   EXPECT_EQ(checks["revoking.test"], "deny");
-  EXPECT_EQ(checks["cn.test"], "deny");
   // Rules without a host: this Ingress's paths are refused; the others' on "*" are not.
   for (const auto& vhost : result.resources.route_configs[0].virtual_hosts()) {
     if (vhost.name() != "*") continue;
@@ -231,9 +285,8 @@ TEST(TranslateClientCertTest, WhatCannotBeCheckedIsRefusedNotServedUnchecked) {
     }
   }
   std::string reports = RenderReports(result);
-  EXPECT_THAT(reports, HasSubstr("auth-tls-secret: secret default/crl has a ca.crl: revocation "
-                                 "lists are not read yet"));
-  EXPECT_THAT(reports, HasSubstr("auth-tls-match-cn: not read yet"));
+  EXPECT_THAT(reports, HasSubstr("auth-tls-secret: secret default/crl ca.crt or ca.crl: the CRL "
+                                 "holds no PEM revocation list"));
   EXPECT_THAT(reports, HasSubstr("rules without a host cannot ask for a client certificate"));
 }
 

@@ -6,7 +6,11 @@
 // auth-tls-pass-certificate-to-upstream, the certificate goes upstream in ssl-client-cert. nginx,
 // under it, answers a missing certificate "400 No required SSL certificate was sent" and a bad
 // one "400 The SSL certificate error", and sets ssl-client-verify (SUCCESS, FAILED:reason,
-// NONE), ssl-client-subject-dn and ssl-client-issuer-dn for the upstream.
+// NONE), ssl-client-subject-dn and ssl-client-issuer-dn for the upstream. auth-tls-match-cn is
+// "a string / regex starting with CN=" that the certificate must match, or the request gets 403;
+// ingress-nginx writes it as `if ($ssl_client_s_dn !~ ...) { return 403 "client certificate
+// unauthorized"; }`: a case-sensitive search anywhere in the RFC 2253 subject, made after the
+// certificate checks above.
 #include "dataplane/filters/client_certificate.h"
 
 #include <memory>
@@ -14,6 +18,7 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "common/path_regex.h"
 #include "gtest/gtest.h"
 #include "tests/unit/dataplane/fakes/fake_filter_callbacks.h"
 #include "tests/unit/dataplane/fakes/filter_test_util.h"
@@ -177,6 +182,66 @@ TEST(ClientCertificateFilterTest, SettingsThatCannotBeUsedDenyEveryRequest) {
   config.mutable_client_certificate()->set_deny(true);
   EXPECT_EQ(Check(config, Peer(Verdict::kVerified)).status, 503);
   EXPECT_EQ(Check(config, nullptr, /*secure=*/false).status, 503);
+}
+
+v1::Filter Matching(Mode mode, const std::string& pattern) {
+  v1::Filter config = Config(mode, "https://errors.example/");
+  config.mutable_client_certificate()->set_subject_match(pattern);
+  return config;
+}
+
+TEST(ClientCertificateFilterTest, TheSubjectMustMatchTheCommonNamePattern) {
+  struct Case {
+    const char* pattern;
+    bool passes;  // against "CN=alice,O=Example"
+  } cases[] = {
+      {"CN=alice", true},    {"CN=(bob|alice|carol)", true},
+      {"CN=ali", true},  // found anywhere, as nginx's !~
+      {"O=Example", true},   {"CN=bob", false},
+      {"CN=ALICE", false},  // case-sensitive
+      {"^CN=alice$", false}, {"^CN=alice(,|$)", true},
+  };
+  for (const Case& c : cases) {
+    Outcome outcome =
+        Check(Matching(v1::ClientCertificate::ON, c.pattern), Peer(Verdict::kVerified));
+    if (c.passes) {
+      EXPECT_EQ(outcome.status, 0) << c.pattern;
+      EXPECT_EQ(Values(outcome.head.headers, "ssl-client-verify"), Strings{"SUCCESS"});
+    } else {
+      // 403, never the error page's redirect (nginx sends only 495 and 496 there).
+      EXPECT_EQ(outcome.status, 403) << c.pattern;
+      EXPECT_EQ(outcome.message, "client certificate unauthorized");
+      EXPECT_EQ(Values(outcome.reply_headers, "Location"), Strings{});
+    }
+  }
+}
+
+TEST(ClientCertificateFilterTest, TheCertificateChecksComeBeforeTheSubjectMatch) {
+  // A certificate that fails is refused as such, however its subject reads.
+  EXPECT_EQ(Check(Matching(v1::ClientCertificate::ON, "CN=alice"), Peer(Verdict::kFailed)).status,
+            302);
+  // optional: no certificate, no subject to match.
+  EXPECT_EQ(Check(Matching(v1::ClientCertificate::OPTIONAL, "CN="), Peer(Verdict::kNone)).status,
+            403);
+  EXPECT_EQ(Check(Matching(v1::ClientCertificate::OPTIONAL, "CN="), nullptr, false).status, 403);
+  // optional_no_ca: an unknown issuer's certificate is matched by its subject.
+  EXPECT_EQ(Check(Matching(v1::ClientCertificate::OPTIONAL_NO_CA, "CN=alice"),
+                  Peer(Verdict::kUntrustedIssuer))
+                .status,
+            0);
+  // A subject longer than a regex is ever matched against does not match.
+  auto huge = std::make_shared<tls::PeerCertificate>(*Peer(Verdict::kVerified));
+  huge->subject = "CN=alice,O=" + std::string(kMaxRegexMatchBytes, 'x');
+  EXPECT_EQ(Check(Matching(v1::ClientCertificate::ON, "CN=alice"), huge).status, 403);
+}
+
+TEST(ClientCertificateFilterTest, ASubjectPatternOverTheBudgetIsRefused) {
+  EXPECT_FALSE(ClientCertificateFilter::Compile(
+                   Matching(v1::ClientCertificate::ON, "CN=(").client_certificate())
+                   .ok());
+  EXPECT_FALSE(ClientCertificateFilter::Compile(
+                   Matching(v1::ClientCertificate::ON, "CN=a{1000}").client_certificate())
+                   .ok());
 }
 
 TEST(ClientCertificateFilterTest, ConfigsWithoutModeOrWithABadErrorPageAreRefused) {

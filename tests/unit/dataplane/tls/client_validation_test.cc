@@ -8,7 +8,9 @@
 // root; client.crt (CN=alice) issued by it; client_expired.crt (CN=old), valid in 2020 only;
 // client_via_team.crt, issued by an intermediate (team-ca, sent along) of the root;
 // client_two_down.crt, issued by squad-ca under team-ca (both sent along); and
-// client_stranger.crt, issued by an unrelated CA.
+// client_stranger.crt, issued by an unrelated CA. crl_ca.crt, another root, and crl_ca.crl, its
+// revocation list, naming client_crl_revoked.crt (CN=revoked) but not client_crl_kept.crt
+// (CN=kept); client_crl_via_team.crt, issued by an intermediate of crl_ca that has no list.
 #include <openssl/ssl.h>
 
 #include <memory>
@@ -34,7 +36,8 @@ class ClientValidationTest : public ::testing::Test {
     Ask("*.deep.test", 2);
   }
   void Ask(const std::string& name, int depth) {
-    auto validation = ClientValidation::Create("validation-" + name, Read("client_ca.crt"), depth);
+    auto validation =
+        ClientValidation::Create("validation-" + name, Read("client_ca.crt"), "", depth);
     ASSERT_TRUE(validation.ok()) << validation.status();
     table_.AddValidation(name, *validation);
   }
@@ -50,10 +53,10 @@ class ClientValidationTest : public ::testing::Test {
 };
 
 TEST(ClientValidationCreateTest, RefusesABundleWithoutCertificatesAndADepthUnderOne) {
-  EXPECT_FALSE(ClientValidation::Create("a", "not PEM", 1).ok());
-  EXPECT_FALSE(ClientValidation::Create("a", "", 1).ok());
-  EXPECT_FALSE(ClientValidation::Create("a", Read("client_ca.crt"), 0).ok());
-  auto two = ClientValidation::Create("b", Read("client_ca.crt") + Read("ca.crt"), 3);
+  EXPECT_FALSE(ClientValidation::Create("a", "not PEM", "", 1).ok());
+  EXPECT_FALSE(ClientValidation::Create("a", "", "", 1).ok());
+  EXPECT_FALSE(ClientValidation::Create("a", Read("client_ca.crt"), "", 0).ok());
+  auto two = ClientValidation::Create("b", Read("client_ca.crt") + Read("ca.crt"), "", 3);
   ASSERT_TRUE(two.ok());
   EXPECT_EQ((*two)->verify_depth(), 3);
   EXPECT_EQ((*two)->name(), "b");
@@ -95,6 +98,48 @@ TEST_F(ClientValidationTest, ExpiredAndForeignCertificatesAreToldApart) {
   ASSERT_NE(stranger, nullptr);
   EXPECT_EQ(stranger->verdict, Verdict::kUntrustedIssuer) << stranger->error;
   EXPECT_NE(stranger->error, "");
+}
+
+TEST(ClientValidationCreateTest, RefusesARevocationListThatIsNotOne) {
+  EXPECT_FALSE(ClientValidation::Create("a", Read("crl_ca.crt"), "not PEM", 1).ok());
+  // A certificate is not a revocation list.
+  EXPECT_FALSE(ClientValidation::Create("a", Read("crl_ca.crt"), Read("crl_ca.crt"), 1).ok());
+  EXPECT_TRUE(ClientValidation::Create("a", Read("crl_ca.crt"), Read("crl_ca.crl"), 2).ok());
+}
+
+// As nginx's ssl_crl (which ingress-nginx sets from the Secret's ca.crl): a revoked certificate
+// fails, and so does every certificate whose issuer has no list in the validation (CRL_CHECK_ALL).
+TEST_F(ClientValidationTest, ARevokedCertificateFails) {
+  auto validation =
+      ClientValidation::Create("crl", Read("crl_ca.crt"), Read("crl_ca.crl"), /*verify_depth=*/2);
+  ASSERT_TRUE(validation.ok()) << validation.status();
+  table_.AddValidation("crl.test", *validation);
+  auto kept = Connect(
+      ClientOptions().Name("crl.test").Certificate("client_crl_kept.crt", "client_crl_kept.key"));
+  ASSERT_NE(kept, nullptr);
+  EXPECT_EQ(kept->verdict, Verdict::kVerified) << kept->error;
+  EXPECT_EQ(kept->subject, "CN=kept");
+  auto revoked = Connect(ClientOptions()
+                             .Name("crl.test")
+                             .Certificate("client_crl_revoked.crt", "client_crl_revoked.key"));
+  ASSERT_NE(revoked, nullptr);
+  EXPECT_EQ(revoked->verdict, Verdict::kFailed);
+  EXPECT_EQ(revoked->error, "certificate revoked");
+  auto unlisted = Connect(ClientOptions()
+                              .Name("crl.test")
+                              .Certificate("client_crl_via_team.crt", "client_crl_via_team.key"));
+  ASSERT_NE(unlisted, nullptr);
+  EXPECT_EQ(unlisted->verdict, Verdict::kFailed);
+  EXPECT_EQ(unlisted->error, "unable to get certificate CRL");
+  // Without the list, the revoked certificate passes: the list is what refuses it.
+  auto no_list = ClientValidation::Create("no-crl", Read("crl_ca.crt"), "", 2);
+  ASSERT_TRUE(no_list.ok());
+  table_.AddValidation("no-crl.test", *no_list);
+  auto passes = Connect(ClientOptions()
+                            .Name("no-crl.test")
+                            .Certificate("client_crl_revoked.crt", "client_crl_revoked.key"));
+  ASSERT_NE(passes, nullptr);
+  EXPECT_EQ(passes->verdict, Verdict::kVerified) << passes->error;
 }
 
 TEST_F(ClientValidationTest, TheDepthBoundsTheChain) {
@@ -168,7 +213,7 @@ class ClientValidationResumptionTest : public ::testing::Test {
     auto server = ServerContext::Create(Read("rsa.crt"), Read("rsa_pkcs8.key"), settings_);
     ASSERT_TRUE(server.ok());
     server_ = *server;
-    auto validation = ClientValidation::Create("v", Read("client_ca.crt"), 1);
+    auto validation = ClientValidation::Create("v", Read("client_ca.crt"), "", 1);
     ASSERT_TRUE(validation.ok());
     for (CertificateTable* table : {&without_, &with_}) {
       table->Add("rsa.test", server_);
