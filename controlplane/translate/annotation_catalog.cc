@@ -37,8 +37,13 @@ constexpr AnnotationInfo kCatalog[] = {
     {"app-root", Support::kApplied, "302 from / to this path, for the Ingress's own paths"},
     {"auth-always-set-cookie", Support::kIgnored,
      "not supported: the auth answer's Set-Cookie goes with success and redirect responses only"},
-    {"auth-cache-duration", Support::kIgnored, "not yet: every request asks the auth service"},
-    {"auth-cache-key", Support::kIgnored, "not yet: every request asks the auth service"},
+    {"auth-cache-duration", Support::kApplied,
+     "statuses and times as nginx's proxy_cache_valid (default 200 202 401 5m); kept per "
+     "worker"},
+    {"auth-cache-key", Support::kDiffers,
+     "$http_*, $cookie_*, $arg_*, $remote_user, $remote_addr, $host, $uri, $request_uri, $args, "
+     "$scheme, $request_method and text; answers are kept per worker and per route, in a "
+     "table of fixed size"},
     {"auth-keepalive", Support::kNotNeeded,
      "not needed: the data plane's upstream pools keep connections to the auth service open"},
     {"auth-keepalive-requests", Support::kNotNeeded,

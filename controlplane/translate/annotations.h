@@ -182,6 +182,10 @@ inline constexpr absl::string_view kAuthSigninRedirectParamAnnotation =
 inline constexpr absl::string_view kAuthResponseHeadersAnnotation = "auth-response-headers";
 inline constexpr absl::string_view kAuthRequestRedirectAnnotation = "auth-request-redirect";
 inline constexpr absl::string_view kAuthTimeoutAnnotation = "auth-timeout";
+// auth-cache-key (nginx variables: answers are kept per value) and auth-cache-duration
+// ("200 202 10m, 401 5m": statuses and how long; default "200 202 401 5m").
+inline constexpr absl::string_view kAuthCacheKeyAnnotation = "auth-cache-key";
+inline constexpr absl::string_view kAuthCacheDurationAnnotation = "auth-cache-duration";
 // Raw nginx configuration: never interpreted, each reported.
 inline constexpr absl::string_view kSnippetAnnotations[] = {"configuration-snippet",
                                                             "server-snippet", "stream-snippet",
@@ -258,6 +262,8 @@ struct ExternalAuthAnnotations {
   std::vector<std::string> response_headers;  // auth-response-headers
   std::string request_redirect;               // auth-request-redirect
   uint32_t timeout_ms = 5000;                 // auth-timeout
+  std::string cache_key;                      // auth-cache-key; empty: every request asks
+  std::vector<gatehouse::v1::AuthCacheRule> cache_rules;  // auth-cache-duration
   // Why the annotations cannot be used: every request gets 503. Empty: usable.
   std::string refused;
 };
@@ -345,6 +351,11 @@ void ParseAccessAnnotations(const objects::kube::Ingress& ingress, ParsedAnnotat
 
 // The authentication annotations (auth_annotations.cc), into `parsed`.
 void ParseAuthAnnotations(const objects::kube::Ingress& ingress, ParsedAnnotations* parsed);
+
+// auth-cache-key and auth-cache-duration (auth_cache_annotations.cc), into `auth`; problems
+// into `parsed`.
+void ParseAuthCacheAnnotations(const objects::kube::Ingress& ingress, ExternalAuthAnnotations* auth,
+                               ParsedAnnotations* parsed);
 
 // The client-certificate annotations (client_cert_annotations.cc), into `parsed`.
 void ParseClientCertAnnotations(const objects::kube::Ingress& ingress, ParsedAnnotations* parsed);

@@ -41,7 +41,8 @@ void ParseExternalAuth(const objects::kube::Ingress& ingress, ParsedAnnotations*
   AnnotationValue url = LookupAnnotation(ingress, kAuthUrlAnnotation);
   if (url.value == nullptr) {
     for (absl::string_view name :
-         {kAuthSigninAnnotation, kAuthResponseHeadersAnnotation, kAuthMethodAnnotation}) {
+         {kAuthSigninAnnotation, kAuthResponseHeadersAnnotation, kAuthMethodAnnotation,
+          kAuthCacheKeyAnnotation, kAuthCacheDurationAnnotation}) {
       if (AnnotationValue alone = LookupAnnotation(ingress, name); alone.value != nullptr) {
         parsed->errors.push_back(
             absl::StrCat("annotation ", alone.key, ": no auth-url to apply it to"));
@@ -141,6 +142,7 @@ void ParseExternalAuth(const objects::kube::Ingress& ingress, ParsedAnnotations*
                        " is not whole seconds from 1 to ", kMaxAuthTimeoutSeconds, "; using 5"));
     }
   }
+  ParseAuthCacheAnnotations(ingress, &auth, parsed);
 }
 
 }  // namespace

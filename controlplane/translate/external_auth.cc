@@ -51,6 +51,8 @@ gatehouse::v1::ExternalAuth ExternalAuthFor(const std::string& ns,
   out.set_signin(auth.signin);
   out.set_signin_param(auth.signin_param);
   out.set_timeout_ms(auth.timeout_ms);
+  out.set_cache_key(auth.cache_key);
+  for (const gatehouse::v1::AuthCacheRule& rule : auth.cache_rules) *out.add_cache_rules() = rule;
   return out;
 }
 

@@ -5,7 +5,7 @@
 namespace gatehouse::controlplane::translate {
 
 void AddRouteFilters(const IngressAnnotations& annotations, const ResolvedAccess& resolved,
-                     gatehouse::v1::Route& route) {
+                     const std::string& scope, gatehouse::v1::Route& route) {
   // CORS first: an allowed origin's preflight is answered before anything else (redirects, IP
   // lists, authentication) looks at it, as ingress-nginx answers it in its rewrite phase; and
   // the answers of the later filters carry its headers.
@@ -37,8 +37,11 @@ void AddRouteFilters(const IngressAnnotations& annotations, const ResolvedAccess
   // Authentication after the IP lists, as nginx's access phase runs allow and deny first.
   if (resolved.basic_auth.has_value())
     *route.add_filters()->mutable_basic_auth() = *resolved.basic_auth;
-  if (resolved.external_auth.has_value())
-    *route.add_filters()->mutable_external_auth() = *resolved.external_auth;
+  if (resolved.external_auth.has_value()) {
+    gatehouse::v1::ExternalAuth& auth = *route.add_filters()->mutable_external_auth();
+    auth = *resolved.external_auth;
+    if (!auth.cache_key().empty()) auth.set_cache_scope(scope);
+  }
   if (annotations.max_request_body_bytes > 0) {
     route.add_filters()->mutable_request_body_limit()->set_max_bytes(
         annotations.max_request_body_bytes);

@@ -34,8 +34,9 @@ struct ResolvedAccess {
 };
 
 // Appends the filters an Ingress path's annotations ask for, and the ones every route has.
+// `scope` names the route (its host and path): external auth keeps answers per route.
 void AddRouteFilters(const IngressAnnotations& annotations, const ResolvedAccess& resolved,
-                     gatehouse::v1::Route& route);
+                     const std::string& scope, gatehouse::v1::Route& route);
 
 // Adds the rewrite-target filter before the filters that send the request on (after the
 // redirects, which answer first, and access control, which sees the client's own path).

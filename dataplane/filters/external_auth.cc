@@ -1,13 +1,23 @@
 #include "dataplane/filters/external_auth.h"
 
+#include <algorithm>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "common/http_syntax.h"
 #include "common/log.h"
+#include "dataplane/event/clock.h"
+#include "dataplane/filters/auth_answer_cache.h"
 #include "dataplane/filters/forwarding_headers.h"
 #include "dataplane/filters/redirect.h"
+#include "dataplane/filters/request_key_value.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 
 namespace gatehouse::dataplane::filters {
 namespace {
@@ -88,6 +98,35 @@ absl::StatusOr<std::shared_ptr<const FilterFactory>> ExternalAuthFilter::Compile
       return absl::InvalidArgumentError("a sign-in parameter that is not a token");
     }
   }
+  if (!config.cache_key().empty()) {
+    absl::StatusOr<RequestKeyTemplate> key = RequestKeyTemplate::Parse(config.cache_key());
+    if (!key.ok()) return key.status();
+    if (config.cache_rules_size() == 0 || config.cache_rules_size() > kMaxCacheRules) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("a cache key needs from 1 to ", kMaxCacheRules, " cache rules"));
+    }
+    for (const v1::AuthCacheRule& rule : config.cache_rules()) {
+      if (rule.seconds() == 0) return absl::InvalidArgumentError("a cache rule of no time");
+      if (rule.statuses_size() == 0 || rule.statuses_size() > kMaxCacheRuleStatuses) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("a cache rule needs from 1 to ", kMaxCacheRuleStatuses, " statuses"));
+      }
+      for (uint32_t status : rule.statuses()) {
+        if (status < 100 || status > 599) {
+          return absl::InvalidArgumentError(absl::StrCat("cache rule status ", status));
+        }
+      }
+    }
+    compiled.cache_key = *std::move(key);
+    std::string serialized;
+    google::protobuf::io::StringOutputStream stream(&serialized);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    config.SerializeToCodedStream(&coded);
+    coded.Trim();
+    DigestKey digest = DigestOf({serialized});
+    compiled.keyspace.assign(reinterpret_cast<const char*>(digest.data()), digest.size());
+  }
   return std::make_shared<const ConfigFactory<ExternalAuthFilter, Config>>(std::move(compiled));
 }
 
@@ -101,6 +140,14 @@ FilterStatus ExternalAuthFilter::OnRequestHeaders(http::RequestHead& head, bool 
     return FilterStatus::kStop;
   }
   head_ = &head;
+  if (config_.cache_key.has_value()) {
+    cache_key_ = DigestOf(
+        {config_.keyspace, RequestKeyValue(*config_.cache_key, head, callbacks().downstream())});
+    if (const AuthAnswerCache::Answer* kept =
+            AuthAnswerCache::ForThisThread().Find(*cache_key_, event::MonotonicNowMs())) {
+      return Apply(kept->status, kept->headers) ? FilterStatus::kContinue : FilterStatus::kStop;
+    }
+  }
   side_request_ =
       callbacks().SendSideRequest(config_.proto.cluster(), SideRequest(head),
                                   config_.proto.timeout_ms(), [this](SideResponse answer) {
@@ -152,36 +199,88 @@ void ExternalAuthFilter::OnAnswer(SideResponse answer) {
   for (const http::HeaderMap::Entry& entry : answer.headers.entries()) {
     if (absl::EqualsIgnoreCase(entry.first, "set-cookie")) cookies_.push_back(entry.second);
   }
-  if (answer.status >= 200 && answer.status < 300) {
+  if (cache_key_.has_value()) {
+    if (uint32_t seconds = KeepSeconds(answer); seconds > 0) {
+      // Only what Apply reads.
+      AuthAnswerCache::Answer kept{answer.status, {}};
+      for (const std::string& name : config_.response_headers) {
+        if (const std::string* value = answer.headers.Get(name)) kept.headers.Add(name, *value);
+      }
+      if (const std::string* challenge = answer.headers.Get("www-authenticate")) {
+        kept.headers.Add("www-authenticate", *challenge);
+      }
+      AuthAnswerCache::ForThisThread().Put(
+          *cache_key_, event::MonotonicNowMs() + int64_t{seconds} * 1000, std::move(kept));
+    }
+  }
+  if (Apply(answer.status, answer.headers)) callbacks().ContinueRequest();
+}
+
+uint32_t ExternalAuthFilter::KeepSeconds(const SideResponse& answer) const {
+  uint32_t seconds = 0;
+  for (const v1::AuthCacheRule& rule : config_.proto.cache_rules()) {
+    if (std::find(rule.statuses().begin(), rule.statuses().end(),
+                  static_cast<uint32_t>(answer.status)) != rule.statuses().end()) {
+      seconds = rule.seconds();
+      break;  // the first rule naming the status, as nginx's proxy_cache_valid
+    }
+  }
+  if (seconds == 0) return 0;
+  // As nginx's cache: an answer that sets a cookie is the client's own, and one the service
+  // marks as not to be kept is not; max-age sets the time.
+  if (answer.headers.Has("set-cookie")) return 0;
+  if (const std::string* vary = answer.headers.Get("vary"); vary != nullptr && *vary == "*") {
+    return 0;
+  }
+  for (const http::HeaderMap::Entry& entry : answer.headers.entries()) {
+    if (!absl::EqualsIgnoreCase(entry.first, "cache-control")) continue;
+    for (absl::string_view directive : absl::StrSplit(entry.second, ',')) {
+      directive = absl::StripAsciiWhitespace(directive);
+      if (absl::EqualsIgnoreCase(directive, "no-store") ||
+          absl::EqualsIgnoreCase(directive, "no-cache") ||
+          absl::EqualsIgnoreCase(directive, "private")) {
+        return 0;
+      }
+      absl::string_view max_age = directive;
+      uint32_t value = 0;
+      if (absl::ConsumePrefix(&max_age, "max-age=") && absl::SimpleAtoi(max_age, &value)) {
+        seconds = value;
+      }
+    }
+  }
+  return seconds;
+}
+
+bool ExternalAuthFilter::Apply(int status, const http::HeaderMap& answer) {
+  if (status >= 200 && status < 300) {
     for (const std::string& name : config_.response_headers) {
       head_->headers.Remove(name);
-      if (const std::string* value = answer.headers.Get(name)) head_->headers.Add(name, *value);
+      if (const std::string* value = answer.Get(name)) head_->headers.Add(name, *value);
     }
-    callbacks().ContinueRequest();
-    return;
+    return true;
   }
   http::HeaderMap headers;
-  if (answer.status == 401 && config_.signin.has_value()) {
+  if (status == 401 && config_.signin.has_value()) {
     headers.Add("Location", SigninLocation());
     for (const std::string& cookie : cookies_) headers.Add("Set-Cookie", cookie);
     cookies_.clear();
     callbacks().SendLocalReply(302, "sign in first", std::move(headers));
-    return;
+    return false;
   }
-  if (answer.status == 401) {
-    if (const std::string* challenge = answer.headers.Get("www-authenticate")) {
+  if (status == 401) {
+    if (const std::string* challenge = answer.Get("www-authenticate")) {
       headers.Add("WWW-Authenticate", *challenge);
     }
     callbacks().SendLocalReply(401, "the authentication service refused the request",
                                std::move(headers));
-    return;
+    return false;
   }
-  if (answer.status == 403) {
+  if (status == 403) {
     callbacks().SendLocalReply(403, "the authentication service refused the request");
-    return;
+    return false;
   }
-  callbacks().SendLocalReply(500,
-                             absl::StrCat("the authentication service answered ", answer.status));
+  callbacks().SendLocalReply(500, absl::StrCat("the authentication service answered ", status));
+  return false;
 }
 
 std::string ExternalAuthFilter::SigninLocation() {

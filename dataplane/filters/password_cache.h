@@ -11,12 +11,13 @@
 #include <cstdint>
 
 #include "absl/strings/string_view.h"
+#include "dataplane/filters/digest_key.h"
 
 namespace gatehouse::dataplane::filters {
 
 class PasswordCache {
  public:
-  using Key = std::array<unsigned char, 32>;
+  using Key = DigestKey;
   static constexpr int kSlots = 1024;
   static constexpr int64_t kLifetimeMs = 5 * 60 * 1000;
 
@@ -34,7 +35,6 @@ class PasswordCache {
     Key key{};
     int64_t expires_ms = 0;  // 0: empty
   };
-  static size_t SlotOf(const Key& key);
 
   std::array<Slot, kSlots> slots_;
 };

@@ -178,6 +178,9 @@ def annotations():
         b"proxy-ssl-name=api.internal",
         b"gatehouse.dev/proxy-body-size=1g\nproxy-body-size=0\nupstream-hash-by=$http_x_user",
         b"proxy-body-size=99999999999999999999k\nsession-cookie-name=a\r\nSet-Cookie: b",
+        b"auth-url=http://auth:80/check\nauth-cache-key=$remote_user${http_x}a$cookie_s\n"
+        b"auth-cache-duration=200 202 10m, 401 1h 30m 5ms, 5m\n"
+        b"auth-tls-secret=ca\nauth-tls-match-cn=CN=(a|b)",
     ])
 
 
@@ -240,6 +243,14 @@ def translate_validate():
         b"p:Prefix /\nt:good m.test\nn:other/mtls\na:auth-tls-secret=weak\nh:m.test\n"
         b"p:Prefix /o\nn:default/bad\na:auth-tls-secret=nothing\nh:b.test\np:Prefix /\nh:\n"
         b"p:Prefix /\nn:default/wk\na:auth-tls-secret=weak\nh:*.wk.test\np:Prefix /",
+        b"n:default/cn\na:auth-tls-secret=default/ca\na:auth-tls-match-cn=CN=(a|b)(,|$)\n"
+        b"h:cn.test\np:Prefix /\nn:default/cn2\na:auth-tls-secret=default/ca\n"
+        b"a:auth-tls-match-cn=CN=a{1000}\nh:cn2.test\np:Prefix /\n"
+        b"n:default/cache\na:auth-url=http://web:80/auth\n"
+        b"a:auth-cache-key=$remote_user$http_authorization${host}x\n"
+        b"a:auth-cache-duration=200 202 10m, 401 1h 30m, 5m\nh:ac.test\np:Prefix /\n"
+        b"n:default/cache2\na:auth-url=http://web:80/auth\na:auth-cache-key=$nope\n"
+        b"a:auth-cache-duration=5m 200\nh:ac2.test\np:Prefix /",
     ])
 
 

@@ -4,7 +4,9 @@ a small auth service run by the test. Reference: ingress-nginx's annotations doc
 request passes (200); without, a 302 to auth-signin whose rd is the request's URL, escaped; a
 header the auth service answers replaces the client's own of that name; an auth service that is
 gone gives 500. nginx's auth_request: 2xx passes, 401 and 403 are the answer, any other status
-is 500.
+is 500. auth-cache-key keeps the service's answers by a key of nginx variables, for the times of
+auth-cache-duration (nginx's proxy_cache_valid; an answer marked Cache-Control: no-store is not
+kept): here, per data-plane worker.
 """
 
 import http.server
@@ -51,6 +53,11 @@ class AuthService:
                     status = 403
                 elif "session=broken" in cookie:
                     status = 502
+                elif "session=member-" in cookie:
+                    status = 200
+                    headers = [("X-Auth-Request-User", cookie.split("session=member-")[1])]
+                    if "nostore" in cookie:
+                        headers.append(("Cache-Control", "no-store"))
                 elif "session=slow" in cookie:
                     time.sleep(3)
                     status = 200
@@ -92,6 +99,9 @@ class ExternalAuthTest(harness.GatehouseTestCase):
                                    "auth-signin": "https://sso.test/start",
                                    "auth-response-headers": "X-Auth-Request-User"}),
                 site("plain", **{"auth-url": url}),
+                site("cached", **{"auth-url": url, "auth-cache-key": "$cookie_session",
+                                  "auth-cache-duration": "200 10m, 401 1m",
+                                  "auth-response-headers": "X-Auth-Request-User"}),
                 site("slow", **{"auth-url": url, "auth-timeout": "1"}),
                 site("down", **{"auth-url": "http://gone/check"}),
                 site("foreign", **{"auth-url": "http://authsvc.other.svc.cluster.local/check"}),
@@ -143,6 +153,32 @@ class ExternalAuthTest(harness.GatehouseTestCase):
         # Without auth-signin, the 401 is the answer.
         self.assertEqual(self.request("plain.test").status, 401)
         self.assertEqual(self.request("plain.test", "session=good").status, 200)
+
+    def asked_for(self, cookie):
+        return sum(1 for r in self.auth.requests if r["headers"].get("cookie") == cookie)
+
+    def test_kept_answers_decide_without_asking_again(self):
+        workers = 2  # the harness's data plane: each worker keeps its own answers
+        for cookie, user in [("session=member-ann", "ann"), ("session=member-ben", "ben")]:
+            for _ in range(8):
+                response = self.request("cached.test", cookie)
+                self.assertEqual(response.status, 200, response)
+                sent = [(k.lower(), v) for k, v in response.json()["headers"]]
+                self.assertEqual([v for k, v in sent if k == "x-auth-request-user"], [user])
+            self.assertGreaterEqual(self.asked_for(cookie), 1)
+            self.assertLessEqual(self.asked_for(cookie), workers)
+        # A 401 is kept too (the second duration), and refuses without asking.
+        for _ in range(6):
+            self.assertEqual(self.request("cached.test", "session=nobody").status, 401)
+        self.assertLessEqual(self.asked_for("session=nobody"), workers)
+        # An answer the service marks no-store is asked for every time.
+        for _ in range(4):
+            self.assertEqual(self.request("cached.test", "session=member-nostore").status, 200)
+        self.assertEqual(self.asked_for("session=member-nostore"), 4)
+        # Without auth-cache-key, every request asks.
+        for _ in range(3):
+            self.assertEqual(self.request("plain.test", "session=member-plain").status, 200)
+        self.assertEqual(self.asked_for("session=member-plain"), 3)
 
     def test_refusals_and_failures_never_reach_the_backend(self):
         cases = [

@@ -49,7 +49,7 @@ TEST(AnnotationReportTest, EveryAnnotationGetsAStatusAndAReason) {
                     kOurClass, kWebService,
                     Site("mixed", "a.test",
                          "nginx.ingress.kubernetes.io/app-root: /app, "
-                         "nginx.ingress.kubernetes.io/auth-cache-key: \"$remote_user\", "
+                         "nginx.ingress.kubernetes.io/affinity-mode: persistent, "
                          "nginx.ingress.kubernetes.io/proxy-buffering: \"off\", "
                          "nginx.ingress.kubernetes.io/permanent-redirect: \"https://b.test/\", "
                          "nginx.ingress.kubernetes.io/permanent-redirect-code: \"999\", "
@@ -81,10 +81,10 @@ TEST(AnnotationReportTest, EveryAnnotationGetsAStatusAndAReason) {
           "default/mixed: gatehouse.dev/proxy-body-size applied (" +
               std::string(FindAnnotationInfo("proxy-body-size")->note) + ")",
           "default/mixed: gatehouse.dev/response-headers applied (Gatehouse's own annotation)",
+          "default/mixed: nginx.ingress.kubernetes.io/affinity-mode ignored (" +
+              std::string(FindAnnotationInfo("affinity-mode")->note) + ")",
           "default/mixed: nginx.ingress.kubernetes.io/app-root applied (" +
               std::string(FindAnnotationInfo("app-root")->note) + ")",
-          "default/mixed: nginx.ingress.kubernetes.io/auth-cache-key ignored (" +
-              std::string(FindAnnotationInfo("auth-cache-key")->note) + ")",
           "default/mixed: nginx.ingress.kubernetes.io/permanent-redirect applied (" +
               std::string(FindAnnotationInfo("permanent-redirect")->note) + ")",
           "default/mixed: nginx.ingress.kubernetes.io/permanent-redirect-code refused "

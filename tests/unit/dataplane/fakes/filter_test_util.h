@@ -2,6 +2,8 @@
 #pragma once
 
 #include <memory>
+#include <utility>
+#include <vector>
 
 #include "dataplane/filters/filter_chain.h"
 #include "gtest/gtest.h"
@@ -35,6 +37,16 @@ inline http::RequestHead Request(absl::string_view method, absl::string_view aut
   head.authority = std::string(authority);
   head.target = std::string(target);
   return head;
+}
+
+// An answer to a filter's side request: `status`, with `headers`.
+inline filters::SideResponse SideAnswer(
+    int status, std::vector<std::pair<const char*, const char*>> headers = {}) {
+  filters::SideResponse answer;
+  answer.ok = true;
+  answer.status = status;
+  for (const auto& [name, value] : headers) answer.headers.Add(name, value);
+  return answer;
 }
 
 }  // namespace gatehouse::dataplane::fakes

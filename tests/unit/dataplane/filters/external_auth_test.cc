@@ -18,6 +18,7 @@ namespace {
 using fakes::FakeFilterCallbacks;
 using fakes::MakeFilter;
 using fakes::Request;
+using fakes::SideAnswer;
 using testing::HasSubstr;
 using testing::Not;
 
@@ -42,14 +43,6 @@ http::RequestHead ClientRequest() {
   head.headers.Add("X-Original-URL", "http://evil/");
   head.headers.Add("Content-Length", "5");
   return head;
-}
-
-SideResponse Answer(int status, std::vector<std::pair<const char*, const char*>> headers = {}) {
-  SideResponse answer;
-  answer.ok = true;
-  answer.status = status;
-  for (const auto& [name, value] : headers) answer.headers.Add(name, value);
-  return answer;
 }
 
 TEST(ExternalAuthFilterTest, TheSideRequestCarriesTheClientsHeadersAndWhatTheProxyKnows) {
@@ -89,7 +82,7 @@ TEST(ExternalAuthFilterTest, A2xxLetsTheRequestThroughWithTheAnswersHeaders) {
   filter->OnRequestHeaders(head, false);
   EXPECT_EQ(callbacks.continued, 0);
   ASSERT_TRUE(callbacks.AnswerSideRequest(
-      Answer(202, {{"X-Auth-Request-User", "alice"}, {"Set-Cookie", "_oauth2_proxy=new"}})));
+      SideAnswer(202, {{"X-Auth-Request-User", "alice"}, {"Set-Cookie", "_oauth2_proxy=new"}})));
   EXPECT_EQ(callbacks.continued, 1);
   EXPECT_FALSE(callbacks.local_reply.has_value());
   EXPECT_EQ(*head.headers.Get("x-auth-request-user"), "alice");
@@ -112,7 +105,7 @@ TEST(ExternalAuthFilterTest, A401GoesToSignInWithTheRequestsUrl) {
   auto filter = MakeFilter(config, callbacks);
   http::RequestHead head = ClientRequest();
   filter->OnRequestHeaders(head, false);
-  callbacks.AnswerSideRequest(Answer(401, {{"Set-Cookie", "csrf=1"}}));
+  callbacks.AnswerSideRequest(SideAnswer(401, {{"Set-Cookie", "csrf=1"}}));
   ASSERT_TRUE(callbacks.local_reply.has_value());
   EXPECT_EQ(callbacks.local_reply->status, 302);
   EXPECT_EQ(*callbacks.local_reply->headers.Get("location"),
@@ -128,7 +121,7 @@ TEST(ExternalAuthFilterTest, A401GoesToSignInWithTheRequestsUrl) {
   auto again = MakeFilter(config, named);
   http::RequestHead second = ClientRequest();
   again->OnRequestHeaders(second, false);
-  named.AnswerSideRequest(Answer(401));
+  named.AnswerSideRequest(SideAnswer(401));
   EXPECT_EQ(*named.local_reply->headers.Get("location"),
             "https://sso.test/start?rd=%2Freports%2Fq%3Fa%3Db%26c%3Dd");
   config.mutable_external_auth()->set_signin("https://sso.test/start?x=1");
@@ -137,7 +130,7 @@ TEST(ExternalAuthFilterTest, A401GoesToSignInWithTheRequestsUrl) {
   auto third = MakeFilter(config, other);
   http::RequestHead head3 = ClientRequest();
   third->OnRequestHeaders(head3, false);
-  other.AnswerSideRequest(Answer(401));
+  other.AnswerSideRequest(SideAnswer(401));
   EXPECT_EQ(*other.local_reply->headers.Get("location"),
             "https://sso.test/start?x=1&orig=http%3A%2F%2Fapp.test%3A8443%2Freports%2Fq%3Fa%3Db%"
             "26c%3Dd");
@@ -151,11 +144,11 @@ TEST(ExternalAuthFilterTest, RefusalsAndFailuresNeverLetTheRequestThrough) {
   SideResponse down;
   down.error = "cannot connect to 10.1.2.3:9000";  // an internal address: never to the client
   const Case cases[] = {
-      {Answer(401, {{"WWW-Authenticate", "Bearer"}}), 401},  // no sign-in URL
-      {Answer(403), 403},                                    // never sent to sign in
-      {Answer(302, {{"Location", "/elsewhere"}}), 500},
-      {Answer(500), 500},
-      {Answer(404), 500},
+      {SideAnswer(401, {{"WWW-Authenticate", "Bearer"}}), 401},  // no sign-in URL
+      {SideAnswer(403), 403},                                    // never sent to sign in
+      {SideAnswer(302, {{"Location", "/elsewhere"}}), 500},
+      {SideAnswer(500), 500},
+      {SideAnswer(404), 500},
       {down, 500},
   };
   for (const Case& c : cases) {
