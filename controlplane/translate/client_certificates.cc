@@ -2,9 +2,11 @@
 
 #include <openssl/sha.h>
 
+#include <set>
 #include <tuple>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "controlplane/translate/routes.h"
 #include "dataplane/tls/tls_context.h"
@@ -148,6 +150,24 @@ std::vector<gatehouse::v1::ClientValidation> ClientCertificateHosts::Validations
   std::vector<gatehouse::v1::ClientValidation> out;
   for (auto& [name, validation] : used) out.push_back(std::move(validation));
   return out;
+}
+
+std::vector<std::string> ClientCertificateHosts::UncheckedNames(
+    const std::vector<gatehouse::v1::ClientValidation>& validations,
+    const std::vector<std::string>& served) {
+  std::set<std::string> validated;
+  for (const gatehouse::v1::ClientValidation& validation : validations) {
+    validated.insert(validation.server_names().begin(), validation.server_names().end());
+  }
+  std::set<std::string> out;
+  for (const std::string& name : served) {
+    size_t dot = name.find('.');
+    if (absl::StartsWith(name, "*") || dot == std::string::npos || validated.count(name) > 0) {
+      continue;
+    }
+    if (validated.count(absl::StrCat("*", name.substr(dot))) > 0) out.insert(name);
+  }
+  return std::vector<std::string>(out.begin(), out.end());
 }
 
 }  // namespace gatehouse::controlplane::translate

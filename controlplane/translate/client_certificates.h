@@ -39,6 +39,12 @@ class ClientCertificateHosts {
   std::vector<gatehouse::v1::ClientValidation> Validations(
       absl::FunctionRef<std::vector<std::string>(const std::string&)> names_of) const;
 
+  // Of `served` (every name the listener serves), the exact names that a wildcard of
+  // `validations` covers but that have no validation of their own: they must ask for nothing.
+  static std::vector<std::string> UncheckedNames(
+      const std::vector<gatehouse::v1::ClientValidation>& validations,
+      const std::vector<std::string>& served);
+
  private:
   struct Claim {
     std::string source;

@@ -195,6 +195,15 @@ std::vector<std::string> VirtualHostTable::NamesOf(const std::string& domain) co
   return names;
 }
 
+std::vector<std::string> VirtualHostTable::ServedNames() const {
+  std::vector<std::string> names;
+  for (const auto& [domain, host] : hosts_) {
+    names.push_back(domain);
+    names.insert(names.end(), host.aliases.begin(), host.aliases.end());
+  }
+  return names;
+}
+
 gatehouse::v1::RouteConfiguration VirtualHostTable::Build(const std::string& name) const {
   std::vector<const std::string*> domains;
   for (const auto& [domain, host] : hosts_) domains.push_back(&domain);

@@ -78,6 +78,8 @@ class VirtualHostTable {
                            const gatehouse::v1::Filter& filter);
   // The names `domain` is served as: itself and its aliases.
   std::vector<std::string> NamesOf(const std::string& domain) const;
+  // Every name a host is served as: the domains and their aliases.
+  std::vector<std::string> ServedNames() const;
 
   // The route configuration: hosts sorted exact, then wildcard, then "*"; routes in match order.
   gatehouse::v1::RouteConfiguration Build(const std::string& name) const;

@@ -654,10 +654,13 @@ class Translator {
     }
     if (default_certificate_.has_value())
       *https.mutable_default_certificate() = *default_certificate_;
-    for (auto& validation : client_certificates_.Validations(
-             [this](const std::string& domain) { return table_.NamesOf(domain); })) {
-      *https.add_client_validations() = std::move(validation);
+    std::vector<gatehouse::v1::ClientValidation> validations = client_certificates_.Validations(
+        [this](const std::string& domain) { return table_.NamesOf(domain); });
+    for (const std::string& name :
+         ClientCertificateHosts::UncheckedNames(validations, table_.ServedNames())) {
+      https.add_unchecked_server_names(name);
     }
+    for (auto& validation : validations) *https.add_client_validations() = std::move(validation);
     for (const auto& [domain, target] : passthrough_) {
       gatehouse::v1::Passthrough& entry = *https.add_passthrough();
       entry.set_server_name(domain);

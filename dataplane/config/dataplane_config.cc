@@ -225,6 +225,9 @@ absl::StatusOr<std::shared_ptr<const DataplaneConfig>> DataplaneConfig::Build(
         certificates->AddValidation(name, *validation);
       }
     }
+    for (const std::string& name : listener.unchecked_server_names()) {
+      certificates->AddValidation(name, nullptr);  // found first: no wildcard's applies
+    }
     if (listener.has_default_certificate()) {
       const v1::TlsCertificate& fallback = listener.default_certificate();
       absl::StatusOr<std::shared_ptr<const tls::ServerContext>> context =

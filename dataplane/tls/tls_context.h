@@ -158,7 +158,8 @@ class CertificateTable {
   const ServerContext* Find(absl::string_view server_name) const;
   void AddValidation(const std::string& server_name,
                      std::shared_ptr<const ClientValidation> validation);
-  // The client validation for an SNI name, found as Find finds contexts; null when none.
+  // The client validation for an SNI name, found as Find finds contexts; null when none. A
+  // name added with a null validation has none, whatever a wildcard of its parent has.
   const ClientValidation* FindValidation(absl::string_view server_name) const;
   // For clients naming no host above, when the config has one; null otherwise.
   void SetDefault(std::shared_ptr<const ServerContext> context) { default_ = std::move(context); }

@@ -218,6 +218,21 @@ TEST(TranslateClientCertTest, ANewCaBundleIsANewValidation) {
   EXPECT_NE(name(one), name(one + one));
 }
 
+TEST(TranslateClientCertTest, ExactHostsUnderACheckedWildcardAskForNothingUnlessTheyCheck) {
+  // nginx picks the exact server_name over the wildcard, and with it that server's
+  // ssl_verify_client: a host of its own under a checked wildcard asks for no certificate.
+  TranslateResult result = Translate(
+      World(absl::StrCat(kOurClass, kWebService, kCa, Site("all", "*.corp.test", Tls()),
+                         Site("open", "open.corp.test", ""), Site("team", "team.corp.test", Tls()),
+                         Site("elsewhere", "open.other.test", ""))),
+      {});
+  const auto& https = result.resources.listeners[1];
+  EXPECT_THAT(std::vector<std::string>(https.unchecked_server_names().begin(),
+                                       https.unchecked_server_names().end()),
+              testing::ElementsAre("open.corp.test"));
+  EXPECT_EQ(CheckByHost(result)["open.corp.test"], "none");
+}
+
 TEST(TranslateClientCertTest, RevocationListsGoToTheValidation) {
   std::string ca = ReadTestdata("crl_ca.crt");
   std::string crl = ReadTestdata("crl_ca.crl");

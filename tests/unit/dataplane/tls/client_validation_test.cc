@@ -176,6 +176,18 @@ TEST_F(ClientValidationTest, TheDepthBoundsTheChain) {
   EXPECT_NE(too_deep->verdict, Verdict::kVerified);
 }
 
+TEST_F(ClientValidationTest, AnExactNameWithoutAValidationIsNotAskedUnderAWildcardThatIs) {
+  // *.deep.test asks; open.deep.test is a host of its own that does not (as nginx's exact
+  // server_name wins over the wildcard's ssl_verify_client).
+  table_.AddValidation("open.deep.test", nullptr);
+  Handshake open(*server_, &table_, ClientOptions().Name("open.deep.test"));
+  ASSERT_TRUE(open.ok());
+  EXPECT_EQ(open.server().peer_certificate(), nullptr);
+  auto other = Connect(ClientOptions().Name("other.deep.test"));
+  ASSERT_NE(other, nullptr);
+  EXPECT_EQ(other->validation, "validation-*.deep.test");
+}
+
 TEST_F(ClientValidationTest, OnlyNamesWithAValidationAskAndTheyNameTheirCas) {
   Handshake plain(*server_, &table_, ClientOptions().Name("rsa.test"));
   ASSERT_TRUE(plain.ok());
