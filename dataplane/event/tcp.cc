@@ -1,6 +1,9 @@
 #include "dataplane/event/tcp.h"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <uv.h>
 
 #include <cstring>
@@ -313,6 +316,18 @@ void TcpConnection::SetBudget(BufferBudget* budget) {
 }
 
 void TcpConnection::StopReading() { uv_read_stop(reinterpret_cast<uv_stream_t*>(&handle_->tcp)); }
+
+void TcpConnection::AcknowledgeNow() {
+#ifdef TCP_QUICKACK
+  uv_os_fd_t fd;
+  if (handle_->closing ||
+      uv_fileno(reinterpret_cast<const uv_handle_t*>(&handle_->tcp), &fd) != 0) {
+    return;
+  }
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
+#endif
+}
 
 void TcpConnection::Write(std::string data) {
   Handle* handle = handle_;

@@ -72,6 +72,10 @@ class TcpConnection {
   void SetCallbacks(Callbacks* callbacks);
   void StartReading();
   void StopReading();
+  // Acknowledges what was read now, rather than after the kernel's delayed-ACK timer (Linux's
+  // TCP_QUICKACK), for when nothing is about to be sent that would carry the ACK: a client whose
+  // stack holds its next small write until then (Nagle's algorithm) would otherwise wait 40 ms.
+  void AcknowledgeNow();
   // Queues `data`; it is sent in order, then the queue shrinks. Writes made during one turn of
   // the loop leave together, in one system call when the socket takes them.
   void Write(std::string data);

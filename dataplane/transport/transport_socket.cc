@@ -162,9 +162,17 @@ void TransportSocket::OnData(event::Buffer& input) {
     return;
   }
   std::string plaintext;
+  const bool was_done = tls_->session->handshake_done();
   absl::Status received = tls_->session->Receive(input.view(), &plaintext);
   input.Consume(input.size());
   FlushTls();  // the handshake's answers
+  if (!tls_->client && !was_done && tls_->session->handshake_done() &&
+      tls_->session->peer_certificate() != nullptr) {
+    // A handshake that asked for a client certificate sends no session ticket, so nothing
+    // follows the client's last flight to carry its ACK: acknowledge it now, or a client that
+    // holds its request back until then (Nagle) waits for the delayed-ACK timer.
+    tcp_.AcknowledgeNow();
+  }
   if (tls_->session->handshake_done()) tls_->keep.reset();
   if (tls_->client && !tls_->connected) {
     if (!received.ok()) {
