@@ -21,12 +21,24 @@ while [[ $# -gt 0 ]]; do
 done
 
 N=nginx.ingress.kubernetes.io
-names=(none allowlist cors rate-limit forwarded-headers basic-auth external-auth all)
+names=(none allowlist cors rate-limit forwarded-headers basic-auth external-auth
+       external-auth-cached client-certificate all)
 # Basic auth: a bcrypt user (htpasswd's cost 5); every request sends the same credentials, so
 # after the first each is a cache hit, the case the issue's 10% applies to.
 command -v htpasswd >/dev/null || { echo "filter_bench.sh: needs htpasswd (apt-get install apache2-utils)" >&2; exit 2; }
 secret=$(mktemp)
-trap 'rm -f "$secret"' EXIT
+ca_secret=$(mktemp)
+trap 'rm -f "$secret" "$ca_secret"' EXIT
+# Client certificates: a CA bundle. The benchmark speaks plain HTTP with keep-alive, so the
+# filter runs under "optional" on requests without a certificate: its per-request work (the
+# client's ssl-client-* headers dropped, the mode applied, ssl-client-verify set). The
+# handshake's cost is tls_bench.sh's.
+{
+  printf 'apiVersion: v1\nkind: Secret\nmetadata: {name: client-ca, namespace: default}\n'
+  printf 'stringData:\n  ca.crt: |\n'
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+    -subj /CN=bench-client-ca -keyout /dev/null 2>/dev/null | sed 's/^/    /'
+} > "$ca_secret"
 cat > "$secret" <<YAML
 apiVersion: v1
 kind: Secret
@@ -50,6 +62,10 @@ for name in "${names[@]}"; do
     # The auth service is the benchmark's upstream itself (it answers 200): each request costs
     # a side request as well.
     external-auth) extra=(--annotations "$N/auth-url: \"http://up.default.svc.cluster.local/auth\"") ;;
+    # The same, with auth-cache-key: after each worker's first request, every one is decided by
+    # the kept answer.
+    external-auth-cached) extra=(--annotations "$N/auth-url: \"http://up.default.svc.cluster.local/auth\", $N/auth-cache-key: \"\$http_authorization\"" --header "Authorization: Bearer bench") ;;
+    client-certificate) extra=(--annotations "$N/auth-tls-secret: client-ca, $N/auth-tls-verify-client: optional" --manifest "$ca_secret" --host bench.test) ;;
   esac
   out=$(bash tests/bench/proxy_bench.sh --rounds "$rounds" --duration "$duration" "${extra[@]}")
   echo "$out" >&2
@@ -60,8 +76,8 @@ for name in "${names[@]}"; do
 done
 
 echo
-printf '%-18s %12s %12s %14s %14s\n' filter "requests/s" "CPU us/req" "req/s vs none" "req/s vs nginx"
+printf '%-22s %12s %12s %14s %14s\n' filter "requests/s" "CPU us/req" "req/s vs none" "req/s vs nginx"
 for name in "${names[@]}"; do
-  printf '%-18s %12.0f %12.2f %13.2fx %14s\n' "$name" "${rps[$name]}" "${cpu[$name]}" \
+  printf '%-22s %12.0f %12.2f %13.2fx %14s\n' "$name" "${rps[$name]}" "${cpu[$name]}" \
     "$(awk -v a="${rps[$name]}" -v b="${rps[none]}" 'BEGIN {print a / b}')" "${ratio[$name]}"
 done

@@ -4,12 +4,14 @@
 #
 #   bash tests/bench/proxy_bench.sh [--rounds N] [--duration SECONDS] [--connections N]
 #        [--annotations 'KEY: "VALUE", ...'] [--dataplane-args "ARGS"] [--header "NAME: VALUE"]
-#        [--manifest FILE]
+#        [--manifest FILE] [--host NAME]
 #
 # --annotations puts annotations (YAML flow-map entries) on Gatehouse's Ingress, so
 # its route runs those filters; --dataplane-args adds data plane flags; --header adds a request
 # header to every proxy's requests (an Origin for CORS, credentials for basic auth); --manifest
-# adds the objects of a YAML file to Gatehouse's world (a Secret the annotations name).
+# adds the objects of a YAML file to Gatehouse's world (a Secret the annotations name); --host
+# gives Gatehouse's rule that host, and every proxy's requests that Host (filters that are a
+# host's, such as client certificates, need one).
 # tests/bench/filter_bench.sh runs this once per filter.
 #
 # GATEHOUSE_BIN=build/dev/bin runs another build's programs; KEEP_LOGS=1 keeps the logs.
@@ -28,12 +30,14 @@ annotations=""
 dataplane_args=""
 header=""
 manifest=""
+host=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --annotations) annotations="$2"; shift 2 ;;
     --dataplane-args) dataplane_args="$2"; shift 2 ;;
     --header) header="$2"; shift 2 ;;
     --manifest) manifest="$2"; shift 2 ;;
+    --host) host="$2"; shift 2 ;;
     --rounds) rounds="$2"; shift 2 ;;
     --duration) duration="$2"; shift 2 ;;
     --connections) connections="$2"; shift 2 ;;
@@ -84,7 +88,7 @@ apiVersion: networking.k8s.io/v1
 kind: Ingress
 metadata: {name: up, namespace: default, annotations: {$annotations}}
 spec:
-  rules: [{http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: up, port: {number: 80}}}}]}}]
+  rules: [{${host:+host: $host, }http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: up, port: {number: 80}}}}]}}]
 CONF
 fi
 
@@ -108,9 +112,12 @@ ${DATAPLANE_WRAPPER:-} "$bin/gatehouse-dataplane" --xds-server=127.0.0.1:$xds --
   2>"$work/dataplane.log" & pids+=($!)
 pid_of[gatehouse]=$!
 
+headers=()
+[[ -n "$header" ]] && headers+=(-H "$header")
+[[ -n "$host" ]] && headers+=(-H "Host: $host")
 ready() {
   curl -sf -m 1 "http://127.0.0.1:$dp_health/readyz" >/dev/null &&
-    curl -sf -m 1 ${header:+-H "$header"} "http://127.0.0.1:$gatehouse_port/" >/dev/null &&
+    curl -sf -m 1 "${headers[@]}" "http://127.0.0.1:$gatehouse_port/" >/dev/null &&
     curl -sf -m 1 "http://127.0.0.1:$nginx_port/" >/dev/null &&
     curl -sf -m 1 "http://127.0.0.1:$haproxy_port/" >/dev/null
 }
@@ -121,9 +128,7 @@ hz=$(getconf CLK_TCK)
 run() {  # name port -> "rps p99_ms cpu_us_per_request"
   local out before after
   before=$(cpu_ticks "${pid_of[$1]}")
-  local extra=()
-  [[ -n "$header" ]] && extra=(-H "$header")
-  out=$(wrk -t1 -c"$connections" -d"${duration}s" --latency "${extra[@]}" "http://127.0.0.1:$2/")
+  out=$(wrk -t1 -c"$connections" -d"${duration}s" --latency "${headers[@]}" "http://127.0.0.1:$2/")
   after=$(cpu_ticks "${pid_of[$1]}")
   local r p n
   read -r r p n < <(wrk_figures <<<"$out")
