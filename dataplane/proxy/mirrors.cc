@@ -32,6 +32,7 @@ class Mirrors::Exchange : public event::DeferredDeletable,
 
   Id id() const { return id_; }
   bool done() const { return done_; }
+  const std::string& cluster_name() const { return cluster_.name; }
 
   // Picks an endpoint and connects, or reuses a pooled connection; false when neither can be.
   bool Begin(absl::string_view body, bool complete) {
@@ -229,7 +230,7 @@ Mirrors::~Mirrors() { Clear(); }
 Mirrors::Id Mirrors::Start(std::shared_ptr<const config::DataplaneConfig> config,
                            const config::ClusterConfig& cluster, http::RequestHead head,
                            absl::string_view body, bool complete) {
-  if (active_.size() >= kMaxActive) {
+  if (active_.size() >= kMaxActive || shares_.Full(cluster.name)) {
     outcomes_[static_cast<int>(Outcome::kNotSent)]->Increment();
     return 0;
   }
@@ -242,13 +243,12 @@ Mirrors::Id Mirrors::Start(std::shared_ptr<const config::DataplaneConfig> config
     return 0;
   }
   bool ended = exchange->done();  // its reused connection failed at once (counted)
-  active_.emplace(id, std::move(exchange));
   if (ended) {
-    auto it = active_.find(id);
-    dispatcher_.DeferDelete(std::move(it->second));
-    active_.erase(it);
+    dispatcher_.DeferDelete(std::move(exchange));
     return 0;
   }
+  active_.emplace(id, std::move(exchange));
+  shares_.Add(cluster.name);
   return complete ? 0 : id;
 }
 
@@ -277,6 +277,7 @@ void Mirrors::Finish(Exchange& exchange, Outcome outcome) {
   if (it == active_.end()) return;
   std::unique_ptr<Exchange> owned = std::move(it->second);
   active_.erase(it);
+  shares_.Remove(owned->cluster_name());
   dispatcher_.DeferDelete(std::move(owned));
 }
 

@@ -9,7 +9,9 @@
 //  - a copy waits at most the upstream response timeout for its request's next bytes, and, once
 //    its request is whole, at most that long for its whole answer (response bytes extend
 //    nothing: the answer is read and dropped, and a trickling upstream is cut);
-//  - at most kMaxActive copies are in flight per worker; past that, requests are not copied.
+//  - at most kMaxActive copies are in flight per worker, and at most kMaxActivePerCluster to one
+//    cluster (one tenant's slow mirror target leaves the others theirs); past that, requests are
+//    not copied.
 // Each ends counted by outcome in gatehouse_dataplane_mirror_requests_total.
 #pragma once
 
@@ -24,6 +26,7 @@
 #include "dataplane/event/deadline_queue.h"
 #include "dataplane/event/dispatcher.h"
 #include "dataplane/http/headers.h"
+#include "dataplane/proxy/cluster_shares.h"
 #include "dataplane/proxy/proxy_settings.h"
 #include "dataplane/upstream/load_balancer.h"
 #include "dataplane/upstream/upstream_connector.h"
@@ -35,6 +38,7 @@ class Mirrors {
   static constexpr size_t kMaxHeld = 1 << 20;
   static constexpr size_t kMaxWorkerHeld = 32 << 20;
   static constexpr size_t kMaxActive = 1024;
+  static constexpr size_t kMaxActivePerCluster = kMaxActive / 8;
 
   enum class Outcome {
     kAnswered,    // the mirror's upstream answered (whatever the status)
@@ -70,6 +74,7 @@ class Mirrors {
   void CountNotSent() { outcomes_[static_cast<int>(Outcome::kNotSent)]->Increment(); }
 
   size_t active() const { return active_.size(); }
+  size_t active(absl::string_view cluster_name) const { return shares_.count(cluster_name); }
   uint64_t count(Outcome outcome) const { return outcomes_[static_cast<int>(outcome)]->value(); }
 
  private:
@@ -84,6 +89,7 @@ class Mirrors {
   event::BufferBudget budget_;
   event::DeadlineQueue idle_timeouts_;
   absl::flat_hash_map<Id, std::unique_ptr<Exchange>> active_;
+  ClusterShares shares_{kMaxActivePerCluster};
   Id next_id_ = 1;
   std::array<Counter*, kOutcomeCount> outcomes_;
 };

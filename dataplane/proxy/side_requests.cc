@@ -28,6 +28,7 @@ class SideRequests::Exchange : public event::DeferredDeletable,
 
   Id id() const { return id_; }
   bool done() const { return done_; }
+  const std::string& cluster_name() const { return cluster_.name; }
 
   // Picks an endpoint and connects, or reuses a pooled connection; why not otherwise.
   std::string Begin() {
@@ -187,10 +188,14 @@ SideRequests::Id SideRequests::Send(std::shared_ptr<const config::DataplaneConfi
   };
   if (cluster == nullptr) return fail("its cluster is not in the config");
   if (active_.size() >= kMaxActive) return fail("too many side requests in flight");
+  if (shares_.Full(cluster->name)) {
+    return fail("too many side requests in flight to its cluster");
+  }
   auto exchange = std::make_unique<Exchange>(*this, id, std::move(config), *cluster,
                                              std::move(head), timeout_ms);
   Exchange& started = *exchange;
   active_.emplace(id, std::move(exchange));
+  shares_.Add(cluster->name);
   if (std::string why = started.Begin(); !why.empty()) {
     started.End();
     return fail(why);
@@ -228,6 +233,7 @@ void SideRequests::Finish(Exchange& exchange) {
   if (it == active_.end()) return;
   std::unique_ptr<Exchange> owned = std::move(it->second);
   active_.erase(it);
+  shares_.Remove(owned->cluster_name());
   dispatcher_.DeferDelete(std::move(owned));
 }
 

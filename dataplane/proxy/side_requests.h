@@ -4,7 +4,9 @@
 // A side request is bodiless; its answer's head goes to the asker on a later turn of the loop
 // (never inside the upstream connection's own parse), and its body is read and dropped, so the
 // connection can serve again. Every cost is bounded: at most kMaxActive side requests in flight
-// per worker (past it, the asker gets no answer at once), the asker's timeout for the answer's
+// per worker, and at most kMaxActivePerCluster of them to one cluster, so that one tenant's slow
+// auth service cannot take every slot from the others (past either, the asker gets no answer
+// at once), the asker's timeout for the answer's
 // head, and kMaxBody bytes of body read within kDrainMs (past either, the connection is closed).
 // An asker that goes away cancels: its exchange ends, and its callback never runs.
 #pragma once
@@ -18,6 +20,7 @@
 #include "dataplane/config/dataplane_config.h"
 #include "dataplane/event/dispatcher.h"
 #include "dataplane/filters/filter.h"
+#include "dataplane/proxy/cluster_shares.h"
 #include "dataplane/upstream/load_balancer.h"
 #include "dataplane/upstream/upstream_connector.h"
 
@@ -26,6 +29,7 @@ namespace gatehouse::dataplane::proxy {
 class SideRequests {
  public:
   static constexpr size_t kMaxActive = 1024;
+  static constexpr size_t kMaxActivePerCluster = kMaxActive / 8;
   static constexpr size_t kMaxBody = 64 << 10;
   // How long the body after an answer's head may take to be read (then the connection closes).
   static constexpr uint64_t kDrainMs = 1000;
@@ -48,6 +52,7 @@ class SideRequests {
   void Clear();
 
   size_t active() const { return active_.size(); }
+  size_t active(absl::string_view cluster_name) const { return shares_.count(cluster_name); }
 
  private:
   class Exchange;
@@ -60,6 +65,7 @@ class SideRequests {
   upstream::UpstreamConnector& upstreams_;
   upstream::LoadBalancer& balancer_;
   absl::flat_hash_map<Id, std::unique_ptr<Exchange>> active_;
+  ClusterShares shares_{kMaxActivePerCluster};
   absl::flat_hash_map<Id, Callback> waiting_;  // askers not yet answered
   // Answers owed but not yet handed over: the asker is called on a later turn.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

@@ -19,6 +19,10 @@ using Outcome = Mirrors::Outcome;
 
 constexpr char kShadow[] = "default/shadow:80";
 constexpr char kEmpty[] = "default/empty:80";
+constexpr char kOther[] = "other/shadow:80";
+// Enough clusters to fill a worker's copies in flight, a share each.
+constexpr const char* kMany[] = {"m/0:80", "m/1:80", "m/2:80", "m/3:80",
+                                 "m/4:80", "m/5:80", "m/6:80", "m/7:80"};
 
 class MirrorsTest : public ::testing::Test {
  protected:
@@ -26,7 +30,10 @@ class MirrorsTest : public ::testing::Test {
     settings_.upstream_response_timeout = absl::Milliseconds(100);
     v1::RouteConfiguration routes;
     routes.set_name("http");
-    config_ = fakes::BuildTestConfig(routes, {{kShadow, {{"10.0.0.9", 8080}}}, {kEmpty, {}}});
+    fakes::TestClusters clusters = {
+        {kShadow, {{"10.0.0.9", 8080}}}, {kEmpty, {}}, {kOther, {{"10.0.0.10", 8080}}}};
+    for (const char* name : kMany) clusters[name] = {{"10.0.1.1", 8080}};
+    config_ = fakes::BuildTestConfig(routes, clusters);
     OnLoop([&] {
       balancer_ = std::make_unique<upstream::LoadBalancer>(random_);
       balancer_->OnConfigUpdate(*config_);
@@ -223,11 +230,31 @@ TEST_F(MirrorsTest, AHeldBodyGoesUpInPiecesAsTheUpstreamTakesThem) {
 TEST_F(MirrorsTest, CopiesInFlightAreBoundedAndNeedAReadyEndpoint) {
   OnLoop([&] {
     EXPECT_EQ(Start(Post(0), "", false, kEmpty), 0u);
-    for (size_t i = 0; i < Mirrors::kMaxActive; ++i) ASSERT_NE(Start(Post(1), "", false), 0u);
+    for (size_t i = 0; i < Mirrors::kMaxActivePerCluster; ++i) {
+      ASSERT_NE(Start(Post(1), "", false), 0u);
+    }
+    // One cluster holds its share: its next copy is not sent, another cluster's still is.
     EXPECT_EQ(Start(Post(1), "", false), 0u);
-    EXPECT_EQ(mirrors_->active(), Mirrors::kMaxActive);
+    EXPECT_EQ(mirrors_->active(kShadow), Mirrors::kMaxActivePerCluster);
+    ASSERT_NE(Start(Post(1), "", false, kOther), 0u);
+    EXPECT_EQ(mirrors_->active(kOther), 1u);
   });
   EXPECT_EQ(Ended(Outcome::kNotSent), 2u);
+}
+
+TEST_F(MirrorsTest, CopiesInFlightAreBoundedPerWorker) {
+  OnLoop([&] {
+    size_t started = 0;
+    for (int c = 0; started < Mirrors::kMaxActive; ++c) {
+      for (size_t i = 0; i < Mirrors::kMaxActivePerCluster && started < Mirrors::kMaxActive;
+           ++i, ++started) {
+        ASSERT_NE(Start(Post(1), "", false, kMany[c]), 0u);
+      }
+    }
+    EXPECT_EQ(mirrors_->active(), Mirrors::kMaxActive);
+    EXPECT_EQ(Start(Post(1), "", false, kOther), 0u);
+  });
+  EXPECT_EQ(Ended(Outcome::kNotSent), 1u);
 }
 
 TEST_F(MirrorsTest, ACopyWhosePooledConnectionFailsAtOnceLeavesNothingBehind) {
