@@ -3,9 +3,9 @@
 // auth-cache-key turns the cache on, with nginx variables for the key (here those of
 // common/request_key.h; a key that cannot be read leaves the cache off, as ingress-nginx drops
 // it); auth-cache-duration is a comma-separated list of nginx's proxy_cache_valid arguments:
-// statuses, then one or more times ("1h 30m", units ms s m h d w M y), the statuses 200, 301
-// and 302 when none is named; "200 202 401 5m" when unset. A duration that cannot be read
-// denies the location (503), as in ingress-nginx.
+// statuses (or "any"), then one or more times ("1h 30m", units ms s m h d w M y; 0 keeps
+// nothing), the statuses 200, 301 and 302 when none is named; "200 202 401 5m" when unset. A
+// duration that cannot be read denies the location (503), as in ingress-nginx.
 #include <limits>
 
 #include "absl/strings/ascii.h"
@@ -43,6 +43,11 @@ std::string ReadRule(absl::string_view text, gatehouse::v1::AuthCacheRule* rule)
   bool timed = false;
   for (absl::string_view element : absl::StrSplit(text, ' ', absl::SkipEmpty())) {
     uint32_t status = 0;
+    if (element == "any") {
+      if (timed) return "names a status after a time";
+      rule->set_any_status(true);
+      continue;
+    }
     if (element.size() == 3 && absl::SimpleAtoi(element, &status)) {
       if (timed) return "names a status after a time";
       if (status < 100 || status > 599) return absl::StrCat("names status ", status);
@@ -59,6 +64,7 @@ std::string ReadRule(absl::string_view text, gatehouse::v1::AuthCacheRule* rule)
     if (digits == 0 || !absl::SimpleAtoi(element.substr(0, digits), &count)) {
       return absl::StrCat(QuoteForMessage(element), " is neither a status nor a time");
     }
+    if (count > std::numeric_limits<uint32_t>::max()) return "is longer than 136 years";
     if (unit == "ms") {
       seconds += (count + 999) / 1000;
     } else if (uint64_t each = UnitSeconds(unit); each > 0) {
@@ -70,7 +76,8 @@ std::string ReadRule(absl::string_view text, gatehouse::v1::AuthCacheRule* rule)
     timed = true;
   }
   if (!timed) return "has no time";
-  if (rule->statuses_size() == 0) {
+  // A time of 0 keeps nothing of those statuses, nor lets a later entry keep them.
+  if (rule->statuses_size() == 0 && !rule->any_status()) {
     for (uint32_t status : {200, 301, 302}) rule->add_statuses(status);
   }
   rule->set_seconds(static_cast<uint32_t>(seconds));

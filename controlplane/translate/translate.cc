@@ -282,8 +282,11 @@ class Translator {
           outcome.reasons.push_back(absl::StrCat(where, ": ", pages_problem));
         }
         if (mirror.has_value()) *route.add_mirrors() = *mirror;
-        AddRouteFilters(annotations.values, access, absl::StrCat(*domain, " ", match->path()),
-                        route);
+        AddRouteFilters(
+            annotations.values, access,
+            absl::StrCat(*domain, " ", gatehouse::v1::RouteMatch::PathType_Name(match->path_type()),
+                         " ", match->path()),
+            route);
         if (!annotations.values.rewrite_target.empty()) {
           // The path as written is the rewrite's regex, as in ingress-nginx; checked as a data
           // plane compiles it.

@@ -106,8 +106,8 @@ absl::StatusOr<std::shared_ptr<const FilterFactory>> ExternalAuthFilter::Compile
           absl::StrCat("a cache key needs from 1 to ", kMaxCacheRules, " cache rules"));
     }
     for (const v1::AuthCacheRule& rule : config.cache_rules()) {
-      if (rule.seconds() == 0) return absl::InvalidArgumentError("a cache rule of no time");
-      if (rule.statuses_size() == 0 || rule.statuses_size() > kMaxCacheRuleStatuses) {
+      if ((rule.statuses_size() == 0 && !rule.any_status()) ||
+          rule.statuses_size() > kMaxCacheRuleStatuses) {
         return absl::InvalidArgumentError(
             absl::StrCat("a cache rule needs from 1 to ", kMaxCacheRuleStatuses, " statuses"));
       }
@@ -219,7 +219,8 @@ void ExternalAuthFilter::OnAnswer(SideResponse answer) {
 uint32_t ExternalAuthFilter::KeepSeconds(const SideResponse& answer) const {
   uint32_t seconds = 0;
   for (const v1::AuthCacheRule& rule : config_.proto.cache_rules()) {
-    if (std::find(rule.statuses().begin(), rule.statuses().end(),
+    if (rule.any_status() ||
+        std::find(rule.statuses().begin(), rule.statuses().end(),
                   static_cast<uint32_t>(answer.status)) != rule.statuses().end()) {
       seconds = rule.seconds();
       break;  // the first rule naming the status, as nginx's proxy_cache_valid

@@ -56,7 +56,8 @@ std::map<std::string, std::string> CacheByHost(const TranslateResult& result) {
     }
     std::string out = auth.cache_key();
     for (const auto& rule : auth.cache_rules()) {
-      absl::StrAppend(&out, " ", absl::StrJoin(rule.statuses(), ","), "=", rule.seconds());
+      absl::StrAppend(&out, " ", rule.any_status() ? "any" : absl::StrJoin(rule.statuses(), ","),
+                      "=", rule.seconds());
     }
     return absl::StrCat(out, " @", auth.cache_scope());
   });
@@ -73,10 +74,58 @@ TEST(TranslateAuthCacheTest, TheKeyAndDurationsBecomeTheFiltersCache) {
   std::map<std::string, std::string> cache = CacheByHost(result);
   EXPECT_EQ(cache["plain.test"], "off");
   EXPECT_EQ(cache["default.test"],
-            "$remote_user$http_authorization 200,202,401=300 @default.test /");
-  EXPECT_EQ(cache["listed.test"],
-            "$cookie__oauth2_proxy 200,202=600 401=5400 200,301,302=300 403=2 @listed.test /");
+            "$remote_user$http_authorization 200,202,401=300 @default.test PREFIX /");
+  EXPECT_EQ(
+      cache["listed.test"],
+      "$cookie__oauth2_proxy 200,202=600 401=5400 200,301,302=300 403=2 @listed.test PREFIX /");
   EXPECT_THAT(RenderReports(result), testing::Not(HasSubstr("auth")));
+}
+
+TEST(TranslateAuthCacheTest, AnyStatusAndNoTimeAreNginxs) {
+  // proxy_cache_valid: "any" names every status; a time of 0 keeps nothing of its statuses
+  // (and, being first, no later entry keeps them either).
+  auto cached = [](absl::string_view duration) {
+    return absl::StrCat(Key("$remote_user"), ", ", Duration(duration));
+  };
+  TranslateResult result =
+      Translate(World(absl::StrCat(kOurClass, kWebService, kAuthService,
+                                   Site("any", cached("401 0s, 200 0ms, any 1m")),
+                                   Site("huge", cached("200 99999999999999999999y")),
+                                   Site("long", cached("200 18446744073709551615s")))),
+                {});
+  std::map<std::string, std::string> cache = CacheByHost(result);
+  EXPECT_EQ(cache["any.test"], "$remote_user 401=0 200=0 any=60 @any.test PREFIX /");
+  EXPECT_EQ(cache["huge.test"], "deny");
+  EXPECT_EQ(cache["long.test"], "deny");
+  EXPECT_THAT(RenderReports(result), HasSubstr("\"200 18446744073709551615s\" is longer than 136 "
+                                               "years"));
+}
+
+TEST(TranslateAuthCacheTest, EachPathTypeKeepsItsOwnAnswers) {
+  // ingress-nginx's auth location is named by the path and its type.
+  TranslateResult result = Translate(
+      World(absl::StrCat(kOurClass, kWebService, kAuthService,
+                         Ingress("typed",
+                                 absl::StrCat("annotations: {nginx.ingress.kubernetes.io/auth-url: "
+                                              "\"http://oauth2-proxy:4180/auth\", ",
+                                              Key("$remote_user"), "}"),
+                                 absl::StrCat("  ingressClassName: gatehouse\n  rules: [{host: "
+                                              "typed.test, http: {paths: [{path: /x, pathType: "
+                                              "Exact, backend: ",
+                                              kBackendWeb,
+                                              "}, {path: /x, pathType: Prefix, "
+                                              "backend: ",
+                                              kBackendWeb, "}]}}]")))),
+      {});
+  std::vector<std::string> scopes;
+  for (const auto& vhost : result.resources.route_configs[0].virtual_hosts()) {
+    for (const auto& route : vhost.routes()) {
+      for (const auto& filter : route.filters()) {
+        if (filter.has_external_auth()) scopes.push_back(filter.external_auth().cache_scope());
+      }
+    }
+  }
+  EXPECT_THAT(scopes, testing::UnorderedElementsAre("typed.test EXACT /x", "typed.test PREFIX /x"));
 }
 
 TEST(TranslateAuthCacheTest, WhatCannotBeReadIsReported) {

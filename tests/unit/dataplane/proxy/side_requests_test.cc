@@ -17,14 +17,18 @@ namespace {
 
 constexpr char kSlow[] = "tenant-a/auth:80";
 constexpr char kOther[] = "tenant-b/auth:80";
+// Enough clusters to fill a worker's side requests, a share each.
+constexpr const char* kMany[] = {"m/0:80", "m/1:80", "m/2:80", "m/3:80",
+                                 "m/4:80", "m/5:80", "m/6:80", "m/7:80"};
 
 class SideRequestsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     v1::RouteConfiguration routes;
     routes.set_name("http");
-    config_ = fakes::BuildTestConfig(
-        routes, {{kSlow, {{"10.0.0.8", 8080}}}, {kOther, {{"10.0.0.9", 8080}}}});
+    fakes::TestClusters clusters = {{kSlow, {{"10.0.0.8", 8080}}}, {kOther, {{"10.0.0.9", 8080}}}};
+    for (const char* name : kMany) clusters[name] = {{"10.0.1.1", 8080}};
+    config_ = fakes::BuildTestConfig(routes, clusters);
     OnLoop([&] {
       balancer_ = std::make_unique<upstream::LoadBalancer>(random_);
       balancer_->OnConfigUpdate(*config_);
@@ -61,9 +65,7 @@ TEST_F(SideRequestsTest, OneClusterCannotTakeEverySlot) {
   std::vector<filters::SideResponse> answers;
   OnLoop([&] {
     // The slow service never connects: its exchanges wait for their timeout.
-    for (size_t i = 0; i < SideRequests::kMaxActivePerCluster; ++i) {
-      ASSERT_NE(Send(kSlow, &answers), 0u);
-    }
+    for (size_t i = 0; i < SideRequests::kMaxActivePerCluster; ++i) Send(kSlow, &answers);
     EXPECT_EQ(side_->active(kSlow), SideRequests::kMaxActivePerCluster);
     Send(kSlow, &answers);  // one more: refused at once
     EXPECT_EQ(side_->active(kSlow), SideRequests::kMaxActivePerCluster);
@@ -83,17 +85,29 @@ TEST_F(SideRequestsTest, AFinishedExchangeGivesItsClusterSlotBack) {
   std::vector<filters::SideResponse> answers;
   OnLoop([&] {
     SideRequests::Id id = Send(kSlow, &answers);
-    ASSERT_NE(id, 0u);
     EXPECT_EQ(side_->active(kSlow), 1u);
     side_->Cancel(id);
     EXPECT_EQ(side_->active(kSlow), 0u);
-    for (size_t i = 0; i < SideRequests::kMaxActivePerCluster; ++i) {
-      ASSERT_NE(Send(kSlow, &answers), 0u);
-    }
+    for (size_t i = 0; i < SideRequests::kMaxActivePerCluster; ++i) Send(kSlow, &answers);
     EXPECT_EQ(side_->active(kSlow), SideRequests::kMaxActivePerCluster);
   });
   OnLoop([] {});
   EXPECT_TRUE(answers.empty());
+}
+
+TEST_F(SideRequestsTest, TheWorkersBoundHoldsAcrossClusters) {
+  std::vector<filters::SideResponse> answers;
+  OnLoop([&] {
+    for (size_t sent = 0; sent < SideRequests::kMaxActive; ++sent) {
+      Send(kMany[sent / SideRequests::kMaxActivePerCluster], &answers);
+    }
+    EXPECT_EQ(side_->active(), SideRequests::kMaxActive);
+    Send(kOther, &answers);
+    EXPECT_EQ(side_->active(kOther), 0u);
+  });
+  OnLoop([] {});
+  ASSERT_EQ(answers.size(), 1u);
+  EXPECT_EQ(answers[0].error, "too many side requests in flight");
 }
 
 }  // namespace
