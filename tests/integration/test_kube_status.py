@@ -228,7 +228,7 @@ spec: {type: LoadBalancer, ports: [{name: http, port: 80, targetPort: 8080}]}
         self.kube.kubectl("apply", "-f", "-", input=json.dumps({
             "apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
             "metadata": {"name": "migrated", "namespace": "default", "annotations": {
-                "nginx.ingress.kubernetes.io/auth-cache-key": "$remote_user",
+                "nginx.ingress.kubernetes.io/affinity-mode": "persistent",
                 "nginx.ingress.kubernetes.io/configuration-snippet":
                     'more_set_headers "X-Frame-Options: DENY";',
                 "nginx.ingress.kubernetes.io/proxy-buffering": "off",
@@ -247,7 +247,7 @@ spec: {type: LoadBalancer, ports: [{name: http, port: 80, targetPort: 8080}]}
         self.assertEqual(event["type"], "Warning")
         message = event["message"]
         self.assertTrue(message.startswith("2 annotations are not applied: "), message)
-        self.assertIn("nginx.ingress.kubernetes.io/auth-cache-key ignored: not yet", message)
+        self.assertIn("nginx.ingress.kubernetes.io/affinity-mode ignored: not supported", message)
         self.assertIn("nginx.ingress.kubernetes.io/configuration-snippet refused: annotation "
                       "nginx.ingress.kubernetes.io/configuration-snippet: raw nginx configuration "
                       "is never interpreted", message)
