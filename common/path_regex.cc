@@ -69,4 +69,10 @@ bool MatchesPathRegex(const re2::RE2& regex, absl::string_view path) {
                      re2::RE2::ANCHOR_START, nullptr, 0);
 }
 
+bool MatchesValueRegex(const re2::RE2& regex, absl::string_view value) {
+  if (RegexWork(regex, value.size()) > kMaxLoopRegexWork) return false;
+  return regex.Match(re2::StringPiece(value.data(), value.size()), 0, value.size(),
+                     re2::RE2::UNANCHORED, nullptr, 0);
+}
+
 }  // namespace gatehouse

@@ -50,6 +50,8 @@ absl::StatusOr<PathRewrite> PathRewrite::Compile(absl::string_view regex,
   return out;
 }
 
+uint64_t PathRewrite::Work(size_t path_bytes) const { return RegexWork(*regex_, path_bytes); }
+
 std::optional<std::string> PathRewrite::Apply(absl::string_view target) const {
   size_t question = target.find('?');
   absl::string_view path = target.substr(0, question);

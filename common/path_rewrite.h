@@ -3,6 +3,8 @@
 // data plane would refuse.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -25,6 +27,9 @@ class PathRewrite {
   // The new request-target for origin-form `target` ("/path?query"), or nullopt when the regex
   // does not match its path.
   std::optional<std::string> Apply(absl::string_view target) const;
+
+  // RE2's worst case for Apply on a path of `path_bytes` bytes, in steps (common/path_regex.h).
+  uint64_t Work(size_t path_bytes) const;
 
  private:
   std::shared_ptr<const re2::RE2> regex_;

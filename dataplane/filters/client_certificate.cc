@@ -87,10 +87,10 @@ FilterStatus ClientCertificateFilter::OnRequestHeaders(http::RequestHead& head, 
     return Refuse("The SSL certificate error");
   }
   // As ingress-nginx's `if ($ssl_client_s_dn !~ MATCH_CN)`: after the certificate is accepted,
-  // found anywhere in the subject; no certificate, no subject, no match. A subject longer than
-  // any regex is matched against does not match either.
-  if (subject_match_ != nullptr && (peer == nullptr || peer->subject.size() > kMaxRegexMatchBytes ||
-                                    !re2::RE2::PartialMatch(peer->subject, *subject_match_))) {
+  // found anywhere in the subject; no certificate, no subject, no match. A subject too long for
+  // the loop's regex budget does not match either (MatchesValueRegex).
+  if (subject_match_ != nullptr &&
+      (peer == nullptr || !MatchesValueRegex(*subject_match_, peer->subject))) {
     callbacks().SendLocalReply(403, "client certificate unauthorized");
     return FilterStatus::kStop;
   }

@@ -2,6 +2,10 @@
 // route's path regex (common/path_rewrite.h), "/something(/|$)(.*)" with "/$2" sending
 // "/something/new?x=1" on as "/new?x=1". A path the regex does not match goes on unchanged. A
 // path longer than kMaxRegexMatchBytes gets 414 rather than being matched.
+//
+// A path long enough that its match could cost more than kMaxLoopRegexWork is rewritten on the
+// worker's blocking pool: the filter holds the request until it is done, and answers 503 when
+// too much such work waits.
 #pragma once
 
 #include <memory>
@@ -19,11 +23,17 @@ class RewritePathFilter : public Filter {
       const v1::RewritePath& config);
 
   explicit RewritePathFilter(const PathRewrite& rewrite) : rewrite_(rewrite) {}
+  ~RewritePathFilter() override;
 
   FilterStatus OnRequestHeaders(http::RequestHead& head, bool end_stream) override;
 
  private:
+  struct Job;
+  void OnRewritten(const Job& job, bool ran);
+
   const PathRewrite& rewrite_;
+  http::RequestHead* head_ = nullptr;  // the request's, while a job runs
+  std::shared_ptr<Job> job_;           // the rewrite running off the loop, if any
 };
 
 }  // namespace gatehouse::dataplane::filters

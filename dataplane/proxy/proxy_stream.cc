@@ -1,6 +1,7 @@
 #include "dataplane/proxy/proxy_stream.h"
 
 #include <algorithm>
+#include <atomic>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -9,6 +10,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/log.h"
+#include "common/path_regex.h"
 #include "dataplane/filters/forwarding_headers.h"
 #include "dataplane/filters/redirect.h"
 
@@ -18,6 +20,16 @@ namespace {
 constexpr size_t kMaxPendingBody = 1 << 20;
 
 }  // namespace
+
+// What a match on the pool needs, kept alive by the work and its completion both.
+struct ProxyStream::PendingMatch {
+  ProxyStream* stream;  // null once the stream is gone; loop thread only
+  std::shared_ptr<const config::DataplaneConfig> config;  // holds `host`
+  const router::VirtualHostEntry* host;
+  std::string path;
+  std::atomic<bool> abandoned{false};
+  router::MatchResult result;  // written by the pool's thread, read after it is done
+};
 
 ProxyStats::ProxyStats()
     : requests(MetricsRegistry::Global().GetCounter("gatehouse_dataplane_requests_total",
@@ -62,6 +74,10 @@ ProxyStream::ProxyStream(WorkerContext& context, Owner& owner, http::ResponseEnc
       timers_(context.dispatcher, [this](UpstreamTimers::Kind kind) { OnTimerExpired(kind); }) {}
 
 ProxyStream::~ProxyStream() {
+  if (pending_match_ != nullptr) {
+    pending_match_->stream = nullptr;
+    pending_match_->abandoned = true;
+  }
   AbandonMirrors();
   if (upstream_ != nullptr) DropUpstream();
   LeaveEndpoint();
@@ -77,6 +93,10 @@ void ProxyStream::SetPhase(Phase next) {
   switch (phase_) {
     case Phase::kHead:
       allowed = next != Phase::kHead && next != Phase::kResponding && next != Phase::kTunnel;
+      break;
+    case Phase::kMatching:
+      allowed = next == Phase::kFiltering || next == Phase::kConnecting ||
+                next == Phase::kRequesting || next == Phase::kDone;
       break;
     case Phase::kFiltering:
       allowed = next == Phase::kConnecting || next == Phase::kRequesting || next == Phase::kDone;
@@ -200,7 +220,56 @@ void ProxyStream::DecodeHeaders(http::RequestHead head, bool end_stream) {
     LocalReply(503, "no configuration received yet");
     return;
   }
-  router::MatchResult match = config_->http_routes().Match(head.authority, head.Path());
+  const router::RouteTable& routes = config_->http_routes();
+  const router::VirtualHostEntry* host = routes.FindHost(head.authority);
+  if (host != nullptr && host->RegexWork(head.Path().size()) > kMaxLoopRegexWork) {
+    upstream_head_ = std::move(head);
+    MatchOffLoop(host);
+    return;
+  }
+  router::MatchResult match = router::RouteTable::MatchIn(host, head.Path());
+  OnRouted(match, std::move(head));
+}
+
+void ProxyStream::MatchOffLoop(const router::VirtualHostEntry* host) {
+  virtual_host_ = host;
+  auto pending = std::make_shared<PendingMatch>();
+  pending->stream = this;
+  pending->config = config_;
+  pending->host = host;
+  pending->path = std::string(upstream_head_.Path());
+  bool queued = context_.blocking_work.Submit(
+      host->name,
+      [pending] {
+        if (pending->abandoned.load()) return;
+        pending->result = router::RouteTable::MatchIn(pending->host, pending->path);
+      },
+      [pending](bool ran) {
+        if (pending->stream != nullptr) pending->stream->OnMatchedOffLoop(*pending, ran);
+      });
+  if (!queued) {
+    http::HeaderMap headers;
+    headers.Add("Retry-After", "1");
+    LocalReply(503, "too many long paths are waiting for this host's regex routes",
+               std::move(headers));
+    return;
+  }
+  pending_match_ = std::move(pending);
+  SetPhase(Phase::kMatching);
+}
+
+void ProxyStream::OnMatchedOffLoop(const PendingMatch& pending, bool ran) {
+  std::shared_ptr<PendingMatch> keep = std::move(pending_match_);
+  if (phase_ != Phase::kMatching) return;  // answered meanwhile (a timeout)
+  if (!ran) {
+    LocalReply(503, "the worker stopped before the route was found");
+    return;
+  }
+  OnRouted(pending.result, std::move(upstream_head_));
+}
+
+void ProxyStream::OnRouted(const router::MatchResult& match, http::RequestHead head) {
+  virtual_host_ = match.virtual_host;
   route_ = match.route;
   cluster_name_ = match.cluster;
   if (record_ != nullptr && route_ != nullptr) record_->route = route_->source;
@@ -289,7 +358,8 @@ void ProxyStream::SendLocalReply(int status, absl::string_view message, http::He
 
 bool ProxyStream::RunBlocking(absl::AnyInvocable<void()> work,
                               absl::AnyInvocable<void(bool)> done) {
-  return context_.blocking_work.Submit(std::move(work), std::move(done));
+  return context_.blocking_work.Submit(virtual_host_ != nullptr ? virtual_host_->name : "",
+                                       std::move(work), std::move(done));
 }
 
 uint64_t ProxyStream::SendSideRequest(absl::string_view cluster, http::RequestHead head,
@@ -588,8 +658,8 @@ void ProxyStream::DecodeData(absl::string_view data, bool end_stream) {
   if (phase_ == Phase::kDone) return;
   body_received_ += data.size();
   Touch();
-  // While a filter holds the request, the data hooks wait for the chain to resume.
-  if (phase_ != Phase::kFiltering && !RunRequestData(data, end_stream)) return;
+  // While the request is held, the data hooks wait for the chain to resume.
+  if (!held() && !RunRequestData(data, end_stream)) return;
   retry_.CaptureBody(data);
   if (!mirror_copies_.empty()) FeedMirrors(data, end_stream);
   request_end_ = end_stream;
@@ -619,7 +689,7 @@ void ProxyStream::DecodeTrailers(http::HeaderMap trailers) {
   Touch();
   PauseRequestBody(false);
   retry_.OnTrailers();
-  if (phase_ != Phase::kFiltering && !RunRequestTrailers(trailers)) return;
+  if (!held() && !RunRequestTrailers(trailers)) return;
   if (!mirror_copies_.empty()) FeedMirrors("", true);
   if (!upstream_ready()) {
     pending_trailers_ = std::move(trailers);

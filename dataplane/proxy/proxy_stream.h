@@ -133,6 +133,7 @@ class ProxyStream : public event::DeferredDeletable,
  private:
   enum class Phase {
     kHead,        // waiting for the request's head
+    kMatching,    // the route match runs off the loop (a long path on a regex host)
     kFiltering,   // a filter stopped the request chain; it resumes it later
     kConnecting,  // waiting for a new upstream connection (the body waits in pending_body_)
     kRequesting,  // the request goes upstream; no response yet
@@ -142,6 +143,8 @@ class ProxyStream : public event::DeferredDeletable,
   };
   // Moves to `next`; leaving a phase that cannot lead there is a bug, and aborts.
   void SetPhase(Phase next);
+  // The request waits (a filter holds it, or its route is being found): body bytes are kept.
+  bool held() const { return phase_ == Phase::kFiltering || phase_ == Phase::kMatching; }
   bool response_started() const { return phase_ == Phase::kResponding || phase_ == Phase::kTunnel; }
   // Headers went upstream: body bytes go straight through.
   bool upstream_ready() const {
@@ -164,6 +167,13 @@ class ProxyStream : public event::DeferredDeletable,
   // event::DeadlineQueue::Entry: the response head did not come in time.
   void OnDeadline() override { OnUpstreamTimeout(); }
 
+  // Takes the request on from its route match: its route, backend and filters, then the chain.
+  void OnRouted(const router::MatchResult& match, http::RequestHead head);
+  // Matches the request (upstream_head_) in `host` on the worker's blocking pool: the path is
+  // long enough on a host with regex paths that the match could stall the loop.
+  struct PendingMatch;
+  void MatchOffLoop(const router::VirtualHostEntry* host);
+  void OnMatchedOffLoop(const PendingMatch& pending, bool ran);
   // Runs the request-header hooks from request_filter_ on; then, unless one stopped or
   // answered, the held body through every data hook, and on to the upstream.
   void RunRequestHeaders();
@@ -231,6 +241,10 @@ class ProxyStream : public event::DeferredDeletable,
   // The connection's; behind trusted proxies, what they say (ApplyForwardedHeaders).
   filters::DownstreamInfo downstream_;
   Phase phase_ = Phase::kHead;
+  // The request's virtual host, in config_; null: none. Its name is the share its blocking work
+  // is charged to.
+  const router::VirtualHostEntry* virtual_host_ = nullptr;
+  std::shared_ptr<PendingMatch> pending_match_;        // while kMatching
   const router::RouteEntry* route_ = nullptr;          // in config_; null: the host's default
   const std::string* cluster_name_ = nullptr;          // in config_; null: no route (404)
   const config::ClusterConfig* cluster_ = nullptr;     // in config_

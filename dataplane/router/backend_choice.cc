@@ -71,7 +71,7 @@ BackendChoice::Verdict BackendChoice::AskCanary(const http::HeaderMap& headers) 
       if (!header_value_.empty()) {
         if (*value == header_value_) return Verdict::kCanary;
       } else if (header_pattern_ != nullptr) {
-        if (re2::RE2::PartialMatch(*value, *header_pattern_)) return Verdict::kCanary;
+        if (MatchesValueRegex(*header_pattern_, *value)) return Verdict::kCanary;
       } else if (*value == "always") {
         return Verdict::kCanary;
       } else if (*value == "never") {

@@ -180,6 +180,7 @@ CompiledHost CompileHost(const v1::VirtualHost& vhost, const std::string& where,
         }
         route_entry.regex = *std::move(regex);
         entry.has_regex = true;
+        entry.regex_instructions += static_cast<uint64_t>(route_entry.regex->ProgramSize());
         break;
       }
       default:
@@ -252,40 +253,42 @@ const VirtualHostEntry* RouteTable::FindVirtualHost(absl::string_view host) cons
   return catch_all_ >= 0 ? &virtual_hosts_[catch_all_] : nullptr;
 }
 
-MatchResult RouteTable::Match(absl::string_view host, absl::string_view path) const {
-  MatchResult result;
+const VirtualHostEntry* RouteTable::FindHost(absl::string_view host) const {
   // Lower-case into a stack buffer: no allocation on the request path for any sane host.
   absl::string_view bare = HostWithoutPort(host);
   char buffer[256];
-  std::string heap;
-  absl::string_view normalized;
   if (bare.size() <= sizeof(buffer)) {
     for (size_t i = 0; i < bare.size(); ++i) buffer[i] = absl::ascii_tolower(bare[i]);
-    normalized = absl::string_view(buffer, bare.size());
-  } else {
-    heap = absl::AsciiStrToLower(bare);
-    normalized = heap;
+    return FindVirtualHost(absl::string_view(buffer, bare.size()));
   }
-  result.virtual_host = FindVirtualHost(normalized);
-  if (result.virtual_host == nullptr) return result;
-  if (result.virtual_host->has_regex && path.size() > kMaxRegexMatchBytes) {
+  return FindVirtualHost(absl::AsciiStrToLower(bare));
+}
+
+MatchResult RouteTable::MatchIn(const VirtualHostEntry* host, absl::string_view path) {
+  MatchResult result;
+  result.virtual_host = host;
+  if (host == nullptr) return result;
+  if (host->has_regex && path.size() > kMaxRegexMatchBytes) {
     // Not matched at all: a regex's cost grows with the path (414).
     result.path_too_long = true;
-    result.filters = &result.virtual_host->filters;
+    result.filters = &host->filters;
     return result;
   }
-  for (const RouteEntry& route : result.virtual_host->routes) {
+  for (const RouteEntry& route : host->routes) {
     if (route.Matches(path)) {
       result.route = &route;
       result.filters = &route.filters;
       return result;
     }
   }
-  result.filters = &result.virtual_host->filters;
-  if (!result.virtual_host->default_cluster.empty()) {
-    result.cluster = &result.virtual_host->default_cluster;
-  }
+  result.filters = &host->filters;
+  if (!host->default_cluster.empty()) result.cluster = &host->default_cluster;
   return result;
+}
+
+uint64_t VirtualHostEntry::RegexWork(size_t path_bytes) const {
+  if (path_bytes > kMaxRegexMatchBytes) return 0;  // not matched: 414
+  return path_bytes * regex_instructions;
 }
 
 }  // namespace gatehouse::dataplane::router

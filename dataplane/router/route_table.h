@@ -7,6 +7,7 @@
 // each host's for requests no route takes, is compiled here, once per route configuration.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -45,6 +46,13 @@ struct VirtualHostEntry {
   std::string default_cluster;
   filters::FilterChain filters;  // for requests that match none of `routes`
   bool has_regex = false;        // paths past kMaxRegexMatchBytes are not matched (414)
+  // The sum of its regex paths' RE2 program sizes.
+  uint64_t regex_instructions = 0;
+
+  // The most matching a `path_bytes`-byte path against this host's routes can cost, in RE2
+  // steps (common/path_regex.h's RegexWork, summed over its regex paths); 0 for a path too long
+  // to be matched at all.
+  uint64_t RegexWork(size_t path_bytes) const;
 };
 
 struct MatchResult {
@@ -85,7 +93,14 @@ class RouteTable {
       filters::FilterCompiler compile_filter = filters::CompileFilter);
 
   // Matches a request's Host header value (port and case ignored) and path (query excluded).
-  MatchResult Match(absl::string_view host, absl::string_view path) const;
+  MatchResult Match(absl::string_view host, absl::string_view path) const {
+    return MatchIn(FindHost(host), path);
+  }
+  // Match() in two steps, for a caller that weighs the second before making it: the virtual
+  // host for a Host header value (port and case ignored), or null; then the route `path` takes
+  // there. MatchIn only reads `host`, so any thread may run it while the table lives.
+  const VirtualHostEntry* FindHost(absl::string_view host) const;
+  static MatchResult MatchIn(const VirtualHostEntry* host, absl::string_view path);
 
  private:
   RouteTable() = default;

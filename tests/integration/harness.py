@@ -294,6 +294,16 @@ class DataPlane:
 
 # --- clients -----------------------------------------------------------------------------------
 
+def read_until_closed(sock):
+    """Every byte the peer sends on `sock` until it closes its side."""
+    answer = b""
+    while True:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return answer
+        answer += chunk
+
+
 def health_get(port, path):
     """GET on a plain-HTTP health port; returns (status, body text)."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)

@@ -13,7 +13,8 @@ The cases: CR, LF and NUL in every annotation that reaches a header, a cookie, a
 or TLS SNI (session-cookie-name, upstream-hash-by, proxy-ssl-name); a proxy-ssl-secret in
 another namespace (refused in the same words whether it exists or not); a regex over the RE2
 program-size budget; more regex paths on one host than the budget; a path over 8 KiB on a regex
-host (414); an RSA-1024 certificate, below the data plane's TLS security level; paths and TLS on a
+host (414); a host of the costliest regex paths the budget admits, whose long paths are matched
+off the workers' loops while another tenant's request is answered; an RSA-1024 certificate, below the data plane's TLS security level; paths and TLS on a
 host another namespace owns (--host-ownership=first-namespace). Afterwards no data plane has
 refused anything (the control plane refused it first), the owning team's host still has its own
 certificate, and the control plane's log has no line a tenant wrote.
@@ -22,8 +23,12 @@ certificate, and the control plane's log has no line a tenant wrote.
 import base64
 import json
 import os
+import random
 import re
+import socket
 import subprocess
+import threading
+import time
 import unittest
 
 import harness
@@ -254,6 +259,50 @@ class HostileTenantTest(harness.GatehouseTestCase):
         self.assertIsNone(re.search(r"(?m)^X-Evil", self.controlplane.process.log()))
         self.assertIsNone(re.search(r"(?m)^X-Evil", self.dataplane.process.log()))
 
+    def test_a_host_of_costly_regex_paths_holds_no_worker(self):
+        """A host with 32 regex paths of the costliest kind the budget admits, each of which must
+        read all of a path of 8 KB of a and b: each request costs RE2 tens of milliseconds. On the
+        workers' loops, eight of them made another tenant's request wait behind them; matched on
+        the blocking pool, the other request is answered before any of them is."""
+        tail = "(a|b)" * 61  # with the rest, 196 to 198 RE2 instructions: within the 200
+        self.manifests.write("mallory-slow.yaml", tenant_ingress(
+            "mallory", "regex-slow", "regex-slow.test", annotations={NGINX + "use-regex": "true"},
+            paths=[path("/(a|b)*a%sx%d" % (tail, i), "ImplementationSpecific", "echo")
+                   for i in range(32)]))
+        self.manifests.write("team-quick.yaml", *echo_service("team-quick", self.echo),
+                             tenant_ingress("team-quick", "site", "quick.test"))
+        harness.wait_until(
+            lambda: (self.dataplane.routed_to("regex-slow.test", "/" + "a" * 62 + "x7") == "echo"
+                     and self.dataplane.routed_to("quick.test") == "echo"),
+            PROPAGATION, "regex-slow.test and quick.test to be served",
+            [self.controlplane.process, self.dataplane.process])
+        # A path of its own for each: RE2 shares what it learns of one path between requests.
+        chooser = random.Random(7)
+        slow_paths = ["/" + "".join(chooser.choice("ab") for _ in range(8000)) for _ in range(8)]
+        done = {}
+
+        def exchange(name, host, target):
+            with socket.create_connection(("127.0.0.1", self.dataplane.http), timeout=60) as s:
+                s.sendall(("GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n"
+                           % (target, host)).encode())
+                answer = harness.read_until_closed(s)
+            done[name] = (time.monotonic(), answer.split(b" ", 2)[1])
+
+        # Eight: a worker's blocking pool takes eight of one host's matches (an eighth of 64),
+        # so however the two workers share the connections, none is refused.
+        slow = [threading.Thread(target=exchange, args=("slow-%d" % i, "regex-slow.test", p))
+                for i, p in enumerate(slow_paths)]
+        for thread in slow:
+            thread.start()
+        time.sleep(0.015)  # they have arrived, and their matches begun
+        exchange("quick", "quick.test", "/")
+        for thread in slow:
+            thread.join(60)
+        slow_answers = [done[name] for name in done if name.startswith("slow")]
+        self.assertEqual(len(slow_answers), 8)
+        self.assertEqual({status for _, status in slow_answers}, {b"404"})  # no 'x': no route
+        self.assertEqual(done["quick"][1], b"200")
+        self.assertLess(done["quick"][0], min(at for at, _ in slow_answers))
 
 if __name__ == "__main__":
     unittest.main()

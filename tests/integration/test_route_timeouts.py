@@ -108,12 +108,7 @@ class RouteTimeoutsTest(harness.GatehouseTestCase):
         sock = self.connect()
         sock.sendall(b"GET /stalls HTTP/1.1\r\nHost: stalling.test\r\n\r\n")
         started = time.monotonic()
-        answer = b""
-        while True:
-            chunk = sock.recv(65536)
-            if not chunk:
-                break
-            answer += chunk
+        answer = harness.read_until_closed(sock)
         elapsed = time.monotonic() - started
         self.assertTrue(answer.startswith(b"HTTP/1.1 200 "), answer[:200])
         self.assertTrue(answer.endswith(b"\r\n\r\nhalf"), answer[-100:])

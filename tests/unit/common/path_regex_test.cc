@@ -44,5 +44,17 @@ TEST(PathRegexTest, BrokenOrOversizedPatternsAreRefusedWithTheirTextEscaped) {
   EXPECT_EQ(huge.status().message(), "path regex of 4097 bytes is longer than the limit of 4096");
 }
 
+// A value is matched only when RE2's worst case for it fits the loop's budget: the pattern's
+// instructions times the value's bytes.
+TEST(PathRegexTest, AValueTooLongForTheLoopsBudgetDoesNotMatch) {
+  std::shared_ptr<const re2::RE2> regex = CompileValueRegex("beta").value();
+  size_t fits = kMaxLoopRegexWork / static_cast<size_t>(regex->ProgramSize());
+  ASSERT_GT(RegexWork(*regex, fits + 1), kMaxLoopRegexWork);
+  EXPECT_TRUE(MatchesValueRegex(*regex, "x-beta-7"));
+  EXPECT_TRUE(MatchesValueRegex(*regex, std::string(fits - 4, 'x') + "beta"));
+  EXPECT_FALSE(MatchesValueRegex(*regex, std::string(fits - 3, 'x') + "beta"));
+  EXPECT_FALSE(MatchesValueRegex(*regex, "alpha"));
+}
+
 }  // namespace
 }  // namespace gatehouse

@@ -229,9 +229,14 @@ TEST(ClientCertificateFilterTest, TheCertificateChecksComeBeforeTheSubjectMatch)
                   Peer(Verdict::kUntrustedIssuer))
                 .status,
             0);
-  // A subject longer than a regex is ever matched against does not match.
+  // A subject too long to match within the loop's regex budget does not match.
+  size_t fits =
+      kMaxLoopRegexWork / static_cast<size_t>(CompileValueRegex("CN=alice").value()->ProgramSize());
+  auto longest = std::make_shared<tls::PeerCertificate>(*Peer(Verdict::kVerified));
+  longest->subject = "CN=alice,O=" + std::string(fits - 11, 'x');
+  EXPECT_EQ(Check(Matching(v1::ClientCertificate::ON, "CN=alice"), longest).status, 0);
   auto huge = std::make_shared<tls::PeerCertificate>(*Peer(Verdict::kVerified));
-  huge->subject = "CN=alice,O=" + std::string(kMaxRegexMatchBytes, 'x');
+  huge->subject = longest->subject + "x";
   EXPECT_EQ(Check(Matching(v1::ClientCertificate::ON, "CN=alice"), huge).status, 403);
 }
 

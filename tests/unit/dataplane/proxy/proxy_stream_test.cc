@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "common/path_regex.h"
 #include "gtest/gtest.h"
 #include "tests/unit/dataplane/event/running_dispatcher.h"
 #include "tests/unit/dataplane/fakes/fake_response_encoder.h"
@@ -401,6 +402,123 @@ TEST_F(ProxyStreamTest, ClientGoingAwayWhileHeldEndsTheStream) {
   OnLoop([&] { stream_->OnDownstreamReset("gone"); });
   EXPECT_EQ(done_, 1);
   OnLoop([&] { HoldingFilter::last->Release(); });  // too late: nothing happens
+  EXPECT_TRUE(upstreams_.acquired.empty());
+}
+
+// regex.test: two regex paths, the second to the cluster.
+v1::RouteConfiguration RegexRoutes() {
+  v1::RouteConfiguration routes;
+  routes.set_name("http");
+  v1::VirtualHost* host = routes.add_virtual_hosts();
+  host->set_name("regex.test");
+  host->add_domains("regex.test");
+  for (const char* path : {"/never/(a|b)*a(a|b)(a|b)(a|b)(a|b)(a|b)(a|b)x", "/items/[0-9]+"}) {
+    v1::Route* route = host->add_routes();
+    route->mutable_match()->set_path_type(v1::RouteMatch::REGEX);
+    route->mutable_match()->set_path(path);
+    route->set_cluster(kCluster);
+  }
+  return routes;
+}
+
+// A path on regex.test long enough that matching it could cost the loop more than
+// kMaxLoopRegexWork.
+std::string LongItemPath() { return "/items/" + std::string(8000, '7'); }
+
+TEST_F(ProxyStreamTest, ALongPathOnARegexHostIsMatchedOffTheLoop) {
+  NewStream(RegexRoutes());
+  std::string path = LongItemPath();
+  std::shared_ptr<const config::DataplaneConfig> config =
+      fakes::BuildTestConfig(RegexRoutes(), {{kCluster, {{"10.0.0.1", 80}}}}, CompileWithHolding);
+  ASSERT_GT(config->http_routes().FindHost("regex.test")->RegexWork(path.size()),
+            kMaxLoopRegexWork);
+  http::RequestHead head;
+  head.method = "POST";
+  head.authority = "regex.test";
+  head.target = path + "?q=1";
+  head.framing = http::BodyFraming::kContentLength;
+  head.content_length = 4;
+  bool matched_off_loop = false, acquired_at_once = true;
+  OnLoop([&] {
+    stream_->DecodeHeaders(std::move(head), /*end_stream=*/false);
+    matched_off_loop = worker_->blocking_work.in_flight("regex.test") == 1;
+    acquired_at_once = !upstreams_.acquired.empty();
+    // The body that comes meanwhile waits for the route.
+    stream_->DecodeData("ab", false);
+    stream_->DecodeData("cd", true);
+  });
+  EXPECT_TRUE(matched_off_loop);
+  EXPECT_FALSE(acquired_at_once);
+  ASSERT_TRUE(WaitFor([&] { return !upstreams_.acquired.empty(); }));
+  OnLoop([&] { upstreams_.last()->Connected(); });
+  ASSERT_TRUE(upstreams_.last()->head.has_value());
+  EXPECT_EQ(upstreams_.last()->head->target, path + "?q=1");
+  EXPECT_EQ(upstreams_.last()->body, "abcd");
+  EXPECT_TRUE(upstreams_.last()->request_ended);
+}
+
+TEST_F(ProxyStreamTest, AShortPathOnARegexHostIsMatchedOnTheLoop) {
+  NewStream(RegexRoutes());
+  bool acquired_at_once = false;
+  http::RequestHead head;
+  head.method = "GET";
+  head.authority = "regex.test";
+  head.target = "/items/17";
+  OnLoop([&] {
+    stream_->DecodeHeaders(std::move(head), true);
+    acquired_at_once = !upstreams_.acquired.empty();
+  });
+  EXPECT_TRUE(acquired_at_once);
+  EXPECT_EQ(worker_->blocking_work.in_flight(), 0u);
+}
+
+TEST_F(ProxyStreamTest, ALongPathNoRouteTakesIs404AfterTheMatch) {
+  NewStream(RegexRoutes());
+  Send("GET", "regex.test", "/other/" + std::string(8000, '7'));
+  ASSERT_TRUE(WaitFor([&] { return status() != 0; }));
+  EXPECT_EQ(status(), 404);
+  EXPECT_TRUE(upstreams_.acquired.empty());
+}
+
+TEST_F(ProxyStreamTest, AHostHoldsOnlyItsShareOfTheWorkersMatchesOffTheLoop) {
+  settings_.blocking_work_limit = 8;  // one a host
+  NewWorker();
+  NewStream(RegexRoutes());
+  std::shared_ptr<const config::DataplaneConfig> config =
+      fakes::BuildTestConfig(RegexRoutes(), {{kCluster, {{"10.0.0.1", 80}}}}, CompileWithHolding);
+  FakeResponseEncoder second_encoder;
+  std::unique_ptr<ProxyStream> second;
+  OnLoop([&] {
+    second = std::make_unique<ProxyStream>(worker_->context, *this, second_encoder, config,
+                                           filters::DownstreamInfo{"http", 8080, "192.0.2.8"});
+    http::RequestHead first_head, second_head;
+    first_head.method = second_head.method = "GET";
+    first_head.authority = second_head.authority = "regex.test";
+    first_head.target = second_head.target = LongItemPath();
+    stream_->DecodeHeaders(std::move(first_head), true);
+    second->DecodeHeaders(std::move(second_head), true);
+  });
+  ASSERT_TRUE(second_encoder.head.has_value());
+  EXPECT_EQ(second_encoder.head->status, 503);
+  EXPECT_EQ(Header(second_encoder.head->headers, "retry-after"), "1");
+  ASSERT_TRUE(WaitFor([&] { return !upstreams_.acquired.empty(); }));  // the first goes on
+  OnLoop([&] { second.reset(); });
+}
+
+TEST_F(ProxyStreamTest, AStreamGoneWhileItsRouteIsFoundIsNotCalledBack) {
+  NewStream(RegexRoutes());
+  http::RequestHead head;
+  head.method = "GET";
+  head.authority = "regex.test";
+  head.target = LongItemPath();
+  OnLoop([&] {  // in one turn: the match cannot have finished
+    stream_->DecodeHeaders(std::move(head), true);
+    EXPECT_EQ(worker_->blocking_work.in_flight(), 1u);
+    stream_->OnDownstreamReset("gone");
+    stream_.reset();
+  });
+  EXPECT_EQ(done_, 1);
+  ASSERT_TRUE(WaitFor([&] { return worker_->blocking_work.in_flight() == 0; }));
   EXPECT_TRUE(upstreams_.acquired.empty());
 }
 

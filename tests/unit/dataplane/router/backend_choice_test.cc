@@ -8,6 +8,7 @@
 #include <map>
 
 #include "absl/random/random.h"
+#include "common/path_regex.h"
 #include "gtest/gtest.h"
 
 namespace gatehouse::dataplane::router {
@@ -25,7 +26,7 @@ v1::Route CanaryRoute(uint32_t canary_weight, const v1::Canary& rule) {
   return route;
 }
 
-http::HeaderMap Headers(std::initializer_list<std::pair<const char*, const char*>> fields) {
+http::HeaderMap Headers(std::initializer_list<std::pair<std::string, std::string>> fields) {
   http::HeaderMap headers;
   for (const auto& [name, value] : fields) headers.Add(name, value);
   return headers;
@@ -85,6 +86,8 @@ TEST(BackendChoiceTest, CanaryPrecedenceTable) {
        Headers({{"X-Canary", "beta-7"}}), "canary"},
       {"header-pattern does not match", by_pattern, 0, Headers({{"X-Canary", "gamma-7"}}),
        "primary"},
+      {"header-pattern is not tried on a value too long for the loop's regex budget", by_pattern, 0,
+       Headers({{"X-Canary", "beta-" + std::string(kMaxLoopRegexWork, '7')}}), "primary"},
       {"header-value wins over pattern", value_and_pattern, 0, Headers({{"X-Canary", "v1"}}),
        "primary"},
       {"header beats cookie", header_and_cookie, 0,

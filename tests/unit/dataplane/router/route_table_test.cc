@@ -189,6 +189,29 @@ TEST(RouteTableTest, LongPathsOnHostsWithRegexPathsAreNotMatched) {
   EXPECT_EQ(*plain.PrimaryCluster(), "wildcard");
 }
 
+// What a match could cost, weighed before it is made: the host's regex paths' instructions
+// times the path's bytes; nothing for a host without regex paths or a path not matched (414).
+TEST(RouteTableTest, AHostsRegexWorkIsItsInstructionsTimesThePath) {
+  absl::StatusOr<std::shared_ptr<const RouteTable>> table = RouteTable::Build(Config());
+  ASSERT_TRUE(table.ok()) << table.status();
+  const VirtualHostEntry* regex_host = (*table)->FindHost("App.Example.COM:8443");
+  ASSERT_NE(regex_host, nullptr);
+  EXPECT_EQ(regex_host->name, (*table)->Match("app.example.com", "/").virtual_host->name);
+  ASSERT_GT(regex_host->regex_instructions, 0u);
+  EXPECT_EQ(regex_host->RegexWork(100), 100 * regex_host->regex_instructions);
+  EXPECT_EQ(regex_host->RegexWork(kMaxRegexMatchBytes),
+            kMaxRegexMatchBytes * regex_host->regex_instructions);
+  EXPECT_EQ(regex_host->RegexWork(kMaxRegexMatchBytes + 1), 0u);
+  const VirtualHostEntry* plain = (*table)->FindHost("x.example.com");
+  ASSERT_NE(plain, nullptr);
+  EXPECT_EQ(plain->RegexWork(kMaxRegexMatchBytes), 0u);
+  // MatchIn is Match's second step.
+  MatchResult split = RouteTable::MatchIn(regex_host, "/re/123");
+  MatchResult whole = (*table)->Match("app.example.com", "/re/123");
+  EXPECT_EQ(split.route, whole.route);
+  EXPECT_EQ(RouteTable::MatchIn(nullptr, "/").virtual_host, nullptr);
+}
+
 }  // namespace
 }  // namespace gatehouse::dataplane::router
 
