@@ -45,8 +45,8 @@ class WorkQueue {
   bool Submit(absl::string_view share, absl::AnyInvocable<void()> work,
               absl::AnyInvocable<void(bool ran)> done);
 
-  // Cancels the work that has not started; its `done` gets ran = false, on a later turn. Loop
-  // thread only.
+  // Cancels the work that has not started; its `done` gets ran = false, on a later turn of the
+  // loop, or never when the loop is exiting (the queue then frees it). Loop thread only.
   void CancelWaiting();
 
   size_t in_flight() const { return in_flight_; }

@@ -386,7 +386,11 @@ void ProxyStream::RouteToUpstream() {
   }
   cluster_ = config_->FindCluster(*cluster_name_);
   // Only a route with a retry policy reads the clock for it: the common path does not.
-  if (route_ != nullptr && route_->retry.has_value()) retry_.Start(&*route_->retry, absl::Now());
+  if (route_ != nullptr && route_->retry.has_value()) {
+    retry_.Start(&*route_->retry, absl::Now());
+    // What came while the request was held (a filter, an off-loop match) goes again on a retry.
+    retry_.CaptureBody(pending_body_);
+  }
   const config::EndpointAddress* endpoint =
       cluster_ != nullptr ? context_.balancer.Pick(*cluster_, policy_, hash_key_) : nullptr;
   if (endpoint == nullptr && route_ != nullptr && route_->error_pages.has_value() &&

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <optional>
 #include <string>
@@ -138,6 +139,11 @@ int Main(int argc, char** argv) {
   if (options.workers == 0) {
     options.workers = std::max(1, static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN)));
   }
+  // libuv's thread pool, shared by every worker, gets room for each worker's two pieces of
+  // blocking work at once (event::WorkQueue): one worker's never wait behind another's. Read
+  // once, at the pool's first use; an operator's own setting wins.
+  setenv("UV_THREADPOOL_SIZE", absl::StrCat(std::max(4, 2 * options.workers)).c_str(),
+         /*overwrite=*/0);
 
   std::unique_ptr<proxy::AccessLog> access_log;
   if (!options.access_log.empty()) {

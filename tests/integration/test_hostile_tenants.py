@@ -294,7 +294,7 @@ class HostileTenantTest(harness.GatehouseTestCase):
                 for i, p in enumerate(slow_paths)]
         for thread in slow:
             thread.start()
-        time.sleep(0.015)  # they have arrived, and their matches begun
+        time.sleep(0.05)  # they have arrived, and their matches begun (each takes 0.1 s or more)
         exchange("quick", "quick.test", "/")
         for thread in slow:
             thread.join(60)

@@ -387,6 +387,27 @@ TEST_F(ProxyStreamTest, StoppedFilterHoldsTheRequestAndItsBodyUntilResumed) {
   EXPECT_TRUE(upstreams_.last()->request_ended);
 }
 
+TEST_F(ProxyStreamTest, ABodyThatCameWhileHeldGoesAgainOnARetry) {
+  v1::RouteConfiguration routes = Routes({v1::Filter()});
+  v1::RetryPolicy* retry = routes.mutable_virtual_hosts(0)->mutable_routes(1)->mutable_retry();
+  retry->add_statuses(502);
+  retry->set_non_idempotent(true);
+  retry->set_tries(2);
+  NewStream(routes);
+  Send("POST", "a.test", "/", /*end_stream=*/false, 4);
+  OnLoop([&] { stream_->DecodeData("ab", false); });
+  OnLoop([&] { stream_->DecodeData("cd", true); });
+  OnLoop([&] { HoldingFilter::last->Release(); });
+  ASSERT_EQ(upstreams_.acquired.size(), 1u);
+  OnLoop([&] { upstreams_.last()->Connected(); });
+  EXPECT_EQ(upstreams_.last()->body, "abcd");
+  OnLoop([&] { upstreams_.last()->Respond(502, ""); });
+  ASSERT_EQ(upstreams_.acquired.size(), 2u);
+  OnLoop([&] { upstreams_.last()->Connected(); });
+  EXPECT_EQ(upstreams_.last()->body, "abcd");
+  EXPECT_TRUE(upstreams_.last()->request_ended);
+}
+
 TEST_F(ProxyStreamTest, StoppedFilterMayAnswerLater) {
   NewStream(Routes({v1::Filter()}));
   Send("GET", "a.test", "/");
