@@ -22,6 +22,12 @@ std::string RenderLabels(const MetricLabels& labels) {
   return out + "}";
 }
 
+void AddToSum(std::atomic<double>& sum, double value) {
+  double old = sum.load(std::memory_order_relaxed);
+  while (!sum.compare_exchange_weak(old, old + value, std::memory_order_relaxed)) {
+  }
+}
+
 }  // namespace
 
 Histogram::Histogram(std::vector<double> bounds)
@@ -32,8 +38,14 @@ Histogram::Histogram(std::vector<double> bounds)
 void Histogram::Observe(double value) {
   size_t bucket = std::lower_bound(bounds_.begin(), bounds_.end(), value) - bounds_.begin();
   counts_[bucket].fetch_add(1, std::memory_order_relaxed);
-  sum_nanos_.fetch_add(static_cast<uint64_t>(std::max(0.0, value) * 1e9),
-                       std::memory_order_relaxed);
+  AddToSum(sum_, value);
+}
+
+void Histogram::Merge(const uint64_t* counts, double sum) {
+  for (size_t i = 0; i <= bounds_.size(); ++i) {
+    counts_[i].fetch_add(counts[i], std::memory_order_relaxed);
+  }
+  AddToSum(sum_, sum);
 }
 
 std::vector<uint64_t> Histogram::BucketCounts() const {
@@ -42,7 +54,7 @@ std::vector<uint64_t> Histogram::BucketCounts() const {
   return counts;
 }
 
-double Histogram::sum() const { return sum_nanos_.load(std::memory_order_relaxed) / 1e9; }
+double Histogram::sum() const { return sum_.load(std::memory_order_relaxed); }
 
 MetricsRegistry& MetricsRegistry::Global() {
   static MetricsRegistry* registry = new MetricsRegistry();
@@ -76,8 +88,7 @@ Gauge* MetricsRegistry::GetGauge(const std::string& name, const std::string& hel
 }
 
 Histogram* MetricsRegistry::GetHistogram(const std::string& name, const std::string& help,
-                                         std::vector<double> bounds,
-                                         const MetricLabels& labels) {
+                                         std::vector<double> bounds, const MetricLabels& labels) {
   absl::MutexLock lock(&mutex_);
   std::unique_ptr<Histogram>& slot = FamilyFor(name, help, "histogram").histograms[labels];
   if (!slot) slot = std::make_unique<Histogram>(std::move(bounds));
@@ -90,7 +101,27 @@ void MetricsRegistry::AddCallbackGauge(const std::string& name, const std::strin
   FamilyFor(name, help, "gauge").callback = std::move(read);
 }
 
+void MetricsRegistry::AddCollector(std::function<void(MetricsRegistry& out)> collect) {
+  absl::MutexLock lock(&mutex_);
+  collectors_.push_back(std::move(collect));
+}
+
 std::string MetricsRegistry::RenderPrometheus() const {
+  std::vector<std::function<void(MetricsRegistry&)>> collectors;
+  {
+    absl::MutexLock lock(&mutex_);
+    collectors = collectors_;
+  }
+  std::string out = RenderFamilies();
+  for (const auto& collect : collectors) {
+    MetricsRegistry collected;
+    collect(collected);
+    out += collected.RenderFamilies();
+  }
+  return out;
+}
+
+std::string MetricsRegistry::RenderFamilies() const {
   absl::MutexLock lock(&mutex_);
   std::string out;
   for (const auto& [name, family] : families_) {

@@ -1,4 +1,5 @@
-// A registry of counters, gauges and histograms, rendered in the Prometheus text format for /metrics.
+// A registry of counters, gauges and histograms, rendered in the Prometheus text format for
+// /metrics.
 //
 // Metrics are created once (at start-up or when a worker starts) and updated lock-free; the
 // registry's lock is taken only to create a metric or to render.
@@ -45,6 +46,9 @@ class Histogram {
   explicit Histogram(std::vector<double> bounds);
 
   void Observe(double value);
+  // Adds counts already bucketed by the same bounds (bounds().size() + 1 of them, not
+  // cumulative) and their sum: another histogram's, merged.
+  void Merge(const uint64_t* counts, double sum);
 
   const std::vector<double>& bounds() const { return bounds_; }
   // Observations in each bucket (not cumulative); bounds().size() + 1 entries.
@@ -54,7 +58,7 @@ class Histogram {
  private:
   const std::vector<double> bounds_;
   std::unique_ptr<std::atomic<uint64_t>[]> counts_;
-  std::atomic<uint64_t> sum_nanos_{0};  // the sum, in billionths, so it adds lock-free
+  std::atomic<double> sum_{0};
 };
 
 class MetricsRegistry {
@@ -75,6 +79,11 @@ class MetricsRegistry {
   void AddCallbackGauge(const std::string& name, const std::string& help,
                         std::function<double()> read);
 
+  // Runs `collect` at each render, into a registry of its own rendered after this one's
+  // families: for metrics kept elsewhere (per worker) and merged only when scraped. Its families
+  // must have names of their own.
+  void AddCollector(std::function<void(MetricsRegistry& out)> collect);
+
   std::string RenderPrometheus() const;
 
  private:
@@ -88,9 +97,11 @@ class MetricsRegistry {
   };
   Family& FamilyFor(const std::string& name, const std::string& help, const char* type)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  std::string RenderFamilies() const;
 
   mutable absl::Mutex mutex_;
   std::map<std::string, Family> families_ ABSL_GUARDED_BY(mutex_);
+  std::vector<std::function<void(MetricsRegistry&)>> collectors_ ABSL_GUARDED_BY(mutex_);
 };
 
 }  // namespace gatehouse

@@ -18,7 +18,7 @@ BUILD_PACKAGES=(
 # h2load, HTTP/2 frames and gRPC for Python, BoringSSL (the TLS layer's tests), wrk, the nginx and
 # HAProxy peers of the benchmarks, openssl s_client, kubectl, ss (the soak test), and htpasswd
 # (apache2-utils: the basic-auth tests check files it makes).
-TEST_PACKAGES=(nghttp2-client python3-h2 python3-grpcio android-libboringssl-dev wrk nginx-light haproxy openssl kubernetes-client iproute2 apache2-utils)
+TEST_PACKAGES=(nghttp2-client python3-h2 python3-grpcio python3-prometheus-client android-libboringssl-dev wrk nginx-light haproxy openssl kubernetes-client iproute2 apache2-utils)
 # The fuzz targets (tools/fuzz.sh, also run by the tests): clang with libFuzzer.
 FUZZ_PACKAGES=(clang-14 libfuzzer-14-dev)
 

@@ -43,6 +43,8 @@ struct ProxySettings {
   // Every accepted connection starts with a PROXY protocol header naming the client
   // (--use-proxy-protocol); one without it is closed.
   bool use_proxy_protocol = false;
+  // Requests are counted by route for /metrics (RequestMetrics; --request-metrics).
+  bool request_metrics = true;
 };
 
 }  // namespace gatehouse::dataplane::proxy

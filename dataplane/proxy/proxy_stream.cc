@@ -86,6 +86,14 @@ ProxyStream::~ProxyStream() {
     record_->request_body_bytes = body_received_;
     context_.access_log->Write(*record_);
   }
+  if (context_.request_metrics != nullptr && !method_.empty()) {
+    const std::shared_ptr<const router::RequestLabels>& labels =
+        backend_ != nullptr        ? backend_->labels
+        : virtual_host_ != nullptr ? virtual_host_->labels
+                                   : router::RequestLabels::NoHost();
+    context_.request_metrics->Record(labels, method_, status_, absl::Now() - start_, body_received_,
+                                     response_body_bytes_);
+  }
 }
 
 void ProxyStream::SetPhase(Phase next) {
@@ -205,9 +213,13 @@ void ProxyStream::DecodeHeaders(http::RequestHead head, bool end_stream) {
   request_end_ = end_stream;
   Touch();
   if (!end_stream) context_.request_body_timeouts.Arm(body_deadline_);
+  if (context_.request_metrics != nullptr) {
+    start_ = absl::Now();
+    method_ = head.method;
+  }
   if (context_.access_log != nullptr) {
     record_ = std::make_unique<AccessRecord>();
-    record_->start = absl::Now();
+    record_->start = context_.request_metrics != nullptr ? start_ : absl::Now();
     record_->worker = context_.worker_index;
     record_->client = downstream_.client_ip;
     record_->method = head.method;
@@ -282,6 +294,7 @@ void ProxyStream::OnRouted(const router::MatchResult& match, http::RequestHead h
       original_authority_ = head.authority;
     }
     if (const router::Backend* backend = route_->backends.Choose(head.headers, context_.random)) {
+      backend_ = backend;
       cluster_name_ = &backend->cluster;
       const v1::LoadBalancing& balancing = backend->load_balancing;
       policy_ = balancing.policy();
@@ -736,6 +749,7 @@ void ProxyStream::DecodeResponseHeaders(http::ResponseHead head, bool end_stream
   }
   if (!set_cookie_.empty()) head.headers.Add("Set-Cookie", set_cookie_);
   for (size_t i = filters_.size(); i > 0; --i) filters_[i - 1]->OnResponseHeaders(head, end_stream);
+  status_ = head.status;
   if (record_ != nullptr) {
     record_->status = head.status;
     if (endpoint_ != nullptr) record_->upstream = endpoint_->Key();
@@ -747,6 +761,7 @@ void ProxyStream::DecodeResponseHeaders(http::ResponseHead head, bool end_stream
 
 void ProxyStream::DecodeResponseData(absl::string_view data, bool end_stream) {
   Touch();
+  response_body_bytes_ += data.size();
   if (record_ != nullptr) record_->response_body_bytes += data.size();
   for (size_t i = filters_.size(); i > 0; --i) filters_[i - 1]->OnResponseData(data, end_stream);
   encoder_.EncodeData(data, end_stream);
@@ -850,6 +865,8 @@ void ProxyStream::LocalReply(int status, absl::string_view message, http::Header
     for (size_t i = request_filter_; i > 0; --i) filters_[i - 1]->OnResponseData(body, true);
   }
   SetPhase(Phase::kDone);
+  status_ = status;
+  response_body_bytes_ = body.size();
   if (record_ != nullptr) {
     record_->status = status;
     record_->response_body_bytes = body.size();

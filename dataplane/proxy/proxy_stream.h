@@ -40,6 +40,7 @@
 #include "dataplane/proxy/access_log.h"
 #include "dataplane/proxy/mirrors.h"
 #include "dataplane/proxy/proxy_settings.h"
+#include "dataplane/proxy/request_metrics.h"
 #include "dataplane/proxy/retry_state.h"
 #include "dataplane/proxy/side_requests.h"
 #include "dataplane/proxy/upstream_timers.h"
@@ -93,6 +94,8 @@ struct WorkerContext {
   event::WorkQueue& blocking_work;
   // Requests the filters send of their own (external auth).
   SideRequests& side_requests;
+  // Counts by route for /metrics; null: not counted (--request-metrics=false).
+  RequestMetrics* request_metrics = nullptr;
 };
 
 class ProxyStream : public event::DeferredDeletable,
@@ -246,6 +249,7 @@ class ProxyStream : public event::DeferredDeletable,
   const router::VirtualHostEntry* virtual_host_ = nullptr;
   std::shared_ptr<PendingMatch> pending_match_;        // while kMatching
   const router::RouteEntry* route_ = nullptr;          // in config_; null: the host's default
+  const router::Backend* backend_ = nullptr;           // in config_; the route's, as chosen
   const std::string* cluster_name_ = nullptr;          // in config_; null: no route (404)
   const config::ClusterConfig* cluster_ = nullptr;     // in config_
   const config::EndpointAddress* endpoint_ = nullptr;  // in config_; null when none is in use
@@ -281,6 +285,12 @@ class ProxyStream : public event::DeferredDeletable,
   event::MemberDeadline<ProxyStream, &ProxyStream::OnRequestBodyTimeout> body_deadline_{this};
   event::MemberDeadline<ProxyStream, &ProxyStream::OnStreamIdleTimeout> idle_deadline_{this};
   bool body_paused_ = false;  // the proxy stopped reading the request body
+  // For the request's metrics (and access log line): when its head came, its method, the
+  // status answered (0: none), and the response body bytes sent.
+  absl::Time start_;
+  std::string method_;
+  int status_ = 0;
+  uint64_t response_body_bytes_ = 0;
 };
 
 }  // namespace gatehouse::dataplane::proxy

@@ -109,4 +109,10 @@ const Backend* BackendChoice::Choose(const http::HeaderMap& headers, absl::BitGe
   return &backends_.back();  // not reached: the draw is below the sum
 }
 
+void BackendChoice::Label(absl::string_view source, absl::string_view host) {
+  for (Backend& backend : backends_) {
+    backend.labels = RequestLabels::Intern(source, backend.cluster, host);
+  }
+}
+
 }  // namespace gatehouse::dataplane::router

@@ -14,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "common/backend_limits.h"
 #include "dataplane/http/headers.h"
+#include "dataplane/router/request_labels.h"
 #include "gatehouse/v1/config.pb.h"
 #include "re2/re2.h"
 
@@ -23,6 +24,7 @@ struct Backend {
   std::string cluster;
   uint32_t weight = 1;
   v1::LoadBalancing load_balancing;
+  std::shared_ptr<const RequestLabels> labels;  // its requests' metrics; null before Label()
 };
 
 class BackendChoice {
@@ -37,6 +39,10 @@ class BackendChoice {
   const Backend* Choose(const http::HeaderMap& headers, absl::BitGenRef random) const;
 
   const std::vector<Backend>& backends() const { return backends_; }
+
+  // Gives each backend the labels of its requests' metrics: the route's Ingress (`source`,
+  // "namespace/name"), the backend's Service, and the virtual host `host`.
+  void Label(absl::string_view source, absl::string_view host);
 
  private:
   // The canary rule's verdict: the primary, the canary, or no say.

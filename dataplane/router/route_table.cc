@@ -74,6 +74,7 @@ CompiledHost CompileHost(const v1::VirtualHost& vhost, const std::string& where,
   VirtualHostEntry& entry = out.entry;
   entry.name = vhost.name();
   entry.default_cluster = vhost.default_cluster();
+  entry.labels = RequestLabels::Intern("", entry.default_cluster, entry.name);
   compile_chain(vhost.filters(), where, entry.filters);
   if (vhost.domains().empty()) errors.push_back(absl::StrCat(where, ": no domains"));
   for (const std::string& domain : vhost.domains()) {
@@ -100,6 +101,7 @@ CompiledHost CompileHost(const v1::VirtualHost& vhost, const std::string& where,
     route_entry.source = route.source();
     if (absl::StatusOr<BackendChoice> backends = BackendChoice::Compile(route); backends.ok()) {
       route_entry.backends = *std::move(backends);
+      route_entry.backends.Label(route.source(), vhost.name());
     } else {
       errors.push_back(absl::StrCat(route_where, backends.status().message()));
     }

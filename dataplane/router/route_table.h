@@ -19,6 +19,7 @@
 #include "common/request_mirror.h"
 #include "dataplane/filters/filter_chain.h"
 #include "dataplane/router/backend_choice.h"
+#include "dataplane/router/request_labels.h"
 #include "gatehouse/v1/config.pb.h"
 #include "re2/re2.h"
 
@@ -44,8 +45,9 @@ struct VirtualHostEntry {
   std::string name;
   std::vector<RouteEntry> routes;
   std::string default_cluster;
-  filters::FilterChain filters;  // for requests that match none of `routes`
-  bool has_regex = false;        // paths past kMaxRegexMatchBytes are not matched (414)
+  filters::FilterChain filters;                 // for requests that match none of `routes`
+  std::shared_ptr<const RequestLabels> labels;  // for requests that match none of `routes`
+  bool has_regex = false;  // paths past kMaxRegexMatchBytes are not matched (414)
   // The sum of its regex paths' RE2 program sizes.
   uint64_t regex_instructions = 0;
 

@@ -53,6 +53,9 @@ void RegisterDataplaneFlags(FlagSet& flags, DataplaneFlags* out) {
                 "every connection to the HTTP and HTTPS listeners starts with a PROXY protocol "
                 "header (version 1 or 2) naming the client, as a load balancer in TCP mode sends "
                 "it; a connection without one is closed (as ingress-nginx's use-proxy-protocol)");
+  flags.AddBool("request-metrics", &out->proxy.request_metrics,
+                "count requests by Ingress, Service, host, method and status, with their "
+                "durations and sizes, for /metrics (gatehouse_ingress_*; default true)");
   flags.AddBool("compute-full-forwarded-for", &out->proxy.forwarded.compute_full_forwarded_for,
                 "with --use-forwarded-headers: pass a trusted proxy's X-Forwarded-For on with "
                 "the peer appended, rather than the client's address alone");

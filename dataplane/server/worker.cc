@@ -51,6 +51,8 @@ Worker::Worker(int index, const ProxySettings& settings, ConnectionLimit* limit,
       mirrors_(dispatcher_, pools_, balancer_, settings_),
       blocking_work_(dispatcher_, settings_.blocking_work_limit),
       side_requests_(dispatcher_, pools_, balancer_),
+      request_metrics_(settings_.request_metrics ? std::make_unique<proxy::RequestMetrics>()
+                                                 : nullptr),
       context_{dispatcher_,
                pools_,
                balancer_,
@@ -68,7 +70,8 @@ Worker::Worker(int index, const ProxySettings& settings, ConnectionLimit* limit,
                stream_idle_timeouts_,
                mirrors_,
                blocking_work_,
-               side_requests_},
+               side_requests_,
+               request_metrics_.get()},
       active_connections_(MetricsRegistry::Global().GetGauge(
           "gatehouse_dataplane_downstream_connections", "Open client connections, per worker.",
           {{"worker", absl::StrCat(index)}})) {

@@ -110,6 +110,7 @@ class Worker : private proxy::DownstreamConnection::Owner,
   proxy::Mirrors mirrors_;
   event::WorkQueue blocking_work_;
   proxy::SideRequests side_requests_;
+  std::unique_ptr<proxy::RequestMetrics> request_metrics_;  // null: --request-metrics=false
   proxy::WorkerContext context_;
   Gauge* active_connections_;
   std::unique_ptr<event::TcpListener> listener_;

@@ -37,6 +37,7 @@ TEST(DataplaneFlagsTest, DefaultsAndValues) {
   EXPECT_EQ(flags.proxy.idle_timeout, absl::Seconds(60));
   EXPECT_EQ(flags.drain_timeout, absl::Seconds(30));
   EXPECT_EQ(flags.proxy.max_connection_buffer, 4u << 20);
+  EXPECT_TRUE(flags.proxy.request_metrics);
   EXPECT_EQ(MaxRegexProgramSize(), kDefaultMaxRegexProgramSize);
 }
 
