@@ -1,6 +1,8 @@
 #include "common/metrics.h"
 
 #include <algorithm>
+#include <charconv>
+#include <string>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
@@ -22,6 +24,14 @@ std::string RenderLabels(const MetricLabels& labels) {
   return out + "}";
 }
 
+// A double in the fewest digits that read back as the same value (absl::StrCat keeps six: a
+// sum of bytes past a billion would move in steps of a thousand).
+std::string Exact(double value) {
+  char text[32];
+  std::to_chars_result end = std::to_chars(text, text + sizeof(text), value);
+  return std::string(text, end.ptr);
+}
+
 void AddToSum(std::atomic<double>& sum, double value) {
   double old = sum.load(std::memory_order_relaxed);
   while (!sum.compare_exchange_weak(old, old + value, std::memory_order_relaxed)) {
@@ -38,7 +48,7 @@ Histogram::Histogram(std::vector<double> bounds)
 void Histogram::Observe(double value) {
   size_t bucket = std::lower_bound(bounds_.begin(), bounds_.end(), value) - bounds_.begin();
   counts_[bucket].fetch_add(1, std::memory_order_relaxed);
-  AddToSum(sum_, value);
+  AddToSum(sum_, std::max(0.0, value));
 }
 
 void Histogram::Merge(const uint64_t* counts, double sum) {
@@ -143,7 +153,7 @@ std::string MetricsRegistry::RenderFamilies() const {
                                                        : std::string("+Inf");
         absl::StrAppend(&out, name, "_bucket", RenderLabels(with_le), " ", cumulative, "\n");
       }
-      absl::StrAppend(&out, name, "_sum", RenderLabels(labels), " ", histogram->sum(), "\n");
+      absl::StrAppend(&out, name, "_sum", RenderLabels(labels), " ", Exact(histogram->sum()), "\n");
       absl::StrAppend(&out, name, "_count", RenderLabels(labels), " ", cumulative, "\n");
     }
     if (family.callback) absl::StrAppend(&out, name, " ", family.callback(), "\n");

@@ -87,12 +87,16 @@ ProxyStream::~ProxyStream() {
     context_.access_log->Write(*record_);
   }
   if (context_.request_metrics != nullptr && !method_.empty()) {
+    // A route whose backends all weigh 0 still names its Ingress (its first backend's labels).
     const std::shared_ptr<const router::RequestLabels>& labels =
-        backend_ != nullptr        ? backend_->labels
+        backend_ != nullptr ? backend_->labels
+        : route_ != nullptr && !route_->backends.backends().empty()
+            ? route_->backends.backends().front().labels
         : virtual_host_ != nullptr ? virtual_host_->labels
                                    : router::RequestLabels::NoHost();
-    context_.request_metrics->Record(labels, method_, status_, absl::Now() - start_, body_received_,
-                                     response_body_bytes_);
+    context_.request_metrics->Record(labels, method_, status_,
+                                     absl::FromChrono(std::chrono::steady_clock::now() - start_),
+                                     body_received_, response_body_bytes_);
   }
 }
 
@@ -214,12 +218,12 @@ void ProxyStream::DecodeHeaders(http::RequestHead head, bool end_stream) {
   Touch();
   if (!end_stream) context_.request_body_timeouts.Arm(body_deadline_);
   if (context_.request_metrics != nullptr) {
-    start_ = absl::Now();
+    start_ = std::chrono::steady_clock::now();
     method_ = head.method;
   }
   if (context_.access_log != nullptr) {
     record_ = std::make_unique<AccessRecord>();
-    record_->start = context_.request_metrics != nullptr ? start_ : absl::Now();
+    record_->start = absl::Now();
     record_->worker = context_.worker_index;
     record_->client = downstream_.client_ip;
     record_->method = head.method;

@@ -21,6 +21,7 @@
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -287,7 +288,7 @@ class ProxyStream : public event::DeferredDeletable,
   bool body_paused_ = false;  // the proxy stopped reading the request body
   // For the request's metrics (and access log line): when its head came, its method, the
   // status answered (0: none), and the response body bytes sent.
-  absl::Time start_;
+  std::chrono::steady_clock::time_point start_;
   std::string method_;
   int status_ = 0;
   uint64_t response_body_bytes_ = 0;

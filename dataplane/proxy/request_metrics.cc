@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
@@ -23,6 +25,7 @@ uint8_t MethodIndex(absl::string_view method) {
 template <size_t N>
 void Observe(std::array<uint64_t, N + 1>& counts, const std::array<double, N>& bounds, double value,
              double& sum) {
+  value = std::max(0.0, value);  // a clock that stepped back
   ++counts[std::lower_bound(bounds.begin(), bounds.end(), value) - bounds.begin()];
   sum += value;
 }
@@ -83,33 +86,34 @@ void RequestMetrics::CollectAll(MetricsRegistry& out) {
 }
 
 void RequestMetrics::CollectInto(MetricsRegistry& out) {
-  absl::MutexLock lock(&mutex_);
-  for (auto it = cells_.begin(); it != cells_.end();) {
-    const Cell& cell = it->second;
+  // Copied under the lock, formatted after it: a worker's Record() waits for the copy only.
+  std::vector<std::pair<Key, Cell>> cells;
+  {
+    absl::MutexLock lock(&mutex_);
+    // The series of Ingresses gone from every config go.
+    absl::erase_if(cells_, [](const auto& cell) { return cell.second.labels.expired(); });
+    cells.assign(cells_.begin(), cells_.end());
+  }
+  const std::vector<double> duration_bounds = Bounds(kDurationBounds);
+  const std::vector<double> size_bounds = Bounds(kSizeBounds);
+  for (const auto& [key, cell] : cells) {
     std::shared_ptr<const router::RequestLabels> labels = cell.labels.lock();
-    if (labels == nullptr) {
-      cells_.erase(it++);  // its Ingress is gone from every config
-      continue;
-    }
+    if (labels == nullptr) continue;  // gone just now
     MetricLabels series = {{"host", labels->host},
                            {"ingress", labels->ingress},
                            {"namespace", labels->namespace_},
                            {"service", labels->service},
-                           {"method", std::string(kMethods[it->first.method])},
-                           {"status", absl::StrCat(it->first.status)}};
+                           {"method", std::string(kMethods[key.method])},
+                           {"status", absl::StrCat(key.status)}};
     out.GetCounter("gatehouse_ingress_requests", "Requests answered, by route.", series)
         ->Increment(cell.requests);
     out.GetHistogram("gatehouse_ingress_request_duration_seconds",
-                     "From a request's head to its end, in seconds.", Bounds(kDurationBounds),
-                     series)
+                     "From a request's head to its end, in seconds.", duration_bounds, series)
         ->Merge(cell.duration.data(), cell.duration_sum);
-    out.GetHistogram("gatehouse_ingress_request_size", "Request body bytes.", Bounds(kSizeBounds),
-                     series)
+    out.GetHistogram("gatehouse_ingress_request_size", "Request body bytes.", size_bounds, series)
         ->Merge(cell.request_size.data(), cell.request_size_sum);
-    out.GetHistogram("gatehouse_ingress_response_size", "Response body bytes.", Bounds(kSizeBounds),
-                     series)
+    out.GetHistogram("gatehouse_ingress_response_size", "Response body bytes.", size_bounds, series)
         ->Merge(cell.response_size.data(), cell.response_size_sum);
-    ++it;
   }
 }
 

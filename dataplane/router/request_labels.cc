@@ -34,7 +34,7 @@ std::shared_ptr<const RequestLabels> RequestLabels::Intern(absl::string_view sou
                                                            absl::string_view host) {
   auto [ns, ingress] = SplitName(source);
   absl::string_view service = SplitName(cluster).second;
-  service = service.substr(0, service.rfind(':'));
+  service = service.substr(0, service.find(':'));
   Key key{std::string(ingress), std::string(ns), std::string(service), std::string(host)};
   Table& table = TheTable();
   absl::MutexLock lock(&table.mutex);

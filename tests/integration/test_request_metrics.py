@@ -11,6 +11,7 @@ no client makes a series (10,000 requests with random hosts, paths and methods a
 
 import http.client
 import random
+import subprocess
 import unittest
 
 from prometheus_client.parser import text_string_to_metric_families
@@ -71,6 +72,13 @@ class RequestMetricsTest(harness.GatehouseTestCase):
         finally:
             connection.close()
 
+    def h2(self, host, method):
+        """One request over h2c (prior knowledge), with any method."""
+        subprocess.run(["curl", "-sS", "--http2-prior-knowledge", "--max-time", "10", "-o",
+                        "/dev/null", "-X", method, "-H", "Host: " + host,
+                        self.dataplane.url("/")],
+                       check=True, capture_output=True, timeout=20)
+
     def test_counts_and_histograms_match_the_traffic_sent(self):
         labels = {"ingress": "shop", "namespace": "default", "host": "shop.test"}
         before = scrape(self.dataplane.health)
@@ -120,10 +128,13 @@ class RequestMetricsTest(harness.GatehouseTestCase):
                          6)
 
     def test_no_client_makes_a_series(self):
-        # Every kind of request once: the series a client could ever reach exist now.
+        # Every kind of request once: the series a client could ever reach exist now. Over
+        # HTTP/2 any method reaches a route (as OTHER); over HTTP/1.1 an unknown one is refused.
         for method in ("GET", "POST", "BREW"):
             self.send("shop.test", "/", method=method)
             self.send("unknown.test", "/", method=method)
+            self.h2("shop.test", method)
+            self.h2("unknown.test", method)
         before = series(scrape(self.dataplane.health))
         chooser = random.Random(11)
         connection = http.client.HTTPConnection("127.0.0.1", self.dataplane.http, timeout=10)
@@ -134,6 +145,9 @@ class RequestMetricsTest(harness.GatehouseTestCase):
             connection.request(method, target, headers={"Host": host})
             connection.getresponse().read()
         connection.close()
+        for i in range(20):
+            self.h2(chooser.choice(["shop.test", "h2-%d.test" % i]),
+                    "M%d" % chooser.getrandbits(20))
         after = series(scrape(self.dataplane.health))
         self.assertEqual(after - before, set())
         # The unknown hosts are counted under the empty host. (A method the HTTP parser does not

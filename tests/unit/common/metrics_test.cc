@@ -50,5 +50,39 @@ TEST(MetricsRegistryTest, HistogramRendersCumulativeBuckets) {
   EXPECT_NE(text.find("busy_seconds_count{worker=\"0\"} 4\n"), std::string::npos);
 }
 
+// A histogram's sum keeps every digit a double has: a sum of bytes past a billion still moves
+// by each request's size, and a negative observation (a clock that stepped back) adds nothing.
+TEST(MetricsRegistryTest, HistogramSumsAreExact) {
+  MetricsRegistry registry;
+  Histogram* sizes = registry.GetHistogram("size_bytes", "Sizes.", {10, 100});
+  sizes->Observe(1234567890);
+  sizes->Observe(1);
+  sizes->Observe(-5);
+  EXPECT_NE(registry.RenderPrometheus().find("size_bytes_sum 1234567891\n"), std::string::npos)
+      << registry.RenderPrometheus();
+}
+
+// Collectors add families kept elsewhere, merged at each render.
+TEST(MetricsRegistryTest, CollectorsAreRenderedAfterTheFamilies) {
+  MetricsRegistry registry;
+  registry.GetCounter("own_total", "Own.")->Increment(2);
+  int renders = 0;
+  registry.AddCollector([&](MetricsRegistry& out) {
+    ++renders;
+    out.GetCounter("kept_total", "Kept elsewhere.", {{"worker", "0"}})->Increment(3);
+    out.GetCounter("kept_total", "Kept elsewhere.", {{"worker", "0"}})->Increment(4);
+    const uint64_t counts[] = {1, 0, 2};
+    out.GetHistogram("kept_seconds", "Kept.", {1, 2})->Merge(counts, 7.5);
+  });
+  std::string text = registry.RenderPrometheus();
+  EXPECT_EQ(renders, 1);
+  EXPECT_NE(text.find("own_total 2\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("kept_total{worker=\"0\"} 7\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("kept_seconds_bucket{le=\"1\"} 1\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("kept_seconds_bucket{le=\"+Inf\"} 3\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("kept_seconds_sum 7.5\n"), std::string::npos) << text;
+  EXPECT_LT(text.find("own_total"), text.find("kept_total"));
+}
+
 }  // namespace
 }  // namespace gatehouse

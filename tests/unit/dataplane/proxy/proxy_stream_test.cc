@@ -543,6 +543,53 @@ TEST_F(ProxyStreamTest, AStreamGoneWhileItsRouteIsFoundIsNotCalledBack) {
   EXPECT_TRUE(upstreams_.acquired.empty());
 }
 
+// Each request is counted under its route's labels when its stream ends: the route's Ingress
+// and Service, the configured host; a route whose backends all weigh 0 still names its Ingress;
+// a host no route takes, and no host at all, are counted without them.
+TEST_F(ProxyStreamTest, EachRequestIsCountedUnderItsRoutesLabels) {
+  RequestMetrics metrics;
+  OnLoop([&] { worker_->context.request_metrics = &metrics; });
+  v1::RouteConfiguration routes = Routes();
+  v1::Route* unweighted = routes.mutable_virtual_hosts(0)->add_routes();
+  unweighted->set_source("default/dark");
+  unweighted->mutable_match()->set_path_type(v1::RouteMatch::EXACT);
+  unweighted->mutable_match()->set_path("/dark");  // after "/": never taken; moved first below
+  v1::WeightedCluster* none = unweighted->add_weighted_clusters();
+  none->set_cluster("default/dark:80");
+  none->set_weight(0);
+  routes.mutable_virtual_hosts(0)->mutable_routes()->SwapElements(0, 2);
+  // A config that names the routes' labels as long as the test runs (a series goes with the
+  // last config that names its Ingress).
+  std::shared_ptr<const config::DataplaneConfig> kept =
+      fakes::BuildTestConfig(routes, {{kCluster, {{"10.0.0.1", 80}}}}, CompileWithHolding);
+  struct Case {
+    const char* host;
+    const char* target;
+    int status;
+  };
+  for (const Case& c : {Case{"a.test", "/dark", 500}, Case{"secure.test", "/", 404},
+                        Case{"nowhere.test", "/", 404}}) {
+    encoder_ = FakeResponseEncoder();
+    NewStream(routes);
+    Send("GET", c.host, c.target);
+    EXPECT_EQ(status(), c.status) << c.host << c.target;
+    OnLoop([&] { stream_.reset(); });
+  }
+  MetricsRegistry out;
+  RequestMetrics::CollectAll(out);
+  std::string text = out.RenderPrometheus();
+  for (const char* line :
+       {"gatehouse_ingress_requests{host=\"a.test\",ingress=\"dark\",method=\"GET\","
+        "namespace=\"default\",service=\"dark\",status=\"500\"} 1\n",
+        "gatehouse_ingress_requests{host=\"secure.test\",ingress=\"\",method=\"GET\","
+        "namespace=\"\",service=\"\",status=\"404\"} 1\n",
+        "gatehouse_ingress_requests{host=\"\",ingress=\"\",method=\"GET\",namespace=\"\","
+        "service=\"\",status=\"404\"} 1\n"}) {
+    EXPECT_NE(text.find(line), std::string::npos) << line << text;
+  }
+  OnLoop([&] { worker_->context.request_metrics = nullptr; });
+}
+
 // Reference: ingress-nginx's upstream-hash-by ("$http_x_forwarded_for", say) hashes the header
 // the client sent, whatever the proxy then adds to it on the way up.
 TEST_F(ProxyStreamTest, HashKeysComeFromTheRequestAsTheClientSentIt) {
