@@ -12,11 +12,13 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/json_string.h"
 
 namespace gatehouse {
 namespace {
 
 std::atomic<int> g_level{static_cast<int>(LogLevel::kInfo)};
+LogFormat g_format = LogFormat::kText;
 
 }  // namespace
 
@@ -42,6 +44,28 @@ absl::string_view LogLevelName(LogLevel level) {
       return "error";
   }
   return "unknown";
+}
+
+absl::StatusOr<LogFormat> ParseLogFormat(absl::string_view text) {
+  if (text == "text") return LogFormat::kText;
+  if (text == "json") return LogFormat::kJson;
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown log format ", QuoteForMessage(text), " (want text or json)"));
+}
+
+void SetLogFormat(LogFormat format) { g_format = format; }
+
+void AddLogFormatFlag(FlagSet& flags) {
+  flags.AddCustom(
+      "log-format", "text|json",
+      [](absl::string_view value) -> absl::Status {
+        absl::StatusOr<LogFormat> format = ParseLogFormat(value);
+        if (!format.ok()) return format.status();
+        SetLogFormat(*format);
+        return absl::OkStatus();
+      },
+      "log lines as text, or as one JSON object each (time, level, source, message; default "
+      "text)");
 }
 
 void SetLogLevel(LogLevel level) { g_level.store(static_cast<int>(level)); }
@@ -86,10 +110,19 @@ std::string QuoteForMessage(absl::string_view text) {
 void LogLine(LogLevel level, const char* file, int line, absl::string_view message) {
   const char* base = std::strrchr(file, '/');
   base = base ? base + 1 : file;
-  std::string out =
-      absl::StrCat(absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone()), " ",
-                   absl::AsciiStrToUpper(LogLevelName(level)).substr(0, 4), " ", base, ":", line,
-                   "] ", EscapeControlCharacters(message), "\n");
+  std::string time = absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone());
+  std::string out;
+  if (g_format == LogFormat::kJson) {
+    out = absl::StrCat("{\"time\":\"", time, "\",\"level\":\"", LogLevelName(level),
+                       "\",\"source\":");
+    AppendJsonString(out, absl::StrCat(base, ":", line));
+    out += ",\"message\":";
+    AppendJsonString(out, message);  // control characters escaped, as JSON writes them
+    out += "}\n";
+  } else {
+    out = absl::StrCat(time, " ", absl::AsciiStrToUpper(LogLevelName(level)).substr(0, 4), " ",
+                       base, ":", line, "] ", EscapeControlCharacters(message), "\n");
+  }
   // One write(2) per line keeps lines from different threads whole.
   ssize_t ignored = write(STDERR_FILENO, out.data(), out.size());
   (void)ignored;

@@ -1,4 +1,5 @@
-// Process-wide logging: one line per event on stderr, with level, time and source position.
+// Process-wide logging: one line per event on stderr, with level, time and source position, as
+// text or as one JSON object per line (--log-format, the same in both processes).
 //
 // The level can be changed at run time (the admin API's log-level call); lines below it cost one
 // relaxed atomic load.
@@ -10,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "common/flags.h"
 
 namespace gatehouse {
 
@@ -18,6 +20,15 @@ enum class LogLevel { kDebug = 0, kInfo = 1, kWarning = 2, kError = 3 };
 // Parses "debug", "info", "warning" (or "warn") and "error".
 absl::StatusOr<LogLevel> ParseLogLevel(absl::string_view text);
 absl::string_view LogLevelName(LogLevel level);
+
+enum class LogFormat { kText, kJson };
+
+// Parses "text" and "json".
+absl::StatusOr<LogFormat> ParseLogFormat(absl::string_view text);
+// Set once at start, before any thread logs.
+void SetLogFormat(LogFormat format);
+// Declares --log-format on `flags`, the same in both processes: parsing it sets the format.
+void AddLogFormatFlag(FlagSet& flags);
 
 void SetLogLevel(LogLevel level);
 LogLevel GetLogLevel();
@@ -32,7 +43,8 @@ std::string EscapeControlCharacters(absl::string_view message);
 // double quotes, C-escaped, and past 128 bytes cut short with its full length given.
 std::string QuoteForMessage(absl::string_view text);
 
-// Writes one line, its message escaped (EscapeControlCharacters); thread-safe.
+// Writes one line, its message escaped (EscapeControlCharacters; as a JSON string in the JSON
+// format); thread-safe.
 void LogLine(LogLevel level, const char* file, int line, absl::string_view message);
 
 // Writes one error line and aborts: for states that cannot happen unless the code is wrong (an

@@ -250,6 +250,7 @@ void RegisterControlPlaneFlags(FlagSet& flags, ControlPlaneFlags* out) {
       "with --xds-tls-secret: the DNS names data planes dial the config stream by, written into "
       "the certificate the control plane makes");
   AddMaxRegexProgramSizeFlag(flags);
+  AddLogFormatFlag(flags);
   flags.AddCustom(
       "log-level", "LEVEL",
       [out](absl::string_view value) -> absl::Status {

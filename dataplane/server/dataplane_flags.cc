@@ -125,6 +125,7 @@ void RegisterDataplaneFlags(FlagSet& flags, DataplaneFlags* out) {
                   "the DNS name the control plane's certificate must carry (default: the host "
                   "of --xds-server)");
   AddMaxRegexProgramSizeFlag(flags);
+  AddLogFormatFlag(flags);
   flags.AddCustom(
       "log-level", "LEVEL",
       [](absl::string_view value) -> absl::Status {

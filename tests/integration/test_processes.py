@@ -90,6 +90,22 @@ class ProcessesTest(harness.GatehouseTestCase):
         harness.wait_until(lambda: harness.health_get(dataplane.health, "/readyz")[0] == 200,
                            20.0, "the data plane to become ready", [dataplane.process])
 
+    def test_json_logs_are_one_object_a_line_on_both_processes(self):
+        manifests = self.manifest_dir({"world.yaml": echo_world(self.echo)})
+        controlplane = self.start_controlplane(manifests, extra_args=["--log-format=json"])
+        dataplane = harness.DataPlane(self.group, controlplane.xds_address, "json-dp",
+                                      extra_args=["--log-format=json"])
+        dataplane.wait_ready()
+        self.assertEqual(dataplane.routed_to("echo.test"), "echo")
+        for process in (controlplane.process, dataplane.process):
+            lines = [line for line in process.log().splitlines() if line]
+            self.assertGreater(len(lines), 2, process.name)
+            for line in lines:
+                entry = json.loads(line)  # each line one object
+                self.assertEqual(set(entry), {"time", "level", "source", "message"}, line)
+                self.assertIn(entry["level"], ("debug", "info", "warning", "error"))
+                self.assertRegex(entry["time"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+
     def test_bad_flags_exit_non_zero_with_one_line(self):
         folder = self.manifest_dir({"class.yaml": [ingress_class()]}).path
         controlplane = harness.controlplane_binary()
@@ -99,6 +115,8 @@ class ProcessesTest(harness.GatehouseTestCase):
             [controlplane, "--source=file:" + folder, "--xds-listen=not-an-address"],
             [controlplane, "--source=nowhere:x"],
             [controlplane, "--source=file:" + folder, "--log-level=loud"],
+            [controlplane, "--source=file:" + folder, "--log-format=xml"],
+            [dataplane, "--xds-server=127.0.0.1:1", "--log-format=yaml"],
             [controlplane, "--source=file:" + folder, "--allowlist-source-range=10.0.0.0/99"],
             [controlplane, "--source=file:" + folder, "--denylist-source-range=evil.example"],
             [controlplane, "--source=file:" + folder, "--limit-req-status-code=302"],

@@ -44,5 +44,35 @@ TEST(LogTest, AMessageWithLineBreaksIsWrittenAsOneLine) {
       << written;
 }
 
+// --log-format=json: each line one JSON object, its message a JSON string (control characters
+// escaped as JSON escapes them), so a log pipeline parses it without a pattern.
+TEST(LogTest, TheJsonFormatWritesOneObjectALine) {
+  char path[] = "/tmp/gatehouse-log-test-XXXXXX";
+  int file = mkstemp(path);
+  ASSERT_GE(file, 0);
+  int saved = dup(STDERR_FILENO);
+  ASSERT_GE(saved, 0);
+  ASSERT_GE(dup2(file, STDERR_FILENO), 0);
+  ASSERT_TRUE(ParseLogFormat("json").ok());
+  SetLogFormat(*ParseLogFormat("json"));
+  LogLine(LogLevel::kWarning, "dir/source.cc", 7, "a \"quoted\" value\n{\"level\":\"info\"}");
+  SetLogFormat(LogFormat::kText);
+  dup2(saved, STDERR_FILENO);
+  close(saved);
+  std::string written(4096, '\0');
+  ssize_t n = pread(file, written.data(), written.size(), 0);
+  close(file);
+  unlink(path);
+  ASSERT_GT(n, 0);
+  written.resize(static_cast<size_t>(n));
+  EXPECT_EQ(written.find('\n'), written.size() - 1) << written;
+  EXPECT_EQ(written.rfind("{\"time\":\"", 0), 0u) << written;
+  EXPECT_NE(written.find("\"level\":\"warning\",\"source\":\"source.cc:7\",\"message\":\"a "
+                         "\\\"quoted\\\" value\\n{\\\"level\\\":\\\"info\\\"}\"}\n"),
+            std::string::npos)
+      << written;
+  EXPECT_FALSE(ParseLogFormat("xml").ok());
+}
+
 }  // namespace
 }  // namespace gatehouse
