@@ -181,7 +181,6 @@ CompiledHost CompileHost(const v1::VirtualHost& vhost, const std::string& where,
           continue;
         }
         route_entry.regex = *std::move(regex);
-        entry.has_regex = true;
         entry.regex_instructions += static_cast<uint64_t>(route_entry.regex->ProgramSize());
         break;
       }
@@ -270,7 +269,7 @@ MatchResult RouteTable::MatchIn(const VirtualHostEntry* host, absl::string_view 
   MatchResult result;
   result.virtual_host = host;
   if (host == nullptr) return result;
-  if (host->has_regex && path.size() > kMaxRegexMatchBytes) {
+  if (host->regex_instructions > 0 && path.size() > kMaxRegexMatchBytes) {
     // Not matched at all: a regex's cost grows with the path (414).
     result.path_too_long = true;
     result.filters = &host->filters;

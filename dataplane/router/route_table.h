@@ -47,8 +47,8 @@ struct VirtualHostEntry {
   std::string default_cluster;
   filters::FilterChain filters;                 // for requests that match none of `routes`
   std::shared_ptr<const RequestLabels> labels;  // for requests that match none of `routes`
-  bool has_regex = false;  // paths past kMaxRegexMatchBytes are not matched (414)
-  // The sum of its regex paths' RE2 program sizes.
+  // The sum of its regex paths' RE2 program sizes; 0: no regex paths. On a host with some, paths
+  // past kMaxRegexMatchBytes are not matched (414).
   uint64_t regex_instructions = 0;
 
   // The most matching a `path_bytes`-byte path against this host's routes can cost, in RE2

@@ -163,19 +163,11 @@ class TimeoutsTest(harness.GatehouseTestCase):
         self.addCleanup(sock.close)
         return sock
 
-    def read_until_closed(self, sock):
-        data = b""
-        while True:
-            chunk = sock.recv(65536)
-            if not chunk:
-                return data
-            data += chunk
-
     def test_slow_request_head_gets_408_and_never_reaches_the_upstream(self):
         sock = self.connect()
         sock.sendall(b"GET /slow HTTP/1.1\r\nHost: echo.test\r\nX-Trickle: ")
         started = time.monotonic()
-        answer = self.read_until_closed(sock)
+        answer = harness.read_until_closed(sock)
         self.assertTrue(answer.startswith(b"HTTP/1.1 408 "), answer[:100])
         self.assertIn(b"Connection: close", answer)
         self.assertLess(time.monotonic() - started, 8.0)
@@ -197,7 +189,7 @@ class TimeoutsTest(harness.GatehouseTestCase):
             body += sock.recv(65536)
         # Nothing more is sent: the data plane closes the connection without a response.
         sock.settimeout(8)
-        rest = self.read_until_closed(sock)
+        rest = harness.read_until_closed(sock)
         self.assertEqual(rest, b"")
         self.assertEqual(harness.metric(self.dataplane.health,
                                         "gatehouse_dataplane_downstream_closed_total",
@@ -222,7 +214,7 @@ class TimeoutsTest(harness.GatehouseTestCase):
             time.sleep(0.2)
         # What was queued, then the close; short of the 40 MB asked for.
         sock.settimeout(8)
-        received = len(self.read_until_closed(sock))
+        received = len(harness.read_until_closed(sock))
         self.assertLess(received, 40_000_000)
         # The worker serves on, and the upstream it held was let go.
         self.assertEqual(harness.curl(self.dataplane.url("/after"), host="echo.test").status, 200)
@@ -273,7 +265,7 @@ class TimeoutsTest(harness.GatehouseTestCase):
             time.sleep(0.4)
             sock.sendall(b"0123456789")
         started = time.monotonic()
-        answer = self.read_until_closed(sock)
+        answer = harness.read_until_closed(sock)
         self.assertTrue(answer.startswith(b"HTTP/1.1 408 "), answer[:200])
         self.assertIn(b"request body timeout", answer)
         self.assertLess(time.monotonic() - started, 2.5)
@@ -307,7 +299,7 @@ class TimeoutsTest(harness.GatehouseTestCase):
         sock.sendall(b"GET /stalls HTTP/1.1\r\nHost: stalling.test\r\n\r\n")
         started = time.monotonic()
         sock.settimeout(10)
-        answer = self.read_until_closed(sock)
+        answer = harness.read_until_closed(sock)
         elapsed = time.monotonic() - started
         self.assertTrue(answer.startswith(b"HTTP/1.1 200 "), answer[:200])
         self.assertTrue(answer.endswith(b"\r\n\r\nhalf"), answer[-100:])
